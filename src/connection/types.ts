@@ -1,0 +1,96 @@
+/** The transport contract. Two implementations: local.ts (child processes) and ssh.ts (node-ssh). */
+
+export interface RunOptions {
+  /** Bytes fed to the command's stdin. */
+  stdin?: string | Buffer;
+  /** Working directory on the host. */
+  cwd?: string;
+  /** Extra environment variables for the command. */
+  env?: Record<string, string>;
+  /** Kill the command after this many milliseconds (rc 124, like timeout(1)). */
+  timeoutMs?: number;
+  /** Run through the become method (sudo) even if the connection default says otherwise. */
+  become?: boolean;
+  becomeUser?: string;
+}
+
+export interface RunResult {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+export type FileType = "file" | "directory" | "link" | "other";
+
+export interface FileStat {
+  path: string;
+  exists: boolean;
+  type?: FileType;
+  /** Permission bits as four octal digits, e.g. "0644". */
+  mode?: string;
+  uid?: number;
+  gid?: number;
+  owner?: string;
+  group?: string;
+  size?: number;
+  /** Modification time, seconds since the epoch. */
+  mtime?: number;
+  /** Target of a symbolic link (lstat semantics: links are not followed). */
+  linkTarget?: string;
+}
+
+export interface FileRead extends FileStat {
+  /** The bytes, when the path is a regular file (or a link to one, when followed). */
+  content?: Buffer;
+}
+
+export interface WriteOptions {
+  /** "0644" style; applied to the temp file before the rename. */
+  mode?: string;
+  owner?: string;
+  group?: string;
+}
+
+/** What a probe may use: reads only (run is there for read-only commands). */
+export interface HostReader {
+  readonly name: string;
+  run(command: string, options?: RunOptions): Promise<RunResult>;
+  /** Content and stat of a file in one round trip; `exists: false` when absent. */
+  readFile(path: string): Promise<FileRead>;
+  /** lstat of a path (links not followed unless `follow`). */
+  stat(path: string, options?: { follow?: boolean }): Promise<FileStat>;
+}
+
+/** What apply may use on top of the reader. */
+export interface HostWriter extends HostReader {
+  /** Atomic: write a temp file in the same directory, set mode/owner, rename over the target. */
+  writeFile(path: string, content: string | Buffer, options?: WriteOptions): Promise<void>;
+  /** Remove a path; `recursive` for directories. Absent paths are not an error. */
+  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+}
+
+/** An open connection to one host. */
+export interface Connection extends HostWriter {
+  readonly transport: "local" | "ssh";
+  close(): Promise<void>;
+}
+
+/** The resolved connection settings of one host (after inventory vars and aliases). */
+export interface ConnectionSettings {
+  host: string;
+  transport: "local" | "ssh";
+  address?: string;
+  port?: number;
+  user?: string;
+  privateKeyFile?: string;
+  password?: string;
+  become?: boolean;
+  becomeUser?: string;
+  becomePassword?: string;
+  knownHostsFile?: string;
+  hostKeyChecking?: "strict" | "accept-new" | "off";
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+}
+
+export type ConnectionFactory = (settings: ConnectionSettings) => Promise<Connection>;

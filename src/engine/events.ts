@@ -1,0 +1,61 @@
+/** Typed events: the only way the engine talks to reporters. No secret (no_log) value is ever put in one. */
+import type { Change } from "../modules/types.js";
+
+export type HostStatus = "ok" | "changed" | "failed" | "skipped" | "unreachable";
+
+/** What a task did on one host (one loop item, or the whole task). Registered as-is. */
+export interface TaskResult {
+  changed: boolean;
+  failed: boolean;
+  skipped: boolean;
+  unreachable?: boolean;
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
+  stdout_lines?: string[];
+  stderr_lines?: string[];
+  msg?: string;
+  /** The plan's changes (before/after feed --diff). */
+  changes?: Change[];
+  /** Per-item results when the task has a loop. */
+  results?: TaskResult[];
+  /** Failure ignored by ignore_errors. */
+  ignored?: boolean;
+  /** True on the item/task when a rescue handled the failure. */
+  rescued?: boolean;
+  [key: string]: unknown;
+}
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+export type EngineEvent =
+  | { type: "playbook_start"; file: string; check: boolean }
+  | { type: "play_start"; play: string; hosts: string[]; batch?: number; batches?: number }
+  | { type: "task_start"; play: string; task: string; path: string; hosts: string[]; handler?: boolean }
+  | {
+      type: "host_result";
+      play: string;
+      task: string;
+      host: string;
+      status: HostStatus;
+      /** Loop item label when the task loops (absent for the task summary). */
+      item?: string;
+      ignored?: boolean;
+      result: TaskResult;
+      diff: boolean;
+    }
+  | { type: "task_end"; play: string; task: string }
+  | { type: "warning"; message: string; host?: string }
+  | { type: "play_end"; play: string }
+  | { type: "recap"; stats: Record<string, HostStats> }
+  | { type: "playbook_end"; exitCode: number };
+
+export type EventListener = (event: EngineEvent) => void;

@@ -1,0 +1,114 @@
+/**
+ * The module contract. A module reads the host (probe), decides purely (plan), and acts (apply).
+ * The engine owns check mode and verification (engine/run-task.ts): in check mode it stops after
+ * plan; after apply it probes and plans again and fails the task if the plan is not empty.
+ */
+import type { HostReader, HostWriter } from "../connection/types.js";
+
+/** One difference between what is and what should be. `before`/`after` feed --diff. */
+export interface Change {
+  /** What changes: usually a path, or `path:mode`, `service:state`, … */
+  target: string;
+  /** One line for humans: "create file", "mode 0600 → 0644", "line added". */
+  summary: string;
+  before?: string;
+  after?: string;
+}
+
+/** A JSON Schema (draft 2020-12 / draft-07 subset ajv understands) for a module's args. */
+export type ArgsSchema = Record<string, unknown>;
+
+/** Extra fields a module reports in its result (rc, stdout, stat, msg, …). */
+export type ModuleResult = Record<string, unknown> & {
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
+  msg?: string;
+  /** A module may fail without throwing (e.g. a command with rc != 0). */
+  failed?: boolean;
+  /** Facts to set on the host (set_fact). */
+  facts?: Record<string, unknown>;
+};
+
+/** Controller-side helpers a module may use; all pure with respect to the host. */
+export interface ModuleContext {
+  /** Inventory name of the host. */
+  host: string;
+  /** The task's resolved variables (read-only). */
+  vars: Readonly<Record<string, unknown>>;
+  check: boolean;
+  diff: boolean;
+  /** Render a controller-side template file (Handlebars, strict) with the task's vars. */
+  renderFile(path: string): Promise<string>;
+  /** Read a controller-side file (for `copy: src=`), resolved like renderFile. */
+  readControllerFile(path: string): Promise<Buffer>;
+  /** Evaluate a safe expression (no eval) against the task's vars. */
+  evaluate(expression: string): Promise<unknown>;
+}
+
+interface ModuleBase<Args> {
+  name: string;
+  /** Other names the module answers to (e.g. `ansible.builtin.copy`). */
+  aliases?: string[];
+  /** One line of documentation. */
+  description: string;
+  /** The args' JSON Schema; validated when the playbook is loaded. */
+  args: ArgsSchema;
+  /** When the module takes a free-form string (`command: ls -l`), the key it goes into. */
+  freeForm?: string;
+  /** Fill defaults / normalise aliases after validation (pure). */
+  normalize?(args: Args): Args;
+}
+
+/** A module that manages state: probe → plan → apply → (engine) probe → plan must be []. */
+export interface StateModule<Args = any, State = any> extends ModuleBase<Args> {
+  kind: "state";
+  probe(host: HostReader, args: Args, ctx: ModuleContext): Promise<State>;
+  /** Pure: the changes that would bring `current` to what `args` ask; [] = converged. */
+  plan(args: Args, current: State): Change[];
+  apply(
+    host: HostWriter,
+    args: Args,
+    changes: Change[],
+    current: State,
+    ctx: ModuleContext,
+  ): Promise<ModuleResult | undefined>;
+  /** Extra checks on the state after apply, beyond the re-plan; returns problems. */
+  verify?(args: Args, after: State): string[];
+  /** Fields to report from a state (e.g. `stat`), after probe or after the verify probe. */
+  report?(args: Args, state: State): ModuleResult;
+}
+
+/**
+ * A module that runs something (command, shell): it does not converge by itself.
+ * probe/plan decide whether to run (`creates`, `removes`); apply runs and reports rc/stdout.
+ * In check mode a command that would run is reported as skipped, as Ansible does.
+ */
+export interface CommandModule<Args = any, State = any> extends ModuleBase<Args> {
+  kind: "command";
+  probe(host: HostReader, args: Args, ctx: ModuleContext): Promise<State>;
+  plan(args: Args, current: State): Change[];
+  apply(host: HostWriter, args: Args, ctx: ModuleContext): Promise<ModuleResult>;
+  /** Whether the host may run it in check mode (read-only commands); default false. */
+}
+
+/** A module that runs on the controller only and never changes a host (debug, set_fact, assert, fail, meta). */
+export interface ActionModule<Args = any> extends ModuleBase<Args> {
+  kind: "action";
+  run(args: Args, ctx: ModuleContext, host: HostReader): Promise<ModuleResult>;
+}
+
+export type Module<Args = any, State = any> =
+  | StateModule<Args, State>
+  | CommandModule<Args, State>
+  | ActionModule<Args>;
+
+/** Identity function that types a module definition; the library's extension point. */
+export function defineModule<Args, State = unknown>(module: StateModule<Args, State>): StateModule<Args, State>;
+export function defineModule<Args, State = unknown>(
+  module: CommandModule<Args, State>,
+): CommandModule<Args, State>;
+export function defineModule<Args>(module: ActionModule<Args>): ActionModule<Args>;
+export function defineModule(module: Module): Module {
+  return module;
+}

@@ -1,0 +1,106 @@
+/**
+ * The resolved playbook: what the engine runs, after load → validate → normalize → rules.
+ * The written shape (what a user types) is described by the JSON Schemas in ./schema/.
+ * Strings may still hold `{{ … }}` templates: they are rendered per host at run time.
+ */
+import type { SourceLocation } from "../errors.js";
+
+/** Locations of a node's fields, keyed by field name ("when", "args.dest", …). */
+export type FieldLocations = Record<string, SourceLocation>;
+
+interface NodeCommon {
+  name?: string;
+  /** `when:` conditions, all of which must hold (a written string becomes a list of one). */
+  when: string[];
+  tags: string[];
+  vars: Record<string, unknown>;
+  become?: boolean;
+  becomeUser?: string;
+  /** Boolean or an expression string rendered per host. */
+  ignoreErrors?: boolean | string;
+  environment: Record<string, string>;
+  noLog: boolean;
+  /** `check_mode: false` runs the task for real even in check mode; true forces check mode. */
+  checkMode?: boolean;
+  diff?: boolean;
+  runOnce: boolean;
+  loc: SourceLocation;
+  locs: FieldLocations;
+}
+
+export interface Task extends NodeCommon {
+  kind: "task";
+  /** Canonical module name (registry key, aliases resolved). */
+  module: string;
+  /** Module args as written (templates not yet rendered); free-form strings already split. */
+  args: Record<string, unknown>;
+  /** A list or a template string that renders to a list. */
+  loop?: unknown;
+  loopVar: string;
+  loopLabel?: string;
+  register?: string;
+  notify: string[];
+  changedWhen?: string[];
+  failedWhen?: string[];
+  retries?: number;
+  delay?: number;
+  until?: string;
+  /** tickless's own: conditions (expressions) and/or a command that must succeed afterwards. */
+  verify?: { that: string[]; command?: string };
+  /** For handlers: topics this handler also listens to. */
+  listen: string[];
+}
+
+export interface Block extends NodeCommon {
+  kind: "block";
+  block: TaskNode[];
+  rescue: TaskNode[];
+  always: TaskNode[];
+}
+
+/** include_tasks (dynamic, loaded per host at run time). import_tasks is inlined at load time. */
+export interface Include extends NodeCommon {
+  kind: "include";
+  file: string;
+  /** Directory the file is relative to (the including file's directory). */
+  baseDir: string;
+  loop?: unknown;
+  loopVar: string;
+}
+
+export type TaskNode = Task | Block | Include;
+
+/** `serial:` entries: a count or a percentage ("30%"); the last one repeats. */
+export type SerialStep = number | string;
+
+export interface Play {
+  name: string;
+  hosts: string;
+  vars: Record<string, unknown>;
+  /** Paths as written (may be templates), relative to the playbook's directory. */
+  varsFiles: string[];
+  gatherFacts: boolean | string;
+  become?: boolean;
+  becomeUser?: string;
+  serial: SerialStep[];
+  strategy: "linear" | "free";
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  preTasks: TaskNode[];
+  tasks: TaskNode[];
+  postTasks: TaskNode[];
+  handlers: Task[];
+  tags: string[];
+  environment: Record<string, string>;
+  noLog: boolean;
+  loc: SourceLocation;
+  locs: FieldLocations;
+}
+
+export interface Playbook {
+  /** Absolute path of the playbook file. */
+  file: string;
+  /** Its directory: base for templates/, files/, vars_files and includes. */
+  dir: string;
+  plays: Play[];
+}
