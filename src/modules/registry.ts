@@ -1,0 +1,44 @@
+/** Module registry: name (and aliases, e.g. `ansible.builtin.copy`) → module. */
+import { BUILTIN_MODULES } from "./builtin.js";
+import type { Module } from "./types.js";
+
+export class ModuleRegistry {
+  private readonly byName = new Map<string, Module>();
+
+  constructor(modules: Iterable<Module> = BUILTIN_MODULES) {
+    for (const m of modules) this.register(m);
+  }
+
+  /** Adds a module under its name, its aliases, and `ansible.builtin.<name>` / `tickless.<name>`. */
+  register(module: Module): void {
+    const names = new Set([module.name, ...(module.aliases ?? [])]);
+    names.add(`ansible.builtin.${module.name}`);
+    names.add(`tickless.${module.name}`);
+    for (const n of names) this.byName.set(n, module);
+  }
+
+  get(name: string): Module | undefined {
+    return this.byName.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** Canonical names (no aliases), sorted. */
+  names(): string[] {
+    return [...new Set([...this.byName.values()].map((m) => m.name))].sort();
+  }
+
+  /** Every name a module answers to (for "did you mean" hints). */
+  allNames(): string[] {
+    return [...this.byName.keys()];
+  }
+}
+
+/** The registry with every built-in module. */
+export function defaultRegistry(extra: Iterable<Module> = []): ModuleRegistry {
+  const r = new ModuleRegistry();
+  for (const m of extra) r.register(m);
+  return r;
+}
