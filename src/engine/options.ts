@@ -1,0 +1,44 @@
+/** Options and results of runPlaybook: the library's main entry point (src/index.ts re-exports them). */
+import type { ConnectionFactory } from "../connection/types.js";
+import type { Inventory } from "../inventory/types.js";
+import type { Module } from "../modules/types.js";
+import type { Playbook } from "../playbook/types.js";
+import type { EventListener, HostStats } from "./events.js";
+
+export interface RunPlaybookOptions {
+  /** Path of a playbook file, or one already loaded with loadPlaybook. */
+  playbook: string | Playbook;
+  /** Inventory path(s), an Ansible-style host list ("a,b,"), or a loaded inventory. Default: implicit localhost. */
+  inventory?: string | string[] | Inventory;
+  check?: boolean;
+  diff?: boolean;
+  /** Host pattern intersected with each play's hosts (-l/--limit). */
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  extraVars?: Record<string, unknown>;
+  /** Hosts worked on at once (default 50). */
+  forks?: number;
+  /** Skip every task before the first one with this name. */
+  startAtTask?: string;
+  verbosity?: number;
+  /** Custom modules (defineModule) added to the built-in ones. */
+  modules?: Module[];
+  /** Override the transport (tests, custom transports). Default: local or ssh per host settings. */
+  connect?: ConnectionFactory;
+  hostKeyChecking?: "strict" | "accept-new" | "off";
+  /** Receives every engine event (reporters are listeners). */
+  onEvent?: EventListener | EventListener[];
+  /** Abort the run (exit code 99). */
+  signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  /** As ansible-playbook: 0 ok, 1 error, 2 a host failed, 3 a host unreachable, 4 parse error, 99 interrupted. */
+  exitCode: number;
+  stats: Record<string, HostStats>;
+  /** Totals over all hosts. */
+  totals: HostStats;
+  failedHosts: string[];
+  unreachableHosts: string[];
+}
