@@ -1,0 +1,181 @@
+/**
+ * file: a path's kind (file, directory, link, absent) and attributes.
+ * `state: touch` creates a missing file but does not update an existing file's times, so that
+ * the task converges (Ansible's touch reports a change on every run). Without `state`, an
+ * existing path keeps its kind and only its attributes are managed, as in Ansible.
+ */
+import { quote } from "shell-quote";
+import type { FileStat, FileType } from "../connection/types.js";
+import { TicklessError } from "../errors.js";
+import { type Change, defineModule } from "./types.js";
+import { requireOneOf, resolveAliases } from "./util/args.js";
+import {
+  ATTRIBUTE_PROPERTIES,
+  attributeChanges,
+  attributeCommands,
+  type FileAttributes,
+} from "./util/attributes.js";
+import { resolveMode } from "./util/mode.js";
+import { runChecked } from "./util/shell.js";
+
+export interface FileArgs extends FileAttributes {
+  path: string;
+  state?: "file" | "directory" | "link" | "absent" | "touch";
+  /** Target of a link (`state: link`). */
+  src?: string;
+  /** Replace an existing file or empty directory by a link. */
+  force?: boolean;
+}
+
+export interface FileState {
+  stat: FileStat;
+}
+
+export const file = defineModule<FileArgs, FileState>({
+  kind: "state",
+  name: "file",
+  description: "Manage a path: file, directory, symbolic link or absent, with mode, owner and group.",
+  args: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      path: { type: "string", minLength: 1 },
+      dest: { type: "string", minLength: 1 },
+      name: { type: "string", minLength: 1 },
+      state: { enum: ["file", "directory", "link", "absent", "touch"] },
+      src: { type: "string", minLength: 1 },
+      force: { type: "boolean" },
+      ...ATTRIBUTE_PROPERTIES,
+    },
+    allOf: [
+      requireOneOf(["path", "dest", "name"]),
+      {
+        anyOf: [
+          { not: { properties: { state: { const: "link" } }, required: ["state"] } },
+          { required: ["src"] },
+        ],
+      },
+    ],
+  },
+  normalize: (args) => resolveAliases(args, { dest: "path", name: "path" }),
+  probe: async (host, args) => ({ stat: await host.stat(args.path) }),
+  plan: (args, state) => planFile(args, state.stat),
+  async apply(host, args, changes, state) {
+    const { stat } = state;
+    const path = args.path;
+    const kind = args.state ?? "file";
+    if (kind === "absent") {
+      await host.remove(path, { recursive: true });
+      return {};
+    }
+    if (changes.length === 0) return {};
+    const commands: string[] = [];
+    const created = changes.some((c) => c.target === path);
+    if (!created) {
+      commands.push(...attributeCommands(path, args, stat));
+    } else if (kind === "directory") {
+      commands.push(quote(["mkdir", "-p", "--", path]), ...newPathAttributes(path, args, "directory"));
+    } else if (kind === "touch") {
+      commands.push(quote(["touch", "--", path]), ...newPathAttributes(path, args, "file"));
+    } else if (kind === "link") {
+      if (stat.type === "file" || stat.type === "other") commands.push(quote(["rm", "-f", "--", path]));
+      if (stat.type === "directory") commands.push(quote(["rmdir", "--", path]));
+      commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, args, "link"));
+    }
+    await runChecked(host, commands, `file ${path}`);
+    return {};
+  },
+  report: (_args, state) => ({ state: state.stat.exists ? kindName(state.stat.type) : "absent" }),
+});
+
+/** The changes that bring the path to `args` (pure). */
+export function planFile(args: FileArgs, stat: FileStat): Change[] {
+  const path = args.path;
+  const kind = args.state ?? "file";
+  if (args.state === undefined && stat.exists) return attributeChanges(path, args, stat);
+  if (kind === "absent") {
+    return stat.exists
+      ? [
+          {
+            target: path,
+            summary: `remove ${kindName(stat.type)}`,
+            before: kindName(stat.type),
+            after: "absent",
+          },
+        ]
+      : [];
+  }
+  if (!stat.exists) {
+    if (kind === "file") {
+      throw new TicklessError("TASK", `${path} does not exist`, {
+        hint: "use state: touch to create a file",
+      });
+    }
+    return [create(path, args, kind)];
+  }
+  if (kind === "link") {
+    if (stat.type === "link") {
+      if (stat.linkTarget === args.src) return attributeChanges(path, args, stat);
+      return [
+        {
+          target: path,
+          summary: `link target ${stat.linkTarget} → ${args.src}`,
+          before: stat.linkTarget,
+          after: args.src,
+        },
+      ];
+    }
+    if (!args.force) {
+      throw new TicklessError("TASK", `${path} exists and is a ${kindName(stat.type)}`, {
+        hint: "set force: true to replace it by a link",
+      });
+    }
+    return [
+      { ...create(path, args, "link"), summary: `replace ${kindName(stat.type)} by link → ${args.src}` },
+    ];
+  }
+  const wantedType: FileType = kind === "directory" ? "directory" : "file";
+  if (stat.type !== wantedType && stat.type !== "link") {
+    throw new TicklessError(
+      "TASK",
+      `${path} exists and is a ${kindName(stat.type)}, not a ${kindName(wantedType)}`,
+      {
+        hint: "remove it first (state: absent)",
+      },
+    );
+  }
+  return attributeChanges(path, args, stat);
+}
+
+function create(path: string, args: FileArgs, kind: "directory" | "touch" | "link"): Change {
+  if (kind === "link")
+    return {
+      target: path,
+      summary: `create link → ${args.src}`,
+      before: "absent",
+      after: `link → ${args.src}`,
+    };
+  const type = kind === "directory" ? "directory" : "file";
+  const mode =
+    args.mode === undefined ? "" : ` (mode ${resolveMode(args.mode, undefined, type === "directory")})`;
+  return { target: path, summary: `create ${type}${mode}`, before: "absent", after: type };
+}
+
+/** chown/chmod for a path just created: every attribute asked for is set. */
+function newPathAttributes(path: string, attrs: FileAttributes, type: FileType): string[] {
+  const mode =
+    type === "link" || attrs.mode === undefined
+      ? undefined
+      : resolveMode(attrs.mode, undefined, type === "directory");
+  return attributeCommands(path, { ...attrs, mode }, { path, exists: true, type });
+}
+
+function kindName(type: FileType | undefined): string {
+  return type === "link"
+    ? "link"
+    : type === "directory"
+      ? "directory"
+      : type === "file"
+        ? "file"
+        : "special file";
+}

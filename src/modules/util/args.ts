@@ -1,0 +1,27 @@
+/** Small helpers for module argument schemas and their Ansible-style aliases. */
+
+/** Copies `args` with each alias moved to its canonical name (the canonical name wins). */
+export function resolveAliases<T extends object>(args: T, aliases: Record<string, string>): T {
+  const out: Record<string, unknown> = { ...(args as Record<string, unknown>) };
+  for (const [alias, canonical] of Object.entries(aliases)) {
+    if (alias in out) {
+      if (out[canonical] === undefined) out[canonical] = out[alias];
+      delete out[alias];
+    }
+  }
+  return out as T;
+}
+
+/** Schema fragment: at least one of `names` is present. */
+export function requireOneOf(names: string[]): Record<string, unknown> {
+  return { anyOf: names.map((n) => ({ required: [n] })) };
+}
+
+/** Schema fragment: no two of `names` together. */
+export function mutuallyExclusive(names: string[]): Record<string, unknown>[] {
+  const rules: Record<string, unknown>[] = [];
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) rules.push({ not: { required: [names[i], names[j]] } });
+  }
+  return rules;
+}

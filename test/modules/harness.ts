@@ -1,0 +1,95 @@
+/** Test harness for file modules: a real ModuleContext and the engine's probe → plan → apply → verify loop. */
+import { lstat, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Handlebars from "handlebars";
+import type { Connection, FileRead } from "../../src/connection/types.js";
+import type { Change, ModuleContext, ModuleResult, StateModule } from "../../src/modules/types.js";
+import type { ManagedFile } from "../../src/modules/util/managed-file.js";
+
+/** A context whose templates are Handlebars (strict, no escaping) over `vars`, relative to `baseDir`. */
+export function testContext(vars: Record<string, unknown> = {}, baseDir = process.cwd()): ModuleContext {
+  return {
+    host: "localhost",
+    vars,
+    check: false,
+    diff: true,
+    async renderFile(path) {
+      const source = await readFile(resolve(baseDir, path), "utf8");
+      return Handlebars.compile(source, { noEscape: true, strict: true })(vars);
+    },
+    readControllerFile: (path) => readFile(resolve(baseDir, path)),
+    evaluate: async () => {
+      throw new Error("evaluate is not used by file modules");
+    },
+  };
+}
+
+export interface Converged {
+  changes: Change[];
+  result: ModuleResult | undefined;
+  /** The plan after apply: must be [] for a converging module. */
+  replan: Change[];
+  report?: ModuleResult;
+}
+
+/** What the engine does for a state module: probe, plan, apply when needed, probe and plan again. */
+export async function converge<A>(
+  module: StateModule<A, any>,
+  rawArgs: A,
+  conn: Connection,
+  ctx: ModuleContext = testContext(),
+): Promise<Converged> {
+  const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
+  const state = await module.probe(conn, args, ctx);
+  const changes = module.plan(args, state);
+  if (changes.length === 0)
+    return { changes, result: undefined, replan: [], report: module.report?.(args, state) };
+  const result = await module.apply(conn, args, changes, state, ctx);
+  const after = await module.probe(conn, args, ctx);
+  return { changes, result, replan: module.plan(args, after), report: module.report?.(args, after) };
+}
+
+/** Probe and plan only, as check mode does. */
+export async function checkPlan<A>(
+  module: StateModule<A, any>,
+  rawArgs: A,
+  conn: Connection,
+  ctx: ModuleContext = testContext(),
+): Promise<Change[]> {
+  const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
+  return module.plan(args, await module.probe(conn, args, ctx));
+}
+
+/** A probed regular file for pure plan tests; `content` undefined = absent. */
+export function fileState(path: string, content?: string, over: Partial<FileRead> = {}): ManagedFile {
+  if (content === undefined) return { path, file: { path, exists: false } };
+  const file: FileRead = {
+    path,
+    exists: true,
+    type: "file",
+    mode: "0644",
+    uid: 0,
+    gid: 0,
+    owner: "root",
+    group: "root",
+    size: Buffer.byteLength(content),
+    content: Buffer.from(content),
+    ...over,
+  };
+  return { path, file };
+}
+
+/** A temp directory for one test; removed by the returned cleanup. */
+export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "tickless-mod-"));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Bytes and mtime of a path, to prove that check mode touched nothing. */
+export async function snapshot(path: string): Promise<string> {
+  const st = await lstat(path).catch(() => undefined);
+  if (!st) return "absent";
+  const content = st.isFile() ? await readFile(path, "base64") : "";
+  return `${st.mode}:${st.mtimeMs}:${content}`;
+}
