@@ -89,6 +89,8 @@ export interface CommandModule<Args = any, State = any> extends ModuleBase<Args>
   probe(host: HostReader, args: Args, ctx: ModuleContext): Promise<State>;
   plan(args: Args, current: State): Change[];
   apply(host: HostWriter, args: Args, ctx: ModuleContext): Promise<ModuleResult>;
+  /** Fields to report when plan says the command will not run (e.g. `msg: "skipped, /x exists"`). */
+  report?(args: Args, state: State): ModuleResult;
   /** Whether the host may run it in check mode (read-only commands); default false. */
 }
 
@@ -104,7 +106,9 @@ export type Module<Args = any, State = any> =
   | ActionModule<Args>;
 
 /** Identity function that types a module definition; the library's extension point. */
-export function defineModule<Args, State = unknown>(module: StateModule<Args, State>): StateModule<Args, State>;
+export function defineModule<Args, State = unknown>(
+  module: StateModule<Args, State>,
+): StateModule<Args, State>;
 export function defineModule<Args, State = unknown>(
   module: CommandModule<Args, State>,
 ): CommandModule<Args, State>;
