@@ -1,0 +1,80 @@
+/** The `tickless` command line, testable in-process: runCli(argv, io) → exit code. */
+import { Command, CommanderError } from "commander";
+import { EXIT, exitCodeFor, formatError } from "../errors.js";
+import { PlaybookErrors } from "../playbook/index.js";
+import type { CliIo } from "./reporters.js";
+import { runCommand } from "./run.js";
+import { declareRunOptions, toRunCommandOptions } from "./run-options.js";
+import { validateCommand } from "./validate.js";
+import { packageVersion } from "./version.js";
+
+export type { CliIo } from "./reporters.js";
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The program; each action stores its exit code in `result.code`. */
+function buildProgram(io: CliIo, result: { code: number }): Command {
+  const program = new Command("tickless")
+    .description("Run Ansible-style YAML playbooks: verified, idempotent, with a check mode that cannot lie.")
+    .version(packageVersion(), "--version", "print the version")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: () => {},
+    });
+
+  declareRunOptions(program.command("run").description("run a playbook")).action(
+    async (playbook: string, options: Record<string, any>) => {
+      result.code = await runCommand(toRunCommandOptions(playbook, options), io);
+    },
+  );
+
+  program
+    .command("validate")
+    .description("check playbooks (schemas and rules) without connecting to any host")
+    .argument("<playbook...>", "playbook files")
+    .option("-i, --inventory <inventory>", "also load this inventory (repeatable)", collect, [])
+    .action(async (files: string[], options: { inventory: string[] }) => {
+      result.code = await validateCommand(files, options.inventory, io);
+    });
+
+  return program;
+}
+
+/** One line for a usage error, with a hint pointing at --help. */
+function usageError(err: CommanderError, argv: string[]): string {
+  const message = err.message.replace(/\s*\n\s*/g, " ").trim();
+  const sub = ["run", "validate"].find((c) => argv.includes(c));
+  return `${message} (hint: see "tickless ${sub ? `${sub} ` : ""}--help")`;
+}
+
+/** Each error as one paragraph (several for PlaybookErrors); the stack only when debugging. */
+function describeError(err: unknown, debug: boolean): string {
+  if (debug && err instanceof Error && err.stack) return `${err.stack}\n`;
+  const all = err instanceof PlaybookErrors ? err.errors : [err];
+  return all.map((e) => `error: ${formatError(e)}\n`).join("");
+}
+
+/** Runs the command line and returns the exit code; never throws, never prints a stack trace unless TICKLESS_DEBUG=1. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const result = { code: EXIT.OK as number };
+  const debug = (io.env ?? process.env).TICKLESS_DEBUG === "1";
+  try {
+    await buildProgram(io, result).parseAsync(argv, { from: "user" });
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT.OK;
+      if (err.code === "commander.help" || err.code === "commander.executeSubCommandAsync")
+        return EXIT.BAD_OPTIONS;
+      io.stderr.write(`${usageError(err, argv)}\n`);
+      return EXIT.BAD_OPTIONS;
+    }
+    io.stderr.write(describeError(err, debug));
+    return exitCodeFor(err);
+  }
+}

@@ -1,0 +1,109 @@
+/** `tickless run`: syntax check, listings, or a real run with reporters; returns the exit code. */
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { RunPlaybookOptions } from "../engine/options.js";
+import { runPlaybook } from "../engine/run-playbook.js";
+import { EXIT, formatError, ParseError } from "../errors.js";
+import { loadInventory } from "../inventory/index.js";
+import { loadPlaybook, parseExtraVars, validatePlaybook } from "../playbook/index.js";
+import type { Reporter } from "../reporters/types.js";
+import { listPlaybook } from "./list.js";
+import { type CliIo, chooseReporters } from "./reporters.js";
+import type { RunCommandOptions } from "./run-options.js";
+
+/** Fails with a located FILE_NOT_FOUND before anything else reads the playbook. */
+export async function assertPlaybookExists(file: string): Promise<void> {
+  const found = await stat(resolve(file)).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!found) {
+    throw new ParseError("FILE_NOT_FOUND", "no such playbook file", {
+      location: { file },
+      hint: "the path is relative to the current directory",
+    });
+  }
+}
+
+/** The library options for a run, with -e values read. */
+export async function toRunPlaybookOptions(
+  o: RunCommandOptions,
+  cwd = process.cwd(),
+): Promise<RunPlaybookOptions> {
+  return {
+    playbook: resolve(cwd, o.playbook),
+    inventory: o.inventory.length ? o.inventory : undefined,
+    check: o.check,
+    diff: o.diff,
+    limit: o.limit,
+    tags: o.tags,
+    skipTags: o.skipTags,
+    extraVars: o.extraVars.length ? await parseExtraVars(o.extraVars, cwd) : {},
+    forks: o.forks,
+    startAtTask: o.startAtTask,
+    verbosity: o.verbosity,
+    hostKeyChecking: o.hostKeyChecking,
+  };
+}
+
+function writeLines(stream: CliIo["stdout"], lines: string[]): void {
+  stream.write(lines.map((l) => `${l}\n`).join(""));
+}
+
+function warningText(w: unknown): string {
+  return `[WARNING]: ${typeof w === "string" ? w : formatError(w)}`;
+}
+
+async function syntaxCheck(o: RunCommandOptions, io: CliIo): Promise<number> {
+  const { errors, warnings } = await validatePlaybook(resolve(o.playbook));
+  writeLines(io.stderr, warnings.map(warningText));
+  if (errors.length) {
+    writeLines(
+      io.stderr,
+      errors.map((e) => formatError(e)),
+    );
+    return EXIT.PARSE_ERROR;
+  }
+  writeLines(io.stdout, ["", `playbook: ${o.playbook}`]);
+  return EXIT.OK;
+}
+
+async function list(o: RunCommandOptions, io: CliIo): Promise<number> {
+  const playbook = await loadPlaybook(resolve(o.playbook));
+  const inventory = await loadInventory(o.inventory, { playbookDir: playbook.dir });
+  const lines = listPlaybook(playbook, inventory, {
+    hosts: o.listHosts,
+    tasks: o.listTasks,
+    limit: o.limit,
+    tags: { only: o.tags, skip: o.skipTags },
+    startAtTask: o.startAtTask,
+    shownAs: o.playbook,
+  });
+  writeLines(io.stdout, lines);
+  return EXIT.OK;
+}
+
+async function closeAll(reporters: Reporter[]): Promise<void> {
+  for (const r of reporters) await r.close?.();
+}
+
+export async function runCommand(o: RunCommandOptions, io: CliIo): Promise<number> {
+  await assertPlaybookExists(o.playbook);
+  const options = await toRunPlaybookOptions(o);
+  if (o.syntaxCheck) return syntaxCheck(o, io);
+  if (o.listHosts || o.listTasks) return list(o, io);
+  const reporters = chooseReporters(o, io);
+  try {
+    const summary = await runPlaybook({
+      ...options,
+      onEvent: reporters.map((r) => r.onEvent.bind(r)),
+      signal: io.signal,
+    });
+    return io.signal?.aborted ? EXIT.INTERRUPTED : summary.exitCode;
+  } catch (err) {
+    if (io.signal?.aborted) return EXIT.INTERRUPTED;
+    throw err;
+  } finally {
+    await closeAll(reporters);
+  }
+}

@@ -1,0 +1,62 @@
+/** `tickless validate`: schemas and rules only, never connects. Every located error, exit 4 if any. */
+import { resolve } from "node:path";
+import { EXIT, formatError } from "../errors.js";
+import { loadInventory, selectHosts } from "../inventory/index.js";
+import type { Inventory } from "../inventory/types.js";
+import { validatePlaybook } from "../playbook/index.js";
+import type { TaskNode } from "../playbook/types.js";
+import type { CliIo } from "./reporters.js";
+import { assertPlaybookExists } from "./run.js";
+
+/** Tasks in a list, counting inside blocks (block, rescue, always). */
+export function countTasks(nodes: TaskNode[]): number {
+  return nodes.reduce(
+    (n, node) =>
+      n + (node.kind === "block" ? countTasks([...node.block, ...node.rescue, ...node.always]) : 1),
+    0,
+  );
+}
+
+/** The inventory, or undefined with its error recorded. */
+async function loadOrRecord(inventory: string[], errors: string[]): Promise<Inventory | undefined> {
+  try {
+    return await loadInventory(inventory);
+  } catch (err) {
+    errors.push(formatError(err));
+    return undefined;
+  }
+}
+
+export async function validateCommand(files: string[], inventory: string[], io: CliIo): Promise<number> {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  let plays = 0;
+  let tasks = 0;
+  const inv = inventory.length ? await loadOrRecord(inventory, errors) : undefined;
+  for (const file of files) {
+    try {
+      await assertPlaybookExists(file);
+    } catch (err) {
+      errors.push(formatError(err));
+      continue;
+    }
+    const result = await validatePlaybook(resolve(file));
+    errors.push(...result.errors.map((e) => formatError(e)));
+    warnings.push(...result.warnings.map((w) => (typeof w === "string" ? w : formatError(w))));
+    for (const play of result.playbook?.plays ?? []) {
+      plays++;
+      tasks += countTasks([...play.preTasks, ...play.tasks, ...play.postTasks]);
+      if (inv && !play.hosts.includes("{{") && selectHosts(inv, play.hosts).length === 0) {
+        warnings.push(`${file}: play "${play.name}" matches no host of the inventory (hosts: ${play.hosts})`);
+      }
+    }
+  }
+  io.stderr.write(warnings.map((w) => `[WARNING]: ${w}\n`).join(""));
+  if (errors.length) {
+    io.stdout.write(errors.map((e) => `${e}\n`).join(""));
+    io.stdout.write(`${errors.length} error${errors.length === 1 ? "" : "s"}\n`);
+    return EXIT.PARSE_ERROR;
+  }
+  io.stdout.write(`ok: ${plays} play${plays === 1 ? "" : "s"}, ${tasks} task${tasks === 1 ? "" : "s"}\n`);
+  return EXIT.OK;
+}

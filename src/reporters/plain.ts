@@ -1,0 +1,75 @@
+/** Ansible-like lines for pipes and logs: PLAY/TASK banners, one line per host, then PLAY RECAP. */
+import type { Writable } from "node:stream";
+import type { EngineEvent } from "../engine/events.js";
+import { formatChanges } from "./diff.js";
+import { banner, recapBlock } from "./recap.js";
+import { alwaysShown, formatResult } from "./result.js";
+import type { Reporter, ReporterOptions } from "./types.js";
+
+type HostResultEvent = Extract<EngineEvent, { type: "host_result" }>;
+
+const WORD: Record<string, string> = { ok: "ok", changed: "changed", skipped: "skipping" };
+
+export class PlainReporter implements Reporter {
+  private readonly out: Writable;
+  private readonly err: Writable;
+  private readonly verbosity: number;
+  /** Hosts that reported loop items in the current task: their summary line is redundant. */
+  private looped = new Set<string>();
+
+  constructor(options: ReporterOptions) {
+    this.out = options.stdout;
+    this.err = options.stderr;
+    this.verbosity = options.verbosity ?? 0;
+  }
+
+  onEvent(event: EngineEvent): void {
+    switch (event.type) {
+      case "play_start":
+        this.print("", banner(`PLAY [${event.play}]`));
+        return;
+      case "task_start":
+        this.looped = new Set();
+        this.print("", banner(`${event.handler ? "RUNNING HANDLER" : "TASK"} [${event.task}]`));
+        return;
+      case "host_result":
+        this.hostResult(event);
+        return;
+      case "warning":
+        this.err.write(`[WARNING]: ${event.host ? `[${event.host}] ` : ""}${event.message}\n`);
+        return;
+      case "recap":
+        this.print("", ...recapBlock(event.stats));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private hostResult(event: HostResultEvent): void {
+    const { host, item, result, status } = event;
+    if (item !== undefined) this.looped.add(host);
+    const summaryOfLoop = item === undefined && this.looped.has(host);
+    if (summaryOfLoop && status !== "failed" && status !== "unreachable") return;
+    if (event.diff && result.changes?.length && !summaryOfLoop) this.out.write(formatChanges(result.changes));
+    const itemPart = item === undefined ? "" : ` (item=${item})`;
+    const json = formatResult(result);
+    if (status === "unreachable") {
+      this.print(`fatal: [${host}]: UNREACHABLE! => ${json}`);
+    } else if (status === "failed") {
+      this.print(
+        item === undefined
+          ? `fatal: [${host}]: FAILED! => ${json}`
+          : `failed: [${host}]${itemPart} => ${json}`,
+      );
+    } else {
+      const head = `${WORD[status]}: [${host}]${item === undefined ? "" : ` =>${itemPart}`}`;
+      this.print(this.verbosity > 0 || alwaysShown(result) ? `${head} => ${json}` : head);
+    }
+    if (event.ignored || result.ignored) this.print("...ignoring");
+  }
+
+  private print(...lines: string[]): void {
+    this.out.write(lines.map((l) => `${l}\n`).join(""));
+  }
+}

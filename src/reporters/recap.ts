@@ -1,0 +1,54 @@
+/** The PLAY RECAP block, aligned like ansible-playbook's. */
+import type { HostStats } from "../engine/events.js";
+import { MAX_NAMES } from "./host-summary.js";
+
+const WIDTH = 80;
+const COUNTERS: (keyof HostStats)[] = [
+  "ok",
+  "changed",
+  "unreachable",
+  "failed",
+  "skipped",
+  "rescued",
+  "ignored",
+];
+
+/** `TITLE ****…` padded with stars to 80 columns (at least three). */
+export function banner(title: string): string {
+  return `${title} ${"*".repeat(Math.max(3, WIDTH - title.length - 1))}`;
+}
+
+/** One line per host: `host : ok=N changed=N …`, host names padded to the longest (at least 26). */
+export function formatRecap(stats: Record<string, HostStats>): string[] {
+  const hosts = Object.keys(stats);
+  const width = Math.max(26, ...hosts.map((h) => h.length));
+  return hosts.map((host) => {
+    const s = stats[host];
+    const fields = COUNTERS.map((k) => `${k}=${String(s[k]).padEnd(4)}`).join(" ");
+    return `${host.padEnd(width)} : ${fields}`.trimEnd();
+  });
+}
+
+/** The whole recap block, lines without trailing newlines. */
+export function recapBlock(stats: Record<string, HostStats>): string[] {
+  return [banner("PLAY RECAP"), ...formatRecap(stats), ""];
+}
+
+/**
+ * The recap for many hosts: every host when there are few, else a totals line and only the hosts
+ * that failed or were unreachable (collapsed beyond MAX_NAMES).
+ */
+export function compactRecap(stats: Record<string, HostStats>, max = MAX_NAMES): string[] {
+  const hosts = Object.keys(stats);
+  if (hosts.length <= max) return recapBlock(stats);
+  const totals = Object.fromEntries(COUNTERS.map((k) => [k, hosts.reduce((n, h) => n + stats[h][k], 0)]));
+  const bad = hosts.filter((h) => stats[h].failed > 0 || stats[h].unreachable > 0);
+  const shown = Object.fromEntries(bad.slice(0, max).map((h) => [h, stats[h]]));
+  const lines = [
+    banner("PLAY RECAP"),
+    `${hosts.length} hosts: ${COUNTERS.map((k) => `${k}=${totals[k]}`).join(" ")}`,
+  ];
+  lines.push(...formatRecap(shown));
+  if (bad.length > max) lines.push(`… and ${bad.length - max} more hosts failed or unreachable`);
+  return [...lines, ""];
+}
