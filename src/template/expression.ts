@@ -1,0 +1,193 @@
+import jexlModule from "jexl";
+import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import { truthy } from "./helpers.js";
+import { renderNested } from "./render.js";
+import { rewriteExpression, STRING_PLACEHOLDER } from "./rewrite.js";
+import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
+import { allTransforms, GUARDS, toText } from "./transforms.js";
+
+type Expression = ReturnType<typeof jexl.compile>;
+type Node = Record<string, any>;
+
+/** Past this many distinct expressions, start the cache afresh. */
+const CACHE_LIMIT = 10_000;
+const HINT =
+  "expressions are Ansible-like: and, or, not, in, not in, ==, <, x is defined, x|default(…), result is failed";
+
+const jexl = new jexlModule.Jexl();
+const elements = jexl._grammar.elements as Record<string, any>;
+elements.and = elements["&&"];
+elements.or = elements["||"];
+// Jinja's `not` binds looser than comparisons and tighter than and/or: `not a == b and c`.
+elements.not = { type: "unaryOp", precedence: 15, eval: (value: unknown) => !truthy(value) };
+jexl.addBinaryOp("==", 20, pyEquals);
+jexl.addBinaryOp("!=", 20, (a, b) => !pyEquals(a, b));
+jexl.addBinaryOp("in", 20, contains);
+jexl.addBinaryOp("not_in", 20, (a, b) => !contains(a, b));
+jexl.addBinaryOp("~", 30, (a, b) => (a === undefined ? "" : toText(a)) + (b === undefined ? "" : toText(b)));
+jexl.addTransforms(recordingErrors(allTransforms()));
+
+/** What a transform threw last: jexl re-wraps errors that cross its operators. */
+let thrown: unknown;
+
+const cache = new Map<string, Expression>();
+
+/** Evaluates an Ansible-like expression against the vars; the result is plain data. */
+export function evaluate(expression: string, vars: Record<string, unknown>, loc?: SourceLocation): unknown {
+  const compiled = compile(expression, loc);
+  const scope = new Scope(vars, renderNested, loc);
+  thrown = undefined;
+  try {
+    return toPlain(compiled.evalSync(scope.strictRoot));
+  } catch (err) {
+    throw scope.pendingError ?? evaluationError(thrown ?? err, expression, loc);
+  }
+}
+
+/** A `when`-style condition: booleans pass through, strings are evaluated, Python truthiness. */
+export function evaluateCondition(
+  condition: string | boolean,
+  vars: Record<string, unknown>,
+  loc?: SourceLocation,
+): boolean {
+  if (typeof condition !== "string") return truthy(condition);
+  return truthy(evaluate(condition, vars, loc));
+}
+
+/** Checks an expression's syntax and its filter and test names, without vars. */
+export function checkExpression(expression: string, loc?: SourceLocation): void {
+  compile(expression, loc);
+}
+
+function compile(expression: string, loc?: SourceLocation): Expression {
+  const cached = cache.get(expression);
+  if (cached) return cached;
+  const { source, strings, problem } = rewriteExpression(String(expression));
+  if (source === "") throw syntaxError(expression, "it is empty", loc);
+  if (problem) throw syntaxError(expression, problem, loc);
+  let compiled: Expression;
+  try {
+    compiled = jexl.compile(source);
+  } catch (err) {
+    throw syntaxError(expression, err instanceof Error ? err.message : String(err), loc);
+  }
+  prepare(compiled._getAst() as unknown as Node, { expression, strings, loc });
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(expression, compiled);
+  return compiled;
+}
+
+interface Context {
+  expression: string;
+  strings: string[];
+  loc?: SourceLocation;
+}
+
+/**
+ * Walks the AST once at compile time: puts the string literals back, checks transform names,
+ * and lets guarded subjects (`x is defined`, `x|default(…)`) be undefined.
+ */
+function prepare(node: Node | undefined, ctx: Context): void {
+  if (!node || typeof node !== "object") return;
+  const placeholder = node.type === "Identifier" && !node.from ? STRING_PLACEHOLDER.exec(node.value) : null;
+  if (placeholder) {
+    node.type = "Literal";
+    node.value = ctx.strings[Number(placeholder[1])];
+    delete node.relative;
+    return;
+  }
+  if (node.type === "FunctionCall") {
+    if (node.pool !== "transforms" || !jexl.getTransform(node.name)) {
+      const name = String(node.name);
+      const what = name.startsWith("is_") ? `test "${name.replace(/^is_(not_)?/, "")}"` : `filter "${name}"`;
+      throw syntaxError(
+        ctx.expression,
+        `unknown ${node.pool === "transforms" ? what : `function "${name}"`}`,
+        ctx.loc,
+      );
+    }
+    if (GUARDS.has(node.name)) makeLenient(node.args[0]);
+  }
+  const children = [
+    node.left,
+    node.right,
+    node.from,
+    node.subject,
+    node.expr,
+    node.test,
+    node.consequent,
+    node.alternate,
+  ];
+  for (const child of children) prepare(child, ctx);
+  if (Array.isArray(node.args)) for (const arg of node.args) prepare(arg, ctx);
+  if (node.type === "ArrayLiteral") for (const item of node.value) prepare(item, ctx);
+  if (node.type === "ObjectLiteral") {
+    const entries = Object.entries(node.value as Record<string, Node>).map(([key, value]) => {
+      const m = STRING_PLACEHOLDER.exec(key);
+      prepare(value, ctx);
+      return [m ? ctx.strings[Number(m[1])] : key, value] as const;
+    });
+    node.value = Object.fromEntries(entries);
+  }
+}
+
+/** Re-roots the chain's first identifier on the lenient view, where a missing name is undefined. */
+function makeLenient(node: Node | undefined): void {
+  let root = node;
+  while (root && (root.from || root.type === "FilterExpression")) root = root.from ?? root.subject;
+  if (root?.type === "Identifier" && !root.relative && root.value !== LENIENT_ROOT) {
+    root.from = { type: "Identifier", value: LENIENT_ROOT };
+  }
+}
+
+function recordingErrors(transforms: Record<string, (...args: any[]) => unknown>) {
+  const out: Record<string, (...args: any[]) => unknown> = {};
+  for (const [name, fn] of Object.entries(transforms)) {
+    out[name] = (...args) => {
+      try {
+        return fn(...args);
+      } catch (err) {
+        thrown = err;
+        throw err;
+      }
+    };
+  }
+  return out;
+}
+
+function syntaxError(expression: string, why: string, loc?: SourceLocation): ParseError {
+  return new ParseError("EXPRESSION", `invalid expression "${expression}": ${why}`, {
+    location: loc,
+    hint: HINT,
+  });
+}
+
+function evaluationError(err: unknown, expression: string, loc?: SourceLocation): TicklessError {
+  if (err instanceof TicklessError) {
+    if (err.location || !loc) return err;
+    return new ParseError(err.code, err.message, { location: loc, hint: err.hint, cause: err.cause });
+  }
+  const why = err instanceof Error ? err.message : String(err);
+  return new ParseError("EXPRESSION", `expression "${expression}" failed: ${why}`, {
+    location: loc,
+    hint: HINT,
+    cause: err,
+  });
+}
+
+/** Python's `==`: no type coercion; lists and mappings compare by content. */
+function pyEquals(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") {
+    return (a === undefined && b === null) || (a === null && b === undefined);
+  }
+  return JSON.stringify(toPlain(a)) === JSON.stringify(toPlain(b));
+}
+
+/** Python's `in`: substring, list member, or mapping key. */
+function contains(item: unknown, container: unknown): boolean {
+  if (typeof container === "string") return container.includes(String(item));
+  if (Array.isArray(container)) return container.some((x) => pyEquals(x, item));
+  if (container !== null && typeof container === "object") return String(item) in container;
+  return false;
+}
