@@ -1,0 +1,82 @@
+/** The shared state of one run and of one play, passed down the walk. */
+import type { Connection } from "../connection/types.js";
+import type { Inventory } from "../inventory/types.js";
+import type { ModuleRegistry } from "../modules/registry.js";
+import type { Play, Playbook } from "../playbook/types.js";
+import type { EngineEvent } from "./events.js";
+import type { HostState } from "./host-state.js";
+import type { Stats } from "./stats.js";
+import type { TagFilter } from "./tags.js";
+
+export interface RunContext {
+  playbook: Playbook;
+  inventory: Inventory;
+  registry: ModuleRegistry;
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  tags: TagFilter;
+  /** --start-at-task: undefined once the task has been reached (or when not given). */
+  startAtTask?: string;
+  extraVars: Record<string, unknown>;
+  /** -v count, visible to tasks as `ansible_verbosity` (debug's `verbosity:`). */
+  verbosity: number;
+  hosts: Map<string, HostState>;
+  stats: Stats;
+  /** The host's one connection for the whole run (opened on first use). */
+  connect(host: string): Promise<Connection>;
+  /** Sends an event to every listener, secrets scrubbed. */
+  emit(event: EngineEvent): void;
+  signal?: AbortSignal;
+}
+
+export interface PlayContext {
+  run: RunContext;
+  play: Play;
+  /** Every host the play targets (all batches), for magic vars. */
+  playHosts: string[];
+  /** Hosts of the current serial batch. */
+  batch: string[];
+  /** vars_files contents per host (paths may be templates). */
+  varsFiles: Map<string, Record<string, unknown>>;
+  /** end_play, max_fail_percentage or any_errors_fatal: no more tasks in this play. */
+  aborted: boolean;
+  /** meta: end_batch. */
+  batchEnded: boolean;
+}
+
+/** What a node inherits from the blocks (and includes) around it. */
+export interface Scope {
+  blockVars: Record<string, unknown>[];
+  /** Vars of the enclosing include_tasks (its loop item, its vars). */
+  includeVars: Record<string, unknown>;
+  when: string[];
+  tags: string[];
+  become?: boolean;
+  becomeUser?: string;
+  environment: Record<string, string>;
+  noLog: boolean;
+  ignoreErrors?: boolean | string;
+  checkMode?: boolean;
+  diff?: boolean;
+  runOnce: boolean;
+  /** Inside a block that has a rescue: a failure counts as rescued, not failed. */
+  rescuing: boolean;
+  handler: boolean;
+}
+
+export function rootScope(play: Play): Scope {
+  return {
+    blockVars: [],
+    includeVars: {},
+    when: [],
+    tags: [...play.tags],
+    become: play.become,
+    becomeUser: play.becomeUser,
+    environment: { ...play.environment },
+    noLog: play.noLog,
+    runOnce: false,
+    rescuing: false,
+    handler: false,
+  };
+}

@@ -1,0 +1,40 @@
+/** The implicit "Gathering Facts" task: one round trip per host, counted and reported like a task. */
+import { ConnectionError, formatError } from "../errors.js";
+import { gatherFacts } from "../facts/index.js";
+import type { PlayContext } from "./context.js";
+import type { TaskResult } from "./events.js";
+import { isActive } from "./host-state.js";
+import { mapLimit } from "./limit.js";
+import { statusOf } from "./stats.js";
+
+const TASK = "Gathering Facts";
+
+export async function gatherBatchFacts(pc: PlayContext): Promise<void> {
+  const run = pc.run;
+  const hosts = pc.batch.filter((h) => isActive(run.hosts.get(h)!));
+  if (hosts.length === 0) return;
+  run.emit({ type: "task_start", play: pc.play.name, task: TASK, path: "", hosts });
+  await mapLimit(hosts, run.forks, async (host) => {
+    const state = run.hosts.get(host)!;
+    let result: TaskResult;
+    try {
+      state.facts = await gatherFacts(await run.connect(host));
+      result = { changed: false, failed: false, skipped: false };
+    } catch (err) {
+      const unreachable = err instanceof ConnectionError;
+      result = {
+        changed: false,
+        failed: true,
+        skipped: false,
+        msg: formatError(err),
+        ...(unreachable ? { unreachable } : {}),
+      };
+      if (unreachable) state.unreachable = true;
+      else state.failed = true;
+    }
+    const status = statusOf(result);
+    run.stats.record(host, status, result, false);
+    run.emit({ type: "host_result", play: pc.play.name, task: TASK, host, status, result, diff: false });
+  });
+  run.emit({ type: "task_end", play: pc.play.name, task: TASK });
+}

@@ -1,0 +1,30 @@
+/** Handlers: run once per flush, in definition order, on the hosts that notified them. */
+import type { Task } from "../playbook/types.js";
+import type { PlayContext, Scope } from "./context.js";
+import { isActive } from "./host-state.js";
+import { runTaskStep } from "./step.js";
+
+/** A handler answers to its name and to each of its `listen` topics. */
+function answers(handler: Task, notified: Set<string>): boolean {
+  if (handler.name !== undefined && notified.has(handler.name)) return true;
+  return handler.listen.some((topic) => notified.has(topic));
+}
+
+/** Runs every notified handler for `hosts`; handlers notified by handlers run in a further pass. */
+export async function flushHandlers(pc: PlayContext, hosts: string[], scope: Scope): Promise<void> {
+  const handlerScope: Scope = { ...scope, handler: true, rescuing: false };
+  for (let pass = 0; pass < 10; pass++) {
+    const pending = new Map<string, Set<string>>();
+    for (const h of hosts) {
+      const state = pc.run.hosts.get(h)!;
+      if (state.notified.size > 0 && isActive(state)) pending.set(h, new Set(state.notified));
+      state.notified.clear();
+    }
+    if (pending.size === 0) return;
+    for (const handler of pc.play.handlers) {
+      if (pc.aborted || pc.run.signal?.aborted) return;
+      const targets = [...pending].filter(([, names]) => answers(handler, names)).map(([h]) => h);
+      if (targets.length > 0) await runTaskStep(pc, handler, targets, handlerScope);
+    }
+  }
+}

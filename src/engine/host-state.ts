@@ -1,0 +1,36 @@
+/** What the engine remembers about one host during a run. */
+
+export interface HostState {
+  name: string;
+  /** Gathered facts (exposed as `facts` and `ansible_facts`). */
+  facts: Record<string, unknown>;
+  /** Registered results and set_fact values; they outlive the play, as in Ansible. */
+  registered: Record<string, unknown>;
+  /** Failed and not rescued: the host takes no further part in the run. */
+  failed: boolean;
+  unreachable: boolean;
+  /** `meta: end_host` (reset at every play). */
+  ended: boolean;
+  /** Handler names notified and not yet run. */
+  notified: Set<string>;
+  /** Vars a rescue sees: ansible_failed_task / ansible_failed_result (cleared after the block). */
+  rescueVars: Record<string, unknown>;
+}
+
+export function newHostState(name: string): HostState {
+  return {
+    name,
+    facts: {},
+    registered: {},
+    failed: false,
+    unreachable: false,
+    ended: false,
+    notified: new Set(),
+    rescueVars: {},
+  };
+}
+
+/** Whether the host still runs tasks. */
+export function isActive(h: HostState): boolean {
+  return !h.failed && !h.unreachable && !h.ended;
+}

@@ -1,0 +1,46 @@
+/** Controller-side helpers handed to modules (ModuleContext). */
+import { access, readFile } from "node:fs/promises";
+import path from "node:path";
+import { TicklessError } from "../errors.js";
+import type { ModuleContext } from "../modules/types.js";
+import type { Task } from "../playbook/types.js";
+import { evaluate, renderTemplateFile } from "../template/index.js";
+
+export interface ModuleContextInput {
+  host: string;
+  vars: Record<string, unknown>;
+  check: boolean;
+  diff: boolean;
+  task: Task;
+  playbookDir: string;
+}
+
+export function moduleContext(input: ModuleContextInput): ModuleContext {
+  const { task, vars } = input;
+  const dirs = [path.dirname(task.loc.file), input.playbookDir];
+  return {
+    host: input.host,
+    vars,
+    check: input.check,
+    diff: input.diff,
+    renderFile: async (p) => renderTemplateFile(await findControllerFile(p, dirs, "templates", task), vars),
+    readControllerFile: async (p) => readFile(await findControllerFile(p, dirs, "files", task)),
+    evaluate: async (expression) => evaluate(expression, vars, task.locs.args ?? task.loc),
+  };
+}
+
+/** Ansible's search order: `<dir>/<kind>/<path>` then `<dir>/<path>`, for the task's dir then the playbook's. */
+async function findControllerFile(p: string, dirs: string[], kind: string, task: Task): Promise<string> {
+  if (path.isAbsolute(p)) return p;
+  const candidates = [...new Set(dirs)].flatMap((d) => [path.join(d, kind, p), path.join(d, p)]);
+  for (const c of candidates) {
+    try {
+      await access(c);
+      return c;
+    } catch {}
+  }
+  throw new TicklessError("FILE_NOT_FOUND", `could not find ${p}`, {
+    location: task.locs.args ?? task.loc,
+    hint: `looked in ${candidates.join(", ")}`,
+  });
+}

@@ -1,0 +1,262 @@
+/**
+ * runPlaybook: load → for each play: hosts (pattern ∩ --limit) → serial batches → vars_files →
+ * facts → pre_tasks, tasks, post_tasks (handlers flushed after each) → recap and exit code.
+ *
+ * Errors in what the user wrote that are found before anything runs (playbook, inventory, bad
+ * options) are thrown as TicklessError (exitCodeFor gives 4 or 5); once hosts are being worked on,
+ * problems become failed or unreachable hosts and runPlaybook returns a RunSummary.
+ */
+import path from "node:path";
+import { openConnection } from "../connection/index.js";
+import type { Connection } from "../connection/types.js";
+import { ConnectionError, EXIT, formatError, OptionError } from "../errors.js";
+import {
+  connectionSettings,
+  emptyInventory,
+  ensureImplicitLocalhost,
+  inventoryVars,
+  limitHosts,
+  loadInventory,
+  magicVars,
+  secretValues,
+  selectHosts,
+} from "../inventory/index.js";
+import type { Inventory } from "../inventory/types.js";
+import { defaultRegistry } from "../modules/registry.js";
+import { loadPlaybook, loadVarsFile } from "../playbook/index.js";
+import type { Play, Playbook } from "../playbook/types.js";
+import { renderString } from "../template/index.js";
+import { serialBatches } from "./batches.js";
+import type { PlayContext, RunContext } from "./context.js";
+import type { EngineEvent, EventListener } from "./events.js";
+import { gatherBatchFacts } from "./gather.js";
+import { newHostState } from "./host-state.js";
+import type { RunPlaybookOptions, RunSummary } from "./options.js";
+import { scrub } from "./secrets.js";
+import { Stats } from "./stats.js";
+import { runPlayBatch } from "./strategy.js";
+
+const DEFAULT_FORKS = 50;
+
+export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
+  const registry = defaultRegistry(options.modules ?? []);
+  const playbook =
+    typeof options.playbook === "string"
+      ? await loadPlaybook(options.playbook, { registry })
+      : options.playbook;
+  const inventory = await resolveInventory(options.inventory, playbook);
+  const forks = options.forks ?? DEFAULT_FORKS;
+  if (!Number.isInteger(forks) || forks < 1)
+    throw new OptionError(`forks must be a positive integer, got ${forks}`);
+  const extraVars = options.extraVars ?? {};
+  const secrets = collectSecrets(inventory, extraVars);
+  const listeners = ([] as EventListener[]).concat(options.onEvent ?? []);
+  const connections = new Map<string, Promise<Connection>>();
+  const stats = new Stats();
+  const run: RunContext = {
+    playbook,
+    inventory,
+    registry,
+    check: options.check ?? false,
+    diff: options.diff ?? false,
+    forks,
+    tags: { only: options.tags ?? [], skip: options.skipTags ?? [] },
+    startAtTask: options.startAtTask,
+    extraVars,
+    verbosity: options.verbosity ?? 0,
+    hosts: new Map(),
+    stats,
+    signal: options.signal,
+    emit: (event: EngineEvent) => {
+      const clean = scrub(event, secrets);
+      for (const l of listeners) l(clean);
+    },
+    connect: (host) => {
+      let c = connections.get(host);
+      if (!c) {
+        c = openHost(inventory, host, extraVars, options);
+        c.catch(() => undefined);
+        connections.set(host, c);
+      }
+      return c;
+    },
+  };
+  run.emit({ type: "playbook_start", file: playbook.file, check: run.check });
+  try {
+    for (const play of playbook.plays) {
+      if (options.signal?.aborted) break;
+      if (!(await runPlay(run, play, options.limit))) break;
+    }
+  } finally {
+    await closeAll(connections);
+  }
+  if (run.startAtTask !== undefined) {
+    run.emit({ type: "warning", message: `--start-at-task: no task named "${run.startAtTask}" was found` });
+  }
+  return summarize(run, options.signal);
+}
+
+async function resolveInventory(
+  source: RunPlaybookOptions["inventory"],
+  playbook: Playbook,
+): Promise<Inventory> {
+  if (source === undefined) {
+    const inv = emptyInventory();
+    ensureImplicitLocalhost(inv);
+    return inv;
+  }
+  if (typeof source === "object" && !Array.isArray(source)) return source;
+  return loadInventory(source, { playbookDir: playbook.dir });
+}
+
+/**
+ * Runs one play; false when the playbook must stop, as ansible-playbook does when every host of a
+ * batch failed (any_errors_fatal and max_fail_percentage fail them all).
+ */
+async function runPlay(run: RunContext, play: Play, limit: string | undefined): Promise<boolean> {
+  const inv = run.inventory;
+  const hosts = limitHosts(inv, selectHosts(inv, play.hosts), limit).filter((h) => {
+    const s = run.hosts.get(h);
+    return !s || (!s.failed && !s.unreachable);
+  });
+  for (const h of hosts) {
+    if (!run.hosts.has(h)) run.hosts.set(h, newHostState(h));
+    run.hosts.get(h)!.ended = false;
+  }
+  if (hosts.length === 0) {
+    run.emit({ type: "warning", message: `play "${play.name}": no hosts matched "${play.hosts}"` });
+    run.emit({ type: "play_start", play: play.name, hosts: [] });
+    run.emit({ type: "play_end", play: play.name });
+    return true;
+  }
+  const batches = serialBatches(hosts, play.serial);
+  for (const [i, batch] of batches.entries()) {
+    const pc: PlayContext = {
+      run,
+      play,
+      playHosts: hosts,
+      batch,
+      varsFiles: new Map(),
+      aborted: false,
+      batchEnded: false,
+    };
+    run.emit({
+      type: "play_start",
+      play: play.name,
+      hosts: batch,
+      ...(play.serial.length > 0 ? { batch: i + 1, batches: batches.length } : {}),
+    });
+    await loadPlayVarsFiles(pc);
+    if (await wantsFacts(pc)) await gatherBatchFacts(pc);
+    await runPlayBatch(pc);
+    run.emit({ type: "play_end", play: play.name });
+    if (batch.every((h) => run.hosts.get(h)!.failed || run.hosts.get(h)!.unreachable)) return false;
+    if (pc.aborted || run.signal?.aborted) return true;
+  }
+  return true;
+}
+
+/** vars_files: paths may be templates (rendered per host); a file that cannot be read fails the host. */
+async function loadPlayVarsFiles(pc: PlayContext): Promise<void> {
+  const { run, play } = pc;
+  if (play.varsFiles.length === 0) return;
+  const cache = new Map<string, Promise<Record<string, unknown>>>();
+  for (const host of pc.batch) {
+    const vars = {
+      ...inventoryVars(run.inventory, host),
+      ...play.vars,
+      ...run.extraVars,
+      ...magicVars(run.inventory, host, {
+        playbookDir: run.playbook.dir,
+        check: run.check,
+        playHosts: pc.playHosts,
+      }),
+    };
+    const merged: Record<string, unknown> = {};
+    try {
+      for (const written of play.varsFiles) {
+        const file = path.resolve(
+          run.playbook.dir,
+          String(await renderString(written, vars, play.locs.vars_files ?? play.loc)),
+        );
+        let loaded = cache.get(file);
+        if (!loaded) {
+          loaded = loadVarsFile(file, play.locs.vars_files ?? play.loc);
+          cache.set(file, loaded);
+        }
+        Object.assign(merged, await loaded);
+      }
+    } catch (err) {
+      const state = run.hosts.get(host)!;
+      run.stats.record(host, "failed", { changed: false, failed: true, skipped: false }, false);
+      run.emit({
+        type: "host_result",
+        play: play.name,
+        task: "vars_files",
+        host,
+        status: "failed",
+        result: { changed: false, failed: true, skipped: false, msg: formatError(err) },
+        diff: false,
+      });
+      state.failed = true;
+    }
+    pc.varsFiles.set(host, merged);
+  }
+}
+
+async function wantsFacts(pc: PlayContext): Promise<boolean> {
+  const g = pc.play.gatherFacts;
+  if (typeof g === "boolean") return g;
+  const rendered = String(await renderString(g, pc.run.extraVars, pc.play.loc)).trim();
+  return /^(true|yes|on|1)$/i.test(rendered);
+}
+
+/** Opens a host's connection; any failure becomes a ConnectionError (the host is unreachable). */
+async function openHost(
+  inv: Inventory,
+  host: string,
+  extraVars: Record<string, unknown>,
+  options: RunPlaybookOptions,
+): Promise<Connection> {
+  try {
+    const settings = connectionSettings(host, { ...inventoryVars(inv, host), ...extraVars });
+    if (options.hostKeyChecking) settings.hostKeyChecking = options.hostKeyChecking;
+    return await (options.connect ?? openConnection)(settings);
+  } catch (err) {
+    if (err instanceof ConnectionError) throw err;
+    throw new ConnectionError(`cannot connect to ${host}: ${formatError(err)}`, { cause: err });
+  }
+}
+
+async function closeAll(connections: Map<string, Promise<Connection>>): Promise<void> {
+  await Promise.all(
+    [...connections.values()].map(async (c) => {
+      try {
+        await (await c).close();
+      } catch {}
+    }),
+  );
+}
+
+function collectSecrets(inv: Inventory, extraVars: Record<string, unknown>): string[] {
+  const all = new Set<string>(secretValues(extraVars));
+  for (const host of inv.hosts.keys()) {
+    for (const s of secretValues({ ...inventoryVars(inv, host), ...extraVars })) all.add(s);
+  }
+  return [...all];
+}
+
+/** Exit code as ansible-playbook: interrupted 99 > unreachable 3 > failed 2 > ok 0. */
+function summarize(run: RunContext, signal: AbortSignal | undefined): RunSummary {
+  const states = [...run.hosts.values()];
+  const failedHosts = states.filter((s) => s.failed && !s.unreachable).map((s) => s.name);
+  const unreachableHosts = states.filter((s) => s.unreachable).map((s) => s.name);
+  let exitCode: number = EXIT.OK;
+  if (signal?.aborted) exitCode = EXIT.INTERRUPTED;
+  else if (unreachableHosts.length > 0) exitCode = EXIT.HOST_UNREACHABLE;
+  else if (failedHosts.length > 0) exitCode = EXIT.HOST_FAILED;
+  const stats = run.stats.snapshot();
+  run.emit({ type: "recap", stats });
+  run.emit({ type: "playbook_end", exitCode });
+  return { exitCode, stats, totals: run.stats.totals(), failedHosts, unreachableHosts };
+}

@@ -1,0 +1,338 @@
+/**
+ * One task on one host — THE one place check mode and verification live.
+ * vars → when → loop → per item: render args → validate → module (probe → plan → [check: stop] →
+ * apply → probe → plan must be []) → changed_when / failed_when / until → task verify → register.
+ */
+import type { Connection, HostWriter } from "../connection/types.js";
+import { ConnectionError, formatError, TicklessError } from "../errors.js";
+import type { ModuleRegistry } from "../modules/registry.js";
+import type { Change, Module, ModuleContext, ModuleResult } from "../modules/types.js";
+import { validateModuleArgs } from "../playbook/index.js";
+import type { Task } from "../playbook/types.js";
+import { evaluateCondition, renderString, renderValue } from "../template/index.js";
+import type { Scope } from "./context.js";
+import type { TaskResult } from "./events.js";
+import { moduleContext } from "./module-context.js";
+import { taskHost } from "./task-host.js";
+
+export interface TaskInput {
+  task: Task;
+  host: string;
+  /** The task's resolved variables on this host (precedence applied), without loop items. */
+  vars: Record<string, unknown>;
+  scope: Scope;
+  registry: ModuleRegistry;
+  check: boolean;
+  diff: boolean;
+  playbookDir: string;
+  connect(): Promise<Connection>;
+  /** Called with each loop item's result (real data; the caller censors). */
+  onItem?(label: string, result: TaskResult): void;
+  signal?: AbortSignal;
+}
+
+/** Runs the task (all loop items) and returns the result to register; never throws. */
+export async function runTask(input: TaskInput): Promise<TaskResult> {
+  try {
+    const result = await runLoopOrOnce(input);
+    return applyIgnoreErrors(input, result);
+  } catch (err) {
+    return errorResult(err);
+  }
+}
+
+async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
+  const { task, vars } = input;
+  const conditions = [...input.scope.when, ...task.when];
+  if (task.loop === undefined) {
+    const falseCondition = await firstFalse(conditions, vars, task);
+    if (falseCondition !== undefined) return skippedResult(falseCondition);
+    return runItem(input, vars);
+  }
+  const items = await renderValue(task.loop, vars, task.locs.loop ?? task.loc);
+  if (!Array.isArray(items)) {
+    throw new TicklessError("TASK", `loop must be a list, got ${typeof items}`, {
+      location: task.locs.loop ?? task.loc,
+      hint: 'write a YAML list or a template that renders to one ("{{ my_list }}")',
+    });
+  }
+  const results: TaskResult[] = [];
+  for (const [index, item] of items.entries()) {
+    const itemVars = {
+      ...vars,
+      [task.loopVar]: item,
+      ansible_loop_var: task.loopVar,
+      ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1 },
+    };
+    const falseCondition = await firstFalse(conditions, itemVars, task);
+    const r =
+      falseCondition !== undefined
+        ? skippedResult(falseCondition)
+        : await runItem(input, itemVars).catch(errorResult);
+    r.item = item;
+    r.ansible_loop_var = task.loopVar;
+    results.push(r);
+    input.onItem?.(await itemLabel(task, itemVars, item), r);
+    if (r.unreachable || input.signal?.aborted) break;
+  }
+  return loopResult(results);
+}
+
+/** One item: the module with its retries, then changed_when/failed_when/until, then task verify. */
+async function runItem(input: TaskInput, vars: Record<string, unknown>): Promise<TaskResult> {
+  const { task } = input;
+  const attempts = task.until ? Math.max(task.retries ?? 3, 0) + 1 : 1;
+  let result: TaskResult = { changed: false, failed: false, skipped: false };
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    result = await runModule(input, vars);
+    if (task.until) result.attempts = attempt;
+    const withResult = task.register ? { ...vars, [task.register]: result } : vars;
+    if (!result.skipped && !result.unreachable) await applyOutcomeConditions(task, result, withResult);
+    if (!task.until || result.unreachable) break;
+    if (await evaluateCondition(task.until, withResult, task.locs.until ?? task.loc)) break;
+    if (attempt === attempts) {
+      result.failed = true;
+      result.msg = result.msg ?? `until condition never held after ${attempts} attempts`;
+      break;
+    }
+    await sleep((task.delay ?? 5) * 1000, input.signal);
+    if (input.signal?.aborted) break;
+  }
+  if (!result.failed && !result.skipped && !result.unreachable && !effectiveCheck(input)) {
+    await runTaskVerify(input, vars, result);
+  }
+  return result;
+}
+
+/** Executes the module once, by kind. Check mode stops after plan. */
+async function runModule(input: TaskInput, vars: Record<string, unknown>): Promise<TaskResult> {
+  const { task } = input;
+  const module = input.registry.get(task.module);
+  if (!module) {
+    throw new TicklessError("UNKNOWN_MODULE", `unknown module "${task.module}"`, { location: task.loc });
+  }
+  const rendered = (await renderValue(task.args, vars, task.locs.args ?? task.loc)) as Record<
+    string,
+    unknown
+  >;
+  validateModuleArgs(module, rendered, task.locs.args ?? task.loc, task.locs);
+  const args = module.normalize ? module.normalize(rendered) : rendered;
+  const check = effectiveCheck(input);
+  const diff = task.diff ?? input.scope.diff ?? input.diff;
+  const ctx = moduleContext({ host: input.host, vars, check, diff, task, playbookDir: input.playbookDir });
+  if (module.kind === "action") {
+    const r = await module.run(args, ctx, await hostFor(input));
+    return fromModuleResult(r, Boolean(r.changed));
+  }
+  const host = await hostFor(input);
+  if (module.kind === "command") return runCommand(module, args, ctx, host, check);
+  return runState(module, args, ctx, host, check);
+}
+
+async function runState(
+  module: Extract<Module, { kind: "state" }>,
+  args: unknown,
+  ctx: ModuleContext,
+  host: HostWriter,
+  check: boolean,
+): Promise<TaskResult> {
+  const current = await module.probe(host, args, ctx);
+  const changes = module.plan(args, current);
+  if (check || changes.length === 0) {
+    return {
+      ...module.report?.(args, current),
+      changed: changes.length > 0,
+      failed: false,
+      skipped: false,
+      changes,
+    };
+  }
+  const applied = await module.apply(host, args, changes, current, ctx);
+  const after = await module.probe(host, args, ctx);
+  const remaining = module.plan(args, after);
+  const problems = [...remaining.map(describeChange), ...(module.verify?.(args, after) ?? [])];
+  const result = fromModuleResult({ ...applied, ...module.report?.(args, after) }, true);
+  result.changes = changes;
+  if (problems.length > 0) {
+    result.failed = true;
+    result.msg = `did not converge: ${problems.join("; ")}`;
+    result.remaining_changes = remaining;
+  }
+  return result;
+}
+
+async function runCommand(
+  module: Extract<Module, { kind: "command" }>,
+  args: unknown,
+  ctx: ModuleContext,
+  host: HostWriter,
+  check: boolean,
+): Promise<TaskResult> {
+  const current = await module.probe(host, args, ctx);
+  const changes = module.plan(args, current);
+  if (changes.length === 0) {
+    const report = (module as { report?: (a: unknown, s: unknown) => ModuleResult }).report;
+    return {
+      msg: "nothing to do",
+      ...report?.(args, current),
+      changed: false,
+      failed: false,
+      skipped: false,
+    };
+  }
+  if (check) {
+    return {
+      changed: false,
+      failed: false,
+      skipped: true,
+      changes,
+      msg: "Command would have run if not in check mode",
+    };
+  }
+  const r = await module.apply(host, args, ctx);
+  return fromModuleResult(r, true);
+}
+
+/** Check mode applies unless the task says `check_mode: false`; `check_mode: true` forces it. */
+function effectiveCheck(input: TaskInput): boolean {
+  const own = input.task.checkMode ?? input.scope.checkMode;
+  return own ?? input.check;
+}
+
+async function hostFor(input: TaskInput): Promise<HostWriter> {
+  const conn = await input.connect();
+  return taskHost(conn, {
+    become: input.task.become ?? input.scope.become,
+    becomeUser: input.task.becomeUser ?? input.scope.becomeUser,
+    environment: { ...input.scope.environment, ...input.task.environment },
+  });
+}
+
+function fromModuleResult(r: ModuleResult | undefined, changed: boolean): TaskResult {
+  const { facts, ...rest } = r ?? {};
+  const result: TaskResult = {
+    ...rest,
+    changed: Boolean(rest.changed ?? changed),
+    failed: Boolean(rest.failed),
+    skipped: Boolean(rest.skipped),
+  };
+  if (typeof result.stdout === "string") result.stdout_lines = splitLines(result.stdout);
+  if (typeof result.stderr === "string") result.stderr_lines = splitLines(result.stderr);
+  if (facts) result.ansible_facts = facts;
+  return result;
+}
+
+/** changed_when then failed_when, each a list of conditions that must all hold, as Ansible. */
+async function applyOutcomeConditions(task: Task, result: TaskResult, vars: Record<string, unknown>) {
+  if (task.changedWhen) {
+    result.changed = await allHold(task.changedWhen, vars, task, "changedWhen");
+  }
+  if (task.failedWhen) {
+    const failed = await allHold(task.failedWhen, vars, task, "failedWhen");
+    result.failed = failed;
+    result.failed_when_result = failed;
+  }
+}
+
+/** tickless's `verify:` — expressions over the result, and a command that must exit 0. */
+async function runTaskVerify(input: TaskInput, vars: Record<string, unknown>, result: TaskResult) {
+  const { task } = input;
+  if (!task.verify) return;
+  const withResult = { ...vars, result, ...(task.register ? { [task.register]: result } : {}) };
+  for (const expr of task.verify.that) {
+    if (!(await evaluateCondition(expr, withResult, task.locs.verify ?? task.loc))) {
+      result.failed = true;
+      result.msg = `verify failed: ${expr}`;
+      return;
+    }
+  }
+  if (task.verify.command) {
+    const command = await renderString(task.verify.command, withResult, task.locs.verify ?? task.loc);
+    const r = await (await hostFor(input)).run(command);
+    if (r.rc !== 0) {
+      result.failed = true;
+      const detail = (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ");
+      result.msg = `verify failed: \`${command}\` exited ${r.rc}${detail ? `: ${detail}` : ""}`;
+    }
+  }
+}
+
+function applyIgnoreErrors(input: TaskInput, result: TaskResult): TaskResult {
+  const ignore = input.task.ignoreErrors ?? input.scope.ignoreErrors;
+  if (result.failed && !result.unreachable && ignore !== undefined && ignore !== false) {
+    const yes = ignore === true || /^(true|yes|1)$/i.test(String(ignore).trim());
+    if (yes) result.ignored = true;
+  }
+  return result;
+}
+
+async function firstFalse(conditions: string[], vars: Record<string, unknown>, task: Task) {
+  for (const c of conditions) {
+    if (!(await evaluateCondition(c, vars, task.locs.when ?? task.loc))) return c;
+  }
+  return undefined;
+}
+
+async function allHold(conds: string[], vars: Record<string, unknown>, task: Task, field: string) {
+  for (const c of conds) if (!(await evaluateCondition(c, vars, task.locs[field] ?? task.loc))) return false;
+  return true;
+}
+
+async function itemLabel(task: Task, vars: Record<string, unknown>, item: unknown): Promise<string> {
+  if (task.loopLabel !== undefined) return String(await renderValue(task.loopLabel, vars, task.loc));
+  return typeof item === "string" ? item : JSON.stringify(item);
+}
+
+function skippedResult(falseCondition: string): TaskResult {
+  return {
+    changed: false,
+    failed: false,
+    skipped: true,
+    false_condition: falseCondition,
+    skip_reason: "Conditional result was False",
+  };
+}
+
+/** A loop's registered value: changed/failed if any item was, skipped if every item was. */
+function loopResult(results: TaskResult[]): TaskResult {
+  const failed = results.some((r) => r.failed && !r.ignored);
+  const unreachable = results.some((r) => r.unreachable);
+  const changes = results.flatMap((r) => r.changes ?? []);
+  const result: TaskResult = {
+    changed: results.some((r) => r.changed),
+    failed: failed || unreachable,
+    skipped: results.length === 0 || results.every((r) => r.skipped),
+    msg: failed ? "One or more items failed" : "All items completed",
+    results,
+  };
+  if (unreachable) result.unreachable = true;
+  if (changes.length > 0) result.changes = changes;
+  return result;
+}
+
+/** A thrown error becomes a result: a lost connection is unreachable, anything else fails the task. */
+function errorResult(err: unknown): TaskResult {
+  if (err instanceof ConnectionError) {
+    return { changed: false, failed: true, skipped: false, unreachable: true, msg: formatError(err) };
+  }
+  const msg = err instanceof TicklessError ? formatError(err) : `module error: ${formatError(err)}`;
+  return { changed: false, failed: true, skipped: false, msg };
+}
+
+function describeChange(c: Change): string {
+  return `${c.target}: ${c.summary}`;
+}
+
+function splitLines(s: string): string[] {
+  return s === "" ? [] : s.replace(/\n$/, "").split("\n");
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}

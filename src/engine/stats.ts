@@ -1,0 +1,67 @@
+/** Recap counts per host, counted as ansible-playbook counts them. */
+import type { HostStats, HostStatus, TaskResult } from "./events.js";
+
+export function emptyStats(): HostStats {
+  return { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
+}
+
+export class Stats {
+  private readonly byHost = new Map<string, HostStats>();
+
+  /** A host's counts; as in Ansible, a host appears in the recap once something is counted for it. */
+  private entry(host: string): HostStats {
+    let s = this.byHost.get(host);
+    if (!s) {
+      s = emptyStats();
+      this.byHost.set(host, s);
+    }
+    return s;
+  }
+
+  /**
+   * Counts one task's outcome on one host: a changed task is also ok; an ignored failure is ok and
+   * ignored; a failure inside a block with a rescue counts as rescued instead of failed.
+   */
+  record(host: string, status: HostStatus, result: TaskResult, rescuing: boolean): void {
+    const s = this.entry(host);
+    switch (status) {
+      case "unreachable":
+        s.unreachable++;
+        break;
+      case "skipped":
+        s.skipped++;
+        break;
+      case "failed":
+        if (result.ignored) {
+          s.ok++;
+          s.ignored++;
+          if (result.changed) s.changed++;
+        } else if (rescuing) s.rescued++;
+        else s.failed++;
+        break;
+      default:
+        s.ok++;
+        if (status === "changed") s.changed++;
+    }
+  }
+
+  snapshot(): Record<string, HostStats> {
+    return Object.fromEntries([...this.byHost].map(([h, s]) => [h, { ...s }]));
+  }
+
+  totals(): HostStats {
+    const t = emptyStats();
+    for (const s of this.byHost.values()) {
+      for (const k of Object.keys(t) as (keyof HostStats)[]) t[k] += s[k];
+    }
+    return t;
+  }
+}
+
+/** The status a reporter shows for a result: unreachable > failed > skipped > changed > ok. */
+export function statusOf(result: TaskResult): HostStatus {
+  if (result.unreachable) return "unreachable";
+  if (result.failed) return "failed";
+  if (result.skipped) return "skipped";
+  return result.changed ? "changed" : "ok";
+}

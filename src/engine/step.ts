@@ -1,0 +1,184 @@
+/** One task on a set of hosts at once (bounded by forks): events, stats, register, notify, fail rules. */
+import { formatLocation } from "../errors.js";
+import type { Task } from "../playbook/types.js";
+import { renderString } from "../template/index.js";
+import type { PlayContext, Scope } from "./context.js";
+import type { TaskResult } from "./events.js";
+import { isActive } from "./host-state.js";
+import { mapLimit } from "./limit.js";
+import { runTask } from "./run-task.js";
+import { censor } from "./secrets.js";
+import { statusOf } from "./stats.js";
+import { hostVars } from "./vars.js";
+
+/** Runs a task on the active hosts among `hosts`; run_once runs it on the first and registers it on all. */
+export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], scope: Scope): Promise<void> {
+  const run = pc.run;
+  const active = hosts.filter((h) => isActive(run.hosts.get(h)!));
+  if (active.length === 0) return;
+  const name = await displayName(pc, task, active[0], scope);
+  run.emit({
+    type: "task_start",
+    play: pc.play.name,
+    task: name,
+    path: formatLocation(task.loc),
+    hosts: active,
+    ...(scope.handler ? { handler: true } : {}),
+  });
+  const runOnce = task.runOnce || scope.runOnce;
+  const targets = runOnce ? active.slice(0, 1) : active;
+  const outcomes = await mapLimit(targets, run.forks, async (host) => {
+    const result = await runOnHost(pc, task, host, scope, name);
+    recordOutcome(pc, task, host, scope, name, result);
+    return result;
+  });
+  if (runOnce) shareRunOnce(pc, task, active, outcomes[0]);
+  run.emit({ type: "task_end", play: pc.play.name, task: name });
+  applyFailureRules(pc, task, outcomes, scope);
+}
+
+async function runOnHost(pc: PlayContext, task: Task, host: string, scope: Scope, name: string) {
+  const run = pc.run;
+  const state = run.hosts.get(host)!;
+  let vars: Record<string, unknown>;
+  try {
+    vars = await hostVars(pc, state, scope, task.vars);
+  } catch (err) {
+    return {
+      changed: false,
+      failed: true,
+      skipped: false,
+      msg: String((err as Error).message),
+    } as TaskResult;
+  }
+  const noLog = task.noLog || scope.noLog;
+  return runTask({
+    task,
+    host,
+    vars,
+    scope,
+    registry: run.registry,
+    check: run.check,
+    diff: run.diff,
+    playbookDir: run.playbook.dir,
+    connect: () => run.connect(host),
+    signal: run.signal,
+    onItem: (label, result) =>
+      run.emit({
+        type: "host_result",
+        play: pc.play.name,
+        task: name,
+        host,
+        status: statusOf(result),
+        item: noLog ? "(censored)" : label,
+        ...(result.ignored ? { ignored: true } : {}),
+        result: eventResult(result, noLog, eventDiff(pc, task, scope)),
+        diff: eventDiff(pc, task, scope),
+      }),
+  });
+}
+
+/** Stats, the host_result event, register, set_fact, notify and the host's failed/unreachable state. */
+export function recordOutcome(
+  pc: PlayContext,
+  task: Task,
+  host: string,
+  scope: Scope,
+  name: string,
+  result: TaskResult,
+): void {
+  const run = pc.run;
+  const state = run.hosts.get(host)!;
+  const status = statusOf(result);
+  run.stats.record(host, status, result, scope.rescuing);
+  const noLog = task.noLog || scope.noLog;
+  run.emit({
+    type: "host_result",
+    play: pc.play.name,
+    task: name,
+    host,
+    status,
+    ...(result.ignored ? { ignored: true } : {}),
+    result: eventResult(result, noLog, eventDiff(pc, task, scope)),
+    diff: eventDiff(pc, task, scope),
+  });
+  applyResult(pc, task, host, result);
+  if (result.unreachable) state.unreachable = true;
+  else if (result.failed && !result.ignored) {
+    state.failed = true;
+    if (scope.rescuing) {
+      state.rescueVars = {
+        ansible_failed_task: { name, module: task.module, path: formatLocation(task.loc) },
+        ansible_failed_result: result,
+      };
+    }
+  }
+}
+
+/** Register, set_fact and notify on one host. */
+function applyResult(pc: PlayContext, task: Task, host: string, result: TaskResult): void {
+  const state = pc.run.hosts.get(host)!;
+  if (task.register) state.registered[task.register] = result;
+  if (!result.failed && result.ansible_facts && typeof result.ansible_facts === "object") {
+    Object.assign(state.registered, result.ansible_facts);
+  }
+  if (result.changed && !result.failed) for (const n of task.notify) state.notified.add(n);
+}
+
+/** run_once: every other active host gets the first host's registered result, facts and notifications. */
+function shareRunOnce(pc: PlayContext, task: Task, active: string[], result: TaskResult | undefined): void {
+  if (!result) return;
+  for (const host of active.slice(1)) {
+    applyResult(pc, task, host, result);
+    if (result.failed && !result.ignored && !result.unreachable) pc.run.hosts.get(host)!.failed = true;
+  }
+}
+
+/** any_errors_fatal and max_fail_percentage end the play for the whole batch, as Ansible. */
+function applyFailureRules(pc: PlayContext, task: Task, outcomes: TaskResult[], scope: Scope): void {
+  if (scope.rescuing) return;
+  const hardFailure = outcomes.some((r) => (r.failed && !r.ignored) || r.unreachable);
+  if (!hardFailure) return;
+  const batchStates = pc.batch.map((h) => pc.run.hosts.get(h)!);
+  let stop = pc.play.anyErrorsFatal;
+  const max = pc.play.maxFailPercentage;
+  if (max !== undefined) {
+    const failed = batchStates.filter((s) => s.failed).length;
+    if ((failed / pc.batch.length) * 100 > max) stop = true;
+  }
+  if (!stop) return;
+  pc.aborted = true;
+  for (const s of batchStates) if (!s.unreachable) s.failed = true;
+  pc.run.emit({
+    type: "warning",
+    message: pc.play.anyErrorsFatal
+      ? `any_errors_fatal: task "${task.name ?? task.module}" failed, ending the play`
+      : `max_fail_percentage ${max}% exceeded, ending the play`,
+  });
+}
+
+/** What reporters see: no_log censors everything; without --diff, changes carry no file contents. */
+function eventResult(result: TaskResult, noLog: boolean, diff: boolean): TaskResult {
+  if (noLog) return censor(result);
+  if (diff) return result;
+  const out: TaskResult = { ...result };
+  if (result.changes) out.changes = result.changes.map(({ target, summary }) => ({ target, summary }));
+  if (result.results) out.results = result.results.map((r) => eventResult(r, false, false));
+  return out;
+}
+
+function eventDiff(pc: PlayContext, task: Task, scope: Scope): boolean {
+  return task.diff ?? scope.diff ?? pc.run.diff;
+}
+
+/** The task's name as shown: templates rendered with the first host's vars when they can be. */
+async function displayName(pc: PlayContext, task: Task, host: string, scope: Scope): Promise<string> {
+  const raw = task.name ?? task.module;
+  if (!raw.includes("{{")) return raw;
+  try {
+    const vars = await hostVars(pc, pc.run.hosts.get(host)!, scope, task.vars);
+    return String(await renderString(raw, vars, task.loc));
+  } catch {
+    return raw;
+  }
+}

@@ -1,0 +1,27 @@
+/** The host as a task sees it: the run's connection with the task's become and environment applied. */
+import type { Connection, HostWriter, RunOptions } from "../connection/types.js";
+
+export interface TaskHostOptions {
+  become?: boolean;
+  becomeUser?: string;
+  environment: Record<string, string>;
+}
+
+export function taskHost(conn: Connection, opts: TaskHostOptions): HostWriter {
+  const hasEnv = Object.keys(opts.environment).length > 0;
+  if (opts.become === undefined && !hasEnv) return conn;
+  const withTask = (o: RunOptions = {}): RunOptions => ({
+    ...o,
+    become: o.become ?? opts.become,
+    becomeUser: o.becomeUser ?? opts.becomeUser,
+    env: hasEnv ? { ...opts.environment, ...o.env } : o.env,
+  });
+  return {
+    name: conn.name,
+    run: (command, o) => conn.run(command, withTask(o)),
+    readFile: (path) => conn.readFile(path),
+    stat: (path, o) => conn.stat(path, o),
+    writeFile: (path, content, o) => conn.writeFile(path, content, o),
+    remove: (path, o) => conn.remove(path, o),
+  };
+}

@@ -1,0 +1,33 @@
+/** The variables one task sees on one host: every layer handed to the one precedence function. */
+import { inventoryVars, magicVars, resolveVars } from "../inventory/index.js";
+import type { PlayContext, Scope } from "./context.js";
+import type { HostState } from "./host-state.js";
+
+export function hostVars(
+  pc: PlayContext,
+  host: HostState,
+  scope: Scope,
+  taskVars: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const run = pc.run;
+  return resolveVars({
+    inventory: inventoryVars(run.inventory, host.name),
+    facts: { facts: host.facts, ansible_facts: host.facts },
+    play: pc.play.vars,
+    playVarsFiles: pc.varsFiles.get(host.name) ?? {},
+    blocks: scope.blockVars,
+    registered: { ...host.registered, ...host.rescueVars },
+    task: taskVars,
+    include: scope.includeVars,
+    extra: run.extraVars,
+    magic: {
+      ...magicVars(run.inventory, host.name, {
+        playbookDir: run.playbook.dir,
+        check: run.check,
+        playHosts: pc.playHosts,
+      }),
+      ansible_verbosity: run.verbosity,
+      ansible_play_batch: pc.batch,
+    },
+  });
+}

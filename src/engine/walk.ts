@@ -1,0 +1,152 @@
+/**
+ * Walks a list of task nodes over a set of hosts: tasks (tags, --start-at-task, meta), blocks
+ * (block → rescue for hosts that failed → always for every host) and dynamic include_tasks.
+ */
+import path from "node:path";
+import { formatError, TicklessError } from "../errors.js";
+import { loadTaskFile } from "../playbook/index.js";
+import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
+import { evaluateCondition, renderString, renderValue } from "../template/index.js";
+import type { PlayContext, Scope } from "./context.js";
+import { isActive } from "./host-state.js";
+import { runMeta } from "./meta.js";
+import { recordOutcome, runTaskStep } from "./step.js";
+import { tagsSelect } from "./tags.js";
+import { hostVars } from "./vars.js";
+
+export async function walk(pc: PlayContext, nodes: TaskNode[], hosts: string[], scope: Scope): Promise<void> {
+  for (const node of nodes) {
+    if (stopped(pc)) return;
+    if (!hosts.some((h) => isActive(pc.run.hosts.get(h)!))) return;
+    if (node.kind === "block") await walkBlock(pc, node, hosts, scope);
+    else if (node.kind === "include") await walkInclude(pc, node, hosts, scope);
+    else await walkTask(pc, node, hosts, scope);
+  }
+}
+
+function stopped(pc: PlayContext): boolean {
+  return pc.aborted || pc.batchEnded || Boolean(pc.run.signal?.aborted);
+}
+
+async function walkTask(pc: PlayContext, task: Task, hosts: string[], scope: Scope): Promise<void> {
+  if (!tagsSelect([...scope.tags, ...task.tags], pc.run.tags)) return;
+  if (pc.run.startAtTask !== undefined) {
+    if (!nameMatches(task.name, pc.run.startAtTask)) return;
+    pc.run.startAtTask = undefined;
+  }
+  if (task.module === "meta") return runMeta(pc, task, hosts, scope);
+  await runTaskStep(pc, task, hosts, scope);
+}
+
+/** --start-at-task matches the name exactly or as a shell glob (`*`, `?`), as Ansible's fnmatch. */
+function nameMatches(name: string | undefined, pattern: string): boolean {
+  if (name === undefined) return false;
+  if (name === pattern) return true;
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${re}$`).test(name);
+}
+
+/** What the children of a block or include inherit. */
+export function childScope(scope: Scope, node: Block | Include): Scope {
+  return {
+    ...scope,
+    blockVars: node.kind === "block" ? [...scope.blockVars, node.vars] : scope.blockVars,
+    when: node.kind === "block" ? [...scope.when, ...node.when] : scope.when,
+    tags: node.kind === "block" ? [...scope.tags, ...node.tags] : scope.tags,
+    become: node.become ?? scope.become,
+    becomeUser: node.becomeUser ?? scope.becomeUser,
+    environment: { ...scope.environment, ...node.environment },
+    noLog: scope.noLog || node.noLog,
+    ignoreErrors: node.ignoreErrors ?? scope.ignoreErrors,
+    checkMode: node.checkMode ?? scope.checkMode,
+    diff: node.diff ?? scope.diff,
+    runOnce: scope.runOnce || node.runOnce,
+  };
+}
+
+async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: Scope): Promise<void> {
+  const states = pc.run.hosts;
+  const entered = hosts.filter((h) => isActive(states.get(h)!));
+  const inner = childScope(scope, block);
+  const hasRescue = block.rescue.length > 0;
+  await walk(pc, block.block, entered, { ...inner, rescuing: hasRescue || scope.rescuing });
+  const failedInBlock = entered.filter((h) => states.get(h)!.failed && !states.get(h)!.unreachable);
+  if (hasRescue && failedInBlock.length > 0 && !stopped(pc)) {
+    for (const h of failedInBlock) states.get(h)!.failed = false;
+    await walk(pc, block.rescue, failedInBlock, inner);
+  }
+  if (block.always.length > 0 && !pc.aborted && !pc.run.signal?.aborted) {
+    const stillFailed = entered.filter((h) => states.get(h)!.failed);
+    for (const h of stillFailed) states.get(h)!.failed = false;
+    await walk(pc, block.always, entered, inner);
+    for (const h of stillFailed) {
+      const s = states.get(h)!;
+      if (!s.unreachable) s.failed = true;
+    }
+  }
+  for (const h of entered) states.get(h)!.rescueVars = {};
+}
+
+/** include_tasks: per host, render the file name (and loop), load it, and walk it with the hosts that share it. */
+async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope: Scope): Promise<void> {
+  if (!tagsSelect([...scope.tags, ...inc.tags], pc.run.tags)) return;
+  const inner = childScope(scope, inc);
+  const groups = new Map<string, { file: string; item: unknown; looped: boolean; hosts: string[] }>();
+  for (const host of hosts) {
+    const state = pc.run.hosts.get(host)!;
+    if (!isActive(state)) continue;
+    try {
+      const vars = await hostVars(pc, state, scope, inc.vars);
+      if (!(await allHold([...scope.when, ...inc.when], vars, inc))) continue;
+      const looped = inc.loop !== undefined;
+      const items = looped ? await renderValue(inc.loop, vars, inc.locs.loop ?? inc.loc) : [undefined];
+      if (!Array.isArray(items))
+        throw new TicklessError("TASK", "loop must be a list", { location: inc.locs.loop ?? inc.loc });
+      for (const item of items) {
+        const itemVars = looped ? { ...vars, [inc.loopVar]: item } : vars;
+        const file = String(await renderString(inc.file, itemVars, inc.loc));
+        const key = JSON.stringify([file, item]);
+        const g = groups.get(key) ?? { file, item, looped, hosts: [] as string[] };
+        g.hosts.push(host);
+        groups.set(key, g);
+      }
+    } catch (err) {
+      failInclude(pc, inc, host, scope, formatError(err));
+    }
+  }
+  for (const g of groups.values()) {
+    if (stopped(pc)) return;
+    const file = path.resolve(inc.baseDir, g.file);
+    let nodes: TaskNode[];
+    try {
+      nodes = await loadTaskFile(file, { registry: pc.run.registry });
+    } catch (err) {
+      for (const h of g.hosts) failInclude(pc, inc, h, scope, formatError(err));
+      continue;
+    }
+    const includeVars = { ...scope.includeVars, ...inc.vars, ...(g.looped ? { [inc.loopVar]: g.item } : {}) };
+    await walk(pc, nodes, g.hosts, { ...inner, includeVars });
+  }
+}
+
+function failInclude(pc: PlayContext, inc: Include, host: string, scope: Scope, msg: string): void {
+  const pseudo: Task = {
+    ...inc,
+    kind: "task",
+    module: "include_tasks",
+    args: {},
+    loopVar: "item",
+    notify: [],
+    listen: [],
+  };
+  const name = inc.name ?? `include_tasks: ${inc.file}`;
+  recordOutcome(pc, pseudo, host, scope, name, { changed: false, failed: true, skipped: false, msg });
+}
+
+async function allHold(conds: string[], vars: Record<string, unknown>, inc: Include): Promise<boolean> {
+  for (const c of conds) if (!(await evaluateCondition(c, vars, inc.locs.when ?? inc.loc))) return false;
+  return true;
+}

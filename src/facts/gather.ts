@@ -1,0 +1,27 @@
+/** Fact gathering: one round trip runs a small read-only script; parse.ts turns its output into facts. */
+import type { HostReader } from "../connection/types.js";
+import { ConnectionError, TicklessError } from "../errors.js";
+import { parseFacts } from "./parse.js";
+
+/** Each section starts with a `@@name` line; missing files just leave a section empty. */
+export const FACTS_SCRIPT = [
+  "echo @@hostname; hostname 2>/dev/null || cat /proc/sys/kernel/hostname",
+  "echo @@kernel; uname -r",
+  "echo @@arch; uname -m",
+  "echo @@nproc; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN",
+  "echo @@cpu_online; cat /sys/devices/system/cpu/online 2>/dev/null",
+  "echo @@cmdline; cat /proc/cmdline 2>/dev/null",
+  "echo @@init; cat /proc/1/comm 2>/dev/null",
+  "echo @@systemd; test -d /run/systemd/system && echo yes",
+  "echo @@os_release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null",
+  "true",
+].join("\n");
+
+export async function gatherFacts(host: HostReader): Promise<Record<string, unknown>> {
+  const r = await host.run("/bin/sh -s", { stdin: FACTS_SCRIPT });
+  if (r.rc !== 0) {
+    if (r.rc === 255) throw new ConnectionError(`fact gathering lost the connection: ${r.stderr.trim()}`);
+    throw new TicklessError("TASK", `fact gathering failed (rc ${r.rc}): ${r.stderr.trim()}`);
+  }
+  return parseFacts(r.stdout);
+}

@@ -1,0 +1,108 @@
+/** Parses the fact script's output (sections introduced by `@@name` lines) into facts. */
+import { parseCpuList } from "../template/cpus.js";
+
+/** ID → Ansible's `distribution` spelling, for the common ones. */
+const DISTRIBUTIONS: Record<string, string> = {
+  debian: "Debian",
+  ubuntu: "Ubuntu",
+  rhel: "RedHat",
+  centos: "CentOS",
+  fedora: "Fedora",
+  rocky: "Rocky",
+  almalinux: "AlmaLinux",
+  alpine: "Alpine",
+  arch: "Archlinux",
+  opensuse: "openSUSE",
+  "opensuse-leap": "openSUSE Leap",
+  sles: "SLES",
+  amzn: "Amazon",
+};
+
+/** ID / ID_LIKE → Ansible's `os_family`. */
+const FAMILIES: Record<string, string> = {
+  debian: "Debian",
+  ubuntu: "Debian",
+  rhel: "RedHat",
+  centos: "RedHat",
+  fedora: "RedHat",
+  rocky: "RedHat",
+  almalinux: "RedHat",
+  amzn: "RedHat",
+  alpine: "Alpine",
+  arch: "Archlinux",
+  suse: "Suse",
+  opensuse: "Suse",
+  sles: "Suse",
+};
+
+export function splitSections(output: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  let current: string | undefined;
+  let lines: string[] = [];
+  const flush = () => {
+    if (current !== undefined) sections.set(current, lines.join("\n").trim());
+  };
+  for (const line of output.split("\n")) {
+    const m = /^@@(\w+)$/.exec(line);
+    if (m) {
+      flush();
+      current = m[1];
+      lines = [];
+    } else lines.push(line);
+  }
+  flush();
+  return sections;
+}
+
+/** `KEY=value` / `KEY="value"` lines of os-release. */
+export function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    out[m[1]] = m[2].replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return out;
+}
+
+/** /proc/cmdline → `{ key: value }` (a bare word maps to true; a repeated key keeps the last). */
+export function parseCmdline(cmdline: string): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (const word of cmdline.split(/\s+/).filter(Boolean)) {
+    const eq = word.indexOf("=");
+    if (eq < 0) out[word] = true;
+    else out[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  return out;
+}
+
+export function parseFacts(output: string): Record<string, unknown> {
+  const s = splitSections(output);
+  const os = parseOsRelease(s.get("os_release") ?? "");
+  const id = (os.ID ?? "").toLowerCase();
+  const like = (os.ID_LIKE ?? "").toLowerCase().split(/\s+/).filter(Boolean);
+  const family = [id, ...like].map((x) => FAMILIES[x]).find(Boolean) ?? (id ? (os.NAME ?? id) : "unknown");
+  const online = s.get("cpu_online") ?? "";
+  const cmdline = s.get("cmdline") ?? "";
+  const init = s.get("init") ?? "";
+  const hostname = s.get("hostname") ?? "";
+  return {
+    hostname: hostname.split(".")[0],
+    fqdn: hostname,
+    kernel: s.get("kernel") ?? "",
+    architecture: s.get("arch") ?? "",
+    os_id: id,
+    os_version_id: os.VERSION_ID ?? "",
+    os_pretty_name: os.PRETTY_NAME ?? "",
+    distribution: DISTRIBUTIONS[id] ?? os.NAME ?? id,
+    distribution_version: os.VERSION_ID ?? "",
+    distribution_release: os.VERSION_CODENAME ?? "",
+    os_family: family,
+    processor_nproc: Number(s.get("nproc")) || 0,
+    cpus_online: online,
+    cpus_online_list: online ? parseCpuList(online) : [],
+    proc_cmdline: cmdline,
+    cmdline: parseCmdline(cmdline),
+    service_mgr: s.get("systemd") === "yes" ? "systemd" : init || "unknown",
+  };
+}

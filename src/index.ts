@@ -1,0 +1,67 @@
+/** tickless's library API: named exports only; the CLI is a client of exactly this. */
+
+// Connections
+export { openConnection } from "./connection/index.js";
+export type {
+  Connection,
+  ConnectionFactory,
+  ConnectionSettings,
+  FileRead,
+  FileStat,
+  HostReader,
+  HostWriter,
+  RunOptions,
+  RunResult,
+  WriteOptions,
+} from "./connection/types.js";
+export type {
+  EngineEvent,
+  EventListener,
+  HostStats,
+  HostStatus,
+  TaskResult,
+} from "./engine/events.js";
+export type { RunPlaybookOptions, RunSummary } from "./engine/options.js";
+// Running playbooks
+export { runPlaybook } from "./engine/run-playbook.js";
+// Errors
+export {
+  ConnectionError,
+  type ErrorCode,
+  EXIT,
+  exitCodeFor,
+  formatError,
+  OptionError,
+  ParseError,
+  type SourceLocation,
+  TicklessError,
+} from "./errors.js";
+// Facts
+export { gatherFacts, parseFacts } from "./facts/index.js";
+// Inventories
+export { limitHosts, loadInventory, selectHosts } from "./inventory/index.js";
+export type { Inventory, InventoryGroup, InventoryHost } from "./inventory/types.js";
+export { defaultRegistry, ModuleRegistry } from "./modules/registry.js";
+export type {
+  ActionModule,
+  ArgsSchema,
+  Change,
+  CommandModule,
+  Module,
+  ModuleContext,
+  ModuleResult,
+  StateModule,
+} from "./modules/types.js";
+// Modules
+export { defineModule } from "./modules/types.js";
+// Playbooks
+export {
+  loadPlaybook,
+  PlaybookErrors,
+  parseExtraVars,
+  type ValidationResult,
+  validatePlaybook,
+} from "./playbook/index.js";
+export type { Block, Include, Play, Playbook, SerialStep, Task, TaskNode } from "./playbook/types.js";
+
+// Reporters — the CLI/reporters engineer names what goes here (e.g. REPORTERS, PlainReporter, Reporter).

@@ -1,0 +1,75 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, test } from "vitest";
+import { parseCmdline, parseFacts, parseOsRelease } from "../../src/facts/index.js";
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+
+describe("parseFacts", () => {
+  test("recorded output of a Debian 12 VM (no systemd as PID 1)", async () => {
+    const out = await readFile(path.join(here, "fixtures/facts-debian12-vm.txt"), "utf8");
+    const f = parseFacts(out);
+    expect(f.hostname).toBe("vm");
+    expect(f.kernel).toBe("6.18.44-fc-v669");
+    expect(f.architecture).toBe("x86_64");
+    expect(f.distribution).toBe("Debian");
+    expect(f.distribution_version).toBe("12");
+    expect(f.distribution_release).toBe("bookworm");
+    expect(f.os_family).toBe("Debian");
+    expect(f.processor_nproc).toBe(2);
+    expect(f.cpus_online).toBe("0-1");
+    expect(f.cpus_online_list).toEqual([0, 1]);
+    expect((f.cmdline as Record<string, unknown>).console).toBe("ttyS0");
+    expect((f.cmdline as Record<string, unknown>).quiet).toBe(true);
+    expect(f.service_mgr).toBe("process_api");
+  });
+
+  test("a systemd RHEL-like host with isolated CPUs", () => {
+    const out = [
+      "@@hostname",
+      "trade01.example.com",
+      "@@kernel",
+      "5.14.0-362.el9.x86_64",
+      "@@arch",
+      "x86_64",
+      "@@nproc",
+      "8",
+      "@@cpu_online",
+      "0-3,6-9",
+      "@@cmdline",
+      "BOOT_IMAGE=/vmlinuz ro isolcpus=2-7 nohz_full=2-7 quiet",
+      "@@init",
+      "systemd",
+      "@@systemd",
+      "yes",
+      "@@os_release",
+      'NAME="Rocky Linux"',
+      'ID="rocky"',
+      'ID_LIKE="rhel centos fedora"',
+      'VERSION_ID="9.3"',
+    ].join("\n");
+    const f = parseFacts(out);
+    expect(f.hostname).toBe("trade01");
+    expect(f.fqdn).toBe("trade01.example.com");
+    expect(f.distribution).toBe("Rocky");
+    expect(f.os_family).toBe("RedHat");
+    expect(f.cpus_online_list).toEqual([0, 1, 2, 3, 6, 7, 8, 9]);
+    expect(f.cmdline).toMatchObject({ isolcpus: "2-7", nohz_full: "2-7", ro: true });
+    expect(f.service_mgr).toBe("systemd");
+  });
+
+  test("empty sections leave neutral values", () => {
+    const f = parseFacts("@@hostname\nh\n@@cpu_online\n@@os_release\n");
+    expect(f.cpus_online_list).toEqual([]);
+    expect(f.os_family).toBe("unknown");
+    expect(f.processor_nproc).toBe(0);
+  });
+});
+
+test("parseOsRelease unquotes values", () => {
+  expect(parseOsRelease('ID=debian\nVERSION_ID="12"\n# c\n')).toEqual({ ID: "debian", VERSION_ID: "12" });
+});
+
+test("parseCmdline keeps the last of a repeated key", () => {
+  expect(parseCmdline("a=1 b a=2")).toEqual({ a: "2", b: true });
+});
