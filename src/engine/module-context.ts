@@ -1,6 +1,7 @@
 /** Controller-side helpers handed to modules (ModuleContext). */
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { TicklessError } from "../errors.js";
 import type { ModuleContext } from "../modules/types.js";
 import type { Task } from "../playbook/types.js";
@@ -29,10 +30,17 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
   };
 }
 
-/** Ansible's search order: `<dir>/<kind>/<path>` then `<dir>/<path>`, for the task's dir then the playbook's. */
+/** The package's own root (src/engine or dist/engine → ../..): its templates/ ship with tickless. */
+const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/**
+ * Ansible's search order: `<dir>/<kind>/<path>` then `<dir>/<path>`, for the task's dir then the
+ * playbook's; last, tickless's own `templates/` or `files/`, so the built-in playbooks find their templates.
+ */
 async function findControllerFile(p: string, dirs: string[], kind: string, task: Task): Promise<string> {
   if (path.isAbsolute(p)) return p;
   const candidates = [...new Set(dirs)].flatMap((d) => [path.join(d, kind, p), path.join(d, p)]);
+  candidates.push(path.join(PACKAGE_ROOT, kind, p));
   for (const c of candidates) {
     try {
       await access(c);

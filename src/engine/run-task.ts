@@ -33,9 +33,14 @@ export interface TaskInput {
 
 /** Runs the task (all loop items) and returns the result to register; never throws. */
 export async function runTask(input: TaskInput): Promise<TaskResult> {
+  let result: TaskResult;
   try {
-    const result = await runLoopOrOnce(input);
-    return applyIgnoreErrors(input, result);
+    result = await runLoopOrOnce(input);
+  } catch (err) {
+    result = errorResult(err);
+  }
+  try {
+    return await applyIgnoreErrors(input, result);
   } catch (err) {
     return errorResult(err);
   }
@@ -257,12 +262,16 @@ async function runTaskVerify(input: TaskInput, vars: Record<string, unknown>, re
   }
 }
 
-function applyIgnoreErrors(input: TaskInput, result: TaskResult): TaskResult {
+/** ignore_errors: a boolean, or a template rendered with the task's vars (`"{{ ansible_check_mode }}"`). */
+async function applyIgnoreErrors(input: TaskInput, result: TaskResult): Promise<TaskResult> {
   const ignore = input.task.ignoreErrors ?? input.scope.ignoreErrors;
-  if (result.failed && !result.unreachable && ignore !== undefined && ignore !== false) {
-    const yes = ignore === true || /^(true|yes|1)$/i.test(String(ignore).trim());
-    if (yes) result.ignored = true;
-  }
+  if (!result.failed || result.unreachable || ignore === undefined || ignore === false) return result;
+  const { task } = input;
+  const value =
+    typeof ignore === "string"
+      ? renderValue(ignore, input.vars, task.locs.ignore_errors ?? task.locs.ignoreErrors ?? task.loc)
+      : ignore;
+  if (value === true || /^(true|yes|on|1)$/i.test(String(value).trim())) result.ignored = true;
   return result;
 }
 

@@ -110,6 +110,7 @@ export function toInt(value: unknown, fallback = 0, base = 10): number {
  * - `quote s`             s quoted for a POSIX shell (shell-quote).
  * - `basename p` `dirname p`  POSIX path parts.
  * - `int v [base]`        v as an integer (Ansible's `int`: "3.9" → 3, junk → 0; base 16 reads hex).
+ * - `regex_escape s`      s with regex metacharacters escaped (Ansible's `regex_escape`, Python `re.escape`).
  */
 export function registerHelpers(hb: typeof Handlebars): void {
   const register = (name: string, helper: (...args: any[]) => unknown) =>
@@ -147,6 +148,7 @@ export function registerHelpers(hb: typeof Handlebars): void {
   register("quote", (s: unknown) => quote([String(s ?? "")]));
   register("basename", (p: unknown) => posix.basename(String(p ?? "")));
   register("dirname", (p: unknown) => posix.dirname(String(p ?? "")));
+  register("regex_escape", (s: unknown) => regexEscape(String(s ?? "")));
   register("int", (...args: unknown[]) => {
     const { params } = split(args);
     return toInt(params[0], 0, params[1] === undefined ? 10 : toInt(params[1]));
@@ -155,4 +157,9 @@ export function registerHelpers(hb: typeof Handlebars): void {
     (options.data.nativeSlot as NativeSlot).value = value;
     return "";
   });
+}
+
+/** Python's `re.escape` (3.7+): escapes every character that has a meaning in a regex. */
+export function regexEscape(s: string): string {
+  return s.replace(/[.^$*+?{}[\]\\|()#&~\s-]/g, (c) => `\\${c}`);
 }
