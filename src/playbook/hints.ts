@@ -1,0 +1,48 @@
+/** "did you mean …?" suggestions for misspelt keys, modules and arguments. */
+import { distance } from "fastest-levenshtein";
+
+/** The candidates closest to `word` (at most `max`), nearest first; none when nothing is close. */
+export function closest(word: string, candidates: Iterable<string>, max = 3): string[] {
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  const lower = word.toLowerCase();
+  const near = [...new Set(candidates)]
+    .map((c) => ({ c, d: distance(lower, c.toLowerCase()) }))
+    .filter(({ c, d }) => d <= limit || (lower.length > 3 && c.toLowerCase().includes(lower)))
+    .sort((a, b) => a.d - b.d || a.c.localeCompare(b.c));
+  const best = near[0]?.d ?? 0;
+  return near
+    .filter(({ d }) => d === best)
+    .slice(0, max)
+    .map(({ c }) => c);
+}
+
+/** `did you mean "when"?` or undefined when nothing is close. */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const near = closest(word, candidates);
+  if (near.length === 0) return undefined;
+  return `did you mean ${near.map((n) => `"${n}"`).join(" or ")}?`;
+}
+
+/** A did-you-mean hint, or a list of what is valid when nothing is close. */
+export function suggestion(word: string, candidates: readonly string[], what: string): string {
+  return didYouMean(word, candidates) ?? `valid ${what}: ${[...candidates].sort().join(", ")}`;
+}
+
+/** Ansible keywords tickless does not support, with what to write instead. */
+const UNSUPPORTED: Record<string, string> = {
+  roles: "tickless has no roles: use import_tasks or include_tasks with a task file",
+  include_role: "tickless has no roles: use include_tasks with a task file",
+  import_role: "tickless has no roles: use import_tasks with a task file",
+  include: "include was removed from Ansible: use import_tasks or include_tasks",
+  delegate_to: "tickless runs every task on its own host; run_once: true runs it on one host",
+  local_action: "tickless runs every task on its own host",
+  action: "write the module as the task's key, e.g. command: uptime",
+  vars_prompt: "pass values with -e name=value instead of prompting",
+  async: "tickless has no async tasks; use retries/until to wait",
+  poll: "tickless has no async tasks; use retries/until to wait",
+};
+
+/** A hint for an Ansible keyword tickless leaves out, or undefined. */
+export function unsupportedHint(key: string): string | undefined {
+  return UNSUPPORTED[key];
+}

@@ -1,0 +1,15 @@
+/** The playbook loader's public surface. */
+export { parseExtraVars } from "./extra-vars.js";
+export {
+  type LoadOptions,
+  loadPlaybook,
+  loadTaskFile,
+  PlaybookErrors,
+  type ValidationResult,
+  validatePlaybook,
+} from "./load.js";
+export { detectModule, validateModuleArgs, writtenArgs } from "./module-args.js";
+export { checkPlaybook, checkTaskNodes, type RuleFindings, walkNodes } from "./rules.js";
+export type * from "./types.js";
+export { loadVarsFile } from "./vars-file.js";
+export { parseYaml, type YamlPath, type YamlSource } from "./yaml.js";

@@ -1,0 +1,67 @@
+/** The keywords a user may write on each kind of node; any other task key is the module. */
+
+export const PLAY_KEYWORDS = [
+  "name",
+  "hosts",
+  "vars",
+  "vars_files",
+  "gather_facts",
+  "become",
+  "become_user",
+  "serial",
+  "strategy",
+  "max_fail_percentage",
+  "any_errors_fatal",
+  "pre_tasks",
+  "tasks",
+  "post_tasks",
+  "handlers",
+  "tags",
+  "environment",
+  "no_log",
+  "import_playbook",
+] as const;
+
+/** Keywords shared by tasks, blocks and includes. */
+const COMMON_KEYWORDS = [
+  "name",
+  "when",
+  "tags",
+  "vars",
+  "environment",
+  "become",
+  "become_user",
+  "ignore_errors",
+  "no_log",
+  "check_mode",
+  "diff",
+  "run_once",
+] as const;
+
+export const BLOCK_KEYWORDS = [...COMMON_KEYWORDS, "block", "rescue", "always"] as const;
+
+export const INCLUDE_KEYWORDS = [
+  ...COMMON_KEYWORDS,
+  "include_tasks",
+  "import_tasks",
+  "loop",
+  "with_items",
+  "loop_control",
+] as const;
+
+export const TASK_KEYWORDS = [
+  ...COMMON_KEYWORDS,
+  "args",
+  "loop",
+  "with_items",
+  "loop_control",
+  "register",
+  "notify",
+  "changed_when",
+  "failed_when",
+  "retries",
+  "until",
+  "delay",
+  "verify",
+  "listen",
+] as const;

@@ -1,0 +1,287 @@
+/**
+ * A task's module: which key it is, its args as written (free-form strings and `k=v` shorthand
+ * split), and their validation against the module's own JSON Schema.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import addFormatsModule from "ajv-formats";
+import { distance } from "fastest-levenshtein";
+import { parse as shellParse } from "shell-quote";
+import { ParseError, type SourceLocation } from "../errors.js";
+import type { ModuleRegistry } from "../modules/registry.js";
+import type { Module } from "../modules/types.js";
+import { describe, isRecord } from "./fields.js";
+import { closest, didYouMean, suggestion, unsupportedHint } from "./hints.js";
+import { INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
+import type { FieldLocations } from "./types.js";
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const ajv = addFormats(new Ajv({ allErrors: true, verbose: true, strict: false }));
+const validators = new WeakMap<Module, ValidateFunction>();
+
+/** Where each written key of a task sits; keys of the module's args are `args.<name>`. */
+export type Locator = (key: string) => SourceLocation;
+
+export interface ModuleDetection {
+  module?: Module;
+  /** The key the module was written under (may be an alias such as `ansible.builtin.copy`). */
+  key?: string;
+  errors: ParseError[];
+}
+
+/** Finds the one key of a task that is not a keyword: its module. Includes take no module. */
+export function detectModule(
+  task: Record<string, unknown>,
+  registry: ModuleRegistry,
+  locate: Locator,
+  taskLoc: SourceLocation,
+): ModuleDetection {
+  const isInclude = "include_tasks" in task || "import_tasks" in task;
+  const allowed: readonly string[] = isInclude ? INCLUDE_KEYWORDS : TASK_KEYWORDS;
+  const others = Object.keys(task).filter((k) => !allowed.includes(k));
+  const errors: ParseError[] = [];
+  if (isInclude) {
+    for (const k of others) errors.push(unknownKey(k, "include", INCLUDE_KEYWORDS, locate(k)));
+    return { errors };
+  }
+  const known = others.filter((k) => registry.has(k));
+  for (const k of known.slice(1)) {
+    errors.push(
+      new ParseError("SCHEMA", `task has more than one module: "${known[0]}" and "${k}"`, {
+        location: locate(k),
+        hint: "split it into one task per module",
+      }),
+    );
+  }
+  for (const k of others.filter((o) => !registry.has(o))) {
+    const keywordDistance = nearest(k, TASK_KEYWORDS);
+    const moduleDistance = nearest(k, registry.allNames());
+    const keywordLike =
+      unsupportedHint(k) !== undefined || (keywordDistance <= 2 && keywordDistance < moduleDistance);
+    if (known.length > 0 || keywordLike) {
+      errors.push(unknownKey(k, "task", TASK_KEYWORDS, locate(k)));
+    } else {
+      errors.push(
+        new ParseError("UNKNOWN_MODULE", `unknown module "${k}"`, {
+          location: locate(k),
+          hint: didYouMean(k, registry.allNames()) ?? `known modules: ${registry.names().join(", ")}`,
+        }),
+      );
+    }
+  }
+  if (known.length === 0 && errors.length === 0) {
+    errors.push(
+      new ParseError("SCHEMA", "task has no module", {
+        location: taskLoc,
+        hint: "add the module to run, e.g. command: uptime",
+      }),
+    );
+  }
+  const key = known[0];
+  return { module: key === undefined ? undefined : registry.get(key), key, errors };
+}
+
+function unknownKey(key: string, context: string, keywords: readonly string[], location: SourceLocation) {
+  return new ParseError("UNKNOWN_KEY", `unknown key "${key}" in ${context}`, {
+    location,
+    hint: unsupportedHint(key) ?? suggestion(key, keywords, "keys"),
+  });
+}
+
+function nearest(word: string, candidates: Iterable<string>): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (const c of candidates) best = Math.min(best, distance(word, c));
+  return best;
+}
+
+/**
+ * The args as a mapping: `command: ls -l` → `{ cmd: "ls -l" }` (free-form), `copy: dest=/x
+ * content=y` → `{ dest: "/x", content: "y" }`; an `args:` mapping is merged under them.
+ */
+export function writtenArgs(
+  module: Module,
+  value: unknown,
+  argsKeyword: unknown,
+  location: SourceLocation,
+): { args: Record<string, unknown>; errors: ParseError[] } {
+  const base = isRecord(argsKeyword) ? argsKeyword : {};
+  if (value === null || value === undefined) return { args: { ...base }, errors: [] };
+  if (isRecord(value)) return { args: { ...base, ...value }, errors: [] };
+  if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+    return {
+      args: { ...base },
+      errors: [
+        new ParseError(
+          "MODULE_ARGS",
+          `arguments of ${module.name}: expected a mapping, got ${describe(value)}`,
+          {
+            location,
+            hint: `write the arguments as a mapping under ${module.name}:`,
+          },
+        ),
+      ],
+    };
+  }
+  const text = String(value);
+  if (module.freeForm) return { args: { ...base, ...freeFormArgs(module, text) }, errors: [] };
+  return keyValueArgs(module, text, base, location);
+}
+
+/** Free-form text, with `k=v` words for declared args taken out (`creates=/x ls` → creates). */
+function freeFormArgs(module: Module, text: string): Record<string, unknown> {
+  const declared = Object.keys(propertiesOf(module)).filter((k) => k !== module.freeForm);
+  if (declared.length === 0) return { [module.freeForm!]: text };
+  const pattern = new RegExp(`(^|\\s)(${declared.map(escapeRegExp).join("|")})=("[^"]*"|'[^']*'|\\S+)`, "g");
+  const args: Record<string, unknown> = {};
+  const rest = text.replace(pattern, (_m, _lead: string, key: string, raw: string) => {
+    args[key] = coerce(module, key, /^["']/.test(raw) ? raw.slice(1, -1) : raw);
+    return "";
+  });
+  args[module.freeForm!] = rest.trim();
+  return args;
+}
+
+function keyValueArgs(
+  module: Module,
+  text: string,
+  base: Record<string, unknown>,
+  location: SourceLocation,
+): { args: Record<string, unknown>; errors: ParseError[] } {
+  const args: Record<string, unknown> = { ...base };
+  const errors: ParseError[] = [];
+  for (const word of shellParse(text, (name) => `$${name}`)) {
+    const token = typeof word === "string" ? word : undefined;
+    const eq = token?.indexOf("=") ?? -1;
+    if (token === undefined || eq <= 0) {
+      errors.push(
+        new ParseError(
+          "MODULE_ARGS",
+          `arguments of ${module.name}: expected key=value words, got "${typeof word === "string" ? word : "an operator"}"`,
+          { location, hint: `write ${module.name}: dest=/path content=text, or a mapping` },
+        ),
+      );
+      continue;
+    }
+    const key = token.slice(0, eq);
+    args[key] = coerce(module, key, token.slice(eq + 1));
+  }
+  return { args, errors };
+}
+
+/** `k=v` values are strings; turn them into the boolean or number the arg's schema asks for. */
+function coerce(module: Module, key: string, raw: string): unknown {
+  const spec = propertiesOf(module)[key] as { type?: string | string[] } | undefined;
+  const types = spec?.type === undefined ? [] : [spec.type].flat();
+  if (types.includes("string") || raw.includes("{{")) return raw;
+  if (types.includes("boolean") && /^(yes|true|on|1)$/i.test(raw)) return true;
+  if (types.includes("boolean") && /^(no|false|off|0)$/i.test(raw)) return false;
+  if ((types.includes("integer") || types.includes("number")) && /^-?\d+(\.\d+)?$/.test(raw))
+    return Number(raw);
+  return raw;
+}
+
+function propertiesOf(module: Module): Record<string, unknown> {
+  return (module.args.properties as Record<string, unknown> | undefined) ?? {};
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Where an argument (undefined: the module itself) is written: its key or its value. */
+export type ArgLocator = (argName: string | undefined, target: "key" | "value") => SourceLocation;
+
+/**
+ * Errors of args against the module's schema. With `allowTemplates`, a `{{ … }}` string stands
+ * for any value (it is rendered at run time); `locate` places an error on its argument.
+ */
+export function moduleArgsErrors(
+  module: Module,
+  args: Record<string, unknown>,
+  locate: ArgLocator,
+  allowTemplates = false,
+): ParseError[] {
+  let validate = validators.get(module);
+  if (!validate) {
+    validate = ajv.compile(module.args);
+    validators.set(module, validate);
+  }
+  if (validate(args)) return [];
+  const all = (validate.errors ?? []).filter(
+    (e) => !(allowTemplates && typeof e.data === "string" && e.data.includes("{{")),
+  );
+  const unions = all.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => e.instancePath);
+  const unknownNames = all
+    .filter((e) => e.keyword === "additionalProperties" && e.instancePath === "")
+    .map((e) => String((e.params as { additionalProperty: string }).additionalProperty));
+  const out: ParseError[] = [];
+  const seen = new Set<string>();
+  for (const err of all) {
+    if (err.keyword === "required" && err.instancePath === "" && misspeltAs(err, unknownNames)) continue;
+    const shadowed = unions.some(
+      (p) =>
+        err.instancePath.startsWith(`${p}/`) ||
+        (err.instancePath === p && !/^(anyOf|oneOf)$/.test(err.keyword)),
+    );
+    if (shadowed && err.instancePath !== "") continue;
+    const converted = convertArgError(module, err, locate);
+    if (seen.has(converted.message)) continue;
+    seen.add(converted.message);
+    out.push(converted);
+  }
+  return out;
+}
+
+/** A missing required arg that an unknown one is a typo of: the typo is the error to show. */
+function misspeltAs(err: ErrorObject, unknownNames: string[]): boolean {
+  const missing = String((err.params as { missingProperty: string }).missingProperty);
+  return unknownNames.some((name) => closest(name, [missing]).length > 0);
+}
+
+function convertArgError(module: Module, err: ErrorObject, locate: ArgLocator): ParseError {
+  const steps = err.instancePath.split("/").slice(1);
+  const top = steps[0];
+  const params = err.params as Record<string, unknown>;
+  const names = Object.keys(propertiesOf(module));
+  if (err.keyword === "additionalProperties" && steps.length === 0) {
+    const key = String(params.additionalProperty);
+    return new ParseError("MODULE_ARGS", `unknown argument "${key}" for module ${module.name}`, {
+      location: locate(key, "key"),
+      hint: suggestion(key, names, "arguments"),
+    });
+  }
+  if (err.keyword === "required" && steps.length === 0) {
+    const missing = String(params.missingProperty);
+    return new ParseError("MODULE_ARGS", `module ${module.name} requires argument "${missing}"`, {
+      location: locate(undefined, "key"),
+      hint: `add ${missing}: to the ${module.name} arguments`,
+    });
+  }
+  const subject =
+    top === undefined ? `arguments of ${module.name}` : `argument "${steps.join(".")}" of ${module.name}`;
+  let expected = (err.message ?? "valid").replace(/^must (be )?/, "");
+  if (err.keyword === "enum")
+    expected = `one of ${(params.allowedValues as unknown[]).map(String).join(", ")}`;
+  if (err.keyword === "anyOf" || err.keyword === "oneOf") {
+    const described = (err.parentSchema as { description?: string } | undefined)?.description;
+    expected = described ?? "one of the accepted forms";
+  }
+  return new ParseError("MODULE_ARGS", `${subject}: expected ${expected}, got ${describe(err.data)}`, {
+    location: locate(top, "value"),
+    hint: `see the ${module.name} module's arguments: ${names.join(", ")}`,
+  });
+}
+
+/**
+ * Validates args against the module's schema (e.g. again after templates are rendered at run
+ * time, when values are concrete); throws the first problem as ParseError("MODULE_ARGS").
+ */
+export function validateModuleArgs(
+  module: Module,
+  args: Record<string, unknown>,
+  location?: SourceLocation,
+  locs?: FieldLocations,
+): void {
+  const fallback = location ?? { file: "<args>" };
+  const errors = moduleArgsErrors(module, args, (name) => (name && locs?.[`args.${name}`]) || fallback);
+  if (errors.length > 0) throw errors[0];
+}

@@ -1,0 +1,393 @@
+/**
+ * Written → resolved: turns a schema-checked YAML value into the Playbook/Play/Task types the
+ * engine runs. Defensive about shapes (schema errors are reported separately); collects every
+ * problem into `ctx.errors` and keeps going.
+ */
+import { dirname, resolve } from "node:path";
+import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import type { ModuleRegistry } from "../modules/registry.js";
+import {
+  isRecord,
+  optionalBoolean,
+  optionalString,
+  type Raw,
+  toConditions,
+  toEnvironment,
+  toList,
+  toTags,
+  toVerify,
+} from "./fields.js";
+import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
+import { readYamlFile } from "./read-source.js";
+import type { Block, FieldLocations, Include, Play, SerialStep, Task, TaskNode } from "./types.js";
+import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
+import { loadVarsFile } from "./vars-file.js";
+import type { YamlPath, YamlSource } from "./yaml.js";
+
+export interface NormalizeContext {
+  registry: ModuleRegistry;
+  errors: TicklessError[];
+  warnings: string[];
+  /** Absolute paths of the files being loaded, outermost first (import cycle detection). */
+  stack: string[];
+}
+
+/** Adds a thrown TicklessError to the context; anything else is a bug and propagates. */
+function collect(ctx: NormalizeContext, err: unknown): void {
+  if (err instanceof TicklessError) ctx.errors.push(err);
+  else throw err;
+}
+
+/** The plays of a parsed playbook file, with import_playbook entries expanded. */
+export async function normalizePlays(source: YamlSource, ctx: NormalizeContext): Promise<Play[]> {
+  const plays: Play[] = [];
+  const entries = Array.isArray(source.value) ? source.value : [];
+  for (let i = 0; i < entries.length; i++) {
+    const raw = entries[i];
+    if (!isRecord(raw)) continue;
+    if (typeof raw.import_playbook === "string") {
+      plays.push(...(await importPlaybook(raw, [i], source, ctx)));
+    } else {
+      plays.push(await normalizePlay(raw, [i], source, ctx));
+    }
+  }
+  return plays;
+}
+
+async function importPlaybook(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext) {
+  const from = source.locate([...path, "import_playbook"], "value");
+  const file = resolve(dirname(source.file), String(raw.import_playbook));
+  const imported = await loadImported(file, "playbook", from, ctx, playbookSchemaErrors);
+  if (!imported) return [];
+  ctx.stack.push(file);
+  const plays = await normalizePlays(imported, ctx);
+  ctx.stack.pop();
+  const vars = isRecord(raw.vars) ? raw.vars : {};
+  const tags = toTags(raw.tags);
+  return plays.map((p) => ({
+    ...p,
+    vars: { ...p.vars, ...vars },
+    tags: [...p.tags, ...tags],
+    varsFiles: p.varsFiles.map((f) => (f.includes("{{") ? f : resolve(dirname(file), f))),
+  }));
+}
+
+/** Reads, parses and schema-checks an imported file; reports cycles and problems, undefined then. */
+async function loadImported(
+  file: string,
+  what: string,
+  from: SourceLocation,
+  ctx: NormalizeContext,
+  schemaErrors: (s: YamlSource) => ParseError[],
+): Promise<YamlSource | undefined> {
+  if (ctx.stack.includes(file)) {
+    const chain = [...ctx.stack.slice(ctx.stack.indexOf(file)), file].join(" → ");
+    ctx.errors.push(
+      new ParseError("SCHEMA", `import cycle: ${chain}`, {
+        location: from,
+        hint: "a file must not import itself, directly or through other files",
+      }),
+    );
+    return undefined;
+  }
+  try {
+    const source = await readYamlFile(file, what, from);
+    const errors = schemaErrors(source);
+    ctx.errors.push(...errors);
+    return source;
+  } catch (err) {
+    collect(ctx, err);
+    return undefined;
+  }
+}
+
+async function normalizePlay(
+  raw: Raw,
+  path: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+): Promise<Play> {
+  const hosts = Array.isArray(raw.hosts) ? raw.hosts.map(String).join(",") : String(raw.hosts ?? "");
+  const varsFiles = toList(raw.vars_files);
+  const varsFilesPath: YamlPath = Array.isArray(raw.vars_files) ? [...path, "vars_files"] : [...path];
+  await checkVarsFiles(varsFiles, varsFilesPath, source, ctx);
+  const tasksOf = (key: string) => normalizeTaskList(raw[key], [...path, key], source, ctx);
+  const preTasks = await tasksOf("pre_tasks");
+  const tasks = await tasksOf("tasks");
+  const postTasks = await tasksOf("post_tasks");
+  const handlers = await normalizeHandlers(raw.handlers, [...path, "handlers"], source, ctx);
+  return {
+    name: raw.name === undefined ? hosts : String(raw.name),
+    hosts,
+    vars: isRecord(raw.vars) ? raw.vars : {},
+    varsFiles,
+    gatherFacts:
+      optionalBoolean(raw.gather_facts) ?? (typeof raw.gather_facts === "string" ? raw.gather_facts : true),
+    become: optionalBoolean(raw.become),
+    becomeUser: optionalString(raw.become_user),
+    serial: raw.serial === undefined || raw.serial === null ? [] : ([raw.serial].flat() as SerialStep[]),
+    strategy: raw.strategy === "free" ? "free" : "linear",
+    maxFailPercentage: typeof raw.max_fail_percentage === "number" ? raw.max_fail_percentage : undefined,
+    anyErrorsFatal: optionalBoolean(raw.any_errors_fatal) ?? false,
+    preTasks,
+    tasks,
+    postTasks,
+    handlers,
+    tags: toTags(raw.tags),
+    environment: toEnvironment(raw.environment),
+    noLog: optionalBoolean(raw.no_log) ?? false,
+    loc: source.locate(path, "value"),
+    locs: fieldLocations(raw, path, source),
+  };
+}
+
+/** vars_files are read at run time; at load time each one that is not a template must exist and hold a mapping. */
+async function checkVarsFiles(
+  files: string[],
+  listPath: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+) {
+  for (let i = 0; i < files.length; i++) {
+    if (files[i].includes("{{")) continue;
+    const entry = listPath.at(-1) === "vars_files" ? [...listPath, i] : [...listPath, "vars_files"];
+    const from = source.locate(entry, "value");
+    try {
+      await loadVarsFile(resolve(dirname(source.file), files[i]), from);
+    } catch (err) {
+      collect(ctx, err);
+    }
+  }
+}
+
+async function normalizeHandlers(value: unknown, path: YamlPath, source: YamlSource, ctx: NormalizeContext) {
+  const nodes = await normalizeTaskList(value, path, source, ctx);
+  const handlers: Task[] = [];
+  for (const node of nodes) {
+    if (node.kind === "task") handlers.push(node);
+    else
+      ctx.errors.push(
+        new ParseError(
+          "SCHEMA",
+          `a handler must be a task, not ${node.kind === "block" ? "a block" : "an include"}`,
+          {
+            location: node.loc,
+            hint: "write each handler as one task with a name",
+          },
+        ),
+      );
+  }
+  return handlers;
+}
+
+/** A list of tasks/blocks/includes; import_tasks entries are replaced by the imported tasks. */
+export async function normalizeTaskList(
+  value: unknown,
+  path: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+): Promise<TaskNode[]> {
+  if (!Array.isArray(value)) return [];
+  const nodes: TaskNode[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const raw = value[i];
+    if (isRecord(raw)) nodes.push(...(await normalizeTaskNode(raw, [...path, i], source, ctx)));
+  }
+  return nodes;
+}
+
+async function normalizeTaskNode(
+  raw: Raw,
+  path: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+): Promise<TaskNode[]> {
+  if ("block" in raw) return [await normalizeBlock(raw, path, source, ctx)];
+  if ("import_tasks" in raw) return importTasks(raw, path, source, ctx);
+  if ("include_tasks" in raw) return [normalizeInclude(raw, path, source, ctx)];
+  const task = normalizeTask(raw, path, source, ctx);
+  return task ? [task] : [];
+}
+
+function common(raw: Raw, path: YamlPath, source: YamlSource) {
+  return {
+    name: optionalString(raw.name),
+    when: toConditions(raw.when) ?? [],
+    tags: toTags(raw.tags),
+    vars: isRecord(raw.vars) ? raw.vars : {},
+    become: optionalBoolean(raw.become),
+    becomeUser: optionalString(raw.become_user),
+    ignoreErrors:
+      typeof raw.ignore_errors === "boolean" || typeof raw.ignore_errors === "string"
+        ? raw.ignore_errors
+        : undefined,
+    environment: toEnvironment(raw.environment),
+    noLog: optionalBoolean(raw.no_log) ?? false,
+    checkMode: optionalBoolean(raw.check_mode),
+    diff: optionalBoolean(raw.diff),
+    runOnce: optionalBoolean(raw.run_once) ?? false,
+    loc: source.locate(path, "value"),
+    locs: fieldLocations(raw, path, source),
+  };
+}
+
+async function normalizeBlock(
+  raw: Raw,
+  path: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+): Promise<Block> {
+  return {
+    kind: "block",
+    ...common(raw, path, source),
+    block: await normalizeTaskList(raw.block, [...path, "block"], source, ctx),
+    rescue: await normalizeTaskList(raw.rescue, [...path, "rescue"], source, ctx),
+    always: await normalizeTaskList(raw.always, [...path, "always"], source, ctx),
+  };
+}
+
+function includeFile(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (isRecord(value) && typeof value.file === "string") return value.file;
+  return undefined;
+}
+
+function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext): Include {
+  reportModuleKeys(raw, path, source, ctx);
+  const loopControl = isRecord(raw.loop_control) ? raw.loop_control : {};
+  return {
+    kind: "include",
+    ...common(raw, path, source),
+    file: includeFile(raw.include_tasks) ?? "",
+    baseDir: dirname(source.file),
+    loop: raw.loop ?? raw.with_items,
+    loopVar: typeof loopControl.loop_var === "string" ? loopControl.loop_var : "item",
+  };
+}
+
+/** import_tasks: the file's tasks, inlined now (in a block when the import sets when/tags/vars/…). */
+async function importTasks(
+  raw: Raw,
+  path: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+): Promise<TaskNode[]> {
+  reportModuleKeys(raw, path, source, ctx);
+  const from = source.locate([...path, "import_tasks"], "value");
+  const written = includeFile(raw.import_tasks);
+  if (written === undefined) return [];
+  if (written.includes("{{")) {
+    ctx.errors.push(
+      new ParseError(
+        "SCHEMA",
+        "import_tasks is read when the playbook loads and cannot use a {{ template }}",
+        {
+          location: from,
+          hint: "use include_tasks for a file chosen at run time",
+        },
+      ),
+    );
+    return [];
+  }
+  const file = resolve(dirname(source.file), written);
+  const imported = await loadImported(file, "task file", from, ctx, taskFileSchemaErrors);
+  if (!imported) return [];
+  ctx.stack.push(file);
+  const tasks = await normalizeTaskList(imported.value, [], imported, ctx);
+  ctx.stack.pop();
+  const wrapper = common(raw, path, source);
+  const onlyNamed = Object.keys(raw).every((k) => k === "import_tasks" || k === "name");
+  if (onlyNamed) return tasks;
+  return [{ kind: "block", ...wrapper, block: tasks, rescue: [], always: [] }];
+}
+
+/** Includes take no module; report any stray key. */
+function reportModuleKeys(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext) {
+  const loc = source.locate(path, "value");
+  ctx.errors.push(...detectModule(raw, ctx.registry, (k) => source.locate([...path, k], "key"), loc).errors);
+}
+
+function normalizeTask(
+  raw: Raw,
+  path: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+): Task | undefined {
+  const base = common(raw, path, source);
+  const detected = detectModule(raw, ctx.registry, (k) => source.locate([...path, k], "key"), base.loc);
+  ctx.errors.push(...detected.errors);
+  const { module, key } = detected;
+  if (!module || key === undefined) return undefined;
+  const moduleLoc = source.locate([...path, key], "value");
+  const { args, errors } = writtenArgs(module, raw[key], raw.args, moduleLoc);
+  ctx.errors.push(...errors);
+  const argLocs = argLocations(raw, key, path, source, args);
+  if (errors.length === 0) {
+    const locate = (name: string | undefined, target: "key" | "value") => {
+      if (name === undefined) return source.locate([...path, key], "key");
+      if (target === "key" && isRecord(raw[key]) && name in (raw[key] as Raw))
+        return source.locate([...path, key, name], "key");
+      if (target === "key" && isRecord(raw.args) && name in raw.args)
+        return source.locate([...path, "args", name], "key");
+      return argLocs[`args.${name}`] ?? source.locate([...path, key], "value");
+    };
+    ctx.errors.push(...moduleArgsErrors(module, args, locate, true));
+  }
+  const loopControl = isRecord(raw.loop_control) ? raw.loop_control : {};
+  return {
+    kind: "task",
+    ...base,
+    locs: { ...base.locs, ...argLocs },
+    module: module.name,
+    args,
+    loop: raw.loop ?? raw.with_items,
+    loopVar: typeof loopControl.loop_var === "string" ? loopControl.loop_var : "item",
+    loopLabel: optionalString(loopControl.label),
+    register: optionalString(raw.register),
+    notify: toList(raw.notify),
+    changedWhen: toConditions(raw.changed_when),
+    failedWhen: toConditions(raw.failed_when),
+    retries: typeof raw.retries === "number" ? raw.retries : undefined,
+    delay: typeof raw.delay === "number" ? raw.delay : undefined,
+    until: toConditions(raw.until)?.[0],
+    verify: toVerify(raw.verify),
+    listen: toList(raw.listen),
+  };
+}
+
+/** `args.<name>` → where the arg is written (its value), in the module mapping or under `args:`. */
+function argLocations(raw: Raw, key: string, path: YamlPath, source: YamlSource, args: Raw): FieldLocations {
+  const locs: FieldLocations = {};
+  const moduleValue = raw[key];
+  for (const name of Object.keys(args)) {
+    if (isRecord(moduleValue) && name in moduleValue)
+      locs[`args.${name}`] = source.locate([...path, key, name], "value");
+    else if (isRecord(raw.args) && name in raw.args)
+      locs[`args.${name}`] = source.locate([...path, "args", name], "value");
+    else locs[`args.${name}`] = source.locate([...path, key], "value");
+  }
+  return locs;
+}
+
+/**
+ * Where each written field's value is, by its written name; list items of conditions also as
+ * `when.1`, and verify's expressions as `verify.that.0` whatever form verify was written in.
+ */
+function fieldLocations(raw: Raw, path: YamlPath, source: YamlSource): FieldLocations {
+  const locs: FieldLocations = {};
+  for (const k of Object.keys(raw)) locs[k] = source.locate([...path, k], "value");
+  for (const k of ["when", "changed_when", "failed_when"]) {
+    const v = raw[k];
+    if (!Array.isArray(v)) continue;
+    for (let i = 0; i < v.length; i++) locs[`${k}.${i}`] = source.locate([...path, k, i], "value");
+  }
+  const verify = raw.verify;
+  const that = isRecord(verify) ? verify.that : verify;
+  const thatPath = isRecord(verify) ? [...path, "verify", "that"] : [...path, "verify"];
+  if (Array.isArray(that)) {
+    for (let i = 0; i < that.length; i++) locs[`verify.that.${i}`] = source.locate([...thatPath, i], "value");
+  } else if (that !== undefined) locs["verify.that.0"] = source.locate(thatPath, "value");
+  if (isRecord(verify) && "command" in verify)
+    locs["verify.command"] = source.locate([...path, "verify", "command"], "value");
+  return locs;
+}
