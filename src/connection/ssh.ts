@@ -1,0 +1,571 @@
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { NodeSSH } from "node-ssh";
+import { quote } from "shell-quote";
+import { ConnectionError, TicklessError } from "../errors.js";
+import {
+  defaultKnownHostsFiles,
+  type HostKeyCheck,
+  type HostKeyChecking,
+  knownKeyTypes,
+  verifyHostKey,
+} from "./known-hosts.js";
+import { type ClientChannel, openShellPool, type ShellSession } from "./shell-session.js";
+import { loadSshConfig, resolveSshTarget, type SshTarget } from "./ssh-config.js";
+import type {
+  Connection,
+  ConnectionSettings,
+  FileRead,
+  FileStat,
+  FileType,
+  RunOptions,
+  RunResult,
+  WriteOptions,
+} from "./types.js";
+
+export interface OpenSshOptions {
+  /** More known_hosts files, after settings.knownHostsFile and before ~/.ssh/known_hosts. */
+  knownHostsFiles?: string[];
+  /** Instead of ~/.ssh/config. */
+  sshConfigFile?: string;
+  /**
+   * "shell" (default, measured faster): commands framed over a few long-lived remote shells;
+   * "exec": one exec channel per command. Either way commands are interpreted by /bin/sh.
+   */
+  runMode?: "exec" | "shell";
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Below OpenSSH's default MaxSessions (10), so parallel commands queue instead of failing. */
+const MAX_CHANNELS = 8;
+/** Long-lived shells per connection in shell mode (each holds one channel; the rest stay for exec). */
+const MAX_SHELLS = 4;
+
+/** The part of the ssh2 client used here (ssh2 ships no types). */
+interface Client {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  exec(command: string, callback: (err: Error | undefined, channel: ClientChannel) => void): unknown;
+  setNoDelay(noDelay: boolean): unknown;
+}
+const HOST_KEY_ALGORITHMS = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+  "ssh-rsa",
+];
+
+/** Opens one SSH connection to a host (through its ProxyJump hops), checked against known_hosts. */
+export async function openSsh(
+  settings: ConnectionSettings,
+  options: OpenSshOptions = {},
+): Promise<Connection> {
+  const config = await loadSshConfig(options.sshConfigFile);
+  const target = resolveSshTarget(config, settings.host, {
+    address: settings.address,
+    port: settings.port,
+    user: settings.user,
+    privateKeyFile: settings.privateKeyFile,
+    connectTimeoutMs: settings.connectTimeoutMs,
+  });
+  const knownHostsFiles = [
+    ...(settings.knownHostsFile ? [settings.knownHostsFile] : []),
+    ...(options.knownHostsFiles ?? []),
+    ...defaultKnownHostsFiles(),
+  ];
+  const policy = settings.hostKeyChecking ?? "strict";
+  const jumps: NodeSSH[] = [];
+  try {
+    // ProxyJump a,b: connect to a, tunnel to b through a, then to the target through b.
+    let sock: NodeJS.ReadableStream | undefined;
+    for (const jumpHop of target.jumps) {
+      // A hop with no IdentityFile of its own tries the target's key before OpenSSH's defaults.
+      const hop =
+        jumpHop.identityFiles.length > 0 ? jumpHop : { ...jumpHop, identityFiles: target.identityFiles };
+      if (jumps.length > 0) sock = await forwardTo(jumps[jumps.length - 1], hop);
+      jumps.push(await connectTarget(hop, settings, knownHostsFiles, policy, sock));
+    }
+    if (jumps.length > 0) sock = await forwardTo(jumps[jumps.length - 1], target);
+    const ssh = await connectTarget(target, settings, knownHostsFiles, policy, sock);
+    const connection = new SshConnection(settings, target, ssh, jumps);
+    if ((options.runMode ?? "shell") === "shell") connection.useShells();
+    return connection;
+  } catch (err) {
+    for (const jump of jumps) jump.dispose();
+    throw err;
+  }
+}
+
+async function forwardTo(jump: NodeSSH, target: SshTarget): Promise<NodeJS.ReadableStream> {
+  try {
+    return await jump.forwardOut("127.0.0.1", 0, target.host, target.port);
+  } catch (err) {
+    throw new ConnectionError(
+      `the jump host could not reach ${target.host}:${target.port}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/** Connects and authenticates to one target, checking its host key; errors become one-line ConnectionErrors. */
+async function connectTarget(
+  target: SshTarget,
+  settings: ConnectionSettings,
+  knownHostsFiles: string[],
+  policy: HostKeyChecking,
+  sock?: NodeJS.ReadableStream,
+): Promise<NodeSSH> {
+  const check: HostKeyCheck = { host: target.host, port: target.port, policy, files: knownHostsFiles };
+  const timeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const privateKey = await loadPrivateKey(target.identityFiles);
+  let hostKeyError: unknown;
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect({
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      sock: sock as never,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 15_000,
+      privateKey,
+      passphrase: process.env.TICKLESS_SSH_PASSPHRASE,
+      password: settings.password,
+      agent: process.env.SSH_AUTH_SOCK,
+      algorithms: { serverHostKey: (await hostKeyAlgorithms(check)) as never },
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        verifyHostKey(check, key).then(
+          () => verify(true),
+          (err) => {
+            hostKeyError = err;
+            verify(false);
+          },
+        );
+      },
+    } as never);
+  } catch (err) {
+    ssh.dispose();
+    if (hostKeyError) throw hostKeyError;
+    throw connectError(err, target, timeoutMs);
+  }
+  return ssh;
+}
+
+/** Known key types for the host first, as OpenSSH orders them, so a known key is the one negotiated. */
+async function hostKeyAlgorithms(check: HostKeyCheck): Promise<string[]> {
+  const known = (await knownKeyTypes(check)).flatMap((t) =>
+    t === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [t],
+  );
+  const first = HOST_KEY_ALGORITHMS.filter((a) => known.includes(a));
+  return [...first, ...HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))];
+}
+
+/** The first identity file that exists (ssh config / inventory), else OpenSSH's default key names. */
+async function loadPrivateKey(identityFiles: string[]): Promise<string | undefined> {
+  const defaults = ["id_ed25519", "id_ecdsa", "id_rsa"].map((f) => join(homedir(), ".ssh", f));
+  for (const file of identityFiles.length > 0 ? identityFiles : defaults) {
+    try {
+      return await readFile(file, "utf8");
+    } catch (err) {
+      if (identityFiles.length > 0 && (err as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new ConnectionError(`cannot read the private key ${file}: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+    }
+  }
+  return undefined;
+}
+
+function connectError(err: unknown, target: SshTarget, timeoutMs: number): ConnectionError {
+  const e = err as NodeJS.ErrnoException & { level?: string };
+  const where = `${target.host}:${target.port}`;
+  const who = `${target.user}@${where}`;
+  let message: string;
+  if (e.code === "ECONNREFUSED") message = `connection refused by ${where}`;
+  else if (e.level === "client-timeout" || e.code === "ETIMEDOUT" || /timed out/i.test(e.message ?? ""))
+    message = `timed out after ${timeoutMs / 1000} s connecting to ${who}`;
+  else if (e.level === "client-authentication") message = `authentication failed for ${who}`;
+  else if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") message = `cannot resolve ${target.host}`;
+  else if (/passphrase|encrypted/i.test(e.message ?? ""))
+    message = `cannot decrypt the private key for ${who} (set TICKLESS_SSH_PASSPHRASE)`;
+  else message = `cannot connect to ${who}: ${(e.message ?? String(err)).split("\n")[0]}`;
+  return new ConnectionError(message, { cause: err });
+}
+
+/** A counting semaphore: at most `limit` channels open at once on one connection. */
+class ChannelSlots {
+  private free: number;
+  private waiting: (() => void)[] = [];
+  constructor(limit: number) {
+    this.free = limit;
+  }
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+interface ExecRequest {
+  command: string;
+  stdin?: Buffer;
+  timeoutMs?: number;
+  /** sudo with a password: the prompt to answer and the line that says authentication is over. */
+  sudo?: { prompt: string; marker: string; password: string };
+}
+
+interface ExecResult {
+  rc: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+class SshConnection implements Connection {
+  readonly transport = "ssh";
+  readonly name: string;
+  private lost?: string;
+  private readonly slots = new ChannelSlots(MAX_CHANNELS);
+  private shell?: ShellSession;
+
+  constructor(
+    private readonly settings: ConnectionSettings,
+    private readonly target: SshTarget,
+    private readonly ssh: NodeSSH,
+    private readonly jumps: NodeSSH[],
+  ) {
+    this.name = settings.host;
+    const client = this.client();
+    // Without it, Nagle's algorithm and delayed ACKs add tens of ms to each small request.
+    client.setNoDelay(true);
+    const onGone = (reason: string) => {
+      this.lost ??= reason;
+    };
+    client.on("close", () => onGone("the connection closed"));
+    client.on("end", () => onGone("the server ended the connection"));
+    client.on("error", (err: Error) => onGone(err.message));
+  }
+
+  /** Switches `run` to long-lived shells (up to MAX_SHELLS, each running one command at a time). */
+  useShells(): void {
+    this.shell = openShellPool(
+      (command) => this.openChannel((c, cb) => c.exec(command, cb)),
+      (pid) => this.killGroup(pid),
+      MAX_SHELLS,
+    );
+  }
+
+  async run(command: string, options: RunOptions = {}): Promise<RunResult> {
+    const r = await this.runBuffer(command, options);
+    return { rc: r.rc, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+
+  async readFile(path: string): Promise<FileRead> {
+    const p = quote([path]);
+    const script = [
+      `f=${p}`,
+      `if [ ! -e "$f" ] && [ ! -L "$f" ]; then echo A; exit 0; fi`,
+      `stat -c 'S %f %u %g %s %Y %U %G' -- "$f" || exit 1`,
+      `if [ -L "$f" ]; then printf 'L %s\\n' "$(readlink -- "$f")"; fi`,
+      `if [ -f "$f" ]; then echo C; exec cat -- "$f"; fi`,
+    ].join("\n");
+    const r = await this.runBuffer(script, {});
+    if (r.rc !== 0) throw this.fileError("read", path, r);
+    const { stat, rest } = parseStatHeader(path, r.stdout);
+    return rest === undefined ? stat : { ...stat, content: rest };
+  }
+
+  async stat(path: string, options: { follow?: boolean } = {}): Promise<FileStat> {
+    const p = quote([path]);
+    const follow = options.follow ? "-L " : "";
+    const exists = options.follow ? `[ -e "$f" ]` : `{ [ -e "$f" ] || [ -L "$f" ]; }`;
+    const script = [
+      `f=${p}`,
+      `if ! ${exists}; then echo A; exit 0; fi`,
+      `stat ${follow}-c 'S %f %u %g %s %Y %U %G' -- "$f" || exit 1`,
+      `if [ -L "$f" ]; then printf 'L %s\\n' "$(readlink -- "$f")"; fi`,
+    ].join("\n");
+    const r = await this.runBuffer(script, {});
+    if (r.rc !== 0) throw this.fileError("stat", path, r);
+    return parseStatHeader(path, r.stdout).stat;
+  }
+
+  async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+    const target = quote([path]);
+    const owner =
+      options.owner || options.group ? `${options.owner ?? ""}:${options.group ?? ""}` : undefined;
+    const mode = options.mode
+      ? `chmod ${quote([options.mode])} "$t"`
+      : `if [ -e ${target} ]; then chmod --reference=${target} "$t"; else chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$t"; fi`;
+    const script = [
+      "set -e",
+      `t=$(mktemp -p ${quote([dirname(path)])} ${quote([`.${basename(path)}.tickless.XXXXXX`])})`,
+      `trap 'rm -f "$t"' EXIT`,
+      `cat > "$t"`,
+      mode,
+      owner
+        ? `chown ${quote([owner])} "$t"`
+        : `if [ -e ${target} ]; then chown --reference=${target} "$t" 2>/dev/null || true; fi`,
+      `mv -f "$t" ${target}`,
+      "trap - EXIT",
+    ].join("\n");
+    const r = await this.runBuffer(script, { stdin: content });
+    if (r.rc !== 0) throw this.fileError("write", path, r);
+  }
+
+  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    const r = await this.runBuffer(`rm -f${options.recursive ? "r" : ""} -- ${quote([path])}`, {});
+    if (r.rc !== 0) throw this.fileError("remove", path, r);
+  }
+
+  async close(): Promise<void> {
+    this.lost ??= "the connection was closed by tickless";
+    this.shell?.close();
+    this.ssh.dispose();
+    for (const jump of this.jumps.reverse()) jump.dispose();
+  }
+
+  private fileError(verb: string, path: string, r: ExecResult): TicklessError {
+    const why = r.stderr.toString().trim().split("\n").pop() || `exit code ${r.rc}`;
+    return new TicklessError("TASK", `cannot ${verb} ${path} on ${this.name}: ${why}`);
+  }
+
+  private client(): Client {
+    return this.ssh.connection as Client;
+  }
+
+  private assertUp(): void {
+    if (this.lost !== undefined || !this.ssh.isConnected()) throw this.lostError();
+  }
+
+  private lostError(when = "", cause?: unknown): ConnectionError {
+    const where = `${this.target.user}@${this.target.host}:${this.target.port}`;
+    const why = this.lost ?? "disconnected";
+    return new ConnectionError(`lost the connection to ${where}${when ? ` ${when}` : ""} (${why})`, {
+      cause,
+    });
+  }
+
+  /** Builds the remote command (env, cwd, become) and runs it. */
+  private async runBuffer(command: string, options: RunOptions): Promise<ExecResult> {
+    this.assertUp();
+    const env = Object.entries(options.env ?? {}).map(([k, v]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+        throw new TicklessError("TASK", `invalid environment variable name ${JSON.stringify(k)}`);
+      }
+      return `${k}=${quote([v])}`;
+    });
+    let script = command;
+    if (options.cwd) script = `cd ${quote([options.cwd])} || exit 1\n${script}`;
+    if (env.length > 0) script = `export ${env.join(" ")}\n${script}`;
+    const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
+    const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
+    const become = options.become ?? this.settings.become ?? false;
+    const becomeUser = options.becomeUser ?? this.settings.becomeUser ?? "root";
+    if (!become || becomeUser === this.target.user)
+      return this.execute({ command: script, stdin, timeoutMs });
+    const sudo = `sudo -H -u ${quote([becomeUser])}`;
+    const password = this.settings.becomePassword;
+    if (!password) {
+      return this.execute({ command: `${sudo} -n -- sh -c ${quote([script])}`, stdin, timeoutMs });
+    }
+    const nonce = randomBytes(12).toString("hex");
+    const prompt = `[tickless-sudo-${nonce}]`;
+    const marker = `TICKLESS-BECOME-${nonce}`;
+    const wrapped = `${sudo} -S -p ${quote([prompt])} -- sh -c ${quote([`echo ${marker}\n${script}`])}`;
+    return this.execute({ command: wrapped, stdin, timeoutMs, sudo: { prompt, marker, password } });
+  }
+
+  private async execute(request: ExecRequest): Promise<ExecResult> {
+    if (this.shell && !request.sudo) {
+      const shell = this.shell;
+      return this.guardLost(() => shell.run(request.command, request.stdin, request.timeoutMs));
+    }
+    return this.slots.use(() => this.exec(request));
+  }
+
+  /** Shell-mode failures: a dropped connection becomes a ConnectionError (its close event may lag a little). */
+  private async guardLost<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (this.lost !== undefined || !this.ssh.isConnected())
+        throw this.lostError("while running a command", err);
+      throw new TicklessError("TASK", `the remote shell on ${this.name} ended while running a command`, {
+        cause: err,
+      });
+    }
+  }
+
+  private openChannel(
+    open: (c: Client, cb: (err: Error | undefined, ch: ClientChannel) => void) => void,
+  ): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      try {
+        open(this.client(), (err, channel) => {
+          if (err) reject(this.channelError(err));
+          else resolve(channel);
+        });
+      } catch (err) {
+        reject(this.channelError(err as Error));
+      }
+    });
+  }
+
+  private channelError(err: Error): ConnectionError {
+    if (err.message === "No response from server") this.lost ??= "the server stopped responding";
+    if (this.lost !== undefined) return this.lostError("", err);
+    return new ConnectionError(
+      `cannot open a channel to ${this.target.host}:${this.target.port}: ${err.message}`,
+      { cause: err },
+    );
+  }
+
+  /** Kills a remote process group (a timed-out command), on its own channel, ignoring failures. */
+  private killGroup(pid: number): void {
+    if (this.lost === undefined)
+      this.exec({ command: `kill -KILL -${pid} 2>/dev/null` }).catch(() => undefined);
+  }
+
+  /**
+   * One exec channel: stdin in, stdout/stderr apart, exit code. The remote shell first prints its
+   * PID (sshd makes it a process group leader), so a timeout can kill the whole group: rc 124.
+   */
+  private async exec(request: ExecRequest): Promise<ExecResult> {
+    const channel = await this.openChannel((c, cb) =>
+      c.exec(`echo $$; exec sh -c ${quote([request.command])}`, cb),
+    );
+    return new Promise((resolve, reject) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const sudo = request.sudo;
+      let rc: number | undefined;
+      let pid: number | undefined;
+      let settled = false;
+      let authenticated = !sudo;
+      let promptsAnswered = 0;
+      let head = Buffer.alloc(0);
+      const sendStdin = () => channel.end(request.stdin ?? Buffer.alloc(0));
+      const finish = (result: ExecResult | Error) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      };
+      const timer =
+        request.timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (pid) this.killGroup(pid);
+              channel.close();
+              const note = Buffer.from(`timed out after ${request.timeoutMs} ms\n`);
+              finish({ rc: 124, stdout: Buffer.concat(out), stderr: Buffer.concat([...err, note]) });
+            }, request.timeoutMs);
+      /** Consumes the PID line, then (with a sudo password) the line saying sudo let us in. */
+      const readHeader = () => {
+        while (pid === undefined || !authenticated) {
+          const nl = head.indexOf(10);
+          if (nl < 0) return;
+          const line = head.subarray(0, nl).toString();
+          head = head.subarray(nl + 1);
+          if (pid === undefined) pid = Number(line) || 0;
+          else if (line === sudo!.marker) {
+            authenticated = true;
+            sendStdin();
+          } else out.push(Buffer.from(`${line}\n`));
+        }
+        out.push(head);
+        head = Buffer.alloc(0);
+      };
+      channel.on("data", (chunk: Buffer) => {
+        if (pid !== undefined && authenticated) out.push(chunk);
+        else {
+          head = Buffer.concat([head, chunk]);
+          readHeader();
+        }
+      });
+      channel.stderr.on("data", (chunk: Buffer) => {
+        if (!sudo || authenticated) {
+          err.push(chunk);
+          return;
+        }
+        const text = chunk.toString();
+        if (text.includes(sudo.prompt)) {
+          promptsAnswered++;
+          if (promptsAnswered === 1) channel.write(`${sudo.password}\n`);
+          else channel.end();
+        }
+        const rest = text.split(sudo.prompt).join("");
+        if (rest) err.push(Buffer.from(rest));
+      });
+      channel.on("exit", (code: number | null) => {
+        rc = code ?? 255;
+      });
+      channel.on("close", () => {
+        out.push(head);
+        if (rc === undefined && (this.lost !== undefined || !this.ssh.isConnected())) {
+          finish(this.lostError("while running a command"));
+        } else finish({ rc: rc ?? 255, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+      });
+      if (authenticated) sendStdin();
+    });
+  }
+}
+
+/** Parses the `A` / `S …` / `L …` / `C` header the read and stat scripts print; `rest` is the content. */
+function parseStatHeader(path: string, output: Buffer): { stat: FileStat; rest?: Buffer } {
+  let offset = 0;
+  const nextLine = (): string | undefined => {
+    const end = output.indexOf(10, offset);
+    if (end < 0) return undefined;
+    const line = output.subarray(offset, end).toString();
+    offset = end + 1;
+    return line;
+  };
+  const first = nextLine();
+  if (first === "A" || first === undefined) return { stat: { path, exists: false } };
+  const [, rawMode, uid, gid, size, mtime, owner, group] = first.split(" ");
+  const mode = Number.parseInt(rawMode, 16);
+  const stat: FileStat = {
+    path,
+    exists: true,
+    type: fileType(mode),
+    mode: (mode & 0o7777).toString(8).padStart(4, "0"),
+    uid: Number(uid),
+    gid: Number(gid),
+    owner,
+    group,
+    size: Number(size),
+    mtime: Number(mtime),
+  };
+  for (let line = nextLine(); line !== undefined; line = nextLine()) {
+    if (line.startsWith("L ")) stat.linkTarget = line.slice(2);
+    else if (line === "C") return { stat, rest: output.subarray(offset) };
+  }
+  return { stat };
+}
+
+function fileType(mode: number): FileType {
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return "file";
+    case 0o040000:
+      return "directory";
+    case 0o120000:
+      return "link";
+    default:
+      return "other";
+  }
+}

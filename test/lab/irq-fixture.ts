@@ -1,0 +1,69 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+/** One IRQ of the fixture: its number, the /proc/interrupts chip and name columns, and whether it is kernel-managed. */
+interface FixtureIrq {
+  irq: number;
+  chip: string;
+  name: string;
+  node: number;
+  managed?: boolean;
+}
+
+export const FIXTURE_CPUS = 8;
+
+/** A realistic 8-CPU layout: legacy IRQs, four NIC queues on eth0 and one managed NVMe queue. */
+export const FIXTURE_IRQS: FixtureIrq[] = [
+  { irq: 0, chip: "IO-APIC   2-edge", name: "timer", node: 0 },
+  { irq: 1, chip: "IO-APIC   1-edge", name: "i8042", node: 0 },
+  { irq: 8, chip: "IO-APIC   8-edge", name: "rtc0", node: 0 },
+  { irq: 9, chip: "IO-APIC   9-fasteoi", name: "acpi", node: 0 },
+  { irq: 24, chip: "PCI-MSIX-0000:3b:00.0   0-edge", name: "eth0-TxRx-0", node: 0 },
+  { irq: 25, chip: "PCI-MSIX-0000:3b:00.0   1-edge", name: "eth0-TxRx-1", node: 0 },
+  { irq: 26, chip: "PCI-MSIX-0000:3b:00.0   2-edge", name: "eth0-TxRx-2", node: 0 },
+  { irq: 27, chip: "PCI-MSIX-0000:3b:00.0   3-edge", name: "eth0-TxRx-3", node: 0 },
+  { irq: 28, chip: "PCI-MSIX-0000:5e:00.0   0-edge", name: "nvme0q0", node: 0, managed: true },
+];
+
+/** Renders /proc/interrupts for the fixture: a CPU header, one row per IRQ, then the arch counters. */
+export function renderInterrupts(): string {
+  const cpus = Array.from({ length: FIXTURE_CPUS }, (_, i) => `CPU${i}`.padStart(11));
+  const lines = [`    ${cpus.join("")}`];
+  for (const irq of FIXTURE_IRQS) {
+    const counts = Array.from({ length: FIXTURE_CPUS }, (_, cpu) =>
+      String((irq.irq * 7919 + cpu * 104729) % 100000).padStart(11),
+    );
+    lines.push(`${String(irq.irq).padStart(3)}:${counts.join("")}  ${irq.chip}      ${irq.name}`);
+  }
+  const zeros = Array.from({ length: FIXTURE_CPUS }, () => "0".padStart(11)).join("");
+  lines.push(`NMI:${zeros}   Non-maskable interrupts`);
+  lines.push(`LOC:${zeros}   Local timer interrupts`);
+  lines.push(`ERR:          0`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Writes the /proc/irq tree and /proc/interrupts under `dir`; returns the paths and the managed IRQ files. */
+export async function writeIrqFixture(
+  dir: string,
+): Promise<{ irqDir: string; interruptsFile: string; managedAffinityFiles: string[] }> {
+  const irqDir = join(dir, "irq");
+  const allMask = ((1 << FIXTURE_CPUS) - 1).toString(16);
+  const allList = `0-${FIXTURE_CPUS - 1}`;
+  await mkdir(irqDir, { recursive: true });
+  await writeFile(join(irqDir, "default_smp_affinity"), `${allMask}\n`);
+  const managedAffinityFiles: string[] = [];
+  for (const irq of FIXTURE_IRQS) {
+    const d = join(irqDir, String(irq.irq));
+    await mkdir(d, { recursive: true });
+    const effective = irq.irq % FIXTURE_CPUS;
+    await writeFile(join(d, "smp_affinity"), `${allMask}\n`);
+    await writeFile(join(d, "smp_affinity_list"), `${allList}\n`);
+    await writeFile(join(d, "effective_affinity"), `${(1 << effective).toString(16)}\n`);
+    await writeFile(join(d, "effective_affinity_list"), `${effective}\n`);
+    await writeFile(join(d, "node"), `${irq.node}\n`);
+    if (irq.managed) managedAffinityFiles.push(join(d, "smp_affinity"), join(d, "smp_affinity_list"));
+  }
+  const interruptsFile = join(dir, "interrupts");
+  await writeFile(interruptsFile, renderInterrupts());
+  return { irqDir, interruptsFile, managedAffinityFiles };
+}

@@ -1,0 +1,287 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { quote } from "shell-quote";
+import { stringify } from "yaml";
+import { writeIrqFixture } from "./irq-fixture.js";
+
+const execFileAsync = promisify(execFile);
+
+export const SSHD = "/usr/sbin/sshd";
+
+/** Real directories each host sees through its own overlay. */
+export const OVERLAID = ["/etc", "/opt", "/boot", "/root", "/var/lib"];
+
+export interface LabHost {
+  name: string;
+  address: "127.0.0.1";
+  port: number;
+  /** Root of this host's overlay upper dirs: `<upper>/etc/…` holds what the host changed under /etc. */
+  upper: string;
+  /** Host-side PID of the host's sshd (PID 1 of its namespace: killing it ends every session). */
+  pid: number;
+  /** The host's public key line (`ssh-ed25519 AAAA…`). */
+  hostKey: string;
+}
+
+/** What tests need to reach the lab; plain data, so it crosses vitest's provide/inject. */
+export interface LabDescription {
+  dir: string;
+  hosts: LabHost[];
+  inventoryFile: string;
+  knownHostsFile: string;
+  keyFile: string;
+}
+
+export interface Lab extends LabDescription {
+  /** Kills one host (its whole namespace): its connections drop, the other hosts keep running. */
+  kill(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LabOptions {
+  /** Host names; default lab1, lab2, … */
+  names?: string[];
+  /** Milliseconds to wait for each sshd to listen; default 15 s. */
+  startTimeoutMs?: number;
+}
+
+/** Starts `n` namespace hosts, each a real sshd on 127.0.0.1 with private overlays, /tmp and IRQ fixtures. */
+export async function startLab(n: number, options: LabOptions = {}): Promise<Lab> {
+  await access(SSHD).catch(() => {
+    throw new Error(`the test lab needs OpenSSH's server at ${SSHD} (apt-get install openssh-server)`);
+  });
+  const dir = await mkdtemp(join(tmpdir(), "tickless-lab-"));
+  const children: ChildProcess[] = [];
+  const hosts: LabHost[] = [];
+  const lab: Lab = {
+    dir,
+    hosts,
+    inventoryFile: join(dir, "inventory.yml"),
+    knownHostsFile: join(dir, "known_hosts"),
+    keyFile: join(dir, "id_ed25519"),
+    kill: async (name) => {
+      const host = hosts.find((h) => h.name === name);
+      if (!host) throw new Error(`no lab host ${name}`);
+      await killAndWait(host.pid);
+    },
+    stop: async () => {
+      for (const h of hosts) await killAndWait(h.pid);
+      for (const c of children) if (c.pid) await killAndWait(c.pid);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await keygen(lab.keyFile);
+    await writeFile(join(dir, "authorized_keys"), await readFile(`${lab.keyFile}.pub`));
+    const names = options.names ?? Array.from({ length: n }, (_, i) => `lab${i + 1}`);
+    const started = await Promise.all(
+      names.map((name) => startHost(dir, name, options.startTimeoutMs ?? 15_000, children)),
+    );
+    hosts.push(...started);
+    await writeFile(lab.knownHostsFile, hosts.map((h) => `[${h.address}]:${h.port} ${h.hostKey}\n`).join(""));
+    await writeFile(lab.inventoryFile, renderInventory(lab));
+    return lab;
+  } catch (err) {
+    await lab.stop();
+    throw err;
+  }
+}
+
+/** The Ansible YAML inventory of the lab: group `lab`, one entry per host. */
+function renderInventory(lab: LabDescription): string {
+  const hosts = Object.fromEntries(
+    lab.hosts.map((h) => [
+      h.name,
+      {
+        ansible_host: h.address,
+        ansible_port: h.port,
+        ansible_user: "root",
+        ansible_ssh_private_key_file: lab.keyFile,
+        tickless_known_hosts_file: lab.knownHostsFile,
+      },
+    ]),
+  );
+  return stringify({ all: { children: { lab: { hosts } } } });
+}
+
+async function keygen(file: string): Promise<void> {
+  await execFileAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "tickless-lab", "-f", file]);
+}
+
+/** A port the kernel just handed out on 127.0.0.1 (free at the time of asking). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startHost(
+  labDir: string,
+  name: string,
+  timeoutMs: number,
+  children: ChildProcess[],
+): Promise<LabHost> {
+  const hostDir = join(labDir, name);
+  const upper = join(hostDir, "upper");
+  const work = join(hostDir, "work");
+  await mkdir(hostDir, { recursive: true });
+  for (const d of OVERLAID) {
+    await mkdir(join(upper, d), { recursive: true });
+    await mkdir(join(work, d), { recursive: true });
+  }
+  const hostKeyFile = join(hostDir, "ssh_host_ed25519_key");
+  await keygen(hostKeyFile);
+  const hostKey = (await readFile(`${hostKeyFile}.pub`, "utf8")).trim().split(/\s+/).slice(0, 2).join(" ");
+  const fixture = await writeIrqFixture(join(hostDir, "proc"));
+  const port = await freePort();
+  const config = join(hostDir, "sshd_config");
+  await writeFile(config, renderSshdConfig(labDir, hostDir, hostKeyFile, port));
+  const script = join(hostDir, "start.sh");
+  await writeFile(script, renderStartScript({ labDir, name, upper, work, config, ...fixture }));
+
+  // setpriv: if the test process dies without stop(), unshare dies too, and --kill-child takes sshd down.
+  const child = spawn(
+    "setpriv",
+    [
+      "--pdeathsig",
+      "KILL",
+      "unshare",
+      "--mount",
+      "--uts",
+      "--pid",
+      "--fork",
+      "--kill-child",
+      "--mount-proc",
+      "sh",
+      script,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  children.push(child);
+  await waitListening(child, name, port, timeoutMs);
+  const pid = await childPid(child.pid!);
+  return { name, address: "127.0.0.1", port, upper, pid, hostKey };
+}
+
+function renderSshdConfig(labDir: string, hostDir: string, hostKeyFile: string, port: number): string {
+  return [
+    `Port ${port}`,
+    "ListenAddress 127.0.0.1",
+    `HostKey ${hostKeyFile}`,
+    `PidFile ${join(hostDir, "sshd.pid")}`,
+    "PermitRootLogin prohibit-password",
+    "PubkeyAuthentication yes",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    `AuthorizedKeysFile ${join(labDir, "authorized_keys")}`,
+    "UsePAM no",
+    "StrictModes no",
+    "PrintMotd no",
+    "MaxSessions 64",
+    "MaxStartups 100",
+    "Subsystem sftp internal-sftp",
+    "",
+  ].join("\n");
+}
+
+interface StartScript {
+  labDir: string;
+  name: string;
+  upper: string;
+  work: string;
+  config: string;
+  irqDir: string;
+  interruptsFile: string;
+  managedAffinityFiles: string[];
+}
+
+/** The shell run inside the namespaces: private mounts, overlays, /tmp, /run, fixtures, hostname, sshd. */
+function renderStartScript(s: StartScript): string {
+  const q = (v: string) => quote([v]);
+  const lines = ["set -eu", "mount --make-rprivate /"];
+  for (const d of OVERLAID) {
+    lines.push(
+      `mount -t overlay overlay -o ${q(`lowerdir=${d},upperdir=${s.upper}${d},workdir=${s.work}${d}`)} ${d}`,
+    );
+  }
+  lines.push(
+    "mount -t tmpfs -o mode=0755 tmpfs /run",
+    "mkdir -p /run/sshd /run/tickless-lab",
+    // The lab dir lives under /tmp: keep it reachable at the same path once /tmp is private.
+    `mount --bind ${q(s.labDir)} /run/tickless-lab`,
+    "mount -t tmpfs -o mode=1777 tmpfs /tmp",
+    `mkdir -p ${q(s.labDir)}`,
+    `mount --bind /run/tickless-lab ${q(s.labDir)}`,
+    `mount --bind ${q(s.irqDir)} /proc/irq`,
+    `mount --bind ${q(s.interruptsFile)} /proc/interrupts`,
+  );
+  for (const f of s.managedAffinityFiles) {
+    const inProc = f.replace(s.irqDir, "/proc/irq");
+    lines.push(`mount --bind ${q(inProc)} ${q(inProc)}`, `mount -o remount,bind,ro ${q(inProc)}`);
+  }
+  // A fresh Debian root account: the machine's own /root dotfiles (pyenv, cargo…) stay out of the hosts.
+  lines.push("cp /etc/skel/.bashrc /etc/skel/.profile /root/ 2>/dev/null || true");
+  lines.push(`hostname ${q(s.name)}`, `exec ${SSHD} -D -e -f ${q(s.config)}`, "");
+  return lines.join("\n");
+}
+
+/** Resolves once sshd says it listens; rejects with its stderr if it exits or takes too long. */
+function waitListening(child: ChildProcess, name: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let log = "";
+    const timer = setTimeout(
+      () => fail(`lab host ${name} did not listen on port ${port} within ${timeoutMs} ms`),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes(`Server listening on 127.0.0.1 port ${port}`)) {
+        clearTimeout(timer);
+        child.off("exit", onExit);
+        resolve();
+      }
+    };
+    const onExit = (code: number | null) => fail(`lab host ${name} exited (${code}) before listening`);
+    function fail(message: string) {
+      clearTimeout(timer);
+      child.stderr?.off("data", onData);
+      reject(new Error(`${message}:\n${log.trim()}`));
+    }
+    child.stderr?.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
+/** The host-side PID of unshare's forked child (the sshd that became PID 1 of the namespace). */
+async function childPid(unsharePid: number): Promise<number> {
+  const children = await readFile(`/proc/${unsharePid}/task/${unsharePid}/children`, "utf8");
+  const pid = Number(children.trim().split(/\s+/)[0]);
+  if (!pid) throw new Error(`cannot find the sshd started by unshare (pid ${unsharePid})`);
+  return pid;
+}
+
+async function killAndWait(pid: number): Promise<void> {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
