@@ -302,7 +302,9 @@ describe("undefined helper arguments", () => {
 
 describe("regex_escape helper", () => {
   it("escapes regex metacharacters as Python's re.escape does", () => {
-    expect(renderString("^{{regex_escape k}}\\s*=", { k: "net.core.busy_poll" })).toBe("^net\\.core\\.busy_poll\\s*=");
+    expect(renderString("^{{regex_escape k}}\\s*=", { k: "net.core.busy_poll" })).toBe(
+      "^net\\.core\\.busy_poll\\s*=",
+    );
     expect(renderString("{{regex_escape k}}", { k: "a+b(c)[d]" })).toBe("a\\+b\\(c\\)\\[d\\]");
   });
 });

@@ -1,0 +1,65 @@
+/** The README's first commands and its library example stay true: the example is executed as written. */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+// @ts-expect-error plain ESM helper shared with the benchmark, no types
+import { makeRoot } from "../bench/fixtures/make-roots.mjs";
+
+const run = promisify(execFile);
+const repo = join(import.meta.dirname, "..");
+const readme = readFileSync(join(repo, "README.md"), "utf8");
+const scratch = mkdtempSync(join(tmpdir(), "tickless-readme-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** Hash of every path, type, mode and content under a directory. */
+function treeHash(dir: string): string {
+  const h = createHash("sha256");
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      h.update(`${p} ${st.mode}\n`);
+      if (st.isDirectory()) walk(p);
+      else h.update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return h.digest("hex");
+}
+
+describe("README", () => {
+  it("starts with the two commands a newcomer types", () => {
+    const firstBlock = readme.split("```sh\n")[1].split("```")[0];
+    expect(firstBlock).toMatch(/^npm ci && npm run demo\s/m);
+    expect(firstBlock).toMatch(/^npm test\s/m);
+  });
+
+  it("runs its library example as written, in check mode, changing nothing", async () => {
+    const example = readme.split("## Using the library")[1].split("```js\n")[1].split("```")[0];
+    expect(example).toContain('from "tickless"');
+    // Inside the package, so that `import … from "tickless"` resolves to this package (self-reference).
+    const dir = join(repo, ".tmp");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `readme-example-${process.pid}.mjs`);
+    writeFileSync(file, example);
+    const base = join(scratch, "roots");
+    makeRoot(base, "localhost");
+    const before = treeHash(base);
+    try {
+      const { stdout } = await run(process.execPath, [file], {
+        cwd: repo,
+        env: { ...process.env, DEMO_ROOT: base },
+      });
+      expect(stdout).toMatch(/^exit 0, \d+ changes would be made$/m);
+      expect(stdout).toContain("localhost: 07 set GRUB_CMDLINE_LINUX isolation args");
+      expect(stdout).toContain("localhost: 09 render grub.d isolation snippet");
+    } finally {
+      rmSync(file, { force: true });
+    }
+    expect(treeHash(base)).toBe(before);
+  });
+});
