@@ -34,7 +34,7 @@ function treeHash(dir: string): string {
 describe("README", () => {
   it("starts with the two commands a newcomer types", () => {
     const firstBlock = readme.split("```sh\n")[1].split("```")[0];
-    expect(firstBlock).toMatch(/^npm ci && npm run demo\s/m);
+    expect(firstBlock).toMatch(/^npm install && npm run demo\s/m);
     expect(firstBlock).toMatch(/^npm test\s/m);
   });
 
