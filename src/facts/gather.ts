@@ -14,6 +14,13 @@ export const FACTS_SCRIPT = [
   "echo @@init; cat /proc/1/comm 2>/dev/null",
   "echo @@systemd; test -d /run/systemd/system && echo yes",
   "echo @@os_release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null",
+  "echo @@cpu_isolated; cat /sys/devices/system/cpu/isolated 2>/dev/null",
+  "echo @@cpu_nohz_full; cat /sys/devices/system/cpu/nohz_full 2>/dev/null",
+  "echo @@interrupts; cat /proc/interrupts 2>/dev/null",
+  "echo @@irqbalance_pid; pidof irqbalance 2>/dev/null || pgrep -x irqbalance 2>/dev/null",
+  "echo @@irqbalance_config; grep -hE '^[[:space:]]*IRQBALANCE_BANNED_CPU' /etc/default/irqbalance /etc/sysconfig/irqbalance 2>/dev/null",
+  "echo @@cgroup_fs; stat -fc %T /sys/fs/cgroup 2>/dev/null",
+  "echo @@systemd_version; systemctl --version 2>/dev/null | head -n 1",
   "true",
 ].join("\n");
 

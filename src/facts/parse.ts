@@ -1,5 +1,6 @@
 /** Parses the fact script's output (sections introduced by `@@name` lines) into facts. */
 import { parseCpuList } from "../template/cpus.js";
+import { interruptsPerCpu, parseInterrupts } from "./interrupts.js";
 
 /** ID → Ansible's `distribution` spelling, for the common ones. */
 const DISTRIBUTIONS: Record<string, string> = {
@@ -104,5 +105,48 @@ export function parseFacts(output: string): Record<string, unknown> {
     proc_cmdline: cmdline,
     cmdline: parseCmdline(cmdline),
     service_mgr: s.get("systemd") === "yes" ? "systemd" : init || "unknown",
+    ...isolationFacts(s),
+  };
+}
+
+/** `cgroup2fs` → 2; `tmpfs` (v1 or hybrid hierarchy) → 1; unknown → 0. */
+export function cgroupVersion(fsType: string): number {
+  if (fsType === "cgroup2fs") return 2;
+  return fsType === "tmpfs" ? 1 : 0;
+}
+
+/** `systemd 252 (252.38-1~deb12u1)` → 252; 0 when systemctl is missing. */
+export function systemdVersion(line: string): number {
+  return Number(/^systemd (\d+)/.exec(line)?.[1] ?? 0);
+}
+
+/** The value of the last `IRQBALANCE_BANNED_CPULIST=` line ("" when none). */
+function bannedCpulist(config: string): string {
+  const lines = config.split("\n").filter((l) => /^\s*IRQBALANCE_BANNED_CPULIST=/.test(l));
+  const last = lines[lines.length - 1];
+  return last ? last.replace(/^\s*IRQBALANCE_BANNED_CPULIST=/, "").replace(/^(["'])(.*)\1$/, "$2") : "";
+}
+
+function cpuListFact(text: string): number[] {
+  return text ? parseCpuList(text) : [];
+}
+
+/** The facts the isolation playbooks need: isolated/nohz_full CPUs, interrupts, irqbalance, cgroups, systemd. */
+function isolationFacts(s: Map<string, string>): Record<string, unknown> {
+  const isolated = s.get("cpu_isolated") ?? "";
+  const nohzFull = s.get("cpu_nohz_full") ?? "";
+  const interrupts = parseInterrupts(s.get("interrupts") ?? "");
+  const pid = Number((s.get("irqbalance_pid") ?? "").split(/\s+/)[0]) || 0;
+  return {
+    init_system: s.get("init") || "unknown",
+    cpus_isolated: isolated,
+    cpus_isolated_list: cpuListFact(isolated),
+    cpus_nohz_full: nohzFull,
+    cpus_nohz_full_list: cpuListFact(nohzFull),
+    interrupts,
+    interrupts_per_cpu: interruptsPerCpu(interrupts),
+    irqbalance: { running: pid > 0, pid, banned_cpulist: bannedCpulist(s.get("irqbalance_config") ?? "") },
+    cgroup_version: cgroupVersion(s.get("cgroup_fs") ?? ""),
+    systemd_version: systemdVersion(s.get("systemd_version") ?? ""),
   };
 }

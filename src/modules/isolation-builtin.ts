@@ -1,4 +1,11 @@
 /** CPU isolation modules: kernel_cmdline, irq_affinity, systemd_dropin, reboot. */
+import { irqAffinityModule } from "./irq_affinity.js";
+import { kernelCmdlineModule } from "./kernel_cmdline.js";
+import { systemdDropinModule } from "./systemd_dropin.js";
 import type { Module } from "./types.js";
 
-export const ISOLATION_MODULES: readonly Module[] = [];
+export const ISOLATION_MODULES: readonly Module[] = [
+  kernelCmdlineModule,
+  irqAffinityModule,
+  systemdDropinModule,
+];

@@ -1,0 +1,121 @@
+/**
+ * isolation.yml, rollback.yml and validate.yml on the 3 lab hosts (real sshd, fixture /proc/irq,
+ * no systemd, no boot loader: grub.cfg is written by the grub-mkconfig fixture), serial: 1.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { openSsh } from "../../src/connection/ssh.js";
+import type { Connection } from "../../src/connection/types.js";
+import { run } from "../e2e/helpers.js";
+import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+const FIXTURE = join(import.meta.dirname, "fixtures/grub-mkconfig.sh");
+const lab = sharedLab();
+
+/** Every path the playbooks may touch (grub.cfg aside: it is generated), hashed in one command. */
+const SNAPSHOT = [
+  "cd / && for p in /etc/default/grub /etc/default/grub.d /etc/default/irqbalance /etc/systemd/system/hft.slice",
+  "/etc/systemd/system/system.slice.d /etc/systemd/system/user.slice.d /etc/systemd/system/init.scope.d",
+  "/etc/systemd/system/redis-server.service.d /proc/irq /var/lib/tickless/irq-affinity.json; do",
+  '  if [ -e "$p" ]; then find "$p" | sort | while read -r f; do if [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f dir"; fi; done; else echo "$p absent"; fi',
+  "done",
+].join(" ");
+
+const vars = {
+  require_systemd: false,
+  housekeeping_cpus: "0-3,5-7",
+  nic_irq_pattern: "^(eth0-TxRx-\\d+|nvme0q0)$",
+  grub_mkconfig_command: `sh ${FIXTURE} -o /boot/grub/grub.cfg`,
+};
+
+describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
+  let conns: Connection[] = [];
+  let home: Awaited<ReturnType<typeof isolateHome>>;
+  const snapshot = () => Promise.all(conns.map(async (c) => (await c.run(SNAPSHOT)).stdout));
+  const play = (name: string, check = false) =>
+    run({
+      playbook: join(ROOT, "playbooks", name),
+      inventory: lab!.inventoryFile,
+      extraVars: vars,
+      check,
+      diff: true,
+    });
+
+  beforeAll(async () => {
+    home = await isolateHome();
+    conns = await Promise.all(lab!.hosts.map((h) => openSsh(labSettings(lab!, h))));
+  });
+  afterAll(async () => {
+    await Promise.all(conns.map((c) => c.close()));
+    await home.release();
+  });
+
+  test("check mode changes nothing and shows the GRUB, drop-in and IRQ diffs; the run converges one host at a time; a second run changes nothing; rollback restores byte for byte", async () => {
+    const before = await snapshot();
+    expect(before[0]).toContain("/proc/irq/24/smp_affinity_list");
+
+    const check = await play("isolation.yml", true);
+    expect(
+      check.results.filter((x) => x.status === "failed").map((r) => `${r.host} ${r.task}: ${r.result.msg}`),
+    ).toEqual([]);
+    expect(check.summary.exitCode).toBe(0);
+    expect(await snapshot()).toEqual(before);
+    const planned = check.results.filter((r) => r.host === "lab1" && r.status === "changed");
+    const targets = planned.flatMap((r) => (r.result.changes ?? []).map((c) => c.target));
+    expect(targets).toEqual(
+      expect.arrayContaining([
+        "/etc/default/grub.d/99-tickless.cfg",
+        "/boot/grub/grub.cfg",
+        "/proc/irq/24/smp_affinity_list",
+        "/proc/irq/default_smp_affinity",
+        "/etc/default/irqbalance",
+        "/etc/systemd/system/hft.slice",
+        "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf",
+        "/etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf",
+      ]),
+    );
+    const grubDiff = planned
+      .flatMap((r) => r.result.changes ?? [])
+      .find((c) => c.target.endsWith("99-tickless.cfg"));
+    expect(grubDiff?.after).toContain(
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX isolcpus=4 nohz_full=4 rcu_nocbs=4"',
+    );
+
+    const real = await play("isolation.yml");
+    expect(real.summary.exitCode).toBe(0);
+    // serial: 1 — every task of lab1 ends before lab2's first task starts
+    const hostsInOrder = real.results.filter((r) => r.task !== "Gathering Facts").map((r) => r.host);
+    expect(hostsInOrder.indexOf("lab2")).toBeGreaterThan(hostsInOrder.lastIndexOf("lab1"));
+    const irq = real.results.find((r) => r.host === "lab2" && r.task.startsWith("NIC IRQs"));
+    expect(String(irq?.result.msg)).toContain(
+      "IRQ 28 (nvme0q0) is kernel-managed: the kernel refused the affinity write (Read-only file system); left as it is (managed: skip)",
+    );
+    const after = await Promise.all(
+      conns.map(
+        async (c) =>
+          (
+            await c.run(
+              "cat /proc/irq/25/smp_affinity_list /etc/default/grub.d/99-tickless.cfg /boot/grub/grub.cfg",
+            )
+          ).stdout,
+      ),
+    );
+    for (const out of after) {
+      expect(out.startsWith("0-3,5-7\n")).toBe(true);
+      expect(out).toMatch(/\tlinux\t\S+ root=\S+ ro\s+isolcpus=4 nohz_full=4 rcu_nocbs=4/);
+    }
+    const cmdline = real.results.find((r) => r.host === "lab3" && r.task.startsWith("kernel command line"));
+    expect(cmdline?.result.reboot_required).toBe(true);
+
+    const second = await play("isolation.yml");
+    expect(second.summary.exitCode).toBe(0);
+    expect(second.summary.totals.changed).toBe(0);
+
+    const back = await play("rollback.yml");
+    expect(back.summary.exitCode).toBe(0);
+    expect(await snapshot()).toEqual(before);
+    const again = await play("rollback.yml");
+    expect(again.summary.totals.changed).toBe(0);
+  }, 120_000);
+});

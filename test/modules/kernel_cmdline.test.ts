@@ -1,0 +1,238 @@
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { LocalConnection } from "../../src/connection/local.js";
+import {
+  type KernelCmdlineArgs,
+  type KernelCmdlineState,
+  kernelCmdlineModule,
+  paramList,
+  planKernelCmdline,
+  rebootRequired,
+} from "../../src/modules/kernel_cmdline.js";
+import {
+  grubCfgCmdlines,
+  mergeParams,
+  parseParams,
+  setGrubDefault,
+} from "../../src/modules/util/grub-cmdline.js";
+import { checkPlan, converge, snapshot, tempDir, testContext } from "./harness.js";
+
+const FIXTURE = join(import.meta.dirname, "../isolation/fixtures/grub-mkconfig.sh");
+const ISOLATION = { isolcpus: 4, nohz_full: 4, rcu_nocbs: 4 };
+const SNIPPET = "/etc/default/grub.d/99-tickless.cfg";
+const CFG_WITH =
+  "menuentry 'x' {\n\tlinux\t/boot/vmlinuz-6.1 root=UUID=1 ro isolcpus=4 nohz_full=4 rcu_nocbs=4 quiet\n}\n";
+const CFG_WITHOUT = "menuentry 'x' {\n\tlinux\t/boot/vmlinuz-6.1 root=UUID=1 ro quiet\n}\n";
+
+function state(over: Partial<KernelCmdlineState> = {}): KernelCmdlineState {
+  return {
+    method: "snippet",
+    file: { path: SNIPPET, exists: false, content: "" },
+    grubCfg: { path: "/boot/grub/grub.cfg", exists: true, content: CFG_WITHOUT },
+    mkconfig: "update-grub",
+    cmdline: "BOOT_IMAGE=/vmlinuz ro quiet",
+    ...over,
+  };
+}
+
+describe("plan", () => {
+  const cases: [string, KernelCmdlineArgs, Partial<KernelCmdlineState>, string[]][] = [
+    ["fresh host: snippet + regenerate", { params: ISOLATION }, {}, [SNIPPET, "/boot/grub/grub.cfg"]],
+    [
+      "converged: snippet and grub.cfg carry the params",
+      { params: ISOLATION },
+      {
+        file: { path: SNIPPET, exists: true, content: "" },
+        grubCfg: { path: "/boot/grub/grub.cfg", exists: true, content: CFG_WITH },
+      },
+      [],
+    ],
+    [
+      "snippet right but grub.cfg stale (a failed update-grub): regenerate only",
+      { params: ISOLATION },
+      { file: { path: SNIPPET, exists: true, content: "" } },
+      ["/boot/grub/grub.cfg"],
+    ],
+    [
+      "absent on a host without the snippet or params: nothing",
+      { params: ISOLATION, state: "absent" },
+      {},
+      [],
+    ],
+    [
+      "absent with the snippet: remove it and regenerate",
+      { params: ISOLATION, state: "absent" },
+      {
+        file: { path: SNIPPET, exists: true, content: "" },
+        grubCfg: { path: "/boot/grub/grub.cfg", exists: true, content: CFG_WITH },
+      },
+      [SNIPPET, "/boot/grub/grub.cfg"],
+    ],
+  ];
+  test.each(cases)("%s", (_name, args, over, targets) => {
+    const s = state(over);
+    if (over.file?.exists && over.file.content === "") {
+      // an existing snippet holds what the module renders for ISOLATION
+      s.file.content = kernelSnippet();
+    }
+    expect(planKernelCmdline(args, s).map((c) => c.target)).toEqual(targets);
+  });
+
+  test("a changed value replaces the old one in the snippet, and the diff shows it", () => {
+    const s = state({ file: { path: SNIPPET, exists: true, content: kernelSnippet() } });
+    const [change] = planKernelCmdline(
+      { params: { isolcpus: "2-5", nohz_full: "2-5", rcu_nocbs: "2-5" } },
+      s,
+    );
+    expect(change.before).toContain("isolcpus=4 nohz_full=4 rcu_nocbs=4");
+    expect(change.after).toContain(
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX isolcpus=2-5 nohz_full=2-5 rcu_nocbs=2-5"',
+    );
+  });
+
+  test("grub_default: edits GRUB_CMDLINE_LINUX, absent gives the original bytes back", () => {
+    const original =
+      'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="console=ttyS0"\n';
+    const file = { path: "/etc/default/grub", exists: true, content: original };
+    const [add] = planKernelCmdline(
+      { params: ISOLATION, method: "grub_default" },
+      state({ method: "grub_default", file }),
+    );
+    expect(add.after).toBe(
+      'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="console=ttyS0 isolcpus=4 nohz_full=4 rcu_nocbs=4"\n',
+    );
+    const edited = { ...file, content: add.after ?? "" };
+    const [remove] = planKernelCmdline(
+      { params: ISOLATION, method: "grub_default", state: "absent" },
+      state({
+        method: "grub_default",
+        file: edited,
+        grubCfg: { path: "/boot/grub/grub.cfg", exists: true, content: CFG_WITH },
+      }),
+    );
+    expect(remove.after).toBe(original);
+  });
+
+  test("grubby: one command for every entry, none when all entries carry the params", () => {
+    const entries = [
+      parseParams("ro crashkernel=1G-4G:192M"),
+      parseParams("ro isolcpus=4 nohz_full=4 rcu_nocbs=4"),
+    ];
+    const [c] = planKernelCmdline({ params: ISOLATION }, state({ method: "grubby", grubbyEntries: entries }));
+    expect(c.summary).toBe("grubby --update-kernel=ALL --args='isolcpus=4 nohz_full=4 rcu_nocbs=4'");
+    const done = [entries[1], entries[1]];
+    expect(
+      planKernelCmdline({ params: ISOLATION }, state({ method: "grubby", grubbyEntries: done })),
+    ).toEqual([]);
+    const [r] = planKernelCmdline(
+      { params: ISOLATION, state: "absent" },
+      state({ method: "grubby", grubbyEntries: done }),
+    );
+    expect(r.summary).toBe("grubby --update-kernel=ALL --remove-args='isolcpus nohz_full rcu_nocbs'");
+  });
+
+  test("reboot_required compares /proc/cmdline", () => {
+    expect(rebootRequired({ params: ISOLATION }, "ro quiet")).toBe(true);
+    expect(rebootRequired({ params: ISOLATION }, "ro isolcpus=4 nohz_full=4 rcu_nocbs=4")).toBe(false);
+    expect(rebootRequired({ params: ISOLATION }, "ro isolcpus=3 nohz_full=4 rcu_nocbs=4")).toBe(true);
+    expect(rebootRequired({ params: ISOLATION, state: "absent" }, "ro quiet")).toBe(false);
+  });
+
+  test("helpers", () => {
+    expect(paramList({ isolcpus: "managed_irq,domain,4", quiet: true, mitigations: null })).toEqual([
+      { key: "isolcpus", value: "managed_irq,domain,4" },
+      { key: "quiet" },
+      { key: "mitigations" },
+    ]);
+    expect(mergeParams(parseParams("a=1 b c=3"), parseParams("a=2 d"), "present").map((p) => p.key)).toEqual([
+      "a",
+      "b",
+      "c",
+      "d",
+    ]);
+    expect(setGrubDefault("X=1", parseParams("a=1"))).toBe('X=1\nGRUB_CMDLINE_LINUX="a=1"\n');
+    expect(grubCfgCmdlines("  linuxefi /vmlinuz-5 ro a=1\nlinux16 /x b\n")).toHaveLength(2);
+  });
+});
+
+/** The snippet the module writes for ISOLATION. */
+function kernelSnippet(): string {
+  const [c] = planKernelCmdline({ params: ISOLATION }, state());
+  return c.after ?? "";
+}
+
+describe("on a temp tree with the local connection and the grub-mkconfig fixture", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  const host = new LocalConnection();
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    await mkdir(join(dir, "etc/default"), { recursive: true });
+    await mkdir(join(dir, "proc"), { recursive: true });
+    await writeFile(
+      join(dir, "etc/default/grub"),
+      'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX=""\n',
+    );
+    await writeFile(
+      join(dir, "proc/cmdline"),
+      "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=UUID=1 ro quiet\n",
+    );
+  });
+  afterEach(() => cleanup());
+
+  const args = (over: Partial<KernelCmdlineArgs> = {}): KernelCmdlineArgs => ({
+    params: ISOLATION,
+    snippet: join(dir, SNIPPET),
+    grub_cfg: join(dir, "boot/grub/grub.cfg"),
+    mkconfig_command: `GRUB_MKCONFIG_SYSCONFDIR=${dir}/etc sh ${FIXTURE} -o ${dir}/boot/grub/grub.cfg`,
+    proc_root: join(dir, "proc"),
+    ...over,
+  });
+
+  test("present converges; grub.cfg carries the params; reboot required; second run is a no-op; absent restores the tree", async () => {
+    const grubBefore = await snapshot(join(dir, "etc/default/grub"));
+    const check = await checkPlan(kernelCmdlineModule, args(), host);
+    expect(check.map((c) => c.summary)).toEqual([
+      "add isolcpus=4 nohz_full=4 rcu_nocbs=4",
+      expect.stringContaining("regenerate with"),
+    ]);
+    expect(await snapshot(join(dir, "etc/default/grub.d"))).toBe("absent");
+
+    const first = await converge(kernelCmdlineModule, args(), host);
+    expect(first.replan).toEqual([]);
+    expect(first.report?.reboot_required).toBe(true);
+    const cfg = await readFile(join(dir, "boot/grub/grub.cfg"), "utf8");
+    expect(cfg).toMatch(
+      /\tlinux\t\/boot\/vmlinuz-\S+ root=\S+ ro {2}isolcpus=4 nohz_full=4 rcu_nocbs=4 quiet\n/,
+    );
+    expect(cfg).toMatch(/ro single {2}isolcpus=4 nohz_full=4 rcu_nocbs=4\n/);
+
+    const cfgStat = await stat(join(dir, "boot/grub/grub.cfg"));
+    const second = await converge(kernelCmdlineModule, args(), host);
+    expect(second.changes).toEqual([]);
+    expect((await stat(join(dir, "boot/grub/grub.cfg"))).mtimeMs).toBe(cfgStat.mtimeMs);
+
+    const back = await converge(kernelCmdlineModule, args({ state: "absent" }), host);
+    expect(back.replan).toEqual([]);
+    expect(await snapshot(join(dir, "etc/default/grub.d"))).toBe("absent");
+    expect(await snapshot(join(dir, "etc/default/grub"))).toBe(grubBefore);
+    expect(await readFile(join(dir, "boot/grub/grub.cfg"), "utf8")).not.toContain("isolcpus");
+  });
+
+  test("a host without update-grub: a clear error naming the command", async () => {
+    const err = await converge(
+      kernelCmdlineModule,
+      args({ mkconfig_command: "tickless-no-such-update-grub" }),
+      host,
+    ).catch((e) => e);
+    expect(String(err.message)).toContain("`tickless-no-such-update-grub` not found (rc 127)");
+    expect(err.hint).toContain("set mkconfig_command");
+  });
+
+  test("the module's reboot_required reads proc_root/cmdline", async () => {
+    await writeFile(join(dir, "proc/cmdline"), "ro isolcpus=4 nohz_full=4 rcu_nocbs=4\n");
+    const s = await kernelCmdlineModule.probe(host, args(), testContext());
+    expect(kernelCmdlineModule.report?.(args(), s)?.reboot_required).toBe(false);
+  });
+});
