@@ -52,11 +52,11 @@ function usageError(err: CommanderError, argv: string[]): string {
   return `${message} (hint: see "tickless ${sub ? `${sub} ` : ""}--help")`;
 }
 
-/** Each error as one paragraph (several for PlaybookErrors); the stack only when debugging. */
+/** Each error as one located paragraph, `file:line:column: message (hint: …)` (several for PlaybookErrors); the stack only when debugging. */
 function describeError(err: unknown, debug: boolean): string {
   if (debug && err instanceof Error && err.stack) return `${err.stack}\n`;
   const all = err instanceof PlaybookErrors ? err.errors : [err];
-  return all.map((e) => `error: ${formatError(e)}\n`).join("");
+  return all.map((e) => `${formatError(e)}\n`).join("");
 }
 
 /** Runs the command line and returns the exit code; never throws, never prints a stack trace unless TICKLESS_DEBUG=1. */

@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { RunPlaybookOptions } from "../engine/options.js";
 import { runPlaybook } from "../engine/run-playbook.js";
-import { EXIT, formatError, ParseError } from "../errors.js";
+import { EXIT, formatError, OptionError, ParseError, TicklessError } from "../errors.js";
 import { loadInventory } from "../inventory/index.js";
 import { loadPlaybook, parseExtraVars, validatePlaybook } from "../playbook/index.js";
 import type { Reporter } from "../reporters/types.js";
@@ -38,12 +38,22 @@ export async function toRunPlaybookOptions(
     limit: o.limit,
     tags: o.tags,
     skipTags: o.skipTags,
-    extraVars: o.extraVars.length ? await parseExtraVars(o.extraVars, cwd) : {},
+    extraVars: o.extraVars.length ? await readExtraVars(o.extraVars, cwd) : {},
     forks: o.forks,
     startAtTask: o.startAtTask,
     verbosity: o.verbosity,
     hostKeyChecking: o.hostKeyChecking,
   };
+}
+
+/** -e values; any problem with them (a missing @file too) is a bad option: exit 5. */
+async function readExtraVars(values: string[], cwd: string): Promise<Record<string, unknown>> {
+  try {
+    return await parseExtraVars(values, cwd);
+  } catch (err) {
+    if (!(err instanceof TicklessError) || err.code === "EXTRA_VARS") throw err;
+    throw new OptionError(err.message, { hint: err.hint, location: err.location, cause: err });
+  }
 }
 
 function writeLines(stream: CliIo["stdout"], lines: string[]): void {

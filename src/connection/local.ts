@@ -47,6 +47,7 @@ export class LocalConnection implements Connection {
     const argv = become
       ? ["sudo", "-n", "-u", becomeUser ?? "root", "--", "/bin/sh", "-c", withExports(env, command)]
       : ["/bin/sh", "-c", command];
+    if (options.signal?.aborted) return { rc: 130, stdout: "", stderr: "interrupted\n" };
     return new Promise((resolve) => {
       const child = spawn(argv[0], argv.slice(1), {
         cwd: options.cwd,
@@ -57,6 +58,12 @@ export class LocalConnection implements Connection {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let timedOut = false;
+      let aborted = false;
+      const onAbort = () => {
+        aborted = true;
+        killGroup(child.pid);
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
       const timer =
         timeoutMs === undefined
           ? undefined
@@ -69,11 +76,14 @@ export class LocalConnection implements Connection {
       child.stdin.on("error", () => undefined);
       child.on("error", (e) => {
         clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
         resolve({ rc: 127, stdout: "", stderr: e.message });
       });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
-        const rc = timedOut ? 124 : (code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+        options.signal?.removeEventListener("abort", onAbort);
+        const exited = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+        const rc = aborted ? 130 : timedOut ? 124 : exited;
         resolve({ rc, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
       });
       child.stdin.end(options.stdin ?? "");

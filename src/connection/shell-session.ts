@@ -17,6 +17,7 @@ export interface ShellSession {
     command: string,
     stdin?: Buffer,
     timeoutMs?: number,
+    signal?: AbortSignal,
   ): Promise<{ rc: number; stdout: Buffer; stderr: Buffer }>;
   close(): void;
 }
@@ -90,7 +91,8 @@ export function openShellSession(
     channel = undefined;
   };
 
-  const runOne = async (command: string, stdin?: Buffer, timeoutMs?: number) => {
+  const runOne = async (command: string, stdin?: Buffer, timeoutMs?: number, signal?: AbortSignal) => {
+    if (signal?.aborted) return { rc: 130, stdout: Buffer.alloc(0), stderr: Buffer.from("interrupted\n") };
     channel ??= open("echo $$; exec sh").then(attach);
     const ch = await channel;
     const token = randomBytes(16).toString("hex");
@@ -98,15 +100,21 @@ export function openShellSession(
     const piped = stdin ? `printf %s ${stdin.toString("base64")} | base64 -d | ${run}` : `${run} </dev/null`;
     const framed = `${piped}; printf '\\n%s %d\\n' ${token} $?; printf '\\n%s\\n' ${token} >&2\n`;
     return new Promise<{ rc: number; stdout: Buffer; stderr: Buffer }>((resolve, reject) => {
+      /** A timeout (rc 124) or an abort (rc 130) drops the shell and its process group, as ^C would. */
+      const stop = (rc: number, note: string) => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const out = pending?.out ?? Buffer.alloc(0);
+        pending = undefined;
+        discard();
+        resolve({ rc, stdout: out, stderr: Buffer.from(note) });
+      };
+      const onAbort = () => stop(130, "interrupted\n");
+      signal?.addEventListener("abort", onAbort, { once: true });
       const timer =
         timeoutMs === undefined
           ? undefined
-          : setTimeout(() => {
-              const out = pending?.out ?? Buffer.alloc(0);
-              pending = undefined;
-              discard();
-              resolve({ rc: 124, stdout: out, stderr: Buffer.from(`timed out after ${timeoutMs} ms\n`) });
-            }, timeoutMs);
+          : setTimeout(() => stop(124, `timed out after ${timeoutMs} ms\n`), timeoutMs);
       pending = {
         token,
         out: Buffer.alloc(0),
@@ -115,6 +123,7 @@ export function openShellSession(
           const p = pending!;
           pending = undefined;
           if (timer) clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
           if (rc === undefined) {
             reject(new Error("the remote shell closed"));
             return;
@@ -133,8 +142,8 @@ export function openShellSession(
   };
 
   return {
-    run(command, stdin, timeoutMs) {
-      const result = queue.then(() => runOne(command, stdin, timeoutMs));
+    run(command, stdin, timeoutMs, signal) {
+      const result = queue.then(() => runOne(command, stdin, timeoutMs, signal));
       queue = result.catch(() => undefined);
       return result;
     },
@@ -152,7 +161,7 @@ export function openShellPool(
 ): ShellSession {
   const sessions: { session: ShellSession; busy: number }[] = [];
   return {
-    async run(command, stdin, timeoutMs) {
+    async run(command, stdin, timeoutMs, signal) {
       let slot = sessions.reduce<(typeof sessions)[number] | undefined>(
         (best, s) => (best === undefined || s.busy < best.busy ? s : best),
         undefined,
@@ -163,7 +172,7 @@ export function openShellPool(
       }
       slot.busy++;
       try {
-        return await slot.session.run(command, stdin, timeoutMs);
+        return await slot.session.run(command, stdin, timeoutMs, signal);
       } finally {
         slot.busy--;
       }

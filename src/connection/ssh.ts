@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { NodeSSH } from "node-ssh";
 import { quote } from "shell-quote";
 import { ConnectionError, TicklessError } from "../errors.js";
@@ -42,6 +43,8 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const MAX_CHANNELS = 8;
 /** Long-lived shells per connection in shell mode (each holds one channel; the rest stay for exec). */
 const MAX_SHELLS = 4;
+/** How long close() waits for pending kills of timed-out commands. */
+const KILL_WAIT_MS = 3_000;
 
 /** The part of the ssh2 client used here (ssh2 ships no types). */
 interface Client {
@@ -221,6 +224,7 @@ interface ExecRequest {
   command: string;
   stdin?: Buffer;
   timeoutMs?: number;
+  signal?: AbortSignal;
   /** sudo with a password: the prompt to answer and the line that says authentication is over. */
   sudo?: { prompt: string; marker: string; password: string };
 }
@@ -236,6 +240,8 @@ class SshConnection implements Connection {
   readonly name: string;
   private lost?: string;
   private readonly slots = new ChannelSlots(MAX_CHANNELS);
+  /** Kills of timed-out or interrupted commands not yet done: close() waits for them. */
+  private readonly kills = new Set<Promise<unknown>>();
   private shell?: ShellSession;
 
   constructor(
@@ -329,6 +335,9 @@ class SshConnection implements Connection {
   }
 
   async close(): Promise<void> {
+    // A kill still on its way would be lost with the connection, leaving the command running.
+    if (this.kills.size > 0)
+      await Promise.race([Promise.all(this.kills), delay(KILL_WAIT_MS, undefined, { ref: false })]);
     this.lost ??= "the connection was closed by tickless";
     this.shell?.close();
     this.ssh.dispose();
@@ -370,26 +379,29 @@ class SshConnection implements Connection {
     if (env.length > 0) script = `export ${env.join(" ")}\n${script}`;
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
     const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
+    const signal = options.signal;
     const become = options.become ?? this.settings.become ?? false;
     const becomeUser = options.becomeUser ?? this.settings.becomeUser ?? "root";
     if (!become || becomeUser === this.target.user)
-      return this.execute({ command: script, stdin, timeoutMs });
+      return this.execute({ command: script, stdin, timeoutMs, signal });
     const sudo = `sudo -H -u ${quote([becomeUser])}`;
     const password = this.settings.becomePassword;
     if (!password) {
-      return this.execute({ command: `${sudo} -n -- sh -c ${quote([script])}`, stdin, timeoutMs });
+      return this.execute({ command: `${sudo} -n -- sh -c ${quote([script])}`, stdin, timeoutMs, signal });
     }
     const nonce = randomBytes(12).toString("hex");
     const prompt = `[tickless-sudo-${nonce}]`;
     const marker = `TICKLESS-BECOME-${nonce}`;
     const wrapped = `${sudo} -S -p ${quote([prompt])} -- sh -c ${quote([`echo ${marker}\n${script}`])}`;
-    return this.execute({ command: wrapped, stdin, timeoutMs, sudo: { prompt, marker, password } });
+    return this.execute({ command: wrapped, stdin, timeoutMs, signal, sudo: { prompt, marker, password } });
   }
 
   private async execute(request: ExecRequest): Promise<ExecResult> {
     if (this.shell && !request.sudo) {
       const shell = this.shell;
-      return this.guardLost(() => shell.run(request.command, request.stdin, request.timeoutMs));
+      return this.guardLost(() =>
+        shell.run(request.command, request.stdin, request.timeoutMs, request.signal),
+      );
     }
     return this.slots.use(() => this.exec(request));
   }
@@ -434,8 +446,10 @@ class SshConnection implements Connection {
 
   /** Kills a remote process group (a timed-out command), on its own channel, ignoring failures. */
   private killGroup(pid: number): void {
-    if (this.lost === undefined)
-      this.exec({ command: `kill -KILL -${pid} 2>/dev/null` }).catch(() => undefined);
+    if (this.lost !== undefined) return;
+    const kill = this.exec({ command: `kill -KILL -${pid} 2>/dev/null` }).catch(() => undefined);
+    this.kills.add(kill);
+    void kill.finally(() => this.kills.delete(kill));
   }
 
   /**
@@ -443,6 +457,8 @@ class SshConnection implements Connection {
    * PID (sshd makes it a process group leader), so a timeout can kill the whole group: rc 124.
    */
   private async exec(request: ExecRequest): Promise<ExecResult> {
+    if (request.signal?.aborted)
+      return { rc: 130, stdout: Buffer.alloc(0), stderr: Buffer.from("interrupted\n") };
     const channel = await this.openChannel((c, cb) =>
       c.exec(`echo $$; exec sh -c ${quote([request.command])}`, cb),
     );
@@ -461,18 +477,22 @@ class SshConnection implements Connection {
         if (settled) return;
         settled = true;
         if (timer) clearTimeout(timer);
+        request.signal?.removeEventListener("abort", onAbort);
         if (result instanceof Error) reject(result);
         else resolve(result);
       };
+      /** A timeout (rc 124) or an abort (rc 130) kills the remote process group and closes the channel. */
+      const stop = (rc: number, note: string) => {
+        if (pid) this.killGroup(pid);
+        channel.close();
+        finish({ rc, stdout: Buffer.concat(out), stderr: Buffer.concat([...err, Buffer.from(note)]) });
+      };
+      const onAbort = () => stop(130, "interrupted\n");
+      request.signal?.addEventListener("abort", onAbort, { once: true });
       const timer =
         request.timeoutMs === undefined
           ? undefined
-          : setTimeout(() => {
-              if (pid) this.killGroup(pid);
-              channel.close();
-              const note = Buffer.from(`timed out after ${request.timeoutMs} ms\n`);
-              finish({ rc: 124, stdout: Buffer.concat(out), stderr: Buffer.concat([...err, note]) });
-            }, request.timeoutMs);
+          : setTimeout(() => stop(124, `timed out after ${request.timeoutMs} ms\n`), request.timeoutMs);
       /** Consumes the PID line, then (with a sudo password) the line saying sudo let us in. */
       const readHeader = () => {
         while (pid === undefined || !authenticated) {

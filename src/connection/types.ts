@@ -12,6 +12,8 @@ export interface RunOptions {
   /** Run through the become method (sudo) even if the connection default says otherwise. */
   become?: boolean;
   becomeUser?: string;
+  /** Aborting kills the command's process group (rc 130, as after SIGINT); an already aborted signal runs nothing. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -51,7 +53,17 @@ export interface WriteOptions {
   group?: string;
 }
 
-/** What a probe may use: reads only (run is there for read-only commands). */
+/**
+ * What a probe may use: reads only (run is there for read-only commands).
+ *
+ * LIMITATION — become: a task's or play's `become:` reaches `run` only (src/engine/task-host.ts
+ * adds it to RunOptions). `readFile`, `stat`, `writeFile` and `remove` take no become option:
+ * they act with the CONNECTION's become (the host's `tickless_become` / `ansible_become`
+ * inventory variable). Over ssh they then run as the login user, and a file only root may write
+ * fails with a permission error; over local they refuse with a CONNECTION error when the
+ * connection asks for become and tickless is not already that user. Set become on the host in
+ * the inventory (not only on the task) for modules that edit files owned by root.
+ */
 export interface HostReader {
   readonly name: string;
   run(command: string, options?: RunOptions): Promise<RunResult>;

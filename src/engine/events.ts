@@ -39,7 +39,16 @@ export interface HostStats {
 export type EngineEvent =
   | { type: "playbook_start"; file: string; check: boolean }
   | { type: "play_start"; play: string; hosts: string[]; batch?: number; batches?: number }
-  | { type: "task_start"; play: string; task: string; path: string; hosts: string[]; handler?: boolean }
+  | {
+      type: "task_start";
+      play: string;
+      task: string;
+      path: string;
+      hosts: string[];
+      handler?: boolean;
+      /** A `meta:` task: it steers the engine, Ansible's recap does not count it. */
+      meta?: boolean;
+    }
   | {
       type: "host_result";
       play: string;

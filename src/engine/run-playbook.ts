@@ -9,7 +9,7 @@
 import path from "node:path";
 import { openConnection } from "../connection/index.js";
 import type { Connection } from "../connection/types.js";
-import { ConnectionError, EXIT, formatError, OptionError } from "../errors.js";
+import { ConnectionError, EXIT, formatError, formatLocation, OptionError } from "../errors.js";
 import {
   connectionSettings,
   emptyInventory,
@@ -32,6 +32,7 @@ import type { EngineEvent, EventListener } from "./events.js";
 import { gatherBatchFacts } from "./gather.js";
 import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
+import { checkConnectionVars, checkLimit } from "./preflight.js";
 import { scrub } from "./secrets.js";
 import { Stats } from "./stats.js";
 import { runPlayBatch } from "./strategy.js";
@@ -49,6 +50,8 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   if (!Number.isInteger(forks) || forks < 1)
     throw new OptionError(`forks must be a positive integer, got ${forks}`);
   const extraVars = options.extraVars ?? {};
+  checkLimit(inventory, options.limit);
+  checkConnectionVars(inventory, playbook, options.limit, extraVars);
   const secrets = collectSecrets(inventory, extraVars);
   const listeners = ([] as EventListener[]).concat(options.onEvent ?? []);
   const connections = new Map<string, Promise<Connection>>();
@@ -161,6 +164,7 @@ async function loadPlayVarsFiles(pc: PlayContext): Promise<void> {
   const { run, play } = pc;
   if (play.varsFiles.length === 0) return;
   const cache = new Map<string, Promise<Record<string, unknown>>>();
+  const failures = new Map<string, string>();
   for (const host of pc.batch) {
     const vars = {
       ...inventoryVars(run.inventory, host),
@@ -187,21 +191,31 @@ async function loadPlayVarsFiles(pc: PlayContext): Promise<void> {
         Object.assign(merged, await loaded);
       }
     } catch (err) {
-      const state = run.hosts.get(host)!;
-      run.stats.record(host, "failed", { changed: false, failed: true, skipped: false }, false);
-      run.emit({
-        type: "host_result",
-        play: play.name,
-        task: "vars_files",
-        host,
-        status: "failed",
-        result: { changed: false, failed: true, skipped: false, msg: formatError(err) },
-        diff: false,
-      });
-      state.failed = true;
+      failures.set(host, formatError(err));
     }
     pc.varsFiles.set(host, merged);
   }
+  if (failures.size > 0) failVarsFiles(pc, failures);
+}
+
+/** Hosts whose vars_files could not be read fail, under a task of their own named "vars_files". */
+function failVarsFiles(pc: PlayContext, failures: Map<string, string>): void {
+  const { run, play } = pc;
+  const task = "vars_files";
+  run.emit({
+    type: "task_start",
+    play: play.name,
+    task,
+    path: formatLocation(play.locs.vars_files ?? play.loc),
+    hosts: [...failures.keys()],
+  });
+  for (const [host, msg] of failures) {
+    const result = { changed: false, failed: true, skipped: false, msg };
+    run.stats.record(host, "failed", result, false);
+    run.emit({ type: "host_result", play: play.name, task, host, status: "failed", result, diff: false });
+    run.hosts.get(host)!.failed = true;
+  }
+  run.emit({ type: "task_end", play: play.name, task });
 }
 
 async function wantsFacts(pc: PlayContext): Promise<boolean> {

@@ -12,6 +12,7 @@ import type { Task } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import type { Scope } from "./context.js";
 import type { TaskResult } from "./events.js";
+import { loopItems } from "./loop-items.js";
 import { moduleContext } from "./module-context.js";
 import { taskHost } from "./task-host.js";
 
@@ -54,13 +55,10 @@ async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
     if (falseCondition !== undefined) return skippedResult(falseCondition);
     return runItem(input, vars);
   }
-  const items = await renderValue(task.loop, vars, task.locs.loop ?? task.loc);
-  if (!Array.isArray(items)) {
-    throw new TicklessError("TASK", `loop must be a list, got ${typeof items}`, {
-      location: task.locs.loop ?? task.loc,
-      hint: 'write a YAML list or a template that renders to one ("{{ my_list }}")',
-    });
-  }
+  const items = loopItems(
+    task,
+    await renderValue(task.loop, vars, task.locs.loop ?? task.locs.with_items ?? task.loc),
+  );
   const results: TaskResult[] = [];
   for (const [index, item] of items.entries()) {
     const itemVars = {
@@ -153,6 +151,7 @@ async function runState(
     };
   }
   const applied = await module.apply(host, args, changes, current, ctx);
+  if (applied?.failed) return { ...fromModuleResult(applied, false), changes };
   const after = await module.probe(host, args, ctx);
   const remaining = module.plan(args, after);
   const problems = [...remaining.map(describeChange), ...(module.verify?.(args, after) ?? [])];
@@ -210,6 +209,7 @@ async function hostFor(input: TaskInput): Promise<HostWriter> {
     become: input.task.become ?? input.scope.become,
     becomeUser: input.task.becomeUser ?? input.scope.becomeUser,
     environment: { ...input.scope.environment, ...input.task.environment },
+    signal: input.signal,
   });
 }
 

@@ -3,12 +3,13 @@
  * (block → rescue for hosts that failed → always for every host) and dynamic include_tasks.
  */
 import path from "node:path";
-import { formatError, TicklessError } from "../errors.js";
+import { formatError, formatLocation } from "../errors.js";
 import { loadTaskFile } from "../playbook/index.js";
 import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import { isActive } from "./host-state.js";
+import { loopItems } from "./loop-items.js";
 import { runMeta } from "./meta.js";
 import { recordOutcome, runTaskStep } from "./step.js";
 import { tagsSelect } from "./tags.js";
@@ -95,6 +96,7 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
   if (!tagsSelect([...scope.tags, ...inc.tags], pc.run.tags)) return;
   const inner = childScope(scope, inc);
   const groups = new Map<string, { file: string; item: unknown; looped: boolean; hosts: string[] }>();
+  const failures: Failure[] = [];
   for (const host of hosts) {
     const state = pc.run.hosts.get(host)!;
     if (!isActive(state)) continue;
@@ -102,9 +104,9 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
       const vars = await hostVars(pc, state, scope, inc.vars);
       if (!(await allHold([...scope.when, ...inc.when], vars, inc))) continue;
       const looped = inc.loop !== undefined;
-      const items = looped ? await renderValue(inc.loop, vars, inc.locs.loop ?? inc.loc) : [undefined];
-      if (!Array.isArray(items))
-        throw new TicklessError("TASK", "loop must be a list", { location: inc.locs.loop ?? inc.loc });
+      const items = looped
+        ? loopItems(inc, await renderValue(inc.loop, vars, inc.locs.loop ?? inc.locs.with_items ?? inc.loc))
+        : [undefined];
       for (const item of items) {
         const itemVars = looped ? { ...vars, [inc.loopVar]: item } : vars;
         const file = String(await renderString(inc.file, itemVars, inc.loc));
@@ -114,9 +116,10 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
         groups.set(key, g);
       }
     } catch (err) {
-      failInclude(pc, inc, host, scope, formatError(err));
+      failures.push({ host, msg: formatError(err) });
     }
   }
+  failInclude(pc, inc, scope, failures);
   for (const g of groups.values()) {
     if (stopped(pc)) return;
     const file = path.resolve(inc.baseDir, g.file);
@@ -124,7 +127,12 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
     try {
       nodes = await loadTaskFile(file, { registry: pc.run.registry });
     } catch (err) {
-      for (const h of g.hosts) failInclude(pc, inc, h, scope, formatError(err));
+      failInclude(
+        pc,
+        inc,
+        scope,
+        g.hosts.map((host) => ({ host, msg: formatError(err) })),
+      );
       continue;
     }
     const includeVars = { ...scope.includeVars, ...inc.vars, ...(g.looped ? { [inc.loopVar]: g.item } : {}) };
@@ -132,7 +140,14 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
   }
 }
 
-function failInclude(pc: PlayContext, inc: Include, host: string, scope: Scope, msg: string): void {
+interface Failure {
+  host: string;
+  msg: string;
+}
+
+/** An include that could not be rendered or loaded: a task of its own that failed on those hosts. */
+function failInclude(pc: PlayContext, inc: Include, scope: Scope, failures: Failure[]): void {
+  if (failures.length === 0) return;
   const pseudo: Task = {
     ...inc,
     kind: "task",
@@ -143,7 +158,17 @@ function failInclude(pc: PlayContext, inc: Include, host: string, scope: Scope, 
     listen: [],
   };
   const name = inc.name ?? `include_tasks: ${inc.file}`;
-  recordOutcome(pc, pseudo, host, scope, name, { changed: false, failed: true, skipped: false, msg });
+  pc.run.emit({
+    type: "task_start",
+    play: pc.play.name,
+    task: name,
+    path: formatLocation(inc.loc),
+    hosts: failures.map((f) => f.host),
+  });
+  for (const { host, msg } of failures) {
+    recordOutcome(pc, pseudo, host, scope, name, { changed: false, failed: true, skipped: false, msg });
+  }
+  pc.run.emit({ type: "task_end", play: pc.play.name, task: name });
 }
 
 async function allHold(conds: string[], vars: Record<string, unknown>, inc: Include): Promise<boolean> {

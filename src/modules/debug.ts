@@ -1,6 +1,9 @@
-/** `debug`: prints a message or a variable's value; hidden below its `verbosity`. */
+/**
+ * `debug`: prints a message or a variable's value, shown without -v as Ansible does (the result
+ * carries `_ansible_verbose_always`); skipped while -v is below its `verbosity`.
+ */
 import { TicklessError } from "../errors.js";
-import type { ModuleResult } from "./types.js";
+import type { ModuleContext, ModuleResult } from "./types.js";
 import { defineModule } from "./types.js";
 
 export interface DebugArgs {
@@ -12,6 +15,19 @@ export interface DebugArgs {
 /** A message as shown: strings as they are, other values as indented JSON. */
 function displayed(msg: unknown): string {
   return typeof msg === "string" ? msg : JSON.stringify(msg, null, 2);
+}
+
+/** The message, or the variable's value ("VARIABLE IS NOT DEFINED!" as Ansible when it is not). */
+async function shown(args: DebugArgs, ctx: ModuleContext): Promise<ModuleResult> {
+  if (args.var === undefined) return { msg: displayed(args.msg ?? "Hello world!") };
+  try {
+    return { [args.var]: await ctx.evaluate(args.var) };
+  } catch (err) {
+    if (err instanceof TicklessError && err.code === "UNDEFINED_VARIABLE") {
+      return { [args.var]: "VARIABLE IS NOT DEFINED!" };
+    }
+    throw err;
+  }
 }
 
 export const debugModule = defineModule<DebugArgs>({
@@ -33,14 +49,6 @@ export const debugModule = defineModule<DebugArgs>({
     if ((args.verbosity ?? 0) > verbosity) {
       return { skipped: true, skipped_reason: "Verbosity threshold not met." };
     }
-    if (args.var === undefined) return { msg: displayed(args.msg ?? "Hello world!") };
-    try {
-      return { [args.var]: await ctx.evaluate(args.var) };
-    } catch (err) {
-      if (err instanceof TicklessError && err.code === "UNDEFINED_VARIABLE") {
-        return { [args.var]: "VARIABLE IS NOT DEFINED!" };
-      }
-      throw err;
-    }
+    return { ...(await shown(args, ctx)), _ansible_verbose_always: true };
   },
 });

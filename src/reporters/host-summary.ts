@@ -1,5 +1,6 @@
 /** Per-task counts over hosts and the short host lists the listr tree shows. */
 import type { EngineEvent } from "../engine/events.js";
+import { alwaysShown, formatResult } from "./result.js";
 
 type HostResultEvent = Extract<EngineEvent, { type: "host_result" }>;
 
@@ -23,6 +24,8 @@ export class TaskTally {
   readonly changedHosts: string[] = [];
   /** Failed or unreachable hosts with their message. */
   readonly failures: { host: string; message: string; unreachable: boolean }[] = [];
+  /** What debug (any result marked always shown) printed, per host. */
+  readonly shown: { host: string; text: string }[] = [];
 
   constructor(
     readonly name: string,
@@ -32,6 +35,10 @@ export class TaskTally {
 
   /** Counts a host's task summary; per-item results are not counted. */
   record(event: HostResultEvent): void {
+    if (alwaysShown(event.result) && event.status !== "failed") {
+      const { msg } = event.result;
+      this.shown.push({ host: event.host, text: typeof msg === "string" ? msg : formatResult(event.result) });
+    }
     if (event.item !== undefined) return;
     const ignored = event.ignored === true || event.result.ignored === true;
     switch (event.status) {
@@ -76,7 +83,8 @@ export class TaskTally {
 
   /** Lines naming hosts that changed or failed (collapsed beyond MAX_NAMES). */
   details(): string[] {
-    const lines: string[] = [];
+    const lines: string[] = this.shown.slice(0, MAX_NAMES).map((s) => `[${s.host}] ${s.text}`);
+    if (this.shown.length > MAX_NAMES) lines.push(`… and ${this.shown.length - MAX_NAMES} more`);
     if (this.changedHosts.length) lines.push(`changed: ${listNames(this.changedHosts)}`);
     for (const f of this.failures.slice(0, MAX_NAMES)) {
       lines.push(`${f.unreachable ? "unreachable" : "failed"}: [${f.host}] ${firstLine(f.message)}`);

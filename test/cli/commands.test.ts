@@ -81,7 +81,7 @@ describe("tickless (usage)", () => {
     const r = await cli(["run", "nope/missing.yml"]);
     expect(r.code).toBe(4);
     expect(r.stderr).toBe(
-      "error: nope/missing.yml: no such playbook file (hint: the path is relative to the current directory)\n",
+      "nope/missing.yml: no such playbook file (hint: the path is relative to the current directory)\n",
     );
   });
 });

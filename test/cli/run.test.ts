@@ -156,7 +156,7 @@ describe("tickless run (local connection)", () => {
     );
     const r = await cli(["run", dir.file("bad.yml")]);
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(new RegExp(`^error: ${dir.file("bad.yml")}:4:\\d+: `));
+    expect(r.stderr).toMatch(new RegExp(`^${dir.file("bad.yml")}:4:\\d+: `));
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

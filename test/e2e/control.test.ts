@@ -149,6 +149,7 @@ describe("handlers", () => {
     expect(taskStarts(first.events)).toEqual([
       "change on h1 only@h1,h2",
       "change everywhere@h1,h2",
+      "meta: flush_handlers@h1,h2",
       "reload b@h1,h2",
       "restart app@h1",
       "reload a@h1,h2",
@@ -162,6 +163,7 @@ describe("handlers", () => {
     expect(taskStarts(second.events)).toEqual([
       "change on h1 only@h1,h2",
       "change everywhere@h1,h2",
+      "meta: flush_handlers@h1,h2",
       "after flush@h1,h2",
     ]);
   });
@@ -319,7 +321,18 @@ describe("meta", () => {
       debug: { msg: x }
 `,
     );
-    expect(taskStarts(r.events)).toEqual(["only h2@h2", "next play@h1,h2"]);
+    expect(taskStarts(r.events)).toEqual([
+      "meta: end_host@h1,h2",
+      "only h2@h2",
+      "meta: end_play@h2",
+      "next play@h1,h2",
+    ]);
+    // shown as tasks (ok where the action applied, skipped where its condition is false), not counted in the recap
+    expect(
+      r.results.filter((e) => e.task.startsWith("meta: ")).map((e) => `${e.task}@${e.host}:${e.status}`),
+    ).toEqual(["meta: end_host@h1:ok", "meta: end_host@h2:skipped", "meta: end_play@h2:ok"]);
+    expect(r.summary.stats.h1).toMatchObject({ ok: 1, skipped: 0 });
+    expect(r.summary.stats.h2).toMatchObject({ ok: 2, skipped: 0 });
     expect(r.summary.exitCode).toBe(0);
   });
 });
