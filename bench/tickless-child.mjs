@@ -1,0 +1,74 @@
+// One tickless run in its own process (so its peak RSS is its own), with every host operation counted.
+// Usage: node bench/tickless-child.mjs '<json: {playbook, inventory, extraVars, check, diff, forks}>'
+// Prints one JSON line: exit code, totals, per-host stats, engine time, connection setup time,
+// round trips per host (run/readFile/stat/writeFile/remove calls) and per task, CPU time, peak RSS.
+const dist = process.env.TICKLESS_DIST ?? new URL("../dist/index.js", import.meta.url).href;
+const { openConnection, runPlaybook } = await import(dist);
+
+const OPS = ["run", "readFile", "stat", "writeFile", "remove"];
+const job = JSON.parse(process.argv[2]);
+const calls = {};
+const perTask = new Map();
+const connectMs = [];
+let task = "(connect)";
+
+/** Opens the real connection, timing the setup; every host operation is counted against its host and the current task. */
+async function countingConnect(settings) {
+  const t0 = performance.now();
+  const conn = await openConnection(settings);
+  connectMs.push(performance.now() - t0);
+  calls[settings.host] ??= Object.fromEntries(OPS.map((op) => [op, 0]));
+  const mine = calls[settings.host];
+  const wrapped = Object.create(conn);
+  for (const op of OPS) {
+    wrapped[op] = (...args) => {
+      mine[op]++;
+      const t = perTask.get(task);
+      if (t) t.calls++;
+      return conn[op](...args);
+    };
+  }
+  wrapped.close = () => conn.close();
+  return wrapped;
+}
+
+/** Task boundaries from engine events: the wall time and round trips of each task over all hosts. */
+function onEvent(event) {
+  if (event.type !== "task_start") return;
+  const now = performance.now();
+  const previous = perTask.get(task);
+  if (previous) previous.ms += now - previous.start;
+  task = `${event.handler ? "handler: " : ""}${event.task}`;
+  if (!perTask.has(task)) perTask.set(task, { calls: 0, ms: 0, start: now });
+  else perTask.get(task).start = now;
+}
+
+const start = performance.now();
+const summary = await runPlaybook({
+  playbook: job.playbook,
+  inventory: job.inventory,
+  extraVars: job.extraVars,
+  check: job.check,
+  diff: job.diff,
+  forks: job.forks,
+  connect: countingConnect,
+  onEvent,
+});
+const engineMs = performance.now() - start;
+const last = perTask.get(task);
+if (last) last.ms += performance.now() - last.start;
+const roundTrips = Object.values(calls).map((c) => OPS.reduce((sum, op) => sum + c[op], 0));
+process.stdout.write(
+  `${JSON.stringify({
+    exitCode: summary.exitCode,
+    totals: summary.totals,
+    stats: summary.stats,
+    engineMs,
+    connectMs: { max: Math.max(...connectMs), mean: connectMs.reduce((a, b) => a + b, 0) / connectMs.length },
+    calls,
+    roundTripsPerHost: { min: Math.min(...roundTrips), max: Math.max(...roundTrips) },
+    tasks: [...perTask].map(([name, t]) => ({ name, calls: t.calls, ms: Math.round(t.ms) })),
+    cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
+    maxRssKb: process.resourceUsage().maxRSS,
+  })}\n`,
+);

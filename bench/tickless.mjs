@@ -1,0 +1,39 @@
+// Runs tickless on the translated playbook (playbooks/demo.yml) in a child process, so that its wall
+// time includes start-up like ansible-playbook's and its peak RSS is its own.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { FAKE_ROOT_BASE } from "./roots.mjs";
+
+const CHILD = fileURLToPath(new URL("./tickless-child.mjs", import.meta.url));
+const PLAYBOOK = fileURLToPath(new URL("../playbooks/demo.yml", import.meta.url));
+/** The baseline's ansible.cfg sets this; tickless takes it as a var, so both render identical files. */
+const ANSIBLE_MANAGED = "managed by tickless bench (ansible)";
+
+/** One timed run; resolves to the process wall time plus what the child reported (tickless-child.mjs). */
+export async function runTickless({ inventory, forks, check, home }) {
+  const job = {
+    playbook: PLAYBOOK,
+    inventory,
+    extraVars: { fake_root_base: FAKE_ROOT_BASE, ansible_managed: ANSIBLE_MANAGED },
+    check,
+    diff: check,
+    forks,
+  };
+  const start = performance.now();
+  const child = spawn(process.execPath, [CHILD, JSON.stringify(job)], {
+    env: { ...process.env, HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c) => {
+    stdout += c;
+  });
+  child.stderr.on("data", (c) => {
+    stderr += c;
+  });
+  const code = await new Promise((resolve) => child.on("close", resolve));
+  const wallMs = performance.now() - start;
+  if (code !== 0) throw new Error(`the tickless child exited with ${code}:\n${stderr.slice(-2000)}`);
+  return { wallMs, ...JSON.parse(stdout) };
+}
