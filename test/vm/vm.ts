@@ -1,0 +1,280 @@
+/**
+ * startVm: boots a qcow2 overlay of the pristine image with qemu-system-x86_64 (SeaBIOS → GRUB in
+ * the image → kernel, so the kernel command line is the one the guest's own grub.cfg says), with
+ * SSH forwarded to a free port on 127.0.0.1, and waits until root can log in.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
+import { kvmWorks } from "./accel.js";
+import { ensureImage, type ImageOptions, type VmImage } from "./image.js";
+
+const execFileAsync = promisify(execFile);
+
+export interface VmOptions extends ImageOptions {
+  /** Inventory host name; default vm1. */
+  name?: string;
+  /** Default: $TICKLESS_VM_ACCEL, else kvm when the probe boots the image's kernel under it, else tcg. */
+  accel?: "kvm" | "tcg";
+  /** Default 8. */
+  cpus?: number;
+  /** Default 1024. */
+  memoryMiB?: number;
+  /** How long a boot may take until SSH answers; default $TICKLESS_VM_BOOT_TIMEOUT seconds or 15 min. */
+  bootTimeoutMs?: number;
+  /** Keep the VM's directory (overlay, console log) after stop(); default $TICKLESS_VM_KEEP. */
+  keep?: boolean;
+}
+
+export interface SshResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface Vm {
+  name: string;
+  /** Holds the overlay disk, console.log, known_hosts and inventory.yml. */
+  dir: string;
+  port: number;
+  keyFile: string;
+  knownHostsFile: string;
+  /** Ansible YAML inventory: group `vm`, host `name`, reached as root by key over the forwarded port. */
+  inventoryFile: string;
+  /** Everything the guest wrote on its serial console (GRUB, kernel, systemd), across reboots. */
+  consoleLog: string;
+  accel: "kvm" | "tcg";
+  image: VmImage;
+  /** Seconds from qemu's start to the first successful SSH login. */
+  bootSeconds: number;
+  /** Runs a shell command as root in the guest; rejects on a non-zero exit unless `allowFailure`. */
+  ssh(command: string, options?: { allowFailure?: boolean; timeoutMs?: number }): Promise<SshResult>;
+  /** The guest's current /proc/sys/kernel/random/boot_id. */
+  bootId(): Promise<string>;
+  /** `systemctl reboot` in the guest, then waits for SSH under a new boot id; returns the seconds it took. */
+  reboot(): Promise<number>;
+  /** Waits for SSH under a boot id other than `previous` (after a reboot the guest started itself). */
+  waitForReboot(previous: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Boots a fresh VM from the cached image (building the image first if needed). */
+export async function startVm(options: VmOptions = {}): Promise<Vm> {
+  const image = await ensureImage(options);
+  const name = options.name ?? "vm1";
+  const accel = options.accel ?? envAccel() ?? ((await kvmWorks(image)) ? "kvm" : "tcg");
+  const bootTimeoutMs = options.bootTimeoutMs ?? Number(process.env.TICKLESS_VM_BOOT_TIMEOUT ?? 900) * 1000;
+  const keep = options.keep ?? Boolean(process.env.TICKLESS_VM_KEEP);
+  await mkdir(tmpdir(), { recursive: true });
+  const dir = await mkdtemp(join(tmpdir(), `tickless-vm-${name}-`));
+  const overlay = join(dir, "disk.qcow2");
+  await execFileAsync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.disk, "-F", "raw", overlay]);
+  const port = await freePort();
+  const consoleLog = join(dir, "console.log");
+  const knownHostsFile = join(dir, "known_hosts");
+  await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${image.hostKey}\n`);
+  const inventoryFile = join(dir, "inventory.yml");
+  await writeFile(inventoryFile, renderInventory(name, port, image.keyFile, knownHostsFile));
+
+  const started = Date.now();
+  const qemu = spawnQemu({
+    accel,
+    overlay,
+    port,
+    consoleLog,
+    cpus: options.cpus ?? 8,
+    mem: options.memoryMiB ?? 1024,
+  });
+  const base = ["-p", String(port), "-i", image.keyFile, ...sshOptions(knownHostsFile), "root@127.0.0.1"];
+  const ssh: Vm["ssh"] = async (command, opts = {}) => {
+    const result = await sshRun(base, command, opts.timeoutMs ?? 300_000);
+    if (result.code !== 0 && !opts.allowFailure)
+      throw new Error(`ssh ${name} '${command}' exited ${result.code}: ${result.stderr.trim()}`);
+    return result;
+  };
+  const bootId = async () => (await ssh("cat /proc/sys/kernel/random/boot_id")).stdout.trim();
+  const waitFor = async (accept: (id: string) => boolean, what: string) => {
+    const deadline = Date.now() + bootTimeoutMs;
+    for (;;) {
+      if (qemu.exitCode !== null || qemu.signalCode !== null)
+        throw new Error(
+          `qemu exited (${qemu.exitCode ?? qemu.signalCode}) ${what}\n${await tail(consoleLog)}`,
+        );
+      const r = await sshRun(base, "cat /proc/sys/kernel/random/boot_id", 30_000);
+      if (r.code === 0 && accept(r.stdout.trim())) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name}: no SSH ${what} within ${bootTimeoutMs / 1000} s (${dir})\n${await tail(consoleLog)}`,
+        );
+      await sleep(3000);
+    }
+  };
+  const stop = async () => {
+    await killAndWait(qemu);
+    if (!keep) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(() => true, "after boot");
+  } catch (err) {
+    await killAndWait(qemu);
+    throw err;
+  }
+  const vm: Vm = {
+    name,
+    dir,
+    port,
+    keyFile: image.keyFile,
+    knownHostsFile,
+    inventoryFile,
+    consoleLog,
+    accel,
+    image,
+    bootSeconds: (Date.now() - started) / 1000,
+    ssh,
+    bootId,
+    waitForReboot: (previous) => waitFor((id) => id !== previous, "after reboot"),
+    reboot: async () => {
+      const t0 = Date.now();
+      const previous = await bootId();
+      // The connection may drop before ssh sees the exit status: only the new boot id counts.
+      await ssh("systemctl reboot", { allowFailure: true, timeoutMs: 30_000 });
+      await vm.waitForReboot(previous);
+      return (Date.now() - t0) / 1000;
+    },
+    stop,
+  };
+  return vm;
+}
+
+function envAccel(): "kvm" | "tcg" | undefined {
+  const v = process.env.TICKLESS_VM_ACCEL;
+  return v === "kvm" || v === "tcg" ? v : undefined;
+}
+
+interface QemuSpec {
+  accel: string;
+  overlay: string;
+  port: number;
+  consoleLog: string;
+  cpus: number;
+  mem: number;
+}
+
+// setpriv: qemu dies with the test process even when stop() never runs.
+function spawnQemu(s: QemuSpec): ChildProcess {
+  const child = spawn(
+    "setpriv",
+    [
+      "--pdeathsig",
+      "KILL",
+      "qemu-system-x86_64",
+      "-accel",
+      s.accel,
+      "-smp",
+      String(s.cpus),
+      "-m",
+      String(s.mem),
+      "-display",
+      "none",
+      "-monitor",
+      "none",
+      "-vga",
+      "none",
+      "-parallel",
+      "none",
+      "-drive",
+      `file=${s.overlay},format=qcow2,if=virtio`,
+      "-netdev",
+      `user,id=n0,hostfwd=tcp:127.0.0.1:${s.port}-:22`,
+      // Slot 3 makes the guest's NIC ens3, which the image's /etc/network/interfaces brings up.
+      "-device",
+      "virtio-net-pci,netdev=n0,addr=0x3",
+      "-serial",
+      `file:${s.consoleLog}`,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", () => undefined);
+  return child;
+}
+
+function sshOptions(knownHostsFile: string): string[] {
+  return [
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${knownHostsFile}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "ConnectTimeout=20",
+    "-o",
+    "ServerAliveInterval=10",
+    "-F",
+    "/dev/null",
+  ];
+}
+
+function sshRun(base: string[], command: string, timeoutMs: number): Promise<SshResult> {
+  return new Promise((resolve) => {
+    execFile(
+      "ssh",
+      [...base, command],
+      { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 255) : 0;
+        resolve({ stdout, stderr, code });
+      },
+    );
+  });
+}
+
+function renderInventory(name: string, port: number, keyFile: string, knownHostsFile: string): string {
+  const host = {
+    ansible_host: "127.0.0.1",
+    ansible_port: port,
+    ansible_user: "root",
+    ansible_ssh_private_key_file: keyFile,
+    tickless_known_hosts_file: knownHostsFile,
+    // An emulated CPU under load: handshakes and update-grub take longer than on hardware.
+    tickless_connect_timeout: 60,
+    tickless_command_timeout: 600,
+  };
+  return stringify({ all: { children: { vm: { hosts: { [name]: host } } } } });
+}
+
+async function tail(file: string, lines = 40): Promise<string> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return `last console lines (${file}):\n${text.split("\n").slice(-lines).join("\n")}`;
+}
+
+/** A port the kernel just handed out on 127.0.0.1 (free at the time of asking). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
