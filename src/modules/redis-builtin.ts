@@ -1,4 +1,17 @@
-/** jemalloc/Redis build and latency modules: redis_latency, perf_gate, … */
+/** jemalloc/Redis build and latency modules. */
+import { buildIdModule } from "./build_id.js";
+import { perfGate } from "./perf_gate.js";
+import { redisLatency } from "./redis_latency.js";
+import { redisServer } from "./redis_server.js";
+import { releaseLink } from "./release_link.js";
+import { sourceArchive } from "./source_archive.js";
 import type { Module } from "./types.js";
 
-export const REDIS_MODULES: readonly Module[] = [];
+export const REDIS_MODULES: readonly Module[] = [
+  sourceArchive,
+  buildIdModule,
+  releaseLink,
+  redisServer,
+  redisLatency,
+  perfGate,
+];

@@ -1,0 +1,97 @@
+/**
+ * perf_gate: the latency A/B gate. Compares a candidate's runs with a baseline's (saved by
+ * redis_latency, or given inline) on one test and metric with a two-sided Mann–Whitney U test;
+ * fails on a significant regression over `max_regression_pct`, reports improvement only when
+ * p < alpha. Writes the JSON report on the host and the controller; `msg` is one human line.
+ */
+import { TicklessError } from "../errors.js";
+import { type GateReport, judge } from "./redis/gate.js";
+import { HOST_RESULTS_DIR, loadResult, saveResult } from "./redis/results.js";
+import type { LatencyRun } from "./redis_latency.js";
+import { defineModule } from "./types.js";
+
+type Runs = string | LatencyRun[];
+
+export interface PerfGateArgs {
+  /** A saved result's name, or runs inline (a redis_latency result's `runs`). */
+  baseline: Runs;
+  candidate: Runs;
+  test?: string;
+  metric?: "p50_us" | "p99_us" | "p999_us" | "max_us";
+  max_regression_pct?: number;
+  alpha?: number;
+  require_improvement?: boolean;
+  report_as?: string;
+  results_dir?: string;
+  state_dir?: string;
+}
+
+const LABELS: Record<string, string> = { p50_us: "p50", p99_us: "p99", p999_us: "p99.9", max_us: "max" };
+
+/** One metric of one test from every run. */
+export function metricValues(runs: LatencyRun[], test: string, metric: string, side: string): number[] {
+  const values = runs.map((r) => (r[test] as unknown as Record<string, number> | undefined)?.[metric]);
+  if (values.length === 0 || values.some((v) => typeof v !== "number")) {
+    throw new TicklessError("TASK", `the ${side} runs have no ${test} ${metric}`, {
+      hint: `tests measured: ${Object.keys(runs[0] ?? {}).join(", ") || "none"}`,
+    });
+  }
+  return values as number[];
+}
+
+const RUNS_SCHEMA = {
+  anyOf: [
+    { type: "string", minLength: 1 },
+    { type: "array", minItems: 1, items: { type: "object" } },
+  ],
+};
+
+export const perfGate = defineModule<PerfGateArgs, Record<string, never>>({
+  name: "perf_gate",
+  kind: "command",
+  description: "Latency A/B gate: candidate vs baseline runs, Mann–Whitney U, fail on regression.",
+  args: {
+    type: "object",
+    additionalProperties: false,
+    required: ["baseline", "candidate"],
+    properties: {
+      baseline: RUNS_SCHEMA,
+      candidate: RUNS_SCHEMA,
+      test: { type: "string", minLength: 1 },
+      metric: { enum: Object.keys(LABELS) },
+      max_regression_pct: { type: "number", minimum: 0 },
+      alpha: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1 },
+      require_improvement: { type: "boolean" },
+      report_as: { type: "string", minLength: 1 },
+      results_dir: { type: "string", minLength: 1 },
+      state_dir: { type: "string", minLength: 1 },
+    },
+  },
+  probe: async () => ({}),
+  plan: () => [{ target: "latency gate", summary: "compare candidate with baseline" }],
+  async apply(host, args, ctx) {
+    const where = { stateDir: args.state_dir ?? HOST_RESULTS_DIR, resultsDir: args.results_dir };
+    const runsOf = async (r: Runs): Promise<LatencyRun[]> =>
+      typeof r === "string"
+        ? ((await loadResult(host, ctx.host, r, where)) as { runs: LatencyRun[] }).runs
+        : r;
+    const test = args.test ?? "GET";
+    const metric = args.metric ?? "p99_us";
+    const report: GateReport & { test: string; metric: string } = {
+      test,
+      metric,
+      ...judge(
+        metricValues(await runsOf(args.baseline), test, metric, "baseline"),
+        metricValues(await runsOf(args.candidate), test, metric, "candidate"),
+        {
+          label: `${test} ${LABELS[metric]}`,
+          maxRegressionPct: args.max_regression_pct ?? 5,
+          alpha: args.alpha ?? 0.05,
+          requireImprovement: args.require_improvement ?? false,
+        },
+      ),
+    };
+    const files = await saveResult(host, ctx.host, args.report_as ?? "gate", report, where);
+    return { changed: false, failed: report.verdict === "FAIL", msg: report.line, report, ...files };
+  },
+});

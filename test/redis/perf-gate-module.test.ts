@@ -1,0 +1,84 @@
+/** perf_gate end to end on real files: baselines from the controller's results dir or the host's state dir. */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LocalConnection } from "../../src/connection/local.js";
+import { perfGate } from "../../src/modules/perf_gate.js";
+import type { LatencyRun } from "../../src/modules/redis_latency.js";
+import { tempDir, testContext } from "../modules/harness.js";
+
+const runs = (p99s: number[]): LatencyRun[] =>
+  p99s.map((p99_us) => ({
+    GET: { requests: 1000, rps: 1, p99_us, p50_us: 20, p999_us: p99_us * 2, max_us: 900 },
+  }));
+const conn = new LocalConnection();
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(() => cleanup());
+
+describe("perf_gate", () => {
+  it("reads a baseline kept only on the host and writes the report to the host and the controller", async () => {
+    const stateDir = join(dir, "host-state");
+    await mkdir(stateDir);
+    await writeFile(join(stateDir, "stock.json"), JSON.stringify({ runs: runs([100, 104, 98, 101, 99]) }));
+    const results = join(dir, "results");
+    const r = await perfGate.apply(
+      conn,
+      {
+        baseline: "stock",
+        candidate: runs([150, 160, 149, 171, 155]),
+        state_dir: stateDir,
+        results_dir: results,
+      },
+      testContext(),
+    );
+    expect(r.failed).toBe(true);
+    expect(r.msg).toBe("GET p99 100 µs → 155 µs, +55.0 %, p = 0.008, FAIL (regression over 5 %)");
+    const onHost = JSON.parse(await readFile(join(stateDir, "gate.json"), "utf8"));
+    const onController = JSON.parse(await readFile(join(results, "localhost", "gate.json"), "utf8"));
+    expect(onHost).toEqual(onController);
+    expect(onHost).toMatchObject({ verdict: "FAIL", test: "GET", metric: "p99_us", pass_rate: 0 });
+  });
+
+  it("prefers the controller's copy, and says where it looked when there is none", async () => {
+    const results = join(dir, "results");
+    await mkdir(join(results, "localhost"), { recursive: true });
+    await writeFile(
+      join(results, "localhost", "base.json"),
+      JSON.stringify({ runs: runs([100, 101, 102, 103]) }),
+    );
+    const ok = await perfGate.apply(
+      conn,
+      {
+        baseline: "base",
+        candidate: runs([80, 81, 82, 79]),
+        state_dir: join(dir, "s"),
+        results_dir: results,
+      },
+      testContext(),
+    );
+    expect(ok.failed).toBe(false);
+    expect(ok.msg).toMatch(/, PASS$/);
+    await expect(
+      perfGate.apply(
+        conn,
+        { baseline: "nope", candidate: "base", state_dir: join(dir, "s"), results_dir: results },
+        testContext(),
+      ),
+    ).rejects.toThrow(/no latency result "nope" for localhost/);
+  });
+
+  it("refuses a result name that is not a plain file name", async () => {
+    await expect(
+      perfGate.apply(
+        conn,
+        { baseline: "../etc/passwd", candidate: runs([1]), state_dir: dir },
+        testContext(),
+      ),
+    ).rejects.toThrow(/bad result name/);
+  });
+});

@@ -1,0 +1,150 @@
+/** source_archive, release_link, build_id and redis_server's pure parts, on real files through the local connection. */
+import { mkdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LocalConnection } from "../../src/connection/local.js";
+import { buildId } from "../../src/modules/build_id.js";
+import { parseKeyValues, parseProbe, redisServer, restartProblems } from "../../src/modules/redis_server.js";
+import { releaseLink } from "../../src/modules/release_link.js";
+import { sha256Hex, sourceArchive } from "../../src/modules/source_archive.js";
+import { checkPlan, converge, tempDir, testContext } from "../modules/harness.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+const conn = new LocalConnection();
+const TARBALL = Buffer.from("not really a tarball, but bytes with a known sum\n");
+const SUM = sha256Hex(TARBALL);
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(() => cleanup());
+
+describe("source_archive", () => {
+  it("uploads a controller tarball whose sha256 matches, then leaves it alone", async () => {
+    await writeFile(join(dir, "src.tar.gz"), TARBALL);
+    const args = { src: join(dir, "src.tar.gz"), dest: join(dir, "host", "src", "x.tar.gz"), sha256: SUM };
+    const first = await converge(sourceArchive, args, conn, testContext());
+    expect(first.changes.map((c) => c.summary)).toEqual([`upload ${args.src}`]);
+    expect(first.replan).toEqual([]);
+    expect(await readFile(args.dest)).toEqual(TARBALL);
+    expect((await converge(sourceArchive, args, conn, testContext())).changes).toEqual([]);
+  });
+
+  it("refuses a controller tarball with another sha256 before anything reaches the host", async () => {
+    await writeFile(join(dir, "src.tar.gz"), TARBALL);
+    const args = {
+      src: join(dir, "src.tar.gz"),
+      dest: join(dir, "host", "x.tar.gz"),
+      sha256: "0".repeat(64),
+    };
+    await expect(converge(sourceArchive, args, conn, testContext())).rejects.toThrow(
+      /has sha256 [0-9a-f]{64}, expected 0{64}/,
+    );
+    await expect(readFile(args.dest)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("downloads from a URL, verifies, and removes a download whose sum is wrong", async () => {
+    await writeFile(join(dir, "mirror.tar.gz"), TARBALL);
+    const url = `file://${join(dir, "mirror.tar.gz")}`;
+    const good = { url, dest: join(dir, "dl", "ok.tar.gz"), sha256: SUM };
+    expect((await converge(sourceArchive, good, conn, testContext())).replan).toEqual([]);
+    expect(await readFile(good.dest)).toEqual(TARBALL);
+    const bad = { url, dest: join(dir, "dl", "bad.tar.gz"), sha256: "f".repeat(64) };
+    await expect(converge(sourceArchive, bad, conn, testContext())).rejects.toThrow(/sha256 mismatch/);
+    expect((await conn.run(`ls -A ${join(dir, "dl")}`)).stdout.trim()).toBe("ok.tar.gz");
+  });
+
+  it("plans a replacement when the file on the host has another sum (check mode shows the sums)", async () => {
+    await mkdir(join(dir, "h"));
+    await writeFile(join(dir, "h", "x.tar.gz"), "old");
+    const changes = await checkPlan(
+      sourceArchive,
+      { url: "https://example.invalid/x.tar.gz", dest: join(dir, "h", "x.tar.gz"), sha256: SUM },
+      conn,
+    );
+    expect(changes).toHaveLength(1);
+    expect(changes[0].summary).toBe("download https://example.invalid/x.tar.gz (sha256 differs)");
+    expect(changes[0].after).toBe(`sha256 ${SUM}\n`);
+  });
+});
+
+describe("release_link", () => {
+  it("switches current atomically, records the previous target, and converges", async () => {
+    const a = join(dir, "releases", "a");
+    const b = join(dir, "releases", "b");
+    await mkdir(a, { recursive: true });
+    await mkdir(b, { recursive: true });
+    const current = join(dir, "current");
+    const record = join(dir, "state", "previous-release");
+    expect((await converge(releaseLink, { path: current, target: a }, conn)).replan).toEqual([]);
+    expect(await readlink(current)).toBe(a);
+    const sw = await converge(releaseLink, { path: current, target: b, previous_file: record }, conn);
+    expect(sw.changes.map((c) => c.summary)).toEqual([`switch ${a} → ${b}`]);
+    expect(sw.replan).toEqual([]);
+    expect(await readlink(current)).toBe(b);
+    expect(await readFile(record, "utf8")).toBe(`${a}\n`);
+    // a second run changes nothing and keeps the record
+    expect(
+      (await converge(releaseLink, { path: current, target: b, previous_file: record }, conn)).changes,
+    ).toEqual([]);
+    expect(await readFile(record, "utf8")).toBe(`${a}\n`);
+  });
+
+  it("refuses a missing release and a path that is not a link", async () => {
+    const current = join(dir, "current");
+    await expect(converge(releaseLink, { path: current, target: join(dir, "nope") }, conn)).rejects.toThrow(
+      /does not exist/,
+    );
+    await mkdir(join(dir, "rel"));
+    await writeFile(current, "a file");
+    await expect(converge(releaseLink, { path: current, target: join(dir, "rel") }, conn)).rejects.toThrow(
+      /not a symbolic link/,
+    );
+    await rm(current);
+  });
+});
+
+describe("build_id", () => {
+  it("is stable, 12 hex digits, and changes with any input", () => {
+    const id = buildId(["7.0.15", "abc", "-O3"]);
+    expect(id).toMatch(/^[0-9a-f]{12}$/);
+    expect(buildId(["7.0.15", "abc", "-O3"])).toBe(id);
+    expect(buildId(["7.0.15", "abc", "-O2"])).not.toBe(id);
+    expect(buildId(["7.0.15a", "bc", "-O3"])).not.toBe(id);
+  });
+});
+
+describe("redis_server (pure parts)", () => {
+  const args = { config: "/etc/redis-hft/redis.conf", port: 7001 };
+  it("plans nothing when the running exe is the binary's real path", () => {
+    const s = parseProbe(
+      "/opt/redis-hft/releases/x/bin/redis-server\n42\n/opt/redis-hft/releases/x/bin/redis-server\n",
+    );
+    expect(redisServer.plan(args, s)).toEqual([]);
+  });
+
+  it("plans a restart from the stock binary, and a start when nothing runs", () => {
+    const s = parseProbe("/opt/redis-hft/releases/x/bin/redis-server\n42\n/usr/bin/redis-server\n");
+    expect(redisServer.plan(args, s).map((c) => c.summary)).toEqual([
+      "restart: /usr/bin/redis-server → /opt/redis-hft/releases/x/bin/redis-server",
+    ]);
+    expect(redisServer.plan(args, parseProbe("/usr/bin/redis-server\n\n\n"))[0].summary).toMatch(/^start /);
+  });
+
+  it("treats a replaced binary ('(deleted)') as stale", () => {
+    const s = parseProbe("/opt/r/bin/redis-server\n42\n/opt/r/bin/redis-server (deleted)\n");
+    expect(redisServer.plan(args, s)).toHaveLength(1);
+  });
+
+  it("names lost data and a too long downtime", () => {
+    const ok = parseKeyValues("downtime_ms=180\ndbsize_before=12\ndbsize_after=12\nsentinel=ok\n");
+    expect(restartProblems(ok, 5000)).toEqual([]);
+    const bad = parseKeyValues("downtime_ms=6100\ndbsize_before=12\ndbsize_after=0\nsentinel=lost\n");
+    expect(restartProblems(bad, 5000)).toEqual([
+      "the sentinel key written before the restart is gone",
+      "DBSIZE 12 before the restart, 0 after",
+      "downtime 6100 ms is over 5000 ms",
+    ]);
+  });
+});
