@@ -13,6 +13,7 @@ import {
   knownKeyTypes,
   verifyHostKey,
 } from "./known-hosts.js";
+import { fileType, type SftpClient, SftpFiles } from "./sftp-files.js";
 import { type ClientChannel, openShellPool, type ShellSession } from "./shell-session.js";
 import { loadSshConfig, resolveSshTarget, type SshTarget } from "./ssh-config.js";
 import type {
@@ -20,7 +21,6 @@ import type {
   ConnectionSettings,
   FileRead,
   FileStat,
-  FileType,
   RunOptions,
   RunResult,
   WriteOptions,
@@ -36,6 +36,8 @@ export interface OpenSshOptions {
    * "exec": one exec channel per command. Either way commands are interpreted by /bin/sh.
    */
   runMode?: "exec" | "shell";
+  /** false: readFile and stat always run shell scripts instead of SFTP requests (default true). */
+  sftp?: boolean;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -50,6 +52,7 @@ const KILL_WAIT_MS = 3_000;
 interface Client {
   on(event: string, listener: (...args: any[]) => void): unknown;
   exec(command: string, callback: (err: Error | undefined, channel: ClientChannel) => void): unknown;
+  sftp(callback: (err: Error | undefined, sftp: SftpClient) => void): unknown;
   setNoDelay(noDelay: boolean): unknown;
 }
 const HOST_KEY_ALGORITHMS = [
@@ -94,7 +97,7 @@ export async function openSsh(
     }
     if (jumps.length > 0) sock = await forwardTo(jumps[jumps.length - 1], target);
     const ssh = await connectTarget(target, settings, knownHostsFiles, policy, sock);
-    const connection = new SshConnection(settings, target, ssh, jumps);
+    const connection = new SshConnection(settings, target, ssh, jumps, options.sftp ?? true);
     if ((options.runMode ?? "shell") === "shell") connection.useShells();
     return connection;
   } catch (err) {
@@ -243,12 +246,16 @@ class SshConnection implements Connection {
   /** Kills of timed-out or interrupted commands not yet done: close() waits for them. */
   private readonly kills = new Set<Promise<unknown>>();
   private shell?: ShellSession;
+  /** readFile and stat without a remote process; opened on first use, undefined if the server refuses. */
+  private sftp?: Promise<SftpFiles | undefined>;
+  private sftpOpen?: SftpFiles;
 
   constructor(
     private readonly settings: ConnectionSettings,
     private readonly target: SshTarget,
     private readonly ssh: NodeSSH,
     private readonly jumps: NodeSSH[],
+    private readonly useSftp: boolean,
   ) {
     this.name = settings.host;
     const client = this.client();
@@ -272,11 +279,14 @@ class SshConnection implements Connection {
   }
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
-    const r = await this.runBuffer(command, options);
+    const r = await this.runBuffer(command, options).finally(() => this.forgetNames());
     return { rc: r.rc, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   }
 
   async readFile(path: string): Promise<FileRead> {
+    this.assertUp();
+    const plain = await (await this.sftpFiles())?.readFile(path);
+    if (plain) return plain;
     const p = quote([path]);
     const script = [
       `f=${p}`,
@@ -292,6 +302,9 @@ class SshConnection implements Connection {
   }
 
   async stat(path: string, options: { follow?: boolean } = {}): Promise<FileStat> {
+    this.assertUp();
+    const plain = await (await this.sftpFiles())?.stat(path, options.follow);
+    if (plain) return plain;
     const p = quote([path]);
     const follow = options.follow ? "-L " : "";
     const exists = options.follow ? `[ -e "$f" ]` : `{ [ -e "$f" ] || [ -L "$f" ]; }`;
@@ -307,6 +320,14 @@ class SshConnection implements Connection {
   }
 
   async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+    this.assertUp();
+    const sftp = await this.sftpFiles();
+    if (sftp) {
+      const done = await sftp
+        .writeFile(path, Buffer.from(content), options)
+        .finally(() => this.changed(path));
+      if (done) return;
+    }
     const target = quote([path]);
     const owner =
       options.owner || options.group ? `${options.owner ?? ""}:${options.group ?? ""}` : undefined;
@@ -325,12 +346,13 @@ class SshConnection implements Connection {
       `mv -f "$t" ${target}`,
       "trap - EXIT",
     ].join("\n");
-    const r = await this.runBuffer(script, { stdin: content });
+    const r = await this.runBuffer(script, { stdin: content }).finally(() => this.changed(path));
     if (r.rc !== 0) throw this.fileError("write", path, r);
   }
 
   async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    const r = await this.runBuffer(`rm -f${options.recursive ? "r" : ""} -- ${quote([path])}`, {});
+    const command = `rm -f${options.recursive ? "r" : ""} -- ${quote([path])}`;
+    const r = await this.runBuffer(command, {}).finally(() => this.changed(path));
     if (r.rc !== 0) throw this.fileError("remove", path, r);
   }
 
@@ -340,8 +362,36 @@ class SshConnection implements Connection {
       await Promise.race([Promise.all(this.kills), delay(KILL_WAIT_MS, undefined, { ref: false })]);
     this.lost ??= "the connection was closed by tickless";
     this.shell?.close();
+    this.sftpOpen?.close();
     this.ssh.dispose();
     for (const jump of this.jumps.reverse()) jump.dispose();
+  }
+
+  /**
+   * The SFTP reader, unless the connection becomes another user (sftp-server runs as the login
+   * user, so the shell scripts, which go through sudo, answer instead).
+   */
+  private sftpFiles(): Promise<SftpFiles | undefined> {
+    const becomeUser = this.settings.becomeUser ?? "root";
+    if (!this.useSftp || (this.settings.become && becomeUser !== this.target.user))
+      return Promise.resolve(undefined);
+    this.sftp ??= this.openChannel((c, cb) => c.sftp(cb as never)).then(
+      (sftp) => {
+        this.sftpOpen = new SftpFiles(sftp as unknown as SftpClient);
+        return this.sftpOpen;
+      },
+      () => undefined,
+    );
+    return this.sftp.then((files) => (files?.usable ? files : undefined));
+  }
+
+  /** After anything that may have changed accounts on the host (after, so a concurrent read cannot keep old names). */
+  private forgetNames(): void {
+    this.sftpOpen?.forgetNames();
+  }
+
+  private changed(path: string): void {
+    this.sftpOpen?.changed(path);
   }
 
   private fileError(verb: string, path: string, r: ExecResult): TicklessError {
@@ -466,7 +516,6 @@ class SshConnection implements Connection {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       const sudo = request.sudo;
-      let rc: number | undefined;
       let pid: number | undefined;
       let settled = false;
       let authenticated = !sudo;
@@ -530,14 +579,14 @@ class SshConnection implements Connection {
         const rest = text.split(sudo.prompt).join("");
         if (rest) err.push(Buffer.from(rest));
       });
-      channel.on("exit", (code: number | null) => {
-        rc = code ?? 255;
-      });
-      channel.on("close", () => {
+      // The exit status comes from 'close', not 'exit': ssh2 passes it to both, but 'exit' may fire
+      // before these listeners exist (when the status arrives with the exec reply); 'close' cannot.
+      // undefined: no status at all; null: killed by a signal.
+      channel.on("close", (code: number | null | undefined) => {
         out.push(head);
-        if (rc === undefined && (this.lost !== undefined || !this.ssh.isConnected())) {
+        if (code === undefined && (this.lost !== undefined || !this.ssh.isConnected())) {
           finish(this.lostError("while running a command"));
-        } else finish({ rc: rc ?? 255, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+        } else finish({ rc: code ?? 255, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
       });
       if (authenticated) sendStdin();
     });
@@ -575,17 +624,4 @@ function parseStatHeader(path: string, output: Buffer): { stat: FileStat; rest?:
     else if (line === "C") return { stat, rest: output.subarray(offset) };
   }
   return { stat };
-}
-
-function fileType(mode: number): FileType {
-  switch (mode & 0o170000) {
-    case 0o100000:
-      return "file";
-    case 0o040000:
-      return "directory";
-    case 0o120000:
-      return "link";
-    default:
-      return "other";
-  }
 }

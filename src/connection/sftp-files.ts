@@ -1,0 +1,322 @@
+import { randomBytes } from "node:crypto";
+import { basename, dirname, posix } from "node:path";
+import type { FileRead, FileStat, FileType, WriteOptions } from "./types.js";
+
+/** Attributes as ssh2's SFTP client returns them (SFTP v3: numeric ids only). */
+interface Attrs {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+}
+
+/** The part of ssh2's SFTP client used here (ssh2 ships no types). */
+export interface SftpClient {
+  lstat(path: string, cb: (err: SftpError | undefined, attrs: Attrs) => void): void;
+  stat(path: string, cb: (err: SftpError | undefined, attrs: Attrs) => void): void;
+  readlink(path: string, cb: (err: SftpError | undefined, target: string) => void): void;
+  open(path: string, flags: string, cb: (err: SftpError | undefined, handle: Buffer) => void): void;
+  read(
+    handle: Buffer,
+    buf: Buffer,
+    off: number,
+    len: number,
+    position: number,
+    cb: (err: SftpError | undefined, bytesRead: number) => void,
+  ): void;
+  close(handle: Buffer, cb: (err?: SftpError) => void): void;
+  write(
+    handle: Buffer,
+    buf: Buffer,
+    off: number,
+    len: number,
+    position: number,
+    cb: (err: SftpError | undefined) => void,
+  ): void;
+  fsetstat(handle: Buffer, attrs: Partial<Attrs>, cb: (err: SftpError | undefined) => void): void;
+  unlink(path: string, cb: (err: SftpError | undefined) => void): void;
+  ext_openssh_rename(from: string, to: string, cb: (err: SftpError | undefined) => void): void;
+  end(): void;
+  on(event: "close", listener: () => void): void;
+}
+
+interface SftpError extends Error {
+  code?: number;
+}
+
+/** SSH_FX_NO_SUCH_FILE: sftp-server's answer for ENOENT, ENOTDIR and ELOOP alike. */
+const NO_SUCH_FILE = 2;
+const READ_CHUNK = 64 * 1024;
+const ACCOUNT_FILES = ["/etc/passwd", "/etc/group"];
+/** Below any server's write limit, so ssh2 never splits a write (its rest would go after the close). */
+const WRITE_CHUNK = 16 * 1024;
+
+/**
+ * readFile and stat over one SFTP channel: sftp-server answers from its own process, so no
+ * command is forked on the host per call. Only the plain cases are answered here: `undefined`
+ * means "ask the shell" (any SFTP error other than "no such file", an id without a name in the
+ * host's /etc/passwd or /etc/group), so results stay those of the shell scripts in every case.
+ */
+export class SftpFiles {
+  /** The host's /etc/passwd and /etc/group, read on demand. */
+  private names?: Promise<Accounts | undefined>;
+
+  /** Set when the channel ends: requests sent after that would never be answered. */
+  private ended = false;
+
+  constructor(private readonly sftp: SftpClient) {
+    sftp.on("close", () => {
+      this.ended = true;
+    });
+  }
+
+  /** Whether this reader can still answer (else the shell scripts do). */
+  get usable(): boolean {
+    return !this.ended;
+  }
+
+  /** Forgets the account names: anything run on the host (useradd, a written /etc/passwd) may change them. */
+  forgetNames(): void {
+    this.names = undefined;
+  }
+
+  /** After writing or removing `path`: forgets the names if that may have changed /etc/passwd or /etc/group. */
+  changed(path: string): void {
+    const p = posix.normalize(path).replace(/(.)\/+$/, "$1");
+    const under = (file: string) => file === p || file.startsWith(p === "/" ? "/" : `${p}/`);
+    if (!p.startsWith("/") || ACCOUNT_FILES.some(under)) this.forgetNames();
+  }
+
+  close(): void {
+    this.ended = true;
+    this.sftp.end();
+  }
+
+  private call<T>(request: (cb: (err: SftpError | undefined, result: T) => void) => void) {
+    return this.ended ? Promise.resolve(undefined) : call(request);
+  }
+
+  private succeeds(request: (cb: (err?: SftpError) => void) => void) {
+    return this.ended ? Promise.resolve(false) : succeeds(request);
+  }
+
+  /** lstat, as the shell's `stat`; with `follow`, stat, plus the link target when the path is a link. */
+  async stat(path: string, follow = false): Promise<FileStat | undefined> {
+    const names = this.loadNames();
+    const [attrs, lstat] = await Promise.all([
+      this.call<Attrs>((cb) => (follow ? this.sftp.stat(path, cb) : this.sftp.lstat(path, cb))),
+      follow ? this.call<Attrs>((cb) => this.sftp.lstat(path, cb)) : null,
+    ]);
+    if (attrs === undefined || lstat === undefined) return undefined;
+    if (attrs === null) return { path, exists: false };
+    const isLink = fileType((follow ? lstat : attrs)?.mode ?? 0) === "link";
+    const linkTarget = isLink ? await this.call<string>((cb) => this.sftp.readlink(path, cb)) : null;
+    if (linkTarget === undefined) return undefined;
+    return this.toStat(path, attrs, linkTarget, await names);
+  }
+
+  /**
+   * The shell script's atomic write, as SFTP requests: a temp file beside the target (created
+   * exclusively), the content, chmod then chown (the mode and owner asked for, else the target's,
+   * followed through links; a failed chown to the target's owner is ignored, as there), rename.
+   * false (and no temp file left) when the shell script must do it: it then gives the same result
+   * or the same error.
+   */
+  async writeFile(path: string, content: Buffer, options: WriteOptions): Promise<boolean> {
+    if (options.mode !== undefined && !/^[0-7]{3,4}$/.test(options.mode)) return false;
+    const owned = options.owner || options.group;
+    const accounts = owned ? await this.loadNames() : undefined;
+    const owner = accounts && ownership(accounts, options.owner, options.group);
+    if (owned && !owner) return false;
+    const temp = `${dirname(path)}/.${basename(path)}.tickless.${randomBytes(6).toString("base64url")}`;
+    const [target, handle] = await Promise.all([
+      options.mode !== undefined && owner ? null : this.call<Attrs>((cb) => this.sftp.stat(path, cb)),
+      this.call<Buffer>((cb) => this.sftp.open(temp, "wx", cb)),
+    ]);
+    if (!handle) return false;
+    const mode =
+      options.mode !== undefined
+        ? Number.parseInt(options.mode, 8)
+        : target
+          ? target.mode & 0o7777
+          : undefined;
+    const chown = owner ?? (target ? { uid: target.uid, gid: target.gid } : undefined);
+    // Sent back to back; sftp-server answers them in order.
+    const writes = [];
+    for (let at = 0; at < content.length; at += WRITE_CHUNK) {
+      const len = Math.min(WRITE_CHUNK, content.length - at);
+      writes.push(this.succeeds((cb) => this.sftp.write(handle, content, at, len, at, cb)));
+    }
+    const steps = await Promise.all([
+      ...writes,
+      mode === undefined || this.succeeds((cb) => this.sftp.fsetstat(handle, { mode }, cb)),
+      chown === undefined ||
+        this.succeeds((cb) => this.sftp.fsetstat(handle, chown, cb)).then((ok) => ok || !owner),
+      this.succeeds((cb) => this.sftp.close(handle, cb)),
+    ]);
+    const ok =
+      target !== undefined &&
+      steps.every(Boolean) &&
+      (await this.succeeds((cb) => this.sftp.ext_openssh_rename(temp, path, cb)));
+    if (!ok) await this.succeeds((cb) => this.sftp.unlink(temp, cb));
+    return ok;
+  }
+
+  /** lstat and, for a regular file or a link to one, the content. */
+  async readFile(path: string): Promise<FileRead | undefined> {
+    const stat = await this.stat(path);
+    if (stat === undefined || !stat.exists) return stat;
+    let isFile = stat.type === "file";
+    if (stat.type === "link") {
+      const target = await this.call<Attrs>((cb) => this.sftp.stat(path, cb));
+      if (target === undefined) return undefined;
+      isFile = target !== null && fileType(target.mode) === "file";
+    }
+    if (!isFile) return stat;
+    const content = await this.read(path, stat.size ?? 0);
+    return content === undefined ? undefined : { ...stat, content };
+  }
+
+  /** Reads until a short read (EOF); the first read asks for more than the size lstat gave. */
+  private async read(path: string, size: number): Promise<Buffer | undefined> {
+    const handle = await this.call<Buffer>((cb) => this.sftp.open(path, "r", cb));
+    if (!handle) return undefined;
+    try {
+      const chunks: Buffer[] = [];
+      let position = 0;
+      for (let want = Math.max(size + 1, 4096); ; want = READ_CHUNK) {
+        const buf = Buffer.alloc(want);
+        const n = await this.call<number>((cb) => this.sftp.read(handle, buf, 0, want, position, cb));
+        if (!n) return n === 0 ? Buffer.concat(chunks) : undefined;
+        chunks.push(buf.subarray(0, n));
+        position += n;
+        if (n < want) return Buffer.concat(chunks);
+      }
+    } finally {
+      this.sftp.close(handle, () => undefined);
+    }
+  }
+
+  private toStat(
+    path: string,
+    attrs: Attrs,
+    linkTarget: string | null,
+    names: Accounts | undefined,
+  ): FileStat | undefined {
+    const owner = names?.users.get(attrs.uid);
+    const group = names?.groups.get(attrs.gid);
+    if (owner === undefined || group === undefined) return undefined;
+    const stat: FileStat = {
+      path,
+      exists: true,
+      type: fileType(attrs.mode),
+      mode: (attrs.mode & 0o7777).toString(8).padStart(4, "0"),
+      uid: attrs.uid,
+      gid: attrs.gid,
+      owner,
+      group,
+      size: attrs.size,
+      mtime: attrs.mtime,
+    };
+    if (linkTarget !== null) stat.linkTarget = linkTarget;
+    return stat;
+  }
+
+  private loadNames(): NonNullable<SftpFiles["names"]> {
+    this.names ??= Promise.all([this.read("/etc/passwd", 0), this.read("/etc/group", 0)]).then(
+      ([passwd, group]) => (passwd && group ? readAccounts(passwd, group) : undefined),
+    );
+    return this.names;
+  }
+}
+
+interface Accounts {
+  users: Map<number, string>;
+  groups: Map<number, string>;
+  /** user name → [uid, primary gid] */
+  uidOf: Map<string, [number, number]>;
+  gidOf: Map<string, number>;
+}
+
+/** Both ways, the first entry winning, as getpwuid/getpwnam and getgr* find them in files. */
+function readAccounts(passwd: Buffer, group: Buffer): Accounts {
+  const accounts: Accounts = { users: new Map(), groups: new Map(), uidOf: new Map(), gidOf: new Map() };
+  for (const [name, id, gid] of entries(passwd)) {
+    if (!accounts.users.has(id)) accounts.users.set(id, name);
+    if (!accounts.uidOf.has(name) && gid !== undefined) accounts.uidOf.set(name, [id, gid]);
+  }
+  for (const [name, id] of entries(group)) {
+    if (!accounts.groups.has(id)) accounts.groups.set(id, name);
+    if (!accounts.gidOf.has(name)) accounts.gidOf.set(name, id);
+  }
+  return accounts;
+}
+
+/** `name:x:id:gid:…` lines → [name, id, gid]. */
+function entries(file: Buffer): [string, number, number | undefined][] {
+  const out: [string, number, number | undefined][] = [];
+  for (const line of file.toString().split("\n")) {
+    const [name, , id, gid] = line.split(":");
+    if (!name || !id || !/^\d+$/.test(id)) continue;
+    out.push([name, Number(id), gid && /^\d+$/.test(gid) ? Number(gid) : undefined]);
+  }
+  return out;
+}
+
+/**
+ * uid and gid for `chown owner:group` as the shell script gives it (`owner:` takes the owner's
+ * login group); undefined when only the shell knows (a group alone, an id not in the files).
+ */
+function ownership(
+  accounts: Accounts,
+  owner?: string,
+  group?: string,
+): { uid: number; gid: number } | undefined {
+  if (owner === undefined || owner === "") return undefined;
+  const user = accounts.uidOf.get(owner);
+  if (!user) return undefined;
+  if (group === undefined || group === "") return { uid: user[0], gid: user[1] };
+  const gid = accounts.gidOf.get(group) ?? (/^\d+$/.test(group) ? Number(group) : undefined);
+  return gid === undefined ? undefined : { uid: user[0], gid };
+}
+
+/** One SFTP request: its result, null for "no such file", undefined for any other error. */
+function call<T>(
+  request: (cb: (err: SftpError | undefined, result: T) => void) => void,
+): Promise<T | null | undefined> {
+  return new Promise((resolve) => {
+    try {
+      request((err, result) => {
+        if (!err) resolve(result);
+        else resolve(err.code === NO_SUCH_FILE ? null : undefined);
+      });
+    } catch {
+      resolve(undefined);
+    }
+  });
+}
+
+/** One SFTP request without a result: whether it succeeded. */
+function succeeds(request: (cb: (err?: SftpError) => void) => void): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      request((err) => resolve(!err));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+export function fileType(mode: number): FileType {
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return "file";
+    case 0o040000:
+      return "directory";
+    case 0o120000:
+      return "link";
+    default:
+      return "other";
+  }
+}

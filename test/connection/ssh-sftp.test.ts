@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { openSsh } from "../../src/connection/ssh.js";
+import type { Connection, WriteOptions } from "../../src/connection/types.js";
+import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
+
+const lab = sharedLab();
+const DIR = "/tmp/sftp-parity";
+
+// readFile and stat go over SFTP (no process per call on the host); the shell scripts answer when
+// SFTP cannot. Both must give the same answers, byte for byte.
+describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => {
+  let sftp: Connection;
+  let shell: Connection;
+  let releaseHome: () => Promise<void>;
+
+  beforeAll(async () => {
+    releaseHome = (await isolateHome()).release;
+    const host = lab!.hosts[1];
+    sftp = await openSsh(labSettings(lab!, host));
+    shell = await openSsh(labSettings(lab!, host), { sftp: false });
+    const setup = [
+      `rm -rf ${DIR} && mkdir -p ${DIR}/dir && cd ${DIR}`,
+      "printf 'text\\n' > file && chmod 4751 file",
+      "printf '\\000\\001\\377\\r\\n' > binary",
+      ": > empty",
+      "head -c 300000 /dev/urandom > big",
+      "ln -s file link && ln -s missing dangling && ln -s dir dirlink",
+      "mkfifo fifo",
+      "printf x > nobody && chown 65534:65534 nobody",
+      "printf y > unnamed && chown 4321:4322 unnamed",
+    ].join(" && ");
+    expect((await sftp.run(setup)).rc).toBe(0);
+  });
+  afterAll(async () => {
+    await sftp.run(`rm -rf ${DIR}`);
+    await Promise.all([sftp.close(), shell.close()]);
+    await releaseHome();
+  });
+
+  const paths = [
+    "file",
+    "binary",
+    "empty",
+    "big",
+    "link",
+    "dangling",
+    "dirlink",
+    "dir",
+    "fifo",
+    "nobody",
+    "unnamed",
+    "absent",
+    "file/below-a-file",
+  ].map((p) => `${DIR}/${p}`);
+  paths.push("/proc/irq/24/smp_affinity_list", "/etc/passwd", "/");
+
+  test("readFile: same stat, link target and content for every kind of path", async () => {
+    for (const path of paths) expect(await sftp.readFile(path), path).toEqual(await shell.readFile(path));
+    const big = await sftp.readFile(`${DIR}/big`);
+    expect(big.content?.length).toBe(300000);
+    expect((await sftp.readFile(`${DIR}/unnamed`)).owner).toBe("UNKNOWN");
+  });
+
+  test("stat, with and without follow: same answers", async () => {
+    for (const path of paths) {
+      expect(await sftp.stat(path), path).toEqual(await shell.stat(path));
+      expect(await sftp.stat(path, { follow: true }), path).toEqual(await shell.stat(path, { follow: true }));
+    }
+  });
+
+  test("account names follow changes made on the host", async () => {
+    const path = `${DIR}/unnamed`;
+    expect((await sftp.stat(path)).owner).toBe("UNKNOWN");
+    await sftp.run(
+      "cp /etc/passwd /tmp/passwd.saved && echo 'tk-user:x:4321:4321::/:/bin/sh' >> /etc/passwd",
+    );
+    try {
+      expect(await sftp.stat(path)).toMatchObject({ owner: "tk-user", uid: 4321 });
+      await sftp.writeFile("/etc/group", `${(await sftp.readFile("/etc/group")).content}tk-group:x:4322:\n`);
+      expect(await sftp.stat(path)).toMatchObject({ group: "tk-group", gid: 4322 });
+      expect(await sftp.stat(path)).toEqual(await shell.stat(path));
+    } finally {
+      await sftp.run("cp /tmp/passwd.saved /etc/passwd && sed -i '/^tk-group:/d' /etc/group");
+    }
+    expect((await sftp.stat(path)).owner).toBe("UNKNOWN");
+  });
+
+  test("writeFile: same result as the shell script in every case, no temp file left", async () => {
+    const cases: [string, string | Buffer, WriteOptions][] = [
+      ["new", "new\n", {}],
+      ["existing", "changed\n", {}],
+      ["explicit", Buffer.from([0, 255, 10]), { mode: "0640", owner: "nobody", group: "root" }],
+      ["owner-only", "o", { owner: "nobody" }],
+      ["group-only", "g", { group: "nogroup" }],
+      ["symbolic", "s", { mode: "u=rw,go=r" }],
+      ["link", "through a link", {}],
+      ["setuid", "suid", { mode: "4755", owner: "nobody", group: "nogroup" }],
+      ["numeric", "n", { owner: "4321", group: "4322" }],
+      ["empty", "", { mode: "0600" }],
+      ["big", Buffer.alloc(300_001, "0123456789abcdef"), { mode: "0600" }],
+    ];
+    const setup = (d: string) =>
+      [
+        `rm -rf ${d} && mkdir -p ${d} && cd ${d}`,
+        "printf old > existing && chmod 0604 existing && chown nobody:nogroup existing",
+        "printf old > linked && chmod 0600 linked && ln -s linked link",
+      ].join(" && ");
+    const state = async (d: string) =>
+      (
+        await shell.run(
+          `cd ${d} && ls -A && for f in *; do stat -c '%n %F %a %u %g %s' "$f"; md5sum < "$f"; done`,
+        )
+      ).stdout;
+    const [a, b] = [`${DIR}/write-sftp`, `${DIR}/write-shell`];
+    expect((await shell.run(`${setup(a)} && ${setup(b)}`)).rc).toBe(0);
+    for (const [name, content, options] of cases) {
+      await sftp.writeFile(`${a}/${name}`, content, options);
+      await shell.writeFile(`${b}/${name}`, content, options);
+    }
+    const after = await state(a);
+    expect(after).toEqual(await state(b));
+    expect(after).not.toContain("tickless");
+    expect(after).toContain("link regular file 600 0 0 14");
+    const missing = (c: Connection) => c.writeFile("/tmp/no/such/dir/f", "x").catch((e: Error) => e.message);
+    expect(await missing(sftp)).toEqual(await missing(shell));
+    expect(await missing(sftp)).toContain("cannot write /tmp/no/such/dir/f");
+  });
+
+  test("when sftp-server dies, the shell scripts answer (no hang)", async () => {
+    const own = await openSsh(labSettings(lab!, lab!.hosts[1]));
+    try {
+      expect((await own.stat(`${DIR}/file`)).mode).toBe("4751");
+      // This connection's sftp-server (internal-sftp in the lab): a child of the sshd process that runs its session shell.
+      const kill = "s=$(ps -o ppid= -p $PPID | tr -d ' '); pkill -KILL -P \"$s\" -f sftp && echo killed";
+      expect((await own.run(kill)).stdout).toBe("killed\n");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await own.readFile(`${DIR}/file`)).toEqual(await shell.readFile(`${DIR}/file`));
+      await own.writeFile(`${DIR}/after-kill`, "ok");
+      expect((await own.readFile(`${DIR}/after-kill`)).content?.toString()).toBe("ok");
+    } finally {
+      await own.close();
+    }
+  });
+
+  test("measure: ms per readFile / stat / writeFile, SFTP vs shell scripts", async () => {
+    const file = `${DIR}/measured`;
+    await sftp.writeFile(file, "z".repeat(2000));
+    const perOp = async (fn: () => Promise<unknown>, n = 50) => {
+      const start = performance.now();
+      for (let i = 0; i < n; i++) await fn();
+      return Math.round(((performance.now() - start) / n) * 100) / 100;
+    };
+    const ms = {
+      sftpReadMs: await perOp(() => sftp.readFile(file)),
+      shellReadMs: await perOp(() => shell.readFile(file)),
+      sftpStatMs: await perOp(() => sftp.stat(file)),
+      shellStatMs: await perOp(() => shell.stat(file)),
+      writeMs: await perOp(() => sftp.writeFile(file, "w".repeat(2000))),
+    };
+    console.log(JSON.stringify(ms));
+    expect(ms.sftpStatMs).toBeLessThan(ms.shellStatMs);
+  });
+});
