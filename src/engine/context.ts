@@ -25,6 +25,8 @@ export interface RunContext {
   stats: Stats;
   /** The host's one connection for the whole run (opened on first use). */
   connect(host: string): Promise<Connection>;
+  /** Closes the host's connection (if any) and opens a new one, which `connect` then returns. */
+  reconnect(host: string): Promise<Connection>;
   /** Sends an event to every listener, secrets scrubbed. */
   emit(event: EngineEvent): void;
   signal?: AbortSignal;

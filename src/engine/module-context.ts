@@ -14,6 +14,7 @@ export interface ModuleContextInput {
   diff: boolean;
   task: Task;
   playbookDir: string;
+  reconnect?: ModuleContext["reconnect"];
 }
 
 export function moduleContext(input: ModuleContextInput): ModuleContext {
@@ -27,6 +28,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     renderFile: async (p) => renderTemplateFile(await findControllerFile(p, dirs, "templates", task), vars),
     readControllerFile: async (p) => readFile(await findControllerFile(p, dirs, "files", task)),
     evaluate: async (expression) => evaluate(expression, vars, task.locs.args ?? task.loc),
+    ...(input.reconnect ? { reconnect: input.reconnect } : {}),
   };
 }
 

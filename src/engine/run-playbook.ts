@@ -83,6 +83,12 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
       }
       return c;
     },
+    reconnect: async (host) => {
+      const old = connections.get(host);
+      connections.delete(host);
+      await old?.then((c) => c.close()).catch(() => undefined);
+      return run.connect(host);
+    },
   };
   run.emit({ type: "playbook_start", file: playbook.file, check: run.check });
   try {

@@ -27,6 +27,8 @@ export interface TaskInput {
   diff: boolean;
   playbookDir: string;
   connect(): Promise<Connection>;
+  /** Drops the host's connection and opens a new one (ModuleContext.reconnect). */
+  reconnect?(): Promise<Connection>;
   /** Called with each loop item's result (real data; the caller censors). */
   onItem?(label: string, result: TaskResult): void;
   signal?: AbortSignal;
@@ -122,7 +124,15 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
   const args = module.normalize ? module.normalize(rendered) : rendered;
   const check = effectiveCheck(input);
   const diff = task.diff ?? input.scope.diff ?? input.diff;
-  const ctx = moduleContext({ host: input.host, vars, check, diff, task, playbookDir: input.playbookDir });
+  const ctx = moduleContext({
+    host: input.host,
+    vars,
+    check,
+    diff,
+    task,
+    playbookDir: input.playbookDir,
+    reconnect: input.reconnect && (async () => withTask(input, await input.reconnect!())),
+  });
   if (module.kind === "action") {
     const r = await module.run(args, ctx, await hostFor(input));
     return fromModuleResult(r, Boolean(r.changed));
@@ -204,7 +214,11 @@ function effectiveCheck(input: TaskInput): boolean {
 }
 
 async function hostFor(input: TaskInput): Promise<HostWriter> {
-  const conn = await input.connect();
+  return withTask(input, await input.connect());
+}
+
+/** The connection with the task's become, environment and abort signal. */
+function withTask(input: TaskInput, conn: Connection): HostWriter {
   return taskHost(conn, {
     become: input.task.become ?? input.scope.become,
     becomeUser: input.task.becomeUser ?? input.scope.becomeUser,

@@ -62,6 +62,7 @@ async function runOnHost(pc: PlayContext, task: Task, host: string, scope: Scope
     diff: run.diff,
     playbookDir: run.playbook.dir,
     connect: () => run.connect(host),
+    reconnect: () => run.reconnect(host),
     signal: run.signal,
     onItem: (label, result) =>
       run.emit({

@@ -127,8 +127,9 @@ function bannedCpulist(config: string): string {
   return last ? last.replace(/^\s*IRQBALANCE_BANNED_CPULIST=/, "").replace(/^(["'])(.*)\1$/, "$2") : "";
 }
 
+/** A CPU list from sysfs; Debian's kernel prints "(null)" in nohz_full when no `nohz_full=` was given. */
 function cpuListFact(text: string): number[] {
-  return text ? parseCpuList(text) : [];
+  return text && text !== "(null)" ? parseCpuList(text) : [];
 }
 
 /** The facts the isolation playbooks need: isolated/nohz_full CPUs, interrupts, irqbalance, cgroups, systemd. */

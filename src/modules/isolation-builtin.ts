@@ -1,11 +1,15 @@
-/** CPU isolation modules: kernel_cmdline, irq_affinity, systemd_dropin, reboot. */
+/** CPU isolation modules: kernel_cmdline, irq_affinity, systemd_dropin, reboot, validate_isolation. */
 import { irqAffinityModule } from "./irq_affinity.js";
 import { kernelCmdlineModule } from "./kernel_cmdline.js";
+import { rebootModule } from "./reboot.js";
 import { systemdDropinModule } from "./systemd_dropin.js";
 import type { Module } from "./types.js";
+import { validateIsolationModule } from "./validate_isolation.js";
 
 export const ISOLATION_MODULES: readonly Module[] = [
   kernelCmdlineModule,
   irqAffinityModule,
   systemdDropinModule,
+  rebootModule,
+  validateIsolationModule,
 ];

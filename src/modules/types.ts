@@ -44,6 +44,12 @@ export interface ModuleContext {
   readControllerFile(path: string): Promise<Buffer>;
   /** Evaluate a safe expression (no eval) against the task's vars. */
   evaluate(expression: string): Promise<unknown>;
+  /**
+   * Drops the host's cached connection and opens a new one (the engine's, so later tasks use it);
+   * throws a ConnectionError while the host does not answer. For modules that break the
+   * connection on purpose (`reboot`). Absent where there is no engine behind the context.
+   */
+  reconnect?(): Promise<HostWriter>;
 }
 
 interface ModuleBase<Args> {

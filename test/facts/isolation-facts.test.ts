@@ -92,6 +92,11 @@ describe("isolation facts", () => {
     });
   });
 
+  test('a stock Debian kernel: nohz_full reads "(null)" when no nohz_full= was given (seen on the VM)', () => {
+    const f = parseFacts(["@@cpu_isolated", "", "@@cpu_nohz_full", "(null)"].join("\n"));
+    expect(f).toMatchObject({ cpus_isolated_list: [], cpus_nohz_full_list: [] });
+  });
+
   test("helpers", () => {
     expect(cgroupVersion("cgroup2fs")).toBe(2);
     expect(cgroupVersion("tmpfs")).toBe(1);

@@ -2,6 +2,8 @@
  * isolation.yml, rollback.yml and validate.yml on the 3 lab hosts (real sshd, fixture /proc/irq,
  * no systemd, no boot loader: grub.cfg is written by the grub-mkconfig fixture), serial: 1.
  */
+import { readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openSsh } from "../../src/connection/ssh.js";
@@ -22,8 +24,12 @@ const SNAPSHOT = [
   "done",
 ].join(" ");
 
+const RESULTS = join(tmpdir(), `tickless-isolation-results-${process.pid}`);
+
 const vars = {
   require_systemd: false,
+  validate_window: 1,
+  results_dir: RESULTS,
   housekeeping_cpus: "0-3,5-7",
   nic_irq_pattern: "^(eth0-TxRx-\\d+|nvme0q0)$",
   grub_mkconfig_command: `sh ${FIXTURE} -o /boot/grub/grub.cfg`,
@@ -33,11 +39,11 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
   let conns: Connection[] = [];
   let home: Awaited<ReturnType<typeof isolateHome>>;
   const snapshot = () => Promise.all(conns.map(async (c) => (await c.run(SNAPSHOT)).stdout));
-  const play = (name: string, check = false) =>
+  const play = (name: string, check = false, extra: Record<string, unknown> = {}) =>
     run({
       playbook: join(ROOT, "playbooks", name),
       inventory: lab!.inventoryFile,
-      extraVars: vars,
+      extraVars: { ...vars, ...extra },
       check,
       diff: true,
     });
@@ -47,6 +53,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     conns = await Promise.all(lab!.hosts.map((h) => openSsh(labSettings(lab!, h))));
   });
   afterAll(async () => {
+    await rm(RESULTS, { recursive: true, force: true });
     await Promise.all(conns.map((c) => c.close()));
     await home.release();
   });
@@ -107,6 +114,35 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     }
     const cmdline = real.results.find((r) => r.host === "lab3" && r.task.startsWith("kernel command line"));
     expect(cmdline?.result.reboot_required).toBe(true);
+    // no reboot without allow_reboot: a warning, and the boot-time checks are skipped with its reason
+    const pending = "reboot required to apply: isolcpus=4 nohz_full=4 rcu_nocbs=4 (allow_reboot is false)";
+    const warning = real.results.find(
+      (r) => r.host === "lab1" && r.task === "the new kernel command line needs a reboot",
+    );
+    expect(String(warning?.result.msg)).toMatch(
+      new RegExp(`^WARNING: ${pending.replace(/[()]/g, "\\$&")}; the running kernel has: `),
+    );
+    expect(
+      real.results.filter((r) => r.task === "reboot into the new kernel command line").map((r) => r.status),
+    ).toEqual(["skipped", "skipped", "skipped"]);
+    const validation = real.results.find(
+      (r) => r.host === "lab1" && r.task.startsWith("validate CPU isolation"),
+    );
+    expect(validation?.status).toBe("ok");
+    const report = validation?.result.report as {
+      checks: { name: string; status: string; detail: string }[];
+    };
+    const checks = report?.checks ?? [];
+    expect(Object.fromEntries(checks.map((c) => [c.name, `${c.status}: ${c.detail}`]))).toMatchObject({
+      isolated: `skipped: ${pending}`,
+      nohz_full: `skipped: ${pending}`,
+      redis_affinity: "skipped: skipped: no systemd on this host",
+      "system.slice AllowedCPUs": "skipped: skipped: no systemd on this host",
+      nic_irqs: expect.stringContaining(
+        "left where the kernel keeps them: IRQ 28 (nvme0q0) on CPU 4, kernel-managed",
+      ),
+      interrupts_on_isolated: "ok: 0 device interrupts on CPU 4 in 1 s",
+    });
 
     const second = await play("isolation.yml");
     expect(second.summary.exitCode).toBe(0);
@@ -117,5 +153,48 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(await snapshot()).toEqual(before);
     const again = await play("rollback.yml");
     expect(again.summary.totals.changed).toBe(0);
+  }, 120_000);
+
+  test("validate.yml prints and saves the JSON report on every host and on the controller, and fails with one line per broken check", async () => {
+    const fixture = "/tmp/sys-fixture/devices/system/cpu";
+    await Promise.all(
+      conns.map((c) =>
+        c.run(`mkdir -p ${fixture} && echo 4 > ${fixture}/isolated && echo 4 > ${fixture}/nohz_full`),
+      ),
+    );
+    const ok = await play("validate.yml", false, {
+      sys_root: "/tmp/sys-fixture",
+      nic_irq_pattern: "^eth0-TxRx-",
+    });
+    expect(ok.summary.exitCode).toBe(0);
+    const printed = ok.results.filter((r) => r.task === "validation report");
+    expect(printed.map((r) => r.host)).toEqual(["lab1", "lab2", "lab3"]);
+    const report = JSON.parse(String(printed[0].result.msg));
+    expect(report).toMatchObject({ host: "lab1", isolated_cpus: "4", ok: true });
+    expect(
+      report.checks.filter((c: { status: string }) => c.status === "ok").map((c: { name: string }) => c.name),
+    ).toEqual(["isolated", "nohz_full", "nic_irqs", "interrupts_on_isolated"]);
+    const onHost = await conns[0].run("cat /var/lib/tickless/validate-*.json | tail -n +1");
+    expect(onHost.stdout).toContain('"host": "lab1"');
+    const saved = (await readdir(RESULTS)).filter((f) => f.startsWith("lab1-validate-"));
+    expect(saved.length).toBeGreaterThan(0);
+    const controllerFile = String(
+      ok.results.find((r) => r.host === "lab1" && r.task.startsWith("validate CPU"))?.result
+        .controller_report_file,
+    );
+    expect(JSON.parse(await readFile(controllerFile, "utf8"))).toEqual(report);
+
+    const broken = await play("validate.yml", false, {
+      sys_root: "/tmp/sys-missing",
+      nic_irq_pattern: "^(eth0-TxRx-\\d+|nvme0q0)$",
+    });
+    expect(broken.summary.exitCode).toBe(2);
+    const reasons = broken.results.filter((r) => r.task === "every isolation check holds");
+    expect(reasons.map((r) => r.status)).toEqual(["failed", "failed", "failed"]);
+    expect(String(reasons[0].result.msg).split("\n")).toEqual([
+      "isolated: /tmp/sys-missing/devices/system/cpu/isolated is missing",
+      "nic_irqs: effective affinity on an isolated CPU: IRQ 28 (nvme0q0) on CPU 4",
+    ]);
+    await Promise.all(conns.map((c) => c.run("rm -rf /tmp/sys-fixture /var/lib/tickless/validate-*.json")));
   }, 120_000);
 });
