@@ -13,6 +13,8 @@ import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const FIXTURE = join(import.meta.dirname, "fixtures/grub-mkconfig.sh");
+/** Where the fixture is installed on each host: the hosts have a private /tmp, so a clone under /tmp is not visible there. */
+const HOST_FIXTURE = "/opt/tickless-test/grub-mkconfig.sh";
 const lab = sharedLab();
 
 /** Every path the playbooks may touch (grub.cfg aside: it is generated), hashed in one command. */
@@ -32,7 +34,7 @@ const vars = {
   results_dir: RESULTS,
   housekeeping_cpus: "0-3,5-7",
   nic_irq_pattern: "^(eth0-TxRx-\\d+|nvme0q0)$",
-  grub_mkconfig_command: `sh ${FIXTURE} -o /boot/grub/grub.cfg`,
+  grub_mkconfig_command: `sh ${HOST_FIXTURE} -o /boot/grub/grub.cfg`,
 };
 
 describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
@@ -51,6 +53,13 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
   beforeAll(async () => {
     home = await isolateHome();
     conns = await Promise.all(lab!.hosts.map((h) => openSsh(labSettings(lab!, h))));
+    const script = await readFile(FIXTURE);
+    await Promise.all(
+      conns.map(async (c) => {
+        await c.run("mkdir -p /opt/tickless-test");
+        await c.writeFile(HOST_FIXTURE, script, { mode: "0755" });
+      }),
+    );
   });
   afterAll(async () => {
     await rm(RESULTS, { recursive: true, force: true });
@@ -90,6 +99,9 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     );
 
     const real = await play("isolation.yml");
+    expect(
+      real.results.filter((x) => x.status === "failed").map((r) => `${r.host} ${r.task}: ${r.result.msg}`),
+    ).toEqual([]);
     expect(real.summary.exitCode).toBe(0);
     // serial: 1 — every task of lab1 ends before lab2's first task starts
     const hostsInOrder = real.results.filter((r) => r.task !== "Gathering Facts").map((r) => r.host);
