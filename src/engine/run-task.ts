@@ -185,10 +185,9 @@ async function runCommand(
   const current = await module.probe(host, args, ctx);
   const changes = module.plan(args, current);
   if (changes.length === 0) {
-    const report = (module as { report?: (a: unknown, s: unknown) => ModuleResult }).report;
     return {
       msg: "nothing to do",
-      ...report?.(args, current),
+      ...module.report?.(args, current),
       changed: false,
       failed: false,
       skipped: false,
