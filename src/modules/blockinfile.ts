@@ -4,7 +4,7 @@
  */
 import { TicklessError } from "../errors.js";
 import { defineModule } from "./types.js";
-import { mutuallyExclusive, requireOneOf, resolveAliases } from "./util/args.js";
+import { mutuallyExclusive, pathArg, resolveAliases } from "./util/args.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./util/attributes.js";
 import { fromBinary, splitLines, toBinary } from "./util/lines.js";
 import {
@@ -28,7 +28,8 @@ export interface BlockinfileArgs extends FileAttributes {
   backup?: boolean;
 }
 
-const ALIASES = { dest: "path", destfile: "path", name: "path", content: "block" };
+const PATH = pathArg(["dest", "destfile", "name"]);
+const ALIASES = { ...PATH.aliases, content: "block" };
 
 export const blockinfile = defineModule<BlockinfileArgs, ManagedFile>({
   kind: "state",
@@ -38,10 +39,7 @@ export const blockinfile = defineModule<BlockinfileArgs, ManagedFile>({
     type: "object",
     additionalProperties: false,
     properties: {
-      path: { type: "string", minLength: 1 },
-      dest: { type: "string", minLength: 1 },
-      destfile: { type: "string", minLength: 1 },
-      name: { type: "string", minLength: 1 },
+      ...PATH.properties,
       block: { type: "string" },
       content: { type: "string" },
       marker: { type: "string" },
@@ -54,10 +52,7 @@ export const blockinfile = defineModule<BlockinfileArgs, ManagedFile>({
       backup: { type: "boolean" },
       ...ATTRIBUTE_PROPERTIES,
     },
-    allOf: [
-      requireOneOf(["path", "dest", "destfile", "name"]),
-      ...mutuallyExclusive(["insertafter", "insertbefore"]),
-    ],
+    allOf: [PATH.required, ...mutuallyExclusive(["insertafter", "insertbefore"])],
   },
   normalize: (args) => resolveAliases(args, ALIASES),
   probe: (host, args) => probeManagedFile(host, args.path),

@@ -8,7 +8,7 @@ import { quote } from "shell-quote";
 import type { FileStat, FileType } from "../connection/types.js";
 import { TicklessError } from "../errors.js";
 import { type Change, defineModule } from "./types.js";
-import { requireOneOf, resolveAliases } from "./util/args.js";
+import { pathArg, resolveAliases } from "./util/args.js";
 import {
   ATTRIBUTE_PROPERTIES,
   attributeChanges,
@@ -31,6 +31,8 @@ export interface FileState {
   stat: FileStat;
 }
 
+const PATH = pathArg(["dest", "name"]);
+
 export const file = defineModule<FileArgs, FileState>({
   kind: "state",
   name: "file",
@@ -39,16 +41,14 @@ export const file = defineModule<FileArgs, FileState>({
     type: "object",
     additionalProperties: false,
     properties: {
-      path: { type: "string", minLength: 1 },
-      dest: { type: "string", minLength: 1 },
-      name: { type: "string", minLength: 1 },
+      ...PATH.properties,
       state: { enum: ["file", "directory", "link", "absent", "touch"] },
       src: { type: "string", minLength: 1 },
       force: { type: "boolean" },
       ...ATTRIBUTE_PROPERTIES,
     },
     allOf: [
-      requireOneOf(["path", "dest", "name"]),
+      PATH.required,
       {
         anyOf: [
           { not: { properties: { state: { const: "link" } }, required: ["state"] } },
@@ -57,7 +57,7 @@ export const file = defineModule<FileArgs, FileState>({
       },
     ],
   },
-  normalize: (args) => resolveAliases(args, { dest: "path", name: "path" }),
+  normalize: (args) => resolveAliases(args, PATH.aliases),
   probe: async (host, args) => ({ stat: await host.stat(args.path) }),
   plan: (args, state) => planFile(args, state.stat),
   async apply(host, args, changes, state) {

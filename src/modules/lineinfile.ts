@@ -4,7 +4,7 @@
  */
 import { TicklessError } from "../errors.js";
 import { defineModule } from "./types.js";
-import { mutuallyExclusive, requireOneOf, resolveAliases } from "./util/args.js";
+import { mutuallyExclusive, pathArg, resolveAliases } from "./util/args.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./util/attributes.js";
 import { fromBinary, readLines, stripEol, toBinary } from "./util/lines.js";
 import {
@@ -35,7 +35,8 @@ export interface LineEdit {
   msg: string;
 }
 
-const ALIASES = { dest: "path", destfile: "path", name: "path", regex: "regexp", value: "line" };
+const PATH = pathArg(["dest", "destfile", "name"]);
+const ALIASES = { ...PATH.aliases, regex: "regexp", value: "line" };
 
 export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
   kind: "state",
@@ -45,10 +46,7 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
     type: "object",
     additionalProperties: false,
     properties: {
-      path: { type: "string", minLength: 1 },
-      dest: { type: "string", minLength: 1 },
-      destfile: { type: "string", minLength: 1 },
-      name: { type: "string", minLength: 1 },
+      ...PATH.properties,
       line: { anyOf: [{ type: "string" }, { type: "number" }] },
       value: { anyOf: [{ type: "string" }, { type: "number" }] },
       regexp: { type: "string" },
@@ -64,7 +62,7 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
       ...ATTRIBUTE_PROPERTIES,
     },
     allOf: [
-      requireOneOf(["path", "dest", "destfile", "name"]),
+      PATH.required,
       ...mutuallyExclusive(["insertafter", "insertbefore"]),
       ...mutuallyExclusive(["regexp", "regex", "search_string"]),
       ...mutuallyExclusive(["backrefs", "search_string"]),

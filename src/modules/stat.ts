@@ -2,7 +2,7 @@
 import { quote } from "shell-quote";
 import type { FileStat } from "../connection/types.js";
 import { defineModule } from "./types.js";
-import { requireOneOf, resolveAliases } from "./util/args.js";
+import { pathArg, resolveAliases } from "./util/args.js";
 
 export interface StatArgs {
   path: string;
@@ -20,6 +20,8 @@ export interface StatState {
   checksum?: string;
 }
 
+const PATH = pathArg(["dest", "name"]);
+
 export const stat = defineModule<StatArgs, StatState>({
   kind: "state",
   name: "stat",
@@ -28,15 +30,13 @@ export const stat = defineModule<StatArgs, StatState>({
     type: "object",
     additionalProperties: false,
     properties: {
-      path: { type: "string", minLength: 1 },
-      dest: { type: "string", minLength: 1 },
-      name: { type: "string", minLength: 1 },
+      ...PATH.properties,
       follow: { type: "boolean" },
       get_checksum: { type: "boolean" },
     },
-    allOf: [requireOneOf(["path", "dest", "name"])],
+    allOf: [PATH.required],
   },
-  normalize: (args) => resolveAliases(args, { dest: "path", name: "path" }),
+  normalize: (args) => resolveAliases(args, PATH.aliases),
   async probe(host, args) {
     const [info, extra] = await Promise.all([
       host.stat(args.path, { follow: args.follow ?? false }),

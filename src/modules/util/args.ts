@@ -25,3 +25,17 @@ export function mutuallyExclusive(names: string[]): Record<string, unknown>[] {
   }
   return rules;
 }
+
+/**
+ * The target path of a file module with its Ansible aliases (`dest`, `name`, `destfile`): the schema
+ * properties, the "one of them is required" rule and the alias map, so that every file module
+ * accepts the same spellings.
+ */
+export function pathArg(aliases: readonly string[]) {
+  const names = ["path", ...aliases];
+  return {
+    properties: Object.fromEntries(names.map((n) => [n, { type: "string", minLength: 1 }])),
+    required: requireOneOf(names),
+    aliases: Object.fromEntries(aliases.map((a) => [a, "path"])) as Record<string, string>,
+  };
+}
