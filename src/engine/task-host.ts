@@ -11,7 +11,8 @@ export interface TaskHostOptions {
 
 export function taskHost(conn: Connection, opts: TaskHostOptions): HostWriter {
   const hasEnv = Object.keys(opts.environment).length > 0;
-  if (opts.become === undefined && !hasEnv && !opts.signal) return conn;
+  // `become_user` alone counts too: with become on from the inventory it names the user (as in Ansible).
+  if (opts.become === undefined && opts.becomeUser === undefined && !hasEnv && !opts.signal) return conn;
   const withTask = (o: RunOptions = {}): RunOptions => ({
     ...o,
     become: o.become ?? opts.become,

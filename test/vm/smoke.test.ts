@@ -3,11 +3,14 @@
  * systemd, and proves that a GRUB_CMDLINE_LINUX written by a playbook reaches the kernel after a
  * reboot. Runs only under vitest.vm.config.ts (`npx vitest run -c vitest.vm.config.ts`).
  */
-import { writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import type { RunSummary } from "../../src/index.js";
 import { runPlaybook } from "../../src/index.js";
+import { cli } from "../cli/helpers.js";
 import { startVm, type Vm } from "./vm.js";
 
 const SERVICE_PLAYBOOK = `
@@ -38,6 +41,35 @@ const GRUB_PLAYBOOK = `
     - name: regenerate grub.cfg
       command: update-grub
       when: grub_default.changed
+`;
+
+// Logged in as an unprivileged user whose sudo asks for a password: file operations and commands
+// go through `sudo -S` (password on stdin), `become_user` switches to another account.
+const BECOME_PLAYBOOK = `
+- hosts: vm
+  gather_facts: false
+  tasks:
+    - name: a root-owned file written through sudo
+      lineinfile:
+        path: /etc/tickless-become.conf
+        line: become=1
+        create: true
+        mode: "0640"
+    - name: commands run as root
+      command: id -un
+      register: who
+      changed_when: false
+      check_mode: false
+    - name: commands run as another user with become_user
+      command: id -un
+      become_user: redis
+      register: who_redis
+      changed_when: false
+      check_mode: false
+    - assert:
+        that:
+          - who.stdout == 'root'
+          - who_redis.stdout == 'redis'
 `;
 
 describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
@@ -101,5 +133,69 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
     const bootAfter = await vm.bootId();
     expect(bootAfter).not.toBe(bootBefore);
     expect((await vm.ssh("cat /proc/cmdline")).stdout.split(/\s+/)).toContain("tickless_test=1");
+  });
+
+  it("becomes root through sudo -S with a password, which appears in no output", async () => {
+    const password = `Vm-${randomBytes(9).toString("base64url")}`;
+    const wrong = `Wrong-${randomBytes(9).toString("base64url")}`;
+    // The test's own setup: user `ops`, root's key, sudo that asks for ops's password.
+    await vm.ssh(
+      [
+        "id ops >/dev/null 2>&1 || useradd -m -s /bin/bash ops",
+        `echo 'ops:${password}' | chpasswd`,
+        "install -d -m 700 -o ops -g ops ~ops/.ssh",
+        "install -m 600 -o ops -g ops /root/.ssh/authorized_keys ~ops/.ssh/authorized_keys",
+        "echo 'ops ALL=(ALL:ALL) ALL' > /etc/sudoers.d/ops && chmod 440 /etc/sudoers.d/ops",
+        "rm -f /etc/tickless-become.conf",
+      ].join(" && "),
+    );
+    expect((await vm.ssh("su ops -c 'sudo -n true'", { allowFailure: true })).code).not.toBe(0);
+    const inventoryFor = async (name: string, becomePassword: string) => {
+      const inv = parse(await readFile(vm.inventoryFile, "utf8"));
+      Object.assign(inv.all.children.vm.hosts[vm.name], {
+        ansible_user: "ops",
+        ansible_become: true,
+        ansible_become_password: becomePassword,
+      });
+      const file = join(vm.dir, name);
+      await writeFile(file, stringify(inv));
+      return file;
+    };
+    const playbook = join(vm.dir, "become.yml");
+    await writeFile(playbook, BECOME_PLAYBOOK);
+    const runAs = async (inventory: string) => {
+      const t0 = Date.now();
+      const r = await cli(["run", playbook, "-i", inventory, "-vvv", "--diff", "--json"]);
+      phases[`become ${inventory.split("/").pop()}`] = (Date.now() - t0) / 1000;
+      const events = r.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+      return { ...r, events, recap: events.find((e) => e.type === "recap")?.stats[vm.name] };
+    };
+
+    const good = await inventoryFor("become.inventory.yml", password);
+    const first = await runAs(good);
+    expect(first.stdout + first.stderr).not.toContain(password);
+    const failedOf = (r: { events: { type: string; status?: string; task?: string; result?: unknown }[] }) =>
+      r.events
+        .filter((e) => e.type === "host_result" && (e.status === "failed" || e.status === "unreachable"))
+        .map((e) => `${e.task}: ${JSON.stringify(e.result)}`);
+    expect(failedOf(first)).toEqual([]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.recap).toMatchObject({ changed: 1, failed: 0 });
+    expect(
+      (await vm.ssh("stat -c '%U:%G %a' /etc/tickless-become.conf; cat /etc/tickless-become.conf")).stdout,
+    ).toBe("root:root 640\nbecome=1\n");
+    const second = await runAs(good);
+    expect(second.recap).toMatchObject({ changed: 0, failed: 0 });
+    expect(second.stdout + second.stderr).not.toContain(password);
+
+    const bad = await runAs(await inventoryFor("wrong.inventory.yml", wrong));
+    expect(bad.code).not.toBe(0);
+    const failed = bad.events.find((e) => e.type === "host_result" && e.status === "failed");
+    expect(String(failed?.result.msg ?? "") + String(failed?.result.stderr ?? "")).toMatch(/sudo|password/i);
+    expect(bad.stdout + bad.stderr).not.toContain(wrong);
+    expect(bad.stdout + bad.stderr).not.toContain(password);
   });
 });
