@@ -3,8 +3,10 @@
 // first run (pristine roots), idempotent re-run, check mode (--check --diff on pristine roots).
 // Also the transport floor for tickless's round-trip count, and peak controller memory of both.
 // Usage (after `npm run build`; `npm run bench` does both):
-//   node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50]
+//   node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only]
 // --reps: ansible runs per N and mode (default 1); tickless and the floor run max(reps, 3) times.
+// --tickless-only: no ansible-playbook (no speed-up, no converged-tree comparison); tickless against
+// its floor only, written to bench/results/tickless-only.json (latest.json keeps the full bench).
 // The median of each is reported. Results: bench/results/latest.json and a markdown table on stdout.
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -27,7 +29,7 @@ const TARGET_SPEEDUP = 30;
 const TARGET_FLOOR_RATIO = 2;
 const TARGET_RSS_MB = 150;
 
-const USAGE = "usage: node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50]";
+const USAGE = "usage: node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only]";
 function usage() {
   console.error(USAGE);
   process.exit(2);
@@ -39,6 +41,7 @@ try {
       quick: { type: "boolean", default: false },
       reps: { type: "string", default: "1" },
       hosts: { type: "string", default: "1,10,50" },
+      "tickless-only": { type: "boolean", default: false },
     },
   }));
 } catch {
@@ -47,6 +50,8 @@ try {
 const sizes = values.quick ? [1, 10] : values.hosts.split(",").map(Number);
 const reps = values.quick ? 1 : Number(values.reps);
 const ticklessReps = values.quick ? 1 : Math.max(reps, 3);
+const ticklessOnly = values["tickless-only"];
+const RESULT_FILE = ticklessOnly ? "tickless-only.json" : "latest.json";
 if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(reps) || reps < 1) usage();
 
 const median = (xs) => {
@@ -99,9 +104,11 @@ function treeDifferences(a, b) {
 }
 
 function machine() {
-  const ansible = execFileSync("ansible-playbook", ["--version"], { env: { ...process.env, HOME } })
-    .toString()
-    .split("\n")[0];
+  const ansible = ticklessOnly
+    ? "(ansible not run: --tickless-only)"
+    : execFileSync("ansible-playbook", ["--version"], { env: { ...process.env, HOME } })
+        .toString()
+        .split("\n")[0];
   return {
     cpu: os.cpus()[0]?.model ?? "unknown",
     cpus: os.cpus().length,
@@ -118,7 +125,7 @@ async function main() {
   process.env.HOME = HOME; // the floor's openSsh and both tools: no ~/.ssh of the machine
   const info = machine();
   log(
-    `bench: hosts ${sizes.join(",")}, ansible reps ${reps}, tickless reps ${ticklessReps}, load ${load1()}`,
+    `bench: hosts ${sizes.join(",")}, ${ticklessOnly ? "no ansible" : `ansible reps ${reps}`}, tickless reps ${ticklessReps}, load ${load1()}`,
   );
   const { startLab } = await importLab();
   const max = Math.max(...sizes);
@@ -134,7 +141,7 @@ async function main() {
       const ansible = {};
       const tickless = {};
       const converged = {};
-      for (const mode of MODES) {
+      for (const mode of ticklessOnly ? [] : MODES) {
         ansible[mode] = await timedRuns("ansible", mode, hosts, reps, (check) =>
           runAnsible({ dir: join(WORK, "ansible"), inventory, forks: n, check }),
         );
@@ -146,7 +153,7 @@ async function main() {
         );
         if (mode === "first") converged.tickless = await describeTree(rootOf(hosts[0]));
       }
-      sameFiles[n] = treeDifferences(converged.ansible, converged.tickless);
+      if (!ticklessOnly) sameFiles[n] = treeDifferences(converged.ansible, converged.tickless);
       for (const mode of MODES) {
         const t = tickless[mode];
         const roundTrips = Math.max(...t.map((r) => r.roundTripsPerHost.max));
@@ -164,17 +171,19 @@ async function main() {
         const calls = t[0].calls[hosts[0].name];
         const sameOps = [];
         for (let i = 0; i < ticklessReps; i++) sameOps.push(await measureSameOps(lab, hosts, calls));
-        const a = ansible[mode];
+        const a = ansible[mode] ?? [];
         const ticklessMs = median(t.map((r) => r.wallMs));
         const engineMs = median(t.map((r) => r.engineMs));
         const floorMs = Math.min(floor.exec.ms, floor.shell.ms);
+        const ansibleMs = a.length ? median(a.map((r) => r.wallMs)) : undefined;
+        const h0 = hosts[0].name;
         rows.push({
           hosts: n,
           mode,
-          ansibleMs: median(a.map((r) => r.wallMs)),
+          ansibleMs,
           ticklessMs,
-          speedup: median(a.map((r) => r.wallMs)) / ticklessMs,
-          ansibleCpuMs: median(a.map((r) => r.cpuMs)),
+          speedup: ansibleMs === undefined ? undefined : ansibleMs / ticklessMs,
+          ansibleCpuMs: a.length ? median(a.map((r) => r.cpuMs)) : undefined,
           ticklessCpuMs: median(t.map((r) => r.cpuMs)),
           ticklessEngineMs: engineMs,
           ticklessConnectMs: median(t.map((r) => r.connectMs.max)),
@@ -187,20 +196,20 @@ async function main() {
           sameOpsMs: median(sameOps),
           floorRatio: engineMs / floorMs,
           ticklessRssMb: Math.max(...t.map((r) => r.maxRssKb)) / 1024,
-          ansibleRssMb: Math.max(...a.map((r) => r.peak.rssMb)),
-          ansiblePssMb: Math.max(...a.map((r) => r.peak.pssMb)),
-          ansibleProcesses: Math.max(...a.map((r) => r.peak.processes)),
-          changedPerHost: {
-            ansible: a[0].stats[hosts[0].name].changed,
-            tickless: t[0].stats[hosts[0].name].changed,
-          },
-          ignoredPerHost: {
-            ansible: a[0].stats[hosts[0].name].ignored,
-            tickless: t[0].stats[hosts[0].name].ignored,
-          },
+          ...(a.length
+            ? {
+                ansibleRssMb: Math.max(...a.map((r) => r.peak.rssMb)),
+                ansiblePssMb: Math.max(...a.map((r) => r.peak.pssMb)),
+                ansibleProcesses: Math.max(...a.map((r) => r.peak.processes)),
+              }
+            : {}),
+          changedPerHost: { ansible: a[0]?.stats[h0].changed, tickless: t[0].stats[h0].changed },
+          ignoredPerHost: { ansible: a[0]?.stats[h0].ignored, tickless: t[0].stats[h0].ignored },
           load1: median([...a, ...t].map((r) => r.load1)),
           ansibleRuns: a.map((r) => r.wallMs),
           ticklessRuns: t.map((r) => r.wallMs),
+          ticklessEngineRuns: t.map((r) => r.engineMs),
+          ticklessPhases: t.map((r) => r.phases),
         });
         profiles[`${n}/${mode}`] = t[t.length - 1].tasks;
       }
@@ -210,12 +219,12 @@ async function main() {
     await lab.stop();
   }
   const result = await save({ info, rows, sameFiles, profiles, max, partial: false });
-  console.log(renderMarkdown(result));
+  console.log(ticklessOnly ? renderFloorTable(result) : renderMarkdown(result));
   const { targets } = result;
   process.exitCode = targets.every((t) => t.pass) ? 0 : 1;
 }
 
-/** Writes bench/results/latest.json (after each N, so a long run keeps what it measured); returns the result. */
+/** Writes bench/results/latest.json or tickless-only.json (after each N, so a long run keeps what it measured); returns the result. */
 async function save({ info, rows, sameFiles, profiles, max, partial }) {
   const result = {
     date: new Date().toISOString(),
@@ -229,7 +238,7 @@ async function save({ info, rows, sameFiles, profiles, max, partial }) {
     profiles,
   };
   await mkdir(join(ROOT, "bench", "results"), { recursive: true });
-  await writeFile(join(ROOT, "bench", "results", "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(join(ROOT, "bench", "results", RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 
@@ -237,7 +246,7 @@ async function save({ info, rows, sameFiles, profiles, max, partial }) {
 function evaluateTargets(rows, max) {
   const targets = [];
   for (const r of rows) {
-    if (r.hosts === max) {
+    if (r.hosts === max && r.speedup !== undefined) {
       targets.push({
         name: `ansible/tickless ≥ ${TARGET_SPEEDUP}× (${r.hosts} hosts, ${r.mode})`,
         value: r.speedup,
@@ -262,6 +271,32 @@ function evaluateTargets(rows, max) {
 
 const s = (ms) => (ms / 1000).toFixed(2);
 const mark = (pass) => (pass ? "PASS" : "FAIL");
+
+/** --tickless-only: tickless against its floors, with where tickless's run time went. */
+function renderFloorTable({ machine: m, rows, targets, ticklessReps }) {
+  const lines = [
+    `tickless only (no ansible-playbook), median of ${ticklessReps} runs; ${m.cpus} × ${m.cpu}, Node ${m.node};`,
+    `load average ${m.loadavgAtStart.join(" ")} at start, ${m.loadavgAtEnd.join(" ")} at end. Engine = tickless's in-process`,
+    "run time (connect included); floor = connect + the same round trips of `true` per host (exec | shell).",
+    "",
+    "| hosts | mode | load | process s | engine s | connect s | round trips/host | floor exec s | floor shell s | floor connect s | same ops s | CPU s | tickless/floor |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of [...rows].sort((a, b) => a.hosts - b.hosts)) {
+    lines.push(
+      `| ${r.hosts} | ${r.mode} | ${r.load1.toFixed(1)} | ${s(r.ticklessMs)} | ${s(r.ticklessEngineMs)} | ${s(r.ticklessConnectMs)} | ` +
+        `${r.roundTripsPerHost} | ${s(r.floorExecMs)} | ${s(r.floorShellMs)} | ${s(r.floorConnectMs)} | ${s(r.sameOpsMs)} | ` +
+        `${s(r.ticklessCpuMs)} | ${r.floorRatio.toFixed(2)}× ${mark(r.floorRatio <= TARGET_FLOOR_RATIO)} |`,
+    );
+  }
+  const failed = targets.filter((t) => !t.pass);
+  lines.push("");
+  lines.push(
+    `Targets: ${targets.length - failed.length}/${targets.length} PASS` +
+      (failed.length ? `; FAIL: ${failed.map((t) => `${t.name} = ${t.value.toFixed(2)}`).join("; ")}` : ""),
+  );
+  return lines.join("\n");
+}
 
 function renderMarkdown({ machine: m, rows, targets, reps, ticklessReps, sameFiles, profiles }) {
   const max = Math.max(...rows.map((r) => r.hosts));

@@ -1,9 +1,13 @@
 // One tickless run in its own process (so its peak RSS is its own), with every host operation counted.
 // Usage: node bench/tickless-child.mjs '<json: {playbook, inventory, extraVars, check, diff, forks}>'
 // Prints one JSON line: exit code, totals, per-host stats, engine time, connection setup time,
-// round trips per host (run/readFile/stat/writeFile/remove calls) and per task, CPU time, peak RSS.
+// round trips per host (run/readFile/stat/writeFile/remove calls) and per task, CPU time, peak RSS,
+// and when each phase was reached (ms since the process started): modules loaded, playbook and
+// inventory parsed (play start), first connect started, last connection up, first task, recap.
 const dist = process.env.TICKLESS_DIST ?? new URL("../dist/index.js", import.meta.url).href;
 const { openConnection, runPlaybook } = await import(dist);
+const sinceStart = () => Math.round(performance.now());
+const phases = { modulesLoaded: sinceStart() };
 
 const OPS = ["run", "readFile", "stat", "writeFile", "remove"];
 const job = JSON.parse(process.argv[2]);
@@ -15,8 +19,10 @@ let task = "(connect)";
 /** Opens the real connection, timing the setup; every host operation is counted against its host and the current task. */
 async function countingConnect(settings) {
   const t0 = performance.now();
+  phases.firstConnectStart ??= sinceStart();
   const conn = await openConnection(settings);
   connectMs.push(performance.now() - t0);
+  phases.lastConnectUp = sinceStart();
   calls[settings.host] ??= Object.fromEntries(OPS.map((op) => [op, 0]));
   const mine = calls[settings.host];
   const wrapped = Object.create(conn);
@@ -34,7 +40,10 @@ async function countingConnect(settings) {
 
 /** Task boundaries from engine events: the wall time and round trips of each task over all hosts. */
 function onEvent(event) {
+  if (event.type === "play_start") phases.playStart ??= sinceStart();
+  if (event.type === "recap") phases.recap = sinceStart();
   if (event.type !== "task_start") return;
+  phases.firstTask ??= sinceStart();
   const now = performance.now();
   const previous = perTask.get(task);
   if (previous) previous.ms += now - previous.start;
@@ -64,6 +73,7 @@ process.stdout.write(
     totals: summary.totals,
     stats: summary.stats,
     engineMs,
+    phases,
     connectMs: { max: Math.max(...connectMs), mean: connectMs.reduce((a, b) => a + b, 0) / connectMs.length },
     calls,
     roundTripsPerHost: { min: Math.min(...roundTrips), max: Math.max(...roundTrips) },
