@@ -8,6 +8,12 @@
  * `state: restored` gives back what was there before tickless. The kernel refuses to move managed
  * IRQs (EIO; EPERM from 6.12): such an IRQ is reported by number and name and, with
  * `managed: skip`, recorded in the save as unchangeable and left alone from then on.
+ *
+ * `cpus_match` says when a selected IRQ is already where it should be: `exact` (the default) when
+ * its smp_affinity_list is the `cpus` list, `within` when it is a non-empty subset of it. `within`
+ * is for hosts where irqbalance runs: banned from the isolated CPUs, it narrows each IRQ to one
+ * housekeeping CPU within 10 s, and that placement is irqbalance's to make; what the task
+ * guarantees is "never outside `cpus`". An IRQ that is not within is set to the full list.
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
@@ -28,6 +34,7 @@ export interface IrqAffinityArgs {
   irqs?: number[];
   name_regex?: string;
   cpus?: CpuList;
+  cpus_match?: "exact" | "within";
   managed?: "fail" | "skip";
   default_smp_affinity?: CpuList;
   irqbalance_banned_cpus?: CpuList;
@@ -66,6 +73,7 @@ export function irqSettings(args: IrqAffinityArgs, vars: Readonly<Record<string,
   return {
     state: args.state ?? "present",
     managed: args.managed ?? "fail",
+    cpusMatch: args.cpus_match ?? "exact",
     procRoot: (args.proc_root ?? "/proc").replace(/\/+$/, ""),
     saveFile: args.save_file ?? DEFAULT_SAVE_FILE,
     irqbalanceConfig:
@@ -187,6 +195,12 @@ function sameCpus(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((c, i) => c === b[i]);
 }
 
+/** Whether an IRQ on CPUs `now` is in the desired state for `want` under `cpus_match`. */
+export function affinityHolds(now: number[], want: number[], match: "exact" | "within"): boolean {
+  if (match === "exact") return sameCpus(now, want);
+  return now.length > 0 && now.every((c) => want.includes(c));
+}
+
 function label(i: SelectedIrq): string {
   return i.name ? `IRQ ${i.irq} (${i.name})` : `IRQ ${i.irq}`;
 }
@@ -203,7 +217,7 @@ function planPresent(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
   for (const i of state.selected) {
     if (!s.cpus || (s.managed === "skip" && refused[i.irq] !== undefined)) continue;
     const now = currentCpus(i);
-    if (sameCpus(now, s.cpus)) continue;
+    if (affinityHolds(now, s.cpus, s.cpusMatch)) continue;
     const w = irqWrite(state.procRoot, i, s.cpus);
     changes.push({
       target: w.path,
@@ -401,6 +415,7 @@ export const irqAffinityModule = defineModule<IrqAffinityArgs, IrqAffinityState>
       irqs: { type: "array", items: { type: "integer", minimum: 0 } },
       name_regex: { type: "string", minLength: 1 },
       cpus: cpuList,
+      cpus_match: { enum: ["exact", "within"] },
       managed: { enum: ["fail", "skip"] },
       default_smp_affinity: cpuList,
       irqbalance_banned_cpus: cpuList,

@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
 import {
+  affinityHolds,
   type IrqAffinityArgs,
   type IrqAffinityState,
   irqAffinityModule,
@@ -14,9 +15,10 @@ import {
   setBannedCpulist,
 } from "../../src/modules/irq_affinity.js";
 import { errnoText, isUnchangeable, parseReadScript } from "../../src/modules/util/irq-proc.js";
+import { validateModuleArgs } from "../../src/playbook/index.js";
 import { hashTree } from "../e2e/helpers.js";
 import { writeIrqFixture } from "../lab/irq-fixture.js";
-import { converge, tempDir } from "./harness.js";
+import { checkPlan, converge, tempDir } from "./harness.js";
 
 const exec = promisify(execFile);
 
@@ -61,6 +63,42 @@ describe("plan", () => {
     expect(planIrqAffinity({ irqs: [24, 28], cpus: "0-3,5-7" }, s).map((c) => c.target)).toEqual([
       "/proc/irq/28/smp_affinity_list",
     ]);
+  });
+
+  test("cpus_match: within leaves an IRQ on a non-empty subset of the list; anything else gets the full list", () => {
+    const irqs = [
+      irq(24, "eth0-TxRx-0", "6", "40"),
+      irq(25, "eth0-TxRx-1", "1-2,5", "26"),
+      irq(26, "eth0-TxRx-2", "3-4", "18"),
+      irq(27, "eth0-TxRx-3", "", ""),
+      irq(29, "eth0-TxRx-5", "", "00000000,00000080"),
+    ];
+    const s = state({ selected: irqs, all: irqs });
+    const within = planIrqAffinity({ name_regex: "^eth0-", cpus: "0-3,5-7", cpus_match: "within" }, s);
+    expect(within.map((c) => c.summary)).toEqual([
+      "IRQ 26 (eth0-TxRx-2): 3-4 → 0-3,5-7",
+      "IRQ 27 (eth0-TxRx-3):  → 0-3,5-7",
+    ]);
+    // exact (the default) moves every IRQ whose list is not the list itself
+    const exact = planIrqAffinity({ name_regex: "^eth0-", cpus: "0-3,5-7" }, s);
+    expect(exact.map((c) => c.target)).toEqual(irqs.map((i) => expect.stringContaining(`/irq/${i.irq}/`)));
+    expect(
+      planIrqAffinity({ name_regex: "^eth0-", cpus: "0-3,5-7", cpus_match: "exact" }, s).map((c) => c.target),
+    ).toEqual(exact.map((c) => c.target));
+    expect(affinityHolds([6], [0, 1, 2, 3, 5, 6, 7], "within")).toBe(true);
+    expect(affinityHolds([], [0, 1], "within")).toBe(false);
+    expect(affinityHolds([0, 1], [0, 1], "exact")).toBe(true);
+    expect(affinityHolds([1], [0, 1], "exact")).toBe(false);
+  });
+
+  test("cpus_match is checked against its schema", () => {
+    const where = { file: "p.yml", line: 1, column: 1 };
+    expect(() =>
+      validateModuleArgs(irqAffinityModule, { irqs: [24], cpus: "0-3", cpus_match: "within" }, where),
+    ).not.toThrow();
+    expect(() =>
+      validateModuleArgs(irqAffinityModule, { irqs: [24], cpus: "0-3", cpus_match: "subset" }, where),
+    ).toThrow(/cpus_match/);
   });
 
   test("default_smp_affinity and irqbalance's banned list", () => {
@@ -174,6 +212,26 @@ describe("on a fixture /proc tree (the lab's) with the local connection", () => 
     expect(
       await hashTree(dir).then((t) => Object.keys(t).filter((k) => k.startsWith("etc/default/irqbalance"))),
     ).toEqual([]);
+  });
+
+  test("cpus_match: within — an IRQ irqbalance narrowed to a housekeeping CPU is converged (check mode agrees); one on CPU 4 is moved", async () => {
+    const within = args({ managed: "skip", cpus_match: "within" });
+    await converge(irqAffinityModule, within, host);
+    await writeFile(join(dir, "proc/irq/24/smp_affinity_list"), "6\n");
+    await writeFile(join(dir, "proc/irq/25/smp_affinity_list"), "4-5\n");
+    expect((await checkPlan(irqAffinityModule, within, host)).map((c) => c.summary)).toEqual([
+      "IRQ 25 (eth0-TxRx-1): 4-5 → 0-3,5-7",
+    ]);
+    const r = await converge(irqAffinityModule, within, host);
+    expect(r.changes.map((c) => c.summary)).toEqual(["IRQ 25 (eth0-TxRx-1): 4-5 → 0-3,5-7"]);
+    expect(r.replan).toEqual([]);
+    expect(await readFile(join(dir, "proc/irq/24/smp_affinity_list"), "utf8")).toBe("6\n");
+    expect(await readFile(join(dir, "proc/irq/25/smp_affinity_list"), "utf8")).toBe("0-3,5-7\n");
+    // only the kernel-managed IRQ stays outside the list
+    expect(r.report?.effective_outside).toEqual(["IRQ 28 (nvme0q0): effective 4"]);
+    // exact: the narrowed IRQ is not in the desired state
+    const exact = await checkPlan(irqAffinityModule, args({ managed: "skip" }), host);
+    expect(exact.map((c) => c.summary)).toEqual(["IRQ 24 (eth0-TxRx-0): 6 → 0-3,5-7"]);
   });
 
   test("managed: fail (the default) fails the task with the IRQ's number and name", async () => {
