@@ -31,14 +31,17 @@ export async function buildDefaults(): Promise<Record<string, string>> {
 /** Release directory names the playbooks will compute for the default flags. */
 export function releaseNames(v: Record<string, string>) {
   const jemalloc = `${v.jemalloc_version}-${buildId([v.jemalloc_version, v.jemalloc_sha256, v.jemalloc_configure_options, v.jemalloc_malloc_conf])}`;
-  const redis = `${v.redis_version}-${buildId([
+  const parts = [
     v.redis_version,
     v.redis_sha256,
     v.redis_optimization,
     v.redis_ldflags,
     v.jemalloc_configure_options,
     v.jemalloc_malloc_conf,
-  ])}`;
+  ];
+  // the standalone build's id also names the jemalloc prefix it links (redis.yml)
+  if (v.redis_jemalloc === "standalone") parts.push("standalone", `${v.jemalloc_root}/${jemalloc}`);
+  const redis = `${v.redis_version}-${buildId(parts)}`;
   return { jemalloc, redis };
 }
 

@@ -49,12 +49,13 @@ describe.skipIf(!available)("jemalloc and Redis builds on a lab host", () => {
     return r.stdout.trim();
   };
   const cli = (args: string) => sh(`redis-cli -h 127.0.0.1 -p ${port} ${args}`);
-  const play = (name: string, extra: Record<string, unknown> = {}, check = false) =>
+  const play = (name: string, extra: Record<string, unknown> = {}, check = false, tags?: string[]) =>
     run({
       playbook: join(PLAYBOOKS, name),
       inventory: lab.inventoryFile,
       extraVars: { ...vars, ...extra },
       check,
+      ...(tags ? { tags } : {}),
     });
   const failures = (r: Run) =>
     r.results
@@ -99,6 +100,29 @@ describe.skipIf(!available)("jemalloc and Redis builds on a lab host", () => {
     await lab?.stop();
     await removeDir(results);
     await home?.release();
+  });
+
+  /** rollback.yml's isolation part on a lab host: no systemd, no GRUB to regenerate. */
+  // sys_root: a path that does not exist, so that nothing can reach this machine's real /sys.
+  const isolationVars = {
+    require_systemd: false,
+    grub_mkconfig_command: "true",
+    sys_root: "/nonexistent/tickless-test-sys",
+  };
+
+  it("rollback.yml where neither isolation.yml nor redis.yml ran: both parts pass, the redis part says why it skips, nothing changes", async () => {
+    const before = await hostState();
+    const r = await play("rollback.yml", isolationVars);
+    expect(failures(r)).toEqual([]);
+    expect(r.summary.exitCode).toBe(0);
+    expect(byStatus(r, "changed")).toEqual([]);
+    const skip = r.results.find((e) => e.task === "nothing to roll back");
+    expect(String(skip?.result?.msg)).toBe(
+      "Redis part skipped: no previous release recorded in /var/lib/tickless/redis/previous-release (redis.yml never switched a release on this host)",
+    );
+    expect(r.results.some((e) => e.task.startsWith("Redis runs the previous release"))).toBe(false);
+    expect(r.results.some((e) => e.task.startsWith("restore IRQ affinities"))).toBe(true);
+    expect(await hostState()).toBe(before);
   });
 
   it(
@@ -152,7 +176,7 @@ describe.skipIf(!available)("jemalloc and Redis builds on a lab host", () => {
         "y";
       const t0 = Date.now();
       const r = await play("redis.yml");
-      const built = byStatus(r, "changed").some((t) => t.includes("build with the tuned bundled jemalloc"));
+      const built = byStatus(r, "changed").some((t) => t.includes("build with the tuned jemalloc"));
       if (built) {
         console.log(`redis full build path: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         await saveBuild(conn, cache, { parent: "/opt/redis-hft/releases", name: names.redis });
@@ -284,4 +308,34 @@ describe.skipIf(!available)("jemalloc and Redis builds on a lab host", () => {
     expect(report.candidate).toHaveLength(6);
     expect(report.metric).toBe("p50_us");
   }, 300_000);
+
+  it("rollback.yml --tags isolation leaves Redis alone; --tags redis (and the whole playbook) flips back to stock", async () => {
+    const custom = `/opt/redis-hft/releases/${names.redis}/bin/redis-server`;
+    const exe = async () => {
+      const pid = (await cli("INFO server")).match(/process_id:(\d+)/)?.[1];
+      return sh(`readlink /proc/${pid}/exe`);
+    };
+    expect(await exe()).toBe(custom);
+    const iso = await play("rollback.yml", isolationVars, false, ["isolation"]);
+    expect(failures(iso)).toEqual([]);
+    expect(iso.results.some((e) => e.task.includes("previous release"))).toBe(false);
+    expect(await exe()).toBe(custom);
+
+    const r = await play("rollback.yml", isolationVars, false, ["redis"]);
+    expect(failures(r)).toEqual([]);
+    expect(r.results.some((e) => e.task.startsWith("restore IRQ affinities"))).toBe(false);
+    const restart = r.results.find((e) => e.task.startsWith("Redis runs the previous release"))?.result;
+    expect(restart?.downtime_ms as number).toBeLessThan(5000);
+    expect(restart?.sentinel).toBe("ok");
+    expect(await exe()).toBe(await sh("readlink -f /usr/bin/redis-server"));
+    expect(await cli("INFO memory")).toMatch(/mem_allocator:jemalloc-5\.3\.0/);
+    const checked = r.results.find((e) => e.task.startsWith("the old binary answers"))?.result?.stdout;
+    expect(String(checked)).toMatch(/redis_version:7\.0\.15/);
+    expect(await cli("GET trade:last")).toBe("101.25");
+
+    // both parts again: nothing left to change
+    const again = await play("rollback.yml", isolationVars);
+    expect(failures(again)).toEqual([]);
+    expect(byStatus(again, "changed")).toEqual([]);
+  }, 120_000);
 });
