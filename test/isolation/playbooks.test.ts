@@ -15,13 +15,20 @@ const ROOT = join(import.meta.dirname, "../..");
 const FIXTURE = join(import.meta.dirname, "fixtures/grub-mkconfig.sh");
 /** Where the fixture is installed on each host: the hosts have a private /tmp, so a clone under /tmp is not visible there. */
 const HOST_FIXTURE = "/opt/tickless-test/grub-mkconfig.sh";
+/**
+ * The hosts' sys_root: a fixture with the unbound workqueue cpumask of an 8-CPU host. The lab
+ * hosts see this machine's real /sys, which the playbooks must never write.
+ */
+const HOST_SYS = "/opt/tickless-test/sys";
+const WORKQUEUE_MASK = `${HOST_SYS}/devices/virtual/workqueue/cpumask`;
 const lab = sharedLab();
 
 /** Every path the playbooks may touch (grub.cfg aside: it is generated), hashed in one command. */
 const SNAPSHOT = [
   "cd / && for p in /etc/default/grub /etc/default/grub.d /etc/default/irqbalance /etc/systemd/system/hft.slice",
   "/etc/systemd/system/system.slice.d /etc/systemd/system/user.slice.d /etc/systemd/system/init.scope.d",
-  "/etc/systemd/system/redis-server.service.d /proc/irq /var/lib/tickless/irq-affinity.json; do",
+  "/etc/systemd/system/redis-server.service.d /proc/irq /var/lib/tickless/irq-affinity.json",
+  `${HOST_SYS} /etc/tmpfiles.d/tickless-workqueue.conf /var/lib/tickless/workqueue-cpumask; do`,
   '  if [ -e "$p" ]; then find "$p" | sort | while read -r f; do if [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f dir"; fi; done; else echo "$p absent"; fi',
   "done",
 ].join(" ");
@@ -35,19 +42,21 @@ const vars = {
   housekeeping_cpus: "0-3,5-7",
   nic_irq_pattern: "^(eth0-TxRx-\\d+|nvme0q0)$",
   grub_mkconfig_command: `sh ${HOST_FIXTURE} -o /boot/grub/grub.cfg`,
+  sys_root: HOST_SYS,
 };
 
 describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
   let conns: Connection[] = [];
   let home: Awaited<ReturnType<typeof isolateHome>>;
   const snapshot = () => Promise.all(conns.map(async (c) => (await c.run(SNAPSHOT)).stdout));
-  const play = (name: string, check = false, extra: Record<string, unknown> = {}) =>
+  const play = (name: string, check = false, extra: Record<string, unknown> = {}, limit?: string) =>
     run({
       playbook: join(ROOT, "playbooks", name),
       inventory: lab!.inventoryFile,
       extraVars: { ...vars, ...extra },
       check,
       diff: true,
+      ...(limit ? { limit } : {}),
     });
 
   beforeAll(async () => {
@@ -56,7 +65,8 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     const script = await readFile(FIXTURE);
     await Promise.all(
       conns.map(async (c) => {
-        await c.run("mkdir -p /opt/tickless-test");
+        await c.run(`mkdir -p /opt/tickless-test ${HOST_SYS}/devices/virtual/workqueue`);
+        await c.writeFile(WORKQUEUE_MASK, "ff\n", { mode: "0644" });
         await c.writeFile(HOST_FIXTURE, script, { mode: "0755" });
       }),
     );
@@ -89,8 +99,14 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         "/etc/systemd/system/hft.slice",
         "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf",
         "/etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf",
+        "/var/lib/tickless/workqueue-cpumask",
+        "/etc/tmpfiles.d/tickless-workqueue.conf",
       ]),
     );
+    expect(
+      check.results.find((r) => r.host === "lab1" && r.task === "unbound workqueues to the housekeeping CPUs")
+        ?.result.msg,
+    ).toBe("Command would have run if not in check mode");
     const grubDiff = planned
       .flatMap((r) => r.result.changes ?? [])
       .find((c) => c.target.endsWith("99-tickless.cfg"));
@@ -123,6 +139,25 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     for (const out of after) {
       expect(out.startsWith("0-3,5-7\n")).toBe(true);
       expect(out).toMatch(/\tlinux\t\S+ root=\S+ ro\s+isolcpus=4 nohz_full=4 rcu_nocbs=4/);
+    }
+    // unbound workqueues: off CPU 4 now and at every boot; the original mask saved for rollback
+    const workqueue = await Promise.all(
+      conns.map(
+        async (c) =>
+          (
+            await c.run(
+              `cat ${WORKQUEUE_MASK} /var/lib/tickless/workqueue-cpumask /etc/tmpfiles.d/tickless-workqueue.conf`,
+            )
+          ).stdout,
+      ),
+    );
+    for (const out of workqueue) {
+      expect(out.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
+        "ef",
+        "ff",
+        `w ${WORKQUEUE_MASK} - - - - ef`,
+        "",
+      ]);
     }
     const cmdline = real.results.find((r) => r.host === "lab3" && r.task.startsWith("kernel command line"));
     expect(cmdline?.result.reboot_required).toBe(true);
@@ -165,6 +200,71 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(await snapshot()).toEqual(before);
     const again = await play("rollback.yml");
     expect(again.summary.totals.changed).toBe(0);
+  }, 120_000);
+
+  test("with irqbalance running, an IRQ irqbalance narrowed to housekeeping CPUs is left there (cpus_match: within); one on the isolated CPU is moved back; without irqbalance the list is exact", async () => {
+    const lab1 = conns[0];
+    const before = (await snapshot())[0];
+    // The stand-in irqbalance is a process of that name (what the fact `irqbalance.running` looks
+    // for: pidof irqbalance): the real daemon would move this machine's own IRQs. The start waits
+    // until pidof sees it (the forked child has the name only once it has exec'd).
+    const standIn = "/opt/tickless-test/irqbalance";
+    const pid = (
+      await lab1.run(
+        `cp /bin/sleep ${standIn} && { ${standIn} 600 </dev/null >/dev/null 2>&1 & echo $!; }; i=0; while ! pidof irqbalance >/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done`,
+      )
+    ).stdout.trim();
+    const irqTask = (r: Awaited<ReturnType<typeof play>>) =>
+      r.results.find((x) => x.host === "lab1" && x.task.startsWith("NIC IRQs"));
+    const irqTargets = (r: Awaited<ReturnType<typeof play>>) =>
+      (irqTask(r)?.result.changes ?? []).map((c) => `${c.target}: ${c.summary}`);
+    const failed = (r: Awaited<ReturnType<typeof play>>) =>
+      r.results.filter((x) => x.status === "failed").map((x) => `${x.task}: ${x.result.msg}`);
+    try {
+      expect((await lab1.run("pidof irqbalance")).stdout.trim()).toBe(pid);
+      const first = await play("isolation.yml", false, {}, "lab1");
+      expect(failed(first)).toEqual([]);
+      expect(irqTask(first)?.result.changes?.map((c) => c.target)).toEqual(
+        expect.arrayContaining(["/proc/irq/24/smp_affinity_list", "/proc/irq/25/smp_affinity_list"]),
+      );
+
+      // irqbalance narrows each IRQ to housekeeping CPUs: that is the desired state under within
+      await lab1.run("echo 6 > /proc/irq/24/smp_affinity_list && echo 1-2 > /proc/irq/25/smp_affinity_list");
+      const checkOk = await play("isolation.yml", true, {}, "lab1");
+      expect(irqTask(checkOk)?.status).toBe("ok");
+      const ok = await play("isolation.yml", false, {}, "lab1");
+      expect(failed(ok)).toEqual([]);
+      expect(irqTask(ok)?.status).toBe("ok");
+      expect(ok.summary.totals.changed).toBe(0);
+      expect(
+        (await lab1.run("cat /proc/irq/24/smp_affinity_list /proc/irq/25/smp_affinity_list")).stdout,
+      ).toBe("6\n1-2\n");
+
+      // an IRQ that touches the isolated CPU 4 is set to the full housekeeping list; check mode predicts it
+      await lab1.run("echo 3-4 > /proc/irq/24/smp_affinity_list");
+      const checkMove = await play("isolation.yml", true, {}, "lab1");
+      expect(irqTargets(checkMove)).toEqual([
+        "/proc/irq/24/smp_affinity_list: IRQ 24 (eth0-TxRx-0): 3-4 → 0-3,5-7",
+      ]);
+      const move = await play("isolation.yml", false, {}, "lab1");
+      expect(irqTargets(move)).toEqual(irqTargets(checkMove));
+      expect(
+        (await lab1.run("cat /proc/irq/24/smp_affinity_list /proc/irq/25/smp_affinity_list")).stdout,
+      ).toBe("0-3,5-7\n1-2\n");
+
+      // without irqbalance nothing else places the IRQs: exactly the housekeeping list
+      await lab1.run(`kill ${pid}; while kill -0 ${pid} 2>/dev/null; do sleep 0.1; done`);
+      const exact = await play("isolation.yml", false, {}, "lab1");
+      expect(failed(exact)).toEqual([]);
+      expect(irqTargets(exact)).toEqual([
+        "/proc/irq/25/smp_affinity_list: IRQ 25 (eth0-TxRx-1): 1-2 → 0-3,5-7",
+      ]);
+    } finally {
+      await lab1.run(`kill ${pid} 2>/dev/null; rm -f ${standIn}`);
+    }
+    const back = await play("rollback.yml", false, {}, "lab1");
+    expect(back.summary.exitCode).toBe(0);
+    expect((await snapshot())[0]).toBe(before);
   }, 120_000);
 
   test("validate.yml prints and saves the JSON report on every host and on the controller, and fails with one line per broken check", async () => {
