@@ -103,6 +103,9 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
     expect(cmdline).toContain("console=ttyS0");
     expect((await vm.ssh("cat /proc/1/comm")).stdout.trim()).toBe("systemd");
     expect((await vm.ssh("nproc")).stdout.trim()).toBe("8");
+    // The emulated hardware watchdog is there and systemd drives it (vm.ts, WATCHDOG_IN_GUEST).
+    expect((await vm.ssh("test -c /dev/watchdog0 && echo yes")).stdout.trim()).toBe("yes");
+    expect((await vm.ssh("systemctl show -p RuntimeWatchdogUSec --value")).stdout.trim()).toBe("3min");
   });
 
   it("runs a playbook over SSH: a file line and a real systemd unit start", async () => {
