@@ -4,12 +4,12 @@
  * keeps the release trees in the cache (build-cache.ts). The VM test uses it: compiling under
  * TCG would take hours, and the lab hosts run the same Debian bookworm as the guest.
  */
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { openSsh } from "../../src/connection/ssh.js";
 import { type Run, run } from "../e2e/helpers.js";
 import { startLab } from "../lab/lab.js";
 import { labSettings } from "../lab/use-lab.js";
+import { freePort } from "../ssh-e2e/helpers.js";
 import {
   buildDefaults,
   type CachedBuild,
@@ -20,17 +20,6 @@ import {
 } from "./build-cache.js";
 
 const PLAYBOOKS = join(import.meta.dirname, "..", "..", "playbooks");
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface LabBuild {
   cache: string;

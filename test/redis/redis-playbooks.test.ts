@@ -5,7 +5,6 @@
  * jemalloc is built from source in every run (the full build path in CI, about a minute); the Redis
  * builds run once (cold cache or TICKLESS_FULL_BUILD=1) and are cached under the source cache dir.
  */
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { quote } from "shell-quote";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,21 +13,11 @@ import type { Connection } from "../../src/connection/types.js";
 import { byStatus, type Run, removeDir, run, tempDir } from "../e2e/helpers.js";
 import { type Lab, startLab } from "../lab/lab.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
+import { freePort } from "../ssh-e2e/helpers.js";
 import { buildDefaults, fetchSources, releaseNames, saveBuild, seedBuild } from "./build-cache.js";
 
 const PLAYBOOKS = join(import.meta.dirname, "..", "..", "playbooks");
 const BUILD_TIMEOUT = 20 * 60_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const available = sharedLab() !== undefined;
 

@@ -13,8 +13,9 @@ import type { Connection } from "../../src/connection/types.js";
 import { byStatus, type Run, run } from "../e2e/helpers.js";
 import { type Lab, startLab } from "../lab/lab.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
+import { freePort } from "../ssh-e2e/helpers.js";
 import { buildDefaults, fetchSources, releaseNames, saveBuild, seedBuild } from "./build-cache.js";
-import { freePort, sourceVars } from "./lab-build.js";
+import { sourceVars } from "./lab-build.js";
 
 const PLAYBOOKS = join(import.meta.dirname, "..", "..", "playbooks");
 
