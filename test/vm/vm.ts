@@ -4,12 +4,13 @@
  * SSH forwarded to a free port on 127.0.0.1, and waits until root can log in.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
+import { freePort } from "../ssh-e2e/helpers.js";
 import { kvmWorks } from "./accel.js";
 import { ensureImage, type ImageOptions, type VmImage } from "./image.js";
 
@@ -24,8 +25,13 @@ export interface VmOptions extends ImageOptions {
   cpus?: number;
   /** Default 1024. */
   memoryMiB?: number;
-  /** How long a boot may take until SSH answers; default $TICKLESS_VM_BOOT_TIMEOUT seconds or 15 min. */
+  /** How long a boot may take until SSH answers; default $TICKLESS_VM_BOOT_TIMEOUT seconds or 20 min. */
   bootTimeoutMs?: number;
+  /**
+   * How long the guest's sshd may stay silent (no banner) before the harness resets the machine, as
+   * a BMC would; default $TICKLESS_VM_HANG_TIMEOUT seconds or 8 min. See supervise().
+   */
+  hangTimeoutMs?: number;
   /** Keep the VM's directory (overlay, console log) after stop(); default $TICKLESS_VM_KEEP. */
   keep?: boolean;
 }
@@ -47,6 +53,8 @@ export interface Vm {
   inventoryFile: string;
   /** Everything the guest wrote on its serial console (GRUB, kernel, systemd), across reboots. */
   consoleLog: string;
+  /** What the harness did to the machine (resets by the supervisor), one line each. */
+  harnessLog: string;
   accel: "kvm" | "tcg";
   image: VmImage;
   /** Seconds from qemu's start to the first successful SSH login. */
@@ -59,6 +67,12 @@ export interface Vm {
   reboot(): Promise<number>;
   /** Waits for SSH under a boot id other than `previous` (after a reboot the guest started itself). */
   waitForReboot(previous: string): Promise<void>;
+  /** Resets the harness's supervisor did because the guest hung (see supervise()). */
+  readonly resets: number;
+  /** Freezes the guest's CPUs (QMP `stop`): a hang for the supervisor's own test. */
+  freeze(): Promise<void>;
+  /** Changes the supervisor's hang timeout (its own test shortens it). */
+  setHangTimeout(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -67,7 +81,8 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
   const image = await ensureImage(options);
   const name = options.name ?? "vm1";
   const accel = options.accel ?? envAccel() ?? ((await kvmWorks(image)) ? "kvm" : "tcg");
-  const bootTimeoutMs = options.bootTimeoutMs ?? Number(process.env.TICKLESS_VM_BOOT_TIMEOUT ?? 900) * 1000;
+  const bootTimeoutMs = options.bootTimeoutMs ?? Number(process.env.TICKLESS_VM_BOOT_TIMEOUT ?? 1200) * 1000;
+  const hangTimeoutMs = options.hangTimeoutMs ?? Number(process.env.TICKLESS_VM_HANG_TIMEOUT ?? 480) * 1000;
   const keep = options.keep ?? Boolean(process.env.TICKLESS_VM_KEEP);
   await mkdir(tmpdir(), { recursive: true });
   const dir = await mkdtemp(join(tmpdir(), `tickless-vm-${name}-`));
@@ -75,6 +90,7 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
   await execFileAsync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", image.disk, "-F", "raw", overlay]);
   const port = await freePort();
   const consoleLog = join(dir, "console.log");
+  const qmpSocket = join(dir, "qmp.sock");
   const knownHostsFile = join(dir, "known_hosts");
   await writeFile(knownHostsFile, `[127.0.0.1]:${port} ${image.hostKey}\n`);
   const inventoryFile = join(dir, "inventory.yml");
@@ -86,9 +102,12 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
     overlay,
     port,
     consoleLog,
+    qmpSocket,
     cpus: options.cpus ?? 8,
     mem: options.memoryMiB ?? 1024,
   });
+  const harnessLog = join(dir, "harness.log");
+  const supervisor = supervise({ name, port, qmpSocket, consoleLog, harnessLog, hangTimeoutMs, qemu });
   const base = ["-p", String(port), "-i", image.keyFile, ...sshOptions(knownHostsFile), "root@127.0.0.1"];
   const ssh: Vm["ssh"] = async (command, opts = {}) => {
     const result = await sshRun(base, command, opts.timeoutMs ?? 300_000);
@@ -108,12 +127,13 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
       if (r.code === 0 && accept(r.stdout.trim())) return;
       if (Date.now() > deadline)
         throw new Error(
-          `${name}: no SSH ${what} within ${bootTimeoutMs / 1000} s (${dir})\n${await tail(consoleLog)}`,
+          `${name}: no SSH ${what} within ${bootTimeoutMs / 1000} s (${dir}); resets by the harness: ${supervisor.resets}\n${await tail(consoleLog)}`,
         );
       await sleep(3000);
     }
   };
   const stop = async () => {
+    supervisor.stop();
     await killAndWait(qemu);
     if (!keep) await rm(dir, { recursive: true, force: true });
   };
@@ -121,6 +141,7 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
     await waitFor(() => true, "after boot");
     await ssh(WATCHDOG_IN_GUEST);
   } catch (err) {
+    supervisor.stop();
     await killAndWait(qemu);
     throw err;
   }
@@ -132,12 +153,20 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
     knownHostsFile,
     inventoryFile,
     consoleLog,
+    harnessLog,
     accel,
     image,
     bootSeconds: (Date.now() - started) / 1000,
     ssh,
     bootId,
     waitForReboot: (previous) => waitFor((id) => id !== previous, "after reboot"),
+    get resets() {
+      return supervisor.resets;
+    },
+    freeze: () => qmp(qmpSocket, ["stop"]),
+    setHangTimeout: (ms) => {
+      supervisor.hangTimeoutMs = ms;
+    },
     reboot: async () => {
       const t0 = Date.now();
       const previous = await bootId();
@@ -169,11 +198,140 @@ function envAccel(): "kvm" | "tcg" | undefined {
   return v === "kvm" || v === "tcg" ? v : undefined;
 }
 
+interface Supervisor {
+  readonly resets: number;
+  hangTimeoutMs: number;
+  stop(): void;
+}
+
+/**
+ * The harness's last line of defence, as a BMC's: every 10 s it reads the guest's SSH banner (a TCP
+ * connect, no login, no load on the guest); when no banner came for `hangTimeoutMs` it resets the
+ * machine through QMP (`system_reset`, then `cont` in case it was stopped) and notes it on the
+ * console log and stderr. The guest's watchdog (WATCHDOG_IN_GUEST) covers hangs once systemd runs;
+ * this covers what it cannot: a kernel that hangs while booting, before systemd arms the watchdog
+ * (seen in CI under TCG: RCU stalls during the first boot, a guest busy in interrupts for 15 min),
+ * whether the boot was started by the harness or by a playbook's reboot task. A healthy reboot
+ * under load took up to 446 s here, hence 8 min. At most 3 resets per VM, then the tests fail.
+ */
+function supervise(s: {
+  name: string;
+  port: number;
+  qmpSocket: string;
+  consoleLog: string;
+  harnessLog: string;
+  hangTimeoutMs: number;
+  qemu: ChildProcess;
+}): Supervisor {
+  let resets = 0;
+  let lastAlive = Date.now();
+  let stopped = false;
+  let busy = false;
+  const tick = async () => {
+    if (busy || stopped || s.qemu.exitCode !== null || s.qemu.signalCode !== null) return;
+    busy = true;
+    try {
+      if (await sshBanner(s.port, 20_000)) lastAlive = Date.now();
+      else if (!stopped && Date.now() - lastAlive > supervisor.hangTimeoutMs && resets < 3) {
+        resets++;
+        const why = `no SSH banner for ${Math.round((Date.now() - lastAlive) / 1000)} s`;
+        const note = `\n[tickless vm harness] ${s.name}: ${why}: system_reset #${resets}\n`;
+        console.warn(`${note.trim()}\n${await tail(s.consoleLog, 15)}`);
+        // Not into console.log: qemu writes that file at its own offset, over anything appended.
+        await appendFile(s.harnessLog, note.trimStart()).catch(() => undefined);
+        await qmp(s.qmpSocket, ["system_reset", "cont"]).catch((err: Error) =>
+          console.warn(`[tickless vm harness] ${s.name}: QMP reset failed: ${err.message}`),
+        );
+        lastAlive = Date.now();
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), 10_000);
+  timer.unref();
+  const supervisor: Supervisor = {
+    get resets() {
+      return resets;
+    },
+    hangTimeoutMs: s.hangTimeoutMs,
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+  return supervisor;
+}
+
+/** True when something on 127.0.0.1:port greets with an SSH identification string within `timeoutMs`. */
+function sshBanner(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let got = "";
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.setEncoding("latin1");
+    socket.on("data", (d: string) => {
+      got += d;
+      if (got.length >= 4) done(got.startsWith("SSH-"));
+    });
+    socket.on("error", () => done(false));
+    socket.on("close", () => done(got.startsWith("SSH-")));
+  });
+}
+
+/** Runs QMP commands in order on qemu's monitor socket; rejects on an error reply or after 30 s. */
+function qmp(socketPath: string, commands: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    const queue = ["qmp_capabilities", ...commands];
+    let buffer = "";
+    let greeted = false;
+    const timer = setTimeout(
+      () => finish(new Error(`QMP ${commands.join(", ")}: no answer in 30 s`)),
+      30_000,
+    );
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const next = () => {
+      const command = queue.shift();
+      if (command === undefined) finish();
+      else socket.write(`${JSON.stringify({ execute: command })}\n`);
+    };
+    socket.setEncoding("utf8");
+    socket.on("error", (err) => finish(err));
+    socket.on("data", (d: string) => {
+      buffer += d;
+      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (!line) continue;
+        const msg = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: { desc?: string } };
+        if (msg.QMP && !greeted) {
+          greeted = true;
+          next();
+        } else if (msg.error) finish(new Error(`QMP: ${msg.error.desc ?? JSON.stringify(msg.error)}`));
+        else if ("return" in msg) next();
+        // Events ({"event": …}) are ignored.
+      }
+    });
+  });
+}
+
 interface QemuSpec {
   accel: string;
   overlay: string;
   port: number;
   consoleLog: string;
+  qmpSocket: string;
   cpus: number;
   mem: number;
 }
@@ -196,6 +354,8 @@ function spawnQemu(s: QemuSpec): ChildProcess {
       "none",
       "-monitor",
       "none",
+      "-qmp",
+      `unix:${s.qmpSocket},server=on,wait=off`,
       "-vga",
       "none",
       "-parallel",
@@ -273,19 +433,6 @@ function renderInventory(name: string, port: number, keyFile: string, knownHosts
 async function tail(file: string, lines = 40): Promise<string> {
   const text = await readFile(file, "utf8").catch(() => "");
   return `last console lines (${file}):\n${text.split("\n").slice(-lines).join("\n")}`;
-}
-
-/** A port the kernel just handed out on 127.0.0.1 (free at the time of asking). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function killAndWait(child: ChildProcess): Promise<void> {
