@@ -1,7 +1,8 @@
-/** CPU isolation modules: kernel_cmdline, irq_affinity, systemd_dropin, reboot, validate_isolation. */
+/** CPU isolation modules: kernel_cmdline, irq_affinity, systemd_dropin, reboot, sysfs, validate_isolation. */
 import { irqAffinityModule } from "./irq_affinity.js";
 import { kernelCmdlineModule } from "./kernel_cmdline.js";
 import { rebootModule } from "./reboot.js";
+import { sysfsModule } from "./sysfs.js";
 import { systemdDropinModule } from "./systemd_dropin.js";
 import type { Module } from "./types.js";
 import { validateIsolationModule } from "./validate_isolation.js";
@@ -11,5 +12,6 @@ export const ISOLATION_MODULES: readonly Module[] = [
   irqAffinityModule,
   systemdDropinModule,
   rebootModule,
+  sysfsModule,
   validateIsolationModule,
 ];

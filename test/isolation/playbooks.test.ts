@@ -28,7 +28,7 @@ const SNAPSHOT = [
   "cd / && for p in /etc/default/grub /etc/default/grub.d /etc/default/irqbalance /etc/systemd/system/hft.slice",
   "/etc/systemd/system/system.slice.d /etc/systemd/system/user.slice.d /etc/systemd/system/init.scope.d",
   "/etc/systemd/system/redis-server.service.d /proc/irq /var/lib/tickless/irq-affinity.json",
-  `${HOST_SYS} /etc/tmpfiles.d/tickless-workqueue.conf /var/lib/tickless/workqueue-cpumask; do`,
+  `${HOST_SYS} /etc/tmpfiles.d/tickless-workqueue.conf /var/lib/tickless/sysfs.json; do`,
   '  if [ -e "$p" ]; then find "$p" | sort | while read -r f; do if [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f dir"; fi; done; else echo "$p absent"; fi',
   "done",
 ].join(" ");
@@ -99,14 +99,24 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         "/etc/systemd/system/hft.slice",
         "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf",
         "/etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf",
-        "/var/lib/tickless/workqueue-cpumask",
+        "/var/lib/tickless/sysfs.json",
+        WORKQUEUE_MASK,
         "/etc/tmpfiles.d/tickless-workqueue.conf",
       ]),
     );
-    expect(
-      check.results.find((r) => r.host === "lab1" && r.task === "unbound workqueues to the housekeeping CPUs")
-        ?.result.msg,
-    ).toBe("Command would have run if not in check mode");
+    // the sysfs task predicts the mask write (and the save of the original) with its diff
+    const workqueueTask = (r: Awaited<ReturnType<typeof play>>, host: string) =>
+      r.results.find((x) => x.host === host && x.task === "unbound workqueues to the housekeeping CPUs");
+    const predicted = workqueueTask(check, "lab1");
+    expect(predicted?.status).toBe("changed");
+    expect(predicted?.result.changes?.map((c) => c.summary)).toEqual([
+      `save the original of ${WORKQUEUE_MASK} (ff)`,
+      "devices/virtual/workqueue/cpumask: ff → ef (CPUs 0-7 → 0-3,5-7)",
+    ]);
+    expect(predicted?.result.changes?.find((c) => c.target === WORKQUEUE_MASK)).toMatchObject({
+      before: "ff\n",
+      after: "ef\n",
+    });
     const grubDiff = planned
       .flatMap((r) => r.result.changes ?? [])
       .find((c) => c.target.endsWith("99-tickless.cfg"));
@@ -140,24 +150,30 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       expect(out.startsWith("0-3,5-7\n")).toBe(true);
       expect(out).toMatch(/\tlinux\t\S+ root=\S+ ro\s+isolcpus=4 nohz_full=4 rcu_nocbs=4/);
     }
-    // unbound workqueues: off CPU 4 now and at every boot; the original mask saved for rollback
+    // unbound workqueues: off CPU 4 now and at every boot; the original mask saved (0600) for rollback
+    expect(workqueueTask(real, "lab1")?.result.changes).toEqual(predicted?.result.changes);
+    expect(workqueueTask(real, "lab3")?.result).toMatchObject({
+      value: "ef",
+      cpus: "0-3,5-7",
+      original: "ff",
+    });
     const workqueue = await Promise.all(
       conns.map(
         async (c) =>
           (
             await c.run(
-              `cat ${WORKQUEUE_MASK} /var/lib/tickless/workqueue-cpumask /etc/tmpfiles.d/tickless-workqueue.conf`,
+              `cat ${WORKQUEUE_MASK} /etc/tmpfiles.d/tickless-workqueue.conf && stat -c %a /var/lib/tickless/sysfs.json && cat /var/lib/tickless/sysfs.json`,
             )
           ).stdout,
       ),
     );
     for (const out of workqueue) {
-      expect(out.split("\n").filter((l) => !l.startsWith("#"))).toEqual([
-        "ef",
-        "ff",
-        `w ${WORKQUEUE_MASK} - - - - ef`,
-        "",
-      ]);
+      const lines = out.split("\n").filter((l) => !l.startsWith("#"));
+      expect(lines.slice(0, 3)).toEqual(["ef", `w ${WORKQUEUE_MASK} - - - - ef`, "600"]);
+      expect(JSON.parse(lines.slice(3).join("\n"))).toEqual({
+        version: 1,
+        originals: { [WORKQUEUE_MASK]: "ff" },
+      });
     }
     const cmdline = real.results.find((r) => r.host === "lab3" && r.task.startsWith("kernel command line"));
     expect(cmdline?.result.reboot_required).toBe(true);
@@ -197,6 +213,16 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
 
     const back = await play("rollback.yml");
     expect(back.summary.exitCode).toBe(0);
+    expect(
+      back.results
+        .find(
+          (r) => r.host === "lab2" && r.task === "restore the unbound workqueue cpumask from the saved state",
+        )
+        ?.result.changes?.map((c) => c.summary),
+    ).toEqual([
+      "restore devices/virtual/workqueue/cpumask: ef → ff (CPUs 0-3,5-7 → 0-7)",
+      `drop the saved original of ${WORKQUEUE_MASK}; remove /var/lib/tickless/sysfs.json (empty)`,
+    ]);
     expect(await snapshot()).toEqual(before);
     const again = await play("rollback.yml");
     expect(again.summary.totals.changed).toBe(0);

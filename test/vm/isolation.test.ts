@@ -168,7 +168,13 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
             "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf",
             "/etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf",
             "/etc/tmpfiles.d/tickless-workqueue.conf",
+            "/sys/devices/virtual/workqueue/cpumask",
+            "/var/lib/tickless/sysfs.json",
           ]),
+        );
+        // the sysfs task predicts the runtime mask write with its diff
+        expect(changes.find((c) => c.target === "/sys/devices/virtual/workqueue/cpumask")?.summary).toBe(
+          "devices/virtual/workqueue/cpumask: ff → ef (CPUs 0-7 → 0-3,5-7)",
         );
         expect(targets.some((t) => /^\/proc\/irq\/\d+\/smp_affinity_list$/.test(t))).toBe(true);
         expect(changes.find((c) => c.target.endsWith("99-tickless.cfg"))?.after).toContain(
@@ -304,7 +310,10 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect((await vm.ssh("grep -x 'IRQBALANCE_BANNED_CPULIST=4' /etc/default/irqbalance")).code).toBe(0);
         // no reboot: the runtime write moved the unbound workqueues off CPU 4 (the original is saved)
         expect((await vm.ssh(WORKQUEUE)).stdout).toMatch(/^ef\n/);
-        expect((await vm.ssh("cat /var/lib/tickless/workqueue-cpumask")).stdout).toBe("ff\n");
+        expect(JSON.parse((await vm.ssh("cat /var/lib/tickless/sysfs.json")).stdout)).toEqual({
+          version: 1,
+          originals: { "/sys/devices/virtual/workqueue/cpumask": "ff" },
+        });
         expect((await vm.ssh("systemctl is-active irqbalance.service")).stdout.trim()).toBe("active");
       },
       30 * MINUTES,
@@ -339,10 +348,13 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect((await vm.ssh("systemctl is-active irqbalance.service")).stdout.trim()).toBe("active");
         // The IRQ affinities are irqbalance's again, and not compared byte for byte: rollback writes
         // back what irqbalance had chosen before, then restarts it, and irqbalance re-places the IRQs
-        // by load as it sees fit (its placement is not deterministic). The save is consumed.
+        // by load as it sees fit (its placement is not deterministic). The saves are consumed.
         expect(
           (await vm.ssh("test -e /var/lib/tickless/irq-affinity.json", { allowFailure: true })).code,
         ).not.toBe(0);
+        expect((await vm.ssh("test -e /var/lib/tickless/sysfs.json", { allowFailure: true })).code).not.toBe(
+          0,
+        );
       },
       30 * MINUTES,
     );
