@@ -2,8 +2,7 @@
  * A task's module: which key it is, its args as written (free-form strings and `k=v` shorthand
  * split), and their validation against the module's own JSON Schema.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import addFormatsModule from "ajv-formats";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import { distance } from "fastest-levenshtein";
 import { parse as shellParse } from "shell-quote";
 import { ParseError, type SourceLocation } from "../errors.js";
@@ -12,10 +11,9 @@ import type { Module } from "../modules/types.js";
 import { describe, isRecord } from "./fields.js";
 import { closest, didYouMean, suggestion, unsupportedHint } from "./hints.js";
 import { INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
+import { schemaValidator } from "./schema/validators.js";
 import type { FieldLocations } from "./types.js";
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: true, verbose: true, strict: false }));
 const validators = new WeakMap<Module, ValidateFunction>();
 
 /** Where each written key of a task sits; keys of the module's args are `args.<name>`. */
@@ -202,7 +200,7 @@ export function moduleArgsErrors(
 ): ParseError[] {
   let validate = validators.get(module);
   if (!validate) {
-    validate = ajv.compile(module.args);
+    validate = schemaValidator("module-args", module.args);
     validators.set(module, validate);
   }
   if (validate(args)) return [];

@@ -1,30 +1,25 @@
 /** Validates the written playbook against the JSON Schema and turns every ajv error into a located ParseError. */
 import type { ErrorObject, ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { ParseError } from "../errors.js";
 import { describe, isRecord } from "./fields.js";
 import { suggestion, unsupportedHint } from "./hints.js";
 import { BLOCK_KEYWORDS, INCLUDE_KEYWORDS, PLAY_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
 import playbookSchema from "./schema/playbook.schema.json" with { type: "json" };
+import { schemaValidator } from "./schema/validators.js";
 import { parsePointer, type YamlPath, type YamlSource } from "./yaml.js";
-
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strictTypes: false, allowUnionTypes: true });
-ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
-ajv.addSchema(playbookSchema);
-const SCHEMA_ID = playbookSchema.$id;
 
 let playbookValidator: ValidateFunction | undefined;
 let taskListValidator: ValidateFunction | undefined;
 
 /** Schema errors of a whole playbook file. */
 export function playbookSchemaErrors(source: YamlSource): ParseError[] {
-  playbookValidator ??= ajv.getSchema(SCHEMA_ID)!;
+  playbookValidator ??= schemaValidator("playbook", playbookSchema);
   return schemaErrors(playbookValidator, source, []);
 }
 
 /** Schema errors of a task file (import_tasks / include_tasks): a list of tasks. */
 export function taskFileSchemaErrors(source: YamlSource): ParseError[] {
-  taskListValidator ??= ajv.getSchema(`${SCHEMA_ID}#/$defs/taskList`)!;
+  taskListValidator ??= schemaValidator("playbook", playbookSchema, "#/$defs/taskList");
   return schemaErrors(taskListValidator, source, ["tasks"]);
 }
 
