@@ -61,6 +61,8 @@ const WRITE_CHUNK = 16 * 1024;
 export class SftpFiles {
   /** The host's /etc/passwd and /etc/group, read on demand. */
   private names?: Promise<Accounts | undefined>;
+  /** Set after a command ran: the names are checked against the files' stamps before their next use. */
+  private unchecked = false;
 
   /** Set when the channel ends: requests sent after that would never be answered. */
   private ended = false;
@@ -76,9 +78,18 @@ export class SftpFiles {
     return !this.ended;
   }
 
-  /** Forgets the account names: anything run on the host (useradd, a written /etc/passwd) may change them. */
+  /** Forgets the account names (after /etc/passwd or /etc/group was written or removed). */
   forgetNames(): void {
     this.names = undefined;
+  }
+
+  /**
+   * After a command ran on the host: it may have changed the accounts (useradd, a package's
+   * postinst, an edited /etc/passwd), so before the names are used again, a stat of both files
+   * (sent with the request that needs them, so no extra wait) checks that they are unchanged.
+   */
+  recheckNames(): void {
+    this.unchecked = true;
   }
 
   /** After writing or removing `path`: forgets the names if that may have changed /etc/passwd or /etc/group. */
@@ -163,19 +174,30 @@ export class SftpFiles {
     return ok;
   }
 
-  /** lstat and, for a regular file or a link to one, the content. */
+  /**
+   * lstat and, for a regular file or a link to one, the content: lstat, open, read, close (a link
+   * adds its readlink and stat, sent together). A path is opened only once lstat (or stat, through
+   * a link) says it is a regular file: sftp-server would block opening a FIFO, and opening a device
+   * may act on it.
+   */
   async readFile(path: string): Promise<FileRead | undefined> {
-    const stat = await this.stat(path);
-    if (stat === undefined || !stat.exists) return stat;
-    let isFile = stat.type === "file";
-    if (stat.type === "link") {
-      const target = await this.call<Attrs>((cb) => this.sftp.stat(path, cb));
-      if (target === undefined) return undefined;
-      isFile = target !== null && fileType(target.mode) === "file";
-    }
-    if (!isFile) return stat;
-    const content = await this.read(path, stat.size ?? 0);
-    return content === undefined ? undefined : { ...stat, content };
+    const names = this.loadNames();
+    const attrs = await this.call<Attrs>((cb) => this.sftp.lstat(path, cb));
+    if (attrs === undefined) return undefined;
+    if (attrs === null) return { path, exists: false };
+    const isLink = fileType(attrs.mode) === "link";
+    const [linkTarget, target] = isLink
+      ? await Promise.all([
+          this.call<string>((cb) => this.sftp.readlink(path, cb)),
+          this.call<Attrs>((cb) => this.sftp.stat(path, cb)),
+        ])
+      : [null, attrs];
+    if (linkTarget === undefined || target === undefined) return undefined;
+    const isFile = target !== null && fileType(target.mode) === "file";
+    const [accounts, content] = await Promise.all([names, isFile ? this.read(path, target.size) : null]);
+    const stat = this.toStat(path, attrs, linkTarget, accounts);
+    if (stat === undefined || content === undefined) return undefined;
+    return content === null ? stat : { ...stat, content };
   }
 
   /** Reads until a short read (EOF); the first read asks for more than the size lstat gave. */
@@ -223,15 +245,49 @@ export class SftpFiles {
     return stat;
   }
 
+  /** The account names: read once, then after each command checked (and re-read if changed). */
   private loadNames(): NonNullable<SftpFiles["names"]> {
-    this.names ??= Promise.all([this.read("/etc/passwd", 0), this.read("/etc/group", 0)]).then(
-      ([passwd, group]) => (passwd && group ? readAccounts(passwd, group) : undefined),
+    const cached = this.names;
+    if (cached === undefined || !this.unchecked) {
+      this.names ??= this.readNames();
+      return this.names;
+    }
+    this.unchecked = false;
+    this.names = Promise.all([cached, this.stamp()]).then(([accounts, stamp]) =>
+      accounts?.stamp !== undefined && accounts.stamp === stamp ? accounts : this.readNames(),
     );
     return this.names;
+  }
+
+  private readNames(): Promise<Accounts | undefined> {
+    this.unchecked = false;
+    // Sent before the reads, and sftp-server answers in order: the stamp is never newer than the content.
+    const stamp = this.stamp();
+    return Promise.all([stamp, this.read("/etc/passwd", 0), this.read("/etc/group", 0)]).then(
+      ([stamp, passwd, group]) => (passwd && group ? { ...readAccounts(passwd, group), stamp } : undefined),
+    );
+  }
+
+  /**
+   * Which versions of /etc/passwd and /etc/group the host has (mtime and size of each, links
+   * followed as when they are read), or undefined when that cannot tell a change: a file changed
+   * in the last two seconds may change again within the same second (SFTP gives whole seconds),
+   * so its stamp is not trusted yet. This assumes the host's clock is not behind this machine's by
+   * more than a second.
+   */
+  private async stamp(): Promise<string | undefined> {
+    const attrs = await Promise.all(
+      ACCOUNT_FILES.map((f) => this.call<Attrs>((cb) => this.sftp.stat(f, cb))),
+    );
+    const settled = Math.floor(Date.now() / 1000) - 2;
+    if (attrs.some((a) => !a || a.mtime > settled)) return undefined;
+    return attrs.map((a) => `${a!.mtime}:${a!.size}`).join(" ");
   }
 }
 
 interface Accounts {
+  /** What the files were when read (see SftpFiles.stamp); undefined: re-read after the next command. */
+  stamp?: string;
   users: Map<number, string>;
   groups: Map<number, string>;
   /** user name → [uid, primary gid] */

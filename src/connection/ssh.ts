@@ -279,7 +279,7 @@ class SshConnection implements Connection {
   }
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
-    const r = await this.runBuffer(command, options).finally(() => this.forgetNames());
+    const r = await this.runBuffer(command, options).finally(() => this.recheckNames());
     return { rc: r.rc, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   }
 
@@ -385,9 +385,9 @@ class SshConnection implements Connection {
     return this.sftp.then((files) => (files?.usable ? files : undefined));
   }
 
-  /** After anything that may have changed accounts on the host (after, so a concurrent read cannot keep old names). */
-  private forgetNames(): void {
-    this.sftpOpen?.forgetNames();
+  /** After a command, which may have changed accounts on the host (after, so a concurrent read cannot keep old names). */
+  private recheckNames(): void {
+    this.sftpOpen?.recheckNames();
   }
 
   private changed(path: string): void {

@@ -1,4 +1,6 @@
+import { NodeSSH } from "node-ssh";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type SftpClient, SftpFiles } from "../../src/connection/sftp-files.js";
 import { openSsh } from "../../src/connection/ssh.js";
 import type { Connection, WriteOptions } from "../../src/connection/types.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
@@ -83,6 +85,130 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
       await sftp.run("cp /tmp/passwd.saved /etc/passwd && sed -i '/^tk-group:/d' /etc/group");
     }
     expect((await sftp.stat(path)).owner).toBe("UNKNOWN");
+  });
+
+  test("account names: a change of the same size in the same second is seen too", async () => {
+    const path = `${DIR}/owned-4321`; // group root: only the owner name comes from the change
+    await sftp.run(
+      `cp -p /etc/passwd /tmp/passwd.saved && echo 'tk-aaaa:x:4321:4321::/:/bin/sh' >> /etc/passwd && printf o > ${path} && chown 4321:0 ${path}`,
+    );
+    try {
+      expect((await sftp.stat(path)).owner).toBe("tk-aaaa");
+      // Same size, and the mtime put back: only the content tells the change.
+      const rename =
+        "m=$(stat -c %Y /etc/passwd) && sed -i 's/^tk-aaaa:/tk-bbbb:/' /etc/passwd && touch -m -d @$m /etc/passwd";
+      expect((await sftp.run(rename)).rc).toBe(0);
+      expect((await sftp.stat(path)).owner).toBe("tk-bbbb");
+      expect(await sftp.readFile(path)).toEqual(await shell.readFile(path));
+    } finally {
+      await sftp.run("cp -p /tmp/passwd.saved /etc/passwd");
+    }
+    expect((await sftp.stat(path)).owner).toBe("UNKNOWN");
+  });
+
+  test("account names are read once, and after a command only checked (one stat per file) unless changed", async () => {
+    const ssh = new NodeSSH();
+    const host = lab!.hosts[1];
+    await ssh.connect({
+      host: host.address,
+      port: host.port,
+      username: "root",
+      privateKeyPath: lab!.keyFile,
+    });
+    try {
+      const raw = (await ssh.requestSFTP()) as unknown as SftpClient;
+      const requests: string[] = [];
+      const counted = new Proxy(raw, {
+        get(target, name) {
+          const value = Reflect.get(target, name);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            requests.push(`${String(name)} ${typeof args[0] === "string" ? args[0] : ""}`.trim());
+            return value.apply(target, args);
+          };
+        },
+      });
+      const files = new SftpFiles(counted);
+      const file = `${DIR}/file`;
+      const opened = () => requests.filter((r) => r.startsWith("open ")).map((r) => r.slice(5));
+      // Settled files (changed more than 2 s ago): their stamps can be trusted.
+      expect((await sftp.run("touch -m -d '-10 seconds' /etc/passwd /etc/group")).rc).toBe(0);
+
+      expect((await files.readFile(file))?.content?.toString()).toBe("text\n");
+      expect(opened().sort()).toEqual(["/etc/group", "/etc/passwd", file]);
+      requests.length = 0;
+      files.recheckNames();
+      expect((await files.readFile(file))?.owner).toBe("root");
+      expect(opened()).toEqual([file]);
+      expect(requests.filter((r) => /^l?stat /.test(r)).sort()).toEqual([
+        `lstat ${file}`,
+        "stat /etc/group",
+        "stat /etc/passwd",
+      ]);
+      // Without a command in between: nothing but the file's own requests.
+      requests.length = 0;
+      await files.stat(file);
+      expect(requests).toEqual([`lstat ${file}`]);
+
+      // Changed (and settled again): read again.
+      expect(
+        (
+          await sftp.run(
+            `cp -p /etc/group /tmp/group.saved && echo 'tk-g:x:4322:' >> /etc/group && touch -m -d '-10 seconds' /etc/group && printf g > ${DIR}/gfile && chown 0:4322 ${DIR}/gfile`,
+          )
+        ).rc,
+      ).toBe(0);
+      try {
+        requests.length = 0;
+        files.recheckNames();
+        expect((await files.stat(`${DIR}/gfile`))?.group).toBe("tk-g");
+        expect(opened().sort()).toEqual(["/etc/group", "/etc/passwd"]);
+      } finally {
+        await sftp.run("cp -p /tmp/group.saved /etc/group");
+      }
+      files.close();
+    } finally {
+      ssh.dispose();
+    }
+  });
+
+  test("readFile: one lstat, open, read and close for a small file; a link adds readlink and stat", async () => {
+    const ssh = new NodeSSH();
+    const host = lab!.hosts[1];
+    await ssh.connect({
+      host: host.address,
+      port: host.port,
+      username: "root",
+      privateKeyPath: lab!.keyFile,
+    });
+    try {
+      const raw = (await ssh.requestSFTP()) as unknown as SftpClient;
+      const requests: string[] = [];
+      const counted = new Proxy(raw, {
+        get(target, name) {
+          const value = Reflect.get(target, name);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            if (name !== "on") requests.push(String(name));
+            return value.apply(target, args);
+          };
+        },
+      });
+      const files = new SftpFiles(counted);
+      await files.stat("/"); // account names read
+      requests.length = 0;
+      await files.readFile(`${DIR}/file`);
+      expect(requests).toEqual(["lstat", "open", "read", "close"]);
+      requests.length = 0;
+      expect((await files.readFile(`${DIR}/link`))?.content?.toString()).toBe("text\n");
+      expect(requests).toEqual(["lstat", "readlink", "stat", "open", "read", "close"]);
+      requests.length = 0;
+      expect((await files.readFile(`${DIR}/fifo`))?.type).toBe("other");
+      expect(requests).toEqual(["lstat"]);
+      files.close();
+    } finally {
+      ssh.dispose();
+    }
   });
 
   test("writeFile: same result as the shell script in every case, no temp file left", async () => {
