@@ -101,6 +101,8 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
     // BOOT_IMAGE= is set by GRUB only; a -kernel boot would not have it.
     expect(cmdline).toMatch(/BOOT_IMAGE=\/boot\/vmlinuz-\S+/);
     expect(cmdline).toContain("console=ttyS0");
+    // build-image.sh: quiet RCU's false stall alarms under TCG (they once livelocked a boot).
+    expect(cmdline.split(/\s+/)).toContain("rcupdate.rcu_cpu_stall_timeout=300");
     expect((await vm.ssh("cat /proc/1/comm")).stdout.trim()).toBe("systemd");
     expect((await vm.ssh("nproc")).stdout.trim()).toBe("8");
     // The emulated hardware watchdog is there and systemd drives it (vm.ts, WATCHDOG_IN_GUEST).
