@@ -9,18 +9,21 @@
  * Before the first change the original is saved in `state_file` (JSON keyed by absolute path,
  * mode 0600, atomic); an existing entry is never overwritten, so `state: restored` writes back
  * what was there before tickless, then drops the entry (and the file once it is empty).
- * Reads and writes go through the connection's command path (`become` applies); a write is read
- * back in the same round trip, and a kernel refusal (EINVAL, EBUSY, EPERM …) fails the task
- * naming the path, the value and the errno text.
+ * The attribute is read and written through a command (a task's `become` applies, and the errno
+ * of a refused write is kept); a write is read back in the same round trip, and a kernel refusal
+ * (EINVAL, EBUSY, EPERM …) fails the task naming the path, the value and the errno text. The state
+ * file goes through the connection's readFile / atomic writeFile / remove, as irq_affinity's save
+ * does (so it acts with the connection's become: see HostReader).
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
-import type { HostReader } from "../connection/types.js";
+import type { HostReader, HostWriter } from "../connection/types.js";
 import { TicklessError } from "../errors.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "../template/cpus.js";
 import type { Change, ModuleResult } from "./types.js";
 import { defineModule } from "./types.js";
 import { errnoText } from "./util/irq-proc.js";
+import { runChecked } from "./util/shell.js";
 
 export interface SysfsArgs {
   path: string;
@@ -136,14 +139,10 @@ function readLines(quotedPath: string, key: string): string {
   return `printf '@@${key} '; { e=$( { head -c ${READ_LIMIT} -- ${quotedPath} | base64 -w0 >&3; } 2>&1 ); } 3>&1; echo; echo "@@${key}-error $e"`;
 }
 
-/** One script: the state file (base64, or why not), then the attribute (base64, and its read error). */
-export function probeScript(path: string, stateFile: string): string {
+/** The attribute: base64 of its content and its read error, or why it is not a file. */
+export function probeScript(path: string): string {
   const p = quote([path]);
-  const s = quote([stateFile]);
-  return [
-    `if [ ! -e ${s} ]; then echo "@@state missing"; elif x=$(base64 -w0 -- ${s} 2>&1); then echo "@@state ok $x"; else echo "@@state error $x"; fi`,
-    `if [ -d ${p} ]; then echo "@@value directory"; elif [ ! -e ${p} ]; then echo "@@value missing"; else echo "@@value-kind ok"; ${readLines(p, "value")}; fi`,
-  ].join("\n");
+  return `if [ -d ${p} ]; then echo "@@value directory"; elif [ ! -e ${p} ]; then echo "@@value missing"; else echo "@@value-kind ok"; ${readLines(p, "value")}; fi`;
 }
 
 /** The decoded text after `@@<key> ` and the error after `@@<key>-error ` ("" when none). */
@@ -157,14 +156,16 @@ function decode(b64: string): string {
   return Buffer.from(b64.trim(), "base64").toString("utf8").replace(/\n$/, "");
 }
 
-/** Reads the attribute and the state file in one round trip. */
+/** Reads the attribute (a command: its errno matters) and the state file (the connection's readFile) at once. */
 export async function probeSysfs(host: HostReader, args: SysfsArgs): Promise<SysfsState> {
   const s = sysfsSettings(args);
-  const res = await host.run(probeScript(s.path, s.stateFile), { env: { LC_ALL: "C" } });
-  const line = (key: string) => new RegExp(`^@@${key} (\\S+) ?(.*)$`, "m").exec(res.stdout);
-  const st = line("state");
-  const kind = /^@@value (directory|missing)$/m.exec(res.stdout)?.[1] ?? line("value-kind")?.[1];
-  if (res.rc !== 0 || !st || !kind) {
+  const [res, stateRead] = await Promise.all([
+    host.run(probeScript(s.path), { env: { LC_ALL: "C" } }),
+    host.readFile(s.stateFile),
+  ]);
+  const kind =
+    /^@@value (directory|missing)$/m.exec(res.stdout)?.[1] ?? /^@@value-kind (ok)$/m.exec(res.stdout)?.[1];
+  if (res.rc !== 0 || !kind) {
     throw new TicklessError(
       "TASK",
       `cannot read ${s.path} on ${host.name}: ${res.stderr.trim() || `rc ${res.rc}`}`,
@@ -173,16 +174,7 @@ export async function probeSysfs(host: HostReader, args: SysfsArgs): Promise<Sys
       },
     );
   }
-  if (st[1] === "error") {
-    throw new TicklessError(
-      "TASK",
-      `cannot read the saved sysfs state ${s.stateFile} on ${host.name}: ${errnoText(st[2])}`,
-      {
-        hint: "become: true may be needed (the file is mode 0600)",
-      },
-    );
-  }
-  const content = st[1] === "ok" ? Buffer.from(st[2], "base64").toString("utf8") : "";
+  const content = stateRead.content?.toString("utf8") ?? "";
   let value: string | undefined;
   let unreadable: string | undefined;
   const read = readResult(res.stdout, "value");
@@ -195,9 +187,9 @@ export async function probeSysfs(host: HostReader, args: SysfsArgs): Promise<Sys
     unreadable,
     stateFile: {
       path: s.stateFile,
-      exists: st[1] === "ok",
+      exists: stateRead.exists,
       content,
-      data: st[1] === "ok" ? parseSave(content, s.stateFile) : undefined,
+      data: stateRead.exists ? parseSave(content, s.stateFile) : undefined,
     },
   };
   const saved = state.stateFile.data?.originals[s.path];
@@ -262,23 +254,6 @@ export function planSysfs(args: SysfsArgs, current: SysfsState): Change[] {
   return changes;
 }
 
-/**
- * Replaces the state file with the script's stdin (temp file created under umask 077, then
- * rename: mode 0600, atomic), or removes it (`remove`). On failure it prints the error and stops
- * the script, so no value is written unsaved.
- */
-export function saveScript(stateFile: string, remove: boolean): string {
-  const f = quote([stateFile]);
-  if (remove) {
-    return `if e=$(rm -f -- ${f} 2>&1); then echo "@@save ok"; else echo "@@save error $e"; exit 0; fi`;
-  }
-  const t = `${f}.tickless.$$`;
-  return [
-    `if e=$( { mkdir -p -- ${quote([posix.dirname(stateFile)])} && (umask 077 && cat > ${t}) && mv -f -- ${t} ${f}; } 2>&1); then echo "@@save ok"`,
-    `else rm -f -- ${t}; echo "@@save error $e"; exit 0; fi`,
-  ].join("\n");
-}
-
 /** Writes the value (tee, whose error carries the errno text) and reads it back. */
 export function writeScript(path: string, value: string): string {
   const p = quote([path]);
@@ -296,33 +271,44 @@ const REFUSALS: Record<string, string> = {
   "Permission denied": "become: true may be needed",
 };
 
-/** Runs the save and/or the write in one round trip; a failure result names the path and the values. */
-async function runApply(
-  host: HostReader,
-  steps: { save?: Change; write?: { path: string; value: string; format: "raw" | "cpumask" } },
-): Promise<ModuleResult | undefined> {
-  const script = [
-    ...(steps.save ? [saveScript(steps.save.target, steps.save.after === undefined)] : []),
-    ...(steps.write ? [writeScript(steps.write.path, steps.write.value)] : []),
-  ].join("\n");
-  // the state file's content goes through stdin: no argument-length limit, nothing in `ps`
-  const stdin = steps.save?.after;
-  const res = await host.run(script, { env: { LC_ALL: "C" }, ...(stdin === undefined ? {} : { stdin }) });
-  const marker = (key: string) => new RegExp(`^@@${key} ?(\\S*) ?(.*)$`, "m").exec(res.stdout);
-  const save = marker("save");
-  if (steps.save && save?.[1] !== "ok") {
-    const errno = errnoText(save?.[2] || res.stderr.trim() || `rc ${res.rc}`);
+/**
+ * Replaces the state file (the connection's atomic writeFile, mode 0600, its directory created
+ * first when the file did not exist) or removes it when the change has no `after`; a failure result names the file.
+ */
+async function applySave(host: HostWriter, save: Change, existed: boolean, writeFollows: string | undefined) {
+  try {
+    if (save.after === undefined) await host.remove(save.target);
+    else {
+      // an existing state file has its directory
+      if (!existed)
+        await runChecked(
+          host,
+          [`mkdir -p ${quote([posix.dirname(save.target)])}`],
+          `creating ${posix.dirname(save.target)}`,
+        );
+      await host.writeFile(save.target, save.after, { mode: "0600" });
+    }
+    return undefined;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
     return {
       failed: true,
-      rc: res.rc,
-      msg: `writing ${steps.save.target} failed: ${errno}${steps.write ? `; ${steps.write.path} left as it is` : ""}`,
-    };
+      msg: `writing ${save.target} failed: ${why}${writeFollows ? `; ${writeFollows} left as it is` : ""}`,
+    } satisfies ModuleResult;
   }
-  if (!steps.write) return undefined;
-  const { path, value, format } = steps.write;
-  const write = marker("write");
-  if (write?.[1] !== "ok") {
-    const errno = errnoText(write?.[2] || res.stderr.trim() || `rc ${res.rc}`);
+}
+
+/** Writes the attribute and reads it back in one round trip; a failure result names the path and the values. */
+async function applyWrite(
+  host: HostReader,
+  write: { path: string; value: string; format: "raw" | "cpumask" },
+): Promise<ModuleResult | undefined> {
+  const res = await host.run(writeScript(write.path, write.value), { env: { LC_ALL: "C" } });
+  const marker = (key: string) => new RegExp(`^@@${key} ?(\\S*) ?(.*)$`, "m").exec(res.stdout);
+  const { path, value, format } = write;
+  const written = marker("write");
+  if (written?.[1] !== "ok") {
+    const errno = errnoText(written?.[2] || res.stderr.trim() || `rc ${res.rc}`);
     const why = REFUSALS[errno];
     return {
       failed: true,
@@ -411,16 +397,18 @@ export const sysfsModule = defineModule<SysfsArgs, SysfsState>({
     };
     const original = current.stateFile.data?.originals[current.path] ?? current.value;
     if (s.state === "present") {
-      // one round trip: the original first (the script stops if it cannot be saved), then the write and its read-back
-      const failed = await runApply(host, { save, write });
+      // the original first: nothing is written unsaved
+      const failed =
+        (save && (await applySave(host, save, current.stateFile.exists, write?.path))) ||
+        (write && (await applyWrite(host, write)));
       if (failed) return { ...failed, original };
       return { msg: `${current.path} set (original saved in ${s.stateFile})`, original };
     }
     // restored: the entry goes only once the original reads back
-    const failed = write ? await runApply(host, { write }) : undefined;
+    const failed =
+      (write && (await applyWrite(host, write))) ||
+      (save && (await applySave(host, save, current.stateFile.exists, undefined)));
     if (failed) return { ...failed, original };
-    const dropped = save ? await runApply(host, { save }) : undefined;
-    if (dropped) return { ...dropped, original };
     return { msg: `${current.path} restored to ${JSON.stringify(original)} from ${s.stateFile}`, original };
   },
   report(args, state) {

@@ -181,7 +181,7 @@ describe("sysfs on a local host (temp sys_root)", () => {
     expect(JSON.parse(await readFile(stateFile, "utf8")).originals[maskFile]).toBe("ff");
   });
 
-  it("costs one round trip when unchanged, three on a change (probe, save + write + read back, verify probe)", async () => {
+  it("probes in one round trip (a command and a readFile sent together); a change adds the save and the write with its read-back", async () => {
     const calls: string[] = [];
     const counted = new Proxy(host, {
       get(target, key, receiver) {
@@ -198,11 +198,15 @@ describe("sysfs on a local host (temp sys_root)", () => {
       },
     });
     await converge(sysfsModule, args, counted);
-    // probe · save + write + read back · the engine's verify probe
-    expect(calls).toEqual(["run", "run", "run"]);
+    // probe (together) · mkdir of the state file's directory · atomic save · write + read back · the engine's verify probe
+    expect(calls).toEqual(["run", "readFile", "run", "writeFile", "run", "run", "readFile"]);
     calls.length = 0;
     expect((await converge(sysfsModule, args, counted)).changes).toEqual([]);
-    expect(calls).toEqual(["run"]);
+    expect(calls).toEqual(["run", "readFile"]);
+    // a later change with the state file there: no mkdir, and no save (the first original is kept)
+    calls.length = 0;
+    await converge(sysfsModule, { ...args, value: "1-3" }, counted);
+    expect(calls).toEqual(["run", "readFile", "run", "run", "readFile"]);
   });
 
   it("check mode (probe + plan) predicts the change and touches nothing", async () => {
@@ -294,6 +298,22 @@ describe("sysfs on a local host (temp sys_root)", () => {
       msg: `writing "1" to ${refusing} failed: No space left on device`,
     });
     expect(Object.keys(JSON.parse(await readFile(stateFile, "utf8")).originals)).toEqual([refusing]);
+  });
+
+  it("a state file that cannot be written fails the task before the attribute is touched", async () => {
+    // its directory would have to be created under a regular file: mkdir fails with ENOTDIR
+    await writeFile(join(dir, "blocker"), "");
+    const a: SysfsArgs = { ...args, state_file: join(dir, "blocker/tickless/sysfs.json") };
+    const state = await sysfsModule.probe(host, a, testContext());
+    const changes = sysfsModule.plan(a, state);
+    const result = await sysfsModule.apply(host, a, changes, state, testContext());
+    expect(result).toMatchObject({ failed: true, original: "ff" });
+    expect(String(result.msg)).toMatch(
+      new RegExp(
+        `^writing ${dir}/blocker/tickless/sysfs\\.json failed: .*Not a directory.*; ${maskFile} left as it is$`,
+      ),
+    );
+    expect(await readFile(maskFile, "utf8")).toBe("ff\n");
   });
 
   it("a value that does not read back fails the write naming both values", async () => {
