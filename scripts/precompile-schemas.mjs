@@ -1,5 +1,5 @@
 // Build step after tsc (npm run build): precompiles the playbook schema and the built-in modules'
-// args schemas into dist/playbook/schema/*.validators.cjs (see src/playbook/schema/validators.ts).
+// args schemas into dist/playbook/schema/precompiled/<key>.cjs (see src/playbook/schema/validators.ts).
 import { fileURLToPath } from "node:url";
 
 const dist = new URL("../dist/", import.meta.url);

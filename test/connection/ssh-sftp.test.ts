@@ -106,7 +106,11 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
     expect((await sftp.stat(path)).owner).toBe("UNKNOWN");
   });
 
-  test("account names are read once, and after a command only checked (one stat per file) unless changed", async () => {
+  /**
+   * SftpFiles over a raw SFTP channel to lab host 1 whose requests are recorded as
+   * "<request> <path>" (listeners left out); `use` runs with it, the connection is closed after.
+   */
+  async function withCountedSftp(use: (files: SftpFiles, requests: string[]) => Promise<void>) {
     const ssh = new NodeSSH();
     const host = lab!.hosts[1];
     await ssh.connect({
@@ -123,12 +127,25 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
           const value = Reflect.get(target, name);
           if (typeof value !== "function") return value;
           return (...args: unknown[]) => {
-            requests.push(`${String(name)} ${typeof args[0] === "string" ? args[0] : ""}`.trim());
+            if (name !== "on")
+              requests.push(`${String(name)} ${typeof args[0] === "string" ? args[0] : ""}`.trim());
             return value.apply(target, args);
           };
         },
       });
       const files = new SftpFiles(counted);
+      try {
+        await use(files, requests);
+      } finally {
+        files.close();
+      }
+    } finally {
+      ssh.dispose();
+    }
+  }
+
+  test("account names are read once, and after a command only checked (one stat per file) unless changed", async () => {
+    await withCountedSftp(async (files, requests) => {
       const file = `${DIR}/file`;
       const opened = () => requests.filter((r) => r.startsWith("open ")).map((r) => r.slice(5));
       // Settled files (changed more than 2 s ago): their stamps can be trusted.
@@ -166,49 +183,23 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
       } finally {
         await sftp.run("cp -p /tmp/group.saved /etc/group");
       }
-      files.close();
-    } finally {
-      ssh.dispose();
-    }
+    });
   });
 
   test("readFile: one lstat, open, read and close for a small file; a link adds readlink and stat", async () => {
-    const ssh = new NodeSSH();
-    const host = lab!.hosts[1];
-    await ssh.connect({
-      host: host.address,
-      port: host.port,
-      username: "root",
-      privateKeyPath: lab!.keyFile,
-    });
-    try {
-      const raw = (await ssh.requestSFTP()) as unknown as SftpClient;
-      const requests: string[] = [];
-      const counted = new Proxy(raw, {
-        get(target, name) {
-          const value = Reflect.get(target, name);
-          if (typeof value !== "function") return value;
-          return (...args: unknown[]) => {
-            if (name !== "on") requests.push(String(name));
-            return value.apply(target, args);
-          };
-        },
-      });
-      const files = new SftpFiles(counted);
+    await withCountedSftp(async (files, requests) => {
+      const names = () => requests.map((r) => r.split(" ")[0]);
       await files.stat("/"); // account names read
       requests.length = 0;
       await files.readFile(`${DIR}/file`);
-      expect(requests).toEqual(["lstat", "open", "read", "close"]);
+      expect(names()).toEqual(["lstat", "open", "read", "close"]);
       requests.length = 0;
       expect((await files.readFile(`${DIR}/link`))?.content?.toString()).toBe("text\n");
-      expect(requests).toEqual(["lstat", "readlink", "stat", "open", "read", "close"]);
+      expect(names()).toEqual(["lstat", "readlink", "stat", "open", "read", "close"]);
       requests.length = 0;
       expect((await files.readFile(`${DIR}/fifo`))?.type).toBe("other");
-      expect(requests).toEqual(["lstat"]);
-      files.close();
-    } finally {
-      ssh.dispose();
-    }
+      expect(names()).toEqual(["lstat"]);
+    });
   });
 
   test("writeFile: same result as the shell script in every case, no temp file left", async () => {

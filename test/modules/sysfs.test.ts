@@ -308,7 +308,7 @@ describe("sysfs on a local host (temp sys_root)", () => {
     const changes = sysfsModule.plan(a, state);
     const result = await sysfsModule.apply(host, a, changes, state, testContext());
     expect(result).toMatchObject({ failed: true, original: "ff" });
-    expect(String(result.msg)).toMatch(
+    expect(String(result?.msg)).toMatch(
       new RegExp(
         `^writing ${dir}/blocker/tickless/sysfs\\.json failed: .*Not a directory.*; ${maskFile} left as it is$`,
       ),
