@@ -26,6 +26,12 @@ export interface TaskResult {
   [key: string]: unknown;
 }
 
+/** What a check run did: `wouldChange` tasks would change a host; `changedForReal` ran with `check_mode: false` and did. */
+export interface CheckSummary {
+  wouldChange: number;
+  changedForReal: number;
+}
+
 export interface HostStats {
   ok: number;
   changed: number;
@@ -64,7 +70,12 @@ export type EngineEvent =
   | { type: "task_end"; play: string; task: string }
   | { type: "warning"; message: string; host?: string }
   | { type: "play_end"; play: string }
-  | { type: "recap"; stats: Record<string, HostStats> }
+  | {
+      type: "recap";
+      stats: Record<string, HostStats>;
+      /** Check runs only: changes predicted, and changes made for real by `check_mode: false` tasks. */
+      check?: CheckSummary;
+    }
   | { type: "playbook_end"; exitCode: number };
 
 export type EventListener = (event: EngineEvent) => void;

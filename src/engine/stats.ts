@@ -1,5 +1,5 @@
 /** Recap counts per host, counted as ansible-playbook counts them. */
-import type { HostStats, HostStatus, TaskResult } from "./events.js";
+import type { CheckSummary, HostStats, HostStatus, TaskResult } from "./events.js";
 
 export function emptyStats(): HostStats {
   return { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
@@ -7,6 +7,8 @@ export function emptyStats(): HostStats {
 
 export class Stats {
   private readonly byHost = new Map<string, HostStats>();
+  /** Changed results of `check_mode: false` tasks in a check run: real changes. */
+  private forReal = 0;
 
   /** A host's counts; as in Ansible, a host appears in the recap once something is counted for it. */
   private entry(host: string): HostStats {
@@ -43,6 +45,16 @@ export class Stats {
         s.ok++;
         if (status === "changed") s.changed++;
     }
+  }
+
+  /** A changed result in a check run that was not in check mode (`check_mode: false`). */
+  recordChangedForReal(): void {
+    this.forReal++;
+  }
+
+  /** The check-run summary: predicted changes apart from those made for real. */
+  checkSummary(): CheckSummary {
+    return { wouldChange: this.totals().changed - this.forReal, changedForReal: this.forReal };
   }
 
   snapshot(): Record<string, HostStats> {

@@ -92,6 +92,9 @@ export function recordOutcome(
   const state = run.hosts.get(host)!;
   const status = statusOf(result);
   run.stats.record(host, status, result, scope.rescuing);
+  if (run.check && status === "changed" && (task.checkMode ?? scope.checkMode) === false) {
+    run.stats.recordChangedForReal();
+  }
   const noLog = task.noLog || scope.noLog;
   run.emit({
     type: "host_result",

@@ -8,10 +8,12 @@ function asText(value: string | undefined): string {
   return value.endsWith("\n") ? value : `${value}\n`;
 }
 
-/** One change as text: a unified diff when it has before/after, else its one-line summary. */
+/** One change as text: a unified diff when it has before/after, else its one-line summary (the target once). */
 export function formatChange(change: Change): string {
   if (change.before === undefined && change.after === undefined) {
-    return `${change.target}: ${change.summary}\n`;
+    return change.summary.includes(change.target)
+      ? `${change.summary}\n`
+      : `${change.target}: ${change.summary}\n`;
   }
   const patch = createTwoFilesPatch(
     `before: ${change.target}`,

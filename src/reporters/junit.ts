@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { EngineEvent, HostStatus } from "../engine/events.js";
+import type { CheckSummary, EngineEvent, HostStatus } from "../engine/events.js";
 import { formatResult } from "./result.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 import { escapeXml } from "./xml.js";
@@ -26,6 +26,8 @@ export class JunitReporter implements Reporter {
   private taskStarted = Date.now();
   /** Failed loop items per host, folded into the task's testcase. */
   private itemFailures = new Map<string, string[]>();
+  /** A check run's summary (from the recap), written as properties of every suite. */
+  private check?: CheckSummary;
 
   constructor(options: ReporterOptions) {
     if (!options.file) throw new Error("the junit reporter needs a file");
@@ -41,6 +43,9 @@ export class JunitReporter implements Reporter {
         }
         return;
       }
+      case "recap":
+        this.check = event.check;
+        return;
       case "task_start":
         this.taskStarted = Date.now();
         this.itemFailures = new Map();
@@ -84,7 +89,7 @@ export class JunitReporter implements Reporter {
     const lines = [
       '<?xml version="1.0" encoding="UTF-8"?>',
       `<testsuites name="tickless" ${counts(all)}>`,
-      ...this.suites.flatMap((s) => renderSuite(s)),
+      ...this.suites.flatMap((s) => renderSuite(s, this.check)),
       "</testsuites>",
       "",
     ];
@@ -106,10 +111,20 @@ function counts(cases: TestCase[]): string {
   return `tests="${cases.length}" failures="${n("failed")}" errors="${n("unreachable")}" skipped="${n("skipped")}" time="${time.toFixed(3)}"`;
 }
 
-function renderSuite(suite: Suite): string[] {
+function renderSuite(suite: Suite, check: CheckSummary | undefined): string[] {
   const name = escapeXml(suite.name);
+  const properties = check
+    ? [
+        "    <properties>",
+        '      <property name="check_mode" value="true"/>',
+        `      <property name="would_change" value="${check.wouldChange}"/>`,
+        `      <property name="changed_for_real" value="${check.changedForReal}"/>`,
+        "    </properties>",
+      ]
+    : [];
   return [
     `  <testsuite name="${name}" ${counts(suite.cases)}>`,
+    ...properties,
     ...suite.cases.flatMap((c) => renderCase(name, c)),
     "  </testsuite>",
   ];

@@ -1,5 +1,5 @@
 /** The PLAY RECAP block, aligned like ansible-playbook's. */
-import type { HostStats } from "../engine/events.js";
+import type { CheckSummary, HostStats } from "../engine/events.js";
 import { MAX_NAMES } from "./host-summary.js";
 
 const WIDTH = 80;
@@ -30,17 +30,30 @@ export function formatRecap(stats: Record<string, HostStats>): string[] {
 }
 
 /** The whole recap block, lines without trailing newlines. */
-export function recapBlock(stats: Record<string, HostStats>): string[] {
-  return [banner("PLAY RECAP"), ...formatRecap(stats), ""];
+export function recapBlock(stats: Record<string, HostStats>, check?: CheckSummary): string[] {
+  return [banner("PLAY RECAP"), ...formatRecap(stats), ...checkLines(check), ""];
+}
+
+/** After a check run's recap: that nothing was changed (or what was, by `check_mode: false` tasks) and what would be. */
+export function checkLines(check: CheckSummary | undefined): string[] {
+  if (!check) return [];
+  const would = `${check.wouldChange} change${check.wouldChange === 1 ? "" : "s"} would be made`;
+  if (check.changedForReal === 0) return [`check mode: nothing was changed; ${would}`];
+  const real = `${check.changedForReal} change${check.changedForReal === 1 ? " was" : "s were"}`;
+  return [`check mode: ${would}; ${real} made for real by tasks with check_mode: false`];
 }
 
 /**
  * The recap for many hosts: every host when there are few, else a totals line and only the hosts
  * that failed or were unreachable (collapsed beyond MAX_NAMES).
  */
-export function compactRecap(stats: Record<string, HostStats>, max = MAX_NAMES): string[] {
+export function compactRecap(
+  stats: Record<string, HostStats>,
+  check?: CheckSummary,
+  max = MAX_NAMES,
+): string[] {
   const hosts = Object.keys(stats);
-  if (hosts.length <= max) return recapBlock(stats);
+  if (hosts.length <= max) return recapBlock(stats, check);
   const totals = Object.fromEntries(COUNTERS.map((k) => [k, hosts.reduce((n, h) => n + stats[h][k], 0)]));
   const bad = hosts.filter((h) => stats[h].failed > 0 || stats[h].unreachable > 0);
   const shown = Object.fromEntries(bad.slice(0, max).map((h) => [h, stats[h]]));
@@ -50,5 +63,5 @@ export function compactRecap(stats: Record<string, HostStats>, max = MAX_NAMES):
   ];
   lines.push(...formatRecap(shown));
   if (bad.length > max) lines.push(`… and ${bad.length - max} more hosts failed or unreachable`);
-  return [...lines, ""];
+  return [...lines, ...checkLines(check), ""];
 }

@@ -83,7 +83,14 @@ describe("convergence", () => {
     const checked = await run({ ...opts, check: true, diff: true });
     expect(await hashTree(l.dir)).toEqual(before);
     expect(checked.summary.exitCode).toBe(0);
+    const recap = checked.events.find((e) => e.type === "recap");
+    expect(recap?.type === "recap" && recap.check).toEqual({
+      wouldChange: changedSet(checked).length,
+      changedForReal: 0,
+    });
     const real = await run(opts);
+    const realRecap = real.events.find((e) => e.type === "recap");
+    expect(realRecap?.type === "recap" && realRecap.check).toBeUndefined();
     const realChanged = changedSet(real);
     // Commands that would run are reported as skipped in check mode (as Ansible does).
     const wouldRun = byStatus(checked, "skipped").filter((t) => t.includes("marker"));
@@ -122,6 +129,8 @@ describe("convergence", () => {
     const r = await run({ playbook: l.file("p.yml"), inventory: l.inventory, check: true });
     expect(r.summary.exitCode).toBe(0);
     expect(byStatus(r, "changed")).toEqual(["h1:copy", "h1:command"]);
+    const recap = r.events.find((e) => e.type === "recap");
+    expect(recap?.type === "recap" && recap.check).toEqual({ wouldChange: 1, changedForReal: 1 });
     await expect(readFile(path.join(l.roots.h1, "forced-check"))).rejects.toThrow();
     await expect(readFile(path.join(l.roots.h1, "real"))).resolves.toBeDefined();
   });

@@ -29,4 +29,8 @@ describe("diff", () => {
       "redis:state: start service\n",
     );
   });
+
+  it("names the target once when the summary already holds it", () => {
+    expect(formatChanges([{ target: "echo hi", summary: "run: echo hi" }])).toBe("run: echo hi\n");
+  });
 });

@@ -55,6 +55,21 @@ describe("junit reporter", () => {
     expect(await readdir(join(dir, "reports"))).toEqual(["junit.xml"]);
   });
 
+  it("carries a check run's summary as properties of each suite", async () => {
+    const file = join(dir, "check.xml");
+    const r = new JunitReporter({ stdout: sink(), stderr: sink(), file });
+    for (const e of smallRun()) {
+      r.onEvent(e.type === "recap" ? { ...e, check: { wouldChange: 3, changedForReal: 0 } } : e);
+    }
+    await r.close();
+    const suite = parseXml(file).children[0];
+    expect(suite.children[0].tag).toBe("properties");
+    const props = Object.fromEntries(
+      suite.children[0].children.map((p: any) => [p.attrs.name, p.attrs.value]),
+    );
+    expect(props).toEqual({ check_mode: "true", would_change: "3", changed_for_real: "0" });
+  });
+
   it("counts a loop once per host, not once per item", async () => {
     const file = join(dir, "j.xml");
     const r = new JunitReporter({ stdout: sink(), stderr: sink(), file });

@@ -70,6 +70,21 @@ describe("plain reporter", () => {
     expect(b.indexOf(" : ")).toBe(long.length);
   });
 
+  it("ends a check run's recap with what was and what would be changed", () => {
+    const z = { ok: 2, changed: 2, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
+    const lines = (check: { wouldChange: number; changedForReal: number } | undefined) =>
+      render([{ type: "recap", stats: { h: z }, check }])
+        .out.trim()
+        .split("\n");
+    expect(lines({ wouldChange: 2, changedForReal: 0 }).at(-1)).toBe(
+      "check mode: nothing was changed; 2 changes would be made",
+    );
+    expect(lines({ wouldChange: 1, changedForReal: 1 }).at(-1)).toBe(
+      "check mode: 1 change would be made; 1 change was made for real by tasks with check_mode: false",
+    );
+    expect(lines(undefined).at(-1)).toMatch(/^h +: ok=2/);
+  });
+
   it("shows results with -v and hides them without", () => {
     const events = [hostResult("T", "h", "ok", { stdout: "hello" })];
     expect(render(events).out).toBe("ok: [h]\n");
