@@ -46,8 +46,19 @@ function wanted(args: RedisServerArgs): string {
   return args.release === undefined ? (args.binary ?? DEFAULT_BINARY) : `${args.release}/bin/redis-server`;
 }
 
+/** Exit code of the probe and restart scripts when the CLI is not on the host. */
+const NO_CLI = 14;
+
+/** Fails with NO_CLI when redis-cli cannot run: a missing client must not look like a silent server. */
+function cliCheck(args: RedisServerArgs): string {
+  const cli = quote([args.cli ?? "redis-cli"]);
+  const message = quote([`${args.cli ?? "redis-cli"} is not installed or not on the PATH`]);
+  return `command -v ${cli} >/dev/null 2>&1 || { echo ${message} >&2; exit ${NO_CLI}; }`;
+}
+
 export function probeScript(args: RedisServerArgs): string {
   return [
+    cliCheck(args),
     `want=$(readlink -f -- ${quote([wanted(args)])} 2>/dev/null || true)`,
     `pid=$(${cliLine(args)} INFO server 2>/dev/null | sed -n 's/^process_id:\\([0-9]*\\).*/\\1/p')`,
     `exe=; if [ -n "$pid" ]; then exe=$(readlink /proc/$pid/exe 2>/dev/null || true); fi`,
@@ -75,6 +86,7 @@ export function restartScript(args: RedisServerArgs): string {
         ].join("\n");
   return [
     "set -u",
+    cliCheck(args),
     `token="$(date +%s%N)-$$"`,
     `before=; pid=`,
     `if [ "$(${cli} PING 2>/dev/null)" = PONG ]; then`,
@@ -85,7 +97,8 @@ export function restartScript(args: RedisServerArgs): string {
     "fi",
     "t0=$(date +%s%N)",
     start,
-    `i=0; until [ "$(${cli} PING 2>/dev/null)" = PONG ]; do i=$((i+1)); [ $i -gt ${ticks} ] && { echo "redis did not answer PING within ${args.start_timeout_s ?? 20} s" >&2; exit 12; }; sleep 0.01; done`,
+    // The last answer (or error) of redis-cli goes into the timeout message.
+    `i=0; until last=$(${cli} PING 2>&1) && [ "$last" = PONG ]; do i=$((i+1)); [ $i -gt ${ticks} ] && { echo "redis did not answer PING within ${args.start_timeout_s ?? 20} s (last answer: $last)" >&2; exit 12; }; sleep 0.01; done`,
     "t1=$(date +%s%N)",
     `after=$(${cli} DBSIZE)`,
     `got=$(${cli} GET ${SENTINEL})`,
@@ -143,6 +156,11 @@ export const redisServer = defineModule<RedisServerArgs, RedisServerState>({
   },
   async probe(host, args) {
     const r = await host.run(probeScript(args));
+    if (r.rc === NO_CLI) {
+      throw new TicklessError("TASK", `cannot probe Redis on ${host.name}: ${r.stderr.trim()}`, {
+        hint: "install redis-tools on the host, or name the client with `cli:`",
+      });
+    }
     return parseProbe(r.stdout);
   },
   plan(args, state) {

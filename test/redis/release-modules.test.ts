@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
 import { buildId } from "../../src/modules/build_id.js";
-import { parseKeyValues, parseProbe, redisServer, restartProblems } from "../../src/modules/redis_server.js";
+import {
+  parseKeyValues,
+  parseProbe,
+  redisServer,
+  restartProblems,
+  restartScript,
+} from "../../src/modules/redis_server.js";
 import { releaseLink } from "../../src/modules/release_link.js";
 import { sha256Hex, sourceArchive } from "../../src/modules/source_archive.js";
 import { checkPlan, converge, tempDir, testContext } from "../modules/harness.js";
@@ -130,6 +136,30 @@ describe("redis_server (pure parts)", () => {
       "restart: /usr/bin/redis-server → /opt/redis-hft/releases/x/bin/redis-server",
     ]);
     expect(redisServer.plan(args, parseProbe("/usr/bin/redis-server\n\n\n"))[0].summary).toMatch(/^start /);
+  });
+
+  it("fails the probe with the real cause when redis-cli is missing, not with a timeout", async () => {
+    const missing = { ...args, cli: join(dir, "no-such-redis-cli") };
+    await expect(redisServer.probe(conn, missing, testContext())).rejects.toThrow(
+      /no-such-redis-cli is not installed or not on the PATH/,
+    );
+  });
+
+  it("puts redis-cli's last answer into the PING timeout message", async () => {
+    // A "server" that starts and exits at once, on a port nothing listens on: PING never answers.
+    const fake = join(dir, "cli");
+    await writeFile(
+      fake,
+      '#!/bin/sh\necho "Could not connect to Redis at 127.0.0.1:1: Connection refused" >&2\nexit 1\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const r = await conn.run(restartScript({ ...args, cli: fake, binary: "/bin/true", start_timeout_s: 1 }));
+    expect(r.rc).toBe(12);
+    expect(r.stderr).toContain(
+      "redis did not answer PING within 1 s (last answer: Could not connect to Redis at 127.0.0.1:1: Connection refused)",
+    );
   });
 
   it("treats a replaced binary ('(deleted)') as stale", () => {
