@@ -35,7 +35,11 @@ describe("README", () => {
   it("starts with the two commands a newcomer types", () => {
     const firstBlock = readme.split("```sh\n")[1].split("```")[0];
     expect(firstBlock).toMatch(/^npm install && npm run demo\s/m);
-    expect(firstBlock).toMatch(/^npm test\s/m);
+    expect(firstBlock).toMatch(/^npm run test:all\s/m);
+    // The second command is the one .ci/run runs.
+    const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
+    expect(pkg.scripts["test:all"]).toMatch(/^bash scripts\/test-setup\.sh && /);
+    expect(readFileSync(join(repo, ".ci/run"), "utf8")).toMatch(/^npm run test:all /m);
   });
 
   it("runs its library example as written, in check mode, changing nothing", async () => {
