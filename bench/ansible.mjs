@@ -4,11 +4,15 @@
 import { execFile, spawn } from "node:child_process";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { sampleTree } from "./process-memory.mjs";
 import { FAKE_ROOT_BASE } from "./roots.mjs";
 
-export const BASELINE = "/work/shared/bench/ansible-baseline";
+// The baseline lives beside the checkout (shared/bench/ansible-baseline); TICKLESS_ANSIBLE_BASELINE overrides.
+export const BASELINE =
+  process.env.TICKLESS_ANSIBLE_BASELINE ??
+  fileURLToPath(new URL("../../shared/bench/ansible-baseline", import.meta.url));
 
 /** The environment of every ansible-playbook run; `dir` holds its local temp and control sockets. */
 function ansibleEnv(dir) {

@@ -1,5 +1,5 @@
 // Engine overhead: N tasks × H hosts of a no-op module over a connection that does nothing.
-// Baseline: 1 ms/task/host target from issue 2. Run after `npm run build`:
+// Baseline: the engine target of 1 ms per task per host. Run after `npm run build`:
 //   node bench/engine-overhead.mjs [tasks=200] [hosts=50]
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -52,7 +52,7 @@ try {
   console.log(
     `${perTaskHost.toFixed(4)} ms/task/host; ratio to target: ${(perTaskHost / TARGET_MS).toFixed(3)}`,
   );
-  console.log("baseline: 1 ms/task/host target from issue 2");
+  console.log("baseline: the engine target of 1 ms/task/host");
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-// Issue 3's benchmark: the Ansible baseline's reference playbook against the same lab hosts (real
+// The benchmark: the Ansible baseline's reference playbook against the same lab hosts (real
 // sshd in namespaces on loopback) with ansible-playbook and with tickless, for 1, 10 and 50 hosts:
 // first run (pristine roots), idempotent re-run, check mode (--check --diff on pristine roots).
 // Also the transport floor for tickless's round-trip count, and peak controller memory of both.
@@ -242,7 +242,7 @@ async function save({ info, rows, sameFiles, profiles, max, partial }) {
   return result;
 }
 
-/** PASS/FAIL of issue 3's targets: speed-up at the largest N, tickless within 2× the floor, peak RSS at the largest N. */
+/** PASS/FAIL of the benchmark's targets: speed-up at the largest N, tickless within 2× the floor, peak RSS at the largest N. */
 function evaluateTargets(rows, max) {
   const targets = [];
   for (const r of rows) {

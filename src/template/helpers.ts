@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type Handlebars from "handlebars";
 import { quote } from "shell-quote";
 import { stringify as toYaml } from "yaml";
+import { TicklessError } from "../errors.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
 import { toPlain } from "./scope.js";
 
@@ -60,19 +61,15 @@ function cpusOf(value: unknown): number[] {
 }
 
 /**
- * Whether `cpulist` should read a string as a hex mask: a bare hex word ("f", "0f") or
- * comma-separated 32-bit groups ("ff,00000000"). Anything with a '-' or short groups is a list.
+ * A CPU list normalised ("3,1,2" → "1-3"), or with `from` "mask" an smp_affinity mask read
+ * ("f0" → "4-7"). It never guesses: "10" is CPU 10 unless the caller says it is a mask.
  */
-function looksLikeMask(value: string): boolean {
-  const groups = value.trim().split(",");
-  if (!groups.every((g) => /^(0x)?[0-9a-fA-F]+$/.test(g))) return false;
-  return groups.length === 1 || groups.slice(1).every((g) => g.length === 8);
-}
-
-/** Normalises a cpu list or reads a mask, as the `cpulist` helper and transform do. */
 export function toCpuList(value: unknown, from?: unknown): string {
-  if (from === "mask" || (from !== "list" && typeof value === "string" && looksLikeMask(value))) {
-    return formatCpuList(maskToCpuList(String(value)));
+  if (from === "mask") return formatCpuList(maskToCpuList(String(value)));
+  if (from !== undefined && from !== "list") {
+    throw new TicklessError("TEMPLATE", `cpulist: unknown source kind ${JSON.stringify(from)}`, {
+      hint: 'pass "list" (the default) or "mask", or use mask_to_cpulist for a hex mask',
+    });
   }
   return formatCpuList(cpusOf(value));
 }
@@ -104,8 +101,9 @@ export function toInt(value: unknown, fallback = 0, base = 10): number {
  * - `and a b …` `or a b …` `not a`  Python-like truthiness (empty lists are false).
  * - `cpumask list [nrCpus]`  cpu list → smp_affinity hex mask: `{{cpumask "0-3"}}` → "f";
  *                         `nr=64` as a hash argument also sets the width.
- * - `cpulist v [from]`    mask → cpulist ("f0" → "4-7"), or a list normalised ("3,1,2" → "1-3");
- *                         a bare hex word is read as a mask, pass `"list"` as from to force a list.
+ * - `cpulist v`           a CPU list normalised ("3,1,2" → "1-3"; "10" is CPU 10); anything else
+ *                         is an error. `cpulist v "mask"` is `mask_to_cpulist v`.
+ * - `mask_to_cpulist m`   smp_affinity hex mask → CPU list ("f0" → "4-7", "80,00000000" → "39").
  * - `upper s` `lower s`   case.
  * - `quote s`             s quoted for a POSIX shell (shell-quote).
  * - `basename p` `dirname p`  POSIX path parts.
@@ -143,6 +141,7 @@ export function registerHelpers(hb: typeof Handlebars): void {
     const { params, options } = split(args);
     return toCpuList(params[0], params[1] ?? options.hash?.from);
   });
+  register("mask_to_cpulist", (value: unknown) => toCpuList(value, "mask"));
   register("upper", (s: unknown) => String(s ?? "").toUpperCase());
   register("lower", (s: unknown) => String(s ?? "").toLowerCase());
   register("quote", (s: unknown) => quote([String(s ?? "")]));

@@ -63,7 +63,7 @@ function resultFlag(test: string, flag: string): Transform {
  * Jinja-like filters, written with jexl's pipe: `x|default(false)|bool`.
  * default/d(fallback, [ifFalsy]) · bool · int([fallback], [base]) · float · string · length/count ·
  * lower · upper · trim · split([sep]) · join([sep]) · first · last · unique · keys · values ·
- * list · min · max · sum · abs · cpumask([nrCpus]) · cpulist(['mask'|'list']) ·
+ * list · min · max · sum · abs · cpumask([nrCpus]) · cpulist(['list'|'mask']) · mask_to_cpulist ·
  * regex_search(pattern) (the match or null) · regex_replace(pattern, replacement).
  */
 export const FILTERS: Record<string, Transform> = {
@@ -96,6 +96,7 @@ export const FILTERS: Record<string, Transform> = {
   cpumask: (value, nrCpus) =>
     cpuListToMask(parseCpuList(value), nrCpus === undefined ? undefined : toInt(nrCpus)),
   cpulist: (value, from) => toCpuList(value, from),
+  mask_to_cpulist: (value) => toCpuList(value, "mask"),
   regex_search: (value, pattern) => regex(pattern).exec(toText(value))?.[0] ?? null,
   regex_replace: (value, pattern, replacement = "") =>
     toText(value).replace(regex(pattern, "g"), String(replacement).replace(/\\(\d)/g, "$$$1")),

@@ -32,7 +32,10 @@ const NEEDS: { suites: string; files: string[]; without: string }[] = [
  * The block printed after the run when the machine lacks parts: which suites were skipped or
  * could not run, why, and the one command that installs their needs.
  */
-export function missingPartsReport(labError: string | undefined, exists = existsSync): string[] {
+export function missingPartsReport(
+  labError: string | undefined,
+  exists: (path: string) => boolean = existsSync,
+): string[] {
   const lines: string[] = [];
   if (labError !== undefined) {
     lines.push(`  - SSH lab suites (real sshd hosts in namespaces) are skipped: ${labError}`);

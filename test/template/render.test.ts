@@ -154,9 +154,13 @@ describe("helpers", () => {
     ["{{cpumask cores}}", "3c"],
     ["{{cpumask cores 16}}", "003c"],
     ['{{cpumask "0-3" nr=64}}', "00000000,0000000f"],
-    ['{{cpulist "f0"}}', "4-7"],
-    ['{{cpulist "80,00000000"}}', "39"],
+    ['{{mask_to_cpulist "f0"}}', "4-7"],
+    ['{{mask_to_cpulist "80,00000000"}}', "39"],
+    ['{{cpulist "f0" "mask"}}', "4-7"],
     ['{{cpulist "3,1,2"}}', "1-3"],
+    ['{{cpulist "5"}}', "5"],
+    ['{{cpulist "10"}}', "10"],
+    ['{{cpulist "0"}}', "0"],
     ['{{cpulist "5" "list"}}', "5"],
     ["{{cpulist cores}}", "2-5"],
     ["{{upper name}} {{lower name}}", "REDIS redis"],
@@ -166,6 +170,13 @@ describe("helpers", () => {
     ['{{int "42"}} {{int "3.9"}} {{int hexish}} {{int hexish 16}} {{int "x"}}', "42 3 0 31 0"],
   ])("%s → %j", (source, expected) => {
     expect(renderString(source, vars)).toBe(expected);
+  });
+
+  it("cpulist never reads a hex mask unless told: a mask given as a list is a located error", () => {
+    const err = thrown(() => renderString('{{cpulist "f0"}}', {}, loc));
+    expect(err.message).toContain('invalid CPU list "f0"');
+    expect(err.location).toEqual(loc);
+    expect(thrown(() => renderString('{{cpulist "f0" "hex"}}', {}, loc)).hint).toContain("mask_to_cpulist");
   });
 
   it("reports a helper's own error with the location", () => {

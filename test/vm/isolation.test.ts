@@ -1,5 +1,5 @@
 /**
- * Issue 4's "Done when" on a real kernel: isolation.yml and rollback.yml on the VM (Debian
+ * CPU isolation on a real kernel: isolation.yml and rollback.yml on the VM (Debian
  * bookworm, systemd, GRUB, virtio NIC, irqbalance enabled by the image), in two deterministic
  * scenarios on one booted VM (boots cost minutes under TCG):
  *

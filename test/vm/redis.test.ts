@@ -1,5 +1,5 @@
 /**
- * Issue 5's "Done when" on a real systemd host: the VM (Debian bookworm) starts with the
+ * jemalloc + Redis on a real systemd host: the VM (Debian bookworm) starts with the
  * distribution's Redis (redis-server.service, /var/lib/redis) holding data; jemalloc.yml and
  * redis.yml switch it to the tuned build through a drop-in for that unit, keeping the data; a
  * second run changes nothing; rollback.yml's redis part returns to the stock binary in under 5 s
@@ -151,7 +151,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
       const stats = je.results.find((e) => e.task.includes("test program"))?.result?.stdout as string;
       expect(stats).toMatch(/opt\.narenas: 2\b/);
 
-      // The issue's 5 s bound is on the rollback (asserted below with the default budget). The
+      // The 5 s downtime bound is on the rollback (asserted below with the default budget). The
       // first switch starts a binary the emulator has never run: measured 5.7 s under TCG.
       const r = await play("redis.yml", { redis_max_downtime_ms: 20_000 });
       expect(failures(r)).toEqual([]);

@@ -9,7 +9,7 @@ export interface GateOptions {
   maxRegressionPct: number;
   /** Significance level. */
   alpha: number;
-  /** Fail unless the candidate is significantly better (the seed's "accept only if it improves"). */
+  /** Fail unless the candidate is significantly better (the Phase 3 plan's "accept only if it improves"). */
   requireImprovement: boolean;
 }
 
