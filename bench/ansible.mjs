@@ -2,7 +2,7 @@
 // pipelining, ControlPersist, host key checking off), with temp dirs and control sockets moved
 // under the bench's own dir, cold masters before each run, and the controller's memory sampled.
 import { execFile, spawn } from "node:child_process";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -54,8 +54,22 @@ export function parseRecap(output) {
   return stats;
 }
 
+/** Process groups of the ansible-playbook runs in flight: an interrupted bench leaves none running. */
+const running = new Set();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {}
+    }
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
+}
+
 /** One timed ansible-playbook run of the reference playbook; resolves to wall time, recap and peak memory. */
 export async function runAnsible({ dir, inventory, forks, check }) {
+  await mkdir(dir, { recursive: true });
   await closeMasters(dir);
   const args = ["-i", inventory, "-f", String(forks), "-e", `fake_root_base=${FAKE_ROOT_BASE}`];
   if (check) args.push("--check", "--diff");
@@ -66,7 +80,10 @@ export async function runAnsible({ dir, inventory, forks, check }) {
   const child = spawn("/usr/bin/time", ["-f", "%U %S", "-o", timeFile, "ansible-playbook", ...args], {
     env: ansibleEnv(dir),
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so an interrupt can take ansible-playbook and its forks down together.
+    detached: true,
   });
+  running.add(child.pid);
   const cpDir = join(dir, "cp");
   const memory = sampleTree(child.pid, (cmdline) => cmdline.includes(cpDir));
   let output = "";
@@ -77,6 +94,7 @@ export async function runAnsible({ dir, inventory, forks, check }) {
     output += c;
   });
   const exitCode = await new Promise((resolve) => child.on("close", resolve));
+  running.delete(child.pid);
   const wallMs = performance.now() - start;
   const peak = await memory.stop();
   await closeMasters(dir);
