@@ -75,6 +75,8 @@ export type EngineEvent =
       stats: Record<string, HostStats>;
       /** Check runs only: changes predicted, and changes made for real by `check_mode: false` tasks. */
       check?: CheckSummary;
+      /** Hosts whose new settings take effect only at the next boot (in a check run: would). */
+      rebootPending: string[];
     }
   | { type: "playbook_end"; exitCode: number };
 

@@ -15,6 +15,8 @@ export interface HostState {
   notified: Set<string>;
   /** Vars a rescue sees: ansible_failed_task / ansible_failed_result (cleared after the block). */
   rescueVars: Record<string, unknown>;
+  /** A task reported `reboot_required: true` and no reboot task has rebooted the host since. */
+  rebootPending: boolean;
 }
 
 export function newHostState(name: string): HostState {
@@ -27,6 +29,7 @@ export function newHostState(name: string): HostState {
     ended: false,
     notified: new Set(),
     rescueVars: {},
+    rebootPending: false,
   };
 }
 

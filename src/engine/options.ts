@@ -41,4 +41,6 @@ export interface RunSummary {
   totals: HostStats;
   failedHosts: string[];
   unreachableHosts: string[];
+  /** Hosts whose new settings take effect only at their next boot (a check run: would). */
+  rebootPending: string[];
 }

@@ -276,7 +276,13 @@ function summarize(run: RunContext, signal: AbortSignal | undefined): RunSummary
   else if (unreachableHosts.length > 0) exitCode = EXIT.HOST_UNREACHABLE;
   else if (failedHosts.length > 0) exitCode = EXIT.HOST_FAILED;
   const stats = run.stats.snapshot();
-  run.emit({ type: "recap", stats, ...(run.check ? { check: run.stats.checkSummary() } : {}) });
+  const rebootPending = states.filter((s) => s.rebootPending).map((s) => s.name);
+  run.emit({
+    type: "recap",
+    stats,
+    rebootPending,
+    ...(run.check ? { check: run.stats.checkSummary() } : {}),
+  });
   run.emit({ type: "playbook_end", exitCode });
-  return { exitCode, stats, totals: run.stats.totals(), failedHosts, unreachableHosts };
+  return { exitCode, stats, totals: run.stats.totals(), failedHosts, unreachableHosts, rebootPending };
 }

@@ -4,7 +4,7 @@ import type { Task } from "../playbook/types.js";
 import { renderString } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import type { TaskResult } from "./events.js";
-import { isActive } from "./host-state.js";
+import { type HostState, isActive } from "./host-state.js";
 import { mapLimit } from "./limit.js";
 import { runTask } from "./run-task.js";
 import { censor } from "./secrets.js";
@@ -107,6 +107,7 @@ export function recordOutcome(
     diff: eventDiff(pc, task, scope),
   });
   applyResult(pc, task, host, result);
+  trackReboot(state, task, result);
   if (result.unreachable) state.unreachable = true;
   else if (result.failed && !result.ignored) {
     state.failed = true;
@@ -117,6 +118,16 @@ export function recordOutcome(
       };
     }
   }
+}
+
+/**
+ * Reboot pending: a task that reports `reboot_required: true` (kernel_cmdline, or any module with
+ * Ansible's return value) sets it; a reboot task that rebooted the host clears it.
+ */
+function trackReboot(state: HostState, task: Task, result: TaskResult): void {
+  if (result.failed || result.skipped || result.unreachable) return;
+  if (task.module === "reboot" && result.changed) state.rebootPending = false;
+  else if (result.reboot_required === true) state.rebootPending = true;
 }
 
 /** Register, set_fact and notify on one host. */

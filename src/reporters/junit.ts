@@ -28,6 +28,8 @@ export class JunitReporter implements Reporter {
   private itemFailures = new Map<string, string[]>();
   /** A check run's summary (from the recap), written as properties of every suite. */
   private check?: CheckSummary;
+  /** Hosts waiting for a reboot (from the recap), a property of every suite. */
+  private rebootPending: string[] = [];
 
   constructor(options: ReporterOptions) {
     if (!options.file) throw new Error("the junit reporter needs a file");
@@ -45,6 +47,7 @@ export class JunitReporter implements Reporter {
       }
       case "recap":
         this.check = event.check;
+        this.rebootPending = event.rebootPending;
         return;
       case "task_start":
         this.taskStarted = Date.now();
@@ -89,7 +92,7 @@ export class JunitReporter implements Reporter {
     const lines = [
       '<?xml version="1.0" encoding="UTF-8"?>',
       `<testsuites name="tickless" ${counts(all)}>`,
-      ...this.suites.flatMap((s) => renderSuite(s, this.check)),
+      ...this.suites.flatMap((s) => renderSuite(s, this.check, this.rebootPending)),
       "</testsuites>",
       "",
     ];
@@ -111,17 +114,22 @@ function counts(cases: TestCase[]): string {
   return `tests="${cases.length}" failures="${n("failed")}" errors="${n("unreachable")}" skipped="${n("skipped")}" time="${time.toFixed(3)}"`;
 }
 
-function renderSuite(suite: Suite, check: CheckSummary | undefined): string[] {
+function renderSuite(suite: Suite, check: CheckSummary | undefined, rebootPending: string[]): string[] {
   const name = escapeXml(suite.name);
-  const properties = check
-    ? [
-        "    <properties>",
-        '      <property name="check_mode" value="true"/>',
-        `      <property name="would_change" value="${check.wouldChange}"/>`,
-        `      <property name="changed_for_real" value="${check.changedForReal}"/>`,
-        "    </properties>",
-      ]
-    : [];
+  const props: [string, string][] = [];
+  if (check) {
+    props.push(["check_mode", "true"], ["would_change", String(check.wouldChange)]);
+    props.push(["changed_for_real", String(check.changedForReal)]);
+  }
+  if (rebootPending.length > 0) props.push(["reboot_pending", rebootPending.join(",")]);
+  const properties =
+    props.length === 0
+      ? []
+      : [
+          "    <properties>",
+          ...props.map(([k, v]) => `      <property name="${k}" value="${escapeXml(v)}"/>`),
+          "    </properties>",
+        ];
   return [
     `  <testsuite name="${name}" ${counts(suite.cases)}>`,
     ...properties,

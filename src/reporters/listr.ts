@@ -74,7 +74,7 @@ export class ListrReporter implements Reporter {
         });
         return;
       case "recap":
-        this.write("", ...compactRecap(event.stats, event.check));
+        this.write("", ...compactRecap(event.stats, event.check, event.rebootPending));
         return;
       default:
         return;

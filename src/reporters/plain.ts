@@ -39,7 +39,7 @@ export class PlainReporter implements Reporter {
         this.err.write(`[WARNING]: ${event.host ? `[${event.host}] ` : ""}${event.message}\n`);
         return;
       case "recap":
-        this.print("", ...recapBlock(event.stats, event.check));
+        this.print("", ...recapBlock(event.stats, event.check, event.rebootPending));
         return;
       default:
         return;

@@ -30,8 +30,30 @@ export function formatRecap(stats: Record<string, HostStats>): string[] {
 }
 
 /** The whole recap block, lines without trailing newlines. */
-export function recapBlock(stats: Record<string, HostStats>, check?: CheckSummary): string[] {
-  return [banner("PLAY RECAP"), ...formatRecap(stats), ...checkLines(check), ""];
+export function recapBlock(
+  stats: Record<string, HostStats>,
+  check?: CheckSummary,
+  rebootPending: string[] = [],
+): string[] {
+  return [
+    banner("PLAY RECAP"),
+    ...formatRecap(stats),
+    ...rebootLines(rebootPending, check),
+    ...checkLines(check),
+    "",
+  ];
+}
+
+/** Hosts whose new settings wait for a reboot: never silent (collapsed beyond MAX_NAMES). */
+export function rebootLines(hosts: string[], check?: CheckSummary, max = MAX_NAMES): string[] {
+  if (hosts.length === 0) return [];
+  const names =
+    hosts.slice(0, max).join(", ") + (hosts.length > max ? ` and ${hosts.length - max} more` : "");
+  return check
+    ? [`reboot would be pending on ${hosts.length} host${hosts.length === 1 ? "" : "s"}: ${names}`]
+    : [
+        `reboot pending on ${hosts.length} host${hosts.length === 1 ? "" : "s"}: ${names} (the new settings take effect at the next boot)`,
+      ];
 }
 
 /** After a check run's recap: that nothing was changed (or what was, by `check_mode: false` tasks) and what would be. */
@@ -50,10 +72,11 @@ export function checkLines(check: CheckSummary | undefined): string[] {
 export function compactRecap(
   stats: Record<string, HostStats>,
   check?: CheckSummary,
+  rebootPending: string[] = [],
   max = MAX_NAMES,
 ): string[] {
   const hosts = Object.keys(stats);
-  if (hosts.length <= max) return recapBlock(stats, check);
+  if (hosts.length <= max) return recapBlock(stats, check, rebootPending);
   const totals = Object.fromEntries(COUNTERS.map((k) => [k, hosts.reduce((n, h) => n + stats[h][k], 0)]));
   const bad = hosts.filter((h) => stats[h].failed > 0 || stats[h].unreachable > 0);
   const shown = Object.fromEntries(bad.slice(0, max).map((h) => [h, stats[h]]));
@@ -63,5 +86,5 @@ export function compactRecap(
   ];
   lines.push(...formatRecap(shown));
   if (bad.length > max) lines.push(`… and ${bad.length - max} more hosts failed or unreachable`);
-  return [...lines, ...checkLines(check), ""];
+  return [...lines, ...rebootLines(rebootPending, check), ...checkLines(check), ""];
 }

@@ -1,5 +1,5 @@
 /** The core promises: a playbook converges, a second run changes nothing, check mode cannot lie. */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { defineModule } from "../../src/index.js";
@@ -133,6 +133,60 @@ describe("convergence", () => {
     expect(recap?.type === "recap" && recap.check).toEqual({ wouldChange: 1, changedForReal: 1 });
     await expect(readFile(path.join(l.roots.h1, "forced-check"))).rejects.toThrow();
     await expect(readFile(path.join(l.roots.h1, "real"))).resolves.toBeDefined();
+  });
+});
+
+describe("reboot pending", () => {
+  const needsBoot = defineModule<{ boot: boolean }>({
+    name: "needs_boot",
+    kind: "action",
+    description: "reports reboot_required as a kernel_cmdline change does",
+    args: { type: "object", properties: { boot: { type: "boolean" } }, required: ["boot"] },
+    run: async (args) => ({ changed: args.boot, reboot_required: args.boot }),
+  });
+
+  test("a result with reboot_required: true marks the host in the summary and the recap event", async () => {
+    const l = await lab(["h1", "h2"], {
+      "p.yml": `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - needs_boot: { boot: false }
+    - needs_boot: { boot: true }
+      when: inventory_hostname == "h2"
+`,
+    });
+    current = l;
+    for (const check of [false, true]) {
+      const r = await run({ playbook: l.file("p.yml"), inventory: l.inventory, modules: [needsBoot], check });
+      expect(r.summary.exitCode).toBe(0);
+      expect(r.summary.rebootPending).toEqual(["h2"]);
+      const recap = r.events.find((e) => e.type === "recap");
+      expect(recap?.type === "recap" && recap.rebootPending).toEqual(["h2"]);
+    }
+  });
+
+  test("a reboot task that rebooted the host clears it", async () => {
+    const l = await lab(["h1"], {
+      "p.yml": `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - needs_boot: { boot: true }
+    - reboot:
+        reboot_command: echo new-boot > {{ root }}/proc/sys/kernel/random/boot_id
+        proc_root: "{{ root }}/proc"
+        reboot_timeout: 30
+`,
+    });
+    current = l;
+    const bootId = path.join(l.roots.h1, "proc/sys/kernel/random/boot_id");
+    await mkdir(path.dirname(bootId), { recursive: true });
+    await writeFile(bootId, "old-boot\n");
+    const r = await run({ playbook: l.file("p.yml"), inventory: l.inventory, modules: [needsBoot] });
+    expect(r.summary.exitCode).toBe(0);
+    expect(byStatus(r, "changed")).toEqual(["h1:needs_boot", "h1:reboot"]);
+    expect(r.summary.rebootPending).toEqual([]);
   });
 });
 

@@ -59,7 +59,11 @@ describe("junit reporter", () => {
     const file = join(dir, "check.xml");
     const r = new JunitReporter({ stdout: sink(), stderr: sink(), file });
     for (const e of smallRun()) {
-      r.onEvent(e.type === "recap" ? { ...e, check: { wouldChange: 3, changedForReal: 0 } } : e);
+      r.onEvent(
+        e.type === "recap"
+          ? { ...e, check: { wouldChange: 3, changedForReal: 0 }, rebootPending: ["web1"] }
+          : e,
+      );
     }
     await r.close();
     const suite = parseXml(file).children[0];
@@ -67,7 +71,12 @@ describe("junit reporter", () => {
     const props = Object.fromEntries(
       suite.children[0].children.map((p: any) => [p.attrs.name, p.attrs.value]),
     );
-    expect(props).toEqual({ check_mode: "true", would_change: "3", changed_for_real: "0" });
+    expect(props).toEqual({
+      check_mode: "true",
+      would_change: "3",
+      changed_for_real: "0",
+      reboot_pending: "web1",
+    });
   });
 
   it("counts a loop once per host, not once per item", async () => {

@@ -64,7 +64,7 @@ describe("plain reporter", () => {
   it("widens the host column for names longer than 26 characters", () => {
     const long = "a-very-long-host-name-that-exceeds.example.com";
     const z = { ok: 1, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
-    const { out } = render([{ type: "recap", stats: { [long]: z, short: z } }]);
+    const { out } = render([{ type: "recap", stats: { [long]: z, short: z }, rebootPending: [] }]);
     const [a, b] = out.trim().split("\n").slice(1);
     expect(a.indexOf(" : ")).toBe(long.length);
     expect(b.indexOf(" : ")).toBe(long.length);
@@ -73,7 +73,7 @@ describe("plain reporter", () => {
   it("ends a check run's recap with what was and what would be changed", () => {
     const z = { ok: 2, changed: 2, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
     const lines = (check: { wouldChange: number; changedForReal: number } | undefined) =>
-      render([{ type: "recap", stats: { h: z }, check }])
+      render([{ type: "recap", stats: { h: z }, check, rebootPending: [] }])
         .out.trim()
         .split("\n");
     expect(lines({ wouldChange: 2, changedForReal: 0 }).at(-1)).toBe(
@@ -83,6 +83,18 @@ describe("plain reporter", () => {
       "check mode: 1 change would be made; 1 change was made for real by tasks with check_mode: false",
     );
     expect(lines(undefined).at(-1)).toMatch(/^h +: ok=2/);
+  });
+
+  it("never leaves a pending reboot silent, in a real run and in a check run", () => {
+    const z = { ok: 1, changed: 1, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
+    const real = render([{ type: "recap", stats: { h1: z, h2: z }, rebootPending: ["h2"] }]).out;
+    expect(real).toContain("reboot pending on 1 host: h2 (the new settings take effect at the next boot)\n");
+    const check = { wouldChange: 2, changedForReal: 0 };
+    const checked = render([
+      { type: "recap", stats: { h1: z, h2: z }, check, rebootPending: ["h1", "h2"] },
+    ]).out;
+    expect(checked).toContain("reboot would be pending on 2 hosts: h1, h2\n");
+    expect(render([{ type: "recap", stats: { h1: z }, rebootPending: [] }]).out).not.toContain("reboot");
   });
 
   it("shows results with -v and hides them without", () => {

@@ -81,6 +81,7 @@ export function smallRun(): EngineEvent[] {
         web1: stats({ ok: 3, changed: 2, failed: 1, ignored: 1 }),
         "db-primary-long-name-01": stats({ ok: 1, skipped: 1, unreachable: 1 }),
       },
+      rebootPending: [],
     },
     { type: "playbook_end", exitCode: 3 },
   ];
