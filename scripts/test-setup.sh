@@ -20,7 +20,7 @@ for arg in "$@"; do
   esac
 done
 
-# command:debian-package:rhel-package — what each suite needs.
+# path:debian-package:rhel-package — what each suite needs (a command, or a file a package installs).
 needs=(
   /usr/sbin/sshd:openssh-server:openssh-server           # lab hosts: real sshd in namespaces
   /usr/bin/ssh:openssh-client:openssh-clients
@@ -28,6 +28,8 @@ needs=(
   /usr/bin/chattr:e2fsprogs:e2fsprogs                      # immutable-file fault tests
   /usr/bin/python3:python3:python3
   /usr/bin/ansible-playbook:ansible-core:ansible-core      # parity suites: ansible-core is the referee
+  # the parity suites read ansible-playbook's results through the json callback (ansible.posix)
+  /usr/lib/python3/dist-packages/ansible_collections/ansible/posix/plugins/callback/json.py:ansible:ansible-collection-ansible-posix
   /usr/bin/redis-server:redis-server:redis                 # Redis playbooks on the lab
   /usr/bin/redis-benchmark:redis-tools:redis               # latency runs and the A/B gate
   /usr/bin/make:build-essential:make                       # jemalloc and Redis builds
@@ -53,7 +55,7 @@ fi
 missing=()
 for entry in "${needs[@]}"; do
   IFS=: read -r path deb rpm <<<"$entry"
-  [ -x "$path" ] && continue
+  [ -e "$path" ] && continue
   pkg=$deb
   [ "$family" = rhel ] && pkg=$rpm
   case " ${missing[*]-} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
