@@ -25,10 +25,17 @@ const CFG_WITH =
   "menuentry 'x' {\n\tlinux\t/boot/vmlinuz-6.1 root=UUID=1 ro isolcpus=4 nohz_full=4 rcu_nocbs=4 quiet\n}\n";
 const CFG_WITHOUT = "menuentry 'x' {\n\tlinux\t/boot/vmlinuz-6.1 root=UUID=1 ro quiet\n}\n";
 
+/** A probed state: the method's file is also the last source (as grub-mkconfig sources it). */
 function state(over: Partial<KernelCmdlineState> = {}): KernelCmdlineState {
+  const file = over.file ?? { path: SNIPPET, exists: false, content: "" };
+  const grub = { path: "/etc/default/grub", content: 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n' };
+  const sources = file.path === grub.path ? [file] : [grub, file];
   return {
     method: "snippet",
-    file: { path: SNIPPET, exists: false, content: "" },
+    file,
+    sources: sources.map((s) => ({ path: s.path, content: s.content })),
+    modes: Object.fromEntries(sources.map((s) => [s.path, s === file && !file.exists ? undefined : "0644"])),
+    save: { path: "/var/lib/tickless/kernel-cmdline.json", exists: false, data: { version: 1, files: {} } },
     grubCfg: { path: "/boot/grub/grub.cfg", exists: true, content: CFG_WITHOUT },
     mkconfig: "update-grub",
     cmdline: "BOOT_IMAGE=/vmlinuz ro quiet",
@@ -71,11 +78,11 @@ describe("plan", () => {
     ],
   ];
   test.each(cases)("%s", (_name, args, over, targets) => {
-    const s = state(over);
-    if (over.file?.exists && over.file.content === "") {
-      // an existing snippet holds what the module renders for ISOLATION
-      s.file.content = kernelSnippet();
-    }
+    // an existing snippet holds what the module renders for ISOLATION
+    const s =
+      over.file?.exists && over.file.content === ""
+        ? state({ ...over, file: { ...over.file, content: kernelSnippet() } })
+        : state(over);
     expect(planKernelCmdline(args, s).map((c) => c.target)).toEqual(targets);
   });
 
@@ -95,15 +102,18 @@ describe("plan", () => {
     const original =
       'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="console=ttyS0"\n';
     const file = { path: "/etc/default/grub", exists: true, content: original };
-    const [add] = planKernelCmdline(
+    const [save, add] = planKernelCmdline(
       { params: ISOLATION, method: "grub_default" },
       state({ method: "grub_default", file }),
     );
+    // the original is saved before the first change (state: restored puts it back)
+    expect(save.target).toBe("/var/lib/tickless/kernel-cmdline.json");
+    expect(JSON.parse(save.after ?? "").files["/etc/default/grub"].original).toBe(original);
     expect(add.after).toBe(
       'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="console=ttyS0 isolcpus=4 nohz_full=4 rcu_nocbs=4"\n',
     );
     const edited = { ...file, content: add.after ?? "" };
-    const [remove] = planKernelCmdline(
+    const [, remove] = planKernelCmdline(
       { params: ISOLATION, method: "grub_default", state: "absent" },
       state({
         method: "grub_default",
