@@ -96,8 +96,11 @@ type Undo = { path: string; before: string | undefined; mode: string }[];
 
 async function putBack(host: HostWriter, undo: Undo): Promise<void> {
   for (const u of undo) {
-    if (u.before === undefined) await host.remove(u.path);
-    else await host.writeFile(u.path, u.before, { mode: u.mode });
+    if (u.before !== undefined) await host.writeFile(u.path, u.before, { mode: u.mode });
+    else {
+      await host.remove(u.path);
+      await removeDirIfCreated(host, posix.dirname(u.path));
+    }
   }
 }
 
@@ -156,6 +159,13 @@ async function regenerate(
 ): Promise<{ rc: number; stderr: string }> {
   const res = await host.run(state.mkconfig);
   return { rc: res.rc, stderr: res.stderr.trim().split("\n").slice(-10).join("\n") };
+}
+
+/** restored: the save goes last, once everything it held is back. */
+async function dropSave(host: HostWriter, state: KernelCmdlineState, change: Change | undefined) {
+  if (!change || change.after !== undefined) return;
+  await host.remove(state.save.path);
+  await removeDirIfCreated(host, posix.dirname(state.save.path));
 }
 
 /**
@@ -222,9 +232,9 @@ export async function applyDefaults(
         mkconfig_stderr: res.stderr,
       };
     }
-    if (saveChange && saveChange.after === undefined) await host.remove(state.save.path);
+    await dropSave(host, state, saveChange);
     return { regenerated: true, mkconfig_stderr: res.stderr };
   }
-  if (saveChange && saveChange.after === undefined) await host.remove(state.save.path);
+  await dropSave(host, state, saveChange);
   return { regenerated: false };
 }
