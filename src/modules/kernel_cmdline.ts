@@ -124,7 +124,36 @@ async function listSnippets(host: HostReader, dir: string): Promise<string[]> {
   return res.stdout.split("\n").filter(Boolean);
 }
 
+/** An error about the host's files, with the task's location (the file:line on the host is in the message). */
+export function atTask<T>(ctx: ModuleContext, action: () => T): T {
+  const relocate = (err: unknown): never => {
+    if (!(err instanceof TicklessError) || err.location || !ctx.location) throw err;
+    throw new TicklessError(err.code, err.message, {
+      location: ctx.location,
+      hint: err.hint,
+      cause: err.cause,
+    });
+  };
+  try {
+    const result = action();
+    return (result instanceof Promise ? result.catch(relocate) : result) as T;
+  } catch (err) {
+    return relocate(err);
+  }
+}
+
 export async function probeKernelCmdline(
+  host: HostReader,
+  args: KernelCmdlineArgs,
+  ctx: ModuleContext,
+): Promise<KernelCmdlineState> {
+  const state = await readKernelCmdline(host, args, ctx);
+  // the GRUB defaults are parsed here too, so that a file tickless cannot follow fails at the task
+  atTask(ctx, () => planKernelCmdline(args, state));
+  return state;
+}
+
+async function readKernelCmdline(
   host: HostReader,
   args: KernelCmdlineArgs,
   ctx: ModuleContext,
@@ -343,7 +372,7 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
   },
   probe: probeKernelCmdline,
   plan: planKernelCmdline,
-  async apply(host, args, changes, current): Promise<ModuleResult> {
+  async apply(host, args, changes, current, ctx): Promise<ModuleResult> {
     const s = kernelCmdlineSettings(args, {});
     if (current.method === "grubby") {
       const change = changes[0];
@@ -352,12 +381,14 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
         return { failed: true, rc: res.rc, msg: `${change.summary} failed: ${res.stderr.trim()}` };
       return { method: "grubby" };
     }
-    const result = await applyDefaults(host, current, changes, (cfg) =>
-      s.state === "restored"
-        ? undefined
-        : linesMatch(grubCfgCmdlines(cfg), s.params, s.state)
+    const result = await atTask(ctx, () =>
+      applyDefaults(host, current, changes, (cfg) =>
+        s.state === "restored"
           ? undefined
-          : s.params.map(formatParam).join(" "),
+          : linesMatch(grubCfgCmdlines(cfg), s.params, s.state)
+            ? undefined
+            : s.params.map(formatParam).join(" "),
+      ),
     );
     return { ...result, method: current.method, params: s.params.map(formatParam).join(" ") };
   },

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
+import { formatError } from "../../src/errors.js";
 import {
   type KernelCmdlineArgs,
   type KernelCmdlineState,
@@ -384,6 +385,11 @@ describe("on a temp tree with the local connection and the grub-mkconfig fixture
       'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX="$(cat /etc/cmdline.local)"\n',
     );
     const before = await tree();
+    const located = { ...testContext(), location: { file: "play.yml", line: 12, column: 7 } };
+    const probed = await kernelCmdlineModule.probe(host, args(), located).catch((e) => e);
+    expect(formatError(probed)).toBe(
+      `play.yml:12:7: ${dir}/etc/default/grub:2: GRUB_CMDLINE_LINUX's value depends on a command substitution $(…) (hint: tickless edits only plain top-level assignments of GRUB_CMDLINE_LINUX(_DEFAULT); simplify the line, or use method: snippet)`,
+    );
     for (const method of ["snippet", "grub_default"] as const) {
       const err = await converge(
         kernelCmdlineModule,
