@@ -248,10 +248,11 @@ export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineS
   const s = kernelCmdlineSettings(args, {});
   const words = s.params.map(formatParam).join(" ");
   if (state.method === "grubby") {
-    if (s.state === "restored") throw grubbyRestore();
-    if (linesMatch(state.grubbyEntries ?? [], s.params, s.state)) return [];
+    // grubby keeps no original: restored removes the params, as absent does
+    const want = s.state === "restored" ? "absent" : s.state;
+    if (linesMatch(state.grubbyEntries ?? [], s.params, want)) return [];
     const verb =
-      s.state === "present"
+      want === "present"
         ? `--args=${quote([words])}`
         : `--remove-args=${quote([s.params.map((p) => p.key).join(" ")])}`;
     return [{ target: "grubby:ALL", summary: `grubby --update-kernel=ALL ${verb}` }];
@@ -294,12 +295,6 @@ export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineS
   return changes;
 }
 
-function grubbyRestore(): TicklessError {
-  return new TicklessError("MODULE_ARGS", "state: restored is not available with method grubby", {
-    hint: "grubby keeps no original to restore: use state: absent",
-  });
-}
-
 /** Whether the running kernel's /proc/cmdline differs from what the task asks (restored: from what the restored defaults give). */
 export function rebootRequired(
   args: KernelCmdlineArgs,
@@ -309,7 +304,7 @@ export function rebootRequired(
   const s = kernelCmdlineSettings(args, {});
   const running = parseParams(cmdline);
   if (s.state !== "restored") return !linesMatch([running], s.params, s.state);
-  if (!state || state.method === "grubby") return false;
+  if (!state || state.method === "grubby") return !linesMatch([running], s.params, "absent");
   const wanted = defaultsLine(withContents(state.sources, restorePlan(state).files));
   const of = (line: KernelParam[], key: string) =>
     line

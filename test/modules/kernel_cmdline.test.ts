@@ -141,6 +141,13 @@ describe("plan", () => {
       state({ method: "grubby", grubbyEntries: done }),
     );
     expect(r.summary).toBe("grubby --update-kernel=ALL --remove-args='isolcpus nohz_full rcu_nocbs'");
+    // grubby keeps no original: restored (rollback.yml) removes the params as absent does
+    expect(
+      planKernelCmdline(
+        { params: ISOLATION, state: "restored" },
+        state({ method: "grubby", grubbyEntries: done }),
+      ),
+    ).toEqual([r]);
   });
 
   test("reboot_required compares /proc/cmdline", () => {

@@ -77,6 +77,21 @@ describe("GRUB_CMDLINE_LINUX edited with sh's quoting rules", () => {
       "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\nGRUB_CMDLINE_LINUX=\"a \"'b c isolcpus=4-7 nohz_full=4-7'\n",
     ],
     [
+      "Ubuntu's GRUB_DISTRIBUTOR (a subshell in backquotes) and Fedora's (sed in $(…)) are left alone",
+      'GRUB_DISTRIBUTOR=`( . /etc/os-release; echo ${NAME:-Ubuntu} ) 2>/dev/null || echo Ubuntu`\nX="$(sed \'s, release .*$,,g\' /etc/system-release)"\nGRUB_CMDLINE_LINUX=""\n',
+      'GRUB_DISTRIBUTOR=`( . /etc/os-release; echo ${NAME:-Ubuntu} ) 2>/dev/null || echo Ubuntu`\nX="$(sed \'s, release .*$,,g\' /etc/system-release)"\nGRUB_CMDLINE_LINUX="isolcpus=4-7 nohz_full=4-7"\n',
+    ],
+    [
+      "a line continuation between two quoted parts: the word replaced in place",
+      'GRUB_CMDLINE_LINUX="quiet "\\\n"isolcpus=1"\nZ=1\n',
+      'GRUB_CMDLINE_LINUX="quiet "\\\n"isolcpus=4-7 nohz_full=4-7"\nZ=1\n',
+    ],
+    [
+      "a word split across quotes and a line continuation: only that value is written again",
+      'GRUB_CMDLINE_LINUX="quiet isol"\\\n"cpus=1"\nZ=1\n',
+      'GRUB_CMDLINE_LINUX="quiet isolcpus=4-7 nohz_full=4-7"\nZ=1\n',
+    ],
+    [
       "a line continuation inside the quotes",
       'GRUB_CMDLINE_LINUX="a \\\nb"\n',
       'GRUB_CMDLINE_LINUX="a \\\nb isolcpus=4-7 nohz_full=4-7"\n',
