@@ -278,8 +278,12 @@ export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineS
         : after === ""
           ? "remove snippet"
           : path === state.file.path
-            ? `${s.state === "present" ? "add" : "remove"} ${words}`
-            : `drop its own ${s.params.map((p) => `${p.key}=`).join(" ")} (the kernel would get two)`;
+            ? `${s.state === "present" ? "add" : "remove"} ${
+                s.state === "present" && state.method === "snippet"
+                  ? snippetParams(after).map(formatParam).join(" ")
+                  : words
+              }`
+            : `drop its own ${droppedKeys(s.params, before, after)} (the kernel gets each once, from the snippet or the defaults)`;
     changes.push({ target: path, summary, before, after });
   }
   const fileChanged = changes.some((c) => c.target !== state.save.path);
@@ -293,6 +297,14 @@ export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineS
     changes.push({ target: state.grubCfg.path, summary: `regenerate with \`${state.mkconfig}\` (${why})` });
   }
   return changes;
+}
+
+/** The keys whose `key=` words an edit of an operator's file dropped (for the change's summary). */
+function droppedKeys(params: KernelParam[], before: string, after: string): string {
+  const count = (text: string, key: string) =>
+    text.match(new RegExp(`(^|[\\s"'])${key.replace(/[.]/g, "\\.")}=`, "g"))?.length ?? 0;
+  const keys = params.filter((p) => count(before, p.key) !== count(after, p.key)).map((p) => `${p.key}=`);
+  return keys.length ? keys.join(" ") : params.map((p) => `${p.key}=`).join(" ");
 }
 
 /** Whether the running kernel's /proc/cmdline differs from what the task asks (restored: from what the restored defaults give). */

@@ -322,14 +322,17 @@ describe("on a temp tree with the local connection and the grub-mkconfig fixture
     expect(first.changes.map((c) => `${c.target.slice(dir.length)}: ${c.summary}`)).toEqual([
       "/var/lib/tickless/kernel-cmdline.json: save the original of " +
         `${dir}/etc/default/grub, ${dir}/etc/default/grub.d/50-local.cfg (state: restored puts it back)`,
-      "/etc/default/grub: drop its own isolcpus= nohz_full= rcu_nocbs= (the kernel would get two)",
-      "/etc/default/grub.d/50-local.cfg: drop its own isolcpus= nohz_full= rcu_nocbs= (the kernel would get two)",
-      "/etc/default/grub.d/99-tickless.cfg: add isolcpus=4 nohz_full=4 rcu_nocbs=4",
+      "/etc/default/grub: drop its own isolcpus= (the kernel gets each once, from the snippet or the defaults)",
+      "/etc/default/grub.d/50-local.cfg: drop its own nohz_full= (the kernel gets each once, from the snippet or the defaults)",
+      "/etc/default/grub.d/99-tickless.cfg: add isolcpus=4 nohz_full=4",
       "/boot/grub/grub.cfg: regenerate with `" + mkconfig() + "` (defaults changed)",
     ]);
-    // rcu_nocbs=4 was already the wanted value, but once only counts on the whole line: it moved to the snippet too
     expect(await readFile(join(dir, "etc/default/grub"), "utf8")).toBe(
       'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet" # tuned by hand\nGRUB_CMDLINE_LINUX=""\n',
+    );
+    // rcu_nocbs=4 was there exactly once with the wanted value: left where it is
+    expect(await readFile(join(dir, "etc/default/grub.d/50-local.cfg"), "utf8")).toBe(
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX rcu_nocbs=4"\n',
     );
     const cfg = await readFile(join(dir, "boot/grub/grub.cfg"), "utf8");
     for (const line of grubCfgCmdlines(cfg)) {
