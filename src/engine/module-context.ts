@@ -25,6 +25,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     vars,
     check: input.check,
     diff: input.diff,
+    location: task.loc,
     renderFile: async (p) => renderTemplateFile(await findControllerFile(p, dirs, "templates", task), vars),
     readControllerFile: async (p) => readFile(await findControllerFile(p, dirs, "files", task)),
     evaluate: async (expression) => evaluate(expression, vars, task.locs.args ?? task.loc),

@@ -1,4 +1,5 @@
-/** CPU isolation modules: kernel_cmdline, irq_affinity, systemd_dropin, reboot, sysfs, validate_isolation. */
+/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, reboot, sysfs, validate_isolation. */
+import { cpuSetsModule } from "./cpu_sets.js";
 import { irqAffinityModule } from "./irq_affinity.js";
 import { kernelCmdlineModule } from "./kernel_cmdline.js";
 import { rebootModule } from "./reboot.js";
@@ -8,6 +9,7 @@ import type { Module } from "./types.js";
 import { validateIsolationModule } from "./validate_isolation.js";
 
 export const ISOLATION_MODULES: readonly Module[] = [
+  cpuSetsModule,
   kernelCmdlineModule,
   irqAffinityModule,
   systemdDropinModule,

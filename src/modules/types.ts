@@ -4,6 +4,7 @@
  * plan; after apply it probes and plans again and fails the task if the plan is not empty.
  */
 import type { HostReader, HostWriter } from "../connection/types.js";
+import type { SourceLocation } from "../errors.js";
 
 /** One difference between what is and what should be. `before`/`after` feed --diff. */
 export interface Change {
@@ -38,6 +39,8 @@ export interface ModuleContext {
   vars: Readonly<Record<string, unknown>>;
   check: boolean;
   diff: boolean;
+  /** Where the task is written (for errors about what a module found on the host). */
+  location?: SourceLocation;
   /** Render a controller-side template file (Handlebars, strict) with the task's vars. */
   renderFile(path: string): Promise<string>;
   /** Read a controller-side file (for `copy: src=`), resolved like renderFile. */

@@ -30,6 +30,7 @@ export function parseCpuList(list: string | number | number[]): number[] {
     const text = list.trim();
     if (text === "") return [];
     for (const part of text.split(",")) {
+      if (part.trim() === "") throw cpuListError(list, "an empty item (two commas, or a comma at an end)");
       const m = /^\s*(\d+)(?:\s*-\s*(\d+)(?::(\d+))?)?\s*$/.exec(part);
       if (!m) throw cpuListError(list, `"${part}" is neither a CPU nor a range`);
       const first = checkCpu(list, Number(m[1]));

@@ -67,6 +67,10 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       conns.map(async (c) => {
         await c.run(`mkdir -p /opt/tickless-test ${HOST_SYS}/devices/virtual/workqueue`);
         await c.writeFile(WORKQUEUE_MASK, "ff\n", { mode: "0644" });
+        // an 8-CPU host without SMT (each CPU its own thread sibling): what cpu_sets reads
+        await c.run(
+          `cd ${HOST_SYS}/devices/system 2>/dev/null || mkdir -p ${HOST_SYS}/devices/system; cd ${HOST_SYS}/devices/system && mkdir -p cpu && echo 0-7 > cpu/online && for n in 0 1 2 3 4 5 6 7; do mkdir -p cpu/cpu$n/topology && echo $n > cpu/cpu$n/topology/thread_siblings_list; done`,
+        );
         await c.writeFile(HOST_FIXTURE, script, { mode: "0755" });
       }),
     );
@@ -291,6 +295,115 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     const back = await play("rollback.yml", false, {}, "lab1");
     expect(back.summary.exitCode).toBe(0);
     expect((await snapshot())[0]).toBe(before);
+  }, 120_000);
+
+  test("bad CPU lists are refused by the preflight, naming the CPU or token, with every file on the host unchanged", async () => {
+    const before = await snapshot();
+    const cases: [string, string][] = [
+      ["9", "isolated_cpus: CPU 9 not online on this host (online: 0-7)"],
+      ["0", 'isolated_cpus "0" includes CPU 0, the boot CPU'],
+      ["0-1", 'isolated_cpus "0-1" includes CPU 0'],
+      ["0,4", 'isolated_cpus "0,4" includes CPU 0'],
+      ["4-", 'invalid CPU list "4-": "4-" is neither a CPU nor a range'],
+      ["a", 'invalid CPU list "a": "a" is neither a CPU nor a range'],
+      ["7-4", 'invalid CPU list "7-4": range "7-4" runs backwards'],
+      ["", 'isolated_cpus "" names no CPU'],
+      ["4,,5", 'invalid CPU list "4,,5": an empty item'],
+    ];
+    for (const [isolated, message] of cases) {
+      // housekeeping_cpus left to the preflight (the suite's vars give it for the other tests)
+      const r = await play(
+        "isolation.yml",
+        false,
+        { isolated_cpus: isolated, housekeeping_cpus: "" },
+        "lab1",
+      );
+      const failed = r.results.filter((x) => x.status === "failed");
+      expect(
+        failed.map((x) => x.task),
+        isolated,
+      ).toEqual(["preflight (CPU sets against the host's online CPUs)"]);
+      expect(String(failed[0].result.msg), isolated).toContain(message);
+      expect(r.summary.exitCode, isolated).toBe(2);
+      expect(
+        r.results.filter((x) => x.status === "changed"),
+        isolated,
+      ).toEqual([]);
+    }
+    expect(await snapshot()).toEqual(before);
+  }, 120_000);
+
+  test("an operator's own isolcpus=/nohz_full= in /etc/default/grub and a grub.d snippet: one of each after isolation.yml (memtest86+ entries aside), the operator's bytes back after rollback.yml", async () => {
+    const lab2 = conns[1];
+    const existed = (await lab2.run("test -e /etc/default/grub")).rc === 0;
+    const grubBefore = existed ? (await lab2.run("cat /etc/default/grub")).stdout : "";
+    const own = `${grubBefore}GRUB_CMDLINE_LINUX_DEFAULT="quiet isolcpus=2" # set by hand\n`;
+    await lab2.writeFile("/etc/default/grub", own, { mode: "0644" });
+    await lab2.run("mkdir -p /etc/default/grub.d");
+    await lab2.writeFile(
+      "/etc/default/grub.d/40-local.cfg",
+      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX nohz_full=1-2"\n',
+      { mode: "0644" },
+    );
+    try {
+      const before = (await snapshot())[1];
+      const real = await play("isolation.yml", false, {}, "lab2");
+      expect(
+        real.results.filter((x) => x.status === "failed").map((x) => `${x.task}: ${x.result.msg}`),
+      ).toEqual([]);
+      const cfg = (await lab2.run("cat /boot/grub/grub.cfg")).stdout;
+      const linux = cfg.split("\n").filter((l) => /^\s*linux(16)?\s/.test(l));
+      expect(linux.filter((l) => l.includes("memtest86+"))).toHaveLength(2);
+      for (const line of linux.filter((l) => l.includes("vmlinuz"))) {
+        for (const key of ["isolcpus", "nohz_full", "rcu_nocbs"]) {
+          expect(
+            line.split(/\s+/).filter((w) => w.startsWith(`${key}=`)),
+            line,
+          ).toEqual([`${key}=4`]);
+        }
+      }
+      expect((await lab2.run("cat /etc/default/grub")).stdout).toBe(
+        `${grubBefore}GRUB_CMDLINE_LINUX_DEFAULT="quiet" # set by hand\n`,
+      );
+      const second = await play("isolation.yml", false, {}, "lab2");
+      expect(second.summary.totals.changed).toBe(0);
+      const back = await play("rollback.yml", false, {}, "lab2");
+      expect(back.summary.exitCode).toBe(0);
+      expect((await snapshot())[1]).toBe(before);
+      expect((await lab2.run("cat /boot/grub/grub.cfg")).stdout).toMatch(/ro single\s+nohz_full=1-2\n/);
+    } finally {
+      if (existed) await lab2.writeFile("/etc/default/grub", grubBefore, { mode: "0644" });
+      else await lab2.remove("/etc/default/grub");
+      await lab2.run("rm -f /etc/default/grub.d/40-local.cfg; rmdir /etc/default/grub.d 2>/dev/null; true");
+    }
+  }, 120_000);
+
+  test("a /etc/default/grub tickless cannot follow fails the kernel_cmdline task at the task's and the file's line, with nothing changed", async () => {
+    const lab3 = conns[2];
+    const existed = (await lab3.run("test -e /etc/default/grub")).rc === 0;
+    const grubBefore = existed ? (await lab3.run("cat /etc/default/grub")).stdout : "";
+    await lab3.writeFile(
+      "/etc/default/grub",
+      `${grubBefore}GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX="$(cat /etc/cmdline.local) quiet"\n`,
+      { mode: "0644" },
+    );
+    try {
+      const before = (await snapshot())[2];
+      const r = await play("isolation.yml", false, {}, "lab3");
+      const failed = r.results.filter((x) => x.status === "failed");
+      expect(failed.map((x) => x.task)).toEqual(["kernel command line (isolcpus, nohz_full, rcu_nocbs)"]);
+      const line = grubBefore.split("\n").length + 1;
+      expect(String(failed[0].result.msg)).toMatch(
+        new RegExp(
+          `^\\S*playbooks/isolation\\.yml:\\d+:\\d+: /etc/default/grub:${line}: GRUB_CMDLINE_LINUX's value depends on a command substitution \\$\\(…\\)`,
+        ),
+      );
+      expect(r.results.filter((x) => x.status === "changed")).toEqual([]);
+      expect((await snapshot())[2]).toBe(before);
+    } finally {
+      if (existed) await lab3.writeFile("/etc/default/grub", grubBefore, { mode: "0644" });
+      else await lab3.remove("/etc/default/grub");
+    }
   }, 120_000);
 
   test("validate.yml prints and saves the JSON report on every host and on the controller, and fails with one line per broken check", async () => {

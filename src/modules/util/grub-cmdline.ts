@@ -24,10 +24,18 @@ export function parseParams(text: string): KernelParam[] {
     });
 }
 
-/** Whether the command line holds the parameter with that exact value (the last occurrence wins, as in the kernel). */
-export function carries(words: KernelParam[], p: KernelParam): boolean {
-  const last = words.filter((w) => w.key === p.key).pop();
-  return last !== undefined && last.value === p.value;
+/**
+ * Whether the command line holds the parameter exactly once, with that value. The kernel keeps the
+ * first `isolcpus=` / `nohz_full=` and the last `rcu_nocbs=`: one occurrence is the only unambiguous case.
+ */
+export function carriesOnce(words: KernelParam[], p: KernelParam): boolean {
+  const found = words.filter((w) => w.key === p.key);
+  return found.length === 1 && found[0].value === p.value;
+}
+
+/** Whether the command line has the key at all. */
+export function hasKey(words: KernelParam[], key: string): boolean {
+  return words.some((w) => w.key === key);
 }
 
 /** Pure: `present` puts each param in (replacing an earlier value of its key); `absent` removes each key. */
@@ -81,10 +89,27 @@ export function setGrubDefault(content: string, params: KernelParam[]): string {
   return `${content}${sep}${line}\n`;
 }
 
-/** The command lines of a generated grub.cfg: every `linux`/`linuxefi`/`linux16` line, image path dropped. */
+/** memtest86+ is loaded with `linux16 /boot/memtest86+x64.bin` or `linux /boot/memtest86+x64.efi`: not a Linux kernel. */
+const NOT_LINUX = /(^|\/)memtest[^/]*$/i;
+
+/**
+ * The command lines of the Linux kernel entries of a generated grub.cfg (image path dropped):
+ * `linux`/`linuxefi`/`linux16` lines of the `10_linux` section when the file has grub-mkconfig's
+ * section markers (os-prober's other systems, memtest86+ and firmware entries come from other
+ * sections and never carry the parameters), else every such line whose image is not memtest.
+ */
 export function grubCfgCmdlines(content: string): KernelParam[][] {
+  const marked = /^### BEGIN \S*\/10_linux ###$/m.test(content);
   const lines: KernelParam[][] = [];
-  for (const m of content.matchAll(/^\s*linux(?:efi|16)?\s+\S+(.*)$/gm)) lines.push(parseParams(m[1]));
+  let section = "";
+  for (const line of content.split("\n")) {
+    const marker = /^### (BEGIN|END) (\S+) ###$/.exec(line);
+    if (marker) section = marker[1] === "BEGIN" ? marker[2] : "";
+    const m = /^\s*linux(?:efi|16)?\s+(\S+)(.*)$/.exec(line);
+    if (!m || NOT_LINUX.test(m[1])) continue;
+    if (marked && !/\/10_linux$/.test(section)) continue;
+    lines.push(parseParams(m[2]));
+  }
   return lines;
 }
 
