@@ -176,7 +176,7 @@ describe("lineinfile on a real file", () => {
     await writeFile(path, "a\n");
     const run = await converge(lineinfile, { path, line: "b", backup: true }, conn);
     const backup = run.result?.backup_file as string;
-    expect(backup).toMatch(/f\.conf\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
+    expect(backup).toMatch(/f\.conf\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
     expect(await readFile(backup, "utf8")).toBe("a\n");
   });
 
