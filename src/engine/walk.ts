@@ -162,7 +162,12 @@ function failInclude(pc: PlayContext, inc: Include, scope: Scope, failures: Fail
   });
   const keywords = resolveTask(scope.keywords, pseudo, pc.run);
   for (const { host, msg } of failures) {
-    recordOutcome(pc, pseudo, host, scope, keywords, name, { changed: false, failed: true, skipped: false, msg });
+    recordOutcome(pc, pseudo, host, scope, keywords, name, {
+      changed: false,
+      failed: true,
+      skipped: false,
+      msg,
+    });
   }
   pc.run.emit({ type: "task_end", play: pc.play.name, task: name });
 }

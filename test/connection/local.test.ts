@@ -146,7 +146,10 @@ describe("LocalConnection files", () => {
     expect(err).toBeInstanceOf(TicklessError);
     expect(err.message).toMatch(/cannot read .*\/x on localhost: .*sudo/);
     // The call's own become decides: off for this call, node's fs answers as the current user.
-    expect(await other.readFile(join(dir, "x"), { become: false })).toEqual({ path: join(dir, "x"), exists: false });
+    expect(await other.readFile(join(dir, "x"), { become: false })).toEqual({
+      path: join(dir, "x"),
+      exists: false,
+    });
   });
 });
 
