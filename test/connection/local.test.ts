@@ -102,6 +102,17 @@ describe("LocalConnection files", () => {
     expect(await readdir(dir)).toEqual(["w.txt"]);
   });
 
+  it("writing onto a link with no mode keeps the mode and owner of the file it points to (as SFTP and the shell)", async () => {
+    const target = join(dir, "target");
+    await writeFile(target, "old");
+    await chmod(target, 0o600);
+    await symlink("target", join(dir, "link"));
+    await conn.writeFile(join(dir, "link"), "new");
+    const written = await conn.stat(join(dir, "link"));
+    expect(written).toMatchObject({ type: "file", mode: "0600" });
+    expect(await readFile(join(dir, "link"), "utf8")).toBe("new");
+  });
+
   it("sets owner and group by name", async () => {
     if (process.getuid?.() !== 0) return;
     const path = join(dir, "owned");
