@@ -5,7 +5,7 @@ import { lstat, readFile, readlink, rm, stat } from "node:fs/promises";
 import { constants, userInfo } from "node:os";
 import { TicklessError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
-import { withExports } from "./command-env.js";
+import { checkedEnv, withExports } from "./command-env.js";
 import { ScriptFiles, type ScriptResult } from "./file-scripts.js";
 import {
   becomeUserOf,
@@ -245,12 +245,6 @@ let current: string | undefined;
 function currentUser(): string {
   current ??= process.getuid?.() === 0 ? "root" : userInfo().username;
   return current;
-}
-
-/** The environment without sudo: names checked as on every other path (withExports). */
-function checkedEnv(env: Record<string, string> | undefined): Record<string, string> {
-  withExports(env, "");
-  return env ?? {};
 }
 
 function killGroup(pid: number | undefined): void {

@@ -36,6 +36,14 @@ describe("LocalConnection.run", () => {
     expect(r.stdout).toBe(`in\n${dir}\nhi there\n`);
   });
 
+  it("refuses an environment name a shell cannot export, with or without sudo", async () => {
+    for (const c of [conn, new LocalConnection("localhost", { become: true, becomeUser: "nobody" })]) {
+      const err = await c.run("true", { env: { "A;touch x": "1" } }).catch((e) => e);
+      expect(err).toBeInstanceOf(TicklessError);
+      expect(err.message).toBe('invalid environment variable name "A;touch x"');
+    }
+  });
+
   it("kills the whole process group on timeout and returns rc 124", async () => {
     const pidFile = join(dir, "pid");
     const started = Date.now();
