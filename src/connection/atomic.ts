@@ -1,12 +1,12 @@
 /** Atomic file replacement on the local filesystem: temp file beside the target, then rename. */
 import { randomBytes } from "node:crypto";
-import { lstat, open, rename, unlink } from "node:fs/promises";
+import { open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export interface AtomicWriteOptions {
-  /** Permission bits to set on the new file; default: the old file's, else 0666 & ~umask. */
+  /** Permission bits to set on the new file; default: the old file's (through a link: its target's), else 0666 & ~umask. */
   mode?: number;
-  /** Owner and group ids; default: the old file's (when it exists). Resolved lazily, after the write. */
+  /** Owner and group ids; default: the old file's (links followed, as for the mode). Resolved lazily, after the write. */
   ids?: () => Promise<{ uid?: number; gid?: number }>;
 }
 
@@ -16,15 +16,16 @@ export function tempPathFor(path: string): string {
 }
 
 /**
- * Writes `content` to a temp file in the target's directory, fsyncs it, sets mode and ownership,
- * then renames it over `path`. On any failure the temp file is removed and the target is untouched.
+ * Writes `content` to a temp file (0600) in the target's directory, fsyncs it, sets ownership then
+ * mode (chown clears setuid/setgid), then renames it over `path` (a link there is replaced). On any failure the temp file is removed and the target is untouched.
  */
 export async function writeFileAtomic(
   path: string,
   content: Buffer,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
-  const old = await lstat(path).catch(() => undefined);
+  // Through a link, the file it points to gives the defaults, as over SFTP, the shell and Ansible.
+  const old = await stat(path).catch(() => undefined);
   const temp = tempPathFor(path);
   const handle = await open(temp, "wx", 0o600);
   try {

@@ -2,19 +2,22 @@
 import { spawn } from "node:child_process";
 import type { Stats } from "node:fs";
 import { lstat, readFile, readlink, rm, stat } from "node:fs/promises";
-import { constants } from "node:os";
-import { quote } from "shell-quote";
+import { constants, userInfo } from "node:os";
 import { TicklessError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
-import type {
-  Connection,
-  ConnectionSettings,
-  FileRead,
-  FileStat,
-  FileType,
-  RunOptions,
-  RunResult,
-  WriteOptions,
+import { checkedEnv, withExports } from "./command-env.js";
+import { ScriptFiles, type ScriptResult } from "./file-scripts.js";
+import {
+  becomeUserOf,
+  type Connection,
+  type ConnectionSettings,
+  type FileRead,
+  type FileStat,
+  type FileType,
+  type Privilege,
+  type RunOptions,
+  type RunResult,
+  type WriteOptions,
 } from "./types.js";
 
 export interface LocalConnectionOptions {
@@ -33,25 +36,34 @@ export class LocalConnection implements Connection {
   readonly transport = "local" as const;
   private passwd?: Promise<IdTable>;
   private group?: Promise<IdTable>;
+  /** The file operations as shell scripts through sudo, when become asks for another user. */
+  private readonly scripts: ScriptFiles;
 
   constructor(
     readonly name = "localhost",
     private readonly options: LocalConnectionOptions = {},
-  ) {}
+  ) {
+    this.scripts = new ScriptFiles(name, (script, o) => this.runBuffer(script, o));
+  }
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
+    const r = await this.runBuffer(command, options);
+    return { rc: r.rc, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+
+  private runBuffer(command: string, options: RunOptions): Promise<ScriptResult> {
     const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
-    const becomeUser = options.becomeUser ?? this.options.becomeUser;
-    const become = (options.become ?? this.options.become ?? false) && this.needsSudo(becomeUser);
-    const env = options.env ?? {};
-    const argv = become
-      ? ["sudo", "-n", "-u", becomeUser ?? "root", "--", "/bin/sh", "-c", withExports(env, command)]
-      : ["/bin/sh", "-c", command];
-    if (options.signal?.aborted) return { rc: 130, stdout: "", stderr: "interrupted\n" };
+    const sudoUser = this.sudoUser(options);
+    const argv =
+      sudoUser !== undefined
+        ? ["sudo", "-n", "-u", sudoUser, "--", "/bin/sh", "-c", withExports(options.env, command)]
+        : ["/bin/sh", "-c", command];
+    if (options.signal?.aborted)
+      return Promise.resolve({ rc: 130, stdout: Buffer.alloc(0), stderr: Buffer.from("interrupted\n") });
     return new Promise((resolve) => {
       const child = spawn(argv[0], argv.slice(1), {
         cwd: options.cwd,
-        env: become ? process.env : { ...process.env, ...env },
+        env: sudoUser !== undefined ? process.env : { ...process.env, ...checkedEnv(options.env) },
         detached: true,
         stdio: ["pipe", "pipe", "pipe"],
       });
@@ -77,30 +89,30 @@ export class LocalConnection implements Connection {
       child.on("error", (e) => {
         clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
-        resolve({ rc: 127, stdout: "", stderr: e.message });
+        resolve({ rc: 127, stdout: Buffer.alloc(0), stderr: Buffer.from(e.message) });
       });
       child.on("close", (code, signal) => {
         clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         const exited = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
         const rc = aborted ? 130 : timedOut ? 124 : exited;
-        resolve({ rc, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+        resolve({ rc, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
       });
       child.stdin.end(options.stdin ?? "");
     });
   }
 
-  async readFile(path: string): Promise<FileRead> {
-    this.refuseBecome(path);
-    const info = await this.stat(path);
+  async readFile(path: string, options: Privilege = {}): Promise<FileRead> {
+    if (this.sudoUser(options) !== undefined) return this.scripts.readFile(path, options);
+    const info = await this.stat(path, options);
     if (!info.exists) return info;
     const target = info.type === "link" ? await stat(path).catch(() => undefined) : undefined;
     if (info.type === "file" || target?.isFile()) return { ...info, content: await readFile(path) };
     return info;
   }
 
-  async stat(path: string, options: { follow?: boolean } = {}): Promise<FileStat> {
-    this.refuseBecome(path);
+  async stat(path: string, options: Privilege & { follow?: boolean } = {}): Promise<FileStat> {
+    if (this.sudoUser(options) !== undefined) return this.scripts.stat(path, options);
     let st: Stats;
     try {
       st = options.follow ? await stat(path) : await lstat(path);
@@ -126,7 +138,7 @@ export class LocalConnection implements Connection {
   }
 
   async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
-    this.refuseBecome(path);
+    if (this.sudoUser(options) !== undefined) return this.scripts.writeFile(path, content, options);
     const mode = options.mode === undefined ? undefined : Number.parseInt(options.mode, 8);
     try {
       await writeFileAtomic(path, typeof content === "string" ? Buffer.from(content) : content, {
@@ -142,8 +154,8 @@ export class LocalConnection implements Connection {
     }
   }
 
-  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    this.refuseBecome(path);
+  async remove(path: string, options: Privilege & { recursive?: boolean } = {}): Promise<void> {
+    if (this.sudoUser(options) !== undefined) return this.scripts.remove(path, options);
     try {
       await rm(path, { recursive: options.recursive ?? false, force: true });
     } catch (err) {
@@ -153,19 +165,10 @@ export class LocalConnection implements Connection {
 
   async close(): Promise<void> {}
 
-  /** sudo is needed unless we already are the user asked for. */
-  private needsSudo(becomeUser: string | undefined): boolean {
-    const asRoot = becomeUser === undefined || becomeUser === "root";
-    return !(asRoot && process.getuid?.() === 0);
-  }
-
-  /** File operations use node's fs, which cannot change user: say so instead of acting as the wrong one. */
-  private refuseBecome(path: string): void {
-    if (this.options.become && this.needsSudo(this.options.becomeUser)) {
-      throw new TicklessError("CONNECTION", `cannot access ${path} as ${this.options.becomeUser ?? "root"}`, {
-        hint: "file operations over the local transport run as the current user; run tickless as that user or use ssh",
-      });
-    }
+  /** The user to sudo to: the one become asks for, unless tickless already runs as that user. */
+  private sudoUser(privilege: Privilege): string | undefined {
+    const user = becomeUserOf(privilege, this.options);
+    return user === undefined || user === currentUser() ? undefined : user;
   }
 
   private users(): Promise<IdTable> {
@@ -237,10 +240,11 @@ function fileError(action: string, path: string, err: unknown): TicklessError {
   });
 }
 
-/** `export K='v'; command` — sudo resets the environment, so variables go inside the command. */
-function withExports(env: Record<string, string>, command: string): string {
-  const exports = Object.entries(env).map(([k, v]) => `export ${k}=${quote([v])}; `);
-  return exports.join("") + command;
+/** The current process's user name (root when uid 0), read once. */
+let current: string | undefined;
+function currentUser(): string {
+  current ??= process.getuid?.() === 0 ? "root" : userInfo().username;
+  return current;
 }
 
 function killGroup(pid: number | undefined): void {

@@ -17,6 +17,12 @@ export interface SftpClient {
   stat(path: string, cb: (err: SftpError | undefined, attrs: Attrs) => void): void;
   readlink(path: string, cb: (err: SftpError | undefined, target: string) => void): void;
   open(path: string, flags: string, cb: (err: SftpError | undefined, handle: Buffer) => void): void;
+  open(
+    path: string,
+    flags: string,
+    attrs: Partial<Attrs>,
+    cb: (err: SftpError | undefined, handle: Buffer) => void,
+  ): void;
   read(
     handle: Buffer,
     buf: Buffer,
@@ -51,6 +57,8 @@ const READ_CHUNK = 64 * 1024;
 const ACCOUNT_FILES = ["/etc/passwd", "/etc/group"];
 /** Below any server's write limit, so ssh2 never splits a write (its rest would go after the close). */
 const WRITE_CHUNK = 16 * 1024;
+/** The temp file's mode until the content is written and its owner set. */
+const TEMP_MODE = 0o600;
 
 /**
  * readFile and stat over one SFTP channel: sftp-server answers from its own process, so no
@@ -128,11 +136,13 @@ export class SftpFiles {
   }
 
   /**
-   * The shell script's atomic write, as SFTP requests: a temp file beside the target (created
-   * exclusively), the content, chmod then chown (the mode and owner asked for, else the target's,
-   * followed through links; a failed chown to the target's owner is ignored, as there), rename.
-   * false (and no temp file left) when the shell script must do it: it then gives the same result
-   * or the same error.
+   * The shell script's atomic write, as SFTP requests: a temp file beside the target, created
+   * exclusively with mode 0600 (never more open than the final mode while the content arrives),
+   * the content, chown then chmod (chown clears setuid/setgid; the mode and owner asked for, else
+   * the target's, followed through links; a failed chown to the target's owner is ignored, as
+   * there), rename. false (and no temp file left) when the shell script must do it: it then gives
+   * the same result or the same error — among those a new file with no mode asked for, whose mode
+   * comes from the shell's umask.
    */
   async writeFile(path: string, content: Buffer, options: WriteOptions): Promise<boolean> {
     if (options.mode !== undefined && !/^[0-7]{3,4}$/.test(options.mode)) return false;
@@ -143,7 +153,7 @@ export class SftpFiles {
     const temp = `${dirname(path)}/.${basename(path)}.tickless.${randomBytes(6).toString("base64url")}`;
     const [target, handle] = await Promise.all([
       options.mode !== undefined && owner ? null : this.call<Attrs>((cb) => this.sftp.stat(path, cb)),
-      this.call<Buffer>((cb) => this.sftp.open(temp, "wx", cb)),
+      this.call<Buffer>((cb) => this.sftp.open(temp, "wx", { mode: TEMP_MODE }, cb)),
     ]);
     if (!handle) return false;
     const mode =
@@ -153,22 +163,22 @@ export class SftpFiles {
           ? target.mode & 0o7777
           : undefined;
     const chown = owner ?? (target ? { uid: target.uid, gid: target.gid } : undefined);
-    // Sent back to back; sftp-server answers them in order.
-    const writes = [];
-    for (let at = 0; at < content.length; at += WRITE_CHUNK) {
+    // Sent back to back; sftp-server answers them in order. No mode known: only the close.
+    const steps = [];
+    for (let at = 0; mode !== undefined && at < content.length; at += WRITE_CHUNK) {
       const len = Math.min(WRITE_CHUNK, content.length - at);
-      writes.push(this.succeeds((cb) => this.sftp.write(handle, content, at, len, at, cb)));
+      steps.push(this.succeeds((cb) => this.sftp.write(handle, content, at, len, at, cb)));
     }
-    const steps = await Promise.all([
-      ...writes,
-      mode === undefined || this.succeeds((cb) => this.sftp.fsetstat(handle, { mode }, cb)),
-      chown === undefined ||
-        this.succeeds((cb) => this.sftp.fsetstat(handle, chown, cb)).then((ok) => ok || !owner),
-      this.succeeds((cb) => this.sftp.close(handle, cb)),
-    ]);
+    if (mode !== undefined) {
+      if (chown !== undefined)
+        steps.push(this.succeeds((cb) => this.sftp.fsetstat(handle, chown, cb)).then((ok) => ok || !owner));
+      steps.push(this.succeeds((cb) => this.sftp.fsetstat(handle, { mode }, cb)));
+    }
+    steps.push(this.succeeds((cb) => this.sftp.close(handle, cb)));
     const ok =
+      mode !== undefined &&
       target !== undefined &&
-      steps.every(Boolean) &&
+      (await Promise.all(steps)).every(Boolean) &&
       (await this.succeeds((cb) => this.sftp.ext_openssh_rename(temp, path, cb)));
     if (!ok) await this.succeeds((cb) => this.sftp.unlink(temp, cb));
     return ok;

@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { NodeSSH } from "node-ssh";
 import { quote } from "shell-quote";
 import { ConnectionError, TicklessError } from "../errors.js";
+import { withExports } from "./command-env.js";
+import { ScriptFiles } from "./file-scripts.js";
 import {
   defaultKnownHostsFiles,
   type HostKeyCheck,
@@ -13,17 +15,19 @@ import {
   knownKeyTypes,
   verifyHostKey,
 } from "./known-hosts.js";
-import { fileType, type SftpClient, SftpFiles } from "./sftp-files.js";
+import { type SftpClient, SftpFiles } from "./sftp-files.js";
 import { type ClientChannel, openShellPool, type ShellSession } from "./shell-session.js";
 import { loadSshConfig, resolveSshTarget, type SshTarget } from "./ssh-config.js";
-import type {
-  Connection,
-  ConnectionSettings,
-  FileRead,
-  FileStat,
-  RunOptions,
-  RunResult,
-  WriteOptions,
+import {
+  becomeUserOf,
+  type Connection,
+  type ConnectionSettings,
+  type FileRead,
+  type FileStat,
+  type Privilege,
+  type RunOptions,
+  type RunResult,
+  type WriteOptions,
 } from "./types.js";
 
 export interface OpenSshOptions {
@@ -249,6 +253,8 @@ class SshConnection implements Connection {
   /** readFile and stat without a remote process; opened on first use, undefined if the server refuses. */
   private sftp?: Promise<SftpFiles | undefined>;
   private sftpOpen?: SftpFiles;
+  /** The file operations as shell scripts: when SFTP is off or refuses, and whenever sudo is needed. */
+  private readonly scripts: ScriptFiles;
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -258,6 +264,7 @@ class SshConnection implements Connection {
     private readonly useSftp: boolean,
   ) {
     this.name = settings.host;
+    this.scripts = new ScriptFiles(this.name, (script, o) => this.runBuffer(script, o));
     const client = this.client();
     // Without it, Nagle's algorithm and delayed ACKs add tens of ms to each small request.
     client.setNoDelay(true);
@@ -283,77 +290,32 @@ class SshConnection implements Connection {
     return { rc: r.rc, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   }
 
-  async readFile(path: string): Promise<FileRead> {
+  async readFile(path: string, options: Privilege = {}): Promise<FileRead> {
     this.assertUp();
-    const plain = await (await this.sftpFiles())?.readFile(path);
-    if (plain) return plain;
-    const p = quote([path]);
-    const script = [
-      `f=${p}`,
-      `if [ ! -e "$f" ] && [ ! -L "$f" ]; then echo A; exit 0; fi`,
-      `stat -c 'S %f %u %g %s %Y %U %G' -- "$f" || exit 1`,
-      `if [ -L "$f" ]; then printf 'L %s\\n' "$(readlink -- "$f")"; fi`,
-      `if [ -f "$f" ]; then echo C; exec cat -- "$f"; fi`,
-    ].join("\n");
-    const r = await this.runBuffer(script, {});
-    if (r.rc !== 0) throw this.fileError("read", path, r);
-    const { stat, rest } = parseStatHeader(path, r.stdout);
-    return rest === undefined ? stat : { ...stat, content: rest };
+    const plain = await (await this.sftpFiles(options))?.readFile(path);
+    return plain ?? this.scripts.readFile(path, options);
   }
 
-  async stat(path: string, options: { follow?: boolean } = {}): Promise<FileStat> {
+  async stat(path: string, options: Privilege & { follow?: boolean } = {}): Promise<FileStat> {
     this.assertUp();
-    const plain = await (await this.sftpFiles())?.stat(path, options.follow);
-    if (plain) return plain;
-    const p = quote([path]);
-    const follow = options.follow ? "-L " : "";
-    const exists = options.follow ? `[ -e "$f" ]` : `{ [ -e "$f" ] || [ -L "$f" ]; }`;
-    const script = [
-      `f=${p}`,
-      `if ! ${exists}; then echo A; exit 0; fi`,
-      `stat ${follow}-c 'S %f %u %g %s %Y %U %G' -- "$f" || exit 1`,
-      `if [ -L "$f" ]; then printf 'L %s\\n' "$(readlink -- "$f")"; fi`,
-    ].join("\n");
-    const r = await this.runBuffer(script, {});
-    if (r.rc !== 0) throw this.fileError("stat", path, r);
-    return parseStatHeader(path, r.stdout).stat;
+    const plain = await (await this.sftpFiles(options))?.stat(path, options.follow);
+    return plain ?? this.scripts.stat(path, options);
   }
 
   async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
     this.assertUp();
-    const sftp = await this.sftpFiles();
+    const sftp = await this.sftpFiles(options);
     if (sftp) {
       const done = await sftp
         .writeFile(path, Buffer.from(content), options)
         .finally(() => this.changed(path));
       if (done) return;
     }
-    const target = quote([path]);
-    const owner =
-      options.owner || options.group ? `${options.owner ?? ""}:${options.group ?? ""}` : undefined;
-    const mode = options.mode
-      ? `chmod ${quote([options.mode])} "$t"`
-      : `if [ -e ${target} ]; then chmod --reference=${target} "$t"; else chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$t"; fi`;
-    const script = [
-      "set -e",
-      `t=$(mktemp -p ${quote([dirname(path)])} ${quote([`.${basename(path)}.tickless.XXXXXX`])})`,
-      `trap 'rm -f "$t"' EXIT`,
-      `cat > "$t"`,
-      mode,
-      owner
-        ? `chown ${quote([owner])} "$t"`
-        : `if [ -e ${target} ]; then chown --reference=${target} "$t" 2>/dev/null || true; fi`,
-      `mv -f "$t" ${target}`,
-      "trap - EXIT",
-    ].join("\n");
-    const r = await this.runBuffer(script, { stdin: content }).finally(() => this.changed(path));
-    if (r.rc !== 0) throw this.fileError("write", path, r);
+    await this.scripts.writeFile(path, content, options).finally(() => this.changed(path));
   }
 
-  async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
-    const command = `rm -f${options.recursive ? "r" : ""} -- ${quote([path])}`;
-    const r = await this.runBuffer(command, {}).finally(() => this.changed(path));
-    if (r.rc !== 0) throw this.fileError("remove", path, r);
+  async remove(path: string, options: Privilege & { recursive?: boolean } = {}): Promise<void> {
+    await this.scripts.remove(path, options).finally(() => this.changed(path));
   }
 
   async close(): Promise<void> {
@@ -368,13 +330,12 @@ class SshConnection implements Connection {
   }
 
   /**
-   * The SFTP reader, unless the connection becomes another user (sftp-server runs as the login
-   * user, so the shell scripts, which go through sudo, answer instead).
+   * The SFTP reader, unless the operation becomes another user than the login user (sftp-server
+   * runs as the login user, so the shell scripts, which go through sudo, answer instead).
    */
-  private sftpFiles(): Promise<SftpFiles | undefined> {
-    const becomeUser = this.settings.becomeUser ?? "root";
-    if (!this.useSftp || (this.settings.become && becomeUser !== this.target.user))
-      return Promise.resolve(undefined);
+  private sftpFiles(privilege: Privilege): Promise<SftpFiles | undefined> {
+    const user = becomeUserOf(privilege, this.settings);
+    if (!this.useSftp || (user !== undefined && user !== this.target.user)) return Promise.resolve(undefined);
     this.sftp ??= this.openChannel((c, cb) => c.sftp(cb as never)).then(
       (sftp) => {
         this.sftpOpen = new SftpFiles(sftp as unknown as SftpClient);
@@ -392,11 +353,6 @@ class SshConnection implements Connection {
 
   private changed(path: string): void {
     this.sftpOpen?.changed(path);
-  }
-
-  private fileError(verb: string, path: string, r: ExecResult): TicklessError {
-    const why = r.stderr.toString().trim().split("\n").pop() || `exit code ${r.rc}`;
-    return new TicklessError("TASK", `cannot ${verb} ${path} on ${this.name}: ${why}`);
   }
 
   private client(): Client {
@@ -418,21 +374,15 @@ class SshConnection implements Connection {
   /** Builds the remote command (env, cwd, become) and runs it. */
   private async runBuffer(command: string, options: RunOptions): Promise<ExecResult> {
     this.assertUp();
-    const env = Object.entries(options.env ?? {}).map(([k, v]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-        throw new TicklessError("TASK", `invalid environment variable name ${JSON.stringify(k)}`);
-      }
-      return `${k}=${quote([v])}`;
-    });
-    let script = command;
-    if (options.cwd) script = `cd ${quote([options.cwd])} || exit 1\n${script}`;
-    if (env.length > 0) script = `export ${env.join(" ")}\n${script}`;
+    const script = withExports(
+      options.env,
+      options.cwd ? `cd ${quote([options.cwd])} || exit 1\n${command}` : command,
+    );
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
     const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
     const signal = options.signal;
-    const become = options.become ?? this.settings.become ?? false;
-    const becomeUser = options.becomeUser ?? this.settings.becomeUser ?? "root";
-    if (!become || becomeUser === this.target.user)
+    const becomeUser = becomeUserOf(options, this.settings);
+    if (becomeUser === undefined || becomeUser === this.target.user)
       return this.execute({ command: script, stdin, timeoutMs, signal });
     const sudo = `sudo -H -u ${quote([becomeUser])}`;
     const password = this.settings.becomePassword;
@@ -591,37 +541,4 @@ class SshConnection implements Connection {
       if (authenticated) sendStdin();
     });
   }
-}
-
-/** Parses the `A` / `S …` / `L …` / `C` header the read and stat scripts print; `rest` is the content. */
-function parseStatHeader(path: string, output: Buffer): { stat: FileStat; rest?: Buffer } {
-  let offset = 0;
-  const nextLine = (): string | undefined => {
-    const end = output.indexOf(10, offset);
-    if (end < 0) return undefined;
-    const line = output.subarray(offset, end).toString();
-    offset = end + 1;
-    return line;
-  };
-  const first = nextLine();
-  if (first === "A" || first === undefined) return { stat: { path, exists: false } };
-  const [, rawMode, uid, gid, size, mtime, owner, group] = first.split(" ");
-  const mode = Number.parseInt(rawMode, 16);
-  const stat: FileStat = {
-    path,
-    exists: true,
-    type: fileType(mode),
-    mode: (mode & 0o7777).toString(8).padStart(4, "0"),
-    uid: Number(uid),
-    gid: Number(gid),
-    owner,
-    group,
-    size: Number(size),
-    mtime: Number(mtime),
-  };
-  for (let line = nextLine(); line !== undefined; line = nextLine()) {
-    if (line.startsWith("L ")) stat.linkTarget = line.slice(2);
-    else if (line === "C") return { stat, rest: output.subarray(offset) };
-  }
-  return { stat };
 }

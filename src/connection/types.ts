@@ -1,6 +1,19 @@
 /** The transport contract. Two implementations: local.ts (child processes) and ssh.ts (node-ssh). */
 
-export interface RunOptions {
+/**
+ * Whose rights an operation uses. Every operation takes one (the engine passes the task's
+ * resolved `become` / `become_user`); a field left undefined falls back to the connection's own
+ * (the host's `ansible_become` / `ansible_become_user`). Becoming a user other than the one
+ * tickless is (the SSH login user, or the local process's user) goes through sudo: commands are
+ * wrapped, and file operations run the shell scripts of file-scripts.ts through the same sudo
+ * (SFTP and node's fs act only as the user tickless already is).
+ */
+export interface Privilege {
+  become?: boolean;
+  becomeUser?: string;
+}
+
+export interface RunOptions extends Privilege {
   /** Bytes fed to the command's stdin. */
   stdin?: string | Buffer;
   /** Working directory on the host. */
@@ -9,9 +22,6 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Kill the command after this many milliseconds (rc 124, like timeout(1)). */
   timeoutMs?: number;
-  /** Run through the become method (sudo) even if the connection default says otherwise. */
-  become?: boolean;
-  becomeUser?: string;
   /** Aborting kills the command's process group (rc 130, as after SIGINT); an already aborted signal runs nothing. */
   signal?: AbortSignal;
 }
@@ -46,31 +56,21 @@ export interface FileRead extends FileStat {
   content?: Buffer;
 }
 
-export interface WriteOptions {
-  /** "0644" style; applied to the temp file before the rename. */
+export interface WriteOptions extends Privilege {
+  /** "0644" style; applied to the temp file (after its owner) before the rename; default: the target's (links followed). */
   mode?: string;
   owner?: string;
   group?: string;
 }
 
-/**
- * What a probe may use: reads only (run is there for read-only commands).
- *
- * LIMITATION — become: a task's or play's `become:` reaches `run` only (src/engine/task-host.ts
- * adds it to RunOptions). `readFile`, `stat`, `writeFile` and `remove` take no become option:
- * they act with the CONNECTION's become (the host's `tickless_become` / `ansible_become`
- * inventory variable). Over ssh they then run as the login user, and a file only root may write
- * fails with a permission error; over local they refuse with a CONNECTION error when the
- * connection asks for become and tickless is not already that user. Set become on the host in
- * the inventory (not only on the task) for modules that edit files owned by root.
- */
+/** What a probe may use: reads only (run is there for read-only commands). */
 export interface HostReader {
   readonly name: string;
   run(command: string, options?: RunOptions): Promise<RunResult>;
   /** Content and stat of a file in one round trip; `exists: false` when absent. */
-  readFile(path: string): Promise<FileRead>;
+  readFile(path: string, options?: Privilege): Promise<FileRead>;
   /** lstat of a path (links not followed unless `follow`). */
-  stat(path: string, options?: { follow?: boolean }): Promise<FileStat>;
+  stat(path: string, options?: Privilege & { follow?: boolean }): Promise<FileStat>;
 }
 
 /** What apply may use on top of the reader. */
@@ -78,7 +78,7 @@ export interface HostWriter extends HostReader {
   /** Atomic: write a temp file in the same directory, set mode/owner, rename over the target. */
   writeFile(path: string, content: string | Buffer, options?: WriteOptions): Promise<void>;
   /** Remove a path; `recursive` for directories. Absent paths are not an error. */
-  remove(path: string, options?: { recursive?: boolean }): Promise<void>;
+  remove(path: string, options?: Privilege & { recursive?: boolean }): Promise<void>;
 }
 
 /** An open connection to one host. */
@@ -103,6 +103,12 @@ export interface ConnectionSettings {
   hostKeyChecking?: "strict" | "accept-new" | "off";
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
+}
+
+/** The user an operation runs as through become, or undefined when it does not become: its own privilege, else the connection's. */
+export function becomeUserOf(call: Privilege, connection: Privilege): string | undefined {
+  if (!(call.become ?? connection.become ?? false)) return undefined;
+  return call.becomeUser ?? connection.becomeUser ?? "root";
 }
 
 export type ConnectionFactory = (settings: ConnectionSettings) => Promise<Connection>;

@@ -7,6 +7,7 @@ import type { EngineEvent } from "./events.js";
 import type { HostState } from "./host-state.js";
 import type { Stats } from "./stats.js";
 import type { TagFilter } from "./tags.js";
+import { type InheritedKeywords, playKeywords } from "./task-keywords.js";
 
 export interface RunContext {
   playbook: Playbook;
@@ -54,13 +55,8 @@ export interface Scope {
   includeVars: Record<string, unknown>;
   when: string[];
   tags: string[];
-  become?: boolean;
-  becomeUser?: string;
-  environment: Record<string, string>;
-  noLog: boolean;
-  ignoreErrors?: boolean | string;
-  checkMode?: boolean;
-  diff?: boolean;
+  /** become, environment, no_log, … as the blocks and includes around hand them down. */
+  keywords: InheritedKeywords;
   runOnce: boolean;
   /** Inside a block that has a rescue: a failure counts as rescued, not failed. */
   rescuing: boolean;
@@ -73,10 +69,7 @@ export function rootScope(play: Play): Scope {
     includeVars: {},
     when: [],
     tags: [...play.tags],
-    become: play.become,
-    becomeUser: play.becomeUser,
-    environment: { ...play.environment },
-    noLog: play.noLog,
+    keywords: playKeywords(play),
     runOnce: false,
     rescuing: false,
     handler: false,

@@ -10,21 +10,22 @@ import type { Change, Module, ModuleContext, ModuleResult } from "../modules/typ
 import { validateModuleArgs } from "../playbook/index.js";
 import type { Task } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
-import type { Scope } from "./context.js";
 import type { TaskResult } from "./events.js";
 import { loopItems } from "./loop-items.js";
 import { moduleContext } from "./module-context.js";
 import { taskHost } from "./task-host.js";
+import type { ResolvedTask } from "./task-keywords.js";
 
 export interface TaskInput {
   task: Task;
   host: string;
   /** The task's resolved variables on this host (precedence applied), without loop items. */
   vars: Record<string, unknown>;
-  scope: Scope;
+  /** `when:` conditions inherited from the blocks around the task. */
+  when: string[];
+  /** become, environment, check, diff, no_log, ignore_errors: resolved once (task-keywords.ts). */
+  keywords: ResolvedTask;
   registry: ModuleRegistry;
-  check: boolean;
-  diff: boolean;
   playbookDir: string;
   connect(): Promise<Connection>;
   /** Drops the host's connection and opens a new one (ModuleContext.reconnect). */
@@ -51,7 +52,7 @@ export async function runTask(input: TaskInput): Promise<TaskResult> {
 
 async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
   const { task, vars } = input;
-  const conditions = [...input.scope.when, ...task.when];
+  const conditions = [...input.when, ...task.when];
   if (task.loop === undefined) {
     const falseCondition = await firstFalse(conditions, vars, task);
     if (falseCondition !== undefined) return skippedResult(falseCondition);
@@ -103,7 +104,7 @@ async function runItem(input: TaskInput, vars: Record<string, unknown>): Promise
     await sleep((task.delay ?? 5) * 1000, input.signal);
     if (input.signal?.aborted) break;
   }
-  if (!result.failed && !result.skipped && !result.unreachable && !effectiveCheck(input)) {
+  if (!result.failed && !result.skipped && !result.unreachable && !input.keywords.check) {
     await runTaskVerify(input, vars, result);
   }
   return result;
@@ -122,8 +123,7 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
   >;
   validateModuleArgs(module, rendered, task.locs.args ?? task.loc, task.locs);
   const args = module.normalize ? module.normalize(rendered) : rendered;
-  const check = effectiveCheck(input);
-  const diff = task.diff ?? input.scope.diff ?? input.diff;
+  const { check, diff } = input.keywords;
   const ctx = moduleContext({
     host: input.host,
     vars,
@@ -206,24 +206,13 @@ async function runCommand(
   return fromModuleResult(r, true);
 }
 
-/** Check mode applies unless the task says `check_mode: false`; `check_mode: true` forces it. */
-function effectiveCheck(input: TaskInput): boolean {
-  const own = input.task.checkMode ?? input.scope.checkMode;
-  return own ?? input.check;
-}
-
 async function hostFor(input: TaskInput): Promise<HostWriter> {
   return withTask(input, await input.connect());
 }
 
-/** The connection with the task's become, environment and abort signal. */
+/** The connection bound to the task's resolved become, environment and abort signal. */
 function withTask(input: TaskInput, conn: Connection): HostWriter {
-  return taskHost(conn, {
-    become: input.task.become ?? input.scope.become,
-    becomeUser: input.task.becomeUser ?? input.scope.becomeUser,
-    environment: { ...input.scope.environment, ...input.task.environment },
-    signal: input.signal,
-  });
+  return taskHost(conn, input.keywords, input.signal);
 }
 
 function fromModuleResult(r: ModuleResult | undefined, changed: boolean): TaskResult {
@@ -277,7 +266,7 @@ async function runTaskVerify(input: TaskInput, vars: Record<string, unknown>, re
 
 /** ignore_errors: a boolean, or a template rendered with the task's vars (`"{{ ansible_check_mode }}"`). */
 async function applyIgnoreErrors(input: TaskInput, result: TaskResult): Promise<TaskResult> {
-  const ignore = input.task.ignoreErrors ?? input.scope.ignoreErrors;
+  const ignore = input.keywords.ignoreErrors;
   if (!result.failed || result.unreachable || ignore === undefined || ignore === false) return result;
   const { task } = input;
   const value =

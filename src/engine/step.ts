@@ -9,6 +9,7 @@ import { mapLimit } from "./limit.js";
 import { runTask } from "./run-task.js";
 import { censor } from "./secrets.js";
 import { statusOf } from "./stats.js";
+import { type ResolvedTask, resolveTask } from "./task-keywords.js";
 import { hostVars } from "./vars.js";
 
 /** Runs a task on the active hosts among `hosts`; run_once runs it on the first and registers it on all. */
@@ -27,9 +28,10 @@ export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], 
   });
   const runOnce = task.runOnce || scope.runOnce;
   const targets = runOnce ? active.slice(0, 1) : active;
+  const keywords = resolveTask(scope.keywords, task, run);
   const outcomes = await mapLimit(targets, run.forks, async (host) => {
-    const result = await runOnHost(pc, task, host, scope, name);
-    recordOutcome(pc, task, host, scope, name, result);
+    const result = await runOnHost(pc, task, host, scope, keywords, name);
+    recordOutcome(pc, task, host, scope, keywords, name, result);
     return result;
   });
   if (runOnce) shareRunOnce(pc, task, active, outcomes[0]);
@@ -37,7 +39,14 @@ export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], 
   applyFailureRules(pc, task, outcomes, scope);
 }
 
-async function runOnHost(pc: PlayContext, task: Task, host: string, scope: Scope, name: string) {
+async function runOnHost(
+  pc: PlayContext,
+  task: Task,
+  host: string,
+  scope: Scope,
+  keywords: ResolvedTask,
+  name: string,
+) {
   const run = pc.run;
   const state = run.hosts.get(host)!;
   let vars: Record<string, unknown>;
@@ -51,15 +60,14 @@ async function runOnHost(pc: PlayContext, task: Task, host: string, scope: Scope
       msg: String((err as Error).message),
     } as TaskResult;
   }
-  const noLog = task.noLog || scope.noLog;
+  const { noLog, diff } = keywords;
   return runTask({
     task,
     host,
     vars,
-    scope,
+    when: scope.when,
+    keywords,
     registry: run.registry,
-    check: run.check,
-    diff: run.diff,
     playbookDir: run.playbook.dir,
     connect: () => run.connect(host),
     reconnect: () => run.reconnect(host),
@@ -73,8 +81,8 @@ async function runOnHost(pc: PlayContext, task: Task, host: string, scope: Scope
         status: statusOf(result),
         item: noLog ? "(censored)" : label,
         ...(result.ignored ? { ignored: true } : {}),
-        result: eventResult(result, noLog, eventDiff(pc, task, scope)),
-        diff: eventDiff(pc, task, scope),
+        result: eventResult(result, noLog, diff),
+        diff,
       }),
   });
 }
@@ -85,6 +93,7 @@ export function recordOutcome(
   task: Task,
   host: string,
   scope: Scope,
+  keywords: ResolvedTask,
   name: string,
   result: TaskResult,
 ): void {
@@ -92,10 +101,8 @@ export function recordOutcome(
   const state = run.hosts.get(host)!;
   const status = statusOf(result);
   run.stats.record(host, status, result, scope.rescuing);
-  if (run.check && status === "changed" && (task.checkMode ?? scope.checkMode) === false) {
-    run.stats.recordChangedForReal();
-  }
-  const noLog = task.noLog || scope.noLog;
+  if (run.check && status === "changed" && !keywords.check) run.stats.recordChangedForReal();
+  const { noLog, diff } = keywords;
   run.emit({
     type: "host_result",
     play: pc.play.name,
@@ -103,8 +110,8 @@ export function recordOutcome(
     host,
     status,
     ...(result.ignored ? { ignored: true } : {}),
-    result: eventResult(result, noLog, eventDiff(pc, task, scope)),
-    diff: eventDiff(pc, task, scope),
+    result: eventResult(result, noLog, diff),
+    diff,
   });
   applyResult(pc, task, host, result);
   trackReboot(state, task, result);
@@ -180,10 +187,6 @@ function eventResult(result: TaskResult, noLog: boolean, diff: boolean): TaskRes
   if (result.changes) out.changes = result.changes.map(({ target, summary }) => ({ target, summary }));
   if (result.results) out.results = result.results.map((r) => eventResult(r, false, false));
   return out;
-}
-
-function eventDiff(pc: PlayContext, task: Task, scope: Scope): boolean {
-  return task.diff ?? scope.diff ?? pc.run.diff;
 }
 
 /** The task's name as shown: templates rendered with the first host's vars when they can be. */

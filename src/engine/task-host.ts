@@ -1,31 +1,33 @@
-/** The host as a task sees it: the run's connection with the task's become, environment and abort signal applied. */
-import type { Connection, HostWriter, RunOptions } from "../connection/types.js";
+/**
+ * The host as a task sees it: the run's connection bound to the task's resolved become /
+ * become_user (for every operation: commands, reads, stats, writes, removals), its environment
+ * (commands) and the run's abort signal. An operation's own options win over the task's.
+ */
+import type { Connection, HostWriter, Privilege, RunOptions } from "../connection/types.js";
+import type { ResolvedTask } from "./task-keywords.js";
 
-export interface TaskHostOptions {
-  become?: boolean;
-  becomeUser?: string;
-  environment: Record<string, string>;
-  /** The run's abort signal: every command the task runs is killed when it fires. */
-  signal?: AbortSignal;
-}
+export type TaskHostKeywords = Pick<ResolvedTask, "become" | "becomeUser" | "environment">;
 
-export function taskHost(conn: Connection, opts: TaskHostOptions): HostWriter {
-  const hasEnv = Object.keys(opts.environment).length > 0;
+export function taskHost(conn: Connection, task: TaskHostKeywords, signal?: AbortSignal): HostWriter {
+  const hasEnv = Object.keys(task.environment).length > 0;
   // `become_user` alone counts too: with become on from the inventory it names the user (as in Ansible).
-  if (opts.become === undefined && opts.becomeUser === undefined && !hasEnv && !opts.signal) return conn;
-  const withTask = (o: RunOptions = {}): RunOptions => ({
+  if (task.become === undefined && task.becomeUser === undefined && !hasEnv && !signal) return conn;
+  const as = <T extends Privilege>(o: T = {} as T): T => ({
     ...o,
-    become: o.become ?? opts.become,
-    becomeUser: o.becomeUser ?? opts.becomeUser,
-    env: hasEnv ? { ...opts.environment, ...o.env } : o.env,
-    signal: o.signal ?? opts.signal,
+    become: o.become ?? task.become,
+    becomeUser: o.becomeUser ?? task.becomeUser,
+  });
+  const withTask = (o: RunOptions = {}): RunOptions => ({
+    ...as(o),
+    env: hasEnv ? { ...task.environment, ...o.env } : o.env,
+    signal: o.signal ?? signal,
   });
   return {
     name: conn.name,
     run: (command, o) => conn.run(command, withTask(o)),
-    readFile: (path) => conn.readFile(path),
-    stat: (path, o) => conn.stat(path, o),
-    writeFile: (path, content, o) => conn.writeFile(path, content, o),
-    remove: (path, o) => conn.remove(path, o),
+    readFile: (path, o) => conn.readFile(path, as(o)),
+    stat: (path, o) => conn.stat(path, as(o)),
+    writeFile: (path, content, o) => conn.writeFile(path, content, as(o)),
+    remove: (path, o) => conn.remove(path, as(o)),
   };
 }

@@ -13,6 +13,7 @@ import { loopItems } from "./loop-items.js";
 import { runMeta } from "./meta.js";
 import { recordOutcome, runTaskStep } from "./step.js";
 import { tagsSelect } from "./tags.js";
+import { inherit, resolveTask } from "./task-keywords.js";
 import { hostVars } from "./vars.js";
 
 export async function walk(pc: PlayContext, nodes: TaskNode[], hosts: string[], scope: Scope): Promise<void> {
@@ -57,13 +58,7 @@ export function childScope(scope: Scope, node: Block | Include): Scope {
     blockVars: node.kind === "block" ? [...scope.blockVars, node.vars] : scope.blockVars,
     when: node.kind === "block" ? [...scope.when, ...node.when] : scope.when,
     tags: node.kind === "block" ? [...scope.tags, ...node.tags] : scope.tags,
-    become: node.become ?? scope.become,
-    becomeUser: node.becomeUser ?? scope.becomeUser,
-    environment: { ...scope.environment, ...node.environment },
-    noLog: scope.noLog || node.noLog,
-    ignoreErrors: node.ignoreErrors ?? scope.ignoreErrors,
-    checkMode: node.checkMode ?? scope.checkMode,
-    diff: node.diff ?? scope.diff,
+    keywords: inherit(scope.keywords, node),
     runOnce: scope.runOnce || node.runOnce,
   };
 }
@@ -165,8 +160,14 @@ function failInclude(pc: PlayContext, inc: Include, scope: Scope, failures: Fail
     path: formatLocation(inc.loc),
     hosts: failures.map((f) => f.host),
   });
+  const keywords = resolveTask(scope.keywords, pseudo, pc.run);
   for (const { host, msg } of failures) {
-    recordOutcome(pc, pseudo, host, scope, name, { changed: false, failed: true, skipped: false, msg });
+    recordOutcome(pc, pseudo, host, scope, keywords, name, {
+      changed: false,
+      failed: true,
+      skipped: false,
+      msg,
+    });
   }
   pc.run.emit({ type: "task_end", play: pc.play.name, task: name });
 }

@@ -26,6 +26,7 @@ import { defineModule } from "./types.js";
 import { osFamily } from "./util/grub-cmdline.js";
 import { type IrqAffinity, type IrqWrite, isUnchangeable, readProcIrqs, writeAll } from "./util/irq-proc.js";
 import { runChecked } from "./util/shell.js";
+import { ensureStateDir } from "./util/state-dir.js";
 
 type CpuList = string | number | number[];
 
@@ -318,7 +319,7 @@ export function mergeSave(state: IrqAffinityState, changes: Change[]): IrqSave {
 }
 
 async function writeSave(host: HostWriter, path: string, save: IrqSave): Promise<void> {
-  await runChecked(host, [`mkdir -p ${quote([posix.dirname(path)])}`], `creating ${posix.dirname(path)}`);
+  await ensureStateDir(host, posix.dirname(path));
   await host.writeFile(path, `${JSON.stringify(save, null, 2)}\n`, { mode: "0600" });
 }
 

@@ -9,11 +9,11 @@
  * Before the first change the original is saved in `state_file` (JSON keyed by absolute path,
  * mode 0600, atomic); an existing entry is never overwritten, so `state: restored` writes back
  * what was there before tickless, then drops the entry (and the file once it is empty).
- * The attribute is read and written through a command (a task's `become` applies, and the errno
- * of a refused write is kept); a write is read back in the same round trip, and a kernel refusal
- * (EINVAL, EBUSY, EPERM …) fails the task naming the path, the value and the errno text. The state
- * file goes through the connection's readFile / atomic writeFile / remove, as irq_affinity's save
- * does (so it acts with the connection's become: see HostReader).
+ * The attribute is read and written through a command (the errno of a refused write is kept); a
+ * write is read back in the same round trip, and a kernel refusal (EINVAL, EBUSY, EPERM …) fails
+ * the task naming the path, the value and the errno text. The state file goes through the
+ * connection's readFile / atomic writeFile / remove, as irq_affinity's save does; the task's
+ * `become` applies to all of them (see Privilege in connection/types.ts).
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
@@ -23,7 +23,7 @@ import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "../te
 import type { Change, ModuleResult } from "./types.js";
 import { defineModule } from "./types.js";
 import { errnoText } from "./util/irq-proc.js";
-import { runChecked } from "./util/shell.js";
+import { ensureStateDir } from "./util/state-dir.js";
 
 export interface SysfsArgs {
   path: string;
@@ -280,12 +280,7 @@ async function applySave(host: HostWriter, save: Change, existed: boolean, write
     if (save.after === undefined) await host.remove(save.target);
     else {
       // an existing state file has its directory
-      if (!existed)
-        await runChecked(
-          host,
-          [`mkdir -p ${quote([posix.dirname(save.target)])}`],
-          `creating ${posix.dirname(save.target)}`,
-        );
+      if (!existed) await ensureStateDir(host, posix.dirname(save.target));
       await host.writeFile(save.target, save.after, { mode: "0600" });
     }
     return undefined;

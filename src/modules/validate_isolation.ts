@@ -18,6 +18,7 @@ import { type InterruptRow, parseInterrupts } from "../facts/interrupts.js";
 import { formatCpuList, parseCpuList } from "../template/cpus.js";
 import type { ModuleResult } from "./types.js";
 import { defineModule } from "./types.js";
+import { ensureStateDir } from "./util/state-dir.js";
 
 export interface ValidateIsolationArgs {
   isolated_cpus: string;
@@ -453,9 +454,7 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
     };
     const json = `${JSON.stringify(report, null, 2)}\n`;
     const file = `${s.reportDir}/validate-${reportStamp(date)}.json`;
-    const mk = await host.run(`mkdir -p ${quote([s.reportDir])}`);
-    if (mk.rc !== 0)
-      return { failed: true, changed: false, msg: `cannot create ${s.reportDir}: ${mk.stderr.trim()}` };
+    await ensureStateDir(host, s.reportDir);
     await host.writeFile(file, json, { mode: "0644" });
     let controllerFile: string | undefined;
     if (args.results_dir) {

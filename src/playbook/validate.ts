@@ -26,7 +26,9 @@ export function taskFileSchemaErrors(source: YamlSource): ParseError[] {
 /** Validates and converts errors; `prefix` names where the root sits (for naming contexts). */
 function schemaErrors(validate: ValidateFunction, source: YamlSource, prefix: YamlPath): ParseError[] {
   if (validate(source.value)) return [];
-  const errors = surfaceObjectBranches((validate.errors ?? []).filter((e) => e.keyword !== "if"));
+  const errors = surfaceObjectBranches(
+    (validate.errors ?? []).filter((e) => e.keyword !== "if" && e.keyword !== "propertyNames"),
+  );
   const outermost = new Map<string, ErrorObject>();
   for (const e of errors) if (e.keyword === "anyOf") outermost.set(e.instancePath, e);
   const seen = new Set<string>();
@@ -80,6 +82,18 @@ function convert(err: ErrorObject, source: YamlSource, prefix: YamlPath): ParseE
       location: source.locate([...path, unknown], "key"),
       hint: unsupportedHint(unknown) ?? suggestion(unknown, keywordsOf(context), "keys"),
     });
+  }
+  const badKey = err.propertyName;
+  if (badKey !== undefined) {
+    const expected = (err.parentSchema as { "x-expected"?: string } | undefined)?.["x-expected"];
+    return new ParseError(
+      "SCHEMA",
+      `key "${badKey}" in ${fieldName(path) ?? context}: expected ${expected}`,
+      {
+        location: source.locate([...path, badKey], "key"),
+        hint: `rename it, e.g. ${badKey.replace(/^(?=\d)/, "_").replace(/\W/g, "_")}`,
+      },
+    );
   }
   if (err.keyword === "required") {
     const missing = (err.params as { missingProperty: string }).missingProperty;

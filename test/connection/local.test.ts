@@ -36,6 +36,14 @@ describe("LocalConnection.run", () => {
     expect(r.stdout).toBe(`in\n${dir}\nhi there\n`);
   });
 
+  it("refuses an environment name a shell cannot export, with or without sudo", async () => {
+    for (const c of [conn, new LocalConnection("localhost", { become: true, becomeUser: "nobody" })]) {
+      const err = await c.run("true", { env: { "A;touch x": "1" } }).catch((e) => e);
+      expect(err).toBeInstanceOf(TicklessError);
+      expect(err.message).toBe('invalid environment variable name "A;touch x"');
+    }
+  });
+
   it("kills the whole process group on timeout and returns rc 124", async () => {
     const pidFile = join(dir, "pid");
     const started = Date.now();
@@ -102,6 +110,17 @@ describe("LocalConnection files", () => {
     expect(await readdir(dir)).toEqual(["w.txt"]);
   });
 
+  it("writing onto a link with no mode keeps the mode and owner of the file it points to (as SFTP and the shell)", async () => {
+    const target = join(dir, "target");
+    await writeFile(target, "old");
+    await chmod(target, 0o600);
+    await symlink("target", join(dir, "link"));
+    await conn.writeFile(join(dir, "link"), "new");
+    const written = await conn.stat(join(dir, "link"));
+    expect(written).toMatchObject({ type: "file", mode: "0600" });
+    expect(await readFile(join(dir, "link"), "utf8")).toBe("new");
+  });
+
   it("sets owner and group by name", async () => {
     if (process.getuid?.() !== 0) return;
     const path = join(dir, "owned");
@@ -140,11 +159,16 @@ describe("LocalConnection files", () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it("refuses file operations that would need another user", async () => {
+  it("file operations as another user go through sudo (not installed here: its error is the task's)", async () => {
     const other = new LocalConnection("localhost", { become: true, becomeUser: "nobody" });
     const err = await other.readFile(join(dir, "x")).catch((e) => e);
     expect(err).toBeInstanceOf(TicklessError);
-    expect(err.code).toBe("CONNECTION");
+    expect(err.message).toMatch(/cannot read .*\/x on localhost: .*sudo/);
+    // The call's own become decides: off for this call, node's fs answers as the current user.
+    expect(await other.readFile(join(dir, "x"), { become: false })).toEqual({
+      path: join(dir, "x"),
+      exists: false,
+    });
   });
 });
 

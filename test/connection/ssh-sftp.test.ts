@@ -109,8 +109,12 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
   /**
    * SftpFiles over a raw SFTP channel to lab host 1 whose requests are recorded as
    * "<request> <path>" (listeners left out); `use` runs with it, the connection is closed after.
+   * `hold`, when given, sees each request first and may delay it (until its promise settles).
    */
-  async function withCountedSftp(use: (files: SftpFiles, requests: string[]) => Promise<void>) {
+  async function withCountedSftp(
+    use: (files: SftpFiles, requests: string[]) => Promise<void>,
+    hold?: (request: string, args: unknown[]) => Promise<void> | undefined,
+  ) {
     const ssh = new NodeSSH();
     const host = lab!.hosts[1];
     await ssh.connect({
@@ -129,7 +133,9 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
           return (...args: unknown[]) => {
             if (name !== "on")
               requests.push(`${String(name)} ${typeof args[0] === "string" ? args[0] : ""}`.trim());
-            return value.apply(target, args);
+            const held = hold?.(String(name), args);
+            if (!held) return value.apply(target, args);
+            void held.then(() => value.apply(target, args));
           };
         },
       });
@@ -238,9 +244,45 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
     expect(after).toEqual(await state(b));
     expect(after).not.toContain("tickless");
     expect(after).toContain("link regular file 600 0 0 14");
+    // Owner, then mode: chown would clear the setuid bit set before it.
+    expect(after).toContain("setuid regular file 4755 65534 65534 4");
     const missing = (c: Connection) => c.writeFile("/tmp/no/such/dir/f", "x").catch((e: Error) => e.message);
     expect(await missing(sftp)).toEqual(await missing(shell));
     expect(await missing(sftp)).toContain("cannot write /tmp/no/such/dir/f");
+  });
+
+  test("writeFile: the temp file is created 0600, and is so while its content arrives", async () => {
+    let temp: string | undefined;
+    let createdWith: unknown;
+    let order = Promise.resolve();
+    const seen: string[] = [];
+    await withCountedSftp(
+      async (files) => {
+        const path = `${DIR}/secret-write`;
+        const content = Buffer.alloc(100_000, "s");
+        expect(await files.writeFile(path, content, { mode: "0640", owner: "root", group: "root" })).toBe(
+          true,
+        );
+        expect((await shell.stat(path)).mode).toBe("0640");
+      },
+      (request, args) => {
+        if (request === "open" && args[1] === "wx") {
+          temp = args[0] as string;
+          createdWith = args[2];
+        }
+        if (!temp) return undefined;
+        // Each chunk waits for a look at the temp file from a shell on the host; the requests
+        // after it wait their turn, so they reach the server in the order sent.
+        const look = request === "write" ? temp : undefined;
+        order = order.then(async () => {
+          if (look) seen.push((await shell.run(`stat -c '%a %U' ${look}`)).stdout.trim());
+        });
+        return order;
+      },
+    );
+    expect(createdWith).toEqual({ mode: 0o600 });
+    expect(seen.length).toBeGreaterThan(1);
+    expect(new Set(seen)).toEqual(new Set(["600 root"]));
   });
 
   test("when sftp-server dies, the shell scripts answer (no hang)", async () => {

@@ -3,9 +3,10 @@ import { describe, expect, it } from "vitest";
 import type { Connection, RunOptions } from "../../src/connection/types.js";
 import { taskHost } from "../../src/engine/task-host.js";
 
-/** A connection that records the options of each `run` (the transports have their own tests). */
-function recording(): { conn: Connection; runs: RunOptions[] } {
+/** A connection that records the options of each operation (the transports have their own tests). */
+function recording(): { conn: Connection; runs: RunOptions[]; files: [string, unknown][] } {
   const runs: RunOptions[] = [];
+  const files: [string, unknown][] = [];
   const conn: Connection = {
     name: "h1",
     transport: "local",
@@ -13,13 +14,13 @@ function recording(): { conn: Connection; runs: RunOptions[] } {
       runs.push(o);
       return { rc: 0, stdout: "", stderr: "" };
     },
-    readFile: async () => ({ exists: false }),
-    stat: async () => ({ exists: false }),
-    writeFile: async () => {},
-    remove: async () => false,
+    readFile: async (_p: string, o: unknown) => files.push(["readFile", o]) && { exists: false },
+    stat: async (_p: string, o: unknown) => files.push(["stat", o]) && { exists: false },
+    writeFile: async (_p: string, _c: unknown, o: unknown) => void files.push(["writeFile", o]),
+    remove: async (_p: string, o: unknown) => void files.push(["remove", o]),
     close: async () => {},
   } as unknown as Connection;
-  return { conn, runs };
+  return { conn, runs, files };
 }
 
 describe("taskHost", () => {
@@ -41,5 +42,21 @@ describe("taskHost", () => {
     await host.run("y", { becomeUser: "nobody", env: { B: "2" } });
     expect(runs[0]).toMatchObject({ become: true, becomeUser: "redis", env: { A: "1" } });
     expect(runs[1]).toMatchObject({ become: true, becomeUser: "nobody", env: { A: "1", B: "2" } });
+  });
+
+  it("passes the task's become to every file operation too, keeping each call's own options", async () => {
+    const { conn, files } = recording();
+    const host = taskHost(conn, { become: true, becomeUser: "root", environment: {} });
+    await host.readFile("/etc/a");
+    await host.stat("/etc/a", { follow: true });
+    await host.writeFile("/etc/a", "x", { mode: "0600" });
+    await host.remove("/etc/a", { recursive: true, become: false });
+    const as = { become: true, becomeUser: "root" };
+    expect(files).toEqual([
+      ["readFile", as],
+      ["stat", { ...as, follow: true }],
+      ["writeFile", { ...as, mode: "0600" }],
+      ["remove", { become: false, becomeUser: "root", recursive: true }],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +47,16 @@ export interface LabOptions {
   names?: string[];
   /** Milliseconds to wait for each sshd to listen; default 15 s. */
   startTimeoutMs?: number;
+  /** sudo on the hosts (the package unpacked by fetch-sudo.sh) and unprivileged users who may use it. */
+  sudo?: { root: string; users: LabUser[] };
+}
+
+/** A login user of the hosts (the lab's key), allowed `sudo` to any user. */
+export interface LabUser {
+  name: string;
+  uid: number;
+  /** sudo asks for it (sudo -S); without one, NOPASSWD. */
+  password?: string;
 }
 
 /** Starts `n` namespace hosts, each a real sshd on 127.0.0.1 with private overlays, /tmp and IRQ fixtures. */
@@ -76,10 +86,12 @@ export async function startLab(n: number, options: LabOptions = {}): Promise<Lab
   };
   try {
     await keygen(lab.keyFile);
+    // Users other than root read authorized_keys as themselves: the lab dir must let them through.
+    if (options.sudo) await chmod(dir, 0o711);
     await writeFile(join(dir, "authorized_keys"), await readFile(`${lab.keyFile}.pub`));
     const names = options.names ?? Array.from({ length: n }, (_, i) => `lab${i + 1}`);
     const started = await Promise.all(
-      names.map((name) => startHost(dir, name, options.startTimeoutMs ?? 15_000, children)),
+      names.map((name) => startHost(dir, name, options.startTimeoutMs ?? 15_000, children, options.sudo)),
     );
     hosts.push(...started);
     await writeFile(lab.knownHostsFile, hosts.map((h) => `[${h.address}]:${h.port} ${h.hostKey}\n`).join(""));
@@ -130,6 +142,7 @@ async function startHost(
   name: string,
   timeoutMs: number,
   children: ChildProcess[],
+  sudo?: LabOptions["sudo"],
 ): Promise<LabHost> {
   const hostDir = join(labDir, name);
   const upper = join(hostDir, "upper");
@@ -147,7 +160,8 @@ async function startHost(
   const config = join(hostDir, "sshd_config");
   await writeFile(config, renderSshdConfig(labDir, hostDir, hostKeyFile, port));
   const script = join(hostDir, "start.sh");
-  await writeFile(script, renderStartScript({ labDir, name, upper, work, config, ...fixture }));
+  const users = sudo ? await sudoSetup(sudo) : [];
+  await writeFile(script, renderStartScript({ labDir, name, upper, work, config, users, ...fixture }));
 
   // setpriv: if the test process dies without stop(), unshare dies too, and --kill-child takes sshd down.
   const child = spawn(
@@ -203,6 +217,8 @@ interface StartScript {
   irqDir: string;
   interruptsFile: string;
   managedAffinityFiles: string[];
+  /** Lines run before sshd starts (sudo and its users). */
+  users: string[];
 }
 
 /** The shell run inside the namespaces: private mounts, overlays, /tmp, /run, fixtures, hostname, sshd. */
@@ -231,8 +247,52 @@ function renderStartScript(s: StartScript): string {
   }
   // A fresh Debian root account: the machine's own /root dotfiles (pyenv, cargo…) stay out of the hosts.
   lines.push("cp /etc/skel/.bashrc /etc/skel/.profile /root/ 2>/dev/null || true");
-  lines.push(`hostname ${q(s.name)}`, `exec ${SSHD} -D -e -f ${q(s.config)}`, "");
+  lines.push(...s.users);
+  lines.push(
+    `hostname ${q(s.name)}`,
+    `echo "127.0.1.1 ${s.name}" >> /etc/hosts`,
+    `exec ${SSHD} -D -e -f ${q(s.config)}`,
+    "",
+  );
   return lines.join("\n");
+}
+
+/**
+ * Shell lines that give a host sudo (the unpacked package over /usr, read-only; its /etc files in
+ * the host's /etc overlay) and the users, written into the overlay's passwd/shadow/group (no
+ * useradd: it would touch the machine's own /var/log), each with a home under /var/lib.
+ */
+async function sudoSetup(sudo: NonNullable<LabOptions["sudo"]>): Promise<string[]> {
+  const q = (v: string) => quote([v]);
+  const lines = [
+    `mount -t overlay overlay -o ${q(`lowerdir=${sudo.root}/usr:/usr`)} /usr`,
+    `cp -a ${q(`${sudo.root}/etc/sudoers`)} ${q(`${sudo.root}/etc/sudo.conf`)} /etc/`,
+    `cp -a ${q(`${sudo.root}/etc/pam.d/sudo`)} /etc/pam.d/`,
+    "mkdir -p /etc/sudoers.d",
+  ];
+  for (const u of sudo.users) {
+    const hash = u.password ? await passwordHash(u.password) : "*";
+    const home = `/var/lib/lab-home/${u.name}`;
+    const rule = `${u.name} ALL=(ALL:ALL) ${u.password ? "" : "NOPASSWD: "}ALL`;
+    lines.push(
+      `echo ${q(`${u.name}:x:${u.uid}:${u.uid}::${home}:/bin/sh`)} >> /etc/passwd`,
+      `echo ${q(`${u.name}:${hash}:19000:0:99999:7:::`)} >> /etc/shadow`,
+      `echo ${q(`${u.name}:x:${u.uid}:`)} >> /etc/group`,
+      `mkdir -p ${q(home)} && chown ${u.uid}:${u.uid} ${q(home)}`,
+      `printf '%s\\n' ${q(rule)} ${q(`Defaults:${u.name} lecture=never`)} > /etc/sudoers.d/${u.name}`,
+      `chmod 0440 /etc/sudoers.d/${u.name}`,
+    );
+  }
+  return lines;
+}
+
+async function passwordHash(password: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("openssl", ["passwd", "-6", "-stdin"], (err, stdout) =>
+      err ? reject(err) : resolve(stdout.trim()),
+    );
+    child.stdin?.end(`${password}\n`);
+  });
 }
 
 /** Resolves once sshd says it listens; rejects with its stderr if it exits or takes too long. */

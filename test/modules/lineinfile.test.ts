@@ -1,4 +1,4 @@
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, lstat, readdir, readFile, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
@@ -176,8 +176,34 @@ describe("lineinfile on a real file", () => {
     await writeFile(path, "a\n");
     const run = await converge(lineinfile, { path, line: "b", backup: true }, conn);
     const backup = run.result?.backup_file as string;
-    expect(backup).toMatch(/f\.conf\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
+    expect(backup).toMatch(/f\.conf\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
     expect(await readFile(backup, "utf8")).toBe("a\n");
+  });
+
+  it("a backup never follows a link planted at a name guessable to the second", async () => {
+    const path = join(dir, "g.conf");
+    const victim = join(dir, "victim");
+    await writeFile(path, "a\n");
+    await writeFile(victim, "precious\n");
+    await chmod(path, 0o640);
+    // Links at every name the backup could have without a random part, this second and the next few.
+    const now = Date.now();
+    const pad = (n: number) => String(n).padStart(2, "0");
+    for (let s = 0; s < 5; s++) {
+      const t = new Date(now + s * 1000);
+      const day = `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())}`;
+      const time = `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
+      await symlink(victim, `${path}.${day}@${time}~`);
+    }
+    const run = await converge(lineinfile, { path, line: "b", backup: true }, conn);
+    const backup = run.result?.backup_file as string;
+    expect(await readFile(victim, "utf8")).toBe("precious\n");
+    expect((await lstat(backup)).isFile()).toBe(true);
+    expect((await stat(backup)).mode & 0o7777).toBe(0o640);
+    expect(await readFile(backup, "utf8")).toBe("a\n");
+    // Two backups in the same second get two names.
+    const second = await converge(lineinfile, { path, line: "c", backup: true }, conn);
+    expect(second.result?.backup_file).not.toBe(backup);
   });
 
   it("edits the target of a symbolic link, keeping the link", async () => {

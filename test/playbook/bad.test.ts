@@ -56,6 +56,7 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["vars-files-not-mapping.yml", "SCHEMA", "parts/vars-list.yml:1:1", "name: value"],
   ["vars-not-mapping.yml", "SCHEMA", "2:9", "mapping"],
   ["environment-nested.yml", "SCHEMA", "4:13", "quote the value"],
+  ["environment-bad-name.yml", "SCHEMA", "8:9", "rename it, e.g. BAD_NAME"],
   ["task-not-mapping.yml", "SCHEMA", "3:7", "colon and a space"],
   ["play-roles.yml", "UNKNOWN_KEY", "2:3", "no roles"],
   ["task-delegate-to.yml", "UNKNOWN_KEY", "4:7", "on its own host"],

@@ -1,9 +1,9 @@
 /** Latency results kept as JSON on the controller (`<results_dir>/<host>/<name>.json`) and on the host. */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { quote } from "shell-quote";
 import type { HostReader, HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
+import { ensureStateDir } from "../util/state-dir.js";
 
 /** Where results live on a host unless told otherwise. */
 export const HOST_RESULTS_DIR = "/var/lib/tickless/latency";
@@ -33,8 +33,7 @@ export async function saveResult(
   checkName(name);
   const text = `${JSON.stringify(data, null, 2)}\n`;
   const hostFile = `${where.stateDir}/${name}.json`;
-  const mk = await host.run(`mkdir -p ${quote([where.stateDir])}`);
-  if (mk.rc !== 0) throw new TicklessError("TASK", `cannot create ${where.stateDir}: ${mk.stderr.trim()}`);
+  await ensureStateDir(host, where.stateDir);
   await host.writeFile(hostFile, text, { mode: "0644" });
   if (where.resultsDir === undefined) return { host_file: hostFile };
   const file = controllerPath(where.resultsDir, hostName, name);

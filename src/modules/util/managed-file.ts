@@ -93,7 +93,7 @@ export async function applyManagedFile(
     return {};
   }
   const result: ModuleResult = {};
-  if (options.backup && file.exists) result.backup_file = await backupFile(host, path);
+  if (options.backup && file.exists) result.backup_file = await backupFile(host, path, file);
   if (!file.exists && options.createParents) {
     await runChecked(
       host,
