@@ -144,21 +144,12 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
     const password = `Vm-${randomBytes(9).toString("base64url")}`;
     const wrong = `Wrong-${randomBytes(9).toString("base64url")}`;
     // The test's own setup: user `ops`, root's key, sudo that asks for ops's password.
-    await vm.ssh(
-      [
-        "id ops >/dev/null 2>&1 || useradd -m -s /bin/bash ops",
-        `echo 'ops:${password}' | chpasswd`,
-        "install -d -m 700 -o ops -g ops ~ops/.ssh",
-        "install -m 600 -o ops -g ops /root/.ssh/authorized_keys ~ops/.ssh/authorized_keys",
-        "echo 'ops ALL=(ALL:ALL) ALL' > /etc/sudoers.d/ops && chmod 440 /etc/sudoers.d/ops",
-        "rm -f /etc/tickless-become.conf",
-      ].join(" && "),
-    );
+    await vm.addSudoUser("ops", password, "ops.inventory.yml");
+    await vm.ssh("rm -f /etc/tickless-become.conf");
     expect((await vm.ssh("su ops -c 'sudo -n true'", { allowFailure: true })).code).not.toBe(0);
     const inventoryFor = async (name: string, becomePassword: string) => {
-      const inv = parse(await readFile(vm.inventoryFile, "utf8"));
+      const inv = parse(await readFile(join(vm.dir, "ops.inventory.yml"), "utf8"));
       Object.assign(inv.all.children.vm.hosts[vm.name], {
-        ansible_user: "ops",
         ansible_become: true,
         ansible_become_password: becomePassword,
       });

@@ -9,7 +9,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { freePort } from "../ssh-e2e/helpers.js";
 import { kvmWorks } from "./accel.js";
 import { ensureImage, type ImageOptions, type VmImage } from "./image.js";
@@ -73,6 +73,12 @@ export interface Vm {
   freeze(): Promise<void>;
   /** Changes the supervisor's hang timeout (its own test shortens it). */
   setHangTimeout(ms: number): void;
+  /**
+   * Adds `user` (root's key, password `password`) whose sudo asks for that password, as on a
+   * production host, and writes an inventory `file` (in the VM dir) that logs in as that user
+   * with `ansible_become_password` set and become itself left to the playbook.
+   */
+  addSudoUser(user: string, password: string, file: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -166,6 +172,25 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
     freeze: () => qmp(qmpSocket, ["stop"]),
     setHangTimeout: (ms) => {
       supervisor.hangTimeoutMs = ms;
+    },
+    addSudoUser: async (user, password, file) => {
+      await ssh(
+        [
+          `id ${user} >/dev/null 2>&1 || useradd -m -s /bin/bash ${user}`,
+          `echo '${user}:${password}' | chpasswd`,
+          `install -d -m 700 -o ${user} -g ${user} ~${user}/.ssh`,
+          `install -m 600 -o ${user} -g ${user} /root/.ssh/authorized_keys ~${user}/.ssh/authorized_keys`,
+          `echo '${user} ALL=(ALL:ALL) ALL' > /etc/sudoers.d/${user} && chmod 440 /etc/sudoers.d/${user}`,
+        ].join(" && "),
+      );
+      const inventory = parse(await readFile(inventoryFile, "utf8"));
+      Object.assign(inventory.all.children.vm.hosts[name], {
+        ansible_user: user,
+        ansible_become_password: password,
+      });
+      const path = join(dir, file);
+      await writeFile(path, stringify(inventory));
+      return path;
     },
     reboot: async () => {
       const t0 = Date.now();
