@@ -6,6 +6,7 @@ import { constants } from "node:os";
 import { quote } from "shell-quote";
 import { TicklessError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
+import { refuseRecursiveRemoval } from "./system-paths.js";
 import type {
   Connection,
   ConnectionSettings,
@@ -143,6 +144,7 @@ export class LocalConnection implements Connection {
   }
 
   async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    if (options.recursive) refuseRecursiveRemoval(path);
     this.refuseBecome(path);
     try {
       await rm(path, { recursive: options.recursive ?? false, force: true });

@@ -16,6 +16,7 @@ import {
 import { fileType, type SftpClient, SftpFiles } from "./sftp-files.js";
 import { type ClientChannel, openShellPool, type ShellSession } from "./shell-session.js";
 import { loadSshConfig, resolveSshTarget, type SshTarget } from "./ssh-config.js";
+import { refuseRecursiveRemoval } from "./system-paths.js";
 import type {
   Connection,
   ConnectionSettings,
@@ -351,6 +352,7 @@ class SshConnection implements Connection {
   }
 
   async remove(path: string, options: { recursive?: boolean } = {}): Promise<void> {
+    if (options.recursive) refuseRecursiveRemoval(path);
     const command = `rm -f${options.recursive ? "r" : ""} -- ${quote([path])}`;
     const r = await this.runBuffer(command, {}).finally(() => this.changed(path));
     if (r.rc !== 0) throw this.fileError("remove", path, r);
