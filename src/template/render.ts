@@ -1,7 +1,13 @@
 import { readFile } from "node:fs/promises";
 import Handlebars from "handlebars";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
-import { MissingArgument, NATIVE_HELPER, type NativeSlot, registerHelpers } from "./helpers.js";
+import {
+  INTERNAL_HELPERS,
+  MissingArgument,
+  NATIVE_HELPER,
+  type NativeSlot,
+  registerHelpers,
+} from "./helpers.js";
 import { Scope, toPlain } from "./scope.js";
 import { didYouMean, undefinedVariable } from "./suggest.js";
 
@@ -186,14 +192,12 @@ function checkHelpers(node: unknown, loc?: SourceLocation): void {
   if (call && n.path?.type === "PathExpression" && ((n.params?.length ?? 0) > 0 || n.hash)) {
     const name = (n.path as hbs.AST.PathExpression).original;
     if (!Object.hasOwn(hb.helpers, name)) {
-      const guess = didYouMean(
-        name,
-        Object.keys(hb.helpers).filter((h) => h !== NATIVE_HELPER),
-      );
+      const known = Object.keys(hb.helpers).filter((h) => !INTERNAL_HELPERS.has(h));
+      const guess = didYouMean(name, known);
       const { line, column } = n.path.loc.start;
       throw new ParseError("TEMPLATE", `unknown helper "${name}"`, {
         location: within(loc, line, column + 1),
-        hint: guess ? `did you mean "${guess}"?` : `helpers: ${Object.keys(hb.helpers).join(", ")}`,
+        hint: guess ? `did you mean "${guess}"?` : `helpers: ${known.join(", ")}`,
       });
     }
   }

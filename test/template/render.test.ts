@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ParseError, TicklessError } from "../../src/errors.js";
 import {
   checkTemplate,
@@ -306,5 +306,39 @@ describe("regex_escape helper", () => {
       "^net\\.core\\.busy_poll\\s*=",
     );
     expect(renderString("{{regex_escape k}}", { k: "a+b(c)[d]" })).toBe("a\\+b\\(c\\)\\[d\\]");
+  });
+});
+
+describe("Handlebars built-ins that tickless does not document", () => {
+  const consoleMethods = ["log", "info", "debug", "warn", "error"] as const;
+
+  it.each([
+    ["{{log secret}}", "log"],
+    ['{{log "pw is" secret level="error"}}', "log"],
+    ['{{lookup m "missing"}}', "lookup"],
+    ["{{#with m}}{{k}}{{/with}}", "with"],
+  ])("%s is an unknown helper, found before rendering, and prints nothing", (source, helper) => {
+    const spies = consoleMethods.map((m) => vi.spyOn(console, m).mockImplementation(() => {}));
+    try {
+      const err = thrown(() => renderString(source, { secret: "hunter2-secret", m: { k: 1 } }, loc));
+      expect(err).toBeInstanceOf(ParseError);
+      expect(err.message).toBe(`unknown helper "${helper}"`);
+      expect(err.location).toEqual(loc);
+      expect(err.hint).not.toMatch(/helperMissing|blockHelperMissing|__tickless/);
+      expect(JSON.stringify(err)).not.toContain("hunter2-secret");
+      for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+
+  it("keeps the documented blocks #if, #unless and #each", () => {
+    expect(
+      renderString("{{#if a}}A{{else}}-{{/if}}{{#unless b}}!B{{/unless}}{{#each xs}}{{this}}{{/each}}", {
+        a: true,
+        b: false,
+        xs: [1, 2],
+      }),
+    ).toBe("A!B12");
   });
 });
