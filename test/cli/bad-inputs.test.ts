@@ -81,6 +81,14 @@ const PLAYBOOK_FIXTURES: [string, string, string][] = [
   ["play-roles.yml", "2:3", "no roles"],
   ["task-delegate-to.yml", "4:7", "on its own host"],
   ["play-become-word.yml", "2:11", "boolean"],
+  ["yaml-alias-bomb.yml", "4:12", "fewer levels"],
+  ["yaml-undefined-alias.yml", "3:11", "&redis_port"],
+  ["yaml-bad-merge.yml", "5:11", "<<: *anchor"],
+  ["yaml-vault.yml", "3:16", "-e @file"],
+  ["yaml-unknown-tag.yml", "3:16", "standard tags"],
+  ["bytes-invalid-utf8.yml", "3:16", "as UTF-8"],
+  ["bytes-nul.yml", "3:17", "binary or corrupt"],
+  ["vars-files-invalid-utf8.yml", "parts/vars-invalid-utf8.yml:1:14", "as UTF-8"],
 ];
 
 const INVENTORY = "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n";
@@ -103,6 +111,10 @@ const FILES: Record<string, string> = {
   "inv-bad-port.yml":
     "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_port: twenty-two\n",
   "broken.json": '{"a": 1,\n',
+  "inv-vault.yml":
+    "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_become_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6231\n",
+  "inv-undefined-alias.yml": "all:\n  hosts:\n    localhost: *local\n",
+  "inv-nul.yml": "all:\n  hosts:\n    local\0host: {}\n",
   "undefined-in-play-vars.yml": `- hosts: all
   gather_facts: false
   vars:
@@ -171,6 +183,41 @@ const CASES: Case[] = [
     code: PARSE,
     at: "inv-bad-port.yml:5:21",
     hint: "1 to 65535",
+  },
+  {
+    what: "inventory: an Ansible Vault value",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-vault.yml"],
+    code: PARSE,
+    at: "inv-vault.yml:5:32",
+    hint: "does not support Ansible Vault yet",
+  },
+  {
+    what: "inventory: an undefined alias",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-undefined-alias.yml"],
+    code: PARSE,
+    at: "inv-undefined-alias.yml:3:16",
+    hint: "&local",
+  },
+  {
+    what: "inventory: a NUL byte",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-nul.yml"],
+    code: PARSE,
+    at: "inv-nul.yml:3:10",
+    hint: "binary or corrupt",
+  },
+  {
+    what: "inventory: invalid UTF-8",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-latin1.yml"],
+    code: PARSE,
+    at: "inv-latin1.yml:3:8",
+    hint: "as UTF-8",
+  },
+  {
+    what: "-e @file with invalid UTF-8",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inventory.yml", "-e", "@ROOT/inv-latin1.yml"],
+    code: BAD_OPTIONS,
+    at: "inv-latin1.yml:3:8",
+    hint: "invalid UTF-8 at byte offset 21",
   },
   {
     what: "inventory: missing file",
@@ -280,9 +327,11 @@ async function copyCorpus(): Promise<void> {
   for (const name of await readdir(root)) {
     if (!name.endsWith(".yml")) continue;
     const file = join(root, name);
-    let text = (await readFile(file, "utf8")).replaceAll("/tmp/x", `${root}/x`);
+    const original = await readFile(file, "utf8");
+    let text = original.replaceAll("/tmp/x", `${root}/x`);
     if (name === "module-args-type.yml" || name === "module-args-enum.yml") text += "        content: y\n";
-    await writeFile(file, text);
+    // rewritten only when changed: the bytes-* fixtures are not valid UTF-8 text on purpose
+    if (text !== original) await writeFile(file, text);
   }
 }
 
@@ -292,6 +341,8 @@ beforeAll(async () => {
   for (const [name, text] of Object.entries(FILES)) {
     await writeFile(join(root, name), text.replaceAll("ROOT", root));
   }
+  // a Latin-1 "é" (0xe9): not UTF-8
+  await writeFile(join(root, "inv-latin1.yml"), Buffer.from("all:\n  hosts:\n    caf\xe9: {}\n", "latin1"));
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
