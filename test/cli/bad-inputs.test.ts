@@ -111,6 +111,9 @@ const FILES: Record<string, string> = {
   "inv-bad-port.yml":
     "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_port: twenty-two\n",
   "broken.json": '{"a": 1,\n',
+  "include-self.yml":
+    "- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: include-self-tasks.yml\n",
+  "include-self-tasks.yml": "- include_tasks: include-self-tasks.yml\n",
   "inv-vault.yml":
     "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_become_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6231\n",
   "inv-undefined-alias.yml": "all:\n  hosts:\n    localhost: *local\n",
@@ -370,6 +373,17 @@ describe("tickless run with bad input", () => {
     expect(r.stdout).toBe("");
     expect(await snapshot(root)).toEqual(before);
   });
+
+  test("include_tasks of itself stops at 64 levels: the host fails at the include, naming the cycle (exit 2)", async () => {
+    const before = await snapshot(root);
+    const r = await cli(["run", `${root}/include-self.yml`, "-i", `${root}/inventory.yml`]);
+    expect(r.code).toBe(HOST_FAILED);
+    expect(r.stdout).toContain(
+      `${root}/include-self-tasks.yml:1:3: include_tasks nested more than 64 deep: include-self-tasks.yml → include-self-tasks.yml`,
+    );
+    expect(r.stdout).toMatch(/localhost +: ok=0 +changed=0 +unreachable=0 +failed=1 /);
+    expect(await snapshot(root)).toEqual(before);
+  }, 60_000);
 
   test("an undefined variable in play vars is found at run time: the host fails (exit 2), nothing is written", async () => {
     const before = await snapshot(root);
