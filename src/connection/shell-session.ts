@@ -30,10 +30,23 @@ interface Pending {
 }
 
 /**
+ * `r=<rc of sh -c CMD>`, with the command's stdout and stderr on pipes of its own that a `cat`
+ * each copies to the session's (saved as fds 4 and 5): the rc arrives once both pipes are closed,
+ * so a background process the command started writes into its own command's output (the command
+ * ends when it does, as over an exec channel) and never after the frame, into the next command's.
+ * The command itself holds no fd but 0, 1 and 2.
+ */
+function ownStreams(command: string, stdin: Buffer | undefined): string {
+  const input = stdin ? `printf %s ${stdin.toString("base64")} | base64 -d | ` : "";
+  const run = `${input}sh -c ${quote([command])}${stdin ? "" : " </dev/null"} 3>&- 4>&- 5>&- 6>&-`;
+  return `r=$({ { { ${run}; echo $? >&3; } 2>&1 >&6 6>&- | cat >&5 6>&-; } 6>&1 | cat >&4; } 3>&1)`;
+}
+
+/**
  * Each command runs as `sh -c CMD` (so `exit`, `cd` and exports do not leak into the session),
  * then the session prints `\n<token> <rc>\n` on stdout and `\n<token>\n` on stderr. The token is
  * fresh random bytes per command, and the command's stdin is a pipe or /dev/null, never the
- * session's own input, so output cannot forge the frame.
+ * session's own input, so output cannot forge the frame; its output streams are its own (ownStreams).
  */
 export function openShellSession(
   open: (command: string) => Promise<ClientChannel>,
@@ -93,12 +106,10 @@ export function openShellSession(
 
   const runOne = async (command: string, stdin?: Buffer, timeoutMs?: number, signal?: AbortSignal) => {
     if (signal?.aborted) return { rc: 130, stdout: Buffer.alloc(0), stderr: Buffer.from("interrupted\n") };
-    channel ??= open("echo $$; exec sh").then(attach);
+    channel ??= open("echo $$; exec sh 4>&1 5>&2").then(attach);
     const ch = await channel;
     const token = randomBytes(16).toString("hex");
-    const run = `sh -c ${quote([command])}`;
-    const piped = stdin ? `printf %s ${stdin.toString("base64")} | base64 -d | ${run}` : `${run} </dev/null`;
-    const framed = `${piped}; printf '\\n%s %d\\n' ${token} $?; printf '\\n%s\\n' ${token} >&2\n`;
+    const framed = `${ownStreams(command, stdin)}; printf '\\n%s %s\\n' ${token} "\${r:-255}"; printf '\\n%s\\n' ${token} >&2\n`;
     return new Promise<{ rc: number; stdout: Buffer; stderr: Buffer }>((resolve, reject) => {
       /** A timeout (rc 124) or an abort (rc 130) drops the shell and its process group, as ^C would. */
       const stop = (rc: number, note: string) => {
