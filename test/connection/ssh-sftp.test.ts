@@ -251,7 +251,7 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
       // runs its session shell, the command's nearest sshd ancestor.
       const kill = [
         "s=$PPID",
-        'until [ "${s:-1}" -le 1 ] || case $(ps -o comm= -p "$s") in sshd*) true ;; *) false ;; esac; do s=$(ps -o ppid= -p "$s" | tr -d " "); done',
+        'until [ "0$s" -le 1 ] || case $(ps -o comm= -p "$s") in sshd*) true ;; *) false ;; esac; do s=$(ps -o ppid= -p "$s" | tr -d " "); done',
         'pkill -KILL -P "$s" -f sftp && echo killed',
       ].join("; ");
       expect((await own.run(kill)).stdout).toBe("killed\n");
