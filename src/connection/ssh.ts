@@ -231,6 +231,8 @@ interface ExecRequest {
   signal?: AbortSignal;
   /** sudo with a password: the prompt to answer and the line that says authentication is over. */
   sudo?: { prompt: string; marker: string; password: string };
+  /** `export K='v' …` for the command: a shell session runs it itself, so values stay out of argv. */
+  exports?: string;
 }
 
 interface ExecResult {
@@ -428,14 +430,16 @@ class SshConnection implements Connection {
     });
     let script = command;
     if (options.cwd) script = `cd ${quote([options.cwd])} || exit 1\n${script}`;
-    if (env.length > 0) script = `export ${env.join(" ")}\n${script}`;
+    const exports = env.length > 0 ? `export ${env.join(" ")}` : undefined;
+    const withEnv = exports ? `${exports}\n${script}` : script;
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
     const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
     const signal = options.signal;
     const become = options.become ?? this.settings.become ?? false;
     const becomeUser = options.becomeUser ?? this.settings.becomeUser ?? "root";
     if (!become || becomeUser === this.target.user)
-      return this.execute({ command: script, stdin, timeoutMs, signal });
+      return this.execute({ command: script, exports, stdin, timeoutMs, signal });
+    script = withEnv; // sudo resets the environment: the exports go inside its command
     const sudo = `sudo -H -u ${quote([becomeUser])}`;
     const password = this.settings.becomePassword;
     if (!password) {
@@ -452,10 +456,11 @@ class SshConnection implements Connection {
     if (this.shell && !request.sudo) {
       const shell = this.shell;
       return this.guardLost(() =>
-        shell.run(request.command, request.stdin, request.timeoutMs, request.signal),
+        shell.run(request.command, request.stdin, request.timeoutMs, request.signal, request.exports),
       );
     }
-    return this.slots.use(() => this.exec(request));
+    const command = request.exports ? `${request.exports}\n${request.command}` : request.command;
+    return this.slots.use(() => this.exec({ ...request, command }));
   }
 
   /** Shell-mode failures: a dropped connection becomes a ConnectionError (its close event may lag a little). */

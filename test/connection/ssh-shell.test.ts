@@ -60,6 +60,19 @@ describe.skipIf(!lab)("long-lived shell mode (runMode: shell)", () => {
     },
   );
 
+  test("environment values reach the command but no process's command line (ps)", async () => {
+    const value = "env-secret-4f1c9a";
+    const listing = await shell.run('ps -eo args; echo "[$TOKEN]"', { env: { TOKEN: value } });
+    expect(listing.rc).toBe(0);
+    expect(listing.stdout).toContain(`[${value}]`);
+    expect(listing.stdout.replace(`[${value}]`, "")).not.toContain(value);
+    // a PATH of the command's own changes the command's lookups only
+    const path = await shell.run('echo "$PATH"; command -v cat', {
+      env: { PATH: "/nonexistent:/usr/bin:/bin" },
+    });
+    expect(path).toEqual({ rc: 0, stdout: "/nonexistent:/usr/bin:/bin\n/usr/bin/cat\n", stderr: "" });
+  });
+
   test.each(["shell", "exec"])(
     "%s mode: a timeout kills the command; the next command works",
     async (mode) => {
