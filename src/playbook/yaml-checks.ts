@@ -6,19 +6,19 @@
  */
 import { isUtf8 } from "node:buffer";
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, visit } from "yaml";
-import { ParseError, type SourceLocation } from "../errors.js";
+import { type ErrorCode, ParseError, type SourceLocation } from "../errors.js";
 
 type Where = (offset: number) => SourceLocation;
 
 /** Decodes a file's bytes as UTF-8, refusing invalid sequences (never U+FFFD silently). */
-export function decodeSource(bytes: Buffer, file: string): string {
+export function decodeSource(bytes: Buffer, file: string, code: ErrorCode = "YAML_SYNTAX"): string {
   const text = bytes.toString("utf8");
   if (isUtf8(bytes)) return text;
   // The first U+FFFD that the bytes do not spell (EF BF BD) is where decoding failed.
   for (let i = text.indexOf("\uFFFD"); i >= 0; i = text.indexOf("\uFFFD", i + 1)) {
     const offset = Buffer.byteLength(text.slice(0, i));
     if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue;
-    throw new ParseError("YAML_SYNTAX", `invalid UTF-8 at byte offset ${offset}`, {
+    throw new ParseError(code, `invalid UTF-8 at byte offset ${offset}`, {
       location: textLocation(file, text, i),
       hint: "save the file as UTF-8 (iconv -f LATIN1 -t UTF-8 converts a Latin-1 file)",
     });

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import Handlebars from "handlebars";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import { decodeSource } from "../playbook/yaml-checks.js";
 import {
   INTERNAL_HELPERS,
   MissingArgument,
@@ -81,9 +82,9 @@ export function renderValue(value: unknown, vars: Record<string, unknown>, loc?:
 
 /** Renders a controller-side template file; errors point at the line inside it. */
 export async function renderTemplateFile(path: string, vars: Record<string, unknown>): Promise<string> {
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (err) {
     throw new TicklessError("FILE_NOT_FOUND", `cannot read template file ${path}`, {
       location: { file: path },
@@ -91,7 +92,7 @@ export async function renderTemplateFile(path: string, vars: Record<string, unkn
       cause: err,
     });
   }
-  return renderString(source, vars, { file: path });
+  return renderString(decodeSource(bytes, path, "TEMPLATE"), vars, { file: path });
 }
 
 /** Checks template syntax only (no vars needed): throws ParseError "TEMPLATE". */

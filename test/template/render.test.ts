@@ -272,6 +272,14 @@ describe("renderTemplateFile", () => {
     expect(err.format()).toBe(`${file}:3:10: undefined variable "redis_dri" in template (hint: ${err.hint})`);
   });
 
+  it("refuses a file that is not UTF-8 text, at the byte (never renders U+FFFD)", async () => {
+    const file = join(dir, "latin1.hbs");
+    await writeFile(file, Buffer.from("# caf\xe9\nport {{ port }}\n", "latin1"));
+    const err = await rejection(renderTemplateFile(file, { port: 1 }));
+    expect(err.code).toBe("TEMPLATE");
+    expect(err.format()).toMatch(new RegExp(`^${file}:1:6: invalid UTF-8 at byte offset 5 \\(hint: .*UTF-8`));
+  });
+
   it("reports a missing file", async () => {
     const err = await rejection(renderTemplateFile(join(dir, "nope.hbs"), {}));
     expect(err.code).toBe("FILE_NOT_FOUND");
