@@ -8,6 +8,7 @@ import {
   NATIVE_HELPER,
   type NativeSlot,
   registerHelpers,
+  UNDOCUMENTED_BUILTINS,
 } from "./helpers.js";
 import { Scope, toPlain } from "./scope.js";
 import { didYouMean, undefinedVariable } from "./suggest.js";
@@ -198,7 +199,11 @@ function checkHelpers(node: unknown, loc?: SourceLocation): void {
       const { line, column } = n.path.loc.start;
       throw new ParseError("TEMPLATE", `unknown helper "${name}"`, {
         location: within(loc, line, column + 1),
-        hint: guess ? `did you mean "${guess}"?` : `helpers: ${known.join(", ")}`,
+        hint: (UNDOCUMENTED_BUILTINS as readonly string[]).includes(name)
+          ? `Handlebars' ${name} is not available in tickless; helpers: ${known.join(", ")}`
+          : guess
+            ? `did you mean "${guess}"?`
+            : `helpers: ${known.join(", ")}`,
       });
     }
   }

@@ -81,6 +81,7 @@ const PLAYBOOK_FIXTURES: [string, string, string][] = [
   ["play-roles.yml", "2:3", "no roles"],
   ["task-delegate-to.yml", "4:7", "on its own host"],
   ["play-become-word.yml", "2:11", "boolean"],
+  ["template-log-helper.yml", "4:21", "log is not available"],
   ["yaml-alias-bomb.yml", "4:12", "fewer levels"],
   ["yaml-undefined-alias.yml", "3:11", "&redis_port"],
   ["yaml-bad-merge.yml", "5:11", "<<: *anchor"],
@@ -111,6 +112,8 @@ const FILES: Record<string, string> = {
   "inv-bad-port.yml":
     "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_port: twenty-two\n",
   "broken.json": '{"a": 1,\n',
+  "remove-root.yml":
+    '- hosts: all\n  gather_facts: false\n  vars: { base: "" }\n  tasks:\n    - file: { path: "{{ base }}/", state: absent }\n',
   "include-self.yml":
     "- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: include-self-tasks.yml\n",
   "include-self-tasks.yml": "- include_tasks: include-self-tasks.yml\n",
@@ -372,6 +375,14 @@ describe("tickless run with bad input", () => {
     expectOneParagraph(r.stderr, c);
     expect(r.stdout).toBe("");
     expect(await snapshot(root)).toEqual(before);
+  });
+
+  test("file state=absent of / (an empty variable) is refused at the task in check mode (exit 2)", async () => {
+    const r = await cli(["run", `${root}/remove-root.yml`, "-i", `${root}/inventory.yml`, "--check"]);
+    expect(r.code).toBe(HOST_FAILED);
+    expect(r.stdout).toContain(
+      `${root}/remove-root.yml:5:7: refusing to remove / recursively: it is the root directory`,
+    );
   });
 
   test("include_tasks of itself stops at 64 levels: the host fails at the include, naming the cycle (exit 2)", async () => {

@@ -60,6 +60,7 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["play-roles.yml", "UNKNOWN_KEY", "2:3", "no roles"],
   ["task-delegate-to.yml", "UNKNOWN_KEY", "4:7", "on its own host"],
   ["play-become-word.yml", "SCHEMA", "2:11", "boolean"],
+  ["template-log-helper.yml", "TEMPLATE", "4:21", "log is not available"],
   ["yaml-alias-bomb.yml", "YAML_SYNTAX", "4:12", "fewer levels"],
   ["yaml-undefined-alias.yml", "YAML_SYNTAX", "3:11", "&redis_port"],
   ["yaml-bad-merge.yml", "YAML_SYNTAX", "5:11", "<<: *anchor"],
