@@ -3,12 +3,13 @@
  * (block → rescue for hosts that failed → always for every host) and dynamic include_tasks.
  */
 import path from "node:path";
-import { formatError, formatLocation, TicklessError } from "../errors.js";
+import { formatError, formatLocation } from "../errors.js";
 import { loadTaskFile } from "../playbook/index.js";
 import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import { isActive } from "./host-state.js";
+import { refuseDeepInclude } from "./include-depth.js";
 import { loopItems } from "./loop-items.js";
 import { runMeta } from "./meta.js";
 import { recordOutcome, runTaskStep } from "./step.js";
@@ -140,25 +141,6 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
     const includeVars = { ...scope.includeVars, ...inc.vars, ...(g.looped ? { [inc.loopVar]: g.item } : {}) };
     await walk(pc, nodes, g.hosts, { ...inner, includeVars, includes });
   }
-}
-
-/** How deep include_tasks may nest: a file that includes itself without end stops here. */
-export const MAX_INCLUDE_DEPTH = 64;
-
-/** Fails an include nested past MAX_INCLUDE_DEPTH, naming the cycle (a.yml → b.yml → a.yml) when there is one. */
-function refuseDeepInclude(includes: string[], inc: Include): void {
-  if (includes.length <= MAX_INCLUDE_DEPTH) return;
-  const file = includes[includes.length - 1];
-  const start = includes.lastIndexOf(file, includes.length - 2);
-  const names = (start >= 0 ? includes.slice(start) : includes.slice(-3)).map((f) => path.basename(f));
-  throw new TicklessError(
-    "TASK",
-    `include_tasks nested more than ${MAX_INCLUDE_DEPTH} deep: ${start >= 0 ? "" : "… → "}${names.join(" → ")}`,
-    {
-      location: inc.loc,
-      hint: "a task file includes itself: guard the include with a when: that becomes false, or remove it",
-    },
-  );
 }
 
 interface Failure {
