@@ -14,9 +14,15 @@ export function checkedEnv(env: Record<string, string> | undefined): Record<stri
   return env ?? {};
 }
 
-/** `export K='v' …` and a newline before `command` (the command alone when there is nothing to export). */
-export function withExports(env: Record<string, string> | undefined, command: string): string {
+/** `export K='v' …`, or undefined when there is nothing to export. */
+export function exportLine(env: Record<string, string> | undefined): string | undefined {
   const entries = Object.entries(checkedEnv(env));
-  if (entries.length === 0) return command;
-  return `export ${entries.map(([k, v]) => `${k}=${quote([v])}`).join(" ")}\n${command}`;
+  if (entries.length === 0) return undefined;
+  return `export ${entries.map(([k, v]) => `${k}=${quote([v])}`).join(" ")}`;
+}
+
+/** The export line and a newline before `command` (the command alone when there is nothing to export). */
+export function withExports(env: Record<string, string> | undefined, command: string): string {
+  const line = exportLine(env);
+  return line === undefined ? command : `${line}\n${command}`;
 }

@@ -7,6 +7,7 @@ import { TicklessError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
 import { checkedEnv, withExports } from "./command-env.js";
 import { ScriptFiles, type ScriptResult } from "./file-scripts.js";
+import { refuseRecursiveRemoval } from "./system-paths.js";
 import {
   becomeUserOf,
   type Connection,
@@ -155,6 +156,7 @@ export class LocalConnection implements Connection {
   }
 
   async remove(path: string, options: Privilege & { recursive?: boolean } = {}): Promise<void> {
+    if (options.recursive) refuseRecursiveRemoval(path);
     if (this.sudoUser(options) !== undefined) return this.scripts.remove(path, options);
     try {
       await rm(path, { recursive: options.recursive ?? false, force: true });

@@ -18,6 +18,8 @@ export interface ShellSession {
     stdin?: Buffer,
     timeoutMs?: number,
     signal?: AbortSignal,
+    /** `export K='v' …`: run by the session's own shell, so the values are in no process's argv. */
+    exports?: string,
   ): Promise<{ rc: number; stdout: Buffer; stderr: Buffer }>;
   close(): void;
 }
@@ -30,10 +32,25 @@ interface Pending {
 }
 
 /**
+ * `r=<rc of sh -c CMD>`, with the command's stdout and stderr on pipes of its own that a `cat`
+ * each copies to the session's (saved as fds 4 and 5): the rc arrives once both pipes are closed,
+ * so a background process the command started writes into its own command's output (the command
+ * ends when it does, as over an exec channel) and never after the frame, into the next command's.
+ * The command itself holds no fd but 0, 1 and 2.
+ */
+function ownStreams(command: string, stdin: Buffer | undefined, exports: string | undefined): string {
+  const input = stdin ? `printf %s ${stdin.toString("base64")} | base64 -d | ` : "";
+  // the exports apply to the command alone (a PATH of its own must not hide cat from the session)
+  const sh = exports ? `(${exports}; exec /bin/sh -c ${quote([command])})` : `sh -c ${quote([command])}`;
+  const run = `${input}${sh}${stdin ? "" : " </dev/null"} 3>&- 4>&- 5>&- 6>&-`;
+  return `r=$({ { { ${run}; echo $? >&3; } 2>&1 >&6 6>&- | cat >&5 6>&-; } 6>&1 | cat >&4; } 3>&1)`;
+}
+
+/**
  * Each command runs as `sh -c CMD` (so `exit`, `cd` and exports do not leak into the session),
  * then the session prints `\n<token> <rc>\n` on stdout and `\n<token>\n` on stderr. The token is
  * fresh random bytes per command, and the command's stdin is a pipe or /dev/null, never the
- * session's own input, so output cannot forge the frame.
+ * session's own input, so output cannot forge the frame; its output streams are its own (ownStreams).
  */
 export function openShellSession(
   open: (command: string) => Promise<ClientChannel>,
@@ -91,14 +108,18 @@ export function openShellSession(
     channel = undefined;
   };
 
-  const runOne = async (command: string, stdin?: Buffer, timeoutMs?: number, signal?: AbortSignal) => {
+  const runOne = async (
+    command: string,
+    stdin?: Buffer,
+    timeoutMs?: number,
+    signal?: AbortSignal,
+    exports?: string,
+  ) => {
     if (signal?.aborted) return { rc: 130, stdout: Buffer.alloc(0), stderr: Buffer.from("interrupted\n") };
-    channel ??= open("echo $$; exec sh").then(attach);
+    channel ??= open("echo $$; exec sh 4>&1 5>&2").then(attach);
     const ch = await channel;
     const token = randomBytes(16).toString("hex");
-    const run = `sh -c ${quote([command])}`;
-    const piped = stdin ? `printf %s ${stdin.toString("base64")} | base64 -d | ${run}` : `${run} </dev/null`;
-    const framed = `${piped}; printf '\\n%s %d\\n' ${token} $?; printf '\\n%s\\n' ${token} >&2\n`;
+    const framed = `${ownStreams(command, stdin, exports)}; printf '\\n%s %s\\n' ${token} "\${r:-255}"; printf '\\n%s\\n' ${token} >&2\n`;
     return new Promise<{ rc: number; stdout: Buffer; stderr: Buffer }>((resolve, reject) => {
       /** A timeout (rc 124) or an abort (rc 130) drops the shell and its process group, as ^C would. */
       const stop = (rc: number, note: string) => {
@@ -142,8 +163,8 @@ export function openShellSession(
   };
 
   return {
-    run(command, stdin, timeoutMs, signal) {
-      const result = queue.then(() => runOne(command, stdin, timeoutMs, signal));
+    run(command, stdin, timeoutMs, signal, exports) {
+      const result = queue.then(() => runOne(command, stdin, timeoutMs, signal, exports));
       queue = result.catch(() => undefined);
       return result;
     },
@@ -161,7 +182,7 @@ export function openShellPool(
 ): ShellSession {
   const sessions: { session: ShellSession; busy: number }[] = [];
   return {
-    async run(command, stdin, timeoutMs, signal) {
+    async run(command, stdin, timeoutMs, signal, exports) {
       let slot = sessions.reduce<(typeof sessions)[number] | undefined>(
         (best, s) => (best === undefined || s.busy < best.busy ? s : best),
         undefined,
@@ -172,7 +193,7 @@ export function openShellPool(
       }
       slot.busy++;
       try {
-        return await slot.session.run(command, stdin, timeoutMs, signal);
+        return await slot.session.run(command, stdin, timeoutMs, signal, exports);
       } finally {
         slot.busy--;
       }

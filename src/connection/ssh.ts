@@ -6,7 +6,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { NodeSSH } from "node-ssh";
 import { quote } from "shell-quote";
 import { ConnectionError, TicklessError } from "../errors.js";
-import { withExports } from "./command-env.js";
+import { exportLine, withExports } from "./command-env.js";
 import { ScriptFiles } from "./file-scripts.js";
 import {
   defaultKnownHostsFiles,
@@ -18,6 +18,7 @@ import {
 import { type SftpClient, SftpFiles } from "./sftp-files.js";
 import { type ClientChannel, openShellPool, type ShellSession } from "./shell-session.js";
 import { loadSshConfig, resolveSshTarget, type SshTarget } from "./ssh-config.js";
+import { refuseRecursiveRemoval } from "./system-paths.js";
 import {
   becomeUserOf,
   type Connection,
@@ -234,6 +235,8 @@ interface ExecRequest {
   signal?: AbortSignal;
   /** sudo with a password: the prompt to answer and the line that says authentication is over. */
   sudo?: { prompt: string; marker: string; password: string };
+  /** `export K='v' …` for the command: a shell session runs it itself, so values stay out of argv. */
+  exports?: string;
 }
 
 interface ExecResult {
@@ -315,6 +318,7 @@ class SshConnection implements Connection {
   }
 
   async remove(path: string, options: Privilege & { recursive?: boolean } = {}): Promise<void> {
+    if (options.recursive) refuseRecursiveRemoval(path);
     await this.scripts.remove(path, options).finally(() => this.changed(path));
   }
 
@@ -374,16 +378,16 @@ class SshConnection implements Connection {
   /** Builds the remote command (env, cwd, become) and runs it. */
   private async runBuffer(command: string, options: RunOptions): Promise<ExecResult> {
     this.assertUp();
-    const script = withExports(
-      options.env,
-      options.cwd ? `cd ${quote([options.cwd])} || exit 1\n${command}` : command,
-    );
+    const exports = exportLine(options.env);
+    let script = options.cwd ? `cd ${quote([options.cwd])} || exit 1\n${command}` : command;
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
     const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
     const signal = options.signal;
     const becomeUser = becomeUserOf(options, this.settings);
+    // Without sudo the exports stay out of every command line (the shell session exports them).
     if (becomeUser === undefined || becomeUser === this.target.user)
-      return this.execute({ command: script, stdin, timeoutMs, signal });
+      return this.execute({ command: script, exports, stdin, timeoutMs, signal });
+    script = withExports(options.env, script); // sudo resets the environment: the exports go inside its command
     const sudo = `sudo -H -u ${quote([becomeUser])}`;
     const password = this.settings.becomePassword;
     if (!password) {
@@ -400,10 +404,11 @@ class SshConnection implements Connection {
     if (this.shell && !request.sudo) {
       const shell = this.shell;
       return this.guardLost(() =>
-        shell.run(request.command, request.stdin, request.timeoutMs, request.signal),
+        shell.run(request.command, request.stdin, request.timeoutMs, request.signal, request.exports),
       );
     }
-    return this.slots.use(() => this.exec(request));
+    const command = request.exports ? `${request.exports}\n${request.command}` : request.command;
+    return this.slots.use(() => this.exec({ ...request, command }));
   }
 
   /** Shell-mode failures: a dropped connection becomes a ConnectionError (its close event may lag a little). */

@@ -53,6 +53,8 @@ export interface Scope {
   blockVars: Record<string, unknown>[];
   /** Vars of the enclosing include_tasks (its loop item, its vars). */
   includeVars: Record<string, unknown>;
+  /** Files of the enclosing include_tasks, outermost first (bounds their depth). */
+  includes?: string[];
   when: string[];
   tags: string[];
   /** become, environment, no_log, … as the blocks and includes around hand them down. */

@@ -4,7 +4,13 @@
  * apply → probe → plan must be []) → changed_when / failed_when / until → task verify → register.
  */
 import type { Connection, HostWriter } from "../connection/types.js";
-import { ConnectionError, formatError, TicklessError } from "../errors.js";
+import {
+  ConnectionError,
+  formatError,
+  formatLocation,
+  type SourceLocation,
+  TicklessError,
+} from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Change, Module, ModuleContext, ModuleResult } from "../modules/types.js";
 import { validateModuleArgs } from "../playbook/index.js";
@@ -41,12 +47,12 @@ export async function runTask(input: TaskInput): Promise<TaskResult> {
   try {
     result = await runLoopOrOnce(input);
   } catch (err) {
-    result = errorResult(err);
+    result = errorResult(err, input.task.loc);
   }
   try {
     return await applyIgnoreErrors(input, result);
   } catch (err) {
-    return errorResult(err);
+    return errorResult(err, input.task.loc);
   }
 }
 
@@ -74,7 +80,7 @@ async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
     const r =
       falseCondition !== undefined
         ? skippedResult(falseCondition)
-        : await runItem(input, itemVars).catch(errorResult);
+        : await runItem(input, itemVars).catch((err: unknown) => errorResult(err, task.loc));
     r.item = item;
     r.ansible_loop_var = task.loopVar;
     results.push(r);
@@ -321,12 +327,16 @@ function loopResult(results: TaskResult[]): TaskResult {
   return result;
 }
 
-/** A thrown error becomes a result: a lost connection is unreachable, anything else fails the task. */
-function errorResult(err: unknown): TaskResult {
+/**
+ * A thrown error becomes a result: a lost connection is unreachable, anything else fails the task.
+ * A module's error that names no place in a file is located at the task.
+ */
+function errorResult(err: unknown, taskLoc: SourceLocation): TaskResult {
   if (err instanceof ConnectionError) {
     return { changed: false, failed: true, skipped: false, unreachable: true, msg: formatError(err) };
   }
-  const msg = err instanceof TicklessError ? formatError(err) : `module error: ${formatError(err)}`;
+  const where = err instanceof TicklessError && !err.location ? `${formatLocation(taskLoc)}: ` : "";
+  const msg = err instanceof TicklessError ? where + formatError(err) : `module error: ${formatError(err)}`;
   return { changed: false, failed: true, skipped: false, msg };
 }
 

@@ -25,15 +25,20 @@ export function scrub<T>(value: T, secrets: readonly string[]): T {
   return scrubWith(value, list) as T;
 }
 
+function scrubText(text: string, secrets: readonly string[]): string {
+  let s = text;
+  for (const secret of secrets) if (s.includes(secret)) s = s.split(secret).join(MASK);
+  return s;
+}
+
+/** Strings, and mapping keys too (`debug: {var: "{{ secret }}"}` makes a secret a key). */
 function scrubWith(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === "string") {
-    let s = value;
-    for (const secret of secrets) if (s.includes(secret)) s = s.split(secret).join(MASK);
-    return s;
-  }
+  if (typeof value === "string") return scrubText(value, secrets);
   if (Array.isArray(value)) return value.map((v) => scrubWith(v, secrets));
   if (value && typeof value === "object" && !Buffer.isBuffer(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubWith(v, secrets)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [scrubText(k, secrets), scrubWith(v, secrets)]),
+    );
   }
   return value;
 }

@@ -9,6 +9,7 @@ import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import { isActive } from "./host-state.js";
+import { refuseDeepInclude } from "./include-depth.js";
 import { loopItems } from "./loop-items.js";
 import { runMeta } from "./meta.js";
 import { recordOutcome, runTaskStep } from "./step.js";
@@ -118,8 +119,10 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
   for (const g of groups.values()) {
     if (stopped(pc)) return;
     const file = path.resolve(inc.baseDir, g.file);
+    const includes = [...(scope.includes ?? []), file];
     let nodes: TaskNode[];
     try {
+      refuseDeepInclude(includes, inc);
       nodes = await loadTaskFile(file, { registry: pc.run.registry });
     } catch (err) {
       failInclude(
@@ -131,7 +134,7 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
       continue;
     }
     const includeVars = { ...scope.includeVars, ...inc.vars, ...(g.looped ? { [inc.loopVar]: g.item } : {}) };
-    await walk(pc, nodes, g.hosts, { ...inner, includeVars });
+    await walk(pc, nodes, g.hosts, { ...inner, includeVars, includes });
   }
 }
 

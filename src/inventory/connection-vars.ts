@@ -6,6 +6,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ConnectionSettings } from "../connection/types.js";
 import { ParseError } from "../errors.js";
+import { isTemplate, renderValue } from "../template/index.js";
 import { LOCALHOST_NAMES } from "./load.js";
 
 /** Each setting's variable names, highest priority first. */
@@ -32,12 +33,26 @@ const NAMES = {
 /** Variables whose values are secrets: reporters scrub these values from every output. */
 export const SECRET_VARS: readonly string[] = [...NAMES.password, ...NAMES.becomePassword];
 
-/** The non-empty values of the secret variables, for scrubbing output. */
+/**
+ * The non-empty values of the secret variables, for scrubbing output: both as written and
+ * rendered (`tickless_become_password: "{{ vault_pw }}"` masks the password itself).
+ */
 export function secretValues(vars: Record<string, unknown>): string[] {
-  const values = SECRET_VARS.map((name) => vars[name])
-    .filter((v) => v !== undefined && v !== null && String(v) !== "")
-    .map(String);
+  const values = SECRET_VARS.flatMap((name) => {
+    const raw = vars[name];
+    if (raw === undefined || raw === null || String(raw) === "") return [];
+    try {
+      return [String(raw), String(rendered(raw, vars))];
+    } catch {
+      return [String(raw)]; // connectionSettings reports the template's error
+    }
+  }).filter((v) => v !== "");
   return [...new Set(values)];
+}
+
+/** A connection variable's value, its templates rendered against the host's variables (as Ansible does). */
+function rendered(value: unknown, vars: Record<string, unknown>): unknown {
+  return isTemplate(value) ? renderValue(value, vars) : value;
 }
 
 const TRANSPORTS: Record<string, "local" | "ssh"> = {
@@ -100,7 +115,15 @@ class Reader {
   /** The first variable of `names` that is set (null and "" count as unset). */
   pick(names: readonly string[]): { name: string; value: unknown } | undefined {
     for (const name of names) {
-      const value = this.vars[name];
+      const raw = this.vars[name];
+      if (raw === undefined || raw === null || raw === "") continue;
+      let value: unknown;
+      try {
+        value = rendered(raw, this.vars);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        this.fail(name, `cannot render its template: ${why}`, "define the variables it uses for this host");
+      }
       if (value !== undefined && value !== null && value !== "") return { name, value };
     }
     return undefined;

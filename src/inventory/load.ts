@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { closest, distance } from "fastest-levenshtein";
 import { ParseError } from "../errors.js";
-import { parseYaml, type YamlPath, type YamlSource } from "../playbook/yaml.js";
+import { decodeSource, parseYaml, type YamlPath, type YamlSource } from "../playbook/yaml.js";
 import type { Inventory, InventoryGroup, InventoryHost } from "./types.js";
 
 /** A path (file or directory), a host list ("a,b,"), several of those, or YAML text in memory. */
@@ -126,15 +126,14 @@ async function readInventoryFile(file: string): Promise<YamlSource> {
 }
 
 async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (cause) {
+  const bytes = await readFile(file).catch((cause: unknown) => {
     throw new ParseError("FILE_NOT_FOUND", `cannot read ${file}`, {
       location: { file },
       hint: "check that the file exists and is readable",
       cause,
     });
-  }
+  });
+  return decodeSource(bytes, file);
 }
 
 function addYamlInventory(inv: Inventory, src: YamlSource): void {

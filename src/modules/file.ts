@@ -5,6 +5,7 @@
  * existing path keeps its kind and only its attributes are managed, as in Ansible.
  */
 import { quote } from "shell-quote";
+import { refuseRecursiveRemoval } from "../connection/system-paths.js";
 import type { FileStat, FileType } from "../connection/types.js";
 import { TicklessError } from "../errors.js";
 import { type Change, defineModule } from "./types.js";
@@ -94,6 +95,7 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
   const kind = args.state ?? "file";
   if (args.state === undefined && stat.exists) return attributeChanges(path, args, stat);
   if (kind === "absent") {
+    refuseRecursiveRemoval(path);
     return stat.exists
       ? [
           {

@@ -5,6 +5,7 @@ import { parse as shellParse } from "shell-quote";
 import { TicklessError } from "../errors.js";
 import { describe } from "./fields.js";
 import { parseYaml } from "./yaml.js";
+import { decodeSource } from "./yaml-checks.js";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -26,9 +27,9 @@ async function parseOne(value: string, cwd: string): Promise<Record<string, unkn
 }
 
 async function fromFile(file: string, value: string): Promise<Record<string, unknown>> {
-  let text: string;
+  let text: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    text = await readFile(file);
   } catch (cause) {
     throw new TicklessError("FILE_NOT_FOUND", `extra vars file not found: ${file} (from -e ${value})`, {
       location: { file },
@@ -40,10 +41,10 @@ async function fromFile(file: string, value: string): Promise<Record<string, unk
 }
 
 /** A YAML or JSON document that must be a mapping; `shown` names it in messages (never its content). */
-function fromMapping(text: string, file: string, shown: string): Record<string, unknown> {
+function fromMapping(text: string | Buffer, file: string, shown: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = parseYaml(text, file).value;
+    parsed = parseYaml(typeof text === "string" ? text : decodeSource(text, file), file).value;
   } catch (cause) {
     if (!(cause instanceof TicklessError)) throw cause;
     const inline = file === "<extra vars>";

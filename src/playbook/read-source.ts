@@ -2,12 +2,13 @@
 import { readFile } from "node:fs/promises";
 import { ParseError, type SourceLocation } from "../errors.js";
 import { parseYaml, type YamlSource } from "./yaml.js";
+import { decodeSource } from "./yaml-checks.js";
 
 /** `from` is where the file was named (an import, a vars_files entry), for the error's location. */
 export async function readYamlFile(file: string, what: string, from?: SourceLocation): Promise<YamlSource> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     throw new ParseError(
@@ -20,5 +21,5 @@ export async function readYamlFile(file: string, what: string, from?: SourceLoca
       },
     );
   }
-  return parseYaml(text, file);
+  return parseYaml(decodeSource(bytes, file), file);
 }

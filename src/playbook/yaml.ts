@@ -17,6 +17,12 @@ import {
   type YAMLError,
 } from "yaml";
 import { ParseError, type SourceLocation } from "../errors.js";
+import { checkNodes, firstAlias, refuseNul } from "./yaml-checks.js";
+
+export { decodeSource } from "./yaml-checks.js";
+
+/** Most aliases a document may expand (each alias counted with the nodes it repeats). */
+const MAX_ALIAS_COUNT = 1000;
 
 /** A parsed YAML file: its plain value and what is needed to locate any part of it. */
 export interface YamlSource {
@@ -58,6 +64,7 @@ function ansibleTags(tags: Tags): Tags {
 
 /** Parses YAML text; throws ParseError("YAML_SYNTAX") located at the first problem. */
 export function parseYaml(text: string, file: string): YamlSource {
+  refuseNul(text, file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     version: "1.1",
@@ -77,7 +84,28 @@ export function parseYaml(text: string, file: string): YamlSource {
       hint: 'quote values that start with {{, e.g. when: "{{ x }}"',
     });
   }
-  const value = doc.toJS({ maxAliasCount: 1000 });
+  checkNodes(doc, text, where);
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (cause) {
+    if (!/alias/i.test((cause as Error).message)) {
+      throw new ParseError("YAML_SYNTAX", `YAML error: ${(cause as Error).message}`, {
+        location: where(0),
+        hint: "check the anchors (&a), aliases (*a) and merge keys (<<) of this file",
+        cause,
+      });
+    }
+    throw new ParseError(
+      "YAML_SYNTAX",
+      `YAML aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT})`,
+      {
+        location: where(firstAlias(doc)),
+        hint: "aliases that repeat aliases grow exponentially: write the repeated values out, or use fewer levels",
+        cause,
+      },
+    );
+  }
   return {
     file,
     value,

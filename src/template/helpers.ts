@@ -16,6 +16,12 @@ export interface NativeSlot {
 
 type HelperOptions = Handlebars.HelperOptions & { name?: string; loc?: hbs.AST.SourceLocation };
 
+/** Handlebars built-ins removed from the environment (see registerHelpers). */
+export const UNDOCUMENTED_BUILTINS = ["log", "lookup", "with"] as const;
+
+/** Handlebars' internal helpers: not for templates, not listed in hints. */
+export const INTERNAL_HELPERS = new Set([NATIVE_HELPER, "helperMissing", "blockHelperMissing"]);
+
 /** Helpers that take undefined variables on purpose (guards and tests). */
 const LENIENT_HELPERS = new Set(["default", "eq", "ne", "and", "or", "not"]);
 
@@ -93,6 +99,7 @@ export function toInt(value: unknown, fallback = 0, base = 10): number {
  * Helpers available in every `{{ … }}`:
  * An undefined variable given to a helper is an UNDEFINED_VARIABLE error, except for `default`,
  * `eq`, `ne`, `and`, `or`, `not` (and the built-in `#if`/`#unless`), which exist to test it.
+ * Blocks: `{{#if c}}…{{else}}…{{/if}}`, `{{#unless c}}…{{/unless}}`, `{{#each list}}…{{this}}…{{/each}}`.
  * - `default v fallback`  v, or fallback when v is undefined or null (`{{default port 6379}}`).
  * - `join list sep`       the items joined by sep (default ","): `{{join cores " "}}`.
  * - `json v [indent]`     JSON text of v.
@@ -111,6 +118,11 @@ export function toInt(value: unknown, fallback = 0, base = 10): number {
  * - `regex_escape s`      s with regex metacharacters escaped (Ansible's `regex_escape`, Python `re.escape`).
  */
 export function registerHelpers(hb: typeof Handlebars): void {
+  // Handlebars' own helpers that tickless does not document: `log` prints its argument to the
+  // console (a no_log secret in the middle of --json), `lookup` reads past the strict check for
+  // undefined variables, `with` is unused. Kept: `#if`, `#unless`, `#each` and the internal
+  // helperMissing / blockHelperMissing (they throw or render blocks; they print nothing).
+  for (const name of UNDOCUMENTED_BUILTINS) hb.unregisterHelper(name);
   const register = (name: string, helper: (...args: any[]) => unknown) =>
     hb.registerHelper(name, LENIENT_HELPERS.has(name) ? helper : strictArgs(helper));
   register("default", (...args: unknown[]) => {

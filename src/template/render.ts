@@ -1,7 +1,15 @@
 import { readFile } from "node:fs/promises";
 import Handlebars from "handlebars";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
-import { MissingArgument, NATIVE_HELPER, type NativeSlot, registerHelpers } from "./helpers.js";
+import { decodeSource } from "../playbook/yaml-checks.js";
+import {
+  INTERNAL_HELPERS,
+  MissingArgument,
+  NATIVE_HELPER,
+  type NativeSlot,
+  registerHelpers,
+  UNDOCUMENTED_BUILTINS,
+} from "./helpers.js";
 import { Scope, toPlain } from "./scope.js";
 import { didYouMean, undefinedVariable } from "./suggest.js";
 
@@ -75,9 +83,9 @@ export function renderValue(value: unknown, vars: Record<string, unknown>, loc?:
 
 /** Renders a controller-side template file; errors point at the line inside it. */
 export async function renderTemplateFile(path: string, vars: Record<string, unknown>): Promise<string> {
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (err) {
     throw new TicklessError("FILE_NOT_FOUND", `cannot read template file ${path}`, {
       location: { file: path },
@@ -85,7 +93,7 @@ export async function renderTemplateFile(path: string, vars: Record<string, unkn
       cause: err,
     });
   }
-  return renderString(source, vars, { file: path });
+  return renderString(decodeSource(bytes, path, "TEMPLATE"), vars, { file: path });
 }
 
 /** Checks template syntax only (no vars needed): throws ParseError "TEMPLATE". */
@@ -186,14 +194,16 @@ function checkHelpers(node: unknown, loc?: SourceLocation): void {
   if (call && n.path?.type === "PathExpression" && ((n.params?.length ?? 0) > 0 || n.hash)) {
     const name = (n.path as hbs.AST.PathExpression).original;
     if (!Object.hasOwn(hb.helpers, name)) {
-      const guess = didYouMean(
-        name,
-        Object.keys(hb.helpers).filter((h) => h !== NATIVE_HELPER),
-      );
+      const known = Object.keys(hb.helpers).filter((h) => !INTERNAL_HELPERS.has(h));
+      const guess = didYouMean(name, known);
       const { line, column } = n.path.loc.start;
       throw new ParseError("TEMPLATE", `unknown helper "${name}"`, {
         location: within(loc, line, column + 1),
-        hint: guess ? `did you mean "${guess}"?` : `helpers: ${Object.keys(hb.helpers).join(", ")}`,
+        hint: (UNDOCUMENTED_BUILTINS as readonly string[]).includes(name)
+          ? `Handlebars' ${name} is not available in tickless; helpers: ${known.join(", ")}`
+          : guess
+            ? `did you mean "${guess}"?`
+            : `helpers: ${known.join(", ")}`,
       });
     }
   }

@@ -36,11 +36,24 @@ function regex(pattern: unknown, flags = ""): RegExp {
   try {
     return new RegExp(String(pattern), flags);
   } catch (err) {
-    throw new TicklessError("EXPRESSION", `invalid regular expression ${JSON.stringify(pattern)}`, {
+    // the pattern may come from a variable: say what is wrong with it, never what it is
+    const why = (err as Error).message.split(": ").pop();
+    throw new TicklessError("EXPRESSION", `invalid regular expression: ${why}`, {
       hint: "regex_search and the match/search tests take JavaScript regular expressions",
       cause: err,
     });
   }
+}
+
+/** What a value is, without its content (which may be a secret): "a string", "a list", … */
+function kindOf(value: unknown): string {
+  if (value === undefined || value === null) return "None";
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "string"
+    ? "a string"
+    : typeof value === "object"
+      ? "a mapping"
+      : `a ${typeof value}`;
 }
 
 /** A registered result's flag for the failed/changed/skipped tests. */
@@ -49,7 +62,7 @@ function resultFlag(test: string, flag: string): Transform {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw new TicklessError(
         "EXPRESSION",
-        `the "${test}" test needs a registered result, not ${toText(value)}`,
+        `the "${test}" test needs a registered result, not ${kindOf(value)}`,
         {
           hint: "register the task's result (register: name) and test that name",
         },

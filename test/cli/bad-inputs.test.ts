@@ -81,6 +81,15 @@ const PLAYBOOK_FIXTURES: [string, string, string][] = [
   ["play-roles.yml", "2:3", "no roles"],
   ["task-delegate-to.yml", "4:7", "on its own host"],
   ["play-become-word.yml", "2:11", "boolean"],
+  ["template-log-helper.yml", "4:21", "log is not available"],
+  ["yaml-alias-bomb.yml", "4:12", "fewer levels"],
+  ["yaml-undefined-alias.yml", "3:11", "&redis_port"],
+  ["yaml-bad-merge.yml", "5:11", "<<: *anchor"],
+  ["yaml-vault.yml", "3:16", "-e @file"],
+  ["yaml-unknown-tag.yml", "3:16", "standard tags"],
+  ["bytes-invalid-utf8.yml", "3:16", "as UTF-8"],
+  ["bytes-nul.yml", "3:17", "binary or corrupt"],
+  ["vars-files-invalid-utf8.yml", "parts/vars-invalid-utf8.yml:1:14", "as UTF-8"],
 ];
 
 const INVENTORY = "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n";
@@ -103,6 +112,15 @@ const FILES: Record<string, string> = {
   "inv-bad-port.yml":
     "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_port: twenty-two\n",
   "broken.json": '{"a": 1,\n',
+  "remove-root.yml":
+    '- hosts: all\n  gather_facts: false\n  vars: { base: "" }\n  tasks:\n    - file: { path: "{{ base }}/", state: absent }\n',
+  "include-self.yml":
+    "- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: include-self-tasks.yml\n",
+  "include-self-tasks.yml": "- include_tasks: include-self-tasks.yml\n",
+  "inv-vault.yml":
+    "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_become_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6231\n",
+  "inv-undefined-alias.yml": "all:\n  hosts:\n    localhost: *local\n",
+  "inv-nul.yml": "all:\n  hosts:\n    local\0host: {}\n",
   "undefined-in-play-vars.yml": `- hosts: all
   gather_facts: false
   vars:
@@ -171,6 +189,41 @@ const CASES: Case[] = [
     code: PARSE,
     at: "inv-bad-port.yml:5:21",
     hint: "1 to 65535",
+  },
+  {
+    what: "inventory: an Ansible Vault value",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-vault.yml"],
+    code: PARSE,
+    at: "inv-vault.yml:5:32",
+    hint: "does not support Ansible Vault yet",
+  },
+  {
+    what: "inventory: an undefined alias",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-undefined-alias.yml"],
+    code: PARSE,
+    at: "inv-undefined-alias.yml:3:16",
+    hint: "&local",
+  },
+  {
+    what: "inventory: a NUL byte",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-nul.yml"],
+    code: PARSE,
+    at: "inv-nul.yml:3:10",
+    hint: "binary or corrupt",
+  },
+  {
+    what: "inventory: invalid UTF-8",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-latin1.yml"],
+    code: PARSE,
+    at: "inv-latin1.yml:3:8",
+    hint: "as UTF-8",
+  },
+  {
+    what: "-e @file with invalid UTF-8",
+    argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inventory.yml", "-e", "@ROOT/inv-latin1.yml"],
+    code: BAD_OPTIONS,
+    at: "inv-latin1.yml:3:8",
+    hint: "invalid UTF-8 at byte offset 21",
   },
   {
     what: "inventory: missing file",
@@ -280,9 +333,11 @@ async function copyCorpus(): Promise<void> {
   for (const name of await readdir(root)) {
     if (!name.endsWith(".yml")) continue;
     const file = join(root, name);
-    let text = (await readFile(file, "utf8")).replaceAll("/tmp/x", `${root}/x`);
+    const original = await readFile(file, "utf8");
+    let text = original.replaceAll("/tmp/x", `${root}/x`);
     if (name === "module-args-type.yml" || name === "module-args-enum.yml") text += "        content: y\n";
-    await writeFile(file, text);
+    // rewritten only when changed: the bytes-* fixtures are not valid UTF-8 text on purpose
+    if (text !== original) await writeFile(file, text);
   }
 }
 
@@ -292,6 +347,8 @@ beforeAll(async () => {
   for (const [name, text] of Object.entries(FILES)) {
     await writeFile(join(root, name), text.replaceAll("ROOT", root));
   }
+  // a Latin-1 "é" (0xe9): not UTF-8
+  await writeFile(join(root, "inv-latin1.yml"), Buffer.from("all:\n  hosts:\n    caf\xe9: {}\n", "latin1"));
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -319,6 +376,25 @@ describe("tickless run with bad input", () => {
     expect(r.stdout).toBe("");
     expect(await snapshot(root)).toEqual(before);
   });
+
+  test("file state=absent of / (an empty variable) is refused at the task in check mode (exit 2)", async () => {
+    const r = await cli(["run", `${root}/remove-root.yml`, "-i", `${root}/inventory.yml`, "--check"]);
+    expect(r.code).toBe(HOST_FAILED);
+    expect(r.stdout).toContain(
+      `${root}/remove-root.yml:5:7: refusing to remove / recursively: it is the root directory`,
+    );
+  });
+
+  test("include_tasks of itself stops at 64 levels: the host fails at the include, naming the cycle (exit 2)", async () => {
+    const before = await snapshot(root);
+    const r = await cli(["run", `${root}/include-self.yml`, "-i", `${root}/inventory.yml`]);
+    expect(r.code).toBe(HOST_FAILED);
+    expect(r.stdout).toContain(
+      `${root}/include-self-tasks.yml:1:3: include_tasks nested more than 64 deep: include-self-tasks.yml → include-self-tasks.yml`,
+    );
+    expect(r.stdout).toMatch(/localhost +: ok=0 +changed=0 +unreachable=0 +failed=1 /);
+    expect(await snapshot(root)).toEqual(before);
+  }, 60_000);
 
   test("an undefined variable in play vars is found at run time: the host fails (exit 2), nothing is written", async () => {
     const before = await snapshot(root);

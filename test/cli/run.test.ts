@@ -142,6 +142,37 @@ describe("tickless run (local connection)", () => {
     expect(plain.stdout).toContain("censored");
   });
 
+  it("a templated become password is rendered and masked everywhere: values, mapping keys, expression errors", async () => {
+    const inventory = `all:
+  hosts:
+    localhost:
+      ansible_connection: local
+      vault_pw: ${SECRET}
+      tickless_become_password: "{{ vault_pw }}"
+      api_token: ${SECRET}-api
+`;
+    const playbook = `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: show the variable
+      debug: { var: tickless_become_password }
+    - name: a secret as a key
+      debug: { var: "'{{ tickless_become_password }}'" }
+    - name: test a token
+      debug: { msg: never }
+      when: api_token is failed
+`;
+    await writeFile(dir.file("become-inv.yml"), inventory);
+    await writeFile(dir.file("become.yml"), playbook);
+    for (const extra of [[], ["--json"]]) {
+      const r = await cli(["run", dir.file("become.yml"), "-i", dir.file("become-inv.yml"), ...extra]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toContain("********");
+      expect(r.stdout).not.toContain(SECRET);
+      expect(r.stdout).toContain("test needs a registered result, not a string");
+    }
+  });
+
   it("aborting the run exits 99", async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);

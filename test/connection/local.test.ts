@@ -181,3 +181,20 @@ describe("openLocal", () => {
     await c.close();
   });
 });
+
+describe("LocalConnection.remove", () => {
+  it("refuses a recursive removal of a top-level system directory, in any spelling, before touching it", async () => {
+    // /lib-… does not exist: without the guard the removal would succeed silently
+    for (const path of ["/lib-tickless-absent", "/lib-tickless-absent/", "//lib-tickless-absent/."]) {
+      const err = await conn.remove(path, { recursive: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TicklessError);
+      expect((err as TicklessError).message).toMatch(
+        /refusing to remove .* recursively: it is a top-level system directory/,
+      );
+    }
+    await conn.remove("/lib-tickless-absent");
+    await mkdir(join(dir, "tree", "sub"), { recursive: true });
+    await conn.remove(join(dir, "tree"), { recursive: true });
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

@@ -289,8 +289,13 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
     const own = await openSsh(labSettings(lab!, lab!.hosts[1]));
     try {
       expect((await own.stat(`${DIR}/file`)).mode).toBe("4751");
-      // This connection's sftp-server (internal-sftp in the lab): a child of the sshd process that runs its session shell.
-      const kill = "s=$(ps -o ppid= -p $PPID | tr -d ' '); pkill -KILL -P \"$s\" -f sftp && echo killed";
+      // This connection's sftp-server (internal-sftp in the lab): a child of the sshd process that
+      // runs its session shell, the command's nearest sshd ancestor.
+      const kill = [
+        "s=$PPID",
+        'until [ "0$s" -le 1 ] || case $(ps -o comm= -p "$s") in sshd*) true ;; *) false ;; esac; do s=$(ps -o ppid= -p "$s" | tr -d " "); done',
+        'pkill -KILL -P "$s" -f sftp && echo killed',
+      ].join("; ");
       expect((await own.run(kill)).stdout).toBe("killed\n");
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await own.readFile(`${DIR}/file`)).toEqual(await shell.readFile(`${DIR}/file`));

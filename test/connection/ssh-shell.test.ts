@@ -45,6 +45,35 @@ describe.skipIf(!lab)("long-lived shell mode (runMode: shell)", () => {
   });
 
   test.each(["shell", "exec"])(
+    "%s mode: a background process's output belongs to the command that started it, never to the next",
+    async (mode) => {
+      const c = mode === "shell" ? shell : exec;
+      const first = await c.run("(sleep 1; echo LATE; echo LATE-ERR >&2) & echo started");
+      const next = await c.run("sleep 2; echo next");
+      expect(next).toEqual({ rc: 0, stdout: "next\n", stderr: "" });
+      // as over an exec channel: the command ends when its output streams close
+      expect(first).toEqual({ rc: 0, stdout: "started\nLATE\n", stderr: "LATE-ERR\n" });
+      // a background process that does not write keeps running and does not hold the command
+      const detached = await c.run("(sleep 3 >/dev/null 2>&1 &) ; echo quick");
+      expect(detached).toEqual({ rc: 0, stdout: "quick\n", stderr: "" });
+      expect((await c.run("echo after")).stdout).toBe("after\n");
+    },
+  );
+
+  test("environment values reach the command but no process's command line (ps)", async () => {
+    const value = "env-secret-4f1c9a";
+    const listing = await shell.run('ps -eo args; echo "[$TOKEN]"', { env: { TOKEN: value } });
+    expect(listing.rc).toBe(0);
+    expect(listing.stdout).toContain(`[${value}]`);
+    expect(listing.stdout.replace(`[${value}]`, "")).not.toContain(value);
+    // a PATH of the command's own changes the command's lookups only
+    const path = await shell.run('echo "$PATH"; command -v cat', {
+      env: { PATH: "/nonexistent:/usr/bin:/bin" },
+    });
+    expect(path).toEqual({ rc: 0, stdout: "/nonexistent:/usr/bin:/bin\n/usr/bin/cat\n", stderr: "" });
+  });
+
+  test.each(["shell", "exec"])(
     "%s mode: a timeout kills the command; the next command works",
     async (mode) => {
       const c = mode === "shell" ? shell : exec;

@@ -103,6 +103,16 @@ describe.skipIf(!lab)("ssh connection on the lab", () => {
     expect((await c.stat("/opt/app")).exists).toBe(false);
   });
 
+  test("a recursive removal of / or a top-level system directory is refused before any command", async () => {
+    const c = conns[0];
+    for (const path of ["/lib-tickless-absent", "/./lib-tickless-absent//"]) {
+      await expect(c.remove(path, { recursive: true })).rejects.toThrow(/refusing to remove .* recursively/);
+    }
+    await c.run("mkdir -p /opt/app2/sub");
+    await c.remove("/opt/app2/", { recursive: true });
+    expect((await c.stat("/opt/app2")).exists).toBe(false);
+  });
+
   test("writes stay on their host: host 1's upper dir only, not /etc, not host 2", async () => {
     await conns[0].writeFile("/etc/tickless-probe", "from lab1\n");
     expect(await readFile(join(lab!.hosts[0].upper, "etc/tickless-probe"), "utf8")).toBe("from lab1\n");

@@ -298,6 +298,26 @@ describe("run_once, include_tasks, free strategy, facts", () => {
     expect(r.results[0].result.msg).toMatch(/nope\.yml/);
   });
 
+  test("include_tasks that includes itself stops at 64 levels, naming the cycle at the include", async () => {
+    const r = await play(
+      ["h1"],
+      "- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: tasks/a.yml\n    - name: after\n      debug: { msg: not reached }\n",
+      {},
+      {
+        "tasks/a.yml": "- name: in a\n  debug: { msg: a }\n- include_tasks: b.yml\n",
+        "tasks/b.yml": "- include_tasks: a.yml\n",
+      },
+    );
+    expect(r.summary.exitCode).toBe(2);
+    const failed = r.results.filter((e) => e.result.failed);
+    expect(failed).toHaveLength(1);
+    expect(failed[0].result.msg).toMatch(
+      /tasks\/b\.yml:1:3: include_tasks nested more than 64 deep: a\.yml → b\.yml → a\.yml \(hint: /,
+    );
+    expect(r.results.filter((e) => e.task === "in a")).toHaveLength(32);
+    expect(r.results.some((e) => e.task === "after")).toBe(false);
+  }, 60_000);
+
   test("free strategy: each host walks its own list", async () => {
     const r = await play(
       ["h1", "h2"],

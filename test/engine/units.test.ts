@@ -47,6 +47,10 @@ describe("secrets", () => {
     const v = scrub({ a: "pw=hunter22", b: ["hunter2", 3], c: { d: "x" } }, ["hunter2", "hunter22"]);
     expect(v).toEqual({ a: "pw=********", b: ["********", 3], c: { d: "x" } });
   });
+  test("scrub masks mapping keys too", () => {
+    const v = scrub({ "'hunter2'": "hunter2", nested: { "pw hunter2": 1 } }, ["hunter2"]);
+    expect(v).toEqual({ "'********'": "********", nested: { "pw ********": 1 } });
+  });
   test("censor keeps only the outcome", () => {
     const c = censor({ changed: true, failed: false, skipped: false, stdout: "secret" });
     expect(JSON.stringify(c)).not.toContain('secret"');

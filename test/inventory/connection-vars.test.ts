@@ -127,3 +127,36 @@ describe("secrets", () => {
     expect(secretValues(vars).sort()).toEqual(["s1", "s2"]);
   });
 });
+
+describe("templated connection variables", () => {
+  const vars = {
+    vault_pw: "hunter2-vault",
+    deploy: "deployer",
+    tickless_become_password: "{{ vault_pw }}",
+    ansible_user: "{{ deploy }}",
+  };
+
+  it("are rendered against the host's variables, as Ansible renders them", () => {
+    expect(connectionSettings("web1", vars)).toMatchObject({
+      becomePassword: "hunter2-vault",
+      user: "deployer",
+    });
+  });
+
+  it("scrub the rendered secret, not only the text as written", () => {
+    expect(secretValues(vars)).toContain("hunter2-vault");
+  });
+
+  it("an undefined variable in one is a located INVENTORY error naming the variable, not a value", () => {
+    const bad = { tickless_become_password: "{{ vault_missing }}", vault_pw: "hunter2-vault" };
+    expect(() => connectionSettings("web1", bad)).toThrowError(
+      expect.objectContaining({
+        code: "INVENTORY",
+        message: expect.stringMatching(
+          /^host `web1`: variable `tickless_become_password`: cannot render .*vault_missing/,
+        ),
+      }),
+    );
+    expect(secretValues(bad)).toEqual(["{{ vault_missing }}"]);
+  });
+});

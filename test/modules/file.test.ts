@@ -62,6 +62,25 @@ describe("file plan", () => {
     expect(() => planFile({ path: P, ...args } as FileArgs, stat)).toThrow(message);
   });
 
+  it.each(["/", "//", "/etc/", "/./usr", "/usr/../etc", "/lib64", "/var//", "/home", ".", ""])(
+    "refuses to remove %j: the root, a top-level system directory or the current directory",
+    (path) => {
+      expect(() => planFile({ path, state: "absent" }, st("directory"))).toThrow(
+        /refusing to remove .* recursively/,
+      );
+      expect(() => planFile({ path, state: "absent" }, absent)).toThrow(/refusing to remove/);
+    },
+  );
+
+  it.each(["/etc/app", "/usr/local/lib/x", "/var/lib/tickless", "/srv/x/"])(
+    "removes %s below them",
+    (path) => {
+      expect(planFile({ path, state: "absent" }, st("directory")).map((c) => c.summary)).toEqual([
+        "remove directory",
+      ]);
+    },
+  );
+
   it("gives before/after for --diff", () => {
     expect(planFile({ path: P, state: "absent" }, st("file"))).toEqual([
       { target: P, summary: "remove file", before: "file", after: "absent" },

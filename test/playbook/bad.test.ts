@@ -61,6 +61,15 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["play-roles.yml", "UNKNOWN_KEY", "2:3", "no roles"],
   ["task-delegate-to.yml", "UNKNOWN_KEY", "4:7", "on its own host"],
   ["play-become-word.yml", "SCHEMA", "2:11", "boolean"],
+  ["template-log-helper.yml", "TEMPLATE", "4:21", "log is not available"],
+  ["yaml-alias-bomb.yml", "YAML_SYNTAX", "4:12", "fewer levels"],
+  ["yaml-undefined-alias.yml", "YAML_SYNTAX", "3:11", "&redis_port"],
+  ["yaml-bad-merge.yml", "YAML_SYNTAX", "5:11", "<<: *anchor"],
+  ["yaml-vault.yml", "YAML_SYNTAX", "3:16", "-e @file"],
+  ["yaml-unknown-tag.yml", "YAML_SYNTAX", "3:16", "standard tags"],
+  ["bytes-invalid-utf8.yml", "YAML_SYNTAX", "3:16", "as UTF-8"],
+  ["bytes-nul.yml", "YAML_SYNTAX", "3:17", "binary or corrupt"],
+  ["vars-files-invalid-utf8.yml", "YAML_SYNTAX", "parts/vars-invalid-utf8.yml:1:14", "as UTF-8"],
 ];
 
 /** `-e @fixture` cases: fixture, code, where, hint piece. */
@@ -105,6 +114,20 @@ describe("bad playbooks", () => {
     expect(where(err, fixture)).toBe(at);
     expect(err.hint).toContain(hint);
     expectOneParagraph(err);
+  });
+
+  test.each([
+    ["yaml-alias-bomb.yml", "YAML aliases expand to too many nodes (more than 1000)"],
+    ["yaml-undefined-alias.yml", "undefined alias *redis_port"],
+    ["yaml-bad-merge.yml", "a merge key (<<) must name a mapping or a list of mappings"],
+    ["yaml-vault.yml", "an Ansible Vault value (!vault) — tickless does not support Ansible Vault yet"],
+    ["yaml-unknown-tag.yml", "unknown YAML tag !foo"],
+    ["bytes-invalid-utf8.yml", "invalid UTF-8 at byte offset 36"],
+    ["bytes-nul.yml", "NUL byte at byte offset 37"],
+    ["vars-files-invalid-utf8.yml", "invalid UTF-8 at byte offset 14"],
+  ])("%s: %s", async (fixture, message) => {
+    const { errors } = await validatePlaybook(join(BAD, fixture), { registry: testRegistry() });
+    expect(errors.map((e) => e.message)).toEqual([message]);
   });
 
   test('unknown key "whn" — did you mean "when"?', async () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ParseError, TicklessError } from "../../src/errors.js";
 import {
   checkTemplate,
@@ -283,6 +283,14 @@ describe("renderTemplateFile", () => {
     expect(err.format()).toBe(`${file}:3:10: undefined variable "redis_dri" in template (hint: ${err.hint})`);
   });
 
+  it("refuses a file that is not UTF-8 text, at the byte (never renders U+FFFD)", async () => {
+    const file = join(dir, "latin1.hbs");
+    await writeFile(file, Buffer.from("# caf\xe9\nport {{ port }}\n", "latin1"));
+    const err = await rejection(renderTemplateFile(file, { port: 1 }));
+    expect(err.code).toBe("TEMPLATE");
+    expect(err.format()).toMatch(new RegExp(`^${file}:1:6: invalid UTF-8 at byte offset 5 \\(hint: .*UTF-8`));
+  });
+
   it("reports a missing file", async () => {
     const err = await rejection(renderTemplateFile(join(dir, "nope.hbs"), {}));
     expect(err.code).toBe("FILE_NOT_FOUND");
@@ -317,5 +325,39 @@ describe("regex_escape helper", () => {
       "^net\\.core\\.busy_poll\\s*=",
     );
     expect(renderString("{{regex_escape k}}", { k: "a+b(c)[d]" })).toBe("a\\+b\\(c\\)\\[d\\]");
+  });
+});
+
+describe("Handlebars built-ins that tickless does not document", () => {
+  const consoleMethods = ["log", "info", "debug", "warn", "error"] as const;
+
+  it.each([
+    ["{{log secret}}", "log"],
+    ['{{log "pw is" secret level="error"}}', "log"],
+    ['{{lookup m "missing"}}', "lookup"],
+    ["{{#with m}}{{k}}{{/with}}", "with"],
+  ])("%s is an unknown helper, found before rendering, and prints nothing", (source, helper) => {
+    const spies = consoleMethods.map((m) => vi.spyOn(console, m).mockImplementation(() => {}));
+    try {
+      const err = thrown(() => renderString(source, { secret: "hunter2-secret", m: { k: 1 } }, loc));
+      expect(err).toBeInstanceOf(ParseError);
+      expect(err.message).toBe(`unknown helper "${helper}"`);
+      expect(err.location).toEqual(loc);
+      expect(err.hint).not.toMatch(/helperMissing|blockHelperMissing|__tickless/);
+      expect(JSON.stringify(err)).not.toContain("hunter2-secret");
+      for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+  });
+
+  it("keeps the documented blocks #if, #unless and #each", () => {
+    expect(
+      renderString("{{#if a}}A{{else}}-{{/if}}{{#unless b}}!B{{/unless}}{{#each xs}}{{this}}{{/each}}", {
+        a: true,
+        b: false,
+        xs: [1, 2],
+      }),
+    ).toBe("A!B12");
   });
 });
