@@ -11,8 +11,13 @@
  *    inside the housekeeping set (irq_affinity `cpus_match: within`), a second run after
  *    irqbalance's 10 s interval changes nothing, and rollback gives back the files byte for byte.
  *
+ * Both run as a production host is run: tickless logs in as `ops`, whose sudo asks for a password,
+ * and `become: true` comes from the playbooks' plays alone (not from the inventory); the password
+ * appears in no event.
+ *
  * Runs only under vitest.vm.config.ts (`npx vitest run -c vitest.vm.config.ts test/vm/isolation.test.ts`).
  */
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +50,9 @@ const EFFECTIVE = `for d in /proc/irq/[0-9]*; do n=\${d##*/}; name=$(grep -E "^ 
 describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml on the VM", () => {
   let vm: Vm;
   let results: string;
+  /** Logs in as `ops` (password sudo); become comes from the playbooks. */
+  let opsInventory: string;
+  const password = `Ops-${randomBytes(9).toString("base64url")}`;
   const phases: Record<string, number> = {};
   const files = async () => (await vm.ssh(FILES)).stdout;
   const snapshot = async () => `${await files()}${(await vm.ssh(IRQS)).stdout}`;
@@ -58,7 +66,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     const t0 = Date.now();
     const r = await run({
       playbook: join(ROOT, "playbooks", name),
-      inventory: vm.inventoryFile,
+      inventory: opsInventory,
       check,
       diff: true,
       extraVars: {
@@ -69,6 +77,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
       },
     });
     phases[`${phase}${check ? " --check" : ""}`] = (Date.now() - t0) / 1000;
+    expect(JSON.stringify(r.events)).not.toContain(password);
     return r;
   }
 
@@ -108,6 +117,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     results = await mkdtemp(join(tmpdir(), "tickless-vm-results-"));
     vm = await startVm();
     phases[`boot (${vm.accel})`] = vm.bootSeconds;
+    opsInventory = await vm.addSudoUser("ops", password, "ops.inventory.yml");
   }, 30 * MINUTES);
 
   afterAll(async () => {

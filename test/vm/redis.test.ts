@@ -18,6 +18,7 @@
  *   npx vitest run -c vitest.vm.config.ts test/vm/redis.test.ts
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -41,6 +42,9 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
   let results: string;
   let home: Awaited<ReturnType<typeof isolateHome>>;
   let vars: Record<string, unknown>;
+  /** Logs in as `ops` (password sudo); become comes from the playbooks' plays. */
+  let opsInventory: string;
+  const password = `Ops-${randomBytes(9).toString("base64url")}`;
   const phases: Record<string, number> = {};
 
   const sh = async (cmd: string) => (await vm.ssh(cmd)).stdout.trim();
@@ -51,11 +55,12 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
     const t0 = Date.now();
     const r = await run({
       playbook: join(ROOT, "playbooks", name),
-      inventory: vm.inventoryFile,
+      inventory: opsInventory,
       extraVars: { ...vars, ...extra },
       ...(tags ? { tags } : {}),
     });
     phases[name + (extra.latency_name ? ` ${extra.latency_name}` : "")] = (Date.now() - t0) / 1000;
+    expect(JSON.stringify(r.events)).not.toContain(password);
     return r;
   }
   const failures = (r: Run) =>
@@ -111,6 +116,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
     vars = { ...build.vars, redis_data_dir: "/var/lib/redis" };
     vm = await startVm({ cpus: 2 });
     phases.boot = vm.bootSeconds;
+    opsInventory = await vm.addSudoUser("ops", password, "ops.inventory.yml");
     t0 = Date.now();
     await copyIn(build.jemalloc);
     await copyIn(build.redis);
