@@ -137,7 +137,8 @@ describe("changed_when, failed_when, ignore_errors, until", () => {
     expect(lucky?.status).toBe("changed");
     const hopeless = r.results.find((e) => e.task === "hopeless");
     expect(hopeless?.status).toBe("failed");
-    expect(hopeless?.result.attempts).toBe(3);
+    // three runs; ansible-core 2.14 then reports attempts = retries (the compat suite checks it)
+    expect(hopeless?.result.attempts).toBe(2);
   });
 });
 
