@@ -171,7 +171,9 @@ async function runState(
   const after = await module.probe(host, args, ctx);
   const remaining = module.plan(args, after);
   const problems = [...remaining.map(describeChange), ...(module.verify?.(args, after) ?? [])];
-  const result = fromModuleResult({ ...applied, ...module.report?.(args, after) }, true);
+  // what apply says of its own change (its msg) is not replaced by the report of the state after it
+  const ownMsg = applied?.msg === undefined ? {} : { msg: applied.msg };
+  const result = fromModuleResult({ ...applied, ...module.report?.(args, after), ...ownMsg }, true);
   result.changes = changes;
   if (problems.length > 0) {
     result.failed = true;

@@ -80,7 +80,10 @@ async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: 
   const failedInBlock = entered.filter((h) => states.get(h)!.failed && !states.get(h)!.unreachable);
   if (hasRescue && failedInBlock.length > 0 && !stopped(pc)) {
     for (const h of failedInBlock) states.get(h)!.failed = false;
-    await walk(pc, block.rescue, failedInBlock, { ...inner, recovering: hasAlways || Boolean(scope.recovering) });
+    await walk(pc, block.rescue, failedInBlock, {
+      ...inner,
+      recovering: hasAlways || Boolean(scope.recovering),
+    });
   }
   if (hasAlways && !pc.aborted && !pc.run.signal?.aborted) {
     const stillFailed = entered.filter((h) => states.get(h)!.failed);

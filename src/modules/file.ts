@@ -113,7 +113,8 @@ export const file = defineModule<FileArgs, FileState>({
 export function linkSourcePath(path: string, src: string, stat: FileStat): string {
   if (src.startsWith("/")) return src;
   // Python's dirname of "link" is "", where Node's is "."
-  const base = stat.exists && stat.type === "directory" ? path : path.includes("/") ? posix.dirname(path) : "";
+  const base =
+    stat.exists && stat.type === "directory" ? path : path.includes("/") ? posix.dirname(path) : "";
   if (base === "") return src;
   return base.endsWith("/") ? `${base}${src}` : `${base}/${src}`;
 }

@@ -9,6 +9,7 @@ import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./util/attributes.js"
 import { fromBinary, readLines, stripEol, toBinary } from "./util/lines.js";
 import {
   applyManagedFile,
+  editMessage,
   type ManagedFile,
   planManagedFile,
   probeManagedFile,
@@ -36,6 +37,16 @@ export interface LineEdit {
 }
 
 const PATH = pathArg(["dest", "destfile", "name"]);
+
+/**
+ * `line` is one line. Ansible writes a line holding "\n" and then never finds it again (it
+ * compares whole lines), so every run adds or replaces it anew; tickless refuses it up front,
+ * when the playbook loads (or when a template renders it), before anything is written.
+ */
+const ONE_LINE = {
+  anyOf: [{ type: "string", pattern: "^[^\n]*$" }, { type: "number" }],
+  description: "a single line without a newline (for several lines use blockinfile)",
+};
 const ALIASES = { ...PATH.aliases, regex: "regexp", value: "line" };
 
 export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
@@ -47,8 +58,8 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
     additionalProperties: false,
     properties: {
       ...PATH.properties,
-      line: { anyOf: [{ type: "string" }, { type: "number" }] },
-      value: { anyOf: [{ type: "string" }, { type: "number" }] },
+      line: ONE_LINE,
+      value: ONE_LINE,
       regexp: { type: "string" },
       regex: { type: "string" },
       search_string: { type: "string" },
@@ -78,7 +89,7 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
     const { file } = state;
     if (!file.exists && (args.state === "absent" || !args.create)) {
       if (args.state === "absent") return [];
-      throw new TicklessError("TASK", `${args.path} does not exist`, {
+      throw new TicklessError("TASK", `Destination ${args.path} does not exist !`, {
         hint: "set create: true to create it",
       });
     }
@@ -90,9 +101,20 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
   async apply(host, args, _changes, state) {
     const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
     const desired = state.file.exists && edit.msg === "" ? undefined : fromBinary(edit.lines.join(""));
-    return applyManagedFile(host, state, desired, args, { backup: args.backup, createParents: true });
+    const options = { backup: args.backup, createParents: true };
+    const result = await applyManagedFile(host, state, desired, args, options);
+    return { ...result, msg: editMessage(state, args, edit.msg) };
   },
+  report: (args, state) => ({ msg: pendingMessage(args, state) }),
 });
+
+/** The message of what the task would do to the file as it is (check mode, nothing to do). */
+function pendingMessage(args: LineinfileArgs, state: ManagedFile): string {
+  if (!state.file.exists && (args.state === "absent" || !args.create)) return "";
+  const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
+  // a file still to create: Ansible's check mode says only "line added"
+  return state.file.exists ? editMessage(state, args, edit.msg) : edit.msg;
+}
 
 /** Ansible's present()/absent() on the file's lines (binary strings, ends kept). */
 export function editLines(lines: string[], args: LineinfileArgs): LineEdit {
