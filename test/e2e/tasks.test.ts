@@ -367,7 +367,9 @@ describe("secrets and unreachable hosts", () => {
     const json = JSON.stringify(r.events);
     expect(json).not.toContain("s3cr3t-T0KEN");
     expect(json).not.toContain("hunter2-pw");
-    expect(json).toContain("the output has been hidden due to the fact that 'no_log: true' was specified for this result");
+    expect(json).toContain(
+      "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+    );
     await expect(readFile(path.join(r.lab.roots.h1, "t"), "utf8")).resolves.toBe("s3cr3t-T0KEN");
   });
 
