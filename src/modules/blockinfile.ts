@@ -87,6 +87,16 @@ function planEdit(args: BlockinfileArgs, state: ManagedFile): { content?: Buffer
   const original = file.exists ? toBinary(file.content ?? Buffer.alloc(0)) : undefined;
   const result = editBlock(original, args);
   if (original === result) return { msg: "" };
+  if (editBlock(result, args) !== result) {
+    // the same task would edit its own result again: refused before anything is written
+    throw new TicklessError(
+      "TASK",
+      `blockinfile would change ${args.path} again on every run: nothing written`,
+      {
+        hint: "the block must not contain the marker lines",
+      },
+    );
+  }
   const removing = args.state === "absent" || !args.block;
   const msg = original === undefined ? "File created" : removing ? "Block removed" : "Block inserted";
   return { content: fromBinary(result), msg };

@@ -95,6 +95,7 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
     }
     const before = toBinary(file.content ?? Buffer.alloc(0));
     const edit = editLines(readLines(before), args);
+    refuseMovingTarget(args, edit);
     const after = fromBinary(edit.lines.join(""));
     return planManagedFile(state, file.exists && edit.msg === "" ? undefined : after, args, edit.msg);
   },
@@ -107,6 +108,22 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
   },
   report: (args, state) => ({ msg: pendingMessage(args, state) }),
 });
+
+/**
+ * An edit that the same task would redo on its own result never converges: Ansible changes the
+ * file on every run (a backrefs line its regexp matches again, `\1x` growing by one x per run).
+ * tickless refuses it while planning, before anything is written.
+ */
+function refuseMovingTarget(args: LineinfileArgs, edit: LineEdit): void {
+  if (edit.msg === "") return;
+  const again = editLines([...edit.lines], args);
+  if (again.msg === "") return;
+  throw new TicklessError(
+    "TASK",
+    `lineinfile would change ${args.path} again on every run (${edit.msg}, then ${again.msg}): nothing written`,
+    { hint: "make regexp match only the line as it should end up, e.g. anchor it (^k=1$), or drop backrefs" },
+  );
+}
 
 /** The message of what the task would do to the file as it is (check mode, nothing to do). */
 function pendingMessage(args: LineinfileArgs, state: ManagedFile): string {

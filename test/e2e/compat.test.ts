@@ -276,6 +276,38 @@ const PLAYBOOKS: Record<string, string> = {
 `,
 };
 
+/**
+ * Edits Ansible redoes on every run (each task twice, on the seed's copy): tickless refuses them
+ * while planning, before writing, where Ansible reports a change both times.
+ */
+const MOVING = `
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: seed
+      copy: { dest: "${F}/m", content: "k=1\\n" }
+    - name: backrefs line its regexp matches again
+      lineinfile: { path: "${F}/m", regexp: "^(k=.*)$", line: "\\\\1x", backrefs: true }
+      ignore_errors: true
+    - name: backrefs line its regexp matches again, twice
+      lineinfile: { path: "${F}/m", regexp: "^(k=.*)$", line: "\\\\1x", backrefs: true }
+      ignore_errors: true
+    - name: block holding its begin marker
+      blockinfile: { path: "${F}/m", block: "a\\n# BEGIN ANSIBLE MANAGED BLOCK" }
+      ignore_errors: true
+    - name: block holding its begin marker, twice
+      blockinfile: { path: "${F}/m", block: "a\\n# BEGIN ANSIBLE MANAGED BLOCK" }
+      ignore_errors: true
+    - name: rendered line of two lines
+      lineinfile: { path: "${F}/m", line: "{{ two }}" }
+      vars: { two: "x=1\\ny=2" }
+      ignore_errors: true
+    - name: rendered line of two lines, twice
+      lineinfile: { path: "${F}/m", line: "{{ two }}" }
+      vars: { two: "x=1\\ny=2" }
+      ignore_errors: true
+`;
+
 /** A run as the suite compares it: exit code, then per task `name@host: status [msg]`, then the recap. */
 interface Outcome {
   rc: number;
@@ -347,10 +379,14 @@ beforeAll(async () => {
       for (const h of HOSTS) await mkdir(path.join(dir, side, name, h), { recursive: true });
     }
   }
-  for (const [name, text] of Object.entries(PLAYBOOKS)) await writeFile(path.join(dir, name), text);
+  await mkdir(path.join(dir, "ansible", "moving.yml", "h1"), { recursive: true });
+  await mkdir(path.join(dir, "tickless", "moving.yml", "h1"), { recursive: true });
+  for (const [name, text] of Object.entries({ ...PLAYBOOKS, "moving.yml": MOVING })) {
+    await writeFile(path.join(dir, name), text);
+  }
   // the referee's runs at once: ansible-playbook's start-up dominates each
   await Promise.all(
-    Object.keys(PLAYBOOKS).map(async (name) => {
+    [...Object.keys(PLAYBOOKS), "moving.yml"].map(async (name) => {
       const root = path.join(dir, "ansible", name);
       const args = ["-i", path.join(dir, "inventory.yml"), path.join(dir, name), "-e", `root=${root}`];
       const { rc, report } = await ansiblePlaybook([...args, ...(ANSIBLE_ARGS[name] ?? [])], dir);
@@ -383,6 +419,23 @@ describe.skipIf(!hasAnsible)("compat with ansible-playbook", () => {
     60_000,
   );
 
+  test("what Ansible changes again on every run is refused before writing", async () => {
+    // the referee: every one of these tasks changed the file, the second time too
+    const moving = ansible["moving.yml"].tasks.filter((t) => !t.startsWith("seed@"));
+    expect(moving).toHaveLength(6);
+    for (const t of moving) expect(t).toMatch(/: changed/);
+    const root = path.join(dir, "tickless", "moving.yml");
+    const ours = await run({
+      playbook: path.join(dir, "moving.yml"),
+      inventory: path.join(dir, "inventory.yml"),
+      extraVars: { root },
+    });
+    const failed = ours.results.filter((e) => e.status === "failed");
+    expect(failed.map((e) => e.task)).toEqual(moving.map((t) => t.split("@")[0]));
+    for (const e of failed) expect(String(e.result.msg)).toMatch(/again on every run|a single line/);
+    expect(await readFile(path.join(root, "h1", "m"), "utf8")).toBe("k=1\n");
+  });
+
   test("the same files result on both sides", async () => {
     const read = async (side: string, playbook: string, file: string) => {
       const p = path.join(dir, side, playbook, "h1", file);
@@ -407,4 +460,22 @@ describe.skipIf(!hasAnsible)("compat with ansible-playbook", () => {
       );
     }
   });
+});
+
+test("a literal lineinfile line of two lines is refused when the playbook loads, at its line", async () => {
+  const d = await tempDir("tickless-compat-load-");
+  try {
+    const target = path.join(d, "f");
+    await writeFile(target, "a\n");
+    await writeFile(
+      path.join(d, "p.yml"),
+      `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - lineinfile: { path: "${target}", line: "x\\ny" }\n`,
+    );
+    const err = await run({ playbook: path.join(d, "p.yml") }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "MODULE_ARGS", location: { file: path.join(d, "p.yml"), line: 4 } });
+    expect(String((err as Error).message)).toMatch(/single line without a newline/);
+    expect(await readFile(target, "utf8")).toBe("a\n");
+  } finally {
+    await removeDir(d);
+  }
 });
