@@ -58,6 +58,11 @@ const PLAYBOOKS: Record<string, string> = {
       when: nope
       ignore_errors: true
     - { name: when undefined is defined, debug: { msg: never }, when: nope is defined }
+    - { name: when bare false string, debug: { msg: runs }, when: s, vars: { s: "false" } }
+    - { name: when braced false string, debug: { msg: never }, when: "{{ s }}", vars: { s: "false" } }
+    - { name: when braced False string, debug: { msg: never }, when: "{{ s }}", vars: { s: "False" } }
+    - { name: when braced true string, debug: { msg: runs }, when: "{{ s }}", vars: { s: "true" } }
+    - { name: when empty list, debug: { msg: never }, when: l, vars: { l: [] } }
 `,
   // registered failures, failed_when/changed_when, rescue variables, handlers from a rescue
   "failures.yml": `
