@@ -28,8 +28,6 @@ needs=(
   /usr/bin/chattr:e2fsprogs:e2fsprogs                      # immutable-file fault tests
   /usr/bin/python3:python3:python3
   /usr/bin/ansible-playbook:ansible-core:ansible-core      # parity suites: ansible-core is the referee
-  # the parity suites read ansible-playbook's results through the json callback (ansible.posix)
-  /usr/lib/python3/dist-packages/ansible_collections/ansible/posix/plugins/callback/json.py:ansible:ansible-collection-ansible-posix
   /usr/bin/redis-server:redis-server:redis                 # Redis playbooks on the lab
   /usr/bin/redis-benchmark:redis-tools:redis               # latency runs and the A/B gate
   /usr/bin/make:build-essential:make                       # jemalloc and Redis builds

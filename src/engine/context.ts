@@ -62,6 +62,8 @@ export interface Scope {
   runOnce: boolean;
   /** Inside a block that has a rescue: a failure counts as rescued, not failed. */
   rescuing: boolean;
+  /** Inside a block (or its rescue) whose rescue or always still runs for a host that fails here. */
+  recovering?: boolean;
   handler: boolean;
 }
 

@@ -100,11 +100,17 @@ async function runItem(input: TaskInput, vars: Record<string, unknown>): Promise
     if (task.until) result.attempts = attempt;
     const withResult = task.register ? { ...vars, [task.register]: result } : vars;
     if (!result.skipped && !result.unreachable) await applyOutcomeConditions(task, result, withResult);
-    if (!task.until || result.unreachable) break;
+    // retries: 0 runs once and does not test until at all, as ansible-core
+    if (!task.until || attempts === 1 || result.unreachable) break;
     if (await evaluateCondition(task.until, withResult, task.locs.until ?? task.loc)) break;
     if (attempt === attempts) {
-      result.failed = true;
-      result.msg = result.msg ?? `until condition never held after ${attempts} attempts`;
+      // with failed_when, ansible-core's task outcome is failed_when's alone, even here
+      if (!task.failedWhen) {
+        result.failed = true;
+        result.msg = result.msg ?? `until condition never held after ${attempts} attempts`;
+      }
+      // ansible-core reports the retries, not the runs, when they run out (retries: 2 → 3 runs, attempts 2)
+      result.attempts = attempts - 1;
       break;
     }
     await sleep((task.delay ?? 5) * 1000, input.signal);
@@ -171,7 +177,9 @@ async function runState(
   const after = await module.probe(host, args, ctx);
   const remaining = module.plan(args, after);
   const problems = [...remaining.map(describeChange), ...(module.verify?.(args, after) ?? [])];
-  const result = fromModuleResult({ ...applied, ...module.report?.(args, after) }, true);
+  // what apply says of its own change (its msg) is not replaced by the report of the state after it
+  const ownMsg = applied?.msg === undefined ? {} : { msg: applied.msg };
+  const result = fromModuleResult({ ...applied, ...module.report?.(args, after), ...ownMsg }, true);
   result.changes = changes;
   if (problems.length > 0) {
     result.failed = true;
@@ -315,11 +323,12 @@ function loopResult(results: TaskResult[]): TaskResult {
   const failed = results.some((r) => r.failed && !r.ignored);
   const unreachable = results.some((r) => r.unreachable);
   const changes = results.flatMap((r) => r.changes ?? []);
+  const skipped = results.length === 0 || results.every((r) => r.skipped);
   const result: TaskResult = {
     changed: results.some((r) => r.changed),
     failed: failed || unreachable,
-    skipped: results.length === 0 || results.every((r) => r.skipped),
-    msg: failed ? "One or more items failed" : "All items completed",
+    skipped,
+    msg: failed ? "One or more items failed" : skipped ? "All items skipped" : "All items completed",
     results,
   };
   if (unreachable) result.unreachable = true;

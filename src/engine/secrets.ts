@@ -1,7 +1,9 @@
 /** Keeps secrets out of events: no_log censoring and scrubbing of known secret values. */
 import type { TaskResult } from "./events.js";
 
-export const CENSORED_MESSAGE = "the output has been hidden due to no_log";
+/** Ansible's own words for a no_log result. */
+export const CENSORED_MESSAGE =
+  "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 const MASK = "********";
 
 /** The result a reporter sees for a no_log task; the registered value keeps the real data. */

@@ -158,7 +158,8 @@ function shareRunOnce(pc: PlayContext, task: Task, active: string[], result: Tas
 
 /** any_errors_fatal and max_fail_percentage end the play for the whole batch, as Ansible. */
 function applyFailureRules(pc: PlayContext, task: Task, outcomes: TaskResult[], scope: Scope): void {
-  if (scope.rescuing) return;
+  // a failed host that goes on to a rescue or always section is not failed yet (Ansible's is_failed)
+  if (scope.rescuing || scope.recovering) return;
   const hardFailure = outcomes.some((r) => (r.failed && !r.ignored) || r.unreachable);
   if (!hardFailure) return;
   const batchStates = pc.batch.map((h) => pc.run.hosts.get(h)!);

@@ -69,13 +69,19 @@ async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: 
   const entered = hosts.filter((h) => isActive(states.get(h)!));
   const inner = childScope(scope, block);
   const hasRescue = block.rescue.length > 0;
-  await walk(pc, block.block, entered, { ...inner, rescuing: hasRescue || scope.rescuing });
+  const hasAlways = block.always.length > 0;
+  // A failure here still leads to this block's rescue or always: any_errors_fatal waits, as Ansible's
+  const recovering = hasRescue || hasAlways || Boolean(scope.recovering);
+  await walk(pc, block.block, entered, { ...inner, rescuing: hasRescue || scope.rescuing, recovering });
   const failedInBlock = entered.filter((h) => states.get(h)!.failed && !states.get(h)!.unreachable);
   if (hasRescue && failedInBlock.length > 0 && !stopped(pc)) {
     for (const h of failedInBlock) states.get(h)!.failed = false;
-    await walk(pc, block.rescue, failedInBlock, inner);
+    await walk(pc, block.rescue, failedInBlock, {
+      ...inner,
+      recovering: hasAlways || Boolean(scope.recovering),
+    });
   }
-  if (block.always.length > 0 && !pc.aborted && !pc.run.signal?.aborted) {
+  if (hasAlways && !pc.aborted && !pc.run.signal?.aborted) {
     const stillFailed = entered.filter((h) => states.get(h)!.failed);
     for (const h of stillFailed) states.get(h)!.failed = false;
     await walk(pc, block.always, entered, inner);

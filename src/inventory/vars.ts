@@ -42,14 +42,13 @@ export interface VarLayers {
  *  4. `play` — play `vars:`
  *  5. `playVarsFiles` — play `vars_files:`
  *  6. `blocks` — block `vars:`, outer to inner
- *  7. `registered` — `register:` results and `set_fact`
- *  8. `task` — task `vars:`
- *  9. `include` — include_vars and include parameters
+ *  7. `task` — task `vars:`
+ *  8. `registered` — `register:` results and `set_fact` (above task vars, as in Ansible: a fact
+ *     set earlier wins over a task's own `vars:` of the same name)
+ *  9. `include` — include_tasks parameters (its `vars:` and loop item)
  * 10. `extra` — extra vars (`-e`)
  * 11. `magic` — inventory_hostname, groups, group_names, playbook_dir, … : set last, as Ansible
  *     does, so not even `-e` can fake which host a task runs on.
- * Unlike Ansible, which ranks set_fact/register above task vars and include_vars, tickless lets
- * a task's own `vars:` win over earlier results: what a task says is what it gets.
  */
 export function resolveVars(layers: VarLayers): Record<string, unknown> {
   return Object.assign(
@@ -60,8 +59,8 @@ export function resolveVars(layers: VarLayers): Record<string, unknown> {
     layers.play,
     layers.playVarsFiles,
     ...(layers.blocks ?? []),
-    layers.registered,
     layers.task,
+    layers.registered,
     layers.include,
     layers.extra,
     layers.magic,

@@ -9,6 +9,7 @@ import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./util/attributes.js"
 import { fromBinary, splitLines, toBinary } from "./util/lines.js";
 import {
   applyManagedFile,
+  editMessage,
   type ManagedFile,
   planManagedFile,
   probeManagedFile,
@@ -62,7 +63,13 @@ export const blockinfile = defineModule<BlockinfileArgs, ManagedFile>({
   },
   async apply(host, args, _changes, state) {
     const edit = planEdit(args, state);
-    return applyManagedFile(host, state, edit?.content, args, { backup: args.backup, createParents: true });
+    const options = { backup: args.backup, createParents: true };
+    const result = await applyManagedFile(host, state, edit?.content, args, options);
+    return { ...result, msg: editMessage(state, args, edit?.msg ?? "") };
+  },
+  report(args, state) {
+    if (!state.file.exists && !args.create) return { msg: "" };
+    return { msg: editMessage(state, args, planEdit(args, state)?.msg ?? "") };
   },
 });
 
@@ -72,7 +79,7 @@ function planEdit(args: BlockinfileArgs, state: ManagedFile): { content?: Buffer
   if (!file.exists) {
     if (args.state === "absent") return undefined;
     if (!args.create) {
-      throw new TicklessError("TASK", `${args.path} does not exist`, {
+      throw new TicklessError("TASK", `Path ${args.path} does not exist !`, {
         hint: "set create: true to create it",
       });
     }
@@ -80,8 +87,18 @@ function planEdit(args: BlockinfileArgs, state: ManagedFile): { content?: Buffer
   const original = file.exists ? toBinary(file.content ?? Buffer.alloc(0)) : undefined;
   const result = editBlock(original, args);
   if (original === result) return { msg: "" };
+  if (editBlock(result, args) !== result) {
+    // the same task would edit its own result again: refused before anything is written
+    throw new TicklessError(
+      "TASK",
+      `blockinfile would change ${args.path} again on every run: nothing written`,
+      {
+        hint: "the block must not contain the marker lines",
+      },
+    );
+  }
   const removing = args.state === "absent" || !args.block;
-  const msg = original === undefined ? "file created" : removing ? "block removed" : "block inserted";
+  const msg = original === undefined ? "File created" : removing ? "Block removed" : "Block inserted";
   return { content: fromBinary(result), msg };
 }
 

@@ -4,6 +4,7 @@
  * the task converges (Ansible's touch reports a change on every run). Without `state`, an
  * existing path keeps its kind and only its attributes are managed, as in Ansible.
  */
+import { posix } from "node:path";
 import { quote } from "shell-quote";
 import { refuseRecursiveRemoval } from "../connection/system-paths.js";
 import type { FileStat, FileType } from "../connection/types.js";
@@ -30,6 +31,8 @@ export interface FileArgs extends FileAttributes {
 
 export interface FileState {
   stat: FileStat;
+  /** state: link without force: where src points from the link (Ansible's absrc), and whether it exists. */
+  linkSource?: { path: string; exists: boolean };
 }
 
 const PATH = pathArg(["dest", "name"]);
@@ -59,8 +62,22 @@ export const file = defineModule<FileArgs, FileState>({
     ],
   },
   normalize: (args) => resolveAliases(args, PATH.aliases),
-  probe: async (host, args) => ({ stat: await host.stat(args.path) }),
-  plan: (args, state) => planFile(args, state.stat),
+  async probe(host, args) {
+    const stat = await host.stat(args.path);
+    if (args.state !== "link" || args.force || args.src === undefined) return { stat };
+    const source = linkSourcePath(args.path, args.src, stat);
+    return { stat, linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists } };
+  },
+  plan: (args, state) => {
+    if (state.linkSource && !state.linkSource.exists) {
+      throw new TicklessError(
+        "TASK",
+        `src file does not exist, use "force=yes" if you really want to create the link: ${state.linkSource.path}`,
+        { hint: "a relative src is taken from the link's directory; force: true creates a dangling link" },
+      );
+    }
+    return planFile(args, state.stat);
+  },
   async apply(host, args, changes, state) {
     const { stat } = state;
     const path = args.path;
@@ -88,6 +105,20 @@ export const file = defineModule<FileArgs, FileState>({
   },
   report: (_args, state) => ({ state: state.stat.exists ? kindName(state.stat.type) : "absent" }),
 });
+
+/**
+ * The path a link's `src` names, as Ansible's file module resolves it before linking: an absolute
+ * src as is, a relative one from the link's directory (from the path itself when that is a real
+ * directory), joined as Python's os.path.join, not normalised.
+ */
+export function linkSourcePath(path: string, src: string, stat: FileStat): string {
+  if (src.startsWith("/")) return src;
+  // Python's dirname of "link" is "", where Node's is "."
+  const base =
+    stat.exists && stat.type === "directory" ? path : path.includes("/") ? posix.dirname(path) : "";
+  if (base === "") return src;
+  return base.endsWith("/") ? `${base}${src}` : `${base}/${src}`;
+}
 
 /** The changes that bring the path to `args` (pure). */
 export function planFile(args: FileArgs, stat: FileStat): Change[] {

@@ -9,6 +9,7 @@ import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./util/attributes.js"
 import { fromBinary, readLines, stripEol, toBinary } from "./util/lines.js";
 import {
   applyManagedFile,
+  editMessage,
   type ManagedFile,
   planManagedFile,
   probeManagedFile,
@@ -36,6 +37,16 @@ export interface LineEdit {
 }
 
 const PATH = pathArg(["dest", "destfile", "name"]);
+
+/**
+ * `line` is one line. Ansible writes a line holding "\n" and then never finds it again (it
+ * compares whole lines), so every run adds or replaces it anew; tickless refuses it up front,
+ * when the playbook loads (or when a template renders it), before anything is written.
+ */
+const ONE_LINE = {
+  anyOf: [{ type: "string", pattern: "^[^\n]*$" }, { type: "number" }],
+  description: "a single line without a newline (for several lines use blockinfile)",
+};
 const ALIASES = { ...PATH.aliases, regex: "regexp", value: "line" };
 
 export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
@@ -47,8 +58,8 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
     additionalProperties: false,
     properties: {
       ...PATH.properties,
-      line: { anyOf: [{ type: "string" }, { type: "number" }] },
-      value: { anyOf: [{ type: "string" }, { type: "number" }] },
+      line: ONE_LINE,
+      value: ONE_LINE,
       regexp: { type: "string" },
       regex: { type: "string" },
       search_string: { type: "string" },
@@ -78,21 +89,49 @@ export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
     const { file } = state;
     if (!file.exists && (args.state === "absent" || !args.create)) {
       if (args.state === "absent") return [];
-      throw new TicklessError("TASK", `${args.path} does not exist`, {
+      throw new TicklessError("TASK", `Destination ${args.path} does not exist !`, {
         hint: "set create: true to create it",
       });
     }
     const before = toBinary(file.content ?? Buffer.alloc(0));
     const edit = editLines(readLines(before), args);
+    refuseMovingTarget(args, edit);
     const after = fromBinary(edit.lines.join(""));
     return planManagedFile(state, file.exists && edit.msg === "" ? undefined : after, args, edit.msg);
   },
   async apply(host, args, _changes, state) {
     const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
     const desired = state.file.exists && edit.msg === "" ? undefined : fromBinary(edit.lines.join(""));
-    return applyManagedFile(host, state, desired, args, { backup: args.backup, createParents: true });
+    const options = { backup: args.backup, createParents: true };
+    const result = await applyManagedFile(host, state, desired, args, options);
+    return { ...result, msg: editMessage(state, args, edit.msg) };
   },
+  report: (args, state) => ({ msg: pendingMessage(args, state) }),
 });
+
+/**
+ * An edit that the same task would redo on its own result never converges: Ansible changes the
+ * file on every run (a backrefs line its regexp matches again, `\1x` growing by one x per run).
+ * tickless refuses it while planning, before anything is written.
+ */
+function refuseMovingTarget(args: LineinfileArgs, edit: LineEdit): void {
+  if (edit.msg === "") return;
+  const again = editLines([...edit.lines], args);
+  if (again.msg === "") return;
+  throw new TicklessError(
+    "TASK",
+    `lineinfile would change ${args.path} again on every run (${edit.msg}, then ${again.msg}): nothing written`,
+    { hint: "make regexp match only the line as it should end up, e.g. anchor it (^k=1$), or drop backrefs" },
+  );
+}
+
+/** The message of what the task would do to the file as it is (check mode, nothing to do). */
+function pendingMessage(args: LineinfileArgs, state: ManagedFile): string {
+  if (!state.file.exists && (args.state === "absent" || !args.create)) return "";
+  const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
+  // a file still to create: Ansible's check mode says only "line added"
+  return state.file.exists ? editMessage(state, args, edit.msg) : edit.msg;
+}
 
 /** Ansible's present()/absent() on the file's lines (binary strings, ends kept). */
 export function editLines(lines: string[], args: LineinfileArgs): LineEdit {

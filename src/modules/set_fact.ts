@@ -3,6 +3,18 @@ import { defineModule } from "./types.js";
 
 export type SetFactArgs = Record<string, unknown> & { cacheable?: boolean };
 
+/**
+ * Ansible's set_fact turns a string value that reads true, false, yes or no (any case, nothing
+ * around it) into a boolean — written as `k=v` or in YAML, templated or not; "on", "1", "y" stay
+ * strings. Without it `set_fact: enabled=false` would store a truthy string.
+ */
+const FACT_BOOLEANS: Record<string, boolean> = { true: true, yes: true, false: false, no: false };
+
+export function factValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  return FACT_BOOLEANS[value.toLowerCase()] ?? value;
+}
+
 export const setFactModule = defineModule<SetFactArgs>({
   name: "set_fact",
   kind: "action",
@@ -16,6 +28,6 @@ export const setFactModule = defineModule<SetFactArgs>({
   },
   async run(args) {
     const { cacheable: _cacheable, ...facts } = args;
-    return { facts };
+    return { facts: Object.fromEntries(Object.entries(facts).map(([k, v]) => [k, factValue(v)])) };
   },
 });

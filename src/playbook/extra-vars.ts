@@ -1,9 +1,9 @@
 /** `-e` values as ansible-playbook takes them: `k=v …`, `@file.yml`, or a JSON/YAML mapping. */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parse as shellParse } from "shell-quote";
 import { TicklessError } from "../errors.js";
 import { describe } from "./fields.js";
+import { type KvWord, parseKv } from "./kv.js";
 import { parseYaml } from "./yaml.js";
 import { decodeSource } from "./yaml-checks.js";
 
@@ -69,31 +69,30 @@ function fromMapping(text: string | Buffer, file: string, shown: string): Record
 }
 
 /**
- * `a=1 b="two words"`: shell-quoted words, each name=value; values stay strings as in Ansible.
- * A bad word is named in the error, the other words (maybe secrets) are not.
+ * `a=1 b="two words"`: words split as Ansible's parse_kv (src/playbook/kv.ts), each name=value;
+ * values stay strings as in Ansible. A bad word is named in the error, the other words (maybe
+ * secrets) are not.
  */
 function fromKeyValues(text: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const words = shellParse(text, (name) => `$${name}`);
+  const hint = "write -e name=value (quote values with spaces: -e 'msg=\"hello world\"'), or -e @vars.yml";
+  let words: KvWord[];
+  try {
+    words = parseKv(text);
+  } catch (err) {
+    throw new TicklessError("EXTRA_VARS", `-e: ${(err as Error).message}`, { hint });
+  }
   if (words.length === 0) {
     throw new TicklessError("EXTRA_VARS", "-e needs a value", {
       hint: 'write -e name=value, -e @vars.yml or -e \'{"name": "value"}\'',
     });
   }
   for (const word of words) {
-    const token = typeof word === "string" ? word : "";
-    const eq = token.indexOf("=");
-    const name = token.slice(0, eq);
-    if (eq <= 0 || !NAME.test(name)) {
-      throw new TicklessError(
-        "EXTRA_VARS",
-        `-e: "${typeof word === "string" ? word : "an operator"}" is not name=value`,
-        {
-          hint: "write -e name=value (quote values with spaces: -e 'msg=\"hello world\"'), or -e @vars.yml",
-        },
-      );
+    if ("raw" in word || !NAME.test(word.key)) {
+      const shown = "raw" in word ? word.raw : `${word.key}=${word.value}`;
+      throw new TicklessError("EXTRA_VARS", `-e: "${shown}" is not name=value`, { hint });
     }
-    out[name] = token.slice(eq + 1);
+    out[word.key] = word.value;
   }
   return out;
 }

@@ -4,13 +4,13 @@
  */
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { distance } from "fastest-levenshtein";
-import { parse as shellParse } from "shell-quote";
 import { ParseError, type SourceLocation } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module } from "../modules/types.js";
 import { describe, isRecord } from "./fields.js";
 import { closest, didYouMean, suggestion, unsupportedHint } from "./hints.js";
 import { INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
+import { type KvWord, parseKv } from "./kv.js";
 import { schemaValidator } from "./schema/validators.js";
 import type { FieldLocations } from "./types.js";
 
@@ -146,32 +146,38 @@ function keyValueArgs(
 ): { args: Record<string, unknown>; errors: ParseError[] } {
   const args: Record<string, unknown> = { ...base };
   const errors: ParseError[] = [];
-  for (const word of shellParse(text, (name) => `$${name}`)) {
-    const token = typeof word === "string" ? word : undefined;
-    const eq = token?.indexOf("=") ?? -1;
-    if (token === undefined || eq <= 0) {
-      errors.push(
-        new ParseError(
-          "MODULE_ARGS",
-          `arguments of ${module.name}: expected key=value words, got "${typeof word === "string" ? word : "an operator"}"`,
-          { location, hint: `write ${module.name}: dest=/path content=text, or a mapping` },
-        ),
-      );
+  const hint = `write ${module.name}: dest=/path content=text, or a mapping`;
+  let words: KvWord[];
+  try {
+    words = parseKv(text);
+  } catch (err) {
+    const why = (err as Error).message;
+    return {
+      args,
+      errors: [new ParseError("MODULE_ARGS", `arguments of ${module.name}: ${why}`, { location, hint })],
+    };
+  }
+  for (const word of words) {
+    if ("raw" in word) {
+      const got = `expected key=value words, got "${word.raw}"`;
+      errors.push(new ParseError("MODULE_ARGS", `arguments of ${module.name}: ${got}`, { location, hint }));
       continue;
     }
-    const key = token.slice(0, eq);
-    args[key] = coerce(module, key, token.slice(eq + 1));
+    args[word.key] = coerce(module, word.key, word.value);
   }
   return { args, errors };
 }
 
-/** `k=v` values are strings; turn them into the boolean or number the arg's schema asks for. */
+/**
+ * `k=v` values are strings; turn them into the boolean or number the arg's schema asks for.
+ * Booleans as Ansible's `boolean()`: y, yes, on, 1, true, t / n, no, off, 0, false, f, any case.
+ */
 function coerce(module: Module, key: string, raw: string): unknown {
   const spec = propertiesOf(module)[key] as { type?: string | string[] } | undefined;
   const types = spec?.type === undefined ? [] : [spec.type].flat();
   if (types.includes("string") || raw.includes("{{")) return raw;
-  if (types.includes("boolean") && /^(yes|true|on|1)$/i.test(raw)) return true;
-  if (types.includes("boolean") && /^(no|false|off|0)$/i.test(raw)) return false;
+  if (types.includes("boolean") && /^\s*(y|yes|on|1|true|t)\s*$/i.test(raw)) return true;
+  if (types.includes("boolean") && /^\s*(n|no|off|0|false|f)\s*$/i.test(raw)) return false;
   if ((types.includes("integer") || types.includes("number")) && /^-?\d+(\.\d+)?$/.test(raw))
     return Number(raw);
   return raw;

@@ -2,7 +2,7 @@ import jexlModule from "jexl";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { truthy } from "./helpers.js";
 import { renderNested } from "./render.js";
-import { rewriteExpression, STRING_PLACEHOLDER } from "./rewrite.js";
+import { rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
 import { allTransforms, GUARDS, toText } from "./transforms.js";
 
@@ -51,7 +51,13 @@ export function evaluateCondition(
   loc?: SourceLocation,
 ): boolean {
   if (typeof condition !== "string") return truthy(condition);
-  return truthy(evaluate(condition, vars, loc));
+  const value = evaluate(condition, vars, loc);
+  // `when: "{{ x }}"`: Ansible renders the template, then evaluates the text it gave as the
+  // condition (x = "false" skips the task); a bare `when: x` tests the string's truthiness
+  if (typeof value === "string" && stripBraces(condition) !== condition.trim()) {
+    return value.trim() !== "" && truthy(evaluate(value, vars, loc));
+  }
+  return truthy(value);
 }
 
 /** Checks an expression's syntax and its filter and test names, without vars. */

@@ -1,10 +1,8 @@
 /** The same playbook under real ansible-playbook and tickless: same recap, same tasks on the same hosts. */
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { EngineEvent } from "../../src/index.js";
+import { ansiblePlaybook, hasAnsible } from "../referee/ansible.js";
 import { type Lab, lab, removeDir, run } from "./helpers.js";
 
 const PLAYBOOK = `
@@ -88,7 +86,6 @@ const PLAYBOOK_SERIAL = `
       debug: { msg: x }
 `;
 
-const hasAnsible = existsSync("/usr/bin/ansible-playbook");
 let l: Lab;
 
 beforeAll(async () => {
@@ -107,34 +104,14 @@ afterAll(async () => {
 type Stats = Record<string, Record<string, number>>;
 
 async function ansibleRun(playbook: string): Promise<{ rc: number; stats: Stats; tasks: string[] }> {
-  const exec = promisify(execFile);
-  const env = {
-    ...process.env,
-    ANSIBLE_STDOUT_CALLBACK: "json",
-    ANSIBLE_NOCOLOR: "1",
-    ANSIBLE_HOST_KEY_CHECKING: "0",
-  };
   const args = ["-i", l.file("ansible-inventory.yml"), l.file(playbook)];
-  const res = await exec("ansible-playbook", args, { env, cwd: l.dir }).catch((e) => e);
-  const out = JSON.parse(res.stdout);
-  const tasks = out.plays.flatMap((p: any) =>
+  const { rc, report } = await ansiblePlaybook(args, l.dir);
+  const tasks = report.plays.flatMap((p) =>
     p.tasks
-      .filter((t: any) => Object.keys(t.hosts).length > 0)
-      .map((t: any) => `${t.task.name}@${Object.keys(t.hosts).sort().join(",")}`),
+      .filter((t) => Object.keys(t.hosts).length > 0)
+      .map((t) => `${t.task.name}@${Object.keys(t.hosts).sort().join(",")}`),
   );
-  const stats: Stats = {};
-  for (const [h, s] of Object.entries<any>(out.stats)) {
-    stats[h] = {
-      ok: s.ok,
-      changed: s.changed,
-      failed: s.failures,
-      skipped: s.skipped,
-      rescued: s.rescued,
-      ignored: s.ignored,
-      unreachable: s.unreachable,
-    };
-  }
-  return { rc: res.code ?? 0, stats, tasks };
+  return { rc, stats: report.stats, tasks };
 }
 
 test.skipIf(!hasAnsible).each([

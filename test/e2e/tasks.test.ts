@@ -137,7 +137,8 @@ describe("changed_when, failed_when, ignore_errors, until", () => {
     expect(lucky?.status).toBe("changed");
     const hopeless = r.results.find((e) => e.task === "hopeless");
     expect(hopeless?.status).toBe("failed");
-    expect(hopeless?.result.attempts).toBe(3);
+    // three runs; ansible-core 2.14 then reports attempts = retries (the compat suite checks it)
+    expect(hopeless?.result.attempts).toBe(2);
   });
 });
 
@@ -386,7 +387,9 @@ describe("secrets and unreachable hosts", () => {
     const json = JSON.stringify(r.events);
     expect(json).not.toContain("s3cr3t-T0KEN");
     expect(json).not.toContain("hunter2-pw");
-    expect(json).toContain("the output has been hidden due to no_log");
+    expect(json).toContain(
+      "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+    );
     await expect(readFile(path.join(r.lab.roots.h1, "t"), "utf8")).resolves.toBe("s3cr3t-T0KEN");
   });
 

@@ -58,14 +58,14 @@ describe("blockinfile plan", () => {
 
   it("says what it does", () => {
     expect(plan({ block: "y\n" }, `${B}x\n${E}`)[0]).toMatchObject({
-      summary: "block inserted",
+      summary: "Block inserted",
       after: `${B}y\n${E}`,
     });
     expect(plan({ state: "absent" }, `${B}x\n${E}`)[0]).toMatchObject({
-      summary: "block removed",
+      summary: "Block removed",
       after: "",
     });
-    expect(plan({ block: "x\n", create: true })[0]).toMatchObject({ summary: "create file: file created" });
+    expect(plan({ block: "x\n", create: true })[0]).toMatchObject({ summary: "create file: File created" });
   });
 
   it("fails on a missing file without create", () => {

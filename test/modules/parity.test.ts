@@ -3,20 +3,18 @@
  * (and the same changed verdict) with real ansible-playbook and with tickless's modules.
  * One ansible-playbook run (connection local) covers the whole table.
  */
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
 import { FILE_MODULES } from "../../src/modules/files-builtin.js";
 import type { StateModule } from "../../src/modules/types.js";
+import { ANSIBLE_PLAYBOOK, ansiblePlaybook, hasAnsible } from "../referee/ansible.js";
 import { converge, testContext } from "./harness.js";
 
-const ANSIBLE = "/usr/bin/ansible-playbook";
-const hasAnsible = existsSync(ANSIBLE);
+const ANSIBLE = ANSIBLE_PLAYBOOK;
 if (!hasAnsible && process.env.CI) throw new Error(`${ANSIBLE} is required for the parity tests in CI`);
 if (!hasAnsible) console.warn(`parity tests skipped: ${ANSIBLE} not found`);
 
@@ -266,17 +264,8 @@ describe.skipIf(!hasAnsible)("parity with ansible-playbook", () => {
     }));
     const playbook = join(root, "parity.yml");
     await writeFile(playbook, JSON.stringify([{ hosts: "localhost", gather_facts: false, tasks }], null, 1));
-    const { stdout } = await promisify(execFile)(ANSIBLE, ["-c", "local", "-i", "localhost,", playbook], {
-      env: {
-        ...process.env,
-        ANSIBLE_STDOUT_CALLBACK: "json",
-        ANSIBLE_NOCOLOR: "1",
-        ANSIBLE_LOCALHOST_WARNING: "0",
-      },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const report = JSON.parse(stdout.slice(stdout.indexOf("{")));
-    ansibleChanged = report.plays[0].tasks.map((t: any) => t.hosts.localhost.changed === true);
+    const { report } = await ansiblePlaybook(["-c", "local", "-i", "localhost,", playbook]);
+    ansibleChanged = report.plays[0].tasks.map((t: any) => t.hosts.localhost.status === "changed");
     expect(ansibleChanged).toHaveLength(CASES.length);
   }, 180_000);
 

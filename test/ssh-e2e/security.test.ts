@@ -240,7 +240,9 @@ describe.skipIf(!lab)("secrets never appear: become passwords and no_log values"
     expect(result("lab1", "the registered value keeps the real data").status).toBe("ok");
     expect(result("lab2", "no_log copy with a diff").status).toBe("changed");
     expect(result("lab3", "no_log failing command").status).toBe("failed");
-    expect(result("lab1", "no_log shell").result.censored).toBe("the output has been hidden due to no_log");
+    expect(result("lab1", "no_log shell").result.censored).toBe(
+      "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+    );
     const ghost = result("ghost", "become root (a no-op when logged in as root)");
     expect(ghost.status).toBe("unreachable");
     expect(ghost.result.msg).toContain("connection refused by 127.0.0.1:1");
@@ -259,7 +261,9 @@ describe.skipIf(!lab)("secrets never appear: become passwords and no_log values"
       const r = await cli([...base(), ...extra, "--junit", junit]);
       expect(r.code).toBe(3);
       expect(r.stdout).toContain("PLAY RECAP");
-      expect(r.stdout).toContain("the output has been hidden due to no_log");
+      expect(r.stdout).toContain(
+        "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+      );
       expect(r.stdout).toContain("fatal: [ghost]: UNREACHABLE!");
       expectNoSecret(r.stdout + r.stderr);
       const xml = await readFile(junit, "utf8");

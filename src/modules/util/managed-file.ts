@@ -105,3 +105,19 @@ export async function applyManagedFile(
   await host.writeFile(path, desired, { mode, owner: attrs.owner, group: attrs.group });
   return result;
 }
+
+const ATTRIBUTES_CHANGED = "ownership, perms or SE linux context changed";
+
+/**
+ * lineinfile's and blockinfile's `msg` as Ansible words it: the edit ("line added", "Block
+ * inserted", … or ""), then check_file_attrs' note when mode, owner or group change. A file the
+ * task creates is compared by mode only, against 0644 (what a umask of 022 gives).
+ */
+export function editMessage(state: ManagedFile, attrs: FileAttributes, edit: string): string {
+  const { file, path } = state;
+  const changed = file.exists
+    ? attributeChanges(path, attrs, file).length > 0
+    : attrs.mode !== undefined && resolveMode(attrs.mode, undefined) !== "0644";
+  if (!changed) return edit;
+  return edit === "" ? ATTRIBUTES_CHANGED : `${edit} and ${ATTRIBUTES_CHANGED}`;
+}
