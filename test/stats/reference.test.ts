@@ -9,7 +9,6 @@ import { describe, expect, it } from "vitest";
 import { bootstrapDifference } from "../../src/stats/bootstrap.js";
 import { hodgesLehmann } from "../../src/stats/hodges-lehmann.js";
 import { mannWhitneyU } from "../../src/stats/mann-whitney.js";
-import { median } from "../../src/stats/percentile.js";
 import { mulberry32 } from "../../src/stats/random.js";
 
 interface Interval {
@@ -94,7 +93,7 @@ describe("seeded randomness", () => {
 
   it("the bootstrap of the difference of medians matches the reference resampling", () => {
     const b = ref.bootstrap;
-    const r = bootstrapDifference(b.baseline, b.candidate, median, {
+    const r = bootstrapDifference(b.baseline, b.candidate, {
       seed: b.seed,
       resamples: b.resamples,
       alpha: b.alpha,
