@@ -84,20 +84,43 @@ export function benchmarkLine(args: RedisLatencyArgs, target?: { port: number; a
   ]);
 }
 
+/** One server to measure: its benchmark line and where it listens. */
+interface Target {
+  line: string;
+  address: string;
+  port: number;
+}
+
 /** One benchmark run, parsed; a failure names the server. */
-async function measure(host: HostWriter, line: string, address: string, port: number): Promise<LatencyRun> {
-  const res = await host.run(line);
+async function measure(host: HostWriter, t: Target): Promise<LatencyRun> {
+  const res = await host.run(t.line);
   const parsed = parseBenchmark(res.stdout);
   if (res.rc !== 0 || Object.keys(parsed).length === 0) {
     throw new TicklessError(
       "TASK",
       `redis-benchmark failed (rc ${res.rc}): ${res.stderr.trim() || res.stdout.trim().slice(-300)}`,
       {
-        hint: `is Redis listening on ${address}:${port}, and are redis-tools and taskset (util-linux) installed?`,
+        hint: `is Redis listening on ${t.address}:${t.port}, and are redis-tools and taskset (util-linux) installed?`,
       },
     );
   }
   return parsed;
+}
+
+/** `blocks` blocks of one run a side, each block's order from the seed ("BC": baseline first). */
+async function measureInterleaved(
+  host: HostWriter,
+  candidate: Target,
+  baseline: Target,
+  blocks: number,
+  seed: number,
+): Promise<{ candidate: LatencyRun[]; baseline: LatencyRun[]; order: string[] }> {
+  const out = { candidate: [] as LatencyRun[], baseline: [] as LatencyRun[], order: [] as string[] };
+  for (const pair of blockOrder(blocks, seed)) {
+    for (const side of pair) out[side].push(await measure(host, side === "baseline" ? baseline : candidate));
+    out.order.push(pair.map((s) => (s === "baseline" ? "B" : "C")).join(""));
+  }
+  return out;
 }
 
 const PORT = { type: "integer", minimum: 1, maximum: 65535 };
@@ -156,40 +179,40 @@ export const redisLatency = defineModule<RedisLatencyArgs, Record<string, never>
     }
     const choice = args.cpu === "auto" ? loadgenCpu(ctx.vars.ansible_facts) : undefined;
     const a: RedisLatencyArgs = { ...args, cpu: choice?.cpu ?? args.cpu };
-    const address = args.address ?? "127.0.0.1";
-    const port = args.port ?? 6379;
-    const line = benchmarkLine(a);
+    const target: Target = {
+      line: benchmarkLine(a),
+      address: args.address ?? "127.0.0.1",
+      port: args.port ?? 6379,
+    };
     const n = args.runs ?? 5;
     const started = Date.now();
-    const runs: LatencyRun[] = [];
-    const result: Record<string, unknown> = { changed: false, command: line, cpu: String(a.cpu) };
-    if (choice) result.cpu_choice = choice.why;
-    let baseline: { runs: LatencyRun[]; line: string; seed: number; order: string[] } | undefined;
+    let runs: LatencyRun[] = [];
+    let paired: { target: Target; runs: LatencyRun[]; seed: number; order: string[] } | undefined;
     if (args.baseline_port === undefined) {
-      for (let i = 0; i < n; i++) runs.push(await measure(host, line, address, port));
+      for (let i = 0; i < n; i++) runs.push(await measure(host, target));
     } else {
-      const bAddress = args.baseline_address ?? address;
-      const bLine = benchmarkLine(a, { port: args.baseline_port, address: bAddress });
+      const address = args.baseline_address ?? target.address;
+      const other: Target = {
+        line: benchmarkLine(a, { port: args.baseline_port, address }),
+        address,
+        port: args.baseline_port,
+      };
       const seed = args.seed ?? newSeed();
-      baseline = { runs: [], line: bLine, seed, order: [] };
-      for (const pair of blockOrder(n, seed)) {
-        for (const side of pair) {
-          if (side === "baseline")
-            baseline.runs.push(await measure(host, bLine, bAddress, args.baseline_port));
-          else runs.push(await measure(host, line, address, port));
-        }
-        baseline.order.push(pair.map((s) => (s === "baseline" ? "B" : "C")).join(""));
-      }
-      Object.assign(result, {
-        baseline_command: bLine,
-        baseline_runs: baseline.runs,
-        seed,
-        order: baseline.order,
-      });
+      const m = await measureInterleaved(host, target, other, n, seed);
+      runs = m.candidate;
+      paired = { target: other, runs: m.baseline, seed, order: m.order };
     }
     const duration = (Date.now() - started) / 1000;
-    const perRun = duration / (runs.length + (baseline?.runs.length ?? 0));
-    Object.assign(result, { runs, duration_s: duration, seconds_per_run: Number(perRun.toFixed(3)) });
+    const perRun = Number((duration / (runs.length + (paired?.runs.length ?? 0))).toFixed(3));
+    const common = {
+      cpu: String(a.cpu),
+      ...(choice ? { cpu_choice: choice.why } : {}),
+      duration_s: duration,
+      seconds_per_run: perRun,
+      ...(paired ? { seed: paired.seed, order: paired.order } : {}),
+    };
+    const result: Record<string, unknown> = { changed: false, command: target.line, ...common, runs };
+    if (paired) Object.assign(result, { baseline_command: paired.target.line, baseline_runs: paired.runs });
     const where = { stateDir: args.state_dir ?? HOST_RESULTS_DIR, resultsDir: args.results_dir };
     const record = (
       name: string,
@@ -201,35 +224,17 @@ export const redisLatency = defineModule<RedisLatencyArgs, Record<string, never>
       name,
       created: new Date().toISOString(),
       command,
-      cpu: String(a.cpu),
-      ...(choice ? { cpu_choice: choice.why } : {}),
+      ...common,
       runs: sideRuns,
-      duration_s: duration,
-      seconds_per_run: Number(perRun.toFixed(3)),
-      ...(baseline
-        ? { protocol: "interleaved" as const, seed: baseline.seed, paired_with: other, order: baseline.order }
-        : {}),
+      ...(paired ? { protocol: "interleaved" as const, paired_with: other } : {}),
     });
     if (args.save_as !== undefined) {
-      Object.assign(
-        result,
-        await saveResult(
-          host,
-          ctx.host,
-          args.save_as,
-          record(args.save_as, line, runs, args.baseline_save_as),
-          where,
-        ),
-      );
+      const rec = record(args.save_as, target.line, runs, args.baseline_save_as);
+      Object.assign(result, await saveResult(host, ctx.host, args.save_as, rec, where));
     }
-    if (baseline && args.baseline_save_as !== undefined) {
-      const saved = await saveResult(
-        host,
-        ctx.host,
-        args.baseline_save_as,
-        record(args.baseline_save_as, baseline.line, baseline.runs, args.save_as),
-        where,
-      );
+    if (paired && args.baseline_save_as !== undefined) {
+      const rec = record(args.baseline_save_as, paired.target.line, paired.runs, args.save_as);
+      const saved = await saveResult(host, ctx.host, args.baseline_save_as, rec, where);
       Object.assign(result, {
         baseline_host_file: saved.host_file,
         baseline_controller_file: saved.controller_file,
