@@ -37,11 +37,43 @@ describe("perf_gate", () => {
       testContext(),
     );
     expect(r.failed).toBe(true);
-    expect(r.msg).toBe("GET p99 100 µs → 155 µs, +55.0 %, p = 0.008, FAIL (regression over 5 %)");
+    expect(r.msg).toBe(
+      "GET p99 100 µs → 155 µs, shift +55.00 µs = +55.0 % (96.8 % CI +48.0 … +71.0 %), p = 0.008, FAIL (regression over 5 %)",
+    );
     const onHost = JSON.parse(await readFile(join(stateDir, "gate.json"), "utf8"));
     const onController = JSON.parse(await readFile(join(results, "localhost", "gate.json"), "utf8"));
     expect(onHost).toEqual(onController);
-    expect(onHost).toMatchObject({ verdict: "FAIL", test: "GET", metric: "p99_us", pass_rate: 0 });
+    expect(onHost).toMatchObject({
+      verdict: "FAIL",
+      finding: "regression",
+      test: "GET",
+      metric: "p99_us",
+      pass_rate: 0,
+      n_baseline: 5,
+      n_candidate: 5,
+      u: 25,
+      shift: { estimate: 55, lower: 48, upper: 71 },
+      change_ci_pct: [48, 71],
+      bootstrap: { statistic: "median(candidate) − median(baseline)", estimate: 55, resamples: 2000 },
+    });
+    expect(Number.isInteger(onHost.seed)).toBe(true);
+    expect(onHost.bootstrap.seed).toBe(onHost.seed);
+    // every metric the runs carry, compared for information: p99.9 moved with p99, p50 and max did not
+    expect(Object.keys(onHost.metrics)).toEqual(["p50_us", "p99_us", "p999_us", "max_us"]);
+    expect(onHost.metrics.p999_us.finding).toBe("regression");
+    expect(onHost.metrics.p50_us.finding).toBe("no significant change");
+  });
+
+  it("replays its bootstrap from a given seed, else from the seed the candidate's runs recorded", async () => {
+    const args = { baseline: runs([100, 104, 98, 101, 99, 97]), state_dir: dir };
+    const cand = runs([103, 99, 108, 102, 100, 104]);
+    const a = await perfGate.apply(conn, { ...args, candidate: cand, seed: 77 }, testContext());
+    const b = await perfGate.apply(conn, { ...args, candidate: cand, seed: 77 }, testContext());
+    expect(a.report).toEqual(b.report);
+    expect((a.report as { bootstrap: { seed: number } }).bootstrap.seed).toBe(77);
+    await writeFile(join(dir, "ab.json"), JSON.stringify({ runs: cand, seed: 4242 }));
+    const c = await perfGate.apply(conn, { ...args, candidate: "ab" }, testContext());
+    expect((c.report as { seed: number }).seed).toBe(4242);
   });
 
   it("prefers the controller's copy, and says where it looked when there is none", async () => {

@@ -1,7 +1,9 @@
 /** The jemalloc/Redis playbooks load and pass every rule (module args, expressions, templates) without a host. */
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validatePlaybook } from "../../src/index.js";
+import { tempDir } from "../modules/harness.js";
 
 const dir = join(import.meta.dirname, "..", "..", "playbooks");
 
@@ -14,4 +16,25 @@ describe("jemalloc/Redis playbooks", () => {
       expect(r.playbook?.plays[0].tasks.length).toBeGreaterThan(2);
     },
   );
+});
+
+describe("latency module arguments", () => {
+  it.each([
+    ["baseline_save_as without baseline_port", "cpu: auto\n        baseline_save_as: stock", /baseline_port/],
+    ["a CPU that is neither a list nor auto", "cpu: fast", /cpu/],
+    ["a seed over 32 bits", "cpu: 1\n        seed: 4294967296", /seed/],
+    ["an interleaved run", "cpu: auto\n        baseline_port: 6380\n        seed: 7", undefined],
+  ])("%s", async (_name, args, error) => {
+    const { dir: tmp, cleanup } = await tempDir();
+    try {
+      const file = join(tmp, "p.yml");
+      await writeFile(file, `- hosts: all\n  tasks:\n    - redis_latency:\n        ${args}\n`);
+      const r = await validatePlaybook(file);
+      const messages = r.errors.map((e) => e.message).join("\n");
+      if (error) expect(messages).toMatch(error);
+      else expect(messages).toBe("");
+    } finally {
+      await cleanup();
+    }
+  });
 });

@@ -259,7 +259,7 @@ describe.skipIf(!available)("jemalloc and Redis builds on a lab host", () => {
     const line = String(gate?.result?.msg);
     console.log(`gate, stock vs custom: ${line}`);
     expect(line).toMatch(
-      /^GET p99 [\d.]+ µs → [\d.]+ µs, [−+][\d.]+ %, p [=<] [\d.]+, (PASS|NO CHANGE|FAIL)/,
+      /^GET p99 [\d.]+ µs → [\d.]+ µs, shift [−+][\d.]+ µs = [−+][\d.]+ % \((?:[\d.]+ % CI [−+][\d.]+ … [−+][\d.]+ %|no interval at this level from \d+ and \d+ runs)\), p [=<] [\d.]+, (PASS|NO CHANGE|FAIL)/,
     );
 
     // The candidate's client pinned to a CPU that a nice -20 busy loop owns. Judged on p50: on a

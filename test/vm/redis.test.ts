@@ -210,7 +210,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
       const line = String(gate?.result?.msg);
       console.log(`VM gate, stock vs custom: ${line}`);
       expect(line).toMatch(
-        /^GET p99 [\d.]+ µs → [\d.]+ µs, [−+][\d.]+ %, p [=<] [\d.]+, (PASS|NO CHANGE|FAIL)/,
+        /^GET p99 [\d.]+ µs → [\d.]+ µs, shift [−+][\d.]+ µs = [−+][\d.]+ % \((?:[\d.]+ % CI [−+][\d.]+ … [−+][\d.]+ %|no interval at this level from \d+ and \d+ runs)\), p [=<] [\d.]+, (PASS|NO CHANGE|FAIL)/,
       );
     },
     20 * MINUTES,

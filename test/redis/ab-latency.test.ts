@@ -1,0 +1,134 @@
+/**
+ * validate-latency.yml's interleaved A/B on a real sshd lab host: two stock Redis servers on their
+ * own ports, measured in blocks whose order a recorded seed draws, the load generator on a
+ * housekeeping CPU other than CPU 0 (from the facts), then the gate. No build needed.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openSsh } from "../../src/connection/ssh.js";
+import type { Connection } from "../../src/connection/types.js";
+import { blockOrder } from "../../src/modules/redis/protocol.js";
+import { type Run, removeDir, run, tempDir } from "../e2e/helpers.js";
+import { type Lab, startLab } from "../lab/lab.js";
+import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
+import { freePort } from "../ssh-e2e/helpers.js";
+
+const PLAYBOOK = join(import.meta.dirname, "..", "..", "playbooks", "validate-latency.yml");
+
+describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab host", () => {
+  let lab: Lab;
+  let conn: Connection;
+  let home: Awaited<ReturnType<typeof isolateHome>>;
+  let results: string;
+  const ports: number[] = [];
+
+  const sh = async (cmd: string) => {
+    const r = await conn.run(cmd);
+    if (r.rc !== 0) throw new Error(`${cmd}: rc ${r.rc}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  /** Connections each server has accepted so far: one per redis-benchmark run and test, plus redis-cli's. */
+  const connections = async (port: number) =>
+    Number((await sh(`redis-cli -p ${port} INFO stats`)).match(/total_connections_received:(\d+)/)?.[1]);
+  const play = (extra: Record<string, unknown>) =>
+    run({
+      playbook: PLAYBOOK,
+      inventory: lab.inventoryFile,
+      extraVars: {
+        latency_phase: "ab",
+        latency_baseline_port: ports[0],
+        latency_candidate_port: ports[1],
+        latency_results_dir: results,
+        latency_runs: 4,
+        latency_requests: 300,
+        latency_tests: ["get"],
+        ...extra,
+      },
+    });
+  const failures = (r: Run) =>
+    r.results.filter((e) => e.status === "failed").map((e) => `${e.task}: ${JSON.stringify(e.result?.msg)}`);
+
+  beforeAll(async () => {
+    home = await isolateHome();
+    lab = await startLab(1, { names: ["ab-lab"] });
+    conn = await openSsh(labSettings(lab, lab.hosts[0]));
+    results = await tempDir("tickless-ab-");
+    for (const name of ["stock", "custom"]) {
+      const port = await freePort();
+      ports.push(port);
+      await sh(
+        `mkdir -p /tmp/${name} && redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir /tmp/${name} --save '' --appendonly no --pidfile /tmp/${name}/redis.pid --logfile /tmp/${name}/redis.log`,
+      );
+      await sh(
+        `for i in $(seq 50); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.1; done; exit 1`,
+      );
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const port of ports) await conn?.run(`redis-cli -p ${port} SHUTDOWN NOSAVE`);
+    await conn?.close();
+    await lab?.stop();
+    await removeDir(results);
+    await home?.release();
+  });
+
+  it("measures both servers in blocks ordered by the seed, on a housekeeping CPU, and gates", async () => {
+    const before = await Promise.all(ports.map(connections));
+    const r = await play({ latency_seed: 2024, latency_name: "custom", latency_baseline: "stock" });
+    expect(failures(r)).toEqual([]);
+    expect(r.summary.exitCode).toBe(0);
+    const after = await Promise.all(ports.map(connections));
+    // 4 runs a side, one test each: both servers saw the same number of benchmark connections
+    const used = after.map((a, i) => a - before[i]);
+    expect(used[0]).toBe(used[1]);
+    expect(used[0]).toBeGreaterThanOrEqual(4);
+
+    const rec = (name: string) => sh(`cat /var/lib/tickless/latency/${name}.json`).then(JSON.parse);
+    const custom = await rec("custom");
+    const stock = await rec("stock");
+    const order = blockOrder(4, 2024).map((p) => p.map((s) => (s === "baseline" ? "B" : "C")).join(""));
+    expect(custom).toMatchObject({ protocol: "interleaved", seed: 2024, paired_with: "stock", order });
+    expect(stock).toMatchObject({ protocol: "interleaved", seed: 2024, paired_with: "custom", order });
+    expect(custom.runs).toHaveLength(4);
+    expect(stock.runs).toHaveLength(4);
+    expect(custom.command).toContain(`-p ${ports[1]}`);
+    expect(stock.command).toContain(`-p ${ports[0]}`);
+    // the lab host sees this machine's CPUs, none isolated: the highest one other than CPU 0
+    const online = (await sh("cat /sys/devices/system/cpu/online")).split(/[-,]/).map(Number);
+    const highest = Math.max(...online);
+    expect(custom.cpu).toBe(String(highest === 0 ? 0 : highest));
+    expect(custom.command).toMatch(new RegExp(`^taskset -c ${custom.cpu} `));
+    expect(custom.cpu_choice).toMatch(/housekeeping CPU|only housekeeping CPU/);
+    console.log(
+      `A/B, ${custom.seconds_per_run} s per run of 300 GET requests (${custom.duration_s} s in all)`,
+    );
+
+    const gate = r.results.find((e) => e.task.startsWith("latency gate"));
+    console.log(`A/B gate, stock vs stock: ${String(gate?.result?.msg)}`);
+    expect(String(gate?.result?.msg)).toMatch(
+      /^GET p99 [\d.]+ µs → [\d.]+ µs, shift [−+][\d.]+ µs = [−+][\d.]+ % \((?:[\d.]+ % CI [−+][\d.]+ … [−+][\d.]+ %|no interval at this level from \d+ and \d+ runs)\), p [=<] [\d.]+, (PASS|NO CHANGE|FAIL)/,
+    );
+    const report = JSON.parse(await sh("cat /var/lib/tickless/latency/gate-custom.json"));
+    expect(report).toMatchObject({ seed: 2024, n_baseline: 4, n_candidate: 4, bootstrap: { seed: 2024 } });
+    const summary = r.results.find((e) => e.task === "verdict and gate pass rate");
+    expect(String(summary?.result?.msg)).toContain("(4 baseline runs, 4 candidate runs, seed 2024)");
+  }, 300_000);
+
+  it("without a seed, one is drawn and recorded; ab without a baseline port is refused before measuring", async () => {
+    const r = await play({ latency_name: "c2", latency_baseline: "s2", latency_runs: 2 });
+    expect(failures(r)).toEqual([]);
+    const c2 = JSON.parse(await sh("cat /var/lib/tickless/latency/c2.json"));
+    expect(Number.isInteger(c2.seed)).toBe(true);
+    expect(c2.order).toEqual(
+      blockOrder(2, c2.seed).map((p) => p.map((s) => (s === "baseline" ? "B" : "C")).join("")),
+    );
+    const gate = JSON.parse(await sh("cat /var/lib/tickless/latency/gate-c2.json"));
+    expect(gate.seed).toBe(c2.seed);
+
+    const bad = await play({ latency_baseline_port: null });
+    expect(bad.summary.exitCode).not.toBe(0);
+    expect(failures(bad).join("\n")).toMatch(/needs latency_baseline_port/);
+    expect(bad.results.some((e) => e.task.startsWith("measure") && e.status !== "skipped")).toBe(false);
+  }, 300_000);
+});

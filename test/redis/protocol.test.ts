@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { blockOrder, loadgenCpu } from "../../src/modules/redis/protocol.js";
+
+describe("blockOrder", () => {
+  it("replays for a seed, mixes both orders, and moves with another seed", () => {
+    const a = blockOrder(50, 123);
+    expect(blockOrder(50, 123)).toEqual(a);
+    expect(a).toHaveLength(50);
+    for (const pair of a) expect([...pair].sort()).toEqual(["baseline", "candidate"]);
+    const first = a.filter(([s]) => s === "baseline").length;
+    expect(first).toBeGreaterThan(15);
+    expect(first).toBeLessThan(35);
+    expect(blockOrder(50, 124)).not.toEqual(a);
+    expect(blockOrder(0, 1)).toEqual([]);
+  });
+});
+
+describe("loadgenCpu", () => {
+  it.each([
+    [
+      "8 CPUs, 4-7 isolated",
+      { cpus_online_list: [0, 1, 2, 3, 4, 5, 6, 7], cpus_isolated_list: [4, 5, 6, 7] },
+      3,
+    ],
+    [
+      "isolated and nohz_full differ",
+      { cpus_online_list: [0, 1, 2, 3], cpus_isolated_list: [3], cpus_nohz_full_list: [2] },
+      1,
+    ],
+    ["nothing isolated", { cpus_online_list: [0, 1], cpus_isolated_list: [] }, 1],
+    ["only CPU 0 housekeeping", { cpus_online_list: [0, 1, 2], cpus_isolated_list: [1, 2] }, 0],
+    ["isolated low CPUs", { cpus_online_list: [0, 1, 2, 3, 4, 5], cpus_isolated_list: [1, 2] }, 5],
+  ])("%s", (_name, facts, cpu) => {
+    expect(loadgenCpu(facts).cpu).toBe(cpu);
+  });
+
+  it("says why, and refuses without facts or without a housekeeping CPU", () => {
+    expect(loadgenCpu({ cpus_online_list: [0, 1, 2, 3], cpus_isolated_list: [2, 3] }).why).toBe(
+      "housekeeping CPU 1, the highest of 0,1 other than CPU 0",
+    );
+    expect(() => loadgenCpu(undefined)).toThrow(/cpu: auto needs the host's facts/);
+    expect(() => loadgenCpu({ cpus_online_list: [0], cpus_isolated_list: [0] })).toThrow(
+      /no housekeeping CPU/,
+    );
+  });
+});
