@@ -40,7 +40,8 @@ export class LocalConnection implements Connection {
   ) {}
 
   async run(command: string, options: RunOptions = {}): Promise<RunResult> {
-    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    const timeoutMs =
+      options.timeoutMs ?? (options.keepStdinOpen ? undefined : this.options.commandTimeoutMs);
     const becomeUser = options.becomeUser ?? this.options.becomeUser;
     const become = (options.become ?? this.options.become ?? false) && this.needsSudo(becomeUser);
     const env = options.env ?? {};
@@ -71,7 +72,10 @@ export class LocalConnection implements Connection {
               timedOut = true;
               killGroup(child.pid);
             }, timeoutMs);
-      child.stdout.on("data", (b: Buffer) => out.push(b));
+      child.stdout.on("data", (b: Buffer) => {
+        out.push(b);
+        options.onStdout?.(b);
+      });
       child.stderr.on("data", (b: Buffer) => err.push(b));
       child.stdin.on("error", () => undefined);
       child.on("error", (e) => {
@@ -86,7 +90,9 @@ export class LocalConnection implements Connection {
         const rc = aborted ? 130 : timedOut ? 124 : exited;
         resolve({ rc, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
       });
-      child.stdin.end(options.stdin ?? "");
+      // A holder's stdin stays open: it sees EOF when tickless (or this process) goes away.
+      if (options.keepStdinOpen) child.stdin.write(options.stdin ?? "");
+      else child.stdin.end(options.stdin ?? "");
     });
   }
 

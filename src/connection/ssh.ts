@@ -16,6 +16,7 @@ import {
 import { fileType, type SftpClient, SftpFiles } from "./sftp-files.js";
 import { type ClientChannel, openShellPool, type ShellSession } from "./shell-session.js";
 import { loadSshConfig, resolveSshTarget, type SshTarget } from "./ssh-config.js";
+import { StaleTemps } from "./stale-temps.js";
 import type {
   Connection,
   ConnectionSettings,
@@ -41,6 +42,12 @@ export interface OpenSshOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * A connected host that answers no SSH keepalive for this long is given up (tickless_unreachable_timeout):
+ * ssh2 sends one after each quiet KEEPALIVE_INTERVAL, and gives up when the (KEEPALIVE_COUNT_MAX + 1)th is due.
+ */
+export const DEFAULT_UNREACHABLE_TIMEOUT_MS = 60_000;
+const KEEPALIVE_COUNT_MAX = 3;
 /** Below OpenSSH's default MaxSessions (10), so parallel commands queue instead of failing. */
 const MAX_CHANNELS = 8;
 /** Long-lived shells per connection in shell mode (each holds one channel; the rest stay for exec). */
@@ -137,7 +144,7 @@ async function connectTarget(
       username: target.user,
       sock: sock as never,
       readyTimeout: timeoutMs,
-      keepaliveInterval: 15_000,
+      ...keepalive(settings),
       privateKey,
       passphrase: process.env.TICKLESS_SSH_PASSPHRASE,
       password: settings.password,
@@ -159,6 +166,15 @@ async function connectTarget(
     throw connectError(err, target, timeoutMs);
   }
   return ssh;
+}
+
+/** ssh2's keepalive settings for the host's unreachable bound. */
+function keepalive(settings: ConnectionSettings): { keepaliveInterval: number; keepaliveCountMax: number } {
+  const bound = settings.unreachableTimeoutMs ?? DEFAULT_UNREACHABLE_TIMEOUT_MS;
+  return {
+    keepaliveInterval: Math.max(250, Math.ceil(bound / (KEEPALIVE_COUNT_MAX + 1))),
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+  };
 }
 
 /** Known key types for the host first, as OpenSSH orders them, so a known key is the one negotiated. */
@@ -185,6 +201,14 @@ async function loadPrivateKey(identityFiles: string[]): Promise<string | undefin
     }
   }
   return undefined;
+}
+
+/** ssh2's "Keepalive timeout", said as what was seen. */
+function keepaliveLost(err: Error & { level?: string }, settings: ConnectionSettings): string | undefined {
+  if (err.level !== "client-timeout" || !/keepalive/i.test(err.message)) return undefined;
+  const { keepaliveInterval, keepaliveCountMax } = keepalive(settings);
+  const seconds = (keepaliveInterval * (keepaliveCountMax + 1)) / 1000;
+  return `no answer to SSH keepalives within ${seconds} s (tickless_unreachable_timeout)`;
 }
 
 function connectError(err: unknown, target: SshTarget, timeoutMs: number): ConnectionError {
@@ -228,6 +252,9 @@ interface ExecRequest {
   stdin?: Buffer;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** RunOptions.keepStdinOpen / onStdout: a long-lived holder on its own exec channel. */
+  keepStdinOpen?: boolean;
+  onStdout?: (chunk: Buffer) => void;
   /** sudo with a password: the prompt to answer and the line that says authentication is over. */
   sudo?: { prompt: string; marker: string; password: string };
 }
@@ -249,6 +276,8 @@ class SshConnection implements Connection {
   /** readFile and stat without a remote process; opened on first use, undefined if the server refuses. */
   private sftp?: Promise<SftpFiles | undefined>;
   private sftpOpen?: SftpFiles;
+  /** Earlier runs' temp files, removed on the first write in their directory. */
+  private readonly staleTemps = new StaleTemps();
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -266,7 +295,7 @@ class SshConnection implements Connection {
     };
     client.on("close", () => onGone("the connection closed"));
     client.on("end", () => onGone("the server ended the connection"));
-    client.on("error", (err: Error) => onGone(err.message));
+    client.on("error", (err: Error) => onGone(keepaliveLost(err, settings) ?? err.message));
   }
 
   /** Switches `run` to long-lived shells (up to MAX_SHELLS, each running one command at a time). */
@@ -334,7 +363,9 @@ class SshConnection implements Connection {
     const mode = options.mode
       ? `chmod ${quote([options.mode])} "$t"`
       : `if [ -e ${target} ]; then chmod --reference=${target} "$t"; else chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$t"; fi`;
+    const dir = dirname(path);
     const script = [
+      ...(this.staleTemps.firstWriteIn(dir) ? [this.staleTemps.shellLine(dir)] : []),
       "set -e",
       `t=$(mktemp -p ${quote([dirname(path)])} ${quote([`.${basename(path)}.tickless.XXXXXX`])})`,
       `trap 'rm -f "$t"' EXIT`,
@@ -377,7 +408,7 @@ class SshConnection implements Connection {
       return Promise.resolve(undefined);
     this.sftp ??= this.openChannel((c, cb) => c.sftp(cb as never)).then(
       (sftp) => {
-        this.sftpOpen = new SftpFiles(sftp as unknown as SftpClient);
+        this.sftpOpen = new SftpFiles(sftp as unknown as SftpClient, this.staleTemps);
         return this.sftpOpen;
       },
       () => undefined,
@@ -428,26 +459,34 @@ class SshConnection implements Connection {
     if (options.cwd) script = `cd ${quote([options.cwd])} || exit 1\n${script}`;
     if (env.length > 0) script = `export ${env.join(" ")}\n${script}`;
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
-    const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
-    const signal = options.signal;
+    const timeoutMs =
+      options.timeoutMs ?? (options.keepStdinOpen ? undefined : this.settings.commandTimeoutMs);
+    const { signal, keepStdinOpen, onStdout } = options;
+    const stream = { signal, keepStdinOpen, onStdout };
     const become = options.become ?? this.settings.become ?? false;
     const becomeUser = options.becomeUser ?? this.settings.becomeUser ?? "root";
     if (!become || becomeUser === this.target.user)
-      return this.execute({ command: script, stdin, timeoutMs, signal });
+      return this.execute({ command: script, stdin, timeoutMs, ...stream });
     const sudo = `sudo -H -u ${quote([becomeUser])}`;
     const password = this.settings.becomePassword;
     if (!password) {
-      return this.execute({ command: `${sudo} -n -- sh -c ${quote([script])}`, stdin, timeoutMs, signal });
+      return this.execute({ command: `${sudo} -n -- sh -c ${quote([script])}`, stdin, timeoutMs, ...stream });
     }
     const nonce = randomBytes(12).toString("hex");
     const prompt = `[tickless-sudo-${nonce}]`;
     const marker = `TICKLESS-BECOME-${nonce}`;
     const wrapped = `${sudo} -S -p ${quote([prompt])} -- sh -c ${quote([`echo ${marker}\n${script}`])}`;
-    return this.execute({ command: wrapped, stdin, timeoutMs, signal, sudo: { prompt, marker, password } });
+    return this.execute({
+      command: wrapped,
+      stdin,
+      timeoutMs,
+      ...stream,
+      sudo: { prompt, marker, password },
+    });
   }
 
   private async execute(request: ExecRequest): Promise<ExecResult> {
-    if (this.shell && !request.sudo) {
+    if (this.shell && !request.sudo && !request.keepStdinOpen) {
       const shell = this.shell;
       return this.guardLost(() =>
         shell.run(request.command, request.stdin, request.timeoutMs, request.signal),
@@ -521,7 +560,14 @@ class SshConnection implements Connection {
       let authenticated = !sudo;
       let promptsAnswered = 0;
       let head = Buffer.alloc(0);
-      const sendStdin = () => channel.end(request.stdin ?? Buffer.alloc(0));
+      const sendStdin = () =>
+        request.keepStdinOpen
+          ? channel.write(request.stdin ?? Buffer.alloc(0))
+          : channel.end(request.stdin ?? Buffer.alloc(0));
+      const output = (chunk: Buffer) => {
+        out.push(chunk);
+        if (chunk.length > 0) request.onStdout?.(chunk);
+      };
       const finish = (result: ExecResult | Error) => {
         if (settled) return;
         settled = true;
@@ -553,13 +599,13 @@ class SshConnection implements Connection {
           else if (line === sudo!.marker) {
             authenticated = true;
             sendStdin();
-          } else out.push(Buffer.from(`${line}\n`));
+          } else output(Buffer.from(`${line}\n`));
         }
-        out.push(head);
+        output(head);
         head = Buffer.alloc(0);
       };
       channel.on("data", (chunk: Buffer) => {
-        if (pid !== undefined && authenticated) out.push(chunk);
+        if (pid !== undefined && authenticated) output(chunk);
         else {
           head = Buffer.concat([head, chunk]);
           readHeader();

@@ -1,0 +1,148 @@
+/**
+ * The host locks of one run (host-lock.ts holds the protocol): taken when a host's connection
+ * opens, before facts and the first task, for a run that may change the host; peeked at, never
+ * taken, in check mode; released when the run ends.
+ *
+ * A refused lock fails THAT host (a TASK error: exit code 2, as any failed host), with who holds
+ * it and since when; the other hosts go on. A holder that dies with its connection (a reboot, a
+ * reconnect) is taken again, same run id, when the engine opens the host's next connection.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname, userInfo } from "node:os";
+import type { Connection, ConnectionSettings } from "../connection/types.js";
+import { TicklessError } from "../errors.js";
+import type { EngineEvent } from "./events.js";
+import {
+  DEFAULT_LOCK_FILE,
+  describeHolder,
+  type HeldLock,
+  type LockInfo,
+  peekLock,
+  takeLock,
+} from "./host-lock.js";
+
+export interface HostLocksOptions {
+  playbook: string;
+  check: boolean;
+  /** --wait-lock: seconds to wait for a lock held by another run (default 0: refuse at once). */
+  waitSeconds: number;
+  /** Whether some play of the playbook uses become (the holder then uses it too). */
+  playsBecome: boolean;
+  emit(event: EngineEvent): void;
+}
+
+interface Entry {
+  held: Promise<HeldLock>;
+  /** The connection the holder runs on (its release goes through it). */
+  conn: Connection;
+}
+
+export class HostLocks {
+  readonly info: LockInfo;
+  /** Keyed by where the lock lives (one machine may appear under several inventory names). */
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly o: HostLocksOptions) {
+    this.info = {
+      run_id: randomUUID(),
+      user: safeUser(),
+      controller: hostname(),
+      playbook: o.playbook,
+      started: new Date().toISOString(),
+    };
+  }
+
+  /**
+   * Called with each newly opened connection: takes the host's lock (or, in check mode, warns when
+   * another run holds it). Throws, after closing `conn`, when the lock cannot be taken.
+   */
+  async guard(conn: Connection, settings: ConnectionSettings): Promise<Connection> {
+    // The local transport usually stands for several temp roots of the controller: locked only when asked.
+    if (conn.transport === "local" && settings.lockFile === undefined) return conn;
+    const lockFile = settings.lockFile ?? DEFAULT_LOCK_FILE;
+    const become = settings.become ?? this.o.playsBecome;
+    if (this.o.check) {
+      const holder = await peekLock(conn, { lockFile, become });
+      if (holder) {
+        this.warn(
+          conn.name,
+          `a changing run holds the host lock (${describeHolder(holder)}): this check run's prediction may be stale`,
+        );
+      }
+      return conn;
+    }
+    const key = `${conn.transport}:${settings.address ?? settings.host}:${settings.port ?? ""}:${lockFile}`;
+    const existing = this.entries.get(key);
+    const retake = existing !== undefined;
+    if (existing) {
+      const held = await existing.held.catch(() => undefined);
+      if (held?.alive) return conn;
+    }
+    const entry: Entry = { conn, held: this.take(conn, lockFile, become, retake) };
+    this.entries.set(key, entry);
+    try {
+      await entry.held;
+      return conn;
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Releases every lock still held (end of the run). */
+  async releaseAll(): Promise<void> {
+    await Promise.all(
+      [...this.entries.values()].map(async ({ held, conn }) => {
+        const lock = await held.catch(() => undefined);
+        await lock?.release(conn).catch(() => undefined);
+      }),
+    );
+  }
+
+  private async take(
+    conn: Connection,
+    lockFile: string,
+    become: boolean,
+    retake: boolean,
+  ): Promise<HeldLock> {
+    const base = { lockFile, info: this.info, become };
+    let r = await takeLock(conn, { ...base, waitSeconds: 0 });
+    if (!r.taken && this.o.waitSeconds > 0) {
+      this.warn(
+        conn.name,
+        `waiting up to ${this.o.waitSeconds} s for the host lock held by ${describeHolder(r.holder)}`,
+      );
+      r = await takeLock(conn, { ...base, waitSeconds: this.o.waitSeconds });
+    }
+    if (!r.taken) {
+      const waited = this.o.waitSeconds > 0 ? ` (waited ${this.o.waitSeconds} s)` : "";
+      throw new TicklessError(
+        "TASK",
+        `${conn.name} is locked by ${describeHolder(r.holder)}${waited}: another run may be changing it`,
+        { hint: `wait for it to end, or pass --wait-lock SECONDS; the lock is ${lockFile}` },
+      );
+    }
+    // After a reboot or a lost connection (reconnect), the holder died with the old connection:
+    // the lock is taken again under the same run id, and the info it left is our own.
+    if (retake) this.warn(conn.name, `took the host lock again after reconnecting (run ${this.info.run_id})`);
+    else if (r.previous && r.previous.run_id !== this.info.run_id) {
+      this.warn(
+        conn.name,
+        `took over the host lock left by ${describeHolder(r.previous)}: that run ended without releasing it`,
+      );
+    }
+    return r.held;
+  }
+
+  private warn(host: string, message: string): void {
+    this.o.emit({ type: "warning", host, message });
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? "unknown";
+  }
+}
