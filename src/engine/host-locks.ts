@@ -32,7 +32,7 @@ export interface HostLocksOptions {
 }
 
 interface Entry {
-  held: Promise<HeldLock>;
+  held: HeldLock;
   /** The connection the holder runs on (its release goes through it). */
   conn: Connection;
 }
@@ -40,7 +40,7 @@ interface Entry {
 export class HostLocks {
   readonly info: LockInfo;
   /** Keyed by where the lock lives (one machine may appear under several inventory names). */
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Promise<Entry>>();
 
   constructor(private readonly o: HostLocksOptions) {
     this.info = {
@@ -71,30 +71,40 @@ export class HostLocks {
       }
       return conn;
     }
-    const key = `${conn.transport}:${settings.address ?? settings.host}:${settings.port ?? ""}:${lockFile}`;
-    const existing = this.entries.get(key);
-    const retake = existing !== undefined;
-    if (existing) {
-      const held = await existing.held.catch(() => undefined);
-      if (held?.alive) return conn;
-    }
-    const entry: Entry = { conn, held: this.take(conn, lockFile, become, retake) };
+    const machine =
+      conn.transport === "local" ? "" : `${settings.address ?? settings.host}:${settings.port ?? ""}`;
+    const key = `${conn.transport}:${machine}:${lockFile}`;
+    // Set before any await: hosts that connect at once and share a lock wait for one take.
+    const entry = this.acquire(this.entries.get(key), conn, lockFile, become);
     this.entries.set(key, entry);
     try {
-      await entry.held;
+      await entry;
       return conn;
     } catch (err) {
+      // Refused (for this host or for another name of the same machine): the host fails.
       await conn.close().catch(() => undefined);
       throw err;
     }
   }
 
+  /** The lock already held for this machine, or a new take (again, when an earlier holder died). */
+  private async acquire(
+    previous: Promise<Entry> | undefined,
+    conn: Connection,
+    lockFile: string,
+    become: boolean,
+  ): Promise<Entry> {
+    const before = await previous;
+    if (before?.held.alive) return before;
+    return { conn, held: await this.take(conn, lockFile, become, before !== undefined) };
+  }
+
   /** Releases every lock still held (end of the run). */
   async releaseAll(): Promise<void> {
     await Promise.all(
-      [...this.entries.values()].map(async ({ held, conn }) => {
-        const lock = await held.catch(() => undefined);
-        await lock?.release(conn).catch(() => undefined);
+      [...this.entries.values()].map(async (entry) => {
+        const taken = await entry.catch(() => undefined);
+        await taken?.held.release(taken.conn).catch(() => undefined);
       }),
     );
   }

@@ -11,10 +11,12 @@ import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { openSsh } from "../../src/connection/ssh.js";
+import { HostLocks } from "../../src/engine/host-locks.js";
 import type { EngineEvent } from "../../src/index.js";
 import { removeDir, run, tempDir, writeTree } from "../e2e/helpers.js";
 import { type Lab, type LabHost, startLab } from "../lab/lab.js";
-import { isolateHome, sharedLab } from "../lab/use-lab.js";
+import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
 import { onHost, uniqueId, writeLabInventory } from "./helpers.js";
 
 const lab = sharedLab();
@@ -59,7 +61,7 @@ const TICKS = `
   tasks:
     - name: tick
       command: sleep 1
-      loop: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
+      loop: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 `;
 
 const FILES = ["f1", "f2", "f3", "g1", "g2", "g3"];
@@ -131,12 +133,12 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
   test("a second changing run is refused on the locked host only, naming the holder; a check run warns", async () => {
     const id = uniqueId("lock-two");
     const playbook = join(dir, "site.yml");
-    const first = run({ playbook, inventory, limit: "k1", extraVars: { id, who: "A", hold: 4 } });
+    const first = run({ playbook, inventory, limit: "k1", extraVars: { id, who: "A", hold: 6 } });
     const holder = await untilLocked(k1);
-    const [second, check] = await Promise.all([
-      run({ playbook, inventory, extraVars: { id, who: "B", hold: 0 } }),
-      run({ playbook, inventory, check: true, extraVars: { id, who: "C", hold: 0 } }),
-    ]);
+    const second = await run({ playbook, inventory, extraVars: { id, who: "B", hold: 0 } });
+    // Still within the holder's pause: k1 is locked, k2 no longer.
+    const check = await run({ playbook, inventory, check: true, extraVars: { id, who: "C", hold: 0 } });
+    expect((await lockInfo(k1))?.run_id).toBe(holder);
     const a = await first;
 
     expect(a.summary.exitCode).toBe(0);
@@ -211,7 +213,8 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
     expect(temp, "the kill landed while the big file was being written").toBeDefined();
-    await new Promise((r) => setTimeout(r, 300));
+    // mtimes are whole seconds: the next run starts in a later second than the cut-off write.
+    await new Promise((r) => setTimeout(r, 1200));
     expect(await readdir(upper)).toContain(temp);
     expect((await lockInfo(k1))?.run_id).toBe(killedRun);
     // A temp file newer than the next run is not an earlier run's: it stays.
@@ -237,6 +240,25 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
     const left = await readdir(upper);
     expect(left).not.toContain(temp);
     expect(left).toContain(".other.tickless.Zz9_-x");
+    expect(await lockInfo(k1)).toBeUndefined();
+  });
+
+  test("a holder that died with its connection (a reboot, a reconnect) is taken again under the same run id", async () => {
+    const events: EngineEvent[] = [];
+    const options = { playbook: "site.yml", check: false, waitSeconds: 0, playsBecome: false };
+    const locks = new HostLocks({ ...options, emit: (e) => events.push(e) });
+    const settings = labSettings(own, k1);
+    const first = await locks.guard(await openSsh(settings), settings);
+    expect((await lockInfo(k1))?.run_id).toBe(locks.info.run_id);
+    await first.close();
+    const again = await locks.guard(await openSsh(settings), settings);
+    expect(warnings(events, "k1")).toEqual([`took the host lock again after reconnecting (run ${locks.info.run_id})`]);
+    // Held again: another run is refused, naming this one.
+    const other = new HostLocks({ ...options, emit: () => undefined });
+    const refused = other.guard(await openSsh(settings), settings);
+    await expect(refused).rejects.toThrow(new RegExp(`^k1 is locked by run ${locks.info.run_id} of `));
+    await locks.releaseAll();
+    await again.close();
     expect(await lockInfo(k1)).toBeUndefined();
   });
 
