@@ -6,6 +6,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { NodeSSH } from "node-ssh";
 import { quote } from "shell-quote";
 import { ConnectionError, TicklessError } from "../errors.js";
+import { keepalive, keepaliveLost } from "./keepalive.js";
 import {
   defaultKnownHostsFiles,
   type HostKeyCheck,
@@ -42,12 +43,6 @@ export interface OpenSshOptions {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/**
- * A connected host that answers no SSH keepalive for this long is given up (tickless_unreachable_timeout):
- * ssh2 sends one after each quiet KEEPALIVE_INTERVAL, and gives up when the (KEEPALIVE_COUNT_MAX + 1)th is due.
- */
-export const DEFAULT_UNREACHABLE_TIMEOUT_MS = 60_000;
-const KEEPALIVE_COUNT_MAX = 3;
 /** Below OpenSSH's default MaxSessions (10), so parallel commands queue instead of failing. */
 const MAX_CHANNELS = 8;
 /** Long-lived shells per connection in shell mode (each holds one channel; the rest stay for exec). */
@@ -168,15 +163,6 @@ async function connectTarget(
   return ssh;
 }
 
-/** ssh2's keepalive settings for the host's unreachable bound. */
-function keepalive(settings: ConnectionSettings): { keepaliveInterval: number; keepaliveCountMax: number } {
-  const bound = settings.unreachableTimeoutMs ?? DEFAULT_UNREACHABLE_TIMEOUT_MS;
-  return {
-    keepaliveInterval: Math.max(250, Math.ceil(bound / (KEEPALIVE_COUNT_MAX + 1))),
-    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-  };
-}
-
 /** Known key types for the host first, as OpenSSH orders them, so a known key is the one negotiated. */
 async function hostKeyAlgorithms(check: HostKeyCheck): Promise<string[]> {
   const known = (await knownKeyTypes(check)).flatMap((t) =>
@@ -201,14 +187,6 @@ async function loadPrivateKey(identityFiles: string[]): Promise<string | undefin
     }
   }
   return undefined;
-}
-
-/** ssh2's "Keepalive timeout", said as what was seen. */
-function keepaliveLost(err: Error & { level?: string }, settings: ConnectionSettings): string | undefined {
-  if (err.level !== "client-timeout" || !/keepalive/i.test(err.message)) return undefined;
-  const { keepaliveInterval, keepaliveCountMax } = keepalive(settings);
-  const seconds = (keepaliveInterval * (keepaliveCountMax + 1)) / 1000;
-  return `no answer to SSH keepalives within ${seconds} s (tickless_unreachable_timeout)`;
 }
 
 function connectError(err: unknown, target: SshTarget, timeoutMs: number): ConnectionError {

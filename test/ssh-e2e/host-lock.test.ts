@@ -252,7 +252,9 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
     expect((await lockInfo(k1))?.run_id).toBe(locks.info.run_id);
     await first.close();
     const again = await locks.guard(await openSsh(settings), settings);
-    expect(warnings(events, "k1")).toEqual([`took the host lock again after reconnecting (run ${locks.info.run_id})`]);
+    expect(warnings(events, "k1")).toEqual([
+      `took the host lock again after reconnecting (run ${locks.info.run_id})`,
+    ]);
     // Held again: another run is refused, naming this one.
     const other = new HostLocks({ ...options, emit: () => undefined });
     const refused = other.guard(await openSsh(settings), settings);
