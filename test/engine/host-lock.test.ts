@@ -65,6 +65,7 @@ describe("the host lock over the local transport", () => {
     const second = await run({
       playbook: join(dir, "site.yml"),
       inventory: join(dir, "locked.yml"),
+      waitLock: 0,
       extraVars: { hold: 0, who: "second" },
     });
     const a = await first;

@@ -135,7 +135,7 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
     const playbook = join(dir, "site.yml");
     const first = run({ playbook, inventory, limit: "k1", extraVars: { id, who: "A", hold: 6 } });
     const holder = await untilLocked(k1);
-    const second = await run({ playbook, inventory, extraVars: { id, who: "B", hold: 0 } });
+    const second = await run({ playbook, inventory, waitLock: 0, extraVars: { id, who: "B", hold: 0 } });
     // Still within the holder's pause: k1 is locked, k2 no longer.
     const check = await run({ playbook, inventory, check: true, extraVars: { id, who: "C", hold: 0 } });
     expect((await lockInfo(k1))?.run_id).toBe(holder);
