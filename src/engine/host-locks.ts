@@ -21,6 +21,8 @@ import {
   takeLock,
 } from "./host-lock.js";
 
+const RETAKE_WAIT_SECONDS = 10;
+
 export interface HostLocksOptions {
   playbook: string;
   check: boolean;
@@ -41,6 +43,8 @@ export class HostLocks {
   readonly info: LockInfo;
   /** Keyed by where the lock lives (one machine may appear under several inventory names). */
   private readonly entries = new Map<string, Promise<Entry>>();
+  /** SSH connections closed by a reconnect: a holder on one of them is gone, even before its channel says so. */
+  private readonly closed = new WeakSet<Connection>();
 
   constructor(private readonly o: HostLocksOptions) {
     this.info = {
@@ -95,8 +99,17 @@ export class HostLocks {
     become: boolean,
   ): Promise<Entry> {
     const before = await previous;
-    if (before?.held.alive) return before;
+    if (before?.held.alive && !this.closed.has(before.conn)) return before;
     return { conn, held: await this.take(conn, lockFile, become, before !== undefined) };
+  }
+
+  /**
+   * Before the engine closes a host's connection to open a new one (a reboot): a holder on an SSH
+   * connection dies with it, so the next guard takes the lock again. A local holder is a child
+   * process of tickless and lives on.
+   */
+  connectionClosing(conn: Connection): void {
+    if (conn.transport === "ssh") this.closed.add(conn);
   }
 
   /** Releases every lock still held (end of the run). */
@@ -116,7 +129,8 @@ export class HostLocks {
     retake: boolean,
   ): Promise<HeldLock> {
     const base = { lockFile, info: this.info, become };
-    let r = await takeLock(conn, { ...base, waitSeconds: 0 });
+    // Again after a reconnect, the old holder may take a moment to see its session end.
+    let r = await takeLock(conn, { ...base, waitSeconds: retake ? RETAKE_WAIT_SECONDS : 0 });
     if (!r.taken && this.o.waitSeconds > 0) {
       this.warn(
         conn.name,

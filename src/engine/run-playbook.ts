@@ -97,7 +97,12 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     reconnect: async (host) => {
       const old = connections.get(host);
       connections.delete(host);
-      await old?.then((c) => c.close()).catch(() => undefined);
+      await old
+        ?.then((c) => {
+          locks.connectionClosing(c);
+          return c.close();
+        })
+        .catch(() => undefined);
       return run.connect(host);
     },
   };

@@ -250,6 +250,8 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
     const settings = labSettings(own, k1);
     const first = await locks.guard(await openSsh(settings), settings);
     expect((await lockInfo(k1))?.run_id).toBe(locks.info.run_id);
+    // As the engine's reconnect does: the holder dies with the connection it ran on.
+    locks.connectionClosing(first);
     await first.close();
     const again = await locks.guard(await openSsh(settings), settings);
     expect(warnings(events, "k1")).toEqual([
