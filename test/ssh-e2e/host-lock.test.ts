@@ -249,20 +249,25 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
     const locks = new HostLocks({ ...options, emit: (e) => events.push(e) });
     const settings = labSettings(own, k1);
     const first = await locks.guard(await openSsh(settings), settings);
-    expect((await lockInfo(k1))?.run_id).toBe(locks.info.run_id);
-    // As the engine's reconnect does: the holder dies with the connection it ran on.
-    locks.connectionClosing(first);
-    await first.close();
-    const again = await locks.guard(await openSsh(settings), settings);
-    expect(warnings(events, "k1")).toEqual([
-      `took the host lock again after reconnecting (run ${locks.info.run_id})`,
-    ]);
-    // Held again: another run is refused, naming this one.
-    const other = new HostLocks({ ...options, emit: () => undefined });
-    const refused = other.guard(await openSsh(settings), settings);
-    await expect(refused).rejects.toThrow(new RegExp(`^k1 is locked by run ${locks.info.run_id} of `));
-    await locks.releaseAll();
-    await again.close();
+    let again: Awaited<ReturnType<typeof openSsh>> | undefined;
+    try {
+      expect((await lockInfo(k1))?.run_id).toBe(locks.info.run_id);
+      // As the engine's reconnect does: the holder dies with the connection it ran on.
+      locks.connectionClosing(first);
+      await first.close();
+      again = await locks.guard(await openSsh(settings), settings);
+      expect(warnings(events, "k1")).toEqual([
+        `took the host lock again after reconnecting (run ${locks.info.run_id})`,
+      ]);
+      // Held again: another run is refused, naming this one.
+      const other = new HostLocks({ ...options, emit: () => undefined });
+      const refused = other.guard(await openSsh(settings), settings);
+      await expect(refused).rejects.toThrow(new RegExp(`^k1 is locked by run ${locks.info.run_id} of `));
+    } finally {
+      await locks.releaseAll();
+      await first.close();
+      await again?.close();
+    }
     expect(await lockInfo(k1)).toBeUndefined();
   });
 
