@@ -26,6 +26,10 @@ export interface RunCommandOptions {
   junit?: string;
   hostKeyChecking?: HostKeyChecking;
   reporter?: ReporterChoice;
+  /** Seconds to wait for a host lock held by another run. */
+  waitLock?: number;
+  /** Seconds without an answer to SSH keepalives before a host is unreachable. */
+  unreachableTimeout?: number;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -53,6 +57,16 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** A number of seconds: above 0, or 0 too when `zero` is allowed. */
+function seconds(zero: boolean): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < 0 || (n === 0 && !zero))
+      throw new InvalidArgumentError(`expected a number of seconds${zero ? " (0 or more)" : " above 0"}.`);
+    return n;
+  };
+}
+
 /** Declares the run options and the PLAYBOOK argument on a command. */
 export function declareRunOptions(cmd: Command): Command {
   return cmd
@@ -72,6 +86,16 @@ export function declareRunOptions(cmd: Command): Command {
     .option("-v, --verbose", "more output (repeatable: -vv, -vvv)", countVerbose, 0)
     .option("--json", "one JSON object per event on stdout", false)
     .option("--junit <file>", "also write a JUnit XML report to FILE")
+    .option(
+      "--wait-lock <seconds>",
+      "wait up to SECONDS for a host locked by another run (default: that host fails at once)",
+      seconds(true),
+    )
+    .option(
+      "--unreachable-timeout <seconds>",
+      "give up a connected host that answers no SSH keepalive for SECONDS (default 60)",
+      seconds(false),
+    )
     .addOption(
       new Option("--host-key-checking <mode>", "SSH host key checking").choices([
         "strict",
@@ -109,6 +133,8 @@ export function toRunCommandOptions(playbook: string, o: Record<string, any>): R
     junit: o.junit,
     hostKeyChecking: o.hostKeyChecking,
     reporter: o.reporter,
+    waitLock: o.waitLock,
+    unreachableTimeout: o.unreachableTimeout,
   };
 }
 

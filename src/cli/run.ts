@@ -43,6 +43,8 @@ export async function toRunPlaybookOptions(
     startAtTask: o.startAtTask,
     verbosity: o.verbosity,
     hostKeyChecking: o.hostKeyChecking,
+    waitLock: o.waitLock,
+    unreachableTimeout: o.unreachableTimeout,
   };
 }
 

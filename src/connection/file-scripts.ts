@@ -61,11 +61,17 @@ export class ScriptFiles {
    * the target's (through a link: the file it points to), else 0666 & ~umask; with no owner, the
    * target's when this user may give it.
    */
-  async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+  async writeFile(
+    path: string,
+    content: string | Buffer,
+    options: WriteOptions & { prelude?: string[] } = {},
+  ): Promise<void> {
     const target = quote([path]);
     const owner =
       options.owner || options.group ? `${options.owner ?? ""}:${options.group ?? ""}` : undefined;
     const script = [
+      // e.g. the sweep of earlier runs' temp files in this directory (stale-temps.ts)
+      ...(options.prelude ?? []),
       "set -e",
       `t=$(mktemp -p ${quote([dirname(path)])} ${quote([`.${basename(path)}.tickless.XXXXXX`])})`,
       `trap 'rm -f "$t"' EXIT`,

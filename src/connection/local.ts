@@ -53,7 +53,9 @@ export class LocalConnection implements Connection {
   }
 
   private runBuffer(command: string, options: RunOptions): Promise<ScriptResult> {
-    const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+    // A holder (keepStdinOpen) lives as long as the run: the command timeout is not for it.
+    const timeoutMs =
+      options.timeoutMs ?? (options.keepStdinOpen ? undefined : this.options.commandTimeoutMs);
     const sudoUser = this.sudoUser(options);
     const argv =
       sudoUser !== undefined
@@ -84,7 +86,10 @@ export class LocalConnection implements Connection {
               timedOut = true;
               killGroup(child.pid);
             }, timeoutMs);
-      child.stdout.on("data", (b: Buffer) => out.push(b));
+      child.stdout.on("data", (b: Buffer) => {
+        out.push(b);
+        options.onStdout?.(b);
+      });
       child.stderr.on("data", (b: Buffer) => err.push(b));
       child.stdin.on("error", () => undefined);
       child.on("error", (e) => {
@@ -99,7 +104,9 @@ export class LocalConnection implements Connection {
         const rc = aborted ? 130 : timedOut ? 124 : exited;
         resolve({ rc, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
       });
-      child.stdin.end(options.stdin ?? "");
+      // A holder's stdin stays open: it sees EOF when tickless (or this process) goes away.
+      if (options.keepStdinOpen) child.stdin.write(options.stdin ?? "");
+      else child.stdin.end(options.stdin ?? "");
     });
   }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { basename, dirname, posix } from "node:path";
+import type { StaleTemps } from "./stale-temps.js";
 import type { FileRead, FileStat, FileType, WriteOptions } from "./types.js";
 
 /** Attributes as ssh2's SFTP client returns them (SFTP v3: numeric ids only). */
@@ -42,6 +43,10 @@ export interface SftpClient {
   ): void;
   fsetstat(handle: Buffer, attrs: Partial<Attrs>, cb: (err: SftpError | undefined) => void): void;
   unlink(path: string, cb: (err: SftpError | undefined) => void): void;
+  readdir(
+    path: string,
+    cb: (err: SftpError | undefined, list: { filename: string; attrs: Attrs }[]) => void,
+  ): void;
   ext_openssh_rename(from: string, to: string, cb: (err: SftpError | undefined) => void): void;
   end(): void;
   on(event: "close", listener: () => void): void;
@@ -75,7 +80,10 @@ export class SftpFiles {
   /** Set when the channel ends: requests sent after that would never be answered. */
   private ended = false;
 
-  constructor(private readonly sftp: SftpClient) {
+  constructor(
+    private readonly sftp: SftpClient,
+    private readonly staleTemps?: StaleTemps,
+  ) {
     sftp.on("close", () => {
       this.ended = true;
     });
@@ -154,6 +162,7 @@ export class SftpFiles {
     const [target, handle] = await Promise.all([
       options.mode !== undefined && owner ? null : this.call<Attrs>((cb) => this.sftp.stat(path, cb)),
       this.call<Buffer>((cb) => this.sftp.open(temp, "wx", { mode: TEMP_MODE }, cb)),
+      this.sweepStaleTemps(dirname(path)),
     ]);
     if (!handle) return false;
     const mode =
@@ -182,6 +191,17 @@ export class SftpFiles {
       (await this.succeeds((cb) => this.sftp.ext_openssh_rename(temp, path, cb)));
     if (!ok) await this.succeeds((cb) => this.sftp.unlink(temp, cb));
     return ok;
+  }
+
+  /** An earlier run's temp files in `dir` (stale-temps.ts), on the first write there; failures are ignored. */
+  private async sweepStaleTemps(dir: string): Promise<void> {
+    const stale = this.staleTemps;
+    if (!stale?.firstWriteIn(dir)) return;
+    const list = await this.call<{ filename: string; attrs: Attrs }[]>((cb) => this.sftp.readdir(dir, cb));
+    const old = (list ?? []).filter((e) =>
+      stale.isStale(e.filename, e.attrs.mtime, fileType(e.attrs.mode) === "file"),
+    );
+    await Promise.all(old.map((e) => this.succeeds((cb) => this.sftp.unlink(`${dir}/${e.filename}`, cb))));
   }
 
   /**

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { NodeSSH } from "node-ssh";
 import { quote } from "shell-quote";
 import { ConnectionError, TicklessError } from "../errors.js";
 import { exportLine, withExports } from "./command-env.js";
 import { ScriptFiles } from "./file-scripts.js";
+import { keepalive, keepaliveLost } from "./keepalive.js";
 import {
   defaultKnownHostsFiles,
   type HostKeyCheck,
@@ -18,6 +19,7 @@ import {
 import { type SftpClient, SftpFiles } from "./sftp-files.js";
 import { type ClientChannel, openShellPool, type ShellSession } from "./shell-session.js";
 import { loadSshConfig, resolveSshTarget, type SshTarget } from "./ssh-config.js";
+import { StaleTemps } from "./stale-temps.js";
 import { refuseRecursiveRemoval } from "./system-paths.js";
 import {
   becomeUserOf,
@@ -142,7 +144,7 @@ async function connectTarget(
       username: target.user,
       sock: sock as never,
       readyTimeout: timeoutMs,
-      keepaliveInterval: 15_000,
+      ...keepalive(settings),
       privateKey,
       passphrase: process.env.TICKLESS_SSH_PASSPHRASE,
       password: settings.password,
@@ -233,6 +235,9 @@ interface ExecRequest {
   stdin?: Buffer;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** RunOptions.keepStdinOpen / onStdout: a long-lived holder on its own exec channel. */
+  keepStdinOpen?: boolean;
+  onStdout?: (chunk: Buffer) => void;
   /** sudo with a password: the prompt to answer and the line that says authentication is over. */
   sudo?: { prompt: string; marker: string; password: string };
   /** `export K='v' …` for the command: a shell session runs it itself, so values stay out of argv. */
@@ -258,6 +263,8 @@ class SshConnection implements Connection {
   private sftpOpen?: SftpFiles;
   /** The file operations as shell scripts: when SFTP is off or refuses, and whenever sudo is needed. */
   private readonly scripts: ScriptFiles;
+  /** Earlier runs' temp files, removed on the first write in their directory. */
+  private readonly staleTemps = new StaleTemps();
 
   constructor(
     private readonly settings: ConnectionSettings,
@@ -276,7 +283,7 @@ class SshConnection implements Connection {
     };
     client.on("close", () => onGone("the connection closed"));
     client.on("end", () => onGone("the server ended the connection"));
-    client.on("error", (err: Error) => onGone(err.message));
+    client.on("error", (err: Error) => onGone(keepaliveLost(err, settings) ?? err.message));
   }
 
   /** Switches `run` to long-lived shells (up to MAX_SHELLS, each running one command at a time). */
@@ -314,7 +321,9 @@ class SshConnection implements Connection {
         .finally(() => this.changed(path));
       if (done) return;
     }
-    await this.scripts.writeFile(path, content, options).finally(() => this.changed(path));
+    const dir = dirname(path);
+    const prelude = this.staleTemps.firstWriteIn(dir) ? [this.staleTemps.shellLine(dir)] : [];
+    await this.scripts.writeFile(path, content, { ...options, prelude }).finally(() => this.changed(path));
   }
 
   async remove(path: string, options: Privilege & { recursive?: boolean } = {}): Promise<void> {
@@ -342,7 +351,7 @@ class SshConnection implements Connection {
     if (!this.useSftp || (user !== undefined && user !== this.target.user)) return Promise.resolve(undefined);
     this.sftp ??= this.openChannel((c, cb) => c.sftp(cb as never)).then(
       (sftp) => {
-        this.sftpOpen = new SftpFiles(sftp as unknown as SftpClient);
+        this.sftpOpen = new SftpFiles(sftp as unknown as SftpClient, this.staleTemps);
         return this.sftpOpen;
       },
       () => undefined,
@@ -381,27 +390,36 @@ class SshConnection implements Connection {
     const exports = exportLine(options.env);
     let script = options.cwd ? `cd ${quote([options.cwd])} || exit 1\n${command}` : command;
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin);
-    const timeoutMs = options.timeoutMs ?? this.settings.commandTimeoutMs;
-    const signal = options.signal;
+    // A holder (keepStdinOpen) lives as long as the run: the command timeout is not for it.
+    const timeoutMs =
+      options.timeoutMs ?? (options.keepStdinOpen ? undefined : this.settings.commandTimeoutMs);
+    const { signal, keepStdinOpen, onStdout } = options;
+    const stream = { signal, keepStdinOpen, onStdout };
     const becomeUser = becomeUserOf(options, this.settings);
     // Without sudo the exports stay out of every command line (the shell session exports them).
     if (becomeUser === undefined || becomeUser === this.target.user)
-      return this.execute({ command: script, exports, stdin, timeoutMs, signal });
+      return this.execute({ command: script, exports, stdin, timeoutMs, ...stream });
     script = withExports(options.env, script); // sudo resets the environment: the exports go inside its command
     const sudo = `sudo -H -u ${quote([becomeUser])}`;
     const password = this.settings.becomePassword;
     if (!password) {
-      return this.execute({ command: `${sudo} -n -- sh -c ${quote([script])}`, stdin, timeoutMs, signal });
+      return this.execute({ command: `${sudo} -n -- sh -c ${quote([script])}`, stdin, timeoutMs, ...stream });
     }
     const nonce = randomBytes(12).toString("hex");
     const prompt = `[tickless-sudo-${nonce}]`;
     const marker = `TICKLESS-BECOME-${nonce}`;
     const wrapped = `${sudo} -S -p ${quote([prompt])} -- sh -c ${quote([`echo ${marker}\n${script}`])}`;
-    return this.execute({ command: wrapped, stdin, timeoutMs, signal, sudo: { prompt, marker, password } });
+    return this.execute({
+      command: wrapped,
+      stdin,
+      timeoutMs,
+      ...stream,
+      sudo: { prompt, marker, password },
+    });
   }
 
   private async execute(request: ExecRequest): Promise<ExecResult> {
-    if (this.shell && !request.sudo) {
+    if (this.shell && !request.sudo && !request.keepStdinOpen) {
       const shell = this.shell;
       return this.guardLost(() =>
         shell.run(request.command, request.stdin, request.timeoutMs, request.signal, request.exports),
@@ -476,7 +494,14 @@ class SshConnection implements Connection {
       let authenticated = !sudo;
       let promptsAnswered = 0;
       let head = Buffer.alloc(0);
-      const sendStdin = () => channel.end(request.stdin ?? Buffer.alloc(0));
+      const sendStdin = () =>
+        request.keepStdinOpen
+          ? channel.write(request.stdin ?? Buffer.alloc(0))
+          : channel.end(request.stdin ?? Buffer.alloc(0));
+      const output = (chunk: Buffer) => {
+        out.push(chunk);
+        if (chunk.length > 0) request.onStdout?.(chunk);
+      };
       const finish = (result: ExecResult | Error) => {
         if (settled) return;
         settled = true;
@@ -508,13 +533,13 @@ class SshConnection implements Connection {
           else if (line === sudo!.marker) {
             authenticated = true;
             sendStdin();
-          } else out.push(Buffer.from(`${line}\n`));
+          } else output(Buffer.from(`${line}\n`));
         }
-        out.push(head);
+        output(head);
         head = Buffer.alloc(0);
       };
       channel.on("data", (chunk: Buffer) => {
-        if (pid !== undefined && authenticated) out.push(chunk);
+        if (pid !== undefined && authenticated) output(chunk);
         else {
           head = Buffer.concat([head, chunk]);
           readHeader();

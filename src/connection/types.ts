@@ -24,6 +24,14 @@ export interface RunOptions extends Privilege {
   timeoutMs?: number;
   /** Aborting kills the command's process group (rc 130, as after SIGINT); an already aborted signal runs nothing. */
   signal?: AbortSignal;
+  /**
+   * A long-lived holder (the host lock's): its stdin stays open after `stdin` until the command
+   * ends or `signal` fires, so it ends on its own when the connection or the controller goes away.
+   * Over ssh it gets an exec channel of its own; the connection's default command timeout does not apply.
+   */
+  keepStdinOpen?: boolean;
+  /** Called with each chunk of stdout as it arrives (the whole stdout is still in the result). */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface RunResult {
@@ -103,6 +111,10 @@ export interface ConnectionSettings {
   hostKeyChecking?: "strict" | "accept-new" | "off";
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
+  /** A connected host that answers no SSH keepalive for this long is given up (unreachable). */
+  unreachableTimeoutMs?: number;
+  /** The host lock's file (the engine's host-locks.ts; not used by the transports). */
+  lockFile?: string;
 }
 
 /** The user an operation runs as through become, or undefined when it does not become: its own privilege, else the connection's. */

@@ -27,6 +27,16 @@ export interface RunPlaybookOptions {
   /** Override the transport (tests, custom transports). Default: local or ssh per host settings. */
   connect?: ConnectionFactory;
   hostKeyChecking?: "strict" | "accept-new" | "off";
+  /**
+   * Seconds to wait for a host lock held by another run (--wait-lock); default 0: that host fails
+   * at once, naming the holder. Check runs never take the lock.
+   */
+  waitLock?: number;
+  /**
+   * Seconds without an answer to SSH keepalives after which a connected host is given up as
+   * unreachable (--unreachable-timeout; a host's tickless_unreachable_timeout wins). Default 60.
+   */
+  unreachableTimeout?: number;
   /** Receives every engine event (reporters are listeners). */
   onEvent?: EventListener | EventListener[];
   /** Abort the run (exit code 99). */

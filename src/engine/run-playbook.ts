@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import { openConnection } from "../connection/index.js";
-import type { Connection } from "../connection/types.js";
+import type { Connection, ConnectionSettings } from "../connection/types.js";
 import { ConnectionError, EXIT, formatError, formatLocation, OptionError } from "../errors.js";
 import {
   connectionSettings,
@@ -30,6 +30,7 @@ import { serialBatches } from "./batches.js";
 import type { PlayContext, RunContext } from "./context.js";
 import type { EngineEvent, EventListener } from "./events.js";
 import { gatherBatchFacts } from "./gather.js";
+import { HostLocks } from "./host-locks.js";
 import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
 import { checkConnectionVars, checkLimit } from "./preflight.js";
@@ -49,6 +50,9 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const forks = options.forks ?? DEFAULT_FORKS;
   if (!Number.isInteger(forks) || forks < 1)
     throw new OptionError(`forks must be a positive integer, got ${forks}`);
+  const ut = options.unreachableTimeout;
+  if (ut !== undefined && !(Number.isFinite(ut) && ut > 0))
+    throw new OptionError(`unreachableTimeout must be a number of seconds above 0, got ${ut}`);
   const extraVars = options.extraVars ?? {};
   checkLimit(inventory, options.limit);
   checkConnectionVars(inventory, playbook, options.limit, extraVars);
@@ -56,6 +60,13 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const listeners = ([] as EventListener[]).concat(options.onEvent ?? []);
   const connections = new Map<string, Promise<Connection>>();
   const stats = new Stats();
+  const locks = new HostLocks({
+    playbook: playbook.file,
+    check: options.check ?? false,
+    waitSeconds: lockWait(options.waitLock),
+    playsBecome: playbook.plays.some((p) => p.become === true),
+    emit: (event) => run.emit(event),
+  });
   const run: RunContext = {
     playbook,
     inventory,
@@ -77,7 +88,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     connect: (host) => {
       let c = connections.get(host);
       if (!c) {
-        c = openHost(inventory, host, extraVars, options);
+        c = openHost(inventory, host, extraVars, options, locks);
         c.catch(() => undefined);
         connections.set(host, c);
       }
@@ -86,7 +97,12 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     reconnect: async (host) => {
       const old = connections.get(host);
       connections.delete(host);
-      await old?.then((c) => c.close()).catch(() => undefined);
+      await old
+        ?.then((c) => {
+          locks.connectionClosing(c);
+          return c.close();
+        })
+        .catch(() => undefined);
       return run.connect(host);
     },
   };
@@ -97,6 +113,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
       if (!(await runPlay(run, play, options.limit))) break;
     }
   } finally {
+    await locks.releaseAll();
     await closeAll(connections);
   }
   if (run.startAtTask !== undefined) {
@@ -231,21 +248,36 @@ async function wantsFacts(pc: PlayContext): Promise<boolean> {
   return /^(true|yes|on|1)$/i.test(rendered);
 }
 
-/** Opens a host's connection; any failure becomes a ConnectionError (the host is unreachable). */
+/**
+ * Opens a host's connection, then takes its host lock (host-locks.ts). A failure to connect
+ * becomes a ConnectionError (the host is unreachable); a refused lock fails the host.
+ */
 async function openHost(
   inv: Inventory,
   host: string,
   extraVars: Record<string, unknown>,
   options: RunPlaybookOptions,
+  locks: HostLocks,
 ): Promise<Connection> {
+  let opened: { conn: Connection; settings: ConnectionSettings };
   try {
     const settings = connectionSettings(host, { ...inventoryVars(inv, host), ...extraVars });
     if (options.hostKeyChecking) settings.hostKeyChecking = options.hostKeyChecking;
-    return await (options.connect ?? openConnection)(settings);
+    if (settings.unreachableTimeoutMs === undefined && options.unreachableTimeout !== undefined)
+      settings.unreachableTimeoutMs = Math.round(options.unreachableTimeout * 1000);
+    opened = { conn: await (options.connect ?? openConnection)(settings), settings };
   } catch (err) {
     if (err instanceof ConnectionError) throw err;
     throw new ConnectionError(`cannot connect to ${host}: ${formatError(err)}`, { cause: err });
   }
+  return locks.guard(opened.conn, opened.settings);
+}
+
+function lockWait(seconds: number | undefined): number {
+  if (seconds === undefined) return 0;
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new OptionError(`waitLock must be a number of seconds (0 or more), got ${seconds}`);
+  return seconds;
 }
 
 async function closeAll(connections: Map<string, Promise<Connection>>): Promise<void> {

@@ -28,6 +28,8 @@ const NAMES = {
   ],
   connectTimeout: ["tickless_connect_timeout", "ansible_timeout", "ansible_ssh_timeout"],
   commandTimeout: ["tickless_command_timeout"],
+  unreachableTimeout: ["tickless_unreachable_timeout"],
+  lockFile: ["tickless_lock_file"],
 } as const;
 
 /** Variables whose values are secrets: reporters scrub these values from every output. */
@@ -92,6 +94,8 @@ export function connectionSettings(host: string, vars: Record<string, unknown>):
     hostKeyChecking: read.hostKeyChecking(NAMES.hostKeyChecking),
     connectTimeoutMs: read.seconds(NAMES.connectTimeout),
     commandTimeoutMs: read.seconds(NAMES.commandTimeout),
+    unreachableTimeoutMs: read.seconds(NAMES.unreachableTimeout),
+    lockFile: read.absolutePath(NAMES.lockFile),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
@@ -181,6 +185,13 @@ class Reader {
       );
     }
     return Math.round(seconds * 1000);
+  }
+
+  absolutePath(names: readonly string[]): string | undefined {
+    const path = this.string(names);
+    if (path !== undefined && !path.startsWith("/"))
+      this.fail(names[0], `expected an absolute path, got \`${path}\``, "write e.g. /var/lib/tickless/lock");
+    return path;
   }
 
   hostKeyChecking(names: readonly string[]): ConnectionSettings["hostKeyChecking"] {

@@ -100,11 +100,21 @@ describe("parseRunOptions", () => {
     });
   });
 
+  it("reads the host lock wait and the unreachable bound, in seconds", async () => {
+    const o = parseRunOptions(["p.yml", "--wait-lock", "0", "--unreachable-timeout", "7.5"]);
+    expect(o).toMatchObject({ waitLock: 0, unreachableTimeout: 7.5 });
+    expect(await toRunPlaybookOptions(o, "/w")).toMatchObject({ waitLock: 0, unreachableTimeout: 7.5 });
+    expect(parseRunOptions(["p.yml", "--wait-lock", "30"]).waitLock).toBe(30);
+  });
+
   it("rejects bad values with commander errors", () => {
     expect(() => parseRunOptions(["p.yml", "-f", "0"])).toThrow(CommanderError);
     expect(() => parseRunOptions(["p.yml", "--host-key-checking", "maybe"])).toThrow(
       /Allowed choices are strict, accept-new, off/,
     );
+    expect(() => parseRunOptions(["p.yml", "--wait-lock", "-1"])).toThrow(/seconds \(0 or more\)/);
+    expect(() => parseRunOptions(["p.yml", "--wait-lock", "soon"])).toThrow(/seconds \(0 or more\)/);
+    expect(() => parseRunOptions(["p.yml", "--unreachable-timeout", "0"])).toThrow(/seconds above 0/);
     expect(() => parseRunOptions(["p.yml", "--bogus"])).toThrow(/unknown option '--bogus'/);
     expect(() => parseRunOptions([])).toThrow(/missing required argument 'playbook'/);
   });

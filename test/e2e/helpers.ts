@@ -50,12 +50,16 @@ export interface Run {
   results: Extract<EngineEvent, { type: "host_result" }>[];
 }
 
-/** Runs a playbook and keeps every event. */
+/**
+ * Runs a playbook and keeps every event. Test files run in parallel against the shared lab hosts:
+ * a run waits for another file's host lock (waitLock) instead of failing that host.
+ */
 export async function run(options: RunPlaybookOptions): Promise<Run> {
   const events: EngineEvent[] = [];
   const listeners = ([] as EventListener[]).concat(options.onEvent ?? []);
   const summary = await runPlaybook({
     forks: 5,
+    waitLock: 300,
     ...options,
     onEvent: [(e) => events.push(e), ...listeners],
   });

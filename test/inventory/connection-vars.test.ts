@@ -74,8 +74,17 @@ const CASES: [
       tickless_host_key_checking: "accept-new",
       tickless_connect_timeout: 5,
       tickless_command_timeout: "1.5",
+      tickless_unreachable_timeout: 6,
+      tickless_lock_file: "/run/tickless/lock",
     },
-    { knownHostsFile: "/kh", hostKeyChecking: "accept-new", connectTimeoutMs: 5000, commandTimeoutMs: 1500 },
+    {
+      knownHostsFile: "/kh",
+      hostKeyChecking: "accept-new",
+      connectTimeoutMs: 5000,
+      commandTimeoutMs: 1500,
+      unreachableTimeoutMs: 6000,
+      lockFile: "/run/tickless/lock",
+    },
   ],
   ["host key checking as a boolean", "h", { ansible_host_key_checking: false }, { hostKeyChecking: "off" }],
   [
@@ -100,6 +109,8 @@ describe("connectionSettings", () => {
     [{ tickless_host_key_checking: "loose" }, "tickless_host_key_checking", "accept-new"],
     [{ tickless_connect_timeout: "soon" }, "tickless_connect_timeout", "positive number"],
     [{ tickless_user: ["a"] }, "tickless_user", "plain value"],
+    [{ tickless_unreachable_timeout: 0 }, "tickless_unreachable_timeout", "positive number"],
+    [{ tickless_lock_file: "lock" }, "tickless_lock_file", "/var/lib/tickless/lock"],
   ];
   it.each(BAD)("rejects %o", (vars, variable, hint) => {
     expect(() => connectionSettings("web1", vars)).toThrowError(

@@ -51,10 +51,13 @@ describe.skipIf(!available)("jemalloc and Redis builds on a lab host", () => {
     r.results
       .filter((e) => e.status === "failed")
       .map((e) => `${e.task}: ${JSON.stringify(e.result?.msg ?? e.result)}`);
-  /** What check mode must leave alone: files under the managed dirs, the config, the running binary. */
+  /**
+   * What check mode must leave alone: files under the managed dirs, the config, the running binary.
+   * Not the host lock's own files (its directory and empty lock file, which any changing run leaves).
+   */
   const hostState = () =>
     sh(
-      `find /opt/redis-hft /opt/jemalloc-hft /etc/redis-hft /var/lib/tickless -printf '%p %y %l %s\\n' 2>/dev/null | sort; md5sum /etc/redis-hft/redis.conf; readlink /proc/$(redis-cli -p ${port} INFO server | sed -n 's/^process_id:\\([0-9]*\\).*/\\1/p')/exe`,
+      `find /opt/redis-hft /opt/jemalloc-hft /etc/redis-hft /var/lib/tickless -printf '%p %y %l %s\\n' 2>/dev/null | grep -Ev '^/var/lib/tickless(/lock)? ' | sort; md5sum /etc/redis-hft/redis.conf; readlink /proc/$(redis-cli -p ${port} INFO server | sed -n 's/^process_id:\\([0-9]*\\).*/\\1/p')/exe`,
     );
 
   beforeAll(async () => {
