@@ -39,12 +39,12 @@ export function isProtectedPath(path: string): boolean {
   return SYSTEM_DIRECTORIES.has(p) || /^\/lib[^/]*$/.test(p) || p === "." || p === ".." || path === "";
 }
 
-/** Throws a TASK error when a recursive removal would take `path` (see isProtectedPath). */
+/** Throws a MODULE_ARGS error when a recursive removal would take `path` (see isProtectedPath). */
 export function refuseRecursiveRemoval(path: string): void {
   if (!isProtectedPath(path)) return;
   const p = normalised(path);
   throw new TicklessError(
-    "TASK",
+    "MODULE_ARGS",
     `refusing to remove ${path || "an empty path"}${p === path ? "" : ` (${p})`} recursively: it is ${
       p.startsWith("/")
         ? p === "/"

@@ -13,7 +13,7 @@ import {
 } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Change, Module, ModuleContext, ModuleResult } from "../modules/types.js";
-import { validateModuleArgs } from "../playbook/index.js";
+import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
 import type { Task } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import type { TaskResult } from "./events.js";
@@ -129,10 +129,11 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
   if (!module) {
     throw new TicklessError("UNKNOWN_MODULE", `unknown module "${task.module}"`, { location: task.loc });
   }
-  const rendered = (await renderValue(task.args, vars, task.locs.args ?? task.loc)) as Record<
-    string,
-    unknown
-  >;
+  const rendered = coerceRenderedArgs(
+    module,
+    (await renderValue(task.args, vars, task.locs.args ?? task.loc)) as Record<string, unknown>,
+    task.args,
+  );
   validateModuleArgs(module, rendered, task.locs.args ?? task.loc, task.locs);
   const args = module.normalize ? module.normalize(rendered) : rendered;
   const { check, diff } = input.keywords;
@@ -338,13 +339,15 @@ function loopResult(results: TaskResult[]): TaskResult {
 
 /**
  * A thrown error becomes a result: a lost connection is unreachable, anything else fails the task.
- * A module's error that names no place in a file is located at the task.
+ * A bad value (MODULE_ARGS and the like) that names no place in a file is located at the task; a
+ * TASK error is the module's own outcome and keeps its words (Ansible's, where users match on them).
  */
 function errorResult(err: unknown, taskLoc: SourceLocation): TaskResult {
   if (err instanceof ConnectionError) {
     return { changed: false, failed: true, skipped: false, unreachable: true, msg: formatError(err) };
   }
-  const where = err instanceof TicklessError && !err.location ? `${formatLocation(taskLoc)}: ` : "";
+  const located = err instanceof TicklessError && !err.location && err.code !== "TASK";
+  const where = located ? `${formatLocation(taskLoc)}: ` : "";
   const msg = err instanceof TicklessError ? where + formatError(err) : `module error: ${formatError(err)}`;
   return { changed: false, failed: true, skipped: false, msg };
 }

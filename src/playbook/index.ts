@@ -8,7 +8,7 @@ export {
   type ValidationResult,
   validatePlaybook,
 } from "./load.js";
-export { detectModule, validateModuleArgs, writtenArgs } from "./module-args.js";
+export { coerceRenderedArgs, detectModule, validateModuleArgs, writtenArgs } from "./module-args.js";
 export { checkPlaybook, checkTaskNodes, type RuleFindings, walkNodes } from "./rules.js";
 export type * from "./types.js";
 export { loadVarsFile } from "./vars-file.js";

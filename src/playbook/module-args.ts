@@ -183,6 +183,25 @@ function coerce(module: Module, key: string, raw: string): unknown {
   return raw;
 }
 
+/**
+ * A `{{ … }}` argument renders to a string; as in Ansible's modules, a boolean or number argument
+ * takes the value the string spells (`force: "{{ flag }}"` with `-e flag=false` is false).
+ */
+export function coerceRenderedArgs(
+  module: Module,
+  rendered: Record<string, unknown>,
+  written: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...rendered };
+  for (const [key, value] of Object.entries(rendered)) {
+    const source = written[key];
+    if (typeof value === "string" && typeof source === "string" && source.includes("{{")) {
+      out[key] = coerce(module, key, value);
+    }
+  }
+  return out;
+}
+
 function propertiesOf(module: Module): Record<string, unknown> {
   return (module.args.properties as Record<string, unknown> | undefined) ?? {};
 }

@@ -51,6 +51,15 @@ const PLAYBOOKS: Record<string, string> = {
       copy: dest=${F}/f content=two force=n
       register: kept
     - { name: force n kept the file, debug: { msg: kept }, when: not kept.changed }
+    - name: a templated boolean arg takes the value its string spells
+      copy: { dest: "${F}/f", content: four, force: "{{ 'false' }}" }
+      register: kept2
+    - { name: templated force false kept the file, debug: { msg: kept2 }, when: not kept2.changed }
+    - name: a templated yes creates
+      lineinfile: { path: "${F}/g", line: five, create: "{{ 'yes' }}" }
+    - name: "-e style strings through | bool in when"
+      debug: { msg: never }
+      when: "'false' | bool"
     - name: kv regexp keeps its backslash
       lineinfile: path=${F}/f regexp=^on\\w$ line=three
     - name: when undefined
