@@ -6,7 +6,7 @@
  * budget; PASS: a significant improvement (p < alpha and the interval below zero); otherwise
  * NO CHANGE (or FAIL when an improvement is required).
  */
-import { bootstrapDifference } from "../../stats/bootstrap.js";
+import { type BootstrapInterval, bootstrapDifference } from "../../stats/bootstrap.js";
 import { hodgesLehmann } from "../../stats/hodges-lehmann.js";
 import { mannWhitneyU } from "../../stats/mann-whitney.js";
 import { median } from "../../stats/percentile.js";
@@ -59,15 +59,7 @@ export interface GateReport extends MetricComparison {
   alpha: number;
   max_regression_pct: number;
   /** Percentile bootstrap of median(candidate) − median(baseline), µs. */
-  bootstrap: {
-    statistic: string;
-    estimate: number;
-    lower: number;
-    upper: number;
-    confidence: number;
-    resamples: number;
-    seed: number;
-  };
+  bootstrap: BootstrapInterval & { statistic: string };
   seed: number;
   /** Share of candidate runs within the regression budget of the baseline median. */
   pass_rate: number;
