@@ -111,6 +111,8 @@ export function toInt(value: unknown, fallback = 0, base = 10): number {
  * - `cpulist v`           a CPU list normalised ("3,1,2" → "1-3"; "10" is CPU 10); anything else
  *                         is an error. `cpulist v "mask"` is `mask_to_cpulist v`.
  * - `mask_to_cpulist m`   smp_affinity hex mask → CPU list ("f0" → "4-7", "80,00000000" → "39").
+ * - `get map key`         the value of `key` in `map`; a key the map lacks is an UNDEFINED_VARIABLE
+ *                         error naming it (Handlebars' own `lookup` answered such a key with nothing).
  * - `upper s` `lower s`   case.
  * - `quote s`             s quoted for a POSIX shell (shell-quote).
  * - `basename p` `dirname p`  POSIX path parts.
@@ -154,6 +156,17 @@ export function registerHelpers(hb: typeof Handlebars): void {
     return toCpuList(params[0], params[1] ?? options.hash?.from);
   });
   register("mask_to_cpulist", (value: unknown) => toCpuList(value, "mask"));
+  register("get", (...args: unknown[]) => {
+    const [map, key] = split(args).params;
+    const value =
+      map !== null && typeof map === "object" ? (map as Record<string, unknown>)[String(key)] : undefined;
+    if (value === undefined) {
+      throw new TicklessError("UNDEFINED_VARIABLE", `get: the mapping has no key ${JSON.stringify(key)}`, {
+        hint: "check the key's spelling, or that the mapping is the one you mean",
+      });
+    }
+    return value;
+  });
   register("upper", (s: unknown) => String(s ?? "").toUpperCase());
   register("lower", (s: unknown) => String(s ?? "").toLowerCase());
   register("quote", (s: unknown) => quote([String(s ?? "")]));

@@ -328,6 +328,21 @@ describe("regex_escape helper", () => {
   });
 });
 
+describe("get", () => {
+  it("reads a key of a mapping, given by a variable too", () => {
+    const vars = { m: { baseline: 100, ab: 50 }, phase: "ab" };
+    expect(renderString("{{get m phase}} {{get m 'baseline'}}", vars)).toBe("50 100");
+    expect(renderValue("{{ default missing (get m phase) }}", vars)).toBe(50);
+  });
+
+  it("names a key the mapping lacks, where Handlebars' lookup rendered nothing", () => {
+    const err = thrown(() => renderString("{{get m 'nope'}}", { m: { a: 1 } }, loc));
+    expect(err.code).toBe("UNDEFINED_VARIABLE");
+    expect(err.message).toContain('get: the mapping has no key "nope"');
+    expect(err.location).toEqual(loc);
+  });
+});
+
 describe("Handlebars built-ins that tickless does not document", () => {
   const consoleMethods = ["log", "info", "debug", "warn", "error"] as const;
 
