@@ -53,7 +53,7 @@ export interface LatencyRecord {
   /** Wall time of the measurement (both sides when interleaved) and per run. */
   duration_s: number;
   seconds_per_run: number;
-  /** Interleaved measurements: the seed, the other side's name, and each block's order. */
+  /** Interleaved measurements: the random seed, the other side's name, and each block's order. */
   protocol?: "interleaved";
   seed?: number;
   paired_with?: string;
@@ -107,7 +107,7 @@ async function measure(host: HostWriter, t: Target): Promise<LatencyRun> {
   return parsed;
 }
 
-/** `blocks` blocks of one run a side, each block's order from the seed ("BC": baseline first). */
+/** `blocks` blocks of one run a side, each block's order from the random seed ("BC": baseline first). */
 async function measureInterleaved(
   host: HostWriter,
   candidate: Target,

@@ -291,7 +291,7 @@ const PLAYBOOKS: Record<string, string> = {
 };
 
 /**
- * Edits Ansible redoes on every run (each task twice, on the seed's copy): tickless refuses them
+ * Edits Ansible redoes on every run (each task twice, on the file the first task writes): tickless refuses them
  * while planning, before writing, where Ansible reports a change both times.
  */
 const MOVING = `

@@ -73,7 +73,7 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
     await home?.release();
   });
 
-  it("measures both servers in blocks ordered by the seed, on a housekeeping CPU, and gates", async () => {
+  it("measures both servers in blocks ordered by the random seed, on a housekeeping CPU, and gates", async () => {
     const before = await Promise.all(ports.map(connections));
     const r = await play({ latency_seed: 2024, latency_name: "custom", latency_baseline: "stock" });
     expect(failures(r)).toEqual([]);

@@ -64,7 +64,7 @@ describe("perf_gate", () => {
     expect(onHost.metrics.p50_us.finding).toBe("no significant change");
   });
 
-  it("replays its bootstrap from a given seed, else from the seed the candidate's runs recorded", async () => {
+  it("replays its bootstrap from a given seed, else from the random seed the candidate's runs recorded", async () => {
     const args = { baseline: runs([100, 104, 98, 101, 99, 97]), state_dir: dir };
     const cand = runs([103, 99, 108, 102, 100, 104]);
     const a = await perfGate.apply(conn, { ...args, candidate: cand, seed: 77 }, testContext());
