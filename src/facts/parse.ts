@@ -1,5 +1,5 @@
 /** Parses the fact script's output (sections introduced by `@@name` lines) into facts. */
-import { parseCpuList } from "../template/cpus.js";
+import { parseCpuList } from "../modules/isolation/cpus.js";
 import { interruptsPerCpu, parseInterrupts } from "./interrupts.js";
 
 /** ID → Ansible's `distribution` spelling, for the common ones. */

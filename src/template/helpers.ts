@@ -3,7 +3,7 @@ import type Handlebars from "handlebars";
 import { quote } from "shell-quote";
 import { stringify as toYaml } from "yaml";
 import { TicklessError } from "../errors.js";
-import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
+import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "../modules/isolation/cpus.js";
 import { toPlain } from "./scope.js";
 
 /** The name of the internal helper that hands a single `{{ … }}`'s native value back. */

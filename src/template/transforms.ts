@@ -1,5 +1,5 @@
 import { TicklessError } from "../errors.js";
-import { cpuListToMask, parseCpuList } from "./cpus.js";
+import { cpuListToMask, parseCpuList } from "../modules/isolation/cpus.js";
 import { toCpuList, toInt, truthy } from "./helpers.js";
 import { toPlain } from "./scope.js";
 

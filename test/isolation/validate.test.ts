@@ -16,7 +16,7 @@ import {
   type Snapshot,
   type ValidateIsolationArgs,
   validateIsolationModule,
-} from "../../src/modules/validate_isolation.js";
+} from "../../src/modules/isolation/validate_isolation.js";
 import { coreContext } from "../modules/core-context.js";
 
 const interrupts = (cpu4: { nic: number; disk: number; loc: number }) =>

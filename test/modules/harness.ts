@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Handlebars from "handlebars";
 import type { Connection, FileRead } from "../../src/connection/types.js";
+import type { ManagedFile } from "../../src/modules/files/managed-file.js";
 import type { Change, ModuleContext, ModuleResult, StateModule } from "../../src/modules/types.js";
-import type { ManagedFile } from "../../src/modules/util/managed-file.js";
 
 /** A context whose templates are Handlebars (strict, no escaping) over `vars`, relative to `baseDir`. */
 export function testContext(vars: Record<string, unknown> = {}, baseDir = process.cwd()): ModuleContext {

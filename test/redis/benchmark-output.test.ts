@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseBenchmark } from "../../src/modules/redis/benchmark-output.js";
-import { benchmarkLine } from "../../src/modules/redis_latency.js";
+import { benchmarkLine } from "../../src/modules/redis/redis_latency.js";
 
 // Recorded from redis-benchmark 7.0.15 (Debian) against a local Redis: -c 1 -P 1 --precision 3 -n 1000 -t ping,get,set
 const recorded = readFileSync(join(import.meta.dirname, "fixtures", "benchmark-7.0.15.txt"), "utf8");

@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { quote } from "shell-quote";
 import { parse } from "yaml";
 import type { Connection } from "../../src/connection/types.js";
-import { buildId } from "../../src/modules/build_id.js";
+import { buildId } from "../../src/modules/redis/build_id.js";
 
 const execFileAsync = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..", "..");

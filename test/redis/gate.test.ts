@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { compareAll, metricValues } from "../../src/modules/perf_gate.js";
 import { judge } from "../../src/modules/redis/gate.js";
+import { compareAll, metricValues } from "../../src/modules/redis/perf_gate.js";
 import { gaussian, mulberry32 } from "../../src/stats/random.js";
 
 const opts = { label: "p99", maxRegressionPct: 5, alpha: 0.05, requireImprovement: false, seed: 1 };

@@ -3,8 +3,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
-import { perfGate } from "../../src/modules/perf_gate.js";
-import type { LatencyRun } from "../../src/modules/redis_latency.js";
+import { perfGate } from "../../src/modules/redis/perf_gate.js";
+import type { LatencyRun } from "../../src/modules/redis/redis_latency.js";
 import { tempDir, testContext } from "../modules/harness.js";
 
 const runs = (p99s: number[]): LatencyRun[] =>

@@ -3,16 +3,16 @@ import { mkdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
-import { buildId } from "../../src/modules/build_id.js";
+import { buildId } from "../../src/modules/redis/build_id.js";
 import {
   parseKeyValues,
   parseProbe,
   redisServer,
   restartProblems,
   restartScript,
-} from "../../src/modules/redis_server.js";
-import { releaseLink } from "../../src/modules/release_link.js";
-import { sha256Hex, sourceArchive } from "../../src/modules/source_archive.js";
+} from "../../src/modules/redis/redis_server.js";
+import { releaseLink } from "../../src/modules/redis/release_link.js";
+import { sha256Hex, sourceArchive } from "../../src/modules/redis/source_archive.js";
 import { checkPlan, converge, tempDir, testContext } from "../modules/harness.js";
 
 let dir: string;

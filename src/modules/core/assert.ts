@@ -1,0 +1,48 @@
+/** `assert`: evaluates conditions (Python truthiness) against the host's variables; fails on the first false one. */
+import { truthy } from "../../template/helpers.js";
+import type { ModuleResult } from "../types.js";
+import { defineModule } from "../types.js";
+
+export interface AssertArgs {
+  that: string | boolean | (string | boolean)[];
+  fail_msg?: string;
+  msg?: string;
+  success_msg?: string;
+  quiet?: boolean;
+}
+
+const CONDITION = { anyOf: [{ type: "string" }, { type: "boolean" }] } as const;
+
+export const assertModule = defineModule<AssertArgs>({
+  name: "assert",
+  kind: "action",
+  description: "Check that conditions hold; fail with the first one that does not.",
+  args: {
+    type: "object",
+    properties: {
+      that: { anyOf: [CONDITION, { type: "array", items: CONDITION, minItems: 1 }] },
+      fail_msg: { type: "string" },
+      msg: { type: "string" },
+      success_msg: { type: "string" },
+      quiet: { type: "boolean" },
+    },
+    required: ["that"],
+    additionalProperties: false,
+  },
+  async run(args, ctx) {
+    const conditions = Array.isArray(args.that) ? args.that : [args.that];
+    for (const condition of conditions) {
+      const value = typeof condition === "boolean" ? condition : await ctx.evaluate(condition);
+      if (!truthy(value)) {
+        const result: ModuleResult = {
+          failed: true,
+          msg: args.fail_msg ?? args.msg ?? `Assertion failed: ${condition}`,
+          assertion: condition,
+          evaluated_to: value,
+        };
+        return result;
+      }
+    }
+    return { msg: args.success_msg ?? "All assertions passed", ...(args.quiet ? { quiet: true } : {}) };
+  },
+});

@@ -1,0 +1,180 @@
+/**
+ * `command`: runs a program with its arguments, without a shell. It does not converge by itself:
+ * `creates` / `removes` decide whether it runs (probe + plan), and apply reports rc and output.
+ */
+import { quote } from "shell-quote";
+import { split } from "shlex";
+import type { HostReader, HostWriter } from "../../connection/types.js";
+import { TicklessError } from "../../errors.js";
+import type { Change, ModuleResult } from "../types.js";
+import { defineModule } from "../types.js";
+
+export interface CommandArgs {
+  cmd?: string;
+  argv?: string[];
+  chdir?: string;
+  creates?: string;
+  removes?: string;
+  stdin?: string;
+  stdin_add_newline?: boolean;
+}
+
+/** Whether the `creates` / `removes` paths exist (undefined when the arg is not given). */
+export interface CommandState {
+  createsExists?: boolean;
+  removesExists?: boolean;
+}
+
+/** The args both `command` and `shell` accept. */
+export const COMMAND_ARG_PROPERTIES = {
+  cmd: { type: "string" },
+  chdir: { type: "string" },
+  creates: { type: "string" },
+  removes: { type: "string" },
+  stdin: { type: "string" },
+  stdin_add_newline: { type: "boolean" },
+} as const;
+
+/** A path as a shell word whose `*` and `?` still glob (Ansible globs `creates` / `removes`). */
+export function globWord(path: string): string {
+  return path
+    .split(/([*?]+)/)
+    .map((part, i) => (i % 2 === 1 ? part : part === "" ? "" : quote([part])))
+    .join("");
+}
+
+/** Prefixes a command line with a `cd` that fails with Ansible's message when `chdir` is missing. */
+export function inDir(chdir: string | undefined, line: string): string {
+  if (chdir === undefined) return line;
+  const dir = quote([chdir]);
+  const msg = quote([`Unable to change directory before execution: ${chdir}`]);
+  return `cd ${dir} 2>/dev/null || { printf '%s\\n' ${msg} >&2; exit 1; }\n${line}`;
+}
+
+/** Checks which of `creates` / `removes` match a path, in one round trip (relative paths from `chdir`). */
+export async function probeGuards(host: HostReader, args: CommandArgs): Promise<CommandState> {
+  const paths = [args.creates, args.removes].filter((p): p is string => p !== undefined);
+  if (paths.length === 0) return {};
+  const script = paths
+    .map((p) => `(for f in ${globWord(p)}; do test -e "$f" && exit 0; done; exit 1) && echo 1 || echo 0`)
+    .join("\n");
+  const res = await host.run(inDir(args.chdir, script));
+  if (res.rc !== 0) {
+    throw new TicklessError("TASK", res.stderr.trim() || `checking creates/removes failed (rc ${res.rc})`, {
+      hint: "chdir must be an existing directory on the host",
+    });
+  }
+  const answers = res.stdout.trim().split("\n");
+  const state: CommandState = {};
+  let i = 0;
+  if (args.creates !== undefined) state.createsExists = answers[i++] === "1";
+  if (args.removes !== undefined) state.removesExists = answers[i++] === "1";
+  return state;
+}
+
+/** Why the command will not run, or undefined when it will. */
+export function skipReason(args: CommandArgs, state: CommandState): string | undefined {
+  if (args.creates !== undefined && state.createsExists) return `skipped, ${args.creates} exists`;
+  if (args.removes !== undefined && state.removesExists === false) {
+    return `skipped, ${args.removes} does not exist`;
+  }
+  return undefined;
+}
+
+/** Pure: one "run" change unless a guard says the command has nothing to do. */
+export function planRun(display: string, args: CommandArgs, state: CommandState): Change[] {
+  if (skipReason(args, state) !== undefined) return [];
+  return [{ target: display, summary: `run: ${display}` }];
+}
+
+/** Splits a command line into words exactly as Ansible does (Python's `shlex.split`). */
+export function splitCommand(cmd: string): string[] {
+  return split(cmd);
+}
+
+const VAR_REF = /\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})/g;
+
+function literal(text: string): string {
+  return text === "" ? "" : quote([text]);
+}
+
+/**
+ * One argument as a shell word that expands the way Ansible's command module does
+ * (`expanduser(expandvars(arg))`): `$VAR` / `${VAR}` from the host's environment, kept literal when
+ * unset, and a leading `~` or `~user`. Nothing else is interpreted.
+ */
+export function hostWord(word: string): string {
+  const tilde = /^~[A-Za-z0-9._-]*(\/|$)/.exec(word)?.[0] ?? "";
+  const rest = word.slice(tilde.length);
+  let out = tilde;
+  let last = 0;
+  for (const m of rest.matchAll(VAR_REF)) {
+    const name = m[1] ?? m[2];
+    const unset = m[1] ? `\\$${name}` : `\\\${${name}\\}`;
+    out += `${literal(rest.slice(last, m.index))}"\${${name}-${unset}}"`;
+    last = m.index + m[0].length;
+  }
+  out += literal(rest.slice(last));
+  return out === "" ? "''" : out;
+}
+
+/** The argv a `command` task runs. */
+export function commandArgv(args: CommandArgs): string[] {
+  return args.argv ?? splitCommand(args.cmd ?? "");
+}
+
+/** Strips trailing newlines as Ansible does, and splits into lines. */
+export function outputFields(stdout: string, stderr: string) {
+  const out = stdout.replace(/[\r\n]+$/, "");
+  const err = stderr.replace(/[\r\n]+$/, "");
+  return {
+    stdout: out,
+    stderr: err,
+    stdout_lines: out === "" ? [] : out.split(/\r?\n/),
+    stderr_lines: err === "" ? [] : err.split(/\r?\n/),
+  };
+}
+
+/** Runs a prepared command line on the host and builds the Ansible-shaped result. */
+export async function runAndReport(
+  host: HostWriter,
+  line: string,
+  args: CommandArgs,
+  cmd: string | string[],
+): Promise<ModuleResult> {
+  const stdin =
+    args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? "" : "\n");
+  const res = await host.run(inDir(args.chdir, line), { stdin });
+  const result: ModuleResult = { cmd, rc: res.rc, ...outputFields(res.stdout, res.stderr) };
+  if (res.rc !== 0) {
+    result.failed = true;
+    result.msg = "non-zero return code";
+  }
+  return result;
+}
+
+export const commandModule = defineModule<CommandArgs, CommandState>({
+  name: "command",
+  kind: "command",
+  description: "Run a program with arguments, without a shell.",
+  freeForm: "cmd",
+  args: {
+    type: "object",
+    properties: {
+      ...COMMAND_ARG_PROPERTIES,
+      argv: { type: "array", items: { type: "string" }, minItems: 1 },
+    },
+    oneOf: [{ required: ["cmd"] }, { required: ["argv"] }],
+    additionalProperties: false,
+  },
+  probe: (host, args) => probeGuards(host, args),
+  plan: (args, state) => planRun(args.argv ? quote(args.argv) : (args.cmd ?? ""), args, state),
+  apply: (host, args) => {
+    const argv = commandArgv(args);
+    return runAndReport(host, argv.map(hostWord).join(" "), args, argv);
+  },
+  report: (args, state) => {
+    const reason = skipReason(args, state);
+    return reason === undefined ? {} : { msg: reason, rc: 0, stdout: "", stderr: "" };
+  },
+});

@@ -1,0 +1,42 @@
+/** `shell`: runs a command line through a shell (`/bin/sh -c` unless `executable` says otherwise). */
+import { quote } from "shell-quote";
+import { defineModule } from "../types.js";
+import {
+  COMMAND_ARG_PROPERTIES,
+  type CommandArgs,
+  type CommandState,
+  planRun,
+  probeGuards,
+  runAndReport,
+  skipReason,
+} from "./command.js";
+
+export interface ShellArgs extends Omit<CommandArgs, "argv"> {
+  cmd: string;
+  executable?: string;
+}
+
+/** The line the host runs: `<executable> -c '<cmd>'`. */
+export function shellLine(args: ShellArgs): string {
+  return quote([args.executable ?? "/bin/sh", "-c", args.cmd]);
+}
+
+export const shellModule = defineModule<ShellArgs, CommandState>({
+  name: "shell",
+  kind: "command",
+  description: "Run a command line through a shell (/bin/sh -c).",
+  freeForm: "cmd",
+  args: {
+    type: "object",
+    properties: { ...COMMAND_ARG_PROPERTIES, executable: { type: "string" } },
+    required: ["cmd"],
+    additionalProperties: false,
+  },
+  probe: (host, args) => probeGuards(host, args),
+  plan: (args, state) => planRun(args.cmd, args, state),
+  apply: (host, args) => runAndReport(host, shellLine(args), args, args.cmd),
+  report: (args, state) => {
+    const reason = skipReason(args, state);
+    return reason === undefined ? {} : { msg: reason, rc: 0, stdout: "", stderr: "" };
+  },
+});

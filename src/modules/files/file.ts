@@ -1,0 +1,214 @@
+/**
+ * file: a path's kind (file, directory, link, absent) and attributes.
+ * `state: touch` creates a missing file but does not update an existing file's times, so that
+ * the task converges (Ansible's touch reports a change on every run). Without `state`, an
+ * existing path keeps its kind and only its attributes are managed, as in Ansible.
+ */
+import { posix } from "node:path";
+import { quote } from "shell-quote";
+import { refuseRecursiveRemoval } from "../../connection/system-paths.js";
+import type { FileStat, FileType } from "../../connection/types.js";
+import { TicklessError } from "../../errors.js";
+import { type Change, defineModule } from "../types.js";
+import { pathArg, resolveAliases } from "../util/args.js";
+import { runChecked } from "../util/shell.js";
+import {
+  ATTRIBUTE_PROPERTIES,
+  attributeChanges,
+  attributeCommands,
+  type FileAttributes,
+} from "./attributes.js";
+import { resolveMode } from "./mode.js";
+
+export interface FileArgs extends FileAttributes {
+  path: string;
+  state?: "file" | "directory" | "link" | "absent" | "touch";
+  /** Target of a link (`state: link`). */
+  src?: string;
+  /** Replace an existing file or empty directory by a link. */
+  force?: boolean;
+}
+
+export interface FileState {
+  stat: FileStat;
+  /** state: link without force: where src points from the link (Ansible's absrc), and whether it exists. */
+  linkSource?: { path: string; exists: boolean };
+}
+
+const PATH = pathArg(["dest", "name"]);
+
+export const file = defineModule<FileArgs, FileState>({
+  kind: "state",
+  name: "file",
+  description: "Manage a path: file, directory, symbolic link or absent, with mode, owner and group.",
+  args: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      ...PATH.properties,
+      state: { enum: ["file", "directory", "link", "absent", "touch"] },
+      src: { type: "string", minLength: 1 },
+      force: { type: "boolean" },
+      ...ATTRIBUTE_PROPERTIES,
+    },
+    allOf: [
+      PATH.required,
+      {
+        anyOf: [
+          { not: { properties: { state: { const: "link" } }, required: ["state"] } },
+          { required: ["src"] },
+        ],
+      },
+    ],
+  },
+  normalize: (args) => resolveAliases(args, PATH.aliases),
+  async probe(host, args) {
+    const stat = await host.stat(args.path);
+    if (args.state !== "link" || args.force || args.src === undefined) return { stat };
+    const source = linkSourcePath(args.path, args.src, stat);
+    return { stat, linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists } };
+  },
+  plan: (args, state) => {
+    if (state.linkSource && !state.linkSource.exists) {
+      throw new TicklessError(
+        "TASK",
+        `src file does not exist, use "force=yes" if you really want to create the link: ${state.linkSource.path}`,
+        { hint: "a relative src is taken from the link's directory; force: true creates a dangling link" },
+      );
+    }
+    return planFile(args, state.stat);
+  },
+  async apply(host, args, changes, state) {
+    const { stat } = state;
+    const path = args.path;
+    const kind = args.state ?? "file";
+    if (kind === "absent") {
+      await host.remove(path, { recursive: true });
+      return {};
+    }
+    if (changes.length === 0) return {};
+    const commands: string[] = [];
+    const created = changes.some((c) => c.target === path);
+    if (!created) {
+      commands.push(...attributeCommands(path, args, stat));
+    } else if (kind === "directory") {
+      commands.push(quote(["mkdir", "-p", "--", path]), ...newPathAttributes(path, args, "directory"));
+    } else if (kind === "touch") {
+      commands.push(quote(["touch", "--", path]), ...newPathAttributes(path, args, "file"));
+    } else if (kind === "link") {
+      if (stat.type === "file" || stat.type === "other") commands.push(quote(["rm", "-f", "--", path]));
+      if (stat.type === "directory") commands.push(quote(["rmdir", "--", path]));
+      commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, args, "link"));
+    }
+    await runChecked(host, commands, `file ${path}`);
+    return {};
+  },
+  report: (_args, state) => ({ state: state.stat.exists ? kindName(state.stat.type) : "absent" }),
+});
+
+/**
+ * The path a link's `src` names, as Ansible's file module resolves it before linking: an absolute
+ * src as is, a relative one from the link's directory (from the path itself when that is a real
+ * directory), joined as Python's os.path.join, not normalised.
+ */
+export function linkSourcePath(path: string, src: string, stat: FileStat): string {
+  if (src.startsWith("/")) return src;
+  // Python's dirname of "link" is "", where Node's is "."
+  const base =
+    stat.exists && stat.type === "directory" ? path : path.includes("/") ? posix.dirname(path) : "";
+  if (base === "") return src;
+  return base.endsWith("/") ? `${base}${src}` : `${base}/${src}`;
+}
+
+/** The changes that bring the path to `args` (pure). */
+export function planFile(args: FileArgs, stat: FileStat): Change[] {
+  const path = args.path;
+  const kind = args.state ?? "file";
+  if (args.state === undefined && stat.exists) return attributeChanges(path, args, stat);
+  if (kind === "absent") {
+    refuseRecursiveRemoval(path);
+    return stat.exists
+      ? [
+          {
+            target: path,
+            summary: `remove ${kindName(stat.type)}`,
+            before: kindName(stat.type),
+            after: "absent",
+          },
+        ]
+      : [];
+  }
+  if (!stat.exists) {
+    if (kind === "file") {
+      throw new TicklessError("TASK", `${path} does not exist`, {
+        hint: "use state: touch to create a file",
+      });
+    }
+    return [create(path, args, kind)];
+  }
+  if (kind === "link") {
+    if (stat.type === "link") {
+      if (stat.linkTarget === args.src) return attributeChanges(path, args, stat);
+      return [
+        {
+          target: path,
+          summary: `link target ${stat.linkTarget} → ${args.src}`,
+          before: stat.linkTarget,
+          after: args.src,
+        },
+      ];
+    }
+    if (!args.force) {
+      throw new TicklessError("TASK", `${path} exists and is a ${kindName(stat.type)}`, {
+        hint: "set force: true to replace it by a link",
+      });
+    }
+    return [
+      { ...create(path, args, "link"), summary: `replace ${kindName(stat.type)} by link → ${args.src}` },
+    ];
+  }
+  const wantedType: FileType = kind === "directory" ? "directory" : "file";
+  if (stat.type !== wantedType && stat.type !== "link") {
+    throw new TicklessError(
+      "TASK",
+      `${path} exists and is a ${kindName(stat.type)}, not a ${kindName(wantedType)}`,
+      {
+        hint: "remove it first (state: absent)",
+      },
+    );
+  }
+  return attributeChanges(path, args, stat);
+}
+
+function create(path: string, args: FileArgs, kind: "directory" | "touch" | "link"): Change {
+  if (kind === "link")
+    return {
+      target: path,
+      summary: `create link → ${args.src}`,
+      before: "absent",
+      after: `link → ${args.src}`,
+    };
+  const type = kind === "directory" ? "directory" : "file";
+  const mode =
+    args.mode === undefined ? "" : ` (mode ${resolveMode(args.mode, undefined, type === "directory")})`;
+  return { target: path, summary: `create ${type}${mode}`, before: "absent", after: type };
+}
+
+/** chown/chmod for a path just created: every attribute asked for is set. */
+function newPathAttributes(path: string, attrs: FileAttributes, type: FileType): string[] {
+  const mode =
+    type === "link" || attrs.mode === undefined
+      ? undefined
+      : resolveMode(attrs.mode, undefined, type === "directory");
+  return attributeCommands(path, { ...attrs, mode }, { path, exists: true, type });
+}
+
+function kindName(type: FileType | undefined): string {
+  return type === "link"
+    ? "link"
+    : type === "directory"
+      ? "directory"
+      : type === "file"
+        ? "file"
+        : "special file";
+}

@@ -1,0 +1,252 @@
+/**
+ * lineinfile: make sure a line is (or is not) in a file. The edit is a port of Ansible's
+ * lineinfile (2.14) over bytes, so the same arguments give the same resulting bytes.
+ */
+import { TicklessError } from "../../errors.js";
+import { defineModule } from "../types.js";
+import { mutuallyExclusive, pathArg, resolveAliases } from "../util/args.js";
+import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
+import { fromBinary, readLines, stripEol, toBinary } from "./lines.js";
+import {
+  applyManagedFile,
+  editMessage,
+  type ManagedFile,
+  planManagedFile,
+  probeManagedFile,
+} from "./managed-file.js";
+import { compilePython, expandMatch, type PythonRegex, searchLine } from "./python-regex.js";
+
+export interface LineinfileArgs extends FileAttributes {
+  path: string;
+  line?: string;
+  regexp?: string;
+  search_string?: string;
+  state?: "present" | "absent";
+  insertafter?: string;
+  insertbefore?: string;
+  firstmatch?: boolean;
+  backrefs?: boolean;
+  create?: boolean;
+  backup?: boolean;
+}
+
+/** The new lines and Ansible's message ("" when nothing changes). */
+export interface LineEdit {
+  lines: string[];
+  msg: string;
+}
+
+const PATH = pathArg(["dest", "destfile", "name"]);
+
+/**
+ * `line` is one line. Ansible writes a line holding "\n" and then never finds it again (it
+ * compares whole lines), so every run adds or replaces it anew; tickless refuses it up front,
+ * when the playbook loads (or when a template renders it), before anything is written.
+ */
+const ONE_LINE = {
+  anyOf: [{ type: "string", pattern: "^[^\n]*$" }, { type: "number" }],
+  description: "a single line without a newline (for several lines use blockinfile)",
+};
+const ALIASES = { ...PATH.aliases, regex: "regexp", value: "line" };
+
+export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
+  kind: "state",
+  name: "lineinfile",
+  description: "Ensure a line is present in a file (or replace/remove lines matching a pattern).",
+  args: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      ...PATH.properties,
+      line: ONE_LINE,
+      value: ONE_LINE,
+      regexp: { type: "string" },
+      regex: { type: "string" },
+      search_string: { type: "string" },
+      state: { enum: ["present", "absent"] },
+      insertafter: { type: "string" },
+      insertbefore: { type: "string" },
+      firstmatch: { type: "boolean" },
+      backrefs: { type: "boolean" },
+      create: { type: "boolean" },
+      backup: { type: "boolean" },
+      ...ATTRIBUTE_PROPERTIES,
+    },
+    allOf: [
+      PATH.required,
+      ...mutuallyExclusive(["insertafter", "insertbefore"]),
+      ...mutuallyExclusive(["regexp", "regex", "search_string"]),
+      ...mutuallyExclusive(["backrefs", "search_string"]),
+    ],
+  },
+  normalize(args) {
+    const out = resolveAliases(args, ALIASES);
+    if (out.line !== undefined) out.line = String(out.line);
+    return out;
+  },
+  probe: (host, args) => probeManagedFile(host, args.path),
+  plan(args, state) {
+    const { file } = state;
+    if (!file.exists && (args.state === "absent" || !args.create)) {
+      if (args.state === "absent") return [];
+      throw new TicklessError("TASK", `Destination ${args.path} does not exist !`, {
+        hint: "set create: true to create it",
+      });
+    }
+    const before = toBinary(file.content ?? Buffer.alloc(0));
+    const edit = editLines(readLines(before), args);
+    refuseMovingTarget(args, edit);
+    const after = fromBinary(edit.lines.join(""));
+    return planManagedFile(state, file.exists && edit.msg === "" ? undefined : after, args, edit.msg);
+  },
+  async apply(host, args, _changes, state) {
+    const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
+    const desired = state.file.exists && edit.msg === "" ? undefined : fromBinary(edit.lines.join(""));
+    const options = { backup: args.backup, createParents: true };
+    const result = await applyManagedFile(host, state, desired, args, options);
+    return { ...result, msg: editMessage(state, args, edit.msg) };
+  },
+  report: (args, state) => ({ msg: pendingMessage(args, state) }),
+});
+
+/**
+ * An edit that the same task would redo on its own result never converges: Ansible changes the
+ * file on every run (a backrefs line its regexp matches again, `\1x` growing by one x per run).
+ * tickless refuses it while planning, before anything is written.
+ */
+function refuseMovingTarget(args: LineinfileArgs, edit: LineEdit): void {
+  if (edit.msg === "") return;
+  const again = editLines([...edit.lines], args);
+  if (again.msg === "") return;
+  throw new TicklessError(
+    "TASK",
+    `lineinfile would change ${args.path} again on every run (${edit.msg}, then ${again.msg}): nothing written`,
+    { hint: "make regexp match only the line as it should end up, e.g. anchor it (^k=1$), or drop backrefs" },
+  );
+}
+
+/** The message of what the task would do to the file as it is (check mode, nothing to do). */
+function pendingMessage(args: LineinfileArgs, state: ManagedFile): string {
+  if (!state.file.exists && (args.state === "absent" || !args.create)) return "";
+  const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
+  // a file still to create: Ansible's check mode says only "line added"
+  return state.file.exists ? editMessage(state, args, edit.msg) : edit.msg;
+}
+
+/** Ansible's present()/absent() on the file's lines (binary strings, ends kept). */
+export function editLines(lines: string[], args: LineinfileArgs): LineEdit {
+  if (args.state === "absent") return removeLines(lines, args);
+  if (args.line === undefined) {
+    throw new TicklessError("MODULE_ARGS", "lineinfile: line is required with state=present", {
+      hint: "add `line:`, or set state: absent",
+    });
+  }
+  if (args.backrefs && args.regexp === undefined) {
+    throw new TicklessError("MODULE_ARGS", "lineinfile: regexp is required with backrefs=true");
+  }
+  const insertbefore = args.insertbefore;
+  const insertafter =
+    args.insertbefore === undefined && args.insertafter === undefined ? "EOF" : args.insertafter;
+  return addLine([...lines], args, insertafter, insertbefore);
+}
+
+function addLine(
+  lines: string[],
+  args: LineinfileArgs,
+  insertafter: string | undefined,
+  insertbefore: string | undefined,
+): LineEdit {
+  const line = toBinary(args.line!);
+  const sep = "\n";
+  const regexp = args.regexp === undefined ? undefined : compilePython(toBinary(args.regexp), "regexp");
+  const search = args.search_string === undefined ? undefined : toBinary(args.search_string);
+  let insertRe: PythonRegex | undefined;
+  if (insertafter !== undefined && insertafter !== "BOF" && insertafter !== "EOF") {
+    insertRe = compilePython(toBinary(insertafter), "insertafter");
+  } else if (insertbefore !== undefined && insertbefore !== "BOF") {
+    insertRe = compilePython(toBinary(insertbefore), "insertbefore");
+  }
+
+  let found = -1;
+  let insertAt = -1;
+  let match: RegExpExecArray | boolean | null = null;
+  if (regexp) {
+    for (const [i, cur] of lines.entries()) {
+      const m = searchLine(regexp, cur);
+      if (m) {
+        found = i;
+        match = m;
+        if (args.firstmatch) break;
+      }
+    }
+  }
+  if (search !== undefined) {
+    for (const [i, cur] of lines.entries()) {
+      if (cur.includes(search)) {
+        found = i;
+        match = true;
+        if (args.firstmatch) break;
+      }
+    }
+  }
+  if (!match) {
+    for (const [i, cur] of lines.entries()) {
+      if (line === stripEol(cur)) {
+        found = i;
+      } else if (insertRe && searchLine(insertRe, cur)) {
+        insertAt = insertafter ? i + 1 : i;
+        if (args.firstmatch) break;
+      }
+    }
+  }
+
+  // Ansible's insertafter/insertbefore branch inside this case is unreachable (a line is only
+  // found through regexp, search_string or an exact match), so it is not ported.
+  if (found !== -1) {
+    let newLine = args.backrefs && match && match !== true ? expandMatch(match, line) : line;
+    if (!newLine.endsWith(sep)) newLine += sep;
+    if (lines[found] === newLine) return { lines, msg: "" };
+    lines[found] = newLine;
+    return { lines, msg: "line replaced" };
+  }
+  if (args.backrefs) return { lines, msg: "" };
+  if (insertbefore === "BOF" || insertafter === "BOF") {
+    lines.unshift(line + sep);
+    return { lines, msg: "line added" };
+  }
+  if (insertafter === "EOF" || insertAt === -1) {
+    if (lines.length > 0 && !/[\r\n]$/.test(lines[lines.length - 1])) lines.push(sep);
+    lines.push(line + sep);
+    return { lines, msg: "line added" };
+  }
+  if (insertafter) {
+    if (insertAt === lines.length) {
+      if (stripEol(lines[insertAt - 1]) === line) return { lines, msg: "" };
+      lines.push(line + sep);
+      return { lines, msg: "line added" };
+    }
+    if (stripEol(lines[insertAt]) === line) return { lines, msg: "" };
+  }
+  lines.splice(insertAt, 0, line + sep);
+  return { lines, msg: "line added" };
+}
+
+function removeLines(lines: string[], args: LineinfileArgs): LineEdit {
+  if (args.regexp === undefined && args.search_string === undefined && args.line === undefined) {
+    throw new TicklessError(
+      "MODULE_ARGS",
+      "lineinfile: one of line, search_string or regexp is required with state=absent",
+    );
+  }
+  const regexp = args.regexp === undefined ? undefined : compilePython(toBinary(args.regexp), "regexp");
+  const search = args.search_string === undefined ? undefined : toBinary(args.search_string);
+  const line = args.line === undefined ? undefined : toBinary(args.line);
+  const matches = (cur: string): boolean => {
+    if (regexp) return searchLine(regexp, cur) !== null;
+    if (search !== undefined) return cur.includes(search);
+    return line === stripEol(cur);
+  };
+  const kept = lines.filter((cur) => !matches(cur));
+  const removed = lines.length - kept.length;
+  return { lines: kept, msg: removed === 0 ? "" : `${removed} line(s) removed` };
+}

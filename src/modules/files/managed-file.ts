@@ -1,0 +1,123 @@
+/**
+ * A regular file whose bytes a module computes (copy, template, lineinfile, blockinfile):
+ * one probe read, a pure plan of content + attribute changes, an atomic write.
+ */
+import { posix } from "node:path";
+import { quote } from "shell-quote";
+import type { FileRead, HostReader, HostWriter } from "../../connection/types.js";
+import { TicklessError } from "../../errors.js";
+import type { Change, ModuleResult } from "../types.js";
+import { runChecked } from "../util/shell.js";
+import { attributeChanges, attributeCommands, type FileAttributes } from "./attributes.js";
+import { backupFile } from "./backup.js";
+import { resolveMode } from "./mode.js";
+
+/** The file as probed: `path` is the real path when the argument was a symbolic link. */
+export interface ManagedFile {
+  path: string;
+  file: FileRead;
+}
+
+/**
+ * Reads the file in one round trip. A link is followed (resolved, its target read: two more)
+ * unless `follow` is false, in which case a write replaces the link (Ansible's copy/template).
+ */
+export async function probeManagedFile(host: HostReader, path: string, follow = true): Promise<ManagedFile> {
+  const file = await host.readFile(path);
+  if (file.type !== "link" || !follow) return { path, file };
+  const real = await host.run(quote(["readlink", "-f", "--", path]));
+  const target = real.stdout.trim();
+  if (real.rc !== 0 || target === "") return { path, file };
+  return { path: target, file: await host.readFile(target) };
+}
+
+/** Fails on paths a content module cannot manage (directories, devices). */
+export function assertRegularFile(state: ManagedFile): void {
+  const { file, path } = state;
+  if (file.exists && file.type !== "file" && file.type !== "link") {
+    throw new TicklessError(
+      "TASK",
+      `${path} is a ${file.type === "directory" ? "directory" : "special file"}`,
+      {
+        hint: "point the task at a regular file",
+      },
+    );
+  }
+}
+
+/**
+ * The changes that bring the file to `desired` bytes (undefined: content left alone) and
+ * `attrs`. `reason` is the content change's summary ("line added", "content differs").
+ */
+export function planManagedFile(
+  state: ManagedFile,
+  desired: Buffer | undefined,
+  attrs: FileAttributes,
+  reason: string,
+): Change[] {
+  assertRegularFile(state);
+  const { file, path } = state;
+  if (!file.exists) {
+    if (desired === undefined) return [];
+    const mode = attrs.mode === undefined ? "" : ` (mode ${resolveMode(attrs.mode, undefined)})`;
+    return [
+      { target: path, summary: `create file${mode}: ${reason}`, before: "", after: desired.toString() },
+    ];
+  }
+  const changes: Change[] = [];
+  const current = file.content ?? Buffer.alloc(0);
+  if (desired !== undefined && !desired.equals(current)) {
+    changes.push({ target: path, summary: reason, before: current.toString(), after: desired.toString() });
+  }
+  return [...changes, ...attributeChanges(path, attrs, file)];
+}
+
+export interface ApplyManagedFileOptions {
+  backup?: boolean;
+  /** Create missing parent directories (lineinfile/blockinfile `create`). */
+  createParents?: boolean;
+}
+
+/** Writes the new bytes atomically (with mode/owner), or only fixes attributes. */
+export async function applyManagedFile(
+  host: HostWriter,
+  state: ManagedFile,
+  desired: Buffer | undefined,
+  attrs: FileAttributes,
+  options: ApplyManagedFileOptions = {},
+): Promise<ModuleResult> {
+  const { file, path } = state;
+  const current = file.content ?? Buffer.alloc(0);
+  if (desired === undefined || (file.exists && desired.equals(current))) {
+    await runChecked(host, attributeCommands(path, attrs, file), `setting attributes of ${path}`);
+    return {};
+  }
+  const result: ModuleResult = {};
+  if (options.backup && file.exists) result.backup_file = await backupFile(host, path, file);
+  if (!file.exists && options.createParents) {
+    await runChecked(
+      host,
+      [quote(["mkdir", "-p", "--", posix.dirname(path)])],
+      `creating ${posix.dirname(path)}`,
+    );
+  }
+  const mode = attrs.mode === undefined ? undefined : resolveMode(attrs.mode, file.mode);
+  await host.writeFile(path, desired, { mode, owner: attrs.owner, group: attrs.group });
+  return result;
+}
+
+const ATTRIBUTES_CHANGED = "ownership, perms or SE linux context changed";
+
+/**
+ * lineinfile's and blockinfile's `msg` as Ansible words it: the edit ("line added", "Block
+ * inserted", … or ""), then check_file_attrs' note when mode, owner or group change. A file the
+ * task creates is compared by mode only, against 0644 (what a umask of 022 gives).
+ */
+export function editMessage(state: ManagedFile, attrs: FileAttributes, edit: string): string {
+  const { file, path } = state;
+  const changed = file.exists
+    ? attributeChanges(path, attrs, file).length > 0
+    : attrs.mode !== undefined && resolveMode(attrs.mode, undefined) !== "0644";
+  if (!changed) return edit;
+  return edit === "" ? ATTRIBUTES_CHANGED : `${edit} and ${ATTRIBUTES_CHANGED}`;
+}

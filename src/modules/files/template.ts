@@ -1,0 +1,45 @@
+/** template: a file rendered on the controller (Handlebars, strict) and written on the host. */
+
+import { defineModule } from "../types.js";
+import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
+import { type CopyState, contentReason, wanted } from "./copy.js";
+import { applyManagedFile, planManagedFile, probeManagedFile } from "./managed-file.js";
+
+export interface TemplateArgs extends FileAttributes {
+  src: string;
+  dest: string;
+  backup?: boolean;
+  /** false: only create the file when it is absent. Default true. */
+  force?: boolean;
+  /** Write through a symbolic link at dest instead of replacing it. Default false, as Ansible. */
+  follow?: boolean;
+}
+
+export const template = defineModule<TemplateArgs, CopyState>({
+  kind: "state",
+  name: "template",
+  description: "Render a controller-side template with the task's variables and write it on the host.",
+  args: {
+    type: "object",
+    additionalProperties: false,
+    required: ["src", "dest"],
+    properties: {
+      src: { type: "string", minLength: 1 },
+      dest: { type: "string", minLength: 1 },
+      backup: { type: "boolean" },
+      force: { type: "boolean" },
+      follow: { type: "boolean" },
+      ...ATTRIBUTE_PROPERTIES,
+    },
+  },
+  async probe(host, args, ctx) {
+    const [rendered, dest] = await Promise.all([
+      ctx.renderFile(args.src),
+      probeManagedFile(host, args.dest, args.follow ?? false),
+    ]);
+    return { ...dest, desired: Buffer.from(rendered) };
+  },
+  plan: (args, state) => planManagedFile(state, wanted(args, state), args, contentReason(state)),
+  apply: (host, args, _changes, state) =>
+    applyManagedFile(host, state, wanted(args, state), args, { backup: args.backup }),
+});

@@ -1,0 +1,188 @@
+/**
+ * `cpu_sets`: the isolation preflight. Checks the isolated and housekeeping CPU lists against the
+ * host before anything is changed, and sets the fact `housekeeping_cpus`:
+ * - every list parses as a kernel cpulist (a bad token such as `4-`, `a`, `7-4`, `4,,5` is named);
+ * - at least one CPU is isolated, and CPU 0 is not (the boot CPU: nohz_full cannot take it);
+ * - every CPU of both lists is online (`<sys_root>/devices/system/cpu/online`): `CPUAffinity=9`
+ *   on an 8-CPU host makes a unit systemd cannot start;
+ * - the lists do not overlap and at least one housekeeping CPU remains (default: online − isolated);
+ * - SMT: an isolated CPU whose hyperthread sibling (`cpuN/topology/thread_siblings_list`) stays a
+ *   housekeeping CPU shares its core with housekeeping work: a warning, a failure with
+ *   `require_idle_sibling: true`.
+ * Reads the host in one command; changes nothing.
+ */
+import { quote } from "shell-quote";
+import { TicklessError } from "../../errors.js";
+import type { ModuleResult } from "../types.js";
+import { defineModule } from "../types.js";
+import { formatCpuList, parseCpuList } from "./cpus.js";
+
+type CpuList = string | number | number[];
+
+export interface CpuSetsArgs {
+  isolated: CpuList;
+  /** "" or absent: every online CPU that is not isolated. */
+  housekeeping?: CpuList | null;
+  sys_root?: string;
+  require_idle_sibling?: boolean;
+}
+
+/** What the host says: the online list and each isolated CPU's thread siblings ("" when unknown). */
+export interface CpuTopology {
+  online: string;
+  siblings: Record<number, string>;
+}
+
+export interface CpuSetsOutcome {
+  isolated: number[];
+  housekeeping: number[];
+  problems: string[];
+  warnings: string[];
+}
+
+/** A CPU list, or the reason it is not one (naming the token). */
+function parse(what: string, list: CpuList): number[] | string {
+  try {
+    return parseCpuList(list);
+  } catch (err) {
+    return `${what}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+const plural = (cpus: number[]) => `CPU${cpus.length > 1 ? "s" : ""} ${formatCpuList(cpus)}`;
+
+/** Pure: the checks above against a topology. */
+export function checkCpuSets(args: CpuSetsArgs, topo: CpuTopology): CpuSetsOutcome {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const online = parse("the host's online CPUs", topo.online);
+  const isolated = parse("isolated_cpus", args.isolated);
+  const given = args.housekeeping === undefined || args.housekeeping === null || args.housekeeping === "";
+  const housekeepingArg = given ? undefined : parse("housekeeping_cpus", args.housekeeping as CpuList);
+  for (const r of [online, isolated, housekeepingArg]) if (typeof r === "string") problems.push(r);
+  if (typeof online === "string" || typeof isolated === "string" || typeof housekeepingArg === "string") {
+    return { isolated: [], housekeeping: [], problems, warnings };
+  }
+  if (online.length === 0) problems.push("the host's online CPU list is empty");
+  if (typeof args.isolated === "string" && /\s/.test(args.isolated.trim())) {
+    problems.push(
+      `isolated_cpus ${JSON.stringify(args.isolated)} has whitespace: the kernel splits its command line on it (write 4-7,9)`,
+    );
+  }
+  if (isolated.length === 0) problems.push(`isolated_cpus ${JSON.stringify(args.isolated)} names no CPU`);
+  if (isolated.includes(0)) {
+    problems.push(
+      `isolated_cpus ${JSON.stringify(String(args.isolated))} includes CPU 0, the boot CPU: nohz_full cannot take it and the kernel needs it for housekeeping`,
+    );
+  }
+  const offline = isolated.filter((c) => !online.includes(c));
+  if (offline.length) {
+    problems.push(
+      `isolated_cpus: ${plural(offline)} not online on this host (online: ${topo.online.trim()})`,
+    );
+  }
+  const housekeeping = housekeepingArg ?? online.filter((c) => !isolated.includes(c));
+  if (housekeepingArg) {
+    const off = housekeepingArg.filter((c) => !online.includes(c));
+    if (off.length)
+      problems.push(
+        `housekeeping_cpus: ${plural(off)} not online on this host (online: ${topo.online.trim()})`,
+      );
+    const both = housekeepingArg.filter((c) => isolated.includes(c));
+    if (both.length) problems.push(`${plural(both)} both isolated and housekeeping`);
+  }
+  if (housekeeping.filter((c) => online.includes(c) && !isolated.includes(c)).length === 0) {
+    problems.push(
+      `no housekeeping CPU would remain (online: ${topo.online.trim()}, isolated: ${formatCpuList(isolated)})`,
+    );
+  }
+  for (const cpu of isolated) {
+    const text = topo.siblings[cpu] ?? "";
+    const siblings = text.trim() === "" ? [] : parse("thread_siblings_list", text);
+    if (typeof siblings === "string") continue;
+    const busy = siblings.filter((s) => s !== cpu && !isolated.includes(s));
+    if (busy.length) {
+      warnings.push(
+        `CPU ${cpu}'s hyperthread sibling ${plural(busy)} stays a housekeeping CPU: it shares CPU ${cpu}'s core (caches, execution units); isolate the sibling too or disable SMT`,
+      );
+    }
+  }
+  return { isolated, housekeeping, problems, warnings };
+}
+
+/** One command: the online list, then each CPU's thread siblings after an `@N` line. */
+function topologyScript(sysRoot: string, cpus: number[]): string {
+  const dir = quote([`${sysRoot.replace(/\/+$/, "")}/devices/system/cpu`]);
+  return [
+    `cat ${dir}/online || exit 3`,
+    `for c in ${cpus.join(" ")}; do echo "@$c"; cat ${dir}/cpu$c/topology/thread_siblings_list 2>/dev/null; done; true`,
+  ].join("\n");
+}
+
+export function parseTopology(stdout: string): CpuTopology {
+  const [online, ...rest] = stdout.split("\n@");
+  const siblings: Record<number, string> = {};
+  for (const block of rest) {
+    const [n, ...lines] = block.split("\n");
+    siblings[Number(n)] = lines.join("\n").trim();
+  }
+  return { online: online.trim(), siblings };
+}
+
+export const cpuSetsModule = defineModule<CpuSetsArgs>({
+  name: "cpu_sets",
+  kind: "action",
+  description:
+    "Check isolated/housekeeping CPU lists against the host (online, CPU 0, overlap, SMT siblings); set housekeeping_cpus.",
+  args: {
+    type: "object",
+    properties: {
+      isolated: {
+        anyOf: [{ type: "string" }, { type: "integer" }, { type: "array", items: { type: "integer" } }],
+      },
+      housekeeping: {
+        anyOf: [
+          { type: "string" },
+          { type: "integer" },
+          { type: "array", items: { type: "integer" } },
+          { type: "null" },
+        ],
+      },
+      sys_root: { type: "string", pattern: "^/" },
+      require_idle_sibling: { type: "boolean" },
+    },
+    required: ["isolated"],
+    additionalProperties: false,
+  },
+  async run(args, _ctx, host): Promise<ModuleResult> {
+    const sysRoot = args.sys_root ?? "/sys";
+    const isolated = parse("isolated_cpus", args.isolated);
+    const res = await host.run(topologyScript(sysRoot, typeof isolated === "string" ? [] : isolated));
+    if (res.rc !== 0) {
+      throw new TicklessError(
+        "TASK",
+        `cannot read ${sysRoot}/devices/system/cpu/online on ${host.name} (rc ${res.rc}): ${res.stderr.trim()}`,
+        { hint: "sys_root must hold the kernel's devices/system/cpu (a fixture's too)" },
+      );
+    }
+    const topo = parseTopology(res.stdout);
+    const out = checkCpuSets(args, topo);
+    const strict = args.require_idle_sibling === true;
+    const problems = [...out.problems, ...(strict ? out.warnings : [])];
+    const result = {
+      online: topo.online,
+      isolated: formatCpuList(out.isolated),
+      housekeeping: formatCpuList(out.housekeeping),
+      warnings: strict ? [] : out.warnings,
+      problems,
+    };
+    if (problems.length) return { ...result, failed: true, msg: problems.join("\n") };
+    return {
+      ...result,
+      msg: out.warnings.length
+        ? out.warnings.map((w) => `WARNING: ${w}`).join("\n")
+        : `isolated ${result.isolated}, housekeeping ${result.housekeeping} (online ${topo.online})`,
+      facts: { housekeeping_cpus: result.housekeeping },
+    };
+  },
+});

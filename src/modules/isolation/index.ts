@@ -1,0 +1,18 @@
+/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, validate_isolation. */
+
+import type { Module } from "../types.js";
+import { cpuSetsModule } from "./cpu_sets.js";
+import { irqAffinityModule } from "./irq_affinity.js";
+import { kernelCmdlineModule } from "./kernel_cmdline.js";
+import { sysfsModule } from "./sysfs.js";
+import { systemdDropinModule } from "./systemd_dropin.js";
+import { validateIsolationModule } from "./validate_isolation.js";
+
+export const ISOLATION_MODULES: readonly Module[] = [
+  cpuSetsModule,
+  kernelCmdlineModule,
+  irqAffinityModule,
+  systemdDropinModule,
+  sysfsModule,
+  validateIsolationModule,
+];

@@ -1,0 +1,488 @@
+/**
+ * `irq_affinity`: move IRQs (by number, or by a regex on their /proc/interrupts name) to a CPU
+ * list through `smp_affinity_list`, set `default_smp_affinity`, and ban CPUs from irqbalance
+ * (`IRQBALANCE_BANNED_CPULIST`, since irqbalance otherwise moves the IRQs back within 10 s).
+ *
+ * Before the first change the original affinities (and irqbalance's config) are saved under
+ * /var/lib/tickless/irq-affinity.json; an existing save is only added to, never overwritten, so
+ * `state: restored` gives back what was there before tickless. The kernel refuses to move managed
+ * IRQs (EIO; EPERM from 6.12): such an IRQ is reported by number and name and, with
+ * `managed: skip`, recorded in the save as unchangeable and left alone from then on.
+ *
+ * `cpus_match` says when a selected IRQ is already where it should be: `exact` (the default) when
+ * its smp_affinity_list is the `cpus` list, `within` when it is a non-empty subset of it. `within`
+ * is for hosts where irqbalance runs: banned from the isolated CPUs, it narrows each IRQ to one
+ * housekeeping CPU within 10 s, and that placement is irqbalance's to make; what the task
+ * guarantees is "never outside `cpus`". An IRQ that is not within is set to the full list.
+ */
+import { posix } from "node:path";
+import { quote } from "shell-quote";
+import type { HostReader, HostWriter } from "../../connection/types.js";
+import { TicklessError } from "../../errors.js";
+import { parseInterrupts } from "../../facts/interrupts.js";
+import type { Change, ModuleContext, ModuleResult } from "../types.js";
+import { defineModule } from "../types.js";
+import { runChecked } from "../util/shell.js";
+import { ensureStateDir } from "../util/state-dir.js";
+import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
+import { osFamily } from "./grub-cmdline.js";
+import { type IrqAffinity, type IrqWrite, isUnchangeable, readProcIrqs, writeAll } from "./irq-proc.js";
+
+type CpuList = string | number | number[];
+
+export interface IrqAffinityArgs {
+  state?: "present" | "restored";
+  irqs?: number[];
+  name_regex?: string;
+  cpus?: CpuList;
+  cpus_match?: "exact" | "within";
+  managed?: "fail" | "skip";
+  default_smp_affinity?: CpuList;
+  irqbalance_banned_cpus?: CpuList;
+  irqbalance_config?: string;
+  save_file?: string;
+  proc_root?: string;
+}
+
+/** The saved originals (JSON under /var/lib/tickless). */
+export interface IrqSave {
+  version: 1;
+  irqs: Record<string, { name: string; smp_affinity_list: string; smp_affinity: string }>;
+  default_smp_affinity?: string;
+  irqbalance_config?: { exists: boolean; content: string; mode?: string };
+  /** IRQ number → why the kernel refused ("nvme0q0: Input/output error"). */
+  unchangeable: Record<string, string>;
+}
+
+export interface SelectedIrq extends IrqAffinity {
+  name: string;
+}
+
+export interface IrqAffinityState {
+  procRoot: string;
+  selected: SelectedIrq[];
+  /** Every IRQ's affinity (restore needs the ones the save names). */
+  all: SelectedIrq[];
+  defaultAffinity: string;
+  save: { path: string; data?: IrqSave };
+  irqbalance: { path: string; exists: boolean; content: string; mode?: string };
+}
+
+export const DEFAULT_SAVE_FILE = "/var/lib/tickless/irq-affinity.json";
+
+export function irqSettings(args: IrqAffinityArgs, vars: Readonly<Record<string, unknown>> = {}) {
+  return {
+    state: args.state ?? "present",
+    managed: args.managed ?? "fail",
+    cpusMatch: args.cpus_match ?? "exact",
+    procRoot: (args.proc_root ?? "/proc").replace(/\/+$/, ""),
+    saveFile: args.save_file ?? DEFAULT_SAVE_FILE,
+    irqbalanceConfig:
+      args.irqbalance_config ??
+      (osFamily(vars) === "RedHat" ? "/etc/sysconfig/irqbalance" : "/etc/default/irqbalance"),
+    cpus: args.cpus === undefined ? undefined : parseCpuList(args.cpus),
+  };
+}
+
+/** The IRQs the args select: the numbers given, plus every numbered IRQ whose name matches the regex. */
+export function selectIrqs(args: IrqAffinityArgs, all: SelectedIrq[]): SelectedIrq[] {
+  const re = args.name_regex === undefined ? undefined : new RegExp(args.name_regex);
+  const wanted = new Set(args.irqs ?? []);
+  return all.filter((i) => wanted.has(i.irq) || (re?.test(i.name) ?? false));
+}
+
+/** Pure: the irqbalance config with exactly one `IRQBALANCE_BANNED_CPULIST=` line. */
+export function setBannedCpulist(content: string, cpus: number[]): string {
+  const line = `IRQBALANCE_BANNED_CPULIST=${formatCpuList(cpus)}`;
+  const lines = content === "" ? [] : content.replace(/\n$/, "").split("\n");
+  const at = lines.findIndex((l) => /^\s*IRQBALANCE_BANNED_CPULIST=/.test(l));
+  if (at >= 0) {
+    if (lines[at] === line && lines.filter((l) => /^\s*IRQBALANCE_BANNED_CPULIST=/.test(l)).length === 1)
+      return content;
+    const kept = lines.filter((l, i) => i === at || !/^\s*IRQBALANCE_BANNED_CPULIST=/.test(l));
+    kept[kept.indexOf(lines[at])] = line;
+    return `${kept.join("\n")}\n`;
+  }
+  return `${[...lines, line].join("\n")}\n`;
+}
+
+export async function probeIrqAffinity(
+  host: HostReader,
+  args: IrqAffinityArgs,
+  ctx: ModuleContext,
+): Promise<IrqAffinityState> {
+  const s = irqSettings(args, ctx.vars);
+  const [proc, save, irqbalance] = await Promise.all([
+    readProcIrqs(host, s.procRoot),
+    host.readFile(s.saveFile),
+    host.readFile(s.irqbalanceConfig),
+  ]);
+  const names = new Map(
+    parseInterrupts(proc.interruptsText)
+      .rows.filter((r) => /^\d+$/.test(r.irq))
+      .map((r) => [Number(r.irq), r.name]),
+  );
+  const all = [...proc.affinities.values()]
+    .sort((a, b) => a.irq - b.irq)
+    .map((a) => ({ ...a, name: names.get(a.irq) ?? "" }));
+  const selected = s.state === "present" ? selectIrqs(args, all) : [];
+  if (s.state === "present" && s.cpus && selected.length === 0) {
+    throw new TicklessError("TASK", `no IRQ on ${host.name} matches ${describeSelection(args)}`, {
+      hint: `IRQ names in ${s.procRoot}/interrupts: ${[...new Set(names.values())].filter(Boolean).slice(0, 12).join(", ")}`,
+    });
+  }
+  return {
+    procRoot: s.procRoot,
+    selected,
+    all,
+    defaultAffinity: proc.defaultAffinity,
+    save: {
+      path: s.saveFile,
+      data: save.exists ? parseSave(save.content?.toString("utf8") ?? "", s.saveFile) : undefined,
+    },
+    irqbalance: {
+      path: s.irqbalanceConfig,
+      exists: irqbalance.exists,
+      content: irqbalance.content?.toString("utf8") ?? "",
+      mode: irqbalance.mode,
+    },
+  };
+}
+
+function describeSelection(args: IrqAffinityArgs): string {
+  const parts = [];
+  if (args.irqs?.length) parts.push(`irqs ${args.irqs.join(",")}`);
+  if (args.name_regex !== undefined) parts.push(`name_regex /${args.name_regex}/`);
+  return parts.join(" or ");
+}
+
+function parseSave(text: string, path: string): IrqSave {
+  try {
+    const data = JSON.parse(text) as IrqSave;
+    return { ...data, unchangeable: data.unchangeable ?? {}, irqs: data.irqs ?? {} };
+  } catch (err) {
+    throw new TicklessError("TASK", `the saved IRQ state ${path} is not valid JSON`, {
+      cause: err,
+      hint: "it was written by tickless before the first change; restore it from a backup or remove it to start over",
+    });
+  }
+}
+
+/** The CPUs of an IRQ's current affinity (smp_affinity_list preferred, the mask otherwise). */
+function currentCpus(i: IrqAffinity): number[] {
+  if (i.smp_affinity_list !== "") return parseCpuList(i.smp_affinity_list);
+  return i.smp_affinity === "" ? [] : maskToCpuList(i.smp_affinity);
+}
+
+/** The affinity file a write goes to, and the value in that file's format. */
+function irqWrite(procRoot: string, i: IrqAffinity, cpus: number[]): IrqWrite {
+  const dir = `${procRoot}/irq/${i.irq}`;
+  if (i.smp_affinity_list !== "" || i.smp_affinity === "") {
+    return { key: String(i.irq), path: `${dir}/smp_affinity_list`, value: formatCpuList(cpus) };
+  }
+  return {
+    key: String(i.irq),
+    path: `${dir}/smp_affinity`,
+    value: cpuListToMask(cpus, maskWidth(i.smp_affinity)),
+  };
+}
+
+/** The number of CPUs a mask's width covers ("ff" → 8, "ff,ffffffff" → 40). */
+function maskWidth(mask: string): number {
+  return mask.replace(/,/g, "").length * 4;
+}
+
+function sameCpus(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((c, i) => c === b[i]);
+}
+
+/** Whether an IRQ on CPUs `now` is in the desired state for `want` under `cpus_match`. */
+export function affinityHolds(now: number[], want: number[], match: "exact" | "within"): boolean {
+  if (match === "exact") return sameCpus(now, want);
+  return now.length > 0 && now.every((c) => want.includes(c));
+}
+
+function label(i: SelectedIrq): string {
+  return i.name ? `IRQ ${i.irq} (${i.name})` : `IRQ ${i.irq}`;
+}
+
+export function planIrqAffinity(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
+  const s = irqSettings(args);
+  return s.state === "restored" ? planRestore(state) : planPresent(args, state);
+}
+
+function planPresent(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
+  const s = irqSettings(args);
+  const changes: Change[] = [];
+  const refused = state.save.data?.unchangeable ?? {};
+  for (const i of state.selected) {
+    if (!s.cpus || (s.managed === "skip" && refused[i.irq] !== undefined)) continue;
+    const now = currentCpus(i);
+    if (affinityHolds(now, s.cpus, s.cpusMatch)) continue;
+    const w = irqWrite(state.procRoot, i, s.cpus);
+    changes.push({
+      target: w.path,
+      summary: `${label(i)}: ${formatCpuList(now)} → ${formatCpuList(s.cpus)}`,
+      before: `${i.smp_affinity_list || i.smp_affinity}\n`,
+      after: `${w.value}\n`,
+    });
+  }
+  if (args.default_smp_affinity !== undefined) {
+    const want = parseCpuList(args.default_smp_affinity);
+    const now = state.defaultAffinity === "" ? [] : maskToCpuList(state.defaultAffinity);
+    if (!sameCpus(now, want)) {
+      const mask = cpuListToMask(want, maskWidth(state.defaultAffinity || "f"));
+      changes.push({
+        target: `${state.procRoot}/irq/default_smp_affinity`,
+        summary: `default_smp_affinity: ${formatCpuList(now)} → ${formatCpuList(want)}`,
+        before: `${state.defaultAffinity}\n`,
+        after: `${mask}\n`,
+      });
+    }
+  }
+  if (args.irqbalance_banned_cpus !== undefined) {
+    const after = setBannedCpulist(state.irqbalance.content, parseCpuList(args.irqbalance_banned_cpus));
+    if (after !== state.irqbalance.content) {
+      changes.push({
+        target: state.irqbalance.path,
+        summary: `irqbalance: ban CPUs ${formatCpuList(parseCpuList(args.irqbalance_banned_cpus))}`,
+        before: state.irqbalance.content,
+        after,
+      });
+    }
+  }
+  return changes;
+}
+
+function planRestore(state: IrqAffinityState): Change[] {
+  const save = state.save.data;
+  if (!save) return [];
+  const changes: Change[] = [];
+  for (const [irq, orig] of Object.entries(save.irqs)) {
+    const i = state.all.find((a) => String(a.irq) === irq);
+    if (!i || save.unchangeable[irq] !== undefined) continue;
+    const want =
+      orig.smp_affinity_list !== "" ? parseCpuList(orig.smp_affinity_list) : maskToCpuList(orig.smp_affinity);
+    if (sameCpus(currentCpus(i), want)) continue;
+    const w = irqWrite(state.procRoot, i, want);
+    changes.push({
+      target: w.path,
+      summary: `restore ${label(i)}: ${formatCpuList(currentCpus(i))} → ${formatCpuList(want)}`,
+      before: `${i.smp_affinity_list || i.smp_affinity}\n`,
+      after: `${w.value}\n`,
+    });
+  }
+  if (save.default_smp_affinity !== undefined && save.default_smp_affinity !== state.defaultAffinity) {
+    changes.push({
+      target: `${state.procRoot}/irq/default_smp_affinity`,
+      summary: `restore default_smp_affinity ${save.default_smp_affinity}`,
+      before: `${state.defaultAffinity}\n`,
+      after: `${save.default_smp_affinity}\n`,
+    });
+  }
+  const ib = save.irqbalance_config;
+  if (ib && (ib.exists !== state.irqbalance.exists || ib.content !== state.irqbalance.content)) {
+    changes.push({
+      target: state.irqbalance.path,
+      summary: ib.exists ? "restore irqbalance config" : "remove irqbalance config (it did not exist)",
+      before: state.irqbalance.content,
+      after: ib.content,
+    });
+  }
+  changes.push({ target: state.save.path, summary: "remove the saved IRQ state (restored)" });
+  return changes;
+}
+
+/** The save with the originals of everything `changes` touches added (existing entries kept). */
+export function mergeSave(state: IrqAffinityState, changes: Change[]): IrqSave {
+  const save: IrqSave = structuredClone(state.save.data) ?? { version: 1, irqs: {}, unchangeable: {} };
+  for (const c of changes) {
+    const m = /\/irq\/(\d+)\/smp_affinity(?:_list)?$/.exec(c.target);
+    if (m && save.irqs[m[1]] === undefined) {
+      const i = state.all.find((a) => String(a.irq) === m[1]);
+      if (i)
+        save.irqs[m[1]] = {
+          name: i.name,
+          smp_affinity_list: i.smp_affinity_list,
+          smp_affinity: i.smp_affinity,
+        };
+    }
+    if (c.target.endsWith("/default_smp_affinity") && save.default_smp_affinity === undefined) {
+      save.default_smp_affinity = state.defaultAffinity;
+    }
+    if (c.target === state.irqbalance.path && save.irqbalance_config === undefined) {
+      const { exists, content, mode } = state.irqbalance;
+      save.irqbalance_config = { exists, content, ...(mode ? { mode } : {}) };
+    }
+  }
+  return save;
+}
+
+async function writeSave(host: HostWriter, path: string, save: IrqSave): Promise<void> {
+  await ensureStateDir(host, posix.dirname(path));
+  await host.writeFile(path, `${JSON.stringify(save, null, 2)}\n`, { mode: "0600" });
+}
+
+async function applyPresent(
+  host: HostWriter,
+  args: IrqAffinityArgs,
+  changes: Change[],
+  state: IrqAffinityState,
+): Promise<ModuleResult> {
+  const s = irqSettings(args);
+  const save = mergeSave(state, changes);
+  if (JSON.stringify(save) !== JSON.stringify(state.save.data)) await writeSave(host, state.save.path, save);
+  const procWrites = changes
+    .filter((c) => c.target !== state.irqbalance.path)
+    .map((c) => ({ key: c.target, path: c.target, value: (c.after ?? "").replace(/\n$/, "") }));
+  const outcomes = await writeAll(host, procWrites);
+  const irqbalance = changes.find((c) => c.target === state.irqbalance.path);
+  if (irqbalance)
+    await writeConfig(host, state.irqbalance.path, irqbalance.after ?? "", state.irqbalance.mode);
+  const refused: string[] = [];
+  const errors: string[] = [];
+  for (const o of outcomes.filter((x) => !x.ok)) {
+    const m = /\/irq\/(\d+)\//.exec(o.key);
+    const i = m ? state.all.find((a) => String(a.irq) === m[1]) : undefined;
+    if (i && isUnchangeable(o.error ?? "")) {
+      refused.push(`${label(i)} is kernel-managed: the kernel refused the affinity write (${o.error})`);
+      save.unchangeable[String(i.irq)] = `${i.name}: ${o.error}`;
+    } else errors.push(`${o.key}: ${o.error}`);
+  }
+  if (refused.length > 0 && s.managed === "skip") await writeSave(host, state.save.path, save);
+  const unchangeable = refused.map((r) => r.replace(/ is kernel-managed.*/, ""));
+  if (errors.length > 0 || (refused.length > 0 && s.managed === "fail")) {
+    const hint =
+      refused.length > 0 && s.managed === "fail"
+        ? " (managed: skip leaves managed IRQs where the kernel keeps them)"
+        : "";
+    return { failed: true, msg: [...refused, ...errors].join("; ") + hint, unchangeable };
+  }
+  const moved = outcomes.filter((o) => o.ok).length;
+  const msg =
+    refused.length > 0
+      ? `${refused.join("; ")}; left as it is (managed: skip)`
+      : `${moved} affinity file(s) written`;
+  return { msg, unchangeable };
+}
+
+async function writeConfig(host: HostWriter, path: string, content: string, mode: string | undefined) {
+  await runChecked(host, [`mkdir -p ${quote([posix.dirname(path)])}`], `creating ${posix.dirname(path)}`);
+  await host.writeFile(path, content, { mode: mode ?? "0644" });
+}
+
+async function applyRestore(
+  host: HostWriter,
+  changes: Change[],
+  state: IrqAffinityState,
+): Promise<ModuleResult> {
+  const save = state.save.data as IrqSave;
+  const procWrites = changes
+    .filter((c) => c.target.startsWith(`${state.procRoot}/irq/`))
+    .map((c) => ({ key: c.target, path: c.target, value: (c.after ?? "").replace(/\n$/, "") }));
+  const failed = (await writeAll(host, procWrites)).filter((o) => !o.ok);
+  if (failed.length > 0) {
+    return {
+      failed: true,
+      msg: `restoring IRQ affinities failed: ${failed.map((o) => `${o.key}: ${o.error}`).join("; ")}`,
+    };
+  }
+  const ib = save.irqbalance_config;
+  if (changes.some((c) => c.target === state.irqbalance.path) && ib) {
+    if (ib.exists) await writeConfig(host, state.irqbalance.path, ib.content, ib.mode);
+    else await host.remove(state.irqbalance.path);
+  }
+  await host.remove(state.save.path);
+  return { msg: `restored ${procWrites.length} affinity file(s) from ${state.save.path}` };
+}
+
+const cpuList = {
+  anyOf: [
+    { type: "string", minLength: 1 },
+    { type: "integer", minimum: 0 },
+    { type: "array", items: { type: "integer", minimum: 0 } },
+  ],
+};
+
+export const irqAffinityModule = defineModule<IrqAffinityArgs, IrqAffinityState>({
+  name: "irq_affinity",
+  kind: "state",
+  description:
+    "Move IRQs to a CPU list, set default_smp_affinity, ban CPUs from irqbalance; restore from the save.",
+  args: {
+    type: "object",
+    properties: {
+      state: { enum: ["present", "restored"] },
+      irqs: { type: "array", items: { type: "integer", minimum: 0 } },
+      name_regex: { type: "string", minLength: 1 },
+      cpus: cpuList,
+      cpus_match: { enum: ["exact", "within"] },
+      managed: { enum: ["fail", "skip"] },
+      default_smp_affinity: cpuList,
+      irqbalance_banned_cpus: cpuList,
+      irqbalance_config: { type: "string", pattern: "^/" },
+      save_file: { type: "string", pattern: "^/" },
+      proc_root: { type: "string", pattern: "^/" },
+    },
+    additionalProperties: false,
+  },
+  normalize(args) {
+    if (args.name_regex !== undefined) {
+      try {
+        new RegExp(args.name_regex);
+      } catch (err) {
+        throw new TicklessError(
+          "MODULE_ARGS",
+          `name_regex is not a valid regular expression: ${(err as Error).message}`,
+          {
+            hint: "a JavaScript regular expression matched against the names in /proc/interrupts, e.g. ^eth0-TxRx-",
+          },
+        );
+      }
+    }
+    if (
+      (args.state ?? "present") === "present" &&
+      args.cpus !== undefined &&
+      !args.irqs?.length &&
+      args.name_regex === undefined
+    ) {
+      throw new TicklessError(
+        "MODULE_ARGS",
+        "irq_affinity with cpus needs irqs or name_regex to select IRQs",
+        {
+          hint: "e.g. name_regex: '^eth0-TxRx-'",
+        },
+      );
+    }
+    return args;
+  },
+  probe: probeIrqAffinity,
+  plan: planIrqAffinity,
+  async apply(host, args, changes, current): Promise<ModuleResult> {
+    return irqSettings(args).state === "restored"
+      ? applyRestore(host, changes, current)
+      : applyPresent(host, args, changes, current);
+  },
+  report(args, state) {
+    const s = irqSettings(args);
+    const outside = s.cpus
+      ? state.selected.filter(
+          (i) =>
+            i.effective_affinity_list !== "" &&
+            !parseCpuList(i.effective_affinity_list).every((c) => s.cpus?.includes(c)),
+        )
+      : [];
+    return {
+      irqs: state.selected.map((i) => ({
+        irq: i.irq,
+        name: i.name,
+        affinity: i.smp_affinity_list,
+        effective: i.effective_affinity_list,
+      })),
+      unchangeable: Object.entries(state.save.data?.unchangeable ?? {}).map(
+        ([irq, why]) => `IRQ ${irq} (${why})`,
+      ),
+      effective_outside: outside.map((i) => `${label(i)}: effective ${i.effective_affinity_list}`),
+    };
+  },
+});

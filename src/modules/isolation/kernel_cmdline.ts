@@ -1,0 +1,407 @@
+/**
+ * `kernel_cmdline`: kernel parameters on the boot command line, through GRUB.
+ *
+ * Methods: `snippet` (default on Debian/Ubuntu: /etc/default/grub.d/99-tickless.cfg appends to
+ * GRUB_CMDLINE_LINUX, after e.g. Ubuntu's 50-cloudimg-settings.cfg), `grub_default`
+ * (GRUB_CMDLINE_LINUX in /etc/default/grub) and `grubby` (default on the RHEL family, where
+ * BLS entries carry the arguments). The GRUB defaults are read as sh reads them
+ * (util/grub-defaults.ts): each parameter ends up exactly once on the kernel's line, an operator's
+ * own different value is dropped from its file (the original bytes saved in `state_file` first,
+ * given back by `state: restored`). grub.cfg is regenerated (`mkconfig_command`) only when a
+ * file changed or the generated config does not carry the parameters; util/grub-apply.ts has
+ * the host's sh check the new bytes before they replace the old, and puts them back when the
+ * regeneration or its check fails. `reboot_required` says whether /proc/cmdline differs.
+ */
+import { posix } from "node:path";
+import { quote } from "shell-quote";
+import type { HostReader } from "../../connection/types.js";
+import { TicklessError } from "../../errors.js";
+import type { Change, ModuleContext, ModuleResult } from "../types.js";
+import { defineModule } from "../types.js";
+import { applyDefaults, emptySave, restorePlan, type SaveData, savePlan } from "./grub-apply.js";
+import {
+  carriesOnce,
+  formatParam,
+  grubbyArgs,
+  grubCfgCmdlines,
+  type KernelParam,
+  mergeParams,
+  osFamily,
+  parseParams,
+  renderSnippet,
+  snippetParams,
+} from "./grub-cmdline.js";
+import {
+  evaluate,
+  type GrubSource,
+  LINUX,
+  LINUX_DEFAULT,
+  parseSources,
+  planDefaults,
+  removeFromFile,
+  withContents,
+} from "./grub-defaults.js";
+
+type ParamValue = string | number | boolean | null;
+
+export interface KernelCmdlineArgs {
+  /** `{ isolcpus: 4, nohz_full: 4, quiet: true }` or `"isolcpus=4 nohz_full=4"`. */
+  params: Record<string, ParamValue> | string;
+  /** `restored`: the saved originals back, the snippet removed (the params' keys only matter for reboot_required). */
+  state?: "present" | "absent" | "restored";
+  method?: "snippet" | "grub_default" | "grubby";
+  snippet?: string;
+  grub_default?: string;
+  grub_cfg?: string;
+  mkconfig_command?: string;
+  proc_root?: string;
+  state_file?: string;
+}
+
+type Method = NonNullable<KernelCmdlineArgs["method"]>;
+
+export interface KernelCmdlineState {
+  method: Method;
+  /** The file the method edits (snippet or /etc/default/grub); unused by grubby. */
+  file: { path: string; exists: boolean; content: string; mode?: string };
+  /** Every file grub-mkconfig sources, in its order (the method's file included, "" when absent). */
+  sources: GrubSource[];
+  /** Modes of the sources that exist. */
+  modes: Record<string, string | undefined>;
+  save: { path: string; exists: boolean; data: SaveData };
+  grubCfg: { path: string; exists: boolean; content: string };
+  /** grubby: the args of every boot entry. */
+  grubbyEntries?: KernelParam[][];
+  mkconfig: string;
+  /** /proc/cmdline of the running kernel. */
+  cmdline: string;
+}
+
+export const DEFAULT_SNIPPET = "/etc/default/grub.d/99-tickless.cfg";
+export const DEFAULT_STATE_FILE = "/var/lib/tickless/kernel-cmdline.json";
+
+/** The params as words, in the order written (`true`/`null` = a bare flag). */
+export function paramList(params: KernelCmdlineArgs["params"]): KernelParam[] {
+  if (typeof params === "string") return parseParams(params);
+  return Object.entries(params).map(([key, v]) =>
+    v === true || v === null ? { key } : { key, value: String(v) },
+  );
+}
+
+/**
+ * Method and paths: RHEL-family hosts (fact `os_family`) default to grubby and /boot/grub2. The
+ * defaults file is `grub_default`, else the `grub` beside the snippet's directory; grub.d is `<it>.d`.
+ */
+export function kernelCmdlineSettings(args: KernelCmdlineArgs, vars: Readonly<Record<string, unknown>>) {
+  const redHat = osFamily(vars) === "RedHat";
+  const grubCfg = args.grub_cfg ?? (redHat ? "/boot/grub2/grub.cfg" : "/boot/grub/grub.cfg");
+  const method: Method = args.method ?? (redHat ? "grubby" : "snippet");
+  const snippet = args.snippet ?? DEFAULT_SNIPPET;
+  const grubDefault = args.grub_default ?? posix.join(posix.dirname(posix.dirname(snippet)), "grub");
+  return {
+    method,
+    state: args.state ?? "present",
+    params: paramList(args.params),
+    file: method === "grub_default" ? grubDefault : snippet,
+    grubDefault,
+    grubD: `${grubDefault}.d`,
+    grubCfg,
+    mkconfig: args.mkconfig_command ?? (redHat ? `grub2-mkconfig -o ${quote([grubCfg])}` : "update-grub"),
+    procRoot: (args.proc_root ?? "/proc").replace(/\/+$/, ""),
+    stateFile: args.state_file ?? DEFAULT_STATE_FILE,
+  };
+}
+
+function text(read: { content?: Buffer }): string {
+  return read.content?.toString("utf8") ?? "";
+}
+
+/** The grub.d snippets in the order sh's glob gives them (grub-mkconfig's order). */
+async function listSnippets(host: HostReader, dir: string): Promise<string[]> {
+  const res = await host.run(
+    `for f in ${quote([dir])}/*.cfg; do [ -e "$f" ] && printf '%s\\n' "$f"; done; true`,
+  );
+  return res.stdout.split("\n").filter(Boolean);
+}
+
+/** An error about the host's files, with the task's location (the file:line on the host is in the message). */
+export function atTask<T>(ctx: ModuleContext, action: () => T): T {
+  const relocate = (err: unknown): never => {
+    if (!(err instanceof TicklessError) || err.location || !ctx.location) throw err;
+    throw new TicklessError(err.code, err.message, {
+      location: ctx.location,
+      hint: err.hint,
+      cause: err.cause,
+    });
+  };
+  try {
+    const result = action();
+    return (result instanceof Promise ? result.catch(relocate) : result) as T;
+  } catch (err) {
+    return relocate(err);
+  }
+}
+
+export async function probeKernelCmdline(
+  host: HostReader,
+  args: KernelCmdlineArgs,
+  ctx: ModuleContext,
+): Promise<KernelCmdlineState> {
+  const state = await readKernelCmdline(host, args, ctx);
+  // the GRUB defaults are parsed here too, so that a file tickless cannot follow fails at the task
+  atTask(ctx, () => planKernelCmdline(args, state));
+  return state;
+}
+
+async function readKernelCmdline(
+  host: HostReader,
+  args: KernelCmdlineArgs,
+  ctx: ModuleContext,
+): Promise<KernelCmdlineState> {
+  const s = kernelCmdlineSettings(args, ctx.vars);
+  const grubby = s.method === "grubby";
+  const [listed, cfg, cmdline, info, save] = await Promise.all([
+    grubby ? [] : listSnippets(host, s.grubD),
+    host.readFile(s.grubCfg),
+    host.readFile(`${s.procRoot}/cmdline`),
+    grubby ? host.run("grubby --info=ALL") : undefined,
+    host.readFile(s.stateFile),
+  ]);
+  if (info && info.rc !== 0) {
+    throw new TicklessError(
+      "TASK",
+      `grubby --info=ALL failed on ${host.name} (rc ${info.rc}): ${info.stderr.trim()}`,
+      {
+        hint: "method grubby needs the grubby package (RHEL family); use method: snippet or grub_default elsewhere",
+      },
+    );
+  }
+  const paths = grubby ? [s.file] : [s.grubDefault, ...listed];
+  if (!grubby && !paths.includes(s.file)) paths.push(s.file);
+  const reads = await Promise.all(paths.map((p) => host.readFile(p)));
+  const sources = paths.map((path, k) => ({ path, content: text(reads[k]) }));
+  const modes = Object.fromEntries(paths.map((p, k) => [p, reads[k].exists ? reads[k].mode : undefined]));
+  const own = reads[paths.indexOf(s.file)];
+  return {
+    method: s.method,
+    file: { path: s.file, exists: own.exists, content: text(own), mode: own.mode },
+    sources: grubby ? [] : sources,
+    modes,
+    save: {
+      path: s.stateFile,
+      exists: save.exists,
+      data: save.exists ? readSave(s.stateFile, text(save)) : emptySave(),
+    },
+    grubCfg: { path: s.grubCfg, exists: cfg.exists, content: text(cfg) },
+    ...(info ? { grubbyEntries: grubbyArgs(info.stdout) } : {}),
+    mkconfig: s.mkconfig,
+    cmdline: text(cmdline).trim(),
+  };
+}
+
+function readSave(path: string, content: string): SaveData {
+  try {
+    const data = JSON.parse(content) as SaveData;
+    if (data?.version === 1 && typeof data.files === "object") return data;
+  } catch {}
+  throw new TicklessError("TASK", `${path} is not a tickless kernel_cmdline save (version 1)`, {
+    hint: "it holds the original GRUB defaults tickless replaced; restore them by hand before removing it",
+  });
+}
+
+/** Pure: new contents by path for the method's files (present, absent) — "" removes a snippet. */
+export function desiredFiles(
+  state: KernelCmdlineState,
+  params: KernelParam[],
+  want: "present" | "absent",
+): Map<string, string> {
+  const { path, content } = state.file;
+  const snippet = state.method === "snippet";
+  if (want === "present") {
+    return planDefaults(
+      state.sources,
+      { path, kind: snippet ? "snippet" : "assignment", render: renderSnippet },
+      params,
+    );
+  }
+  const keys = new Set(params.map((p) => p.key));
+  const after = snippet
+    ? renderSnippet(mergeParams(snippetParams(content), params, "absent"))
+    : removeFromFile({ path, content }, keys);
+  return new Map(after === content ? [] : [[path, after]]);
+}
+
+/** Whether every command line carries each param exactly once (present) or none carries any (absent). */
+function linesMatch(lines: KernelParam[][], params: KernelParam[], want: "present" | "absent"): boolean {
+  if (want === "present")
+    return lines.length > 0 && lines.every((l) => params.every((p) => carriesOnce(l, p)));
+  return lines.every((l) => !params.some((p) => l.some((w) => w.key === p.key && w.value === p.value)));
+}
+
+/** The normal entry's line that the sources give: GRUB_CMDLINE_LINUX then GRUB_CMDLINE_LINUX_DEFAULT. */
+function defaultsLine(sources: readonly GrubSource[]): KernelParam[] {
+  const v = evaluate(parseSources(sources));
+  return parseParams(`${v[LINUX]} ${v[LINUX_DEFAULT]}`);
+}
+
+export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineState): Change[] {
+  const s = kernelCmdlineSettings(args, {});
+  const words = s.params.map(formatParam).join(" ");
+  if (state.method === "grubby") {
+    // grubby keeps no original: restored removes the params, as absent does
+    const want = s.state === "restored" ? "absent" : s.state;
+    if (linesMatch(state.grubbyEntries ?? [], s.params, want)) return [];
+    const verb =
+      want === "present"
+        ? `--args=${quote([words])}`
+        : `--remove-args=${quote([s.params.map((p) => p.key).join(" ")])}`;
+    return [{ target: "grubby:ALL", summary: `grubby --update-kernel=ALL ${verb}` }];
+  }
+  const changes: Change[] = [];
+  let files: Map<string, string>;
+  if (s.state === "restored") {
+    const restore = restorePlan(state);
+    files = restore.files;
+    if (restore.save) changes.push(restore.save);
+  } else {
+    files = desiredFiles(state, s.params, s.state);
+    const save = savePlan(state, files);
+    if (save) changes.push(save);
+  }
+  for (const [path, after] of files) {
+    const before = state.sources.find((x) => x.path === path)?.content ?? "";
+    const summary =
+      s.state === "restored"
+        ? after === "" && path === state.file.path && state.method === "snippet"
+          ? "remove snippet"
+          : "put back the original (saved before tickless changed it)"
+        : after === ""
+          ? "remove snippet"
+          : path === state.file.path
+            ? `${s.state === "present" ? "add" : "remove"} ${
+                s.state === "present" && state.method === "snippet"
+                  ? snippetParams(after).map(formatParam).join(" ")
+                  : words
+              }`
+            : `drop its own ${droppedKeys(s.params, before, after)} (the kernel gets each once, from the snippet or the defaults)`;
+    changes.push({ target: path, summary, before, after });
+  }
+  const fileChanged = changes.some((c) => c.target !== state.save.path);
+  const cfgLines = grubCfgCmdlines(state.grubCfg.content);
+  const cfgOk = s.state === "restored" || linesMatch(cfgLines, s.params, s.state);
+  const cfgNeedsIt = s.state === "present" || state.grubCfg.exists;
+  if (fileChanged || (cfgNeedsIt && !cfgOk)) {
+    const why = fileChanged
+      ? "defaults changed"
+      : `${state.grubCfg.path} ${s.state === "present" ? "lacks" : "still carries"} ${words}`;
+    changes.push({ target: state.grubCfg.path, summary: `regenerate with \`${state.mkconfig}\` (${why})` });
+  }
+  return changes;
+}
+
+/** The keys whose `key=` words an edit of an operator's file dropped (for the change's summary). */
+function droppedKeys(params: KernelParam[], before: string, after: string): string {
+  const count = (text: string, key: string) =>
+    text.match(new RegExp(`(^|[\\s"'])${key.replace(/[.]/g, "\\.")}=`, "g"))?.length ?? 0;
+  const keys = params.filter((p) => count(before, p.key) !== count(after, p.key)).map((p) => `${p.key}=`);
+  return keys.length ? keys.join(" ") : params.map((p) => `${p.key}=`).join(" ");
+}
+
+/** Whether the running kernel's /proc/cmdline differs from what the task asks (restored: from what the restored defaults give). */
+export function rebootRequired(
+  args: KernelCmdlineArgs,
+  cmdline: string,
+  state?: KernelCmdlineState,
+): boolean {
+  const s = kernelCmdlineSettings(args, {});
+  const running = parseParams(cmdline);
+  if (s.state !== "restored") return !linesMatch([running], s.params, s.state);
+  if (!state || state.method === "grubby") return !linesMatch([running], s.params, "absent");
+  const wanted = defaultsLine(withContents(state.sources, restorePlan(state).files));
+  const of = (line: KernelParam[], key: string) =>
+    line
+      .filter((w) => w.key === key)
+      .map(formatParam)
+      .join(" ");
+  return s.params.some((p) => of(running, p.key) !== of(wanted, p.key));
+}
+
+export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdlineState>({
+  name: "kernel_cmdline",
+  kind: "state",
+  description:
+    "Ensure kernel parameters on the boot command line (GRUB snippet, /etc/default/grub or grubby).",
+  args: {
+    type: "object",
+    properties: {
+      params: {
+        anyOf: [
+          { type: "string", pattern: "^[^\"'\\n$`\\\\]+$" },
+          {
+            type: "object",
+            minProperties: 1,
+            propertyNames: { pattern: "^[A-Za-z0-9_.-]+$" },
+            additionalProperties: {
+              anyOf: [
+                { type: "string", pattern: "^[^\\n\"'$`\\\\]*$" },
+                { type: "number" },
+                { const: true },
+                { type: "null" },
+              ],
+            },
+          },
+        ],
+      },
+      state: { enum: ["present", "absent", "restored"] },
+      method: { enum: ["snippet", "grub_default", "grubby"] },
+      snippet: { type: "string", pattern: "^/.*\\.cfg$" },
+      grub_default: { type: "string", pattern: "^/" },
+      grub_cfg: { type: "string", pattern: "^/" },
+      mkconfig_command: { type: "string", minLength: 1 },
+      proc_root: { type: "string", pattern: "^/" },
+      state_file: { type: "string", pattern: "^/" },
+    },
+    required: ["params"],
+    additionalProperties: false,
+  },
+  normalize(args) {
+    const bad = paramList(args.params).find((p) => /\s/.test(p.value ?? ""));
+    if (bad) {
+      throw new TicklessError(
+        "MODULE_ARGS",
+        `kernel parameter ${bad.key} has whitespace in its value "${bad.value}"`,
+        {
+          hint: "the kernel splits its command line on spaces: write CPU lists as 0-3,5-7",
+        },
+      );
+    }
+    return args;
+  },
+  probe: probeKernelCmdline,
+  plan: planKernelCmdline,
+  async apply(host, args, changes, current, ctx): Promise<ModuleResult> {
+    const s = kernelCmdlineSettings(args, {});
+    if (current.method === "grubby") {
+      const change = changes[0];
+      const res = await host.run(change.summary);
+      if (res.rc !== 0)
+        return { failed: true, rc: res.rc, msg: `${change.summary} failed: ${res.stderr.trim()}` };
+      return { method: "grubby" };
+    }
+    const result = await atTask(ctx, () =>
+      applyDefaults(host, current, changes, (cfg) =>
+        s.state === "restored"
+          ? undefined
+          : linesMatch(grubCfgCmdlines(cfg), s.params, s.state)
+            ? undefined
+            : s.params.map(formatParam).join(" "),
+      ),
+    );
+    return { ...result, method: current.method, params: s.params.map(formatParam).join(" ") };
+  },
+  report: (args, state) => ({
+    method: state.method,
+    cmdline: state.cmdline,
+    reboot_required: rebootRequired(args, state.cmdline, state),
+  }),
+});

@@ -1,0 +1,7 @@
+/** System modules: systemd, sysctl, reboot. */
+import type { Module } from "../types.js";
+import { rebootModule } from "./reboot.js";
+import { sysctlModule } from "./sysctl.js";
+import { systemdModule } from "./systemd.js";
+
+export const SYSTEM_MODULES: readonly Module[] = [systemdModule, sysctlModule, rebootModule];
