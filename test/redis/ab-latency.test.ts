@@ -3,6 +3,7 @@
  * own ports, measured in blocks whose order a recorded seed draws, the load generator on a
  * housekeeping CPU other than CPU 0 (from the facts), then the gate. No build needed.
  */
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSsh } from "../../src/connection/ssh.js";
@@ -111,13 +112,31 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
     );
     const report = JSON.parse(await sh("cat /var/lib/tickless/latency/gate-custom.json"));
     expect(report).toMatchObject({ seed: 2024, n_baseline: 4, n_candidate: 4, bootstrap: { seed: 2024 } });
+    // no isolated CPU on the lab host: no noise floor measured, none claimed
+    expect(report.noise_floor).toBeUndefined();
+    expect(r.results.find((e) => e.task.startsWith("the host's intrinsic latency"))?.status).toBe("skipped");
+    // the picture beside the report, on the controller and the host
+    const svg = await readFile(join(results, "ab-lab", "gate-custom.svg"), "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("custom");
+    expect(svg).toContain("stock");
+    expect(await sh("head -c 4 /var/lib/tickless/latency/gate-custom.svg")).toBe("<svg");
     const summary = r.results.find((e) => e.task === "verdict and gate pass rate");
     expect(String(summary?.result?.msg)).toContain("(4 baseline runs, 4 candidate runs, seed 2024)");
   }, 300_000);
 
   it("without a seed, one is drawn and recorded; ab without a baseline port is refused before measuring", async () => {
-    const r = await play({ latency_name: "c2", latency_baseline: "s2", latency_runs: 2 });
+    const r = await play({
+      latency_name: "c2",
+      latency_baseline: "s2",
+      latency_runs: 2,
+      latency_noise_cpu: 0,
+      latency_noise_seconds: 1,
+    });
     expect(failures(r)).toEqual([]);
+    const noise = JSON.parse(await sh("cat /var/lib/tickless/latency/noise-c2.json"));
+    expect(noise).toMatchObject({ cpu: "0", seconds: 1 });
+    expect(noise.loops).toBeGreaterThan(1000);
     const c2 = JSON.parse(await sh("cat /var/lib/tickless/latency/c2.json"));
     expect(Number.isInteger(c2.seed)).toBe(true);
     expect(c2.order).toEqual(
@@ -125,6 +144,8 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
     );
     const gate = JSON.parse(await sh("cat /var/lib/tickless/latency/gate-c2.json"));
     expect(gate.seed).toBe(c2.seed);
+    expect(gate.noise_floor).toEqual({ max_us: noise.max_us, avg_us: noise.avg_us, cpu: "0" });
+    expect(gate.line).toContain(`the host's intrinsic latency: max ${noise.max_us} µs on CPU 0`);
 
     const bad = await play({ latency_baseline_port: null });
     expect(bad.summary.exitCode).not.toBe(0);

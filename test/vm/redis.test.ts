@@ -73,6 +73,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
       latency_runs: 4,
       latency_requests: 400,
       latency_tests: ["get"],
+      latency_noise_seconds: 2,
       ...extra,
     });
 

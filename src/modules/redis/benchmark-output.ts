@@ -8,6 +8,8 @@ export interface TestLatency {
   p99_us: number;
   p999_us: number;
   max_us: number;
+  /** The run's latency distribution as redis-benchmark prints it: [percentile, µs] ticks. */
+  histogram?: Array<[number, number]>;
 }
 
 const SECTION = /^====== (.+?) ======$/gm;
@@ -43,6 +45,7 @@ function parseSection(body: string): TestLatency | undefined {
     p99_us: toUs(p99),
     p999_us: toUs(p999),
     max_us: toUs(max),
+    histogram: rows.map(([pct, ms]) => [pct, toUs(ms)]),
   };
 }
 

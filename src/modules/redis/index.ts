@@ -2,6 +2,7 @@
 
 import type { Module } from "../types.js";
 import { buildIdModule } from "./build_id.js";
+import { intrinsicLatencyModule } from "./intrinsic_latency.js";
 import { perfGate } from "./perf_gate.js";
 import { redisLatency } from "./redis_latency.js";
 import { redisServer } from "./redis_server.js";
@@ -14,5 +15,6 @@ export const REDIS_MODULES: readonly Module[] = [
   releaseLink,
   redisServer,
   redisLatency,
+  intrinsicLatencyModule,
   perfGate,
 ];

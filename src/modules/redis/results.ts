@@ -18,8 +18,8 @@ function checkName(name: string): void {
   }
 }
 
-export function controllerPath(resultsDir: string, host: string, name: string): string {
-  return join(resolve(resultsDir), host, `${name}.json`);
+export function controllerPath(resultsDir: string, host: string, name: string, ext = "json"): string {
+  return join(resolve(resultsDir), host, `${name}.${ext}`);
 }
 
 /** Writes one result on the host (atomically) and, when a results dir is given, on the controller. */
@@ -30,13 +30,24 @@ export async function saveResult(
   data: unknown,
   where: { stateDir: string; resultsDir?: string },
 ): Promise<{ host_file: string; controller_file?: string }> {
+  return saveText(host, hostName, name, "json", `${JSON.stringify(data, null, 2)}\n`, where);
+}
+
+/** Writes `<name>.<ext>` on the host (atomically) and, when a results dir is given, on the controller. */
+export async function saveText(
+  host: HostWriter,
+  hostName: string,
+  name: string,
+  ext: string,
+  text: string,
+  where: { stateDir: string; resultsDir?: string },
+): Promise<{ host_file: string; controller_file?: string }> {
   checkName(name);
-  const text = `${JSON.stringify(data, null, 2)}\n`;
-  const hostFile = `${where.stateDir}/${name}.json`;
+  const hostFile = `${where.stateDir}/${name}.${ext}`;
   await ensureStateDir(host, where.stateDir);
   await host.writeFile(hostFile, text, { mode: "0644" });
   if (where.resultsDir === undefined) return { host_file: hostFile };
-  const file = controllerPath(where.resultsDir, hostName, name);
+  const file = controllerPath(where.resultsDir, hostName, name, ext);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(`${file}.tmp`, text);
   await rename(`${file}.tmp`, file);
