@@ -4,6 +4,7 @@ import { quote } from "shell-quote";
 import { stringify as toYaml } from "yaml";
 import { TicklessError } from "../errors.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "../modules/isolation/cpus.js";
+import { loadgenCpu } from "../modules/redis/protocol.js";
 import { toPlain } from "./scope.js";
 
 /** The name of the internal helper that hands a single `{{ … }}`'s native value back. */
@@ -156,6 +157,7 @@ export function registerHelpers(hb: typeof Handlebars): void {
     return toCpuList(params[0], params[1] ?? options.hash?.from);
   });
   register("mask_to_cpulist", (value: unknown) => toCpuList(value, "mask"));
+  register("loadgen_cpu", (facts: unknown) => loadgenCpu(facts).cpu);
   register("get", (...args: unknown[]) => {
     const [map, key] = split(args).params;
     const value =

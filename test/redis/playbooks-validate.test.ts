@@ -18,6 +18,17 @@ describe("jemalloc/Redis playbooks", () => {
   );
 });
 
+describe("the latency monitor's playbooks", () => {
+  it.each([
+    ["latency-monitor.yml", 5],
+    ["latency-report.yml", 1],
+  ])("%s validates", async (name, tasks) => {
+    const r = await validatePlaybook(join(dir, name));
+    expect(r.errors.map((e) => e.message)).toEqual([]);
+    expect(r.playbook?.plays[0].tasks.length).toBeGreaterThanOrEqual(tasks);
+  });
+});
+
 describe("latency module arguments", () => {
   it.each([
     ["baseline_save_as without baseline_port", "cpu: auto\n        baseline_save_as: stock", /baseline_port/],

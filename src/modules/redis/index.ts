@@ -3,6 +3,7 @@
 import type { Module } from "../types.js";
 import { buildIdModule } from "./build_id.js";
 import { intrinsicLatencyModule } from "./intrinsic_latency.js";
+import { latencyReportModule } from "./latency_report.js";
 import { perfGate } from "./perf_gate.js";
 import { redisLatency } from "./redis_latency.js";
 import { redisServer } from "./redis_server.js";
@@ -17,4 +18,5 @@ export const REDIS_MODULES: readonly Module[] = [
   redisLatency,
   intrinsicLatencyModule,
   perfGate,
+  latencyReportModule,
 ];
