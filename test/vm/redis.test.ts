@@ -218,6 +218,43 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
   );
 
   it(
+    "the latency monitor's systemd timer samples on a schedule, and the report reads the samples",
+    async () => {
+      const mon = await play("latency-monitor.yml", {
+        monitor_interval: "5s",
+        monitor_first: "1s",
+        monitor_runs: 2,
+        monitor_requests: 200,
+      });
+      expect(failures(mon)).toEqual([]);
+      expect(await sh("systemctl is-active tickless-latency-sample.timer")).toBe("active");
+      const lines = async () =>
+        Number(await sh("cat /var/lib/tickless/monitor/samples.jsonl 2>/dev/null | wc -l"));
+      for (let i = 0; i < 60 && (await lines()) < 2; i++) await new Promise((r) => setTimeout(r, 3000));
+      expect(await lines()).toBeGreaterThanOrEqual(2);
+      const first = JSON.parse((await sh("head -n 1 /var/lib/tickless/monitor/samples.jsonl")).trim());
+      expect(first.p99_us).toHaveLength(2);
+      expect(first.rss_bytes).toBeGreaterThan(0);
+      const rep = await play("latency-report.yml", {
+        report_baseline: "stock",
+        latency_results_dir: results,
+        report_leak_pct_per_hour: 1e12,
+        report_spike_pct: 100,
+      });
+      expect(failures(rep)).toEqual([]);
+      const report = rep.results.find((e) => e.task.startsWith("the gate over the window"))?.result
+        ?.report as {
+        samples: number;
+        pass_rate: number;
+      };
+      console.log(`VM monitor: ${String(rep.results.at(-1)?.result?.msg)}`);
+      expect(report.samples).toBeGreaterThanOrEqual(2);
+      expect(report.pass_rate).toBeGreaterThanOrEqual(0);
+    },
+    10 * MINUTES,
+  );
+
+  it(
     "rollback.yml's redis part returns to the stock binary in under 5 s of downtime, data intact",
     async () => {
       const r = await play("rollback.yml", {}, ["redis"]);
@@ -233,6 +270,10 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
       expect(await cli("INFO memory")).toMatch(/mem_allocator:jemalloc-5\.3\.0/);
       expect(await cli("DBSIZE")).toBe("1001");
       expect(await cli("GET trade:last")).toBe("101.25");
+      // the monitor's timer went with the rollback; its samples stay
+      expect(await sh("ls /etc/systemd/system/ | grep -c tickless-latency-sample || true")).toBe("0");
+      expect(await sh("systemctl is-active tickless-latency-sample.timer || true")).not.toBe("active");
+      expect(await sh("test -s /var/lib/tickless/monitor/samples.jsonl && echo kept")).toBe("kept");
     },
     20 * MINUTES,
   );
