@@ -4,13 +4,13 @@
  * - the remote shell that hosts it first prints its PID (sshd makes it a process-group leader),
  *   so a timeout or an abort can kill the whole group: rc 124 or 130, as timeout(1) and ^C;
  * - the command runs as `sh -c SCRIPT`; a task's environment is not in SCRIPT but on the
- *   command's stdin, one base64 line that SCRIPT's first line reads and exports before the
- *   command's own input, so no value is in any process's command line (ps, /proc/PID/cmdline),
- *   sudo's included;
- * - tokens are fresh random bytes per command, so output cannot forge a frame: sudo's prompt and
- *   the line that says sudo let the command in, and a shell session's end lines (the exit code on
- *   stdout, a last line on stderr). An exec channel ends with the channel, whose exit status SSH
- *   carries.
+ *   command's stdin, ended by a token line, which SCRIPT's first lines read and export before
+ *   the command's own input, so no value is in any process's command line (ps,
+ *   /proc/PID/cmdline), sudo's included;
+ * - tokens are fresh random bytes per command, so neither output nor a value can forge a frame:
+ *   the end of the environment, sudo's prompt and the line that says sudo let the command in, and
+ *   a shell session's end lines (the exit code on stdout, a last line on stderr). An exec channel
+ *   ends with the channel, whose exit status SSH carries.
  */
 import { randomBytes } from "node:crypto";
 import { quote } from "shell-quote";
@@ -27,18 +27,24 @@ export function pidFirst(command: string): string {
 }
 
 /**
- * The first line of a script that takes its environment on stdin: one line of base64 of
- * `export K='v' …`, decoded before the exports apply (a PATH of the task's own cannot hide
- * base64), then run; rc 125 (as env(1)) when it cannot be read.
+ * The first lines of a script that takes its environment on stdin: the `export K='v' …` text,
+ * line by line up to a line holding the command's token, read by the shell's own `read` (no
+ * process) and then run; rc 125 (as env(1)) when stdin ends before the token.
  */
-const READ_ENV =
-  'IFS= read -r tickless_env && tickless_env=$(printf %s "$tickless_env" | base64 -d) && ' +
-  'eval "unset tickless_env; $tickless_env" || { echo "tickless: cannot read the environment on stdin" >&2; exit 125; }';
+function readEnv(token: string): string {
+  return [
+    "tickless_env=",
+    `while IFS= read -r tickless_line && [ "$tickless_line" != ${token} ]; do tickless_env="$tickless_env$tickless_line`,
+    '"; done',
+    `[ "$tickless_line" = ${token} ] || { echo "tickless: the environment did not arrive on stdin" >&2; exit 125; }`,
+    'eval "unset tickless_env tickless_line; $tickless_env"',
+  ].join("\n");
+}
 
 export interface FramedCommand {
   /** The script for `sh -c`: no environment value in it. */
   script: string;
-  /** What the command's stdin carries before its own input: the environment line, when there is one. */
+  /** What the command's stdin carries before its own input: the environment and its token, when there is one. */
   preamble: Buffer;
 }
 
@@ -52,12 +58,14 @@ export function frameCommand(
 ): FramedCommand {
   const lines: string[] = [];
   if (options.marker) lines.push(`echo ${options.marker}`);
-  if (options.exports) lines.push(READ_ENV);
+  let preamble = Buffer.alloc(0);
+  if (options.exports) {
+    const token = newToken();
+    lines.push(readEnv(token));
+    preamble = Buffer.from(`${options.exports}\n${token}\n`);
+  }
   if (options.cwd) lines.push(`cd ${quote([options.cwd])} || exit 1`);
   lines.push(command);
-  const preamble = options.exports
-    ? Buffer.from(`${Buffer.from(options.exports).toString("base64")}\n`)
-    : Buffer.alloc(0);
   return { script: lines.join("\n"), preamble };
 }
 

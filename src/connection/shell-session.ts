@@ -1,4 +1,5 @@
 import type { EventEmitter } from "node:events";
+import { quote } from "shell-quote";
 import {
   endLines,
   FrameHead,
@@ -24,8 +25,10 @@ export interface ClientChannel extends EventEmitter {
 export interface SessionCommand {
   /** Run as `sh -c SCRIPT`: the framed command (command-frame.ts), or sudo running it. */
   script: string;
-  /** Its whole stdin (the framed environment line first, when there is one); /dev/null when undefined. */
-  input?: Buffer;
+  /** The framed environment (command-frame.ts), first on its stdin; empty without one. */
+  preamble: Buffer;
+  /** Its own input, after the preamble; without preamble or input its stdin is /dev/null. */
+  stdin?: Buffer;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -48,12 +51,15 @@ interface Pending {
  * each copies to the session's (saved as fds 4 and 5): the rc arrives once both pipes are closed,
  * so a background process the command started writes into its own command's output (the command
  * ends when it does, as over an exec channel) and never after the frame, into the next command's.
- * The command itself holds no fd but 0, 1 and 2. Its input is written into the session's script
- * as base64 for a builtin printf, so it is in no process's command line either.
+ * The command itself holds no fd but 0, 1 and 2. Its stdin is written into the session's script
+ * for a builtin printf (as base64 when it carries the command's own bytes), so it is in no
+ * process's command line either.
  */
-function ownStreams(script: string, input: Buffer | undefined): string {
-  const feed = input ? `printf %s ${input.toString("base64")} | base64 -d | ` : "";
-  const run = `${feed}${shCommand(script)}${input ? "" : " </dev/null"} 3>&- 4>&- 5>&- 6>&-`;
+function ownStreams({ script, preamble, stdin }: SessionCommand): string {
+  let feed = "";
+  if (stdin) feed = `printf %s ${Buffer.concat([preamble, stdin]).toString("base64")} | base64 -d | `;
+  else if (preamble.length > 0) feed = `printf %s ${quote([preamble.toString()])} | `;
+  const run = `${feed}${shCommand(script)}${feed ? "" : " </dev/null"} 3>&- 4>&- 5>&- 6>&-`;
   return `r=$({ { { ${run}; echo $? >&3; } 2>&1 >&6 6>&- | cat >&5 6>&-; } 6>&1 | cat >&4; } 3>&1)`;
 }
 
@@ -108,7 +114,8 @@ export function openShellSession(
     channel = undefined;
   };
 
-  const runOne = async ({ script, input, timeoutMs, signal }: SessionCommand): Promise<ScriptResult> => {
+  const runOne = async (command: SessionCommand): Promise<ScriptResult> => {
+    const { timeoutMs, signal } = command;
     if (signal?.aborted) return interrupted();
     channel ??= open(pidFirst("sh 4>&1 5>&2")).then(attach);
     const ch = await channel;
@@ -133,7 +140,7 @@ export function openShellSession(
           else reject(new Error("the remote shell closed"));
         },
       };
-      ch.write(`${ownStreams(script, input)}; ${endLines(token)}\n`);
+      ch.write(`${ownStreams(command)}; ${endLines(token)}\n`);
     });
   };
 

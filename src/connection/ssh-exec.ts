@@ -125,12 +125,8 @@ export class SshExec {
   private async execute(request: ExecRequest): Promise<ScriptResult> {
     if (this.shell && !request.sudo && !request.keepStdinOpen) {
       const shell = this.shell;
-      const { script, timeoutMs, signal } = request;
-      const input =
-        request.stdin || request.preamble.length > 0
-          ? Buffer.concat([request.preamble, request.stdin ?? Buffer.alloc(0)])
-          : undefined;
-      return this.guardLost(() => shell.run({ script, input, timeoutMs, signal }));
+      const { script, preamble, stdin, timeoutMs, signal } = request;
+      return this.guardLost(() => shell.run({ script, preamble, stdin, timeoutMs, signal }));
     }
     return this.slots.use(() => this.exec(request));
   }

@@ -19,8 +19,8 @@ const PASSWORD = "sudo-pw-Hd3-env-test";
 const VALUE = "s3cr3t-Vq9 it's $HOME; `id`\nline two";
 const MARK = "s3cr3t-Vq9";
 
-/** Every process's command line on the host, one per line, read while the command itself runs. */
-const LIST_CMDLINES = `for f in /proc/[0-9]*/cmdline; do tr '\\000' ' ' < "$f" 2>/dev/null; echo; done`;
+/** Every process's command line on the host, one per line, read while the command itself runs (one that just ended is skipped). */
+const LIST_CMDLINES = `for f in /proc/[0-9]*/cmdline; do { tr '\\000' ' ' < "$f"; } 2>/dev/null; echo; done`;
 
 const who: [string, Partial<ConnectionSettings>][] = [
   ["root, no sudo", { user: "root" }],
@@ -67,7 +67,7 @@ describe.skipIf(!sharedLab())("environment values on stdin, never in a command l
       expect(r.rc, r.stderr).toBe(0);
       expect(r.stderr).toBe(`root\n${VALUE}`);
       // the listing is real: it holds this command's own reader, and sudo's line where sudo runs it
-      expect(r.stdout).toContain("read -r tickless_env");
+      expect(r.stdout).toContain("read -r tickless_line");
       if (name !== "root, no sudo") expect(r.stdout).toContain("sudo -H -u root");
       expect(r.stdout).not.toContain(MARK);
       expect(r.stdout).not.toContain(PASSWORD);
