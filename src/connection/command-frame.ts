@@ -9,7 +9,7 @@
  *   /proc/PID/cmdline), sudo's included;
  * - tokens are fresh random bytes per command, so neither output nor a value can forge a frame:
  *   the end of the environment, sudo's prompt and the line that says sudo let the command in, and
- *   a shell session's end lines (the exit code on stdout, a last line on stderr). An exec channel
+ *   a long-lived shell's end lines (the exit code on stdout, a last line on stderr). An exec channel
  *   ends with the channel, whose exit status SSH carries.
  */
 import { randomBytes } from "node:crypto";
@@ -69,7 +69,7 @@ export function frameCommand(
   return { script: lines.join("\n"), preamble };
 }
 
-/** `sh -c SCRIPT` as one shell word list (the line a shell session or sudo runs). */
+/** `sh -c SCRIPT` as one shell word list (the line a long-lived shell or sudo runs). */
 export function shCommand(script: string): string {
   return `sh -c ${quote([script])}`;
 }
@@ -120,7 +120,7 @@ export class FrameHead {
   }
 }
 
-/** A shell session's lines after a command whose exit code is in `$r`: `\n<token> <rc>\n` on stdout, `\n<token>\n` on stderr. */
+/** A long-lived shell's lines after a command whose exit code is in `$r`: `\n<token> <rc>\n` on stdout, `\n<token>\n` on stderr. */
 export function endLines(token: string): string {
   return `printf '\\n%s %s\\n' ${token} "\${r:-255}"; printf '\\n%s\\n' ${token} >&2`;
 }
