@@ -1,7 +1,7 @@
 /**
  * readFile / stat / writeFile / remove as shell scripts, for when neither SFTP nor node's fs can
  * act as the user an operation asks for: the scripts run through the connection's command path,
- * which goes through sudo (-n, or -S with the become password). Shared by ssh.ts and local.ts.
+ * which goes through sudo (-n, or -S with the become password). Shared by ssh-files.ts and local.ts.
  */
 import { basename, dirname } from "node:path";
 import { quote } from "shell-quote";

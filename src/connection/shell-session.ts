@@ -1,6 +1,16 @@
-import { randomBytes } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { quote } from "shell-quote";
+import {
+  endLines,
+  FrameHead,
+  interrupted,
+  newToken,
+  pidFirst,
+  readEnd,
+  shCommand,
+  watchStop,
+} from "./command-frame.js";
+import type { ScriptResult } from "./file-scripts.js";
 
 /** The part of an ssh2 channel tickless uses (ssh2 ships no types; node-ssh types it as any). */
 export interface ClientChannel extends EventEmitter {
@@ -11,16 +21,21 @@ export interface ClientChannel extends EventEmitter {
   signal(name: string): void;
 }
 
+/** One command for a shell session. */
+export interface SessionCommand {
+  /** Run as `sh -c SCRIPT`: the framed command (command-frame.ts), or sudo running it. */
+  script: string;
+  /** The framed environment (command-frame.ts), first on its stdin; empty without one. */
+  preamble: Buffer;
+  /** Its own input, after the preamble; without preamble or input its stdin is /dev/null. */
+  stdin?: Buffer;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 /** A long-lived remote `sh` that runs commands one at a time, framed by per-command random tokens. */
 export interface ShellSession {
-  run(
-    command: string,
-    stdin?: Buffer,
-    timeoutMs?: number,
-    signal?: AbortSignal,
-    /** `export K='v' …`: run by the session's own shell, so the values are in no process's argv. */
-    exports?: string,
-  ): Promise<{ rc: number; stdout: Buffer; stderr: Buffer }>;
+  run(command: SessionCommand): Promise<ScriptResult>;
   close(): void;
 }
 
@@ -28,52 +43,48 @@ interface Pending {
   token: string;
   out: Buffer;
   err: Buffer;
-  settle: (rc: number | undefined) => void;
+  settle: (result: ScriptResult | undefined) => void;
 }
 
 /**
- * `r=<rc of sh -c CMD>`, with the command's stdout and stderr on pipes of its own that a `cat`
+ * `r=<rc of sh -c SCRIPT>`, with the command's stdout and stderr on pipes of its own that a `cat`
  * each copies to the session's (saved as fds 4 and 5): the rc arrives once both pipes are closed,
  * so a background process the command started writes into its own command's output (the command
  * ends when it does, as over an exec channel) and never after the frame, into the next command's.
- * The command itself holds no fd but 0, 1 and 2.
+ * The command itself holds no fd but 0, 1 and 2. Its stdin is written into the session's script
+ * for a builtin printf (as base64 when it carries the command's own bytes), so it is in no
+ * process's command line either.
  */
-function ownStreams(command: string, stdin: Buffer | undefined, exports: string | undefined): string {
-  const input = stdin ? `printf %s ${stdin.toString("base64")} | base64 -d | ` : "";
-  // the exports apply to the command alone (a PATH of its own must not hide cat from the session)
-  const sh = exports ? `(${exports}; exec /bin/sh -c ${quote([command])})` : `sh -c ${quote([command])}`;
-  const run = `${input}${sh}${stdin ? "" : " </dev/null"} 3>&- 4>&- 5>&- 6>&-`;
+function ownStreams({ script, preamble, stdin }: SessionCommand): string {
+  let feed = "";
+  if (stdin) feed = `printf %s ${Buffer.concat([preamble, stdin]).toString("base64")} | base64 -d | `;
+  else if (preamble.length > 0) feed = `printf %s ${quote([preamble.toString()])} | `;
+  const run = `${feed}${shCommand(script)}${feed ? "" : " </dev/null"} 3>&- 4>&- 5>&- 6>&-`;
   return `r=$({ { { ${run}; echo $? >&3; } 2>&1 >&6 6>&- | cat >&5 6>&-; } 6>&1 | cat >&4; } 3>&1)`;
 }
 
 /**
- * Each command runs as `sh -c CMD` (so `exit`, `cd` and exports do not leak into the session),
- * then the session prints `\n<token> <rc>\n` on stdout and `\n<token>\n` on stderr. The token is
- * fresh random bytes per command, and the command's stdin is a pipe or /dev/null, never the
- * session's own input, so output cannot forge the frame; its output streams are its own (ownStreams).
+ * Each command runs in a shell of its own (so `exit`, `cd` and exports do not leak into the
+ * session), then the session prints its end lines (command-frame.ts). The command's stdin is a
+ * pipe or /dev/null, never the session's own input, so output cannot forge the frame; its output
+ * streams are its own (ownStreams).
  */
 export function openShellSession(
   open: (command: string) => Promise<ClientChannel>,
   killGroup: (pid: number) => void,
 ): ShellSession {
   let channel: Promise<ClientChannel> | undefined;
-  let pid: number | undefined;
-  let head = "";
+  let current: ClientChannel | undefined;
+  let head = new FrameHead();
   let pending: Pending | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
   const attach = (ch: ClientChannel) => {
-    pid = undefined;
-    head = "";
+    const ownHead = new FrameHead();
+    head = ownHead;
     ch.on("data", (chunk: Buffer) => {
-      if (pid === undefined) {
-        head += chunk.toString("latin1");
-        const nl = head.indexOf("\n");
-        if (nl < 0) return;
-        pid = Number(head.slice(0, nl));
-        chunk = Buffer.from(head.slice(nl + 1), "latin1");
-      }
-      if (pending) pending.out = Buffer.concat([pending.out, chunk]);
+      const output = ownHead.read(chunk);
+      if (pending) pending.out = Buffer.concat([pending.out, output]);
       check();
     });
     ch.stderr.on("data", (chunk: Buffer) => {
@@ -88,83 +99,54 @@ export function openShellSession(
     current = ch;
     return ch;
   };
-  let current: ClientChannel | undefined;
 
   const check = () => {
     if (!pending) return;
-    const outMatch = new RegExp(`\\n${pending.token} (\\d+)\\n$`).exec(
-      pending.out.subarray(-80).toString("latin1"),
-    );
-    const errEnd = `\n${pending.token}\n`;
-    if (!outMatch || !pending.err.subarray(-80).toString("latin1").endsWith(errEnd)) return;
-    pending.settle(Number(outMatch[1]));
+    const result = readEnd(pending.token, pending.out, pending.err);
+    if (result) pending.settle(result);
   };
 
   /** Drops the current shell: kills its process group, so the next command starts a fresh one. */
   const discard = () => {
-    if (pid) killGroup(pid);
+    if (head.pid) killGroup(head.pid);
     current?.close();
     current = undefined;
     channel = undefined;
   };
 
-  const runOne = async (
-    command: string,
-    stdin?: Buffer,
-    timeoutMs?: number,
-    signal?: AbortSignal,
-    exports?: string,
-  ) => {
-    if (signal?.aborted) return { rc: 130, stdout: Buffer.alloc(0), stderr: Buffer.from("interrupted\n") };
-    channel ??= open("echo $$; exec sh 4>&1 5>&2").then(attach);
+  const runOne = async (command: SessionCommand): Promise<ScriptResult> => {
+    const { timeoutMs, signal } = command;
+    if (signal?.aborted) return interrupted();
+    channel ??= open(pidFirst("sh 4>&1 5>&2")).then(attach);
     const ch = await channel;
-    const token = randomBytes(16).toString("hex");
-    const framed = `${ownStreams(command, stdin, exports)}; printf '\\n%s %s\\n' ${token} "\${r:-255}"; printf '\\n%s\\n' ${token} >&2\n`;
-    return new Promise<{ rc: number; stdout: Buffer; stderr: Buffer }>((resolve, reject) => {
+    const token = newToken();
+    return new Promise<ScriptResult>((resolve, reject) => {
       /** A timeout (rc 124) or an abort (rc 130) drops the shell and its process group, as ^C would. */
-      const stop = (rc: number, note: string) => {
-        if (timer) clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+      const cancel = watchStop(timeoutMs, signal, (rc, note) => {
+        cancel();
         const out = pending?.out ?? Buffer.alloc(0);
         pending = undefined;
         discard();
         resolve({ rc, stdout: out, stderr: Buffer.from(note) });
-      };
-      const onAbort = () => stop(130, "interrupted\n");
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const timer =
-        timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => stop(124, `timed out after ${timeoutMs} ms\n`), timeoutMs);
+      });
       pending = {
         token,
         out: Buffer.alloc(0),
         err: Buffer.alloc(0),
-        settle: (rc) => {
-          const p = pending!;
+        settle: (result) => {
           pending = undefined;
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-          if (rc === undefined) {
-            reject(new Error("the remote shell closed"));
-            return;
-          }
-          const outEnd = Buffer.byteLength(`\n${token} ${rc}\n`);
-          const errEnd = token.length + 2;
-          resolve({
-            rc,
-            stdout: p.out.subarray(0, p.out.length - outEnd),
-            stderr: p.err.subarray(0, p.err.length - errEnd),
-          });
+          cancel();
+          if (result) resolve(result);
+          else reject(new Error("the remote shell closed"));
         },
       };
-      ch.write(framed);
+      ch.write(`${ownStreams(command)}; ${endLines(token)}\n`);
     });
   };
 
   return {
-    run(command, stdin, timeoutMs, signal, exports) {
-      const result = queue.then(() => runOne(command, stdin, timeoutMs, signal, exports));
+    run(command) {
+      const result = queue.then(() => runOne(command));
       queue = result.catch(() => undefined);
       return result;
     },
@@ -182,7 +164,7 @@ export function openShellPool(
 ): ShellSession {
   const sessions: { session: ShellSession; busy: number }[] = [];
   return {
-    async run(command, stdin, timeoutMs, signal, exports) {
+    async run(command) {
       let slot = sessions.reduce<(typeof sessions)[number] | undefined>(
         (best, s) => (best === undefined || s.busy < best.busy ? s : best),
         undefined,
@@ -193,7 +175,7 @@ export function openShellPool(
       }
       slot.busy++;
       try {
-        return await slot.session.run(command, stdin, timeoutMs, signal, exports);
+        return await slot.session.run(command);
       } finally {
         slot.busy--;
       }

@@ -1,4 +1,4 @@
-/** The transport contract. Two implementations: local.ts (child processes) and ssh.ts (node-ssh). */
+/** The transport contract. Two implementations: local.ts (child processes) and ssh.ts (node-ssh; ssh-connect, ssh-exec, ssh-files). */
 
 /**
  * Whose rights an operation uses. Every operation takes one (the engine passes the task's
