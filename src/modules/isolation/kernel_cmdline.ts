@@ -24,6 +24,7 @@ import {
   formatParam,
   grubbyArgs,
   grubCfgCmdlines,
+  hasKey,
   type KernelParam,
   mergeParams,
   osFamily,
@@ -231,11 +232,14 @@ export function desiredFiles(
   return new Map(after === content ? [] : [[path, after]]);
 }
 
-/** Whether every command line carries each param exactly once (present) or none carries any (absent). */
+/**
+ * Whether every command line carries each param exactly once (present) or none carries any of the
+ * params' keys, whatever its value (absent: `isolcpus=2,6-7` left by another run is still ours to remove).
+ */
 function linesMatch(lines: KernelParam[][], params: KernelParam[], want: "present" | "absent"): boolean {
   if (want === "present")
     return lines.length > 0 && lines.every((l) => params.every((p) => carriesOnce(l, p)));
-  return lines.every((l) => !params.some((p) => l.some((w) => w.key === p.key && w.value === p.value)));
+  return lines.every((l) => !params.some((p) => hasKey(l, p.key)));
 }
 
 /** The normal entry's line that the sources give: GRUB_CMDLINE_LINUX then GRUB_CMDLINE_LINUX_DEFAULT. */
@@ -293,7 +297,9 @@ export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineS
   if (fileChanged || (cfgNeedsIt && !cfgOk)) {
     const why = fileChanged
       ? "defaults changed"
-      : `${state.grubCfg.path} ${s.state === "present" ? "lacks" : "still carries"} ${words}`;
+      : s.state === "present"
+        ? `${state.grubCfg.path} lacks ${words}`
+        : `${state.grubCfg.path} still carries ${s.params.map((p) => `${p.key}=`).join(" ")}`;
     changes.push({ target: state.grubCfg.path, summary: `regenerate with \`${state.mkconfig}\` (${why})` });
   }
   return changes;
