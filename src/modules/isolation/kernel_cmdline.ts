@@ -18,6 +18,7 @@ import type { HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
+import { checkStateVersion } from "../util/state-version.js";
 import { applyDefaults, emptySave, restorePlan, type SaveData, savePlan } from "./grub-apply.js";
 import {
   carriesOnce,
@@ -201,10 +202,12 @@ async function readKernelCmdline(
 }
 
 function readSave(path: string, content: string): SaveData {
+  let data: Partial<SaveData> | undefined;
   try {
-    const data = JSON.parse(content) as SaveData;
-    if (data?.version === 1 && typeof data.files === "object") return data;
+    data = JSON.parse(content) as Partial<SaveData>;
   } catch {}
+  if (data !== undefined) checkStateVersion(data, path);
+  if (data && typeof data.files === "object" && data.files !== null) return { version: 1, files: data.files };
   throw new TicklessError("TASK", `${path} is not a tickless kernel_cmdline save (version 1)`, {
     hint: "it holds the original GRUB defaults tickless replaced; restore them by hand before removing it",
   });
