@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openSsh } from "../../src/connection/ssh.js";
 import type { Connection } from "../../src/connection/types.js";
+import { hostStatus } from "../../src/index.js";
 import { run } from "../e2e/helpers.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
 
@@ -253,6 +254,13 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         .map((r) => r.status),
     ).toEqual(["ok", "ok", "ok"]);
 
+    // tickless status reads the record over SSH: every host tuned, nothing drifted, the reboot pending
+    const day2 = await hostStatus({ inventory: lab!.inventoryFile });
+    expect(day2.exit_code).toBe(2);
+    expect(
+      day2.hosts.map((h) => ({ host: h.host, tuned: h.tuned, pending: h.reboot_pending, drift: h.drift })),
+    ).toEqual(["lab1", "lab2", "lab3"].map((host) => ({ host, tuned: true, pending: true, drift: [] })));
+
     const second = await play("isolation.yml");
     expect(second.summary.exitCode).toBe(0);
     expect(second.summary.totals.changed).toBe(0);
@@ -303,6 +311,13 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       expect.stringMatching(/^nothing of ours to roll back on lab3/),
     ]);
     expect(again.results.filter((r) => r.task.startsWith("kernel command line back"))).toEqual([]);
+    const untuned = await hostStatus({ inventory: lab!.inventoryFile });
+    expect(untuned.hosts.map((h) => `${h.host} ${h.tuned}`)).toEqual([
+      "lab1 false",
+      "lab2 false",
+      "lab3 false",
+    ]);
+    expect(untuned.exit_code).toBe(0);
   }, 120_000);
 
   test("with irqbalance running, an IRQ irqbalance narrowed to housekeeping CPUs is left there (cpus_match: within); one on the isolated CPU is moved back; without irqbalance the list is exact", async () => {
