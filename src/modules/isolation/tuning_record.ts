@@ -44,8 +44,9 @@ export interface TuningRecordArgs {
   /** Where applied.json and history.jsonl live (default /var/lib/tickless). */
   dir?: string;
   proc_root?: string;
-  isolated_cpus?: string;
-  housekeeping_cpus?: string;
+  /** A CPU list; a number (YAML's `isolated_cpus: 4`) is read as one. */
+  isolated_cpus?: string | number;
+  housekeeping_cpus?: string | number;
   kernel_params?: Record<string, ParamValue>;
   grub_method?: string;
   grub_files?: string[];
@@ -164,8 +165,8 @@ export function desiredRecord(args: TuningRecordArgs, state: TuningRecordState):
   const hashed = (paths: string[] = []): HashedFile[] =>
     paths.map((path) => ({ path, sha256: state.hashes.get(path) ?? null }));
   const settings: RecordSettings = {
-    isolated_cpus: args.isolated_cpus ?? "",
-    housekeeping_cpus: args.housekeeping_cpus ?? "",
+    isolated_cpus: String(args.isolated_cpus ?? ""),
+    housekeeping_cpus: String(args.housekeeping_cpus ?? ""),
     kernel_params: paramStrings(args.kernel_params),
     grub: { method: args.grub_method ?? "", files: hashed(args.grub_files) },
     state_files: hashed(args.state_files),
@@ -288,7 +289,12 @@ export function reportTuningRecord(args: TuningRecordArgs, state: TuningRecordSt
 }
 
 const pathList = { type: "array", items: { type: "string", pattern: "^/" } };
-const cpuList = { type: "string", pattern: "^[0-9,-]*$" };
+const cpuList = {
+  anyOf: [
+    { type: "string", pattern: "^[0-9,-]*$" },
+    { type: "integer", minimum: 0 },
+  ],
+};
 
 export const tuningRecordModule = defineModule<TuningRecordArgs, TuningRecordState>({
   name: "tuning_record",
@@ -315,8 +321,8 @@ export const tuningRecordModule = defineModule<TuningRecordArgs, TuningRecordSta
       expect: {
         type: "object",
         properties: {
-          isolated_cpus: { anyOf: [cpuList, { type: "integer", minimum: 0 }] },
-          housekeeping_cpus: { anyOf: [cpuList, { type: "integer", minimum: 0 }] },
+          isolated_cpus: cpuList,
+          housekeeping_cpus: cpuList,
         },
         additionalProperties: false,
       },

@@ -111,6 +111,12 @@ describe("tuning_record on a fake root", () => {
     expect((await readFile(history(), "utf8")).trimEnd().split("\n")).toHaveLength(2);
   });
 
+  test("a CPU set written as a YAML number is recorded as the CPU list it is", async () => {
+    await converge(tuningRecordModule, applied({ isolated_cpus: 4 }), host, ctx());
+    expect(JSON.parse(await readFile(record(), "utf8")).settings.isolated_cpus).toBe("4");
+    expect((await converge(tuningRecordModule, applied(), host, ctx())).changes).toEqual([]);
+  });
+
   test("applied reports reboot pending from the running command line against the recorded parameters", async () => {
     const pending = await converge(tuningRecordModule, applied(), host, ctx());
     expect(pending.report).toMatchObject({
