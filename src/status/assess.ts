@@ -45,10 +45,11 @@ export interface HostTuningStatus {
 }
 
 export function unreachableStatus(host: string, error: string): HostTuningStatus {
-  return { ...blank(host), reachable: false, error };
+  return { ...notTunedStatus(host), reachable: false, error };
 }
 
-function blank(host: string): HostTuningStatus {
+/** A reachable host without a record. */
+export function notTunedStatus(host: string): HostTuningStatus {
   return {
     host,
     reachable: true,
@@ -88,7 +89,7 @@ function fileDrift(check: CheckName, files: readonly HashedFile[], probe: Status
 }
 
 export function assessHost(host: string, probe: StatusProbe, root = ""): HostTuningStatus {
-  const status = blank(host);
+  const status = notTunedStatus(host);
   if (probe.record === undefined) return status;
   let record: TuningRecord;
   try {

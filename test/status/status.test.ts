@@ -10,6 +10,7 @@ import { Ajv } from "ajv";
 import { default as formats } from "ajv-formats";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { recordText, type TuningRecord } from "../../src/modules/isolation/record.js";
+import { notTunedStatus } from "../../src/status/assess.js";
 import { renderPrometheus } from "../../src/status/prometheus.js";
 import schema from "../../src/status/status.schema.json" with { type: "json" };
 import { cli } from "../cli/helpers.js";
@@ -228,21 +229,7 @@ describe("tickless status on fake roots", () => {
     expect(value("tickless_isolated_cpus", { host: "clean" })).toBe(1);
     expect(value("tickless_isolated_cpus", { host: "bare" })).toBe(0);
 
-    const odd = parseExposition(
-      renderPrometheus([
-        {
-          host: 'we"ird\\host\nx',
-          reachable: true,
-          tuned: false,
-          isolated_cpus: null,
-          housekeeping_cpus: null,
-          last_apply: null,
-          reboot_pending: false,
-          missing_params: [],
-          drift: [],
-        },
-      ]),
-    );
+    const odd = parseExposition(renderPrometheus([notTunedStatus('we"ird\\host\nx')]));
     expect(odd.samples[0].labels.host).toBe('we"ird\\host\nx');
   });
 });
