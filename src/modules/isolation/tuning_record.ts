@@ -279,7 +279,8 @@ export function reportTuningRecord(args: TuningRecordArgs, state: TuningRecordSt
     kernel_params: recorded ?? Object.fromEntries(ISOLATION_KEYS.map((k) => [k, true])),
     foreign,
     leftovers,
-    reboot_required: recorded ? missingParams(recorded, state.cmdline).length > 0 : false,
+    // not `reboot_required`: what the running kernel lacks of an apply is no reboot a rollback needs
+    running_lacks: recorded ? missingParams(recorded, state.cmdline) : [],
     msg: state.record
       ? `${path}: isolated_cpus=${state.record.settings.isolated_cpus} applied by ${state.record.run.user}@${state.record.run.controller} at ${state.record.run.time}${note}`
       : ours

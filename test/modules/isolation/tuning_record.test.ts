@@ -141,9 +141,11 @@ describe("tuning_record on a fake root", () => {
       ctx(),
     );
     expect(ok.changes).toEqual([]);
+    expect(ok.report?.reboot_required).toBeUndefined();
     expect(ok.report).toMatchObject({
       exists: true,
       ours: true,
+      running_lacks: ["isolcpus=4", "nohz_full=4", "rcu_nocbs=4"],
       kernel_params: { isolcpus: "4", nohz_full: "4", rcu_nocbs: "4" },
     });
     const before = await hashTree(dir);
