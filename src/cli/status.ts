@@ -3,7 +3,7 @@
  * (tuned or not, CPU set, last apply, reboot pending, drift), strictly read-only.
  * Exit 0 clean, 2 drift or reboot pending, 3 a host unreachable.
  */
-import { EXIT, formatError } from "../errors.js";
+import { EXIT, formatError, OptionError } from "../errors.js";
 import { type HostTuningStatus, hostStatus, writePrometheus } from "../index.js";
 import type { CliIo } from "./reporters.js";
 
@@ -32,10 +32,17 @@ export function statusLine(h: HostTuningStatus): string {
 }
 
 export async function statusCommand(options: StatusCommandOptions, io: CliIo): Promise<number> {
+  if (options.inventory.length === 0)
+    throw new OptionError("status needs an inventory", { hint: "tickless status -i INVENTORY [-l PATTERN]" });
   const report = await hostStatus({
     inventory: options.inventory,
     limit: options.limit,
   });
+  // a monitoring job with a typo in its pattern must not look clean
+  if (report.hosts.length === 0)
+    throw new OptionError(`no host matched${options.limit ? ` --limit ${options.limit}` : ""}`, {
+      hint: "tickless run PLAYBOOK -i INVENTORY --list-hosts shows what a pattern selects",
+    });
   if (options.prometheus) {
     try {
       await writePrometheus(options.prometheus, report.hosts);

@@ -194,6 +194,29 @@ describe("tickless status on fake roots", () => {
     expect(validate(doc)).toBe(false);
   });
 
+  test("bad input: no inventory is exit 5 with a hint, a --limit matching nothing is exit 5, a bad --prometheus path is exit 1", async () => {
+    const none = await cli(["status"]);
+    expect([none.code, none.stderr]).toEqual([
+      5,
+      "status needs an inventory (hint: tickless status -i INVENTORY [-l PATTERN])\n",
+    ]);
+    const typo = await cli(["status", "-i", inventory, "-l", "nosuchhost"]);
+    expect(typo.code).toBe(5);
+    expect(typo.stderr).toMatch(/^no host matched --limit nosuchhost \(hint: /);
+    const prom = await cli([
+      "status",
+      "-i",
+      inventory,
+      "-l",
+      "clean",
+      "--prometheus",
+      join(dir, "no/such/dir/x.prom"),
+    ]);
+    expect(prom.code).toBe(1);
+    expect(prom.stderr).toContain(`cannot write ${join(dir, "no/such/dir/x.prom")}`);
+    expect(prom.stderr).not.toMatch(/\n\s+at /);
+  });
+
   test("a corrupt record or an unknown version is drift naming the file, never a crash", async () => {
     await writeTree(join(dir, "roots"), { "clean/var/lib/tickless/applied.json": '{"version": 3}' });
     const r = await cli(["status", "-i", inventory, "-l", "clean", "--json"]);
