@@ -11,6 +11,7 @@ import type { Connection } from "../../src/connection/types.js";
 import { hostStatus } from "../../src/index.js";
 import { run } from "../e2e/helpers.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
+import { ISOLATED_4, snippetGrub } from "../modules/isolation/record-fixture.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const FIXTURE = join(import.meta.dirname, "fixtures/grub-mkconfig.sh");
@@ -233,13 +234,8 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
       settings: {
-        isolated_cpus: "4",
-        housekeeping_cpus: "0-3,5-7",
-        kernel_params: { isolcpus: "4", nohz_full: "4", rcu_nocbs: "4" },
-        grub: {
-          method: "snippet",
-          files: [{ path: "/etc/default/grub.d/99-tickless.cfg", sha256: recorded[1].snippetSha }],
-        },
+        ...ISOLATED_4,
+        grub: snippetGrub("/etc/default/grub.d/99-tickless.cfg", recorded[1].snippetSha),
       },
     });
     expect(recorded[1].doc.settings.state_files).toContainEqual({

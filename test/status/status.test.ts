@@ -15,6 +15,7 @@ import { renderPrometheus } from "../../src/status/prometheus.js";
 import schema from "../../src/status/status.schema.json" with { type: "json" };
 import { cli } from "../cli/helpers.js";
 import { hashTree, removeDir, tempDir, writeTree } from "../e2e/helpers.js";
+import { ISOLATED_4, snippetGrub } from "../modules/isolation/record-fixture.js";
 
 const sha = (text: string) => createHash("sha256").update(text).digest("hex");
 const PARAMS = "isolcpus=4 nohz_full=4 rcu_nocbs=4";
@@ -41,13 +42,8 @@ function record(host: string): TuningRecord {
     },
     playbook: { path: "/srv/playbooks/isolation.yml", sha256: "ab".repeat(32) },
     settings: {
-      isolated_cpus: "4",
-      housekeeping_cpus: "0-3,5-7",
-      kernel_params: { isolcpus: "4", nohz_full: "4", rcu_nocbs: "4" },
-      grub: {
-        method: "snippet",
-        files: [{ path: "/etc/default/grub.d/99-tickless.cfg", sha256: sha(SNIPPET) }],
-      },
+      ...ISOLATED_4,
+      grub: snippetGrub("/etc/default/grub.d/99-tickless.cfg", sha(SNIPPET)),
       state_files: [{ path: "/var/lib/tickless/irq-affinity.json", sha256: sha(IRQ_SAVE) }],
       units: [
         { path: "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf", sha256: sha(DROPIN) },

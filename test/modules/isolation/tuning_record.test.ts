@@ -7,6 +7,7 @@ import { formatError } from "../../../src/errors.js";
 import { type TuningRecordArgs, tuningRecordModule } from "../../../src/modules/isolation/tuning_record.js";
 import { hashTree } from "../../e2e/helpers.js";
 import { checkPlan, converge, tempDir, testContext } from "../harness.js";
+import { ISOLATED_4, snippetGrub } from "./record-fixture.js";
 
 const RUN = {
   run_id: "0b7f6c1e-1111-4222-8333-444455556666",
@@ -82,13 +83,8 @@ describe("tuning_record on a fake root", () => {
       run: { run_id: RUN.run_id, time: RUN.started, user: "ops", controller: "ctl1", host: "localhost" },
       playbook: { path: RUN.playbook, sha256: RUN.playbook_sha256 },
       settings: {
-        isolated_cpus: "4",
-        housekeeping_cpus: "0-3,5-7",
-        kernel_params: { isolcpus: "4", nohz_full: "4", rcu_nocbs: "4" },
-        grub: {
-          method: "snippet",
-          files: [{ path: join(dir, "etc/default/grub.d/99-tickless.cfg"), sha256: sha("snippet\n") }],
-        },
+        ...ISOLATED_4,
+        grub: snippetGrub(join(dir, "etc/default/grub.d/99-tickless.cfg"), sha("snippet\n")),
         state_files: [{ path: join(state(), "irq-affinity.json"), sha256: null }],
         units: [{ path: join(dir, "etc/systemd/system/hft.slice"), sha256: null }],
       },
