@@ -65,3 +65,17 @@ export {
 export type { Block, Include, Play, Playbook, SerialStep, Task, TaskNode } from "./playbook/types.js";
 
 // Reporters — the CLI/reporters engineer names what goes here (e.g. REPORTERS, PlainReporter, Reporter).
+
+// Day two: the applied-state record as `tickless status` reads it
+export {
+  CHECKS,
+  type CheckName,
+  type Drift,
+  type HostTuningStatus,
+  hostStatus,
+  renderPrometheus,
+  type StatusOptions,
+  type StatusReport,
+  statusExitCode,
+  writePrometheus,
+} from "./status/index.js";

@@ -5,6 +5,7 @@ import { PlaybookErrors } from "../playbook/index.js";
 import type { CliIo } from "./reporters.js";
 import { runCommand } from "./run.js";
 import { declareRunOptions, toRunCommandOptions } from "./run-options.js";
+import { statusCommand } from "./status.js";
 import { validateCommand } from "./validate.js";
 import { packageVersion } from "./version.js";
 
@@ -42,13 +43,31 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
       result.code = await validateCommand(files, options.inventory, io);
     });
 
+  program
+    .command("status")
+    .description(
+      "day two, read-only: per host, tuned or not, the CPU set, the last apply, reboot pending and drift from the applied-state record (exit 0 clean, 2 drift or reboot pending, 3 unreachable)",
+    )
+    .requiredOption(
+      "-i, --inventory <inventory>",
+      "inventory file, directory or host list (repeatable)",
+      collect,
+      [],
+    )
+    .option("-l, --limit <pattern>", "only the hosts this pattern selects")
+    .option("--json", "one JSON document (src/status/status.schema.json)")
+    .option("--prometheus <file>", "also write node_exporter textfile metrics to FILE (atomically)")
+    .action(async (options: { inventory: string[]; limit?: string; json?: boolean; prometheus?: string }) => {
+      result.code = await statusCommand(options, io);
+    });
+
   return program;
 }
 
 /** One line for a usage error, with a hint pointing at --help. */
 function usageError(err: CommanderError, argv: string[]): string {
   const message = err.message.replace(/\s*\n\s*/g, " ").trim();
-  const sub = ["run", "validate"].find((c) => argv.includes(c));
+  const sub = ["run", "validate", "status"].find((c) => argv.includes(c));
   return `${message} (hint: see "tickless ${sub ? `${sub} ` : ""}--help")`;
 }
 

@@ -5,6 +5,7 @@ import type { ModuleRegistry } from "../modules/registry.js";
 import type { Play, Playbook } from "../playbook/types.js";
 import type { EngineEvent } from "./events.js";
 import type { HostState } from "./host-state.js";
+import type { RunInfo } from "./run-info.js";
 import type { Stats } from "./stats.js";
 import type { TagFilter } from "./tags.js";
 import { type InheritedKeywords, playKeywords } from "./task-keywords.js";
@@ -24,6 +25,8 @@ export interface RunContext {
   verbosity: number;
   hosts: Map<string, HostState>;
   stats: Stats;
+  /** The run's id, controller user and host, playbook and its sha256 (the magic var `tickless_run`). */
+  info: RunInfo;
   /** The host's one connection for the whole run (opened on first use). */
   connect(host: string): Promise<Connection>;
   /** Closes the host's connection (if any) and opens a new one, which `connect` then returns. */

@@ -34,6 +34,7 @@ import { HostLocks } from "./host-locks.js";
 import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
 import { checkConnectionVars, checkLimit } from "./preflight.js";
+import { runInfo } from "./run-info.js";
 import { scrub } from "./secrets.js";
 import { Stats } from "./stats.js";
 import { runPlayBatch } from "./strategy.js";
@@ -67,6 +68,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     playsBecome: playbook.plays.some((p) => p.become === true),
     emit: (event) => run.emit(event),
   });
+  const info = await runInfo(locks.info);
   const run: RunContext = {
     playbook,
     inventory,
@@ -80,6 +82,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     verbosity: options.verbosity ?? 0,
     hosts: new Map(),
     stats,
+    info,
     signal: options.signal,
     emit: (event: EngineEvent) => {
       const clean = scrub(event, secrets);

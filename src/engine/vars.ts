@@ -27,6 +27,7 @@ export function hostVars(
         playHosts: pc.playHosts,
       }),
       ansible_verbosity: run.verbosity,
+      tickless_run: run.info,
       ansible_play_batch: pc.batch,
     },
   });

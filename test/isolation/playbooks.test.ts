@@ -8,8 +8,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openSsh } from "../../src/connection/ssh.js";
 import type { Connection } from "../../src/connection/types.js";
+import { hostStatus } from "../../src/index.js";
 import { run } from "../e2e/helpers.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
+import { ISOLATED_4, snippetGrub } from "../modules/isolation/record-fixture.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const FIXTURE = join(import.meta.dirname, "fixtures/grub-mkconfig.sh");
@@ -106,6 +108,8 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         "/var/lib/tickless/sysfs.json",
         WORKQUEUE_MASK,
         "/etc/tmpfiles.d/tickless-workqueue.conf",
+        "/var/lib/tickless/applied.json",
+        "/var/lib/tickless/history.jsonl",
       ]),
     );
     // the sysfs task predicts the mask write (and the save of the original) with its diff
@@ -211,12 +215,74 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       interrupts_on_isolated: "ok: 0 device interrupts on CPU 4 in 1 s",
     });
 
+    // the applied-state record: 0600, the CPU sets, each parameter, the files' sha256, one history line
+    const recorded = await Promise.all(
+      conns.map(async (c) => {
+        const out = await c.run(
+          "stat -c %a /var/lib/tickless/applied.json && sha256sum < /etc/default/grub.d/99-tickless.cfg && cat /var/lib/tickless/applied.json",
+        );
+        const [mode, snippetSha, ...doc] = out.stdout.split("\n");
+        return { mode, snippetSha: snippetSha.split(" ")[0], doc: JSON.parse(doc.join("\n")) };
+      }),
+    );
+    expect(recorded[1].mode).toBe("600");
+    expect(recorded[1].doc).toMatchObject({
+      version: 1,
+      run: { host: "lab2", run_id: expect.stringMatching(/^[0-9a-f-]{36}$/) },
+      playbook: {
+        path: join(ROOT, "playbooks/isolation.yml"),
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
+      settings: {
+        ...ISOLATED_4,
+        grub: snippetGrub("/etc/default/grub.d/99-tickless.cfg", recorded[1].snippetSha),
+      },
+    });
+    expect(recorded[1].doc.settings.state_files).toContainEqual({
+      path: "/var/lib/tickless/sysfs.json",
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    // reboot pending, checked against the record by the last task, reaches the run's summary
+    expect(real.summary.rebootPending).toEqual(["lab1", "lab2", "lab3"]);
+    expect(
+      real.results
+        .filter((r) => r.task === "reboot pending (the running kernel against the record)")
+        .map((r) => r.status),
+    ).toEqual(["ok", "ok", "ok"]);
+
+    // tickless status reads the record over SSH: every host tuned, nothing drifted, the reboot pending
+    const day2 = await hostStatus({ inventory: lab!.inventoryFile });
+    expect(day2.exit_code).toBe(2);
+    expect(
+      day2.hosts.map((h) => ({ host: h.host, tuned: h.tuned, pending: h.reboot_pending, drift: h.drift })),
+    ).toEqual(["lab1", "lab2", "lab3"].map((host) => ({ host, tuned: true, pending: true, drift: [] })));
+
     const second = await play("isolation.yml");
     expect(second.summary.exitCode).toBe(0);
     expect(second.summary.totals.changed).toBe(0);
 
+    // the CPU set comes from the record: one given with -e that contradicts it stops before any change
+    const contradicted = await play("rollback.yml", false, { isolated_cpus: "2" }, "lab1");
+    expect(contradicted.summary.exitCode).toBe(2);
+    expect(
+      contradicted.results.filter((r) => r.status === "failed").map((r) => String(r.result.msg)),
+    ).toEqual([
+      expect.stringContaining(
+        "isolated_cpus=2 contradicts the record /var/lib/tickless/applied.json: isolated_cpus=4 (nothing was changed)",
+      ),
+    ]);
+    expect(contradicted.results.filter((r) => r.status === "changed")).toEqual([]);
+
     const back = await play("rollback.yml");
     expect(back.summary.exitCode).toBe(0);
+    // the running kernel never had the parameters: nothing waits for a reboot after the rollback
+    expect(back.summary.rebootPending).toEqual([]);
+    const history = await conns[2].run(
+      "test -e /var/lib/tickless/applied.json || echo gone; cat /var/lib/tickless/history.jsonl",
+    );
+    const [gone, ...lines] = history.stdout.trimEnd().split("\n");
+    expect(gone).toBe("gone");
+    expect(lines.map((l) => JSON.parse(l).event).slice(-2)).toEqual(["applied", "rolled_back"]);
     expect(
       back.results
         .find(
@@ -228,8 +294,28 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       `drop the saved original of ${WORKQUEUE_MASK}; remove /var/lib/tickless/sysfs.json (empty)`,
     ]);
     expect(await snapshot()).toEqual(before);
+    // no record, nothing left: the play ends saying so, and names an isolcpus= it did not put there
     const again = await play("rollback.yml");
     expect(again.summary.totals.changed).toBe(0);
+    expect(again.summary.exitCode).toBe(0);
+    const said = again.results
+      .filter((r) => r.task === "what the record says")
+      .map((r) => String(r.result.msg));
+    expect(said).toEqual([
+      expect.stringMatching(
+        /^nothing of ours to roll back on lab1 \(no \/var\/lib\/tickless\/applied\.json\)/,
+      ),
+      expect.stringMatching(/^nothing of ours to roll back on lab2/),
+      expect.stringMatching(/^nothing of ours to roll back on lab3/),
+    ]);
+    expect(again.results.filter((r) => r.task.startsWith("kernel command line back"))).toEqual([]);
+    const untuned = await hostStatus({ inventory: lab!.inventoryFile });
+    expect(untuned.hosts.map((h) => `${h.host} ${h.tuned}`)).toEqual([
+      "lab1 false",
+      "lab2 false",
+      "lab3 false",
+    ]);
+    expect(untuned.exit_code).toBe(0);
   }, 120_000);
 
   test("with irqbalance running, an IRQ irqbalance narrowed to housekeeping CPUs is left there (cpus_match: within); one on the isolated CPU is moved back; without irqbalance the list is exact", async () => {

@@ -1,4 +1,4 @@
-/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, validate_isolation. */
+/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, validate_isolation, tuning_record. */
 
 import type { Module } from "../types.js";
 import { cpuSetsModule } from "./cpu_sets.js";
@@ -6,6 +6,7 @@ import { irqAffinityModule } from "./irq_affinity.js";
 import { kernelCmdlineModule } from "./kernel_cmdline.js";
 import { sysfsModule } from "./sysfs.js";
 import { systemdDropinModule } from "./systemd_dropin.js";
+import { tuningRecordModule } from "./tuning_record.js";
 import { validateIsolationModule } from "./validate_isolation.js";
 
 export const ISOLATION_MODULES: readonly Module[] = [
@@ -15,4 +16,5 @@ export const ISOLATION_MODULES: readonly Module[] = [
   systemdDropinModule,
   sysfsModule,
   validateIsolationModule,
+  tuningRecordModule,
 ];

@@ -24,6 +24,7 @@ import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 import { runChecked } from "../util/shell.js";
 import { ensureStateDir } from "../util/state-dir.js";
+import { checkStateVersion } from "../util/state-version.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
 import { osFamily } from "./grub-cmdline.js";
 import { type IrqAffinity, type IrqWrite, isUnchangeable, readProcIrqs, writeAll } from "./irq-proc.js";
@@ -159,8 +160,10 @@ function describeSelection(args: IrqAffinityArgs): string {
 function parseSave(text: string, path: string): IrqSave {
   try {
     const data = JSON.parse(text) as IrqSave;
-    return { ...data, unchangeable: data.unchangeable ?? {}, irqs: data.irqs ?? {} };
+    checkStateVersion(data, path);
+    return { ...data, version: 1, unchangeable: data.unchangeable ?? {}, irqs: data.irqs ?? {} };
   } catch (err) {
+    if (err instanceof TicklessError) throw err;
     throw new TicklessError("TASK", `the saved IRQ state ${path} is not valid JSON`, {
       cause: err,
       hint: "it was written by tickless before the first change; restore it from a backup or remove it to start over",

@@ -18,12 +18,14 @@ import type { HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
+import { checkStateVersion } from "../util/state-version.js";
 import { applyDefaults, emptySave, restorePlan, type SaveData, savePlan } from "./grub-apply.js";
 import {
   carriesOnce,
   formatParam,
   grubbyArgs,
   grubCfgCmdlines,
+  hasKey,
   type KernelParam,
   mergeParams,
   osFamily,
@@ -200,10 +202,12 @@ async function readKernelCmdline(
 }
 
 function readSave(path: string, content: string): SaveData {
+  let data: Partial<SaveData> | undefined;
   try {
-    const data = JSON.parse(content) as SaveData;
-    if (data?.version === 1 && typeof data.files === "object") return data;
+    data = JSON.parse(content) as Partial<SaveData>;
   } catch {}
+  if (data !== undefined) checkStateVersion(data, path);
+  if (data && typeof data.files === "object" && data.files !== null) return { version: 1, files: data.files };
   throw new TicklessError("TASK", `${path} is not a tickless kernel_cmdline save (version 1)`, {
     hint: "it holds the original GRUB defaults tickless replaced; restore them by hand before removing it",
   });
@@ -231,11 +235,14 @@ export function desiredFiles(
   return new Map(after === content ? [] : [[path, after]]);
 }
 
-/** Whether every command line carries each param exactly once (present) or none carries any (absent). */
+/**
+ * Whether every command line carries each param exactly once (present) or none carries any of the
+ * params' keys, whatever its value (absent: `isolcpus=2,6-7` left by another run is still ours to remove).
+ */
 function linesMatch(lines: KernelParam[][], params: KernelParam[], want: "present" | "absent"): boolean {
   if (want === "present")
     return lines.length > 0 && lines.every((l) => params.every((p) => carriesOnce(l, p)));
-  return lines.every((l) => !params.some((p) => l.some((w) => w.key === p.key && w.value === p.value)));
+  return lines.every((l) => !params.some((p) => hasKey(l, p.key)));
 }
 
 /** The normal entry's line that the sources give: GRUB_CMDLINE_LINUX then GRUB_CMDLINE_LINUX_DEFAULT. */
@@ -293,7 +300,9 @@ export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineS
   if (fileChanged || (cfgNeedsIt && !cfgOk)) {
     const why = fileChanged
       ? "defaults changed"
-      : `${state.grubCfg.path} ${s.state === "present" ? "lacks" : "still carries"} ${words}`;
+      : s.state === "present"
+        ? `${state.grubCfg.path} lacks ${words}`
+        : `${state.grubCfg.path} still carries ${s.params.map((p) => `${p.key}=`).join(" ")}`;
     changes.push({ target: state.grubCfg.path, summary: `regenerate with \`${state.mkconfig}\` (${why})` });
   }
   return changes;

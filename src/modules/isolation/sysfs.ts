@@ -22,6 +22,7 @@ import { TicklessError } from "../../errors.js";
 import type { Change, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 import { ensureStateDir } from "../util/state-dir.js";
+import { checkStateVersion } from "../util/state-version.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
 import { errnoText } from "./irq-proc.js";
 
@@ -118,8 +119,10 @@ function parseSave(text: string, path: string): SysfsSave {
     const data = JSON.parse(text) as Partial<SysfsSave>;
     if (typeof data !== "object" || data === null || typeof data.originals !== "object")
       throw new Error("no originals object");
+    checkStateVersion(data, path);
     return { version: 1, originals: { ...data.originals } };
   } catch (err) {
+    if (err instanceof TicklessError) throw err;
     throw new TicklessError("TASK", `the saved sysfs state ${path} is not valid`, {
       cause: err,
       hint: "tickless wrote it before the first change; restore it from a backup or remove it to start over",

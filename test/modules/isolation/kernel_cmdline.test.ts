@@ -155,6 +155,8 @@ describe("plan", () => {
     expect(rebootRequired({ params: ISOLATION }, "ro isolcpus=4 nohz_full=4 rcu_nocbs=4")).toBe(false);
     expect(rebootRequired({ params: ISOLATION }, "ro isolcpus=3 nohz_full=4 rcu_nocbs=4")).toBe(true);
     expect(rebootRequired({ params: ISOLATION, state: "absent" }, "ro quiet")).toBe(false);
+    // absent decides by key: another run's CPU set on the running kernel is still to be removed
+    expect(rebootRequired({ params: ISOLATION, state: "absent" }, "ro isolcpus=2,6-7 quiet")).toBe(true);
   });
 
   test("grub.cfg: only the Linux entries count (memtest86+, os-prober and firmware entries never carry the params)", async () => {
@@ -267,6 +269,40 @@ describe("on a temp tree with the local connection and the grub-mkconfig fixture
   };
   const mkconfig = (env = "") =>
     `${env} GRUB_MKCONFIG_SYSCONFDIR=${dir}/etc sh ${FIXTURE} -o ${dir}/boot/grub/grub.cfg`;
+
+  test("absent removes by key: a host isolated with 2,6-7, asked to remove isolcpus=4, loses every key and needs a reboot", async () => {
+    const other = { isolcpus: "2,6-7", nohz_full: "2,6-7", rcu_nocbs: "2,6-7" };
+    const grubBefore = await snapshot(join(dir, "etc/default/grub"));
+    expect((await converge(kernelCmdlineModule, args({ params: other }), host)).replan).toEqual([]);
+    await writeFile(
+      join(dir, "proc/cmdline"),
+      "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=UUID=1 ro quiet isolcpus=2,6-7 nohz_full=2,6-7 rcu_nocbs=2,6-7\n",
+    );
+    const back = await converge(kernelCmdlineModule, args({ state: "absent" }), host);
+    expect(back.changes.map((c) => c.summary)).toEqual([
+      "remove snippet",
+      expect.stringContaining("regenerate with"),
+    ]);
+    expect(back.replan).toEqual([]);
+    expect(back.report?.reboot_required).toBe(true);
+    expect(await snapshot(join(dir, "etc/default/grub.d/99-tickless.cfg"))).toBe("absent");
+    expect(await snapshot(join(dir, "etc/default/grub"))).toBe(grubBefore);
+    expect(await readFile(join(dir, "boot/grub/grub.cfg"), "utf8")).not.toMatch(
+      /isolcpus|nohz_full|rcu_nocbs/,
+    );
+  });
+
+  test("absent by key in /etc/default/grub: the operator's isolcpus=2,6-7 goes when isolcpus=4 is asked away", async () => {
+    await writeFile(
+      join(dir, "etc/default/grub"),
+      'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\nGRUB_CMDLINE_LINUX="isolcpus=2,6-7 nohz_full=2,6-7"\n',
+    );
+    await writeFile(join(dir, "proc/cmdline"), "ro quiet isolcpus=2,6-7 nohz_full=2,6-7\n");
+    const back = await converge(kernelCmdlineModule, args({ method: "grub_default", state: "absent" }), host);
+    expect(back.replan).toEqual([]);
+    expect(back.report?.reboot_required).toBe(true);
+    expect(await readFile(join(dir, "etc/default/grub"), "utf8")).toContain('GRUB_CMDLINE_LINUX=""');
+  });
 
   test("present converges; grub.cfg carries the params; reboot required; second run is a no-op; absent restores the tree", async () => {
     const grubBefore = await snapshot(join(dir, "etc/default/grub"));

@@ -1,0 +1,149 @@
+/**
+ * Pure: a host's probe → its day-two status (tuned or not, last apply, reboot pending, drift).
+ * The checks, each a `check` name in the JSON and the Prometheus labels:
+ * - `record`: applied.json cannot be read (corrupt, or an unknown version);
+ * - `cmdline`: the running kernel lacks a recorded parameter and grub.cfg would not give it either
+ *   (a reboot alone does not fix it; when grub.cfg gives it, that is "reboot pending" instead);
+ * - `grub_cfg`: a Linux entry of grub.cfg lacks a recorded parameter (the next boot loses it);
+ * - `irq`: an IRQ tickless moved (the saved irq-affinity state) is on an isolated CPU again;
+ * - `grub_files`, `state_files`, `units`: a recorded file missing or changed (sha256).
+ */
+import { formatCpuList, parseCpuList } from "../modules/isolation/cpus.js";
+import { carriesOnce, formatParam, grubCfgCmdlines } from "../modules/isolation/grub-cmdline.js";
+import {
+  changedFiles,
+  type HashedFile,
+  missingParams,
+  parseRecord,
+  recordedParams,
+  recordPaths,
+  type TuningRecord,
+} from "../modules/isolation/record.js";
+import { STATE_DIR, type StatusProbe } from "./probe.js";
+
+export const CHECKS = ["record", "cmdline", "grub_cfg", "irq", "grub_files", "state_files", "units"] as const;
+export type CheckName = (typeof CHECKS)[number];
+
+export interface Drift {
+  check: CheckName;
+  detail: string;
+}
+
+export interface HostTuningStatus {
+  host: string;
+  reachable: boolean;
+  /** Why the host could not be read (unreachable, or a record tickless cannot read). */
+  error?: string;
+  tuned: boolean;
+  isolated_cpus: string | null;
+  housekeeping_cpus: string | null;
+  last_apply: { time: string; run_id: string; user: string; controller: string; playbook: string } | null;
+  reboot_pending: boolean;
+  /** What the running kernel lacks of the record (when reboot_pending or cmdline drift). */
+  missing_params: string[];
+  drift: Drift[];
+}
+
+export function unreachableStatus(host: string, error: string): HostTuningStatus {
+  return { ...notTunedStatus(host), reachable: false, error };
+}
+
+/** A reachable host without a record. */
+export function notTunedStatus(host: string): HostTuningStatus {
+  return {
+    host,
+    reachable: true,
+    tuned: false,
+    isolated_cpus: null,
+    housekeeping_cpus: null,
+    last_apply: null,
+    reboot_pending: false,
+    missing_params: [],
+    drift: [],
+  };
+}
+
+/** IRQs of the saved state (not the ones the kernel keeps) whose affinity touches an isolated CPU. */
+function irqsOnIsolated(probe: StatusProbe, isolated: number[]): string[] {
+  if (!probe.irqSave) return [];
+  let save: { irqs?: Record<string, { name?: string }>; unchangeable?: Record<string, string> };
+  try {
+    save = JSON.parse(probe.irqSave);
+  } catch {
+    return [`${STATE_DIR}/irq-affinity.json is not valid JSON`];
+  }
+  const out: string[] = [];
+  for (const [irq, saved] of Object.entries(save.irqs ?? {})) {
+    if (save.unchangeable?.[irq] !== undefined) continue;
+    const list = probe.irqs.get(irq);
+    if (list === undefined || list === "") continue;
+    const on = parseCpuList(list).filter((c) => isolated.includes(c));
+    if (on.length) out.push(`IRQ ${irq}${saved?.name ? ` (${saved.name})` : ""} on CPU ${formatCpuList(on)}`);
+  }
+  return out;
+}
+
+function fileDrift(check: CheckName, files: readonly HashedFile[], probe: StatusProbe): Drift[] {
+  const changed = changedFiles(files, probe.hashes);
+  return changed.length ? [{ check, detail: changed.join(", ") }] : [];
+}
+
+export function assessHost(host: string, probe: StatusProbe, root = ""): HostTuningStatus {
+  const status = notTunedStatus(host);
+  if (probe.record === undefined) return status;
+  let record: TuningRecord;
+  try {
+    record = parseRecord(probe.record, `${root}${recordPaths().record}`);
+  } catch (err) {
+    status.drift.push({ check: "record", detail: err instanceof Error ? err.message : String(err) });
+    return status;
+  }
+  const s = record.settings;
+  Object.assign(status, {
+    tuned: true,
+    isolated_cpus: s.isolated_cpus,
+    housekeeping_cpus: s.housekeeping_cpus,
+    last_apply: {
+      time: record.run.time,
+      run_id: record.run.run_id,
+      user: record.run.user,
+      controller: record.run.controller,
+      playbook: record.playbook.path,
+    },
+  });
+  const params = recordedParams(s.kernel_params);
+  const lines = probe.grubCfg === undefined ? [] : grubCfgCmdlines(probe.grubCfg);
+  const grubby = s.grub.method === "grubby";
+  const lacking = lines.filter((l) => !params.every((p) => carriesOnce(l, p))).length;
+  const grubOk = grubby || (lines.length > 0 && lacking === 0);
+  const missing = missingParams(s.kernel_params, probe.cmdline);
+  status.missing_params = missing;
+  status.reboot_pending = missing.length > 0 && grubOk;
+  if (missing.length > 0 && !grubOk)
+    status.drift.push({ check: "cmdline", detail: `the running kernel lacks ${missing.join(" ")}` });
+  if (!grubOk) {
+    const words = params.map(formatParam).join(" ");
+    const detail =
+      probe.grubCfg === undefined
+        ? "no grub.cfg"
+        : lines.length === 0
+          ? "grub.cfg has no Linux entry"
+          : `${lacking} of ${lines.length} Linux entries lack ${words}`;
+    status.drift.push({ check: "grub_cfg", detail });
+  }
+  const irqs = irqsOnIsolated(probe, parseCpuList(s.isolated_cpus));
+  if (irqs.length) status.drift.push({ check: "irq", detail: irqs.join(", ") });
+  status.drift.push(
+    ...fileDrift("grub_files", s.grub.files, probe),
+    ...fileDrift("state_files", s.state_files, probe),
+    ...fileDrift("units", s.units, probe),
+  );
+  return status;
+}
+
+/** 0 clean, 2 drift or reboot pending, 3 a host unreachable (or unreadable). */
+export function statusExitCode(hosts: readonly HostTuningStatus[]): number {
+  if (hosts.some((h) => !h.reachable || h.error !== undefined)) return 3;
+  if (hosts.some((h) => h.reboot_pending || h.drift.length > 0)) return 2;
+  return 0;
+}

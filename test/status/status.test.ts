@@ -1,0 +1,254 @@
+/**
+ * `tickless status` on fake roots (local connection, `tickless_root` per host): one line per host,
+ * --json against its JSON Schema (ajv), --prometheus parsed with the exposition format's rules,
+ * exit codes, and not one byte under the roots changed.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Ajv } from "ajv";
+import { default as formats } from "ajv-formats";
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { recordText, type TuningRecord } from "../../src/modules/isolation/record.js";
+import { notTunedStatus } from "../../src/status/assess.js";
+import { renderPrometheus } from "../../src/status/prometheus.js";
+import schema from "../../src/status/status.schema.json" with { type: "json" };
+import { cli } from "../cli/helpers.js";
+import { hashTree, removeDir, tempDir, writeTree } from "../e2e/helpers.js";
+import { ISOLATED_4, snippetGrub } from "../modules/isolation/record-fixture.js";
+
+const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+const PARAMS = "isolcpus=4 nohz_full=4 rcu_nocbs=4";
+const SNIPPET = `GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ${PARAMS}"\n`;
+const DROPIN = "[Slice]\nAllowedCPUs=0-3,5-7\n";
+const IRQ_SAVE = JSON.stringify({
+  version: 1,
+  irqs: { "24": { name: "eth0-TxRx-0", smp_affinity_list: "0-7", smp_affinity: "ff" } },
+  unchangeable: { "28": "nvme0q0: Input/output error" },
+});
+const grubCfg = (params: string) =>
+  `### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Debian' {\n\tlinux\t/boot/vmlinuz-6.1 root=UUID=1 ro ${params} quiet\n}\n### END /etc/grub.d/10_linux ###\n`;
+
+function record(host: string): TuningRecord {
+  return {
+    version: 1,
+    tickless_version: "1.0.0",
+    run: {
+      run_id: "0b7f6c1e-1111-4222-8333-444455556666",
+      time: "2026-12-01T10:00:00.000Z",
+      user: "ops",
+      controller: "ctl1",
+      host,
+    },
+    playbook: { path: "/srv/playbooks/isolation.yml", sha256: "ab".repeat(32) },
+    settings: {
+      ...ISOLATED_4,
+      grub: snippetGrub("/etc/default/grub.d/99-tickless.cfg", sha(SNIPPET)),
+      state_files: [{ path: "/var/lib/tickless/irq-affinity.json", sha256: sha(IRQ_SAVE) }],
+      units: [
+        { path: "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf", sha256: sha(DROPIN) },
+      ],
+    },
+  };
+}
+
+/** A tuned host's root: record, GRUB files, drop-in, IRQ save, /proc. */
+function tunedRoot(host: string, over: Record<string, string> = {}): Record<string, string> {
+  return {
+    [`${host}/var/lib/tickless/applied.json`]: recordText(record(host)),
+    [`${host}/var/lib/tickless/irq-affinity.json`]: IRQ_SAVE,
+    [`${host}/etc/default/grub.d/99-tickless.cfg`]: SNIPPET,
+    [`${host}/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf`]: DROPIN,
+    [`${host}/boot/grub/grub.cfg`]: grubCfg(PARAMS),
+    [`${host}/proc/cmdline`]: `BOOT_IMAGE=/vmlinuz ro ${PARAMS} quiet\n`,
+    [`${host}/proc/irq/24/smp_affinity_list`]: "0-3,5-7\n",
+    [`${host}/proc/irq/28/smp_affinity_list`]: "4\n",
+    ...Object.fromEntries(Object.entries(over).map(([k, v]) => [`${host}/${k}`, v])),
+  };
+}
+
+/** The exposition format's rules, as a parser: HELP/TYPE before a family's samples, names, labels, escapes. */
+function parseExposition(text: string) {
+  const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+  const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+  const families = new Map<string, { help?: string; type?: string }>();
+  const samples: { name: string; labels: Record<string, string>; value: number }[] = [];
+  expect(text.endsWith("\n")).toBe(true);
+  for (const line of text.slice(0, -1).split("\n")) {
+    const meta = /^# (HELP|TYPE) (\S+) (.*)$/.exec(line);
+    if (meta) {
+      expect(meta[2]).toMatch(NAME);
+      const f = families.get(meta[2]) ?? {};
+      if (meta[1] === "TYPE") expect(["gauge", "counter", "untyped"]).toContain(meta[3]);
+      f[meta[1] === "HELP" ? "help" : "type"] = meta[3];
+      families.set(meta[2], f);
+      continue;
+    }
+    const m = /^([^{\s]+)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) throw new Error(`not a sample line: ${line}`);
+    expect(m[1]).toMatch(NAME);
+    expect(families.get(m[1])?.type, `${m[1]} has its TYPE line before its samples`).toBeDefined();
+    const labels: Record<string, string> = {};
+    const body = m[2] ?? "";
+    const re = /([^=,]+)="((?:[^"\\]|\\[\\"n])*)"(,|$)/y;
+    let at = 0;
+    while (at < body.length) {
+      re.lastIndex = at;
+      const l = re.exec(body);
+      if (!l) throw new Error(`bad labels: ${body}`);
+      expect(l[1]).toMatch(LABEL);
+      labels[l[1]] = l[2].replace(/\\(["\\n])/g, (_, c) => (c === "n" ? "\n" : c));
+      at = re.lastIndex;
+    }
+    const value = Number(m[3]);
+    expect(Number.isNaN(value)).toBe(false);
+    samples.push({ name: m[1], labels, value });
+  }
+  return { families, samples };
+}
+
+describe("tickless status on fake roots", () => {
+  let dir: string;
+  let inventory: string;
+  beforeEach(async () => {
+    dir = await tempDir("tickless-status-");
+    const hosts = ["clean", "pending", "drifted", "bare"];
+    inventory = join(dir, "inventory.yml");
+    await writeTree(join(dir, "roots"), {
+      ...tunedRoot("clean"),
+      ...tunedRoot("pending", { "proc/cmdline": "BOOT_IMAGE=/vmlinuz ro quiet isolcpus=2\n" }),
+      ...tunedRoot("drifted", {
+        "proc/irq/24/smp_affinity_list": "3-4\n",
+        "boot/grub/grub.cfg": grubCfg("isolcpus=4"),
+        "proc/cmdline": "BOOT_IMAGE=/vmlinuz ro isolcpus=4 quiet\n",
+        "etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf": "[Slice]\nAllowedCPUs=0-7\n",
+      }),
+      "bare/proc/cmdline": "ro quiet isolcpus=2\n",
+    });
+    await writeTree(dir, {
+      "inventory.yml": [
+        "all:",
+        "  vars:",
+        "    tickless_connection: local",
+        "  hosts:",
+        ...hosts.flatMap((h) => [`    ${h}:`, `      tickless_root: ${join(dir, "roots", h)}`]),
+        "    gone:",
+        "      tickless_connection: ssh",
+        "      ansible_host: 127.0.0.1",
+        "      ansible_port: 1",
+        "",
+      ].join("\n"),
+    });
+  });
+  afterEach(() => removeDir(dir));
+
+  test("one line per host; exit 2 for drift and reboot pending, 0 when clean; no byte under the roots changes", async () => {
+    const before = await hashTree(join(dir, "roots"));
+    const all = await cli(["status", "-i", inventory, "-l", "all:!gone"]);
+    expect(all.stderr).toBe("");
+    expect(all.code).toBe(2);
+    const lines = all.stdout.trimEnd().split("\n");
+    expect(lines).toEqual([
+      "clean  tuned isolated=4 housekeeping=0-3,5-7  applied 2026-12-01T10:00:00.000Z run 0b7f6c1e by ops@ctl1  in sync",
+      expect.stringMatching(
+        /^pending {2}tuned .* {2}REBOOT PENDING \(running kernel lacks isolcpus=4 nohz_full=4 rcu_nocbs=4\)$/,
+      ),
+      expect.stringMatching(/^drifted {2}tuned .* {2}DRIFT: /),
+      "bare  not tuned",
+    ]);
+    expect(lines[2]).toContain("cmdline (the running kernel lacks nohz_full=4 rcu_nocbs=4)");
+    expect(lines[2]).toContain("grub_cfg (1 of 1 Linux entries lack isolcpus=4 nohz_full=4 rcu_nocbs=4)");
+    expect(lines[2]).toContain("irq (IRQ 24 (eth0-TxRx-0) on CPU 4)");
+    expect(lines[2]).toContain(
+      "units (/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf (changed))",
+    );
+    expect(lines[2]).not.toContain("IRQ 28");
+    expect((await cli(["status", "-i", inventory, "-l", "clean:bare"])).code).toBe(0);
+    expect(await hashTree(join(dir, "roots"))).toEqual(before);
+  });
+
+  test("--json follows the JSON Schema; an unreachable host is exit 3", async () => {
+    const r = await cli(["status", "-i", inventory, "--json"]);
+    expect(r.code).toBe(3);
+    const doc = JSON.parse(r.stdout);
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    (formats as unknown as (a: Ajv) => void)(ajv);
+    const validate = ajv.compile(schema);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.exit_code).toBe(3);
+    const by = Object.fromEntries(doc.hosts.map((h: { host: string }) => [h.host, h]));
+    expect(by.gone).toMatchObject({ reachable: false, error: expect.stringContaining("127.0.0.1") });
+    expect(by.pending).toMatchObject({ tuned: true, reboot_pending: true, drift: [] });
+    expect(by.drifted.drift.map((d: { check: string }) => d.check)).toEqual([
+      "cmdline",
+      "grub_cfg",
+      "irq",
+      "units",
+    ]);
+    // the schema refuses what it should: a check name it does not know
+    by.clean.drift.push({ check: "mood", detail: "x" });
+    expect(validate(doc)).toBe(false);
+  });
+
+  test("bad input: no inventory is exit 5 with a hint, a --limit matching nothing is exit 5, a bad --prometheus path is exit 1", async () => {
+    const none = await cli(["status"]);
+    expect([none.code, none.stderr]).toEqual([
+      5,
+      "status needs an inventory (hint: tickless status -i INVENTORY [-l PATTERN])\n",
+    ]);
+    const typo = await cli(["status", "-i", inventory, "-l", "nosuchhost"]);
+    expect(typo.code).toBe(5);
+    expect(typo.stderr).toMatch(/^no host matched --limit nosuchhost \(hint: /);
+    const prom = await cli([
+      "status",
+      "-i",
+      inventory,
+      "-l",
+      "clean",
+      "--prometheus",
+      join(dir, "no/such/dir/x.prom"),
+    ]);
+    expect(prom.code).toBe(1);
+    expect(prom.stderr).toContain(`cannot write ${join(dir, "no/such/dir/x.prom")}`);
+    expect(prom.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test("a corrupt record or an unknown version is drift naming the file, never a crash", async () => {
+    await writeTree(join(dir, "roots"), { "clean/var/lib/tickless/applied.json": '{"version": 3}' });
+    const r = await cli(["status", "-i", inventory, "-l", "clean", "--json"]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).hosts[0].drift).toEqual([
+      {
+        check: "record",
+        detail: `${join(dir, "roots/clean")}/var/lib/tickless/applied.json has state file version 3; this tickless reads version 1`,
+      },
+    ]);
+  });
+
+  test("--prometheus writes the textfile format: HELP/TYPE, valid names, escaped labels, one drift sample per check", async () => {
+    const file = join(dir, "tickless.prom");
+    const r = await cli(["status", "-i", inventory, "-l", "all:!gone", "--prometheus", file]);
+    expect(r.code).toBe(2);
+    const { families, samples } = parseExposition(await readFile(file, "utf8"));
+    expect([...families.keys()]).toEqual([
+      "tickless_up",
+      "tickless_drift",
+      "tickless_reboot_pending",
+      "tickless_last_apply_timestamp_seconds",
+      "tickless_isolated_cpus",
+    ]);
+    const value = (name: string, labels: Record<string, string>) =>
+      samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
+    expect(value("tickless_drift", { host: "drifted", check: "irq" })).toBe(1);
+    expect(value("tickless_drift", { host: "clean", check: "irq" })).toBe(0);
+    expect(value("tickless_reboot_pending", { host: "pending" })).toBe(1);
+    expect(value("tickless_last_apply_timestamp_seconds", { host: "clean" })).toBe(
+      Date.parse("2026-12-01T10:00:00Z") / 1000,
+    );
+    expect(value("tickless_isolated_cpus", { host: "clean" })).toBe(1);
+    expect(value("tickless_isolated_cpus", { host: "bare" })).toBe(0);
+
+    const odd = parseExposition(renderPrometheus([notTunedStatus('we"ird\\host\nx')]));
+    expect(odd.samples[0].labels.host).toBe('we"ird\\host\nx');
+  });
+});
