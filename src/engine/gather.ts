@@ -4,7 +4,7 @@ import { gatherFacts } from "../facts/index.js";
 import type { PlayContext } from "./context.js";
 import type { TaskResult } from "./events.js";
 import { isActive } from "./host-state.js";
-import { mapLimit } from "./limit.js";
+import { mapLimit } from "./fork-pool.js";
 import { statusOf } from "./stats.js";
 
 const TASK = "Gathering Facts";

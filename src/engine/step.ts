@@ -5,7 +5,7 @@ import { renderString } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import type { TaskResult } from "./events.js";
 import { type HostState, isActive } from "./host-state.js";
-import { mapLimit } from "./limit.js";
+import { mapLimit } from "./fork-pool.js";
 import { runTask } from "./run-task.js";
 import { censor } from "./secrets.js";
 import { statusOf } from "./stats.js";

@@ -5,7 +5,7 @@
 import type { PlayContext } from "./context.js";
 import { rootScope } from "./context.js";
 import { flushHandlers } from "./handlers.js";
-import { mapLimit } from "./limit.js";
+import { mapLimit } from "./fork-pool.js";
 import { walk } from "./walk.js";
 
 /** pre_tasks → handlers → tasks → handlers → post_tasks → handlers, for one serial batch. */
