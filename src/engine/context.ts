@@ -5,7 +5,7 @@ import type { ModuleRegistry } from "../modules/registry.js";
 import type { Play, Playbook } from "../playbook/types.js";
 import type { EngineEvent } from "./events.js";
 import type { HostState } from "./host-state.js";
-import type { Stats } from "./stats.js";
+import type { RecapCounts } from "./recap-counts.js";
 import type { TagFilter } from "./tags.js";
 import { type InheritedKeywords, playKeywords } from "./task-keywords.js";
 
@@ -23,7 +23,7 @@ export interface RunContext {
   /** -v count, visible to tasks as `ansible_verbosity` (debug's `verbosity:`). */
   verbosity: number;
   hosts: Map<string, HostState>;
-  stats: Stats;
+  stats: RecapCounts;
   /** The host's one connection for the whole run (opened on first use). */
   connect(host: string): Promise<Connection>;
   /** Closes the host's connection (if any) and opens a new one, which `connect` then returns. */

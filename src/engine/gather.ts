@@ -5,7 +5,7 @@ import type { PlayContext } from "./context.js";
 import type { TaskResult } from "./events.js";
 import { isActive } from "./host-state.js";
 import { mapLimit } from "./fork-pool.js";
-import { statusOf } from "./stats.js";
+import { statusOf } from "./recap-counts.js";
 
 const TASK = "Gathering Facts";
 

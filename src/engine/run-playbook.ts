@@ -35,7 +35,7 @@ import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
 import { checkConnectionVars, checkLimit } from "./preflight.js";
 import { scrub } from "./secrets.js";
-import { Stats } from "./stats.js";
+import { RecapCounts } from "./recap-counts.js";
 import { runPlayBatch } from "./strategy.js";
 
 const DEFAULT_FORKS = 50;
@@ -59,7 +59,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const secrets = collectSecrets(inventory, extraVars);
   const listeners = ([] as EventListener[]).concat(options.onEvent ?? []);
   const connections = new Map<string, Promise<Connection>>();
-  const stats = new Stats();
+  const stats = new RecapCounts();
   const locks = new HostLocks({
     playbook: playbook.file,
     check: options.check ?? false,

@@ -8,7 +8,7 @@ import { type HostState, isActive } from "./host-state.js";
 import { mapLimit } from "./fork-pool.js";
 import { runTask } from "./run-task.js";
 import { censor } from "./secrets.js";
-import { statusOf } from "./stats.js";
+import { statusOf } from "./recap-counts.js";
 import { type ResolvedTask, resolveTask } from "./task-keywords.js";
 import { hostVars } from "./vars.js";
 
