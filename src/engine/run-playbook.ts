@@ -29,7 +29,7 @@ import { renderString } from "../template/index.js";
 import { serialBatches } from "./batches.js";
 import type { PlayContext, RunContext } from "./context.js";
 import type { EngineEvent, EventListener } from "./events.js";
-import { gatherBatchFacts } from "./gather.js";
+import { gatherBatchFacts } from "./facts-task.js";
 import { HostLocks } from "./host-locks.js";
 import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
