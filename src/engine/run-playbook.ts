@@ -34,8 +34,8 @@ import { HostLocks } from "./host-locks.js";
 import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
 import { checkConnectionVars, checkLimit } from "./preflight.js";
-import { scrub } from "./secrets.js";
 import { RecapCounts } from "./recap-counts.js";
+import { scrub } from "./secrets.js";
 import { runPlayBatch } from "./strategy.js";
 
 const DEFAULT_FORKS = 50;

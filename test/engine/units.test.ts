@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { serialBatches, stepSize } from "../../src/engine/batches.js";
-import { censor, scrub } from "../../src/engine/secrets.js";
 import { RecapCounts, statusOf } from "../../src/engine/recap-counts.js";
+import { censor, scrub } from "../../src/engine/secrets.js";
 import { tagsSelect } from "../../src/engine/tags.js";
 
 describe("tagsSelect (Ansible's evaluate_tags)", () => {

@@ -2,17 +2,17 @@
 
 import type { Module } from "../types.js";
 import { buildIdModule } from "./build_id.js";
-import { perfGate } from "./perf_gate.js";
-import { redisLatency } from "./redis_latency.js";
-import { redisServer } from "./redis_server.js";
-import { releaseLink } from "./release_link.js";
-import { sourceArchive } from "./source_archive.js";
+import { perfGateModule } from "./perf_gate.js";
+import { redisLatencyModule } from "./redis_latency.js";
+import { redisServerModule } from "./redis_server.js";
+import { releaseLinkModule } from "./release_link.js";
+import { sourceArchiveModule } from "./source_archive.js";
 
 export const REDIS_MODULES: readonly Module[] = [
-  sourceArchive,
+  sourceArchiveModule,
   buildIdModule,
-  releaseLink,
-  redisServer,
-  redisLatency,
-  perfGate,
+  releaseLinkModule,
+  redisServerModule,
+  redisLatencyModule,
+  perfGateModule,
 ];
