@@ -10,7 +10,6 @@ export function coreContext(
   return {
     host: "localhost",
     vars,
-    check: false,
     diff: false,
     renderFile: async () => {
       throw new Error("renderFile not expected in this test");

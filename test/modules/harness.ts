@@ -1,9 +1,10 @@
-/** Test harness for file modules: a real ModuleContext and the engine's probe → plan → apply → verify loop. */
+/** Test harness for state modules: a real ModuleContext and the engine's own probe → plan → apply → re-plan loop. */
 import { lstat, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Handlebars from "handlebars";
 import type { Connection, FileRead } from "../../src/connection/types.js";
+import { converge as engineConverge } from "../../src/engine/converge.js";
 import type { ManagedFile } from "../../src/modules/files/managed-file.js";
 import type { Change, ModuleContext, ModuleResult, StateModule } from "../../src/modules/types.js";
 
@@ -12,7 +13,6 @@ export function testContext(vars: Record<string, unknown> = {}, baseDir = proces
   return {
     host: "localhost",
     vars,
-    check: false,
     diff: true,
     async renderFile(path) {
       const source = await readFile(resolve(baseDir, path), "utf8");
@@ -33,7 +33,7 @@ export interface Converged {
   report?: ModuleResult;
 }
 
-/** What the engine does for a state module: probe, plan, apply when needed, probe and plan again. */
+/** The engine's convergence loop (engine/converge.ts) on normalized args: probe, plan, apply when needed, probe and plan again. */
 export async function converge<A>(
   module: StateModule<A, any>,
   rawArgs: A,
@@ -41,13 +41,8 @@ export async function converge<A>(
   ctx: ModuleContext = testContext(),
 ): Promise<Converged> {
   const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
-  const state = await module.probe(conn, args, ctx);
-  const changes = module.plan(args, state);
-  if (changes.length === 0)
-    return { changes, result: undefined, replan: [], report: module.report?.(args, state) };
-  const result = await module.apply(conn, args, changes, state, ctx);
-  const after = await module.probe(conn, args, ctx);
-  return { changes, result, replan: module.plan(args, after), report: module.report?.(args, after) };
+  const c = await engineConverge(module, args, ctx, async () => conn, false);
+  return { changes: c.changes, result: c.applied, replan: c.remaining, report: c.report };
 }
 
 /** Probe and plan only, as check mode does. */
@@ -58,7 +53,7 @@ export async function checkPlan<A>(
   ctx: ModuleContext = testContext(),
 ): Promise<Change[]> {
   const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
-  return module.plan(args, await module.probe(conn, args, ctx));
+  return (await engineConverge(module, args, ctx, async () => conn, true)).changes;
 }
 
 /** A probed regular file for pure plan tests; `content` undefined = absent. */
