@@ -1,29 +1,13 @@
 /** Test harness for state modules: a real ModuleContext and the engine's own probe → plan → apply → re-plan loop. */
-import { lstat, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import Handlebars from "handlebars";
+import { lstat, readFile } from "node:fs/promises";
 import type { Connection, FileRead } from "../../src/connection/types.js";
 import { converge as engineConverge } from "../../src/engine/converge.js";
 import type { ManagedFile } from "../../src/modules/files/managed-file.js";
 import type { Change, ModuleContext, ModuleResult, StateModule } from "../../src/modules/types.js";
+import { removeDir, tempDir } from "../support/fs.js";
+import { testContext } from "../support/module-context.js";
 
-/** A context whose templates are Handlebars (strict, no escaping) over `vars`, relative to `baseDir`. */
-export function testContext(vars: Record<string, unknown> = {}, baseDir = process.cwd()): ModuleContext {
-  return {
-    host: "localhost",
-    vars,
-    diff: true,
-    async renderFile(path) {
-      const source = await readFile(resolve(baseDir, path), "utf8");
-      return Handlebars.compile(source, { noEscape: true, strict: true })(vars);
-    },
-    readControllerFile: (path) => readFile(resolve(baseDir, path)),
-    evaluate: async () => {
-      throw new Error("evaluate is not used by file modules");
-    },
-  };
-}
+export { testContext };
 
 export interface Converged {
   changes: Change[];
@@ -76,9 +60,9 @@ export function fileState(path: string, content?: string, over: Partial<FileRead
 }
 
 /** A temp directory for one test; removed by the returned cleanup. */
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), "tickless-mod-"));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+export async function scratchDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await tempDir("tickless-mod-");
+  return { dir, cleanup: () => removeDir(dir) };
 }
 
 /** Bytes and mtime of a path, to prove that check mode touched nothing. */

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
 import { perfGateModule } from "../../src/modules/redis/perf_gate.js";
 import type { LatencyRun } from "../../src/modules/redis/redis_latency.js";
-import { tempDir, testContext } from "../modules/harness.js";
+import { scratchDir, testContext } from "../modules/harness.js";
 
 const runs = (p99s: number[]): LatencyRun[] =>
   p99s.map((p99_us) => ({
@@ -16,7 +16,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 
 beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
+  ({ dir, cleanup } = await scratchDir());
 });
 afterEach(() => cleanup());
 

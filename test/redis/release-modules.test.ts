@@ -13,7 +13,7 @@ import {
 } from "../../src/modules/redis/redis_server.js";
 import { releaseLinkModule } from "../../src/modules/redis/release_link.js";
 import { sha256Hex, sourceArchiveModule } from "../../src/modules/redis/source_archive.js";
-import { checkPlan, converge, tempDir, testContext } from "../modules/harness.js";
+import { checkPlan, converge, scratchDir, testContext } from "../modules/harness.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -22,7 +22,7 @@ const TARBALL = Buffer.from("not really a tarball, but bytes with a known sum\n"
 const SUM = sha256Hex(TARBALL);
 
 beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
+  ({ dir, cleanup } = await scratchDir());
 });
 afterEach(() => cleanup());
 

@@ -7,7 +7,7 @@ import {
   blockinfileModule,
   editBlock,
 } from "../../../src/modules/files/blockinfile.js";
-import { checkPlan, converge, fileState, snapshot, tempDir } from "../harness.js";
+import { checkPlan, converge, fileState, scratchDir, snapshot } from "../harness.js";
 
 const P = "/etc/example.conf";
 const B = "# BEGIN ANSIBLE MANAGED BLOCK\n";
@@ -87,7 +87,7 @@ describe("blockinfile on a real file", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("converges, then plans nothing; check mode touches nothing", async () => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { type CopyArgs, type CopyState, copyModule } from "../../../src/modules/files/copy.js";
-import { checkPlan, converge, fileState, snapshot, tempDir, testContext } from "../harness.js";
+import { checkPlan, converge, fileState, scratchDir, snapshot, testContext } from "../harness.js";
 
 const D = "/etc/motd";
 const state = (content: string | undefined, desired: string, over = {}): CopyState => ({
@@ -65,7 +65,7 @@ describe("copy on real files", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("converges from content, then plans nothing", async () => {

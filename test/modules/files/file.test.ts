@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import type { FileStat } from "../../../src/connection/types.js";
 import { type FileArgs, fileModule, planFile } from "../../../src/modules/files/file.js";
-import { checkPlan, converge, snapshot, tempDir } from "../harness.js";
+import { checkPlan, converge, scratchDir, snapshot } from "../harness.js";
 
 const P = "/srv/x";
 const absent: FileStat = { path: P, exists: false };
@@ -92,7 +92,7 @@ describe("file on real paths", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("creates a directory with mode, then plans nothing", async () => {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { TicklessError } from "../../../src/errors.js";
 import { editLines, type LineinfileArgs, lineinfileModule } from "../../../src/modules/files/lineinfile.js";
-import { checkPlan, converge, fileState, snapshot, tempDir } from "../harness.js";
+import { checkPlan, converge, fileState, scratchDir, snapshot } from "../harness.js";
 
 const P = "/etc/example.conf";
 const plan = (args: Partial<LineinfileArgs>, content?: string, over = {}) =>
@@ -136,7 +136,7 @@ describe("lineinfile on a real file", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("converges, then plans nothing", async () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { ansibleStat, parseStatScript, statModule } from "../../../src/modules/files/stat.js";
-import { converge, tempDir } from "../harness.js";
+import { converge, scratchDir } from "../harness.js";
 
 describe("stat report", () => {
   it("maps a state to Ansible's field names", () => {
@@ -55,7 +55,7 @@ describe("stat on real paths", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("reports a file with its sha1, and never plans a change", async () => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { templateModule } from "../../../src/modules/files/template.js";
-import { checkPlan, converge, snapshot, tempDir, testContext } from "../harness.js";
+import { checkPlan, converge, scratchDir, snapshot, testContext } from "../harness.js";
 
 const HERE = new URL("..", import.meta.url).pathname;
 const ctx = testContext({ port: 6379, name: "cache" }, HERE);
@@ -14,7 +14,7 @@ describe("template", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("plans the rendered content as the diff's after", async () => {

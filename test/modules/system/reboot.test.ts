@@ -15,7 +15,7 @@ import { ConnectionError } from "../../../src/errors.js";
 import { runPlaybook } from "../../../src/index.js";
 import { detachedCommand, rebootModule } from "../../../src/modules/system/reboot.js";
 import type { Change, ModuleContext, ModuleResult } from "../../../src/modules/types.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 import { checkPlan, converge } from "../harness.js";
 
 let dir: string;
