@@ -1,7 +1,8 @@
 /**
- * One task on one host — THE one place check mode and verification live.
- * vars → when → loop → per item: render args → validate → module (probe → plan → [check: stop] →
- * apply → probe → plan must be []) → changed_when / failed_when / until → task verify → register.
+ * One task on one host — with converge.ts, the only place check mode and verification live.
+ * vars → when → loop → per item: render args → validate → module (state: converge.ts, probe → plan →
+ * [check: stop] → apply → probe → plan must be []; command: skipped in check mode) →
+ * changed_when / failed_when / until → task verify → register.
  */
 import type { Connection, HostWriter } from "../connection/types.js";
 import {
@@ -163,7 +164,7 @@ async function runState(
   check: boolean,
 ): Promise<TaskResult> {
   const c = await converge(module, args, ctx, () => hostFor(input), check);
-  if (c.applied === undefined && (check || c.changes.length === 0)) {
+  if (check || c.changes.length === 0) {
     return { ...c.report, changed: c.changes.length > 0, failed: false, skipped: false, changes: c.changes };
   }
   if (c.applied?.failed) return { ...fromModuleResult(c.applied, false), changes: c.changes };
