@@ -5,8 +5,8 @@ import type { ModuleRegistry } from "../modules/registry.js";
 import type { Play, Playbook } from "../playbook/types.js";
 import type { EngineEvent } from "./events.js";
 import type { HostState } from "./host-state.js";
+import type { RecapCounts } from "./recap-counts.js";
 import type { RunInfo } from "./run-info.js";
-import type { Stats } from "./stats.js";
 import type { TagFilter } from "./tags.js";
 import { type InheritedKeywords, playKeywords } from "./task-keywords.js";
 
@@ -24,7 +24,7 @@ export interface RunContext {
   /** -v count, visible to tasks as `ansible_verbosity` (debug's `verbosity:`). */
   verbosity: number;
   hosts: Map<string, HostState>;
-  stats: Stats;
+  stats: RecapCounts;
   /** The run's id, controller user and host, playbook and its sha256 (the magic var `tickless_run`). */
   info: RunInfo;
   /** The host's one connection for the whole run (opened on first use). */

@@ -10,7 +10,6 @@ import { evaluate, renderTemplateFile } from "../template/index.js";
 export interface ModuleContextInput {
   host: string;
   vars: Record<string, unknown>;
-  check: boolean;
   diff: boolean;
   task: Task;
   playbookDir: string;
@@ -23,7 +22,6 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
   return {
     host: input.host,
     vars,
-    check: input.check,
     diff: input.diff,
     location: task.loc,
     renderFile: async (p) => renderTemplateFile(await findControllerFile(p, dirs, "templates", task), vars),

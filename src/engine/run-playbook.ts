@@ -29,14 +29,14 @@ import { renderString } from "../template/index.js";
 import { serialBatches } from "./batches.js";
 import type { PlayContext, RunContext } from "./context.js";
 import type { EngineEvent, EventListener } from "./events.js";
-import { gatherBatchFacts } from "./gather.js";
+import { gatherBatchFacts } from "./facts-task.js";
 import { HostLocks } from "./host-locks.js";
 import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
 import { checkConnectionVars, checkLimit } from "./preflight.js";
+import { RecapCounts } from "./recap-counts.js";
 import { runInfo } from "./run-info.js";
 import { scrub } from "./secrets.js";
-import { Stats } from "./stats.js";
 import { runPlayBatch } from "./strategy.js";
 
 const DEFAULT_FORKS = 50;
@@ -60,7 +60,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const secrets = collectSecrets(inventory, extraVars);
   const listeners = ([] as EventListener[]).concat(options.onEvent ?? []);
   const connections = new Map<string, Promise<Connection>>();
-  const stats = new Stats();
+  const stats = new RecapCounts();
   const locks = new HostLocks({
     playbook: playbook.file,
     check: options.check ?? false,

@@ -1,7 +1,8 @@
 /**
- * One task on one host — THE one place check mode and verification live.
- * vars → when → loop → per item: render args → validate → module (probe → plan → [check: stop] →
- * apply → probe → plan must be []) → changed_when / failed_when / until → task verify → register.
+ * One task on one host — with converge.ts, the only place check mode and verification live.
+ * vars → when → loop → per item: render args → validate → module (state: converge.ts, probe → plan →
+ * [check: stop] → apply → probe → plan must be []; command: skipped in check mode) →
+ * changed_when / failed_when / until → task verify → register.
  */
 import type { Connection, HostWriter } from "../connection/types.js";
 import {
@@ -12,10 +13,11 @@ import {
   TicklessError,
 } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
-import type { Change, Module, ModuleContext, ModuleResult } from "../modules/types.js";
+import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";
 import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
 import type { Task } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
+import { converge } from "./converge.js";
 import type { TaskResult } from "./events.js";
 import { loopItems } from "./loop-items.js";
 import { moduleContext } from "./module-context.js";
@@ -140,7 +142,6 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
   const ctx = moduleContext({
     host: input.host,
     vars,
-    check,
     diff,
     task,
     playbookDir: input.playbookDir,
@@ -150,42 +151,31 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
     const r = await module.run(args, ctx, await hostFor(input));
     return fromModuleResult(r, Boolean(r.changed));
   }
-  const host = await hostFor(input);
-  if (module.kind === "command") return runCommand(module, args, ctx, host, check);
-  return runState(module, args, ctx, host, check);
+  if (module.kind === "command") return runCommand(module, args, ctx, await hostFor(input), check);
+  return runState(module, args, ctx, input, check);
 }
 
+/** A state module: the engine's convergence loop (converge.ts), its outcome as the task's result. */
 async function runState(
   module: Extract<Module, { kind: "state" }>,
   args: unknown,
   ctx: ModuleContext,
-  host: HostWriter,
+  input: TaskInput,
   check: boolean,
 ): Promise<TaskResult> {
-  const current = await module.probe(host, args, ctx);
-  const changes = module.plan(args, current);
-  if (check || changes.length === 0) {
-    return {
-      ...module.report?.(args, current),
-      changed: changes.length > 0,
-      failed: false,
-      skipped: false,
-      changes,
-    };
+  const c = await converge(module, args, ctx, () => hostFor(input), check);
+  if (check || c.changes.length === 0) {
+    return { ...c.report, changed: c.changes.length > 0, failed: false, skipped: false, changes: c.changes };
   }
-  const applied = await module.apply(host, args, changes, current, ctx);
-  if (applied?.failed) return { ...fromModuleResult(applied, false), changes };
-  const after = await module.probe(host, args, ctx);
-  const remaining = module.plan(args, after);
-  const problems = [...remaining.map(describeChange), ...(module.verify?.(args, after) ?? [])];
+  if (c.applied?.failed) return { ...fromModuleResult(c.applied, false), changes: c.changes };
   // what apply says of its own change (its msg) is not replaced by the report of the state after it
-  const ownMsg = applied?.msg === undefined ? {} : { msg: applied.msg };
-  const result = fromModuleResult({ ...applied, ...module.report?.(args, after), ...ownMsg }, true);
-  result.changes = changes;
-  if (problems.length > 0) {
+  const ownMsg = c.applied?.msg === undefined ? {} : { msg: c.applied.msg };
+  const result = fromModuleResult({ ...c.applied, ...c.report, ...ownMsg }, true);
+  result.changes = c.changes;
+  if (c.problems.length > 0) {
     result.failed = true;
-    result.msg = `did not converge: ${problems.join("; ")}`;
-    result.remaining_changes = remaining;
+    result.msg = `did not converge: ${c.problems.join("; ")}`;
+    result.remaining_changes = c.remaining;
   }
   return result;
 }
@@ -350,10 +340,6 @@ function errorResult(err: unknown, taskLoc: SourceLocation): TaskResult {
   const where = located ? `${formatLocation(taskLoc)}: ` : "";
   const msg = err instanceof TicklessError ? where + formatError(err) : `module error: ${formatError(err)}`;
   return { changed: false, failed: true, skipped: false, msg };
-}
-
-function describeChange(c: Change): string {
-  return `${c.target}: ${c.summary}`;
 }
 
 function splitLines(s: string): string[] {

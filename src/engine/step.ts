@@ -4,11 +4,11 @@ import type { Task } from "../playbook/types.js";
 import { renderString } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import type { TaskResult } from "./events.js";
+import { mapLimit } from "./fork-pool.js";
 import { type HostState, isActive } from "./host-state.js";
-import { mapLimit } from "./limit.js";
+import { statusOf } from "./recap-counts.js";
 import { runTask } from "./run-task.js";
 import { censor } from "./secrets.js";
-import { statusOf } from "./stats.js";
 import { type ResolvedTask, resolveTask } from "./task-keywords.js";
 import { hostVars } from "./vars.js";
 

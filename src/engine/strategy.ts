@@ -4,8 +4,8 @@
  */
 import type { PlayContext } from "./context.js";
 import { rootScope } from "./context.js";
+import { mapLimit } from "./fork-pool.js";
 import { flushHandlers } from "./handlers.js";
-import { mapLimit } from "./limit.js";
 import { walk } from "./walk.js";
 
 /** pre_tasks → handlers → tasks → handlers → post_tasks → handlers, for one serial batch. */

@@ -11,7 +11,7 @@ import type { PlayContext, Scope } from "./context.js";
 import { isActive } from "./host-state.js";
 import { refuseDeepInclude } from "./include-depth.js";
 import { loopItems } from "./loop-items.js";
-import { runMeta } from "./meta.js";
+import { runMeta } from "./meta-actions.js";
 import { recordOutcome, runTaskStep } from "./step.js";
 import { tagsSelect } from "./tags.js";
 import { inherit, resolveTask } from "./task-keywords.js";

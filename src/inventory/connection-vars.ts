@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { ConnectionSettings } from "../connection/types.js";
 import { ParseError } from "../errors.js";
 import { isTemplate, renderValue } from "../template/index.js";
-import { LOCALHOST_NAMES } from "./load.js";
+import { LOCALHOST_NAMES } from "./group-tree.js";
 
 /** Each setting's variable names, highest priority first. */
 const NAMES = {

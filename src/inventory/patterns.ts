@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { ParseError } from "../errors.js";
-import { ensureImplicitLocalhost, LOCALHOST_NAMES } from "./load.js";
+import { ensureImplicitLocalhost, LOCALHOST_NAMES } from "./group-tree.js";
 import type { Inventory, InventoryHost } from "./types.js";
 
 /**

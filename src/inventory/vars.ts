@@ -1,7 +1,7 @@
 /** Variable precedence: the one place that decides which value of a variable a task sees. */
 import { dirname } from "node:path";
 import { ParseError } from "../errors.js";
-import { ensureImplicitLocalhost, LOCALHOST_NAMES } from "./load.js";
+import { ensureImplicitLocalhost, LOCALHOST_NAMES } from "./group-tree.js";
 import { hostsOfGroup } from "./patterns.js";
 import type { Inventory, InventoryGroup, InventoryHost } from "./types.js";
 

@@ -1,7 +1,8 @@
 /**
  * The module contract. A module reads the host (probe), decides purely (plan), and acts (apply).
- * The engine owns check mode and verification (engine/run-task.ts): in check mode it stops after
- * plan; after apply it probes and plans again and fails the task if the plan is not empty.
+ * The engine owns check mode and verification (engine/converge.ts, run by engine/run-task.ts): in
+ * check mode it stops after plan; after apply it probes and plans again and fails the task if the
+ * plan is not empty. A module never asks whether it runs in check mode: the context does not say.
  */
 import type { HostReader, HostWriter } from "../connection/types.js";
 import type { SourceLocation } from "../errors.js";
@@ -37,7 +38,6 @@ export interface ModuleContext {
   host: string;
   /** The task's resolved variables (read-only). */
   vars: Readonly<Record<string, unknown>>;
-  check: boolean;
   diff: boolean;
   /** Where the task is written (for errors about what a module found on the host). */
   location?: SourceLocation;

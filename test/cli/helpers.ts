@@ -1,9 +1,8 @@
 /** Runs the CLI in-process against temp dirs. */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { runCli } from "../../src/cli/program.js";
 import { sink } from "../reporters/recorded.js";
+import { testdir as fixtureTree, removeDir } from "../support/fs.js";
 
 export interface CliRun {
   code: number;
@@ -31,14 +30,6 @@ export async function cli(
 export async function testdir(
   files: Record<string, string>,
 ): Promise<{ path: string; file(name: string): string; cleanup(): Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), "tickless-cli-"));
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(dirname(join(path, name)), { recursive: true });
-    await writeFile(join(path, name), content);
-  }
-  return {
-    path,
-    file: (name) => join(path, name),
-    cleanup: () => rm(path, { recursive: true, force: true }),
-  };
+  const path = await fixtureTree(files, "tickless-cli-");
+  return { path, file: (name) => join(path, name), cleanup: () => removeDir(path) };
 }

@@ -5,6 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection, openLocal } from "../../src/connection/local.js";
 import { TicklessError } from "../../src/errors.js";
 
+/** Two tests need root: become without sudo, and chown to another user. */
+const isRoot = process.getuid?.() === 0;
+
 let dir: string;
 const conn = new LocalConnection();
 
@@ -60,8 +63,7 @@ describe("LocalConnection.run", () => {
     expect((await short.run("sleep 10")).rc).toBe(124);
   });
 
-  it("does not use sudo for become when already root", async () => {
-    if (process.getuid?.() !== 0) return;
+  it.skipIf(!isRoot)("does not use sudo for become when already root", async () => {
     const root = new LocalConnection("localhost", { become: true });
     const r = await root.run("id -u");
     expect(r).toMatchObject({ rc: 0, stdout: "0\n" });
@@ -121,8 +123,7 @@ describe("LocalConnection files", () => {
     expect(await readFile(join(dir, "link"), "utf8")).toBe("new");
   });
 
-  it("sets owner and group by name", async () => {
-    if (process.getuid?.() !== 0) return;
+  it.skipIf(!isRoot)("sets owner and group by name", async () => {
     const path = join(dir, "owned");
     await conn.writeFile(path, "x", { owner: "nobody", group: "root" });
     const st = await conn.stat(path);

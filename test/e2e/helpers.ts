@@ -1,27 +1,12 @@
 /** Helpers for end-to-end runs: temp roots, inline fixture trees, event capture, tree hashes. */
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { EngineEvent, EventListener, RunPlaybookOptions, RunSummary } from "../../src/index.js";
 import { runPlaybook } from "../../src/index.js";
+import { tempDir, writeTree } from "../support/fs.js";
 
-export async function tempDir(prefix = "tickless-e2e-"): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), prefix));
-}
-
-export async function removeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-}
-
-/** Writes `{ relative path: content }` under dir. */
-export async function writeTree(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [rel, content] of Object.entries(files)) {
-    const file = path.join(dir, rel);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, content);
-  }
-}
+export { removeDir, tempDir, writeTree } from "../support/fs.js";
 
 /** `{ relative path: sha256 of content | "dir" }` for every entry under dir. */
 export async function hashTree(dir: string): Promise<Record<string, string>> {

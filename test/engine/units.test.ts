@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { serialBatches, stepSize } from "../../src/engine/batches.js";
+import { RecapCounts, statusOf } from "../../src/engine/recap-counts.js";
 import { censor, scrub } from "../../src/engine/secrets.js";
-import { Stats, statusOf } from "../../src/engine/stats.js";
 import { tagsSelect } from "../../src/engine/tags.js";
 
 describe("tagsSelect (Ansible's evaluate_tags)", () => {
@@ -60,7 +60,7 @@ describe("secrets", () => {
 
 describe("stats", () => {
   test("changed counts as ok too; ignored failures are ok+ignored; rescued failures are rescued", () => {
-    const s = new Stats();
+    const s = new RecapCounts();
     s.record("h", "changed", { changed: true, failed: false, skipped: false }, false);
     s.record("h", "failed", { changed: false, failed: true, skipped: false, ignored: true }, false);
     s.record("h", "failed", { changed: false, failed: true, skipped: false }, true);

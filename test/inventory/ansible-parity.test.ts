@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { inventoryVars, loadInventory, magicVars, selectHosts } from "../../src/inventory/index.js";
+import { lines, testdir } from "../support/fs.js";
 import { CASES, PATTERN_INVENTORY } from "./pattern-cases.js";
-import { lines, testdir } from "./testdir.js";
 
 const run = promisify(execFile);
 const ENV = { ...process.env, ANSIBLE_LOCALHOST_WARNING: "False", ANSIBLE_NOCOLOR: "1" };

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ParseError } from "../../src/errors.js";
 import { loadInventory } from "../../src/inventory/index.js";
-import { lines, testdir } from "./testdir.js";
+import { lines, testdir } from "../support/fs.js";
 
 interface BadCase {
   what: string;

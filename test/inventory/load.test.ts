@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { inventoryVars, loadInventory, selectHosts } from "../../src/inventory/index.js";
-import { lines, testdir } from "./testdir.js";
+import { lines, testdir } from "../support/fs.js";
 
 const NESTED = lines(
   "all:",

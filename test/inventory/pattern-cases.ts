@@ -1,5 +1,5 @@
 /** Host patterns and what they select in PATTERN_INVENTORY (checked against ansible too). */
-import { lines } from "./testdir.js";
+import { lines } from "../support/fs.js";
 
 /** Host order in the file: a1 w1 w2 w3 db1 db2 web10 x.example.com. */
 export const PATTERN_INVENTORY = lines(

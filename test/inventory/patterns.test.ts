@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { limitHosts, loadInventory, selectHosts } from "../../src/inventory/index.js";
+import { lines, testdir } from "../support/fs.js";
 import { CASES, PATTERN_INVENTORY } from "./pattern-cases.js";
-import { lines, testdir } from "./testdir.js";
 
 describe("selectHosts", () => {
   it.each(CASES)("%s", async (pattern, expected) => {

@@ -6,7 +6,7 @@ import {
   resolveVars,
   type VarLayers,
 } from "../../src/inventory/index.js";
-import { lines } from "./testdir.js";
+import { lines } from "../support/fs.js";
 
 /** The documented order, lowest first: each layer must beat every layer before it. */
 const ORDER: (keyof VarLayers)[] = [

@@ -17,7 +17,7 @@ import {
   type ValidateIsolationArgs,
   validateIsolationModule,
 } from "../../src/modules/isolation/validate_isolation.js";
-import { coreContext } from "../modules/core-context.js";
+import { coreContext } from "../support/module-context.js";
 
 const interrupts = (cpu4: { nic: number; disk: number; loc: number }) =>
   [

@@ -1,11 +1,12 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { quote } from "shell-quote";
 import { stringify } from "yaml";
+import { freePort } from "../support/net.js";
 import { writeIrqFixture } from "./irq-fixture.js";
 
 const execFileAsync = promisify(execFile);
@@ -122,19 +123,6 @@ function renderInventory(lab: LabDescription): string {
 
 async function keygen(file: string): Promise<void> {
   await execFileAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "tickless-lab", "-f", file]);
-}
-
-/** A port the kernel just handed out on 127.0.0.1 (free at the time of asking). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function startHost(

@@ -1,29 +1,13 @@
-/** Test harness for file modules: a real ModuleContext and the engine's probe → plan → apply → verify loop. */
-import { lstat, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import Handlebars from "handlebars";
+/** Test harness for state modules: a real ModuleContext and the engine's own probe → plan → apply → re-plan loop. */
+import { lstat, readFile } from "node:fs/promises";
 import type { Connection, FileRead } from "../../src/connection/types.js";
+import { converge as engineConverge } from "../../src/engine/converge.js";
 import type { ManagedFile } from "../../src/modules/files/managed-file.js";
 import type { Change, ModuleContext, ModuleResult, StateModule } from "../../src/modules/types.js";
+import { removeDir, tempDir } from "../support/fs.js";
+import { testContext } from "../support/module-context.js";
 
-/** A context whose templates are Handlebars (strict, no escaping) over `vars`, relative to `baseDir`. */
-export function testContext(vars: Record<string, unknown> = {}, baseDir = process.cwd()): ModuleContext {
-  return {
-    host: "localhost",
-    vars,
-    check: false,
-    diff: true,
-    async renderFile(path) {
-      const source = await readFile(resolve(baseDir, path), "utf8");
-      return Handlebars.compile(source, { noEscape: true, strict: true })(vars);
-    },
-    readControllerFile: (path) => readFile(resolve(baseDir, path)),
-    evaluate: async () => {
-      throw new Error("evaluate is not used by file modules");
-    },
-  };
-}
+export { testContext };
 
 export interface Converged {
   changes: Change[];
@@ -33,7 +17,7 @@ export interface Converged {
   report?: ModuleResult;
 }
 
-/** What the engine does for a state module: probe, plan, apply when needed, probe and plan again. */
+/** The engine's convergence loop (engine/converge.ts) on normalized args: probe, plan, apply when needed, probe and plan again. */
 export async function converge<A>(
   module: StateModule<A, any>,
   rawArgs: A,
@@ -41,13 +25,8 @@ export async function converge<A>(
   ctx: ModuleContext = testContext(),
 ): Promise<Converged> {
   const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
-  const state = await module.probe(conn, args, ctx);
-  const changes = module.plan(args, state);
-  if (changes.length === 0)
-    return { changes, result: undefined, replan: [], report: module.report?.(args, state) };
-  const result = await module.apply(conn, args, changes, state, ctx);
-  const after = await module.probe(conn, args, ctx);
-  return { changes, result, replan: module.plan(args, after), report: module.report?.(args, after) };
+  const c = await engineConverge(module, args, ctx, async () => conn, false);
+  return { changes: c.changes, result: c.applied, replan: c.remaining, report: c.report };
 }
 
 /** Probe and plan only, as check mode does. */
@@ -58,7 +37,7 @@ export async function checkPlan<A>(
   ctx: ModuleContext = testContext(),
 ): Promise<Change[]> {
   const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
-  return module.plan(args, await module.probe(conn, args, ctx));
+  return (await engineConverge(module, args, ctx, async () => conn, true)).changes;
 }
 
 /** A probed regular file for pure plan tests; `content` undefined = absent. */
@@ -81,9 +60,9 @@ export function fileState(path: string, content?: string, over: Partial<FileRead
 }
 
 /** A temp directory for one test; removed by the returned cleanup. */
-export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), "tickless-mod-"));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+export async function scratchDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await tempDir("tickless-mod-");
+  return { dir, cleanup: () => removeDir(dir) };
 }
 
 /** Bytes and mtime of a path, to prove that check mode touched nothing. */

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseExtraVars } from "../../src/playbook/index.js";
-import { tempTree } from "./helpers.js";
+import { testdir } from "../support/fs.js";
 
 describe("parseExtraVars", () => {
   test("key=value words are split as Ansible splits them and stay strings", async () => {
@@ -26,7 +26,7 @@ describe("parseExtraVars", () => {
   });
 
   test("@files are relative to cwd, and later values win", async () => {
-    const dir = await tempTree({ "vars.yml": "port: 1\nname: redis\n", "more.json": '{"port": 2}' });
+    const dir = await testdir({ "vars.yml": "port: 1\nname: redis\n", "more.json": '{"port": 2}' });
     expect(await parseExtraVars(["@vars.yml", "@more.json", "name=other"], dir)).toEqual({
       port: 2,
       name: "other",

@@ -1,7 +1,4 @@
-/** Shared helpers for the playbook loader tests: a small module registry and temp file trees. */
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+/** Shared helpers for the playbook loader tests: a small module registry (temp file trees: test/support/fs.ts). */
 import { ModuleRegistry } from "../../src/modules/registry.js";
 import { defineModule } from "../../src/modules/types.js";
 
@@ -60,14 +57,4 @@ export const testDebug = defineModule({
 
 export function testRegistry(): ModuleRegistry {
   return new ModuleRegistry([testCommand, testCopy, testDebug]);
-}
-
-/** Writes `files` (relative path → content) under a fresh temp dir and returns the dir. */
-export async function tempTree(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "tickless-playbook-"));
-  for (const [name, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, name)), { recursive: true });
-    await writeFile(join(dir, name), content);
-  }
-  return dir;
 }

@@ -2,11 +2,12 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ParseError } from "../../src/errors.js";
 import { loadPlaybook, loadVarsFile, PlaybookErrors, validatePlaybook } from "../../src/playbook/index.js";
-import { tempTree, testRegistry } from "./helpers.js";
+import { testdir } from "../support/fs.js";
+import { testRegistry } from "./helpers.js";
 
 describe("loadPlaybook", () => {
   test("collects every error, throws them together, one per line, sorted by position", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "p.yml": [
         "- hosts: all",
         "  tasks:",
@@ -38,7 +39,7 @@ describe("loadPlaybook", () => {
   });
 
   test("a single error keeps its own message, location and hint", async () => {
-    const dir = await tempTree({ "p.yml": "- hosts: all\n  tasks:\n    - command: id\n      whn: x\n" });
+    const dir = await testdir({ "p.yml": "- hosts: all\n  tasks:\n    - command: id\n      whn: x\n" });
     const err = (await loadPlaybook(join(dir, "p.yml"), { registry: testRegistry() }).catch(
       (e) => e,
     )) as PlaybookErrors;
@@ -54,7 +55,7 @@ describe("loadPlaybook", () => {
   });
 
   test("an import_playbook cycle is reported where the cycle closes", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "a.yml": "- import_playbook: b.yml\n",
       "b.yml": "- import_playbook: a.yml\n",
     });
@@ -70,7 +71,7 @@ describe("loadPlaybook", () => {
   });
 
   test("templated notify names and handlers notified through listen raise nothing", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "p.yml": [
         "- hosts: all",
         "  tasks:",
@@ -93,7 +94,7 @@ describe("loadPlaybook", () => {
 
 describe("rules and keyword forms", () => {
   test("quoted boolean words read as booleans; duplicate handlers warn", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "p.yml": [
         "- hosts: all",
         '  gather_facts: "no"',
@@ -127,13 +128,13 @@ describe("rules and keyword forms", () => {
 
 describe("loadVarsFile", () => {
   test("a mapping loads; an empty file is {}", async () => {
-    const dir = await tempTree({ "v.yml": "port: 6379\nenabled: yes\n", "empty.yml": "" });
+    const dir = await testdir({ "v.yml": "port: 6379\nenabled: yes\n", "empty.yml": "" });
     expect(await loadVarsFile(join(dir, "v.yml"))).toEqual({ port: 6379, enabled: true });
     expect(await loadVarsFile(join(dir, "empty.yml"))).toEqual({});
   });
 
   test("a scalar top level is a located SCHEMA error; a missing file FILE_NOT_FOUND", async () => {
-    const dir = await tempTree({ "s.yml": "\n\njust text\n" });
+    const dir = await testdir({ "s.yml": "\n\njust text\n" });
     await expect(loadVarsFile(join(dir, "s.yml"))).rejects.toMatchObject({
       code: "SCHEMA",
       location: { file: join(dir, "s.yml"), line: 3, column: 1 },

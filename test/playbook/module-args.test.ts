@@ -3,7 +3,8 @@ import { describe, expect, test } from "vitest";
 import { defaultRegistry } from "../../src/modules/registry.js";
 import { loadPlaybook, validateModuleArgs, validatePlaybook, writtenArgs } from "../../src/playbook/index.js";
 import type { Task } from "../../src/playbook/types.js";
-import { tempTree, testCommand, testCopy, testRegistry } from "./helpers.js";
+import { testdir } from "../support/fs.js";
+import { testCommand, testCopy, testRegistry } from "./helpers.js";
 
 const here = { file: "p.yml", line: 3, column: 7 };
 
@@ -47,7 +48,7 @@ describe("module args", () => {
   });
 
   test("at load time a {{ template }} stands for any type; concrete values are still checked", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "p.yml":
         '- hosts: all\n  tasks:\n    - copy: { dest: /x, backup: "{{ b }}", state: "{{ s }}" }\n    - copy: { dest: /x, backup: 3 }\n',
     });
@@ -56,7 +57,7 @@ describe("module args", () => {
   });
 
   test("the built-in registry resolves modules and aliases", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "p.yml": [
         "- hosts: all",
         "  tasks:",
@@ -77,7 +78,7 @@ describe("module args", () => {
   });
 
   test("the built-in registry's schemas reject bad args with did-you-mean", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "p.yml": "- hosts: all\n  tasks:\n    - shell: { cmd: id, chdri: /tmp }\n",
     });
     const result = await validatePlaybook(join(dir, "p.yml"));

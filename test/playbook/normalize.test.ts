@@ -2,7 +2,8 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { loadPlaybook, loadTaskFile, validatePlaybook } from "../../src/playbook/index.js";
 import type { Block, Include, Task } from "../../src/playbook/types.js";
-import { tempTree, testRegistry } from "./helpers.js";
+import { testdir } from "../support/fs.js";
+import { testRegistry } from "./helpers.js";
 
 const PLAYBOOK = `- name: every keyword
   hosts: [web, db]
@@ -87,7 +88,7 @@ const PLAYBOOK = `- name: every keyword
 `;
 
 async function fixture() {
-  return tempTree({
+  return testdir({
     "site.yml": PLAYBOOK,
     "vars/common.yml": "a: 1\n",
     "inc/imported.yml": "- name: imported one\n  debug: { msg: imported }\n- import_tasks: nested.yml\n",
@@ -236,7 +237,7 @@ describe("normalize", () => {
   });
 
   test("validatePlaybook returns the playbook, no errors, and warnings", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "p.yml":
         "- hosts: all\n  tasks:\n    - command: id\n  handlers:\n    - name: lonely\n      command: id\n",
     });
@@ -247,7 +248,7 @@ describe("normalize", () => {
   });
 
   test("loadTaskFile loads an include_tasks file and inlines its imports", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "tasks/main.yml": "- import_tasks: more.yml\n- name: last\n  shell_like: x\n",
       "tasks/more.yml": "- command: uptime\n",
       "tasks/ok.yml": "- import_tasks: more.yml\n- debug: msg=done\n",
@@ -263,7 +264,7 @@ describe("normalize", () => {
   });
 
   test("free-form words that are not args of the module stay in the command", async () => {
-    const dir = await tempTree({
+    const dir = await testdir({
       "p.yml": "- hosts: all\n  tasks:\n    - command: sysctl -w vm.swappiness=1\n",
     });
     const pb = await loadPlaybook(join(dir, "p.yml"), { registry: testRegistry() });

@@ -3,9 +3,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
-import { perfGate } from "../../src/modules/redis/perf_gate.js";
+import { perfGateModule } from "../../src/modules/redis/perf_gate.js";
 import type { LatencyRun } from "../../src/modules/redis/redis_latency.js";
-import { tempDir, testContext } from "../modules/harness.js";
+import { scratchDir, testContext } from "../modules/harness.js";
 
 const runs = (p99s: number[]): LatencyRun[] =>
   p99s.map((p99_us) => ({
@@ -16,7 +16,7 @@ let dir: string;
 let cleanup: () => Promise<void>;
 
 beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
+  ({ dir, cleanup } = await scratchDir());
 });
 afterEach(() => cleanup());
 
@@ -26,7 +26,7 @@ describe("perf_gate", () => {
     await mkdir(stateDir);
     await writeFile(join(stateDir, "stock.json"), JSON.stringify({ runs: runs([100, 104, 98, 101, 99]) }));
     const results = join(dir, "results");
-    const r = await perfGate.apply(
+    const r = await perfGateModule.apply(
       conn,
       {
         baseline: "stock",
@@ -67,12 +67,12 @@ describe("perf_gate", () => {
   it("replays its bootstrap from a given seed, else from the random seed the candidate's runs recorded", async () => {
     const args = { baseline: runs([100, 104, 98, 101, 99, 97]), state_dir: dir };
     const cand = runs([103, 99, 108, 102, 100, 104]);
-    const a = await perfGate.apply(conn, { ...args, candidate: cand, seed: 77 }, testContext());
-    const b = await perfGate.apply(conn, { ...args, candidate: cand, seed: 77 }, testContext());
+    const a = await perfGateModule.apply(conn, { ...args, candidate: cand, seed: 77 }, testContext());
+    const b = await perfGateModule.apply(conn, { ...args, candidate: cand, seed: 77 }, testContext());
     expect(a.report).toEqual(b.report);
     expect((a.report as { bootstrap: { seed: number } }).bootstrap.seed).toBe(77);
     await writeFile(join(dir, "ab.json"), JSON.stringify({ runs: cand, seed: 4242 }));
-    const c = await perfGate.apply(conn, { ...args, candidate: "ab" }, testContext());
+    const c = await perfGateModule.apply(conn, { ...args, candidate: "ab" }, testContext());
     expect((c.report as { seed: number }).seed).toBe(4242);
   });
 
@@ -83,7 +83,7 @@ describe("perf_gate", () => {
       join(results, "localhost", "base.json"),
       JSON.stringify({ runs: runs([100, 101, 102, 103]) }),
     );
-    const ok = await perfGate.apply(
+    const ok = await perfGateModule.apply(
       conn,
       {
         baseline: "base",
@@ -96,7 +96,7 @@ describe("perf_gate", () => {
     expect(ok.failed).toBe(false);
     expect(ok.msg).toMatch(/, PASS$/);
     await expect(
-      perfGate.apply(
+      perfGateModule.apply(
         conn,
         { baseline: "nope", candidate: "base", state_dir: join(dir, "s"), results_dir: results },
         testContext(),
@@ -106,7 +106,7 @@ describe("perf_gate", () => {
 
   it("refuses a result name that is not a plain file name", async () => {
     await expect(
-      perfGate.apply(
+      perfGateModule.apply(
         conn,
         { baseline: "../etc/passwd", candidate: runs([1]), state_dir: dir },
         testContext(),

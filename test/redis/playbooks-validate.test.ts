@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validatePlaybook } from "../../src/index.js";
-import { tempDir } from "../modules/harness.js";
+import { scratchDir } from "../modules/harness.js";
 
 const dir = join(import.meta.dirname, "..", "..", "playbooks");
 
@@ -36,7 +36,7 @@ describe("latency module arguments", () => {
     ["a seed over 32 bits", "cpu: 1\n        seed: 4294967296", /seed/],
     ["an interleaved run", "cpu: auto\n        baseline_port: 6380\n        seed: 7", undefined],
   ])("%s", async (_name, args, error) => {
-    const { dir: tmp, cleanup } = await tempDir();
+    const { dir: tmp, cleanup } = await scratchDir();
     try {
       const file = join(tmp, "p.yml");
       await writeFile(file, `- hosts: all\n  tasks:\n    - redis_latency:\n        ${args}\n`);

@@ -7,13 +7,13 @@ import { buildId } from "../../src/modules/redis/build_id.js";
 import {
   parseKeyValues,
   parseProbe,
-  redisServer,
+  redisServerModule,
   restartProblems,
   restartScript,
 } from "../../src/modules/redis/redis_server.js";
-import { releaseLink } from "../../src/modules/redis/release_link.js";
-import { sha256Hex, sourceArchive } from "../../src/modules/redis/source_archive.js";
-import { checkPlan, converge, tempDir, testContext } from "../modules/harness.js";
+import { releaseLinkModule } from "../../src/modules/redis/release_link.js";
+import { sha256Hex, sourceArchiveModule } from "../../src/modules/redis/source_archive.js";
+import { checkPlan, converge, scratchDir, testContext } from "../modules/harness.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -22,7 +22,7 @@ const TARBALL = Buffer.from("not really a tarball, but bytes with a known sum\n"
 const SUM = sha256Hex(TARBALL);
 
 beforeEach(async () => {
-  ({ dir, cleanup } = await tempDir());
+  ({ dir, cleanup } = await scratchDir());
 });
 afterEach(() => cleanup());
 
@@ -30,11 +30,11 @@ describe("source_archive", () => {
   it("uploads a controller tarball whose sha256 matches, then leaves it alone", async () => {
     await writeFile(join(dir, "src.tar.gz"), TARBALL);
     const args = { src: join(dir, "src.tar.gz"), dest: join(dir, "host", "src", "x.tar.gz"), sha256: SUM };
-    const first = await converge(sourceArchive, args, conn, testContext());
+    const first = await converge(sourceArchiveModule, args, conn, testContext());
     expect(first.changes.map((c) => c.summary)).toEqual([`upload ${args.src}`]);
     expect(first.replan).toEqual([]);
     expect(await readFile(args.dest)).toEqual(TARBALL);
-    expect((await converge(sourceArchive, args, conn, testContext())).changes).toEqual([]);
+    expect((await converge(sourceArchiveModule, args, conn, testContext())).changes).toEqual([]);
   });
 
   it("refuses a controller tarball with another sha256 before anything reaches the host", async () => {
@@ -44,7 +44,7 @@ describe("source_archive", () => {
       dest: join(dir, "host", "x.tar.gz"),
       sha256: "0".repeat(64),
     };
-    await expect(converge(sourceArchive, args, conn, testContext())).rejects.toThrow(
+    await expect(converge(sourceArchiveModule, args, conn, testContext())).rejects.toThrow(
       /has sha256 [0-9a-f]{64}, expected 0{64}/,
     );
     await expect(readFile(args.dest)).rejects.toThrow(/ENOENT/);
@@ -54,10 +54,10 @@ describe("source_archive", () => {
     await writeFile(join(dir, "mirror.tar.gz"), TARBALL);
     const url = `file://${join(dir, "mirror.tar.gz")}`;
     const good = { url, dest: join(dir, "dl", "ok.tar.gz"), sha256: SUM };
-    expect((await converge(sourceArchive, good, conn, testContext())).replan).toEqual([]);
+    expect((await converge(sourceArchiveModule, good, conn, testContext())).replan).toEqual([]);
     expect(await readFile(good.dest)).toEqual(TARBALL);
     const bad = { url, dest: join(dir, "dl", "bad.tar.gz"), sha256: "f".repeat(64) };
-    await expect(converge(sourceArchive, bad, conn, testContext())).rejects.toThrow(/sha256 mismatch/);
+    await expect(converge(sourceArchiveModule, bad, conn, testContext())).rejects.toThrow(/sha256 mismatch/);
     expect((await conn.run(`ls -A ${join(dir, "dl")}`)).stdout.trim()).toBe("ok.tar.gz");
   });
 
@@ -65,7 +65,7 @@ describe("source_archive", () => {
     await mkdir(join(dir, "h"));
     await writeFile(join(dir, "h", "x.tar.gz"), "old");
     const changes = await checkPlan(
-      sourceArchive,
+      sourceArchiveModule,
       { url: "https://example.invalid/x.tar.gz", dest: join(dir, "h", "x.tar.gz"), sha256: SUM },
       conn,
     );
@@ -83,30 +83,30 @@ describe("release_link", () => {
     await mkdir(b, { recursive: true });
     const current = join(dir, "current");
     const record = join(dir, "state", "previous-release");
-    expect((await converge(releaseLink, { path: current, target: a }, conn)).replan).toEqual([]);
+    expect((await converge(releaseLinkModule, { path: current, target: a }, conn)).replan).toEqual([]);
     expect(await readlink(current)).toBe(a);
-    const sw = await converge(releaseLink, { path: current, target: b, previous_file: record }, conn);
+    const sw = await converge(releaseLinkModule, { path: current, target: b, previous_file: record }, conn);
     expect(sw.changes.map((c) => c.summary)).toEqual([`switch ${a} → ${b}`]);
     expect(sw.replan).toEqual([]);
     expect(await readlink(current)).toBe(b);
     expect(await readFile(record, "utf8")).toBe(`${a}\n`);
     // a second run changes nothing and keeps the record
     expect(
-      (await converge(releaseLink, { path: current, target: b, previous_file: record }, conn)).changes,
+      (await converge(releaseLinkModule, { path: current, target: b, previous_file: record }, conn)).changes,
     ).toEqual([]);
     expect(await readFile(record, "utf8")).toBe(`${a}\n`);
   });
 
   it("refuses a missing release and a path that is not a link", async () => {
     const current = join(dir, "current");
-    await expect(converge(releaseLink, { path: current, target: join(dir, "nope") }, conn)).rejects.toThrow(
-      /does not exist/,
-    );
+    await expect(
+      converge(releaseLinkModule, { path: current, target: join(dir, "nope") }, conn),
+    ).rejects.toThrow(/does not exist/);
     await mkdir(join(dir, "rel"));
     await writeFile(current, "a file");
-    await expect(converge(releaseLink, { path: current, target: join(dir, "rel") }, conn)).rejects.toThrow(
-      /not a symbolic link/,
-    );
+    await expect(
+      converge(releaseLinkModule, { path: current, target: join(dir, "rel") }, conn),
+    ).rejects.toThrow(/not a symbolic link/);
     await rm(current);
   });
 });
@@ -127,20 +127,22 @@ describe("redis_server (pure parts)", () => {
     const s = parseProbe(
       "/opt/redis-hft/releases/x/bin/redis-server\n42\n/opt/redis-hft/releases/x/bin/redis-server\n",
     );
-    expect(redisServer.plan(args, s)).toEqual([]);
+    expect(redisServerModule.plan(args, s)).toEqual([]);
   });
 
   it("plans a restart from the stock binary, and a start when nothing runs", () => {
     const s = parseProbe("/opt/redis-hft/releases/x/bin/redis-server\n42\n/usr/bin/redis-server\n");
-    expect(redisServer.plan(args, s).map((c) => c.summary)).toEqual([
+    expect(redisServerModule.plan(args, s).map((c) => c.summary)).toEqual([
       "restart: /usr/bin/redis-server → /opt/redis-hft/releases/x/bin/redis-server",
     ]);
-    expect(redisServer.plan(args, parseProbe("/usr/bin/redis-server\n\n\n"))[0].summary).toMatch(/^start /);
+    expect(redisServerModule.plan(args, parseProbe("/usr/bin/redis-server\n\n\n"))[0].summary).toMatch(
+      /^start /,
+    );
   });
 
   it("fails the probe with the real cause when redis-cli is missing, not with a timeout", async () => {
     const missing = { ...args, cli: join(dir, "no-such-redis-cli") };
-    await expect(redisServer.probe(conn, missing, testContext())).rejects.toThrow(
+    await expect(redisServerModule.probe(conn, missing, testContext())).rejects.toThrow(
       /no-such-redis-cli is not installed or not on the PATH/,
     );
   });
@@ -164,7 +166,7 @@ describe("redis_server (pure parts)", () => {
 
   it("treats a replaced binary ('(deleted)') as stale", () => {
     const s = parseProbe("/opt/r/bin/redis-server\n42\n/opt/r/bin/redis-server (deleted)\n");
-    expect(redisServer.plan(args, s)).toHaveLength(1);
+    expect(redisServerModule.plan(args, s)).toHaveLength(1);
   });
 
   it("names lost data and a too long downtime", () => {

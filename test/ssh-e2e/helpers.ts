@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { lstat, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
@@ -143,17 +143,7 @@ export function sshArgs(lab: LabDescription, host: LabHost): string[] {
   ];
 }
 
-/** A port the kernel just handed out on 127.0.0.1 (nothing listens on it once this resolves). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../support/net.js";
 
 /** Resolves once something accepts connections on 127.0.0.1:port (at most 10 s). */
 export async function untilListening(port: number): Promise<void> {

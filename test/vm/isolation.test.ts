@@ -194,7 +194,10 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
           changes.find((c) => c.target.endsWith("system.slice.d/50-tickless-allowedcpus.conf"))?.after,
         ).toMatch(/AllowedCPUs=0-3,5-7/);
         const reboot = check.results.find((r) => r.task === "reboot into the new kernel command line");
-        expect(reboot?.result.msg).toBe("would reboot vm1");
+        expect(reboot?.result.changed).toBe(true);
+        expect(reboot?.result.changes).toEqual([
+          { target: "vm1:boot", summary: "reboot", before: `boot id ${await vm.bootId()}` },
+        ]);
       },
       30 * MINUTES,
     );

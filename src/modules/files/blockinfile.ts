@@ -32,7 +32,7 @@ export interface BlockinfileArgs extends FileAttributes {
 const PATH = pathArg(["dest", "destfile", "name"]);
 const ALIASES = { ...PATH.aliases, content: "block" };
 
-export const blockinfile = defineModule<BlockinfileArgs, ManagedFile>({
+export const blockinfileModule = defineModule<BlockinfileArgs, ManagedFile>({
   kind: "state",
   name: "blockinfile",
   description: "Insert, update or remove a block of lines between marker lines.",

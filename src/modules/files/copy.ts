@@ -24,7 +24,7 @@ export interface CopyState extends ManagedFile {
   desired: Buffer;
 }
 
-export const copy = defineModule<CopyArgs, CopyState>({
+export const copyModule = defineModule<CopyArgs, CopyState>({
   kind: "state",
   name: "copy",
   description: "Write a file from inline content, a controller file or a file on the host.",

@@ -37,7 +37,7 @@ export interface FileState {
 
 const PATH = pathArg(["dest", "name"]);
 
-export const file = defineModule<FileArgs, FileState>({
+export const fileModule = defineModule<FileArgs, FileState>({
   kind: "state",
   name: "file",
   description: "Manage a path: file, directory, symbolic link or absent, with mode, owner and group.",

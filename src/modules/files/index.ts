@@ -1,11 +1,18 @@
 /** File modules: copy, template, file, lineinfile, blockinfile, stat. */
 
 import type { Module } from "../types.js";
-import { blockinfile } from "./blockinfile.js";
-import { copy } from "./copy.js";
-import { file } from "./file.js";
-import { lineinfile } from "./lineinfile.js";
-import { stat } from "./stat.js";
-import { template } from "./template.js";
+import { blockinfileModule } from "./blockinfile.js";
+import { copyModule } from "./copy.js";
+import { fileModule } from "./file.js";
+import { lineinfileModule } from "./lineinfile.js";
+import { statModule } from "./stat.js";
+import { templateModule } from "./template.js";
 
-export const FILE_MODULES: readonly Module[] = [copy, template, file, lineinfile, blockinfile, stat];
+export const FILE_MODULES: readonly Module[] = [
+  copyModule,
+  templateModule,
+  fileModule,
+  lineinfileModule,
+  blockinfileModule,
+  statModule,
+];

@@ -49,7 +49,7 @@ const ONE_LINE = {
 };
 const ALIASES = { ...PATH.aliases, regex: "regexp", value: "line" };
 
-export const lineinfile = defineModule<LineinfileArgs, ManagedFile>({
+export const lineinfileModule = defineModule<LineinfileArgs, ManagedFile>({
   kind: "state",
   name: "lineinfile",
   description: "Ensure a line is present in a file (or replace/remove lines matching a pattern).",

@@ -22,7 +22,7 @@ export interface StatState {
 
 const PATH = pathArg(["dest", "name"]);
 
-export const stat = defineModule<StatArgs, StatState>({
+export const statModule = defineModule<StatArgs, StatState>({
   kind: "state",
   name: "stat",
   description: "Read a path's type, mode, owner, size, times and sha1 checksum (changes nothing).",

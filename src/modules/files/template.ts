@@ -15,7 +15,7 @@ export interface TemplateArgs extends FileAttributes {
   follow?: boolean;
 }
 
-export const template = defineModule<TemplateArgs, CopyState>({
+export const templateModule = defineModule<TemplateArgs, CopyState>({
   kind: "state",
   name: "template",
   description: "Render a controller-side template with the task's variables and write it on the host.",

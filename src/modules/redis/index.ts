@@ -4,19 +4,19 @@ import type { Module } from "../types.js";
 import { buildIdModule } from "./build_id.js";
 import { intrinsicLatencyModule } from "./intrinsic_latency.js";
 import { latencyReportModule } from "./latency_report.js";
-import { perfGate } from "./perf_gate.js";
-import { redisLatency } from "./redis_latency.js";
-import { redisServer } from "./redis_server.js";
-import { releaseLink } from "./release_link.js";
-import { sourceArchive } from "./source_archive.js";
+import { perfGateModule } from "./perf_gate.js";
+import { redisLatencyModule } from "./redis_latency.js";
+import { redisServerModule } from "./redis_server.js";
+import { releaseLinkModule } from "./release_link.js";
+import { sourceArchiveModule } from "./source_archive.js";
 
 export const REDIS_MODULES: readonly Module[] = [
-  sourceArchive,
+  sourceArchiveModule,
   buildIdModule,
-  releaseLink,
-  redisServer,
-  redisLatency,
+  releaseLinkModule,
+  redisServerModule,
+  redisLatencyModule,
   intrinsicLatencyModule,
-  perfGate,
+  perfGateModule,
   latencyReportModule,
 ];

@@ -86,7 +86,7 @@ const RUNS_SCHEMA = {
   ],
 };
 
-export const perfGate = defineModule<PerfGateArgs, Record<string, never>>({
+export const perfGateModule = defineModule<PerfGateArgs, Record<string, never>>({
   name: "perf_gate",
   kind: "command",
   description: "Latency A/B gate: candidate vs baseline runs, Mann–Whitney U, fail on regression.",

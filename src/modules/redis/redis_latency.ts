@@ -125,7 +125,7 @@ async function measureInterleaved(
 
 const PORT = { type: "integer", minimum: 1, maximum: 65535 };
 
-export const redisLatency = defineModule<RedisLatencyArgs, Record<string, never>>({
+export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, never>>({
   name: "redis_latency",
   kind: "command",
   description:

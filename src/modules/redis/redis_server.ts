@@ -134,7 +134,7 @@ export function restartProblems(kv: Record<string, string>, maxDowntimeMs: numbe
   return problems;
 }
 
-export const redisServer = defineModule<RedisServerArgs, RedisServerState>({
+export const redisServerModule = defineModule<RedisServerArgs, RedisServerState>({
   name: "redis_server",
   kind: "state",
   description: "Run Redis from the binary a path resolves to; restart keeps the data and reports downtime.",

@@ -42,7 +42,7 @@ export function switchScript(args: ReleaseLinkArgs, old: string | undefined): st
   return lines.join("\n");
 }
 
-export const releaseLink = defineModule<ReleaseLinkArgs, ReleaseLinkState>({
+export const releaseLinkModule = defineModule<ReleaseLinkArgs, ReleaseLinkState>({
   name: "release_link",
   kind: "state",
   description: "Switch a `current` symlink to a release directory atomically, recording the previous target.",

@@ -45,7 +45,7 @@ export function downloadScript(url: string, dest: string, sha256: string): strin
   ].join("\n");
 }
 
-export const sourceArchive = defineModule<SourceArchiveArgs, SourceArchiveState>({
+export const sourceArchiveModule = defineModule<SourceArchiveArgs, SourceArchiveState>({
   name: "source_archive",
   kind: "state",
   description: "Put a source tarball on the host (URL or controller file) with its sha256 verified.",

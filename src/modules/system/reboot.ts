@@ -5,13 +5,18 @@
  * host goes down. Then, until `reboot_timeout`: the engine's connection is dropped and a new one
  * opened (ModuleContext.reconnect), and `/proc/sys/kernel/random/boot_id` is read; a host that
  * answers under its old boot id has not gone down yet (or never will: the timeout says so). After
- * `post_reboot_delay`, `test_command` must succeed (retried until the same deadline). An action:
- * in check mode it reports "would reboot" and runs nothing.
+ * `post_reboot_delay`, `test_command` must succeed (retried until the same deadline).
+ *
+ * A state module like any other: the probe reads the boot id, the plan is the reboot while the host
+ * still runs the boot the task found, apply reboots and waits. So check mode is the engine's (it
+ * reports the plan and runs nothing), and the engine's re-probe after apply, over the new
+ * connection, proves the new boot. The boot the task found is remembered per ModuleContext, which
+ * the engine makes once per task run (each `until` retry reboots again, as in Ansible).
  */
 import { quote } from "shell-quote";
-import type { HostReader } from "../../connection/types.js";
+import type { HostReader, HostWriter } from "../../connection/types.js";
 import { formatError } from "../../errors.js";
-import type { ModuleContext, ModuleResult } from "../types.js";
+import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 
 export interface RebootArgs {
@@ -64,9 +69,20 @@ function oneLine(err: unknown): string {
   return formatError(err).split("\n")[0];
 }
 
-export const rebootModule = defineModule<RebootArgs>({
+/** What the probe finds: the boot id now, and the one the task found first. */
+export interface RebootState {
+  host: string;
+  bootId: string;
+  /** The boot id at the task's first probe: while it is the current one, the reboot is still wanted. */
+  taskStartBoot: string;
+}
+
+/** The boot id each task run found first, keyed by its ModuleContext (one per task run). */
+const firstBoot = new WeakMap<ModuleContext, string>();
+
+export const rebootModule = defineModule<RebootArgs, RebootState>({
   name: "reboot",
-  kind: "action",
+  kind: "state",
   description: "Reboot the host, wait for SSH under a new boot id, then run a test command.",
   args: {
     type: "object",
@@ -80,58 +96,68 @@ export const rebootModule = defineModule<RebootArgs>({
     },
     additionalProperties: false,
   },
-  async run(args, ctx, host): Promise<ModuleResult> {
-    const s = rebootSettings(args);
-    const change = { target: `${ctx.host}:boot`, summary: "reboot" };
-    if (ctx.check) return { changed: true, msg: `would reboot ${ctx.host}`, changes: [change] };
-    const before = await readBootId(host, s.bootIdPath, 60_000).catch((err) => {
-      throw new Error(`cannot read the boot id before rebooting ${ctx.host}: ${oneLine(err)}`);
+  async probe(host, args, ctx) {
+    const path = rebootSettings(args).bootIdPath;
+    const first = firstBoot.get(ctx);
+    const bootId = await readBootId(host, path, 60_000).catch((err) => {
+      const when = first === undefined ? "before rebooting" : "after rebooting";
+      throw new Error(`cannot read the boot id ${when} ${ctx.host}: ${oneLine(err)}`);
     });
-    const start = Date.now();
-    const deadline = start + s.timeout * 1000;
-    const elapsed = () => Math.round((Date.now() - start) / 100) / 10;
-    const fail = (msg: string): ModuleResult => ({
-      changed: true,
-      failed: true,
-      rebooted: false,
-      elapsed: elapsed(),
-      boot_id_before: before,
-      msg: args.msg ? `${args.msg}: ${msg}` : msg,
-    });
-
-    // The session may die with the host before the exit status arrives: only the boot id counts.
-    const started = await host.run(detachedCommand(s.command), { timeoutMs: 30_000 }).catch((err) => ({
-      rc: 0,
-      stdout: "",
-      stderr: oneLine(err),
-    }));
-    if (started.rc !== 0)
-      return fail(`the reboot command could not be started (rc ${started.rc}): ${started.stderr.trim()}`);
-
-    const back = await waitForNewBoot(ctx, host, s.bootIdPath, before, deadline, pollMs(s.timeout));
-    if (!back.host) {
-      return fail(
-        back.sameBoot
-          ? `${ctx.host} still answers under boot id ${before} after ${s.timeout} s: \`${s.command}\` did not reboot it`
-          : `timed out after ${s.timeout} s waiting for ${ctx.host} to come back after the reboot (last error: ${back.lastError})`,
-      );
-    }
-    if (s.postDelay > 0) await sleep(s.postDelay * 1000);
-    const test = await runTestCommand(ctx, back.host, s.testCommand, deadline, pollMs(s.timeout));
-    if (test)
-      return fail(
-        `${ctx.host} rebooted but \`${s.testCommand}\` did not succeed within ${s.timeout} s: ${test}`,
-      );
-    return {
-      changed: true,
-      rebooted: true,
-      elapsed: elapsed(),
-      boot_id_before: before,
-      boot_id: back.id,
-      changes: [change],
-    };
+    if (first === undefined) firstBoot.set(ctx, bootId);
+    return { host: ctx.host, bootId, taskStartBoot: first ?? bootId };
   },
+  plan(_args, s): Change[] {
+    if (s.bootId !== s.taskStartBoot) return [];
+    return [{ target: `${s.host}:boot`, summary: "reboot", before: `boot id ${s.bootId}` }];
+  },
+  apply: (host, args, _changes, current, ctx) => reboot(host, args, current.bootId, ctx),
 });
+
+/** Starts the reboot and waits for the new boot and test_command; a failure is a failed result. */
+async function reboot(
+  host: HostWriter,
+  args: RebootArgs,
+  before: string,
+  ctx: ModuleContext,
+): Promise<ModuleResult> {
+  const s = rebootSettings(args);
+  const start = Date.now();
+  const deadline = start + s.timeout * 1000;
+  const elapsed = () => Math.round((Date.now() - start) / 100) / 10;
+  const fail = (msg: string): ModuleResult => ({
+    changed: true,
+    failed: true,
+    rebooted: false,
+    elapsed: elapsed(),
+    boot_id_before: before,
+    msg: args.msg ? `${args.msg}: ${msg}` : msg,
+  });
+
+  // The session may die with the host before the exit status arrives: only the boot id counts.
+  const started = await host.run(detachedCommand(s.command), { timeoutMs: 30_000 }).catch((err) => ({
+    rc: 0,
+    stdout: "",
+    stderr: oneLine(err),
+  }));
+  if (started.rc !== 0)
+    return fail(`the reboot command could not be started (rc ${started.rc}): ${started.stderr.trim()}`);
+
+  const back = await waitForNewBoot(ctx, host, s.bootIdPath, before, deadline, pollMs(s.timeout));
+  if (!back.host) {
+    return fail(
+      back.sameBoot
+        ? `${ctx.host} still answers under boot id ${before} after ${s.timeout} s: \`${s.command}\` did not reboot it`
+        : `timed out after ${s.timeout} s waiting for ${ctx.host} to come back after the reboot (last error: ${back.lastError})`,
+    );
+  }
+  if (s.postDelay > 0) await sleep(s.postDelay * 1000);
+  const test = await runTestCommand(ctx, back.host, s.testCommand, deadline, pollMs(s.timeout));
+  if (test)
+    return fail(
+      `${ctx.host} rebooted but \`${s.testCommand}\` did not succeed within ${s.timeout} s: ${test}`,
+    );
+  return { changed: true, rebooted: true, elapsed: elapsed(), boot_id_before: before, boot_id: back.id };
+}
 
 interface Back {
   host?: HostReader;

@@ -4,7 +4,7 @@ import { LocalConnection } from "../../../src/connection/local.js";
 import { TicklessError } from "../../../src/errors.js";
 import { assertModule } from "../../../src/modules/core/assert.js";
 import { evaluate } from "../../../src/template/index.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 const host = new LocalConnection();
 const vars = { x: 1, name: "redis", ports: [6379], empty: [], result: { rc: 0, stdout: "ok" } };

@@ -12,7 +12,7 @@ import {
   skipReason,
   splitCommand,
 } from "../../../src/modules/core/command.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 describe("splitCommand", () => {
   it.each([

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { debugModule } from "../../../src/modules/core/debug.js";
 import { evaluate } from "../../../src/template/index.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 const host = new LocalConnection();
 const vars = { port: 6379, redis: { maxmemory: "2gb" } };

@@ -2,7 +2,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { failModule } from "../../../src/modules/core/fail.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 describe("fail", () => {
   const host = new LocalConnection();

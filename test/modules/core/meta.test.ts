@@ -2,7 +2,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { META_ACTIONS, metaModule } from "../../../src/modules/core/meta.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 describe("meta", () => {
   it.each(META_ACTIONS)("names %s for the engine", async (action) => {

@@ -2,7 +2,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { setFactModule } from "../../../src/modules/core/set_fact.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 describe("set_fact", () => {
   it("returns its args as facts, without cacheable", async () => {

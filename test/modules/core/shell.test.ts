@@ -5,7 +5,7 @@ import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { shellLine, shellModule } from "../../../src/modules/core/shell.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 describe("shell", () => {
   const host = new LocalConnection();

@@ -6,7 +6,7 @@ import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { waitForModule, waitScript } from "../../../src/modules/core/wait_for.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 function listen(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {

@@ -2,14 +2,18 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
-import { type BlockinfileArgs, blockinfile, editBlock } from "../../../src/modules/files/blockinfile.js";
-import { checkPlan, converge, fileState, snapshot, tempDir } from "../harness.js";
+import {
+  type BlockinfileArgs,
+  blockinfileModule,
+  editBlock,
+} from "../../../src/modules/files/blockinfile.js";
+import { checkPlan, converge, fileState, scratchDir, snapshot } from "../harness.js";
 
 const P = "/etc/example.conf";
 const B = "# BEGIN ANSIBLE MANAGED BLOCK\n";
 const E = "# END ANSIBLE MANAGED BLOCK\n";
 const plan = (args: Partial<BlockinfileArgs>, content?: string) =>
-  blockinfile.plan(blockinfile.normalize!({ path: P, ...args }), fileState(P, content));
+  blockinfileModule.plan(blockinfileModule.normalize!({ path: P, ...args }), fileState(P, content));
 
 describe("blockinfile edit (Ansible's algorithm)", () => {
   it.each([
@@ -75,7 +79,7 @@ describe("blockinfile plan", () => {
   });
 
   it("accepts content and dest as aliases", () => {
-    expect(blockinfile.normalize!({ dest: P, content: "x" } as never)).toEqual({ path: P, block: "x" });
+    expect(blockinfileModule.normalize!({ dest: P, content: "x" } as never)).toEqual({ path: P, block: "x" });
   });
 });
 
@@ -83,25 +87,25 @@ describe("blockinfile on a real file", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("converges, then plans nothing; check mode touches nothing", async () => {
     const path = join(dir, "f.conf");
     await writeFile(path, "a\n");
     const before = await snapshot(path);
-    expect(await checkPlan(blockinfile, { path, block: "x=1\n" }, conn)).toHaveLength(1);
+    expect(await checkPlan(blockinfileModule, { path, block: "x=1\n" }, conn)).toHaveLength(1);
     expect(await snapshot(path)).toBe(before);
-    const run = await converge(blockinfile, { path, block: "x=1\n", backup: true }, conn);
+    const run = await converge(blockinfileModule, { path, block: "x=1\n", backup: true }, conn);
     expect(run.replan).toEqual([]);
     expect(await readFile(path, "utf8")).toBe(`a\n${B}x=1\n${E}`);
     expect(await readFile(run.result?.backup_file as string, "utf8")).toBe("a\n");
-    expect(await checkPlan(blockinfile, { path, block: "x=1\n" }, conn)).toEqual([]);
+    expect(await checkPlan(blockinfileModule, { path, block: "x=1\n" }, conn)).toEqual([]);
   });
 
   it("creates a missing file with create", async () => {
     const path = join(dir, "d", "new.conf");
-    const run = await converge(blockinfile, { path, block: "x", create: true, mode: "0600" }, conn);
+    const run = await converge(blockinfileModule, { path, block: "x", create: true, mode: "0600" }, conn);
     expect(run.replan).toEqual([]);
     expect((await conn.stat(path)).mode).toBe("0600");
     expect(await readdir(join(dir, "d"))).toEqual(["new.conf"]);

@@ -2,15 +2,15 @@ import { chmod, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
-import { type CopyArgs, type CopyState, copy } from "../../../src/modules/files/copy.js";
-import { checkPlan, converge, fileState, snapshot, tempDir, testContext } from "../harness.js";
+import { type CopyArgs, type CopyState, copyModule } from "../../../src/modules/files/copy.js";
+import { checkPlan, converge, fileState, scratchDir, snapshot, testContext } from "../harness.js";
 
 const D = "/etc/motd";
 const state = (content: string | undefined, desired: string, over = {}): CopyState => ({
   ...fileState(D, content, over),
   desired: Buffer.from(desired),
 });
-const plan = (args: Partial<CopyArgs>, s: CopyState) => copy.plan({ dest: D, ...args } as CopyArgs, s);
+const plan = (args: Partial<CopyArgs>, s: CopyState) => copyModule.plan({ dest: D, ...args } as CopyArgs, s);
 
 describe("copy plan", () => {
   it.each([
@@ -65,12 +65,12 @@ describe("copy on real files", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("converges from content, then plans nothing", async () => {
     const dest = join(dir, "motd");
-    const run = await converge(copy, { dest, content: "hello\n", mode: "0640" }, conn);
+    const run = await converge(copyModule, { dest, content: "hello\n", mode: "0640" }, conn);
     expect(run.changes).toHaveLength(1);
     expect(run.replan).toEqual([]);
     expect(await readFile(dest, "utf8")).toBe("hello\n");
@@ -81,13 +81,13 @@ describe("copy on real files", () => {
     const dest = join(dir, "motd");
     await writeFile(dest, "old");
     const before = await snapshot(dest);
-    expect(await checkPlan(copy, { dest, content: "new", mode: "0600" }, conn)).toHaveLength(2);
+    expect(await checkPlan(copyModule, { dest, content: "new", mode: "0600" }, conn)).toHaveLength(2);
     expect(await snapshot(dest)).toBe(before);
   });
 
   it("copies a controller file, into a directory when dest is one", async () => {
     const ctx = testContext({}, new URL("..", import.meta.url).pathname);
-    const run = await converge(copy, { dest: `${dir}/`, src: "fixtures/copy-src.txt" }, conn, ctx);
+    const run = await converge(copyModule, { dest: `${dir}/`, src: "fixtures/copy-src.txt" }, conn, ctx);
     expect(run.replan).toEqual([]);
     expect(await readFile(join(dir, "copy-src.txt"), "utf8")).toBe("from controller\nline 2\n");
   });
@@ -96,10 +96,10 @@ describe("copy on real files", () => {
     const src = join(dir, "src.txt");
     const dest = join(dir, "dest.txt");
     await writeFile(src, "remote\n");
-    expect((await converge(copy, { dest, src, remote_src: true }, conn)).replan).toEqual([]);
+    expect((await converge(copyModule, { dest, src, remote_src: true }, conn)).replan).toEqual([]);
     expect(await readFile(dest, "utf8")).toBe("remote\n");
     await chmod(dest, 0o600);
-    const run = await converge(copy, { dest, src, remote_src: true, mode: "u+x,go+r" }, conn);
+    const run = await converge(copyModule, { dest, src, remote_src: true, mode: "u+x,go+r" }, conn);
     expect(run.changes.map((c) => c.summary)).toEqual(["mode 0600 → 0744"]);
     expect(run.replan).toEqual([]);
   });
@@ -110,20 +110,21 @@ describe("copy on real files", () => {
     await symlink(target, join(dir, "followed"));
     await symlink(target, join(dir, "replaced"));
     expect(
-      (await converge(copy, { dest: join(dir, "followed"), content: "new", follow: true }, conn)).replan,
+      (await converge(copyModule, { dest: join(dir, "followed"), content: "new", follow: true }, conn))
+        .replan,
     ).toEqual([]);
     expect(await readFile(target, "utf8")).toBe("new");
     expect((await conn.stat(join(dir, "followed"))).type).toBe("link");
-    expect((await converge(copy, { dest: join(dir, "replaced"), content: "other" }, conn)).replan).toEqual(
-      [],
-    );
+    expect(
+      (await converge(copyModule, { dest: join(dir, "replaced"), content: "other" }, conn)).replan,
+    ).toEqual([]);
     expect((await conn.stat(join(dir, "replaced"))).type).toBe("file");
     expect(await readFile(target, "utf8")).toBe("new");
   });
 
   it("fails with a hint when remote_src is missing", async () => {
     const err = await converge(
-      copy,
+      copyModule,
       { dest: join(dir, "x"), src: join(dir, "nope"), remote_src: true },
       conn,
     ).catch((e) => e);

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import type { FileStat } from "../../../src/connection/types.js";
-import { type FileArgs, file, planFile } from "../../../src/modules/files/file.js";
-import { checkPlan, converge, snapshot, tempDir } from "../harness.js";
+import { type FileArgs, fileModule, planFile } from "../../../src/modules/files/file.js";
+import { checkPlan, converge, scratchDir, snapshot } from "../harness.js";
 
 const P = "/srv/x";
 const absent: FileStat = { path: P, exists: false };
@@ -92,35 +92,37 @@ describe("file on real paths", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("creates a directory with mode, then plans nothing", async () => {
     const path = join(dir, "a", "b");
-    const run = await converge(file, { path, state: "directory", mode: "0700" }, conn);
+    const run = await converge(fileModule, { path, state: "directory", mode: "0700" }, conn);
     expect(run.replan).toEqual([]);
     expect(await conn.stat(path)).toMatchObject({ type: "directory", mode: "0700" });
   });
 
   it("touches a file, links it, and removes everything", async () => {
     const target = join(dir, "t");
-    expect((await converge(file, { path: target, state: "touch", mode: "0600" }, conn)).replan).toEqual([]);
-    expect(await conn.stat(target)).toMatchObject({ type: "file", mode: "0600", size: 0 });
-    const link = join(dir, "l");
-    expect((await converge(file, { dest: link, state: "link", src: target } as never, conn)).replan).toEqual(
+    expect((await converge(fileModule, { path: target, state: "touch", mode: "0600" }, conn)).replan).toEqual(
       [],
     );
+    expect(await conn.stat(target)).toMatchObject({ type: "file", mode: "0600", size: 0 });
+    const link = join(dir, "l");
+    expect(
+      (await converge(fileModule, { dest: link, state: "link", src: target } as never, conn)).replan,
+    ).toEqual([]);
     expect(await readlink(link)).toBe(target);
-    expect((await converge(file, { path: link, state: "link", src: "t" }, conn)).replan).toEqual([]);
+    expect((await converge(fileModule, { path: link, state: "link", src: "t" }, conn)).replan).toEqual([]);
     expect(await readlink(link)).toBe("t");
-    expect((await converge(file, { path: target, state: "absent" }, conn)).replan).toEqual([]);
+    expect((await converge(fileModule, { path: target, state: "absent" }, conn)).replan).toEqual([]);
     expect(await readdir(dir)).toEqual(["l"]);
   });
 
   it("replaces an empty directory by a link with force", async () => {
     const path = join(dir, "d");
     await mkdir(path);
-    const run = await converge(file, { path, state: "link", src: "/tmp", force: true }, conn);
+    const run = await converge(fileModule, { path, state: "link", src: "/tmp", force: true }, conn);
     expect(run.replan).toEqual([]);
     expect(await readlink(path)).toBe("/tmp");
   });
@@ -128,7 +130,7 @@ describe("file on real paths", () => {
   it("removes a directory tree", async () => {
     await mkdir(join(dir, "tree", "sub"), { recursive: true });
     await writeFile(join(dir, "tree", "sub", "f"), "x");
-    const run = await converge(file, { path: join(dir, "tree"), state: "absent" }, conn);
+    const run = await converge(fileModule, { path: join(dir, "tree"), state: "absent" }, conn);
     expect(run.changes.map((c) => c.summary)).toEqual(["remove directory"]);
     expect(await readdir(dir)).toEqual([]);
   });
@@ -137,16 +139,16 @@ describe("file on real paths", () => {
     const path = join(dir, "f");
     await writeFile(path, "x");
     const before = await snapshot(path);
-    expect(await checkPlan(file, { path, mode: "0600" }, conn)).toHaveLength(1);
-    expect(await checkPlan(file, { path, state: "absent" }, conn)).toHaveLength(1);
-    expect(await checkPlan(file, { path: join(dir, "new"), state: "directory" }, conn)).toHaveLength(1);
+    expect(await checkPlan(fileModule, { path, mode: "0600" }, conn)).toHaveLength(1);
+    expect(await checkPlan(fileModule, { path, state: "absent" }, conn)).toHaveLength(1);
+    expect(await checkPlan(fileModule, { path: join(dir, "new"), state: "directory" }, conn)).toHaveLength(1);
     expect(await snapshot(path)).toBe(before);
     expect(await readdir(dir)).toEqual(["f"]);
   });
 
   it("reports a failing command as a task error", async () => {
     const err = await converge(
-      file,
+      fileModule,
       { path: join(dir, "f"), state: "touch", owner: "no-such-user-tickless" },
       conn,
     ).catch((e) => e);

@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { TicklessError } from "../../../src/errors.js";
-import { editLines, type LineinfileArgs, lineinfile } from "../../../src/modules/files/lineinfile.js";
-import { checkPlan, converge, fileState, snapshot, tempDir } from "../harness.js";
+import { editLines, type LineinfileArgs, lineinfileModule } from "../../../src/modules/files/lineinfile.js";
+import { checkPlan, converge, fileState, scratchDir, snapshot } from "../harness.js";
 
 const P = "/etc/example.conf";
 const plan = (args: Partial<LineinfileArgs>, content?: string, over = {}) =>
-  lineinfile.plan(lineinfile.normalize!({ path: P, ...args }), fileState(P, content, over));
+  lineinfileModule.plan(lineinfileModule.normalize!({ path: P, ...args }), fileState(P, content, over));
 
 describe("lineinfile edit (Ansible's algorithm)", () => {
   it.each([
@@ -127,7 +127,7 @@ describe("lineinfile plan", () => {
   });
 
   it("accepts Ansible's aliases dest, regex and value", () => {
-    const args = lineinfile.normalize!({ dest: P, regex: "^a", value: 5 } as never);
+    const args = lineinfileModule.normalize!({ dest: P, regex: "^a", value: 5 } as never);
     expect(args).toEqual({ path: P, regexp: "^a", line: "5" });
   });
 });
@@ -136,19 +136,19 @@ describe("lineinfile on a real file", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("converges, then plans nothing", async () => {
     const path = join(dir, "f.conf");
     await writeFile(path, "a=1\nb=2\n");
-    const run = await converge(lineinfile, { path, regexp: "^b=", line: "b=3", mode: "0600" }, conn);
+    const run = await converge(lineinfileModule, { path, regexp: "^b=", line: "b=3", mode: "0600" }, conn);
     expect(run.changes.map((c) => c.summary)).toEqual(["line replaced", "mode 0644 → 0600"]);
     expect(run.replan).toEqual([]);
     expect(await readFile(path, "utf8")).toBe("a=1\nb=3\n");
     expect((await conn.stat(path)).mode).toBe("0600");
     expect(
-      (await converge(lineinfile, { path, regexp: "^b=", line: "b=3", mode: "0600" }, conn)).changes,
+      (await converge(lineinfileModule, { path, regexp: "^b=", line: "b=3", mode: "0600" }, conn)).changes,
     ).toEqual([]);
   });
 
@@ -156,9 +156,9 @@ describe("lineinfile on a real file", () => {
     const path = join(dir, "f.conf");
     await writeFile(path, "a\n");
     const before = await snapshot(path);
-    expect(await checkPlan(lineinfile, { path, line: "b" }, conn)).toHaveLength(1);
+    expect(await checkPlan(lineinfileModule, { path, line: "b" }, conn)).toHaveLength(1);
     expect(
-      await checkPlan(lineinfile, { path: join(dir, "new", "x"), line: "b", create: true }, conn),
+      await checkPlan(lineinfileModule, { path: join(dir, "new", "x"), line: "b", create: true }, conn),
     ).toHaveLength(1);
     expect(await snapshot(path)).toBe(before);
     expect(await readdir(dir)).toEqual(["f.conf"]);
@@ -166,7 +166,7 @@ describe("lineinfile on a real file", () => {
 
   it("creates the file and its parent directories with create", async () => {
     const path = join(dir, "sub", "dir", "new.conf");
-    const run = await converge(lineinfile, { path, line: "x", create: true }, conn);
+    const run = await converge(lineinfileModule, { path, line: "x", create: true }, conn);
     expect(run.replan).toEqual([]);
     expect(await readFile(path, "utf8")).toBe("x\n");
   });
@@ -174,7 +174,7 @@ describe("lineinfile on a real file", () => {
   it("writes a backup before changing", async () => {
     const path = join(dir, "f.conf");
     await writeFile(path, "a\n");
-    const run = await converge(lineinfile, { path, line: "b", backup: true }, conn);
+    const run = await converge(lineinfileModule, { path, line: "b", backup: true }, conn);
     const backup = run.result?.backup_file as string;
     expect(backup).toMatch(/f\.conf\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
     expect(await readFile(backup, "utf8")).toBe("a\n");
@@ -195,14 +195,14 @@ describe("lineinfile on a real file", () => {
       const time = `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`;
       await symlink(victim, `${path}.${day}@${time}~`);
     }
-    const run = await converge(lineinfile, { path, line: "b", backup: true }, conn);
+    const run = await converge(lineinfileModule, { path, line: "b", backup: true }, conn);
     const backup = run.result?.backup_file as string;
     expect(await readFile(victim, "utf8")).toBe("precious\n");
     expect((await lstat(backup)).isFile()).toBe(true);
     expect((await stat(backup)).mode & 0o7777).toBe(0o640);
     expect(await readFile(backup, "utf8")).toBe("a\n");
     // Two backups in the same second get two names.
-    const second = await converge(lineinfile, { path, line: "c", backup: true }, conn);
+    const second = await converge(lineinfileModule, { path, line: "c", backup: true }, conn);
     expect(second.result?.backup_file).not.toBe(backup);
   });
 
@@ -210,7 +210,7 @@ describe("lineinfile on a real file", () => {
     const target = join(dir, "real.conf");
     await writeFile(target, "a\n");
     await conn.run(`ln -s real.conf ${join(dir, "link.conf")}`);
-    const run = await converge(lineinfile, { path: join(dir, "link.conf"), line: "b" }, conn);
+    const run = await converge(lineinfileModule, { path: join(dir, "link.conf"), line: "b" }, conn);
     expect(run.replan).toEqual([]);
     expect(await readFile(target, "utf8")).toBe("a\nb\n");
     expect((await conn.stat(join(dir, "link.conf"))).type).toBe("link");

@@ -3,8 +3,8 @@ import { chmod, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
-import { ansibleStat, parseStatScript, stat } from "../../../src/modules/files/stat.js";
-import { converge, tempDir } from "../harness.js";
+import { ansibleStat, parseStatScript, statModule } from "../../../src/modules/files/stat.js";
+import { converge, scratchDir } from "../harness.js";
 
 describe("stat report", () => {
   it("maps a state to Ansible's field names", () => {
@@ -55,14 +55,14 @@ describe("stat on real paths", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const conn = new LocalConnection();
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   it("reports a file with its sha1, and never plans a change", async () => {
     const path = join(dir, "f");
     await writeFile(path, "hello\n");
     await chmod(path, 0o750);
-    const run = await converge(stat, { path }, conn);
+    const run = await converge(statModule, { path }, conn);
     expect(run.changes).toEqual([]);
     expect(run.report?.stat).toMatchObject({
       exists: true,
@@ -78,7 +78,7 @@ describe("stat on real paths", () => {
     const target = join(dir, "t");
     await writeFile(target, "x");
     await symlink(target, join(dir, "l"));
-    const plain = await converge(stat, { path: join(dir, "l") }, conn);
+    const plain = await converge(statModule, { path: join(dir, "l") }, conn);
     expect(plain.report?.stat).toMatchObject({
       islnk: true,
       isreg: false,
@@ -86,16 +86,18 @@ describe("stat on real paths", () => {
       lnk_target: target,
     });
     expect(plain.report?.stat).not.toHaveProperty("checksum");
-    const followed = await converge(stat, { path: join(dir, "l"), follow: true }, conn);
+    const followed = await converge(statModule, { path: join(dir, "l"), follow: true }, conn);
     expect(followed.report?.stat).toMatchObject({ islnk: false, isreg: true, size: 1 });
   });
 
   it("reports absent paths and directories", async () => {
-    expect((await converge(stat, { path: join(dir, "none") }, conn)).report).toEqual({
+    expect((await converge(statModule, { path: join(dir, "none") }, conn)).report).toEqual({
       stat: { exists: false },
     });
-    expect((await converge(stat, { path: dir, get_checksum: false }, conn)).report?.stat).toMatchObject({
-      isdir: true,
-    });
+    expect((await converge(statModule, { path: dir, get_checksum: false }, conn)).report?.stat).toMatchObject(
+      {
+        isdir: true,
+      },
+    );
   });
 });

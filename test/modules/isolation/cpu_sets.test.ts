@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
 import { type CpuSetsArgs, checkCpuSets, cpuSetsModule } from "../../../src/modules/isolation/cpu_sets.js";
-import { tempDir, testContext } from "../harness.js";
+import { scratchDir, testContext } from "../harness.js";
 
 const EIGHT = { online: "0-7", siblings: {} };
 
@@ -89,7 +89,7 @@ describe("on a fixture sys_root with the local connection", () => {
   let cleanup: () => Promise<void>;
   const host = new LocalConnection();
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
+    ({ dir, cleanup } = await scratchDir());
     const cpu = join(dir, "devices/system/cpu");
     await mkdir(cpu, { recursive: true });
     await writeFile(join(cpu, "online"), "0-7\n");

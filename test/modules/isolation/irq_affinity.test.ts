@@ -18,7 +18,7 @@ import { errnoText, isUnchangeable, parseReadScript } from "../../../src/modules
 import { validateModuleArgs } from "../../../src/playbook/index.js";
 import { hashTree } from "../../e2e/helpers.js";
 import { writeIrqFixture } from "../../lab/irq-fixture.js";
-import { checkPlan, converge, tempDir } from "../harness.js";
+import { checkPlan, converge, scratchDir } from "../harness.js";
 
 const exec = promisify(execFile);
 
@@ -160,7 +160,7 @@ describe("on a fixture /proc tree (the lab's) with the local connection", () => 
   let cleanup: () => Promise<void>;
   let managed: string[];
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
+    ({ dir, cleanup } = await scratchDir());
     const fx = await writeIrqFixture(join(dir, "proc"));
     managed = fx.managedAffinityFiles;
     // An immutable file refuses writes even to root with EPERM: what kernels from 6.12 return for a managed IRQ.

@@ -17,7 +17,7 @@ import {
   planKernelCmdline,
   rebootRequired,
 } from "../../../src/modules/isolation/kernel_cmdline.js";
-import { checkPlan, converge, snapshot, tempDir, testContext } from "../harness.js";
+import { checkPlan, converge, scratchDir, snapshot, testContext } from "../harness.js";
 
 const FIXTURE = join(import.meta.dirname, "../../isolation/fixtures/grub-mkconfig.sh");
 const ISOLATION = { isolcpus: 4, nohz_full: 4, rcu_nocbs: 4 };
@@ -232,7 +232,7 @@ describe("on a temp tree with the local connection and the grub-mkconfig fixture
   let cleanup: () => Promise<void>;
   const host = new LocalConnection();
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
+    ({ dir, cleanup } = await scratchDir());
     await mkdir(join(dir, "etc/default"), { recursive: true });
     await mkdir(join(dir, "proc"), { recursive: true });
     await writeFile(

@@ -10,7 +10,7 @@ import { sysfsModule } from "../../../src/modules/isolation/sysfs.js";
 import { checkStateVersion } from "../../../src/modules/util/state-version.js";
 import { hashTree } from "../../e2e/helpers.js";
 import { writeIrqFixture } from "../../lab/irq-fixture.js";
-import { checkPlan, tempDir } from "../harness.js";
+import { checkPlan, scratchDir } from "../harness.js";
 
 test("checkStateVersion: no version is 1; a known one passes; others and non-objects are refused with the path", () => {
   expect(checkStateVersion({ files: {} }, "/s.json")).toBe(1);
@@ -28,7 +28,7 @@ describe("the isolation modules' state files", () => {
   let cleanup: () => Promise<void>;
   const stateFile = (name: string) => join(dir, "var/lib/tickless", name);
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
+    ({ dir, cleanup } = await scratchDir());
     await mkdir(join(dir, "var/lib/tickless"), { recursive: true });
     await mkdir(join(dir, "sys/devices/virtual/workqueue"), { recursive: true });
     await writeFile(join(dir, "sys/devices/virtual/workqueue/cpumask"), "ef\n");

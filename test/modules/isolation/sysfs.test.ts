@@ -12,7 +12,7 @@ import {
   sysfsPath,
 } from "../../../src/modules/isolation/sysfs.js";
 import { run, writeTree } from "../../e2e/helpers.js";
-import { checkPlan, converge, snapshot, tempDir, testContext } from "../harness.js";
+import { checkPlan, converge, scratchDir, snapshot, testContext } from "../harness.js";
 
 const MASK = "devices/virtual/workqueue/cpumask";
 
@@ -145,7 +145,7 @@ describe("sysfs on a local host (temp sys_root)", () => {
   let stateFile: string;
 
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
+    ({ dir, cleanup } = await scratchDir());
     await mkdir(join(dir, "sys/devices/virtual/workqueue"), { recursive: true });
     maskFile = join(dir, "sys", MASK);
     stateFile = join(dir, "var/lib/tickless/sysfs.json");
@@ -334,7 +334,7 @@ describe("sysfs through the engine (local host)", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
+    ({ dir, cleanup } = await scratchDir());
   });
   afterEach(() => cleanup());
 

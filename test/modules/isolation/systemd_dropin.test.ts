@@ -8,7 +8,7 @@ import {
   sameProperty,
   systemdDropinModule,
 } from "../../../src/modules/isolation/systemd_dropin.js";
-import { converge, tempDir, testContext } from "../harness.js";
+import { converge, scratchDir, testContext } from "../harness.js";
 
 const PATH = "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf";
 const BODY = "[Slice]\nAllowedCPUs=0-3,5-7\n";
@@ -76,7 +76,7 @@ describe("on this machine (systemctl present, systemd not running) in a temp dir
   const host = new LocalConnection();
   let dir: string;
   let cleanup: () => Promise<void>;
-  beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+  beforeEach(async () => ({ dir, cleanup } = await scratchDir()));
   afterEach(() => cleanup());
 
   test("require_systemd: false manages the file, says systemd did not apply it; absent removes the dir it made", async () => {

@@ -6,7 +6,7 @@ import { LocalConnection } from "../../../src/connection/local.js";
 import { formatError } from "../../../src/errors.js";
 import { type TuningRecordArgs, tuningRecordModule } from "../../../src/modules/isolation/tuning_record.js";
 import { hashTree } from "../../e2e/helpers.js";
-import { checkPlan, converge, tempDir, testContext } from "../harness.js";
+import { checkPlan, converge, scratchDir, testContext } from "../harness.js";
 import { ISOLATED_4, snippetGrub } from "./record-fixture.js";
 
 const RUN = {
@@ -36,7 +36,7 @@ describe("tuning_record on a fake root", () => {
     );
 
   beforeEach(async () => {
-    ({ dir, cleanup } = await tempDir());
+    ({ dir, cleanup } = await scratchDir());
     await mkdir(join(dir, "proc"), { recursive: true });
     await mkdir(join(dir, "etc/default/grub.d"), { recursive: true });
     await writeFile(join(dir, "etc/default/grub.d/99-tickless.cfg"), "snippet\n");

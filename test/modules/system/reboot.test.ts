@@ -14,8 +14,9 @@ import { LocalConnection } from "../../../src/connection/local.js";
 import { ConnectionError } from "../../../src/errors.js";
 import { runPlaybook } from "../../../src/index.js";
 import { detachedCommand, rebootModule } from "../../../src/modules/system/reboot.js";
-import type { ModuleContext } from "../../../src/modules/types.js";
-import { coreContext } from "../core-context.js";
+import type { Change, ModuleContext, ModuleResult } from "../../../src/modules/types.js";
+import { coreContext } from "../../support/module-context.js";
+import { checkPlan, converge } from "../harness.js";
 
 let dir: string;
 let bootId: string;
@@ -53,8 +54,16 @@ function ctx(over: Partial<ModuleContext> = {}): ModuleContext {
   return { ...coreContext(), host: "fake", reconnect: openFake, ...over };
 }
 
-const run = (args: Record<string, unknown>, c = ctx()) =>
-  rebootModule.run({ proc_root: `${dir}/proc`, ...args }, c, new LocalConnection("fake"));
+/** The engine's convergence loop on the module: probe (boot id), plan (the reboot), apply, re-probe. */
+const converged = (args: Record<string, unknown>, c = ctx()) =>
+  converge(rebootModule, { proc_root: `${dir}/proc`, ...args }, new LocalConnection("fake"), c);
+
+/** What apply returned, with the plan after it, which must be empty once the host has a new boot. */
+async function run(args: Record<string, unknown>, c = ctx()): Promise<ModuleResult & { replan: Change[] }> {
+  const r = await converged(args, c);
+  expect(r.changes).toEqual([{ target: "fake:boot", summary: "reboot", before: "boot id old-boot" }]);
+  return { ...r.result, replan: r.replan };
+}
 
 describe("reboot", () => {
   it("detaches the reboot command so the command that starts it returns at once", async () => {
@@ -68,9 +77,22 @@ describe("reboot", () => {
     expect(existsSync(join(dir, "late"))).toBe(false);
   });
 
-  it("in check mode says it would reboot and runs nothing", async () => {
-    const r = await run({ reboot_command: rebootTaking(0) }, ctx({ check: true }));
-    expect(r).toMatchObject({ changed: true, msg: "would reboot fake" });
+  it("plans the reboot while the host runs the boot the task found, and nothing once it has a new one", () => {
+    const s = { host: "fake", bootId: "old-boot", taskStartBoot: "old-boot" };
+    expect(rebootModule.plan({}, s)).toEqual([
+      { target: "fake:boot", summary: "reboot", before: "boot id old-boot" },
+    ]);
+    expect(rebootModule.plan({}, { ...s, bootId: "new-boot" })).toEqual([]);
+  });
+
+  it("in check mode the plan is the reboot and nothing runs", async () => {
+    const plan = await checkPlan(
+      rebootModule,
+      { proc_root: `${dir}/proc`, reboot_command: rebootTaking(0) },
+      new LocalConnection("fake"),
+      ctx(),
+    );
+    expect(plan).toEqual([{ target: "fake:boot", summary: "reboot", before: "boot id old-boot" }]);
     await new Promise((res) => setTimeout(res, 1500));
     expect(existsSync(join(dir, "down"))).toBe(false);
     expect(await readFile(bootId, "utf8")).toBe("old-boot\n");
@@ -91,6 +113,7 @@ describe("reboot", () => {
       boot_id: "new-boot",
     });
     expect(r.failed).toBeUndefined();
+    expect(r.replan).toEqual([]);
     expect(r.elapsed as number).toBeGreaterThanOrEqual(3);
     expect(refused).toBeGreaterThan(0);
     expect(opened).toBeGreaterThan(0);
@@ -128,7 +151,7 @@ describe("reboot", () => {
 
   it("fails clearly when there is no boot id to compare", async () => {
     await rm(bootId);
-    await expect(run({ reboot_command: rebootTaking(0) })).rejects.toThrow(
+    await expect(converged({ reboot_command: rebootTaking(0) })).rejects.toThrow(
       /^cannot read the boot id before rebooting fake: cannot read .*boot_id \(rc 1\)/,
     );
     expect(existsSync(join(dir, "down"))).toBe(false);
@@ -139,7 +162,7 @@ describe("reboot", () => {
       { reboot_command: rebootTaking(0), reboot_timeout: 10 },
       ctx({ reconnect: undefined }),
     );
-    expect(r).toMatchObject({ rebooted: true, boot_id: "new-boot" });
+    expect(r).toMatchObject({ rebooted: true, boot_id: "new-boot", replan: [] });
   });
 });
 

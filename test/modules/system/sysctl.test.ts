@@ -16,7 +16,7 @@ import {
   setLine,
   sysctlModule,
 } from "../../../src/modules/system/sysctl.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 describe("sysctl helpers", () => {
   it("maps names to /proc/sys paths", () => {

@@ -16,7 +16,7 @@ import {
   type UnitProperties,
   unitProperties,
 } from "../../../src/modules/system/systemd.js";
-import { coreContext } from "../core-context.js";
+import { coreContext } from "../../support/module-context.js";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "../fixtures");
 

@@ -3,9 +3,9 @@ import { ConnectionError, formatError } from "../errors.js";
 import { gatherFacts } from "../facts/index.js";
 import type { PlayContext } from "./context.js";
 import type { TaskResult } from "./events.js";
+import { mapLimit } from "./fork-pool.js";
 import { isActive } from "./host-state.js";
-import { mapLimit } from "./limit.js";
-import { statusOf } from "./stats.js";
+import { statusOf } from "./recap-counts.js";
 
 const TASK = "Gathering Facts";
 

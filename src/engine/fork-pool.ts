@@ -1,4 +1,4 @@
-/** Runs `fn` over items with at most `limit` at once; results in input order. */
+/** Runs `fn` over items with at most `limit` at once (the run's --forks); results in input order. */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,

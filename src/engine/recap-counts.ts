@@ -5,7 +5,7 @@ export function emptyStats(): HostStats {
   return { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
 }
 
-export class Stats {
+export class RecapCounts {
   private readonly byHost = new Map<string, HostStats>();
   /** Changed results of `check_mode: false` tasks in a check run: real changes. */
   private forReal = 0;

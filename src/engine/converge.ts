@@ -1,0 +1,48 @@
+/**
+ * A state module's convergence loop, in one place: probe → plan → [check mode: stop, the plan is
+ * the report] → apply → probe again → plan again must be [] (and `verify` must find nothing), else
+ * the task did not converge. run-task.ts runs it for every state task; the module tests run it too.
+ */
+import type { HostWriter } from "../connection/types.js";
+import type { Change, ModuleContext, ModuleResult, StateModule } from "../modules/types.js";
+
+export interface Convergence {
+  /** The plan: what apply was asked to change ([] = the host was already converged). */
+  changes: Change[];
+  /** What apply returned; undefined when it did not run (converged, or check mode) or returned nothing. */
+  applied?: ModuleResult;
+  /** The plan after apply: [] for a module that converged. */
+  remaining: Change[];
+  /** `remaining` as lines, then what `verify` found: non-empty = did not converge. */
+  problems: string[];
+  /** The module's report of the last state it probed. */
+  report?: ModuleResult;
+}
+
+/**
+ * Runs the loop for normalized `args`. `host` gives the host to probe and apply on; it is asked again
+ * after apply, so a module that reconnected (reboot) is probed over the new connection.
+ */
+export async function converge<A, S>(
+  module: StateModule<A, S>,
+  args: A,
+  ctx: ModuleContext,
+  host: () => Promise<HostWriter>,
+  check: boolean,
+): Promise<Convergence> {
+  const before = await host();
+  const current = await module.probe(before, args, ctx);
+  const changes = module.plan(args, current);
+  if (check || changes.length === 0) {
+    return { changes, remaining: [], problems: [], report: module.report?.(args, current) };
+  }
+  const applied = await module.apply(before, args, changes, current, ctx);
+  if (applied?.failed) return { changes, applied, remaining: [], problems: [] };
+  const after = await module.probe(await host(), args, ctx);
+  const remaining = module.plan(args, after);
+  const problems = [
+    ...remaining.map((c) => `${c.target}: ${c.summary}`),
+    ...(module.verify?.(args, after) ?? []),
+  ];
+  return { changes, applied, remaining, problems, report: module.report?.(args, after) };
+}
