@@ -1,5 +1,6 @@
 /** "did you mean …?" suggestions for misspelt keys, modules and arguments. */
 import { distance } from "fastest-levenshtein";
+import { WITH_LOOKUPS } from "./keywords.js";
 
 /** The candidates closest to `word` (at most `max`), nearest first; none when nothing is close. */
 export function closest(word: string, candidates: Iterable<string>, max = 3): string[] {
@@ -44,5 +45,7 @@ const UNSUPPORTED: Record<string, string> = {
 
 /** A hint for an Ansible keyword tickless leaves out, or undefined. */
 export function unsupportedHint(key: string): string | undefined {
+  if (/^with_./.test(key) && !(key in UNSUPPORTED))
+    return `tickless runs the with_ loops ${WITH_LOOKUPS.map((l) => `with_${l}`).join(", ")}; for another lookup, put the list in vars and loop over it with loop:`;
   return UNSUPPORTED[key];
 }

@@ -17,6 +17,7 @@ import {
   toTags,
   toVerify,
 } from "./fields.js";
+import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
 import { readYamlFile } from "./read-source.js";
 import type { Block, FieldLocations, Include, Play, SerialStep, Task, TaskNode } from "./types.js";
@@ -254,14 +255,12 @@ function includeFile(value: unknown): string | undefined {
 
 function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext): Include {
   reportModuleKeys(raw, path, source, ctx);
-  const loopControl = isRecord(raw.loop_control) ? raw.loop_control : {};
   return {
     kind: "include",
     ...common(raw, path, source),
+    ...loopFields(raw, path, source, ctx.errors),
     file: includeFile(raw.include_tasks) ?? "",
     baseDir: dirname(source.file),
-    loop: raw.loop ?? raw.with_items,
-    loopVar: typeof loopControl.loop_var === "string" ? loopControl.loop_var : "item",
   };
 }
 
@@ -333,16 +332,13 @@ function normalizeTask(
     };
     ctx.errors.push(...moduleArgsErrors(module, args, locate, true));
   }
-  const loopControl = isRecord(raw.loop_control) ? raw.loop_control : {};
   return {
     kind: "task",
     ...base,
+    ...loopFields(raw, path, source, ctx.errors),
     locs: { ...base.locs, ...argLocs },
     module: module.name,
     args,
-    loop: raw.loop ?? raw.with_items,
-    loopVar: typeof loopControl.loop_var === "string" ? loopControl.loop_var : "item",
-    loopLabel: optionalString(loopControl.label),
     register: optionalString(raw.register),
     notify: toList(raw.notify),
     changedWhen: toConditions(raw.changed_when),
