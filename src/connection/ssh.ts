@@ -314,7 +314,8 @@ class SshConnection implements Connection {
 
   async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
     this.assertUp();
-    const sftp = await this.sftpFiles(options);
+    // validate runs in the write's shell script (validate.ts)
+    const sftp = options.validate === undefined ? await this.sftpFiles(options) : undefined;
     if (sftp) {
       const done = await sftp
         .writeFile(path, Buffer.from(content), options)
