@@ -11,6 +11,7 @@ import {
   type SourceLocation,
   TicklessError,
 } from "../errors.js";
+import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Change, Module, ModuleContext, ModuleResult } from "../modules/types.js";
 import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
@@ -208,12 +209,18 @@ async function runCommand(
     };
   }
   if (check) {
+    // ansible-core: a command its creates/removes guard counts as changed, any other as skipped
+    const { creates, removes } = args as { creates?: unknown; removes?: unknown };
+    const guarded = creates !== undefined || removes !== undefined;
     return {
-      changed: false,
+      ...module.report?.(args, current),
+      changed: guarded,
       failed: false,
-      skipped: true,
+      skipped: !guarded,
       changes,
+      rc: 0,
       msg: "Command would have run if not in check mode",
+      ...outputFields("", ""),
     };
   }
   const r = await module.apply(host, args, ctx);
