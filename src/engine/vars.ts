@@ -28,6 +28,9 @@ export function hostVars(
       }),
       ansible_verbosity: run.verbosity,
       ansible_play_batch: pc.batch,
+      ansible_diff_mode: run.diff,
+      ansible_run_tags: run.tags.only.length > 0 ? [...run.tags.only] : ["all"],
+      ansible_skip_tags: [...run.tags.skip],
     },
   });
 }

@@ -37,7 +37,6 @@ const UNSUPPORTED: Record<string, string> = {
   include: "include was removed from Ansible: use import_tasks or include_tasks",
   delegate_to: "tickless runs every task on its own host; run_once: true runs it on one host",
   local_action: "tickless runs every task on its own host",
-  action: "write the module as the task's key, e.g. command: uptime",
   vars_prompt: "pass values with -e name=value instead of prompting",
   async: "tickless has no async tasks; use retries/until to wait",
   poll: "tickless has no async tasks; use retries/until to wait",

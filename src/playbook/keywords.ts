@@ -19,6 +19,8 @@ export const PLAY_KEYWORDS = [
   "tags",
   "environment",
   "no_log",
+  "check_mode",
+  "diff",
   "import_playbook",
 ] as const;
 

@@ -106,6 +106,9 @@ export interface Play {
   tags: string[];
   environment: Record<string, string>;
   noLog: boolean;
+  /** `check_mode` / `diff` on the play: what its tasks inherit (a block or task may override). */
+  checkMode?: boolean;
+  diff?: boolean;
   loc: SourceLocation;
   locs: FieldLocations;
 }

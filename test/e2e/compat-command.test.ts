@@ -6,8 +6,9 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ansiblePlaybook, hasAnsible } from "../referee/ansible.js";
+import { hasAnsible } from "../referee/ansible.js";
 import { removeDir, run, tempDir, writeTree } from "./helpers.js";
+import { refereeInventory, refereeRun } from "./referee-runs.js";
 
 const PLAYBOOK = `
 - hosts: h1
@@ -66,10 +67,9 @@ function line(name: string, status: string, r: Record<string, unknown>, root: st
   return `${name}: ${status} ${JSON.stringify(fields).split(root).join("<root>")}`;
 }
 
-async function refereeRun(check: boolean) {
+async function refereeOutcome(check: boolean) {
   const root = path.join(dir, "hosts");
-  const args = ["-i", path.join(dir, "inventory.yml"), path.join(dir, "p.yml"), "-e", `root=${root}`];
-  const { rc, report } = await ansiblePlaybook(check ? [...args, "--check"] : args, dir);
+  const { rc, report } = await refereeRun(dir, ["-e", `root=${root}`, ...(check ? ["--check"] : [])]);
   const tasks = report.plays.flatMap((p) =>
     p.tasks.flatMap((t) => Object.values(t.hosts).map((r) => line(t.task.name, r.status, r, root))),
   );
@@ -80,14 +80,13 @@ beforeAll(async () => {
   if (!hasAnsible) return;
   dir = await tempDir("tickless-compat-command-");
   await writeTree(dir, {
-    "inventory.yml":
-      "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: /usr/bin/python3\n  hosts:\n    h1: {}\n",
+    "inventory.yml": refereeInventory(["h1"]),
     "p.yml": PLAYBOOK,
     "hosts/here.txt": "x\n",
     "hosts/sub/.keep": "",
   });
-  referee.real = await refereeRun(false);
-  referee.check = await refereeRun(true);
+  referee.real = await refereeOutcome(false);
+  referee.check = await refereeOutcome(true);
 }, 120_000);
 
 afterAll(async () => {

@@ -8,8 +8,9 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ansiblePlaybook, hasAnsible } from "../referee/ansible.js";
+import { hasAnsible } from "../referee/ansible.js";
 import { removeDir, run, tempDir, writeTree } from "./helpers.js";
+import { refereeInventory, refereeRun, ticklessRun } from "./referee-runs.js";
 
 const F = "{{ root }}";
 const PLAYBOOK = `
@@ -62,19 +63,14 @@ beforeAll(async () => {
   if (!hasAnsible) return;
   dir = await tempDir("tickless-compat-validate-");
   await writeTree(dir, {
-    "inventory.yml":
-      "all:\n  vars:\n    ansible_connection: local\n    ansible_python_interpreter: /usr/bin/python3\n  hosts:\n    h1: {}\n",
+    "inventory.yml": refereeInventory(["h1"]),
     "p.yml": PLAYBOOK,
     "templates/t.j2": "rendered\n",
     "t.j2": "rendered\n",
     "ansible/kept": "original\n",
     "tickless/kept": "original\n",
   });
-  const root = path.join(dir, "ansible");
-  const { rc, report } = await ansiblePlaybook(
-    ["-i", path.join(dir, "inventory.yml"), path.join(dir, "p.yml"), "-e", `root=${root}`],
-    dir,
-  );
+  const { rc, report } = await refereeRun(dir);
   const tasks = report.plays.flatMap((p) =>
     p.tasks.flatMap((t) => Object.values(t.hosts).map((r) => line(t.task.name, r.status, r.ignored, r.msg))),
   );
@@ -87,17 +83,12 @@ afterAll(async () => {
 
 describe.skipIf(!hasAnsible)("validate against ansible-playbook", () => {
   test("each task's status and message, the recap, the exit code and the files left", async () => {
-    const root = path.join(dir, "tickless");
-    const ours = await run({
-      playbook: path.join(dir, "p.yml"),
-      inventory: path.join(dir, "inventory.yml"),
-      extraVars: { root },
-    });
+    const ours = await ticklessRun(dir);
+    const root = ours.root;
     const tasks = ours.results.map((e) => line(e.task, e.status, e.ignored, e.result.msg));
     expect(tasks).toEqual(referee.tasks);
     expect(ours.summary.exitCode).toBe(referee.rc);
-    const recap = ours.events.find((e) => e.type === "recap");
-    expect(recap && "stats" in recap ? recap.stats : undefined).toEqual(referee.stats);
+    expect(ours.stats).toEqual(referee.stats);
     expect(await files(root)).toEqual(await files(path.join(dir, "ansible")));
     expect(await readFile(path.join(root, "kept"), "utf8")).toBe("original\nok too\n");
   }, 60_000);

@@ -47,6 +47,7 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["bad-register.yml", "SCHEMA", "4:17", "register: result"],
   ["bad-loop-var.yml", "SCHEMA", "6:9", "loop_var: pkg"],
   ["bad-index-var.yml", "SCHEMA", "6:9", "index_var: pkg"],
+  ["action-conflict.yml", "SCHEMA", "3:15", "write the module once"],
   ["with-unsupported-lookup.yml", "UNKNOWN_KEY", "4:7", "with_items, with_list, with_dict"],
   ["with-two-loops.yml", "SCHEMA", "5:7", "keep with_items or with_sequence"],
   ["with-sequence-list-of-numbers.yml", "SCHEMA", "4:22", "list of strings"],
