@@ -8,6 +8,7 @@ import { quote } from "shell-quote";
 import { TicklessError } from "../errors.js";
 import { fileType } from "./sftp-files.js";
 import type { FileRead, FileStat, Privilege, WriteOptions } from "./types.js";
+import { validateFailure, validateLines } from "./validate.js";
 
 /** A command's result with its output as bytes (file contents are binary). */
 export interface ScriptResult {
@@ -82,6 +83,7 @@ export class ScriptFiles {
       options.mode
         ? `chmod ${quote([options.mode])} "$t"`
         : `if [ -e ${target} ]; then chmod --reference=${target} "$t"; else chmod "$(printf '%o' $((0666 & ~0$(umask))))" "$t"; fi`,
+      ...(options.validate === undefined ? [] : validateLines(options.validate)),
       `mv -f "$t" ${target}`,
       "trap - EXIT",
     ].join("\n");
@@ -103,7 +105,8 @@ export class ScriptFiles {
       becomeUser: options.becomeUser,
       stdin: options.stdin,
     });
-    if (r.rc !== 0) throw fileScriptError(verb, path, this.hostName, r);
+    if (r.rc !== 0)
+      throw validateFailure(r.rc, r.stdout, r.stderr) ?? fileScriptError(verb, path, this.hostName, r);
     return r;
   }
 }

@@ -146,7 +146,9 @@ export class LocalConnection implements Connection {
   }
 
   async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
-    if (this.sudoUser(options) !== undefined) return this.scripts.writeFile(path, content, options);
+    // validate runs in the write's shell script (validate.ts)
+    if (this.sudoUser(options) !== undefined || options.validate !== undefined)
+      return this.scripts.writeFile(path, content, options);
     const mode = options.mode === undefined ? undefined : Number.parseInt(options.mode, 8);
     try {
       await writeFileAtomic(path, typeof content === "string" ? Buffer.from(content) : content, {

@@ -42,7 +42,8 @@ export class SshFiles {
 
   async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
     this.link.assertUp();
-    const sftp = await this.sftpFiles(options);
+    // validate runs in the write's shell script (validate.ts)
+    const sftp = options.validate === undefined ? await this.sftpFiles(options) : undefined;
     if (sftp) {
       const done = await sftp
         .writeFile(path, Buffer.from(content), options)

@@ -69,6 +69,11 @@ export interface WriteOptions extends Privilege {
   mode?: string;
   owner?: string;
   group?: string;
+  /**
+   * A command with `%s`, run on the temp file (its owner and mode set) before the rename; when it
+   * fails the target is left as it was and a ValidateError (validate.ts) is thrown.
+   */
+  validate?: string;
 }
 
 /** What a probe may use: reads only (run is there for read-only commands). */

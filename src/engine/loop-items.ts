@@ -1,16 +1,13 @@
-/** The items a task (or include) loops over: `loop` as written, `with_items` flattened one level (as Ansible). */
+/** The items a task (or include) loops over: `loop` as written, a `with_<lookup>` as that lookup gives them. */
+import { dirname } from "node:path";
 import { TicklessError } from "../errors.js";
 import type { Include, Task } from "../playbook/types.js";
+import { withLoopItems } from "./with-loops.js";
 
-/** `with_items` was written (and no `loop`, which wins over it). */
-function fromWithItems(node: Task | Include): boolean {
-  return !("loop" in node.locs) && "with_items" in node.locs;
-}
-
-export function loopItems(node: Task | Include, rendered: unknown): unknown[] {
-  if (fromWithItems(node)) {
-    const list = Array.isArray(rendered) ? rendered : [rendered];
-    return list.flatMap((item) => (Array.isArray(item) ? item : [item]));
+export function loopItems(node: Task | Include, rendered: unknown, playbookDir: string): unknown[] {
+  if (node.loopWith !== undefined) {
+    const searchDirs = [...new Set([dirname(node.loc.file), playbookDir])];
+    return withLoopItems(node.loopWith, rendered, searchDirs);
   }
   if (!Array.isArray(rendered)) {
     throw new TicklessError("TASK", `loop must be a list, got ${typeof rendered}`, {

@@ -12,9 +12,11 @@ import {
   type SourceLocation,
   TicklessError,
 } from "../errors.js";
+import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";
 import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
+import { loopKey } from "../playbook/loop-fields.js";
 import type { Task } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import { converge } from "./converge.js";
@@ -23,6 +25,7 @@ import { loopItems } from "./loop-items.js";
 import { moduleContext } from "./module-context.js";
 import { taskHost } from "./task-host.js";
 import type { ResolvedTask } from "./task-keywords.js";
+import { loopItemVars } from "./with-loops.js";
 
 export interface TaskInput {
   task: Task;
@@ -68,23 +71,20 @@ async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
   }
   const items = loopItems(
     task,
-    await renderValue(task.loop, vars, task.locs.loop ?? task.locs.with_items ?? task.loc),
+    await renderValue(task.loop, vars, task.locs[loopKey(task)] ?? task.loc),
+    input.playbookDir,
   );
   const results: TaskResult[] = [];
   for (const [index, item] of items.entries()) {
-    const itemVars = {
-      ...vars,
-      [task.loopVar]: item,
-      ansible_loop_var: task.loopVar,
-      ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1 },
-    };
+    if (index > 0 && task.loopPause) await sleep(task.loopPause * 1000, input.signal);
+    const loopVars = loopItemVars(task, items, index);
+    const itemVars = { ...vars, ...loopVars };
     const falseCondition = await firstFalse(conditions, itemVars, task);
     const r =
       falseCondition !== undefined
         ? skippedResult(falseCondition)
         : await runItem(input, itemVars).catch((err: unknown) => errorResult(err, task.loc));
-    r.item = item;
-    r.ansible_loop_var = task.loopVar;
+    Object.assign(r, loopVars);
     results.push(r);
     input.onItem?.(await itemLabel(task, itemVars, item), r);
     if (r.unreachable || input.signal?.aborted) break;
@@ -199,12 +199,18 @@ async function runCommand(
     };
   }
   if (check) {
+    // ansible-core: a command its creates/removes guard counts as changed, any other as skipped
+    const { creates, removes } = args as { creates?: unknown; removes?: unknown };
+    const guarded = creates !== undefined || removes !== undefined;
     return {
-      changed: false,
+      ...module.report?.(args, current),
+      changed: guarded,
       failed: false,
-      skipped: true,
+      skipped: !guarded,
       changes,
+      rc: 0,
       msg: "Command would have run if not in check mode",
+      ...outputFields("", ""),
     };
   }
   const r = await module.apply(host, args, ctx);

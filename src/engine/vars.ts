@@ -29,6 +29,9 @@ export function hostVars(
       ansible_verbosity: run.verbosity,
       tickless_run: run.info,
       ansible_play_batch: pc.batch,
+      ansible_diff_mode: run.diff,
+      ansible_run_tags: run.tags.only.length > 0 ? [...run.tags.only] : ["all"],
+      ansible_skip_tags: [...run.tags.skip],
     },
   });
 }

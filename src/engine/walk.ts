@@ -5,6 +5,7 @@
 import path from "node:path";
 import { formatError, formatLocation } from "../errors.js";
 import { loadTaskFile } from "../playbook/index.js";
+import { loopKey } from "../playbook/loop-fields.js";
 import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
@@ -16,6 +17,7 @@ import { recordOutcome, runTaskStep } from "./step.js";
 import { tagsSelect } from "./tags.js";
 import { inherit, resolveTask } from "./task-keywords.js";
 import { hostVars } from "./vars.js";
+import { loopItemVars } from "./with-loops.js";
 
 export async function walk(pc: PlayContext, nodes: TaskNode[], hosts: string[], scope: Scope): Promise<void> {
   for (const node of nodes) {
@@ -97,7 +99,7 @@ async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: 
 async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope: Scope): Promise<void> {
   if (!tagsSelect([...scope.tags, ...inc.tags], pc.run.tags)) return;
   const inner = childScope(scope, inc);
-  const groups = new Map<string, { file: string; item: unknown; looped: boolean; hosts: string[] }>();
+  const groups = new Map<string, { file: string; loopVars: Record<string, unknown>; hosts: string[] }>();
   const failures: Failure[] = [];
   for (const host of hosts) {
     const state = pc.run.hosts.get(host)!;
@@ -107,13 +109,17 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
       if (!(await allHold([...scope.when, ...inc.when], vars, inc))) continue;
       const looped = inc.loop !== undefined;
       const items = looped
-        ? loopItems(inc, await renderValue(inc.loop, vars, inc.locs.loop ?? inc.locs.with_items ?? inc.loc))
+        ? loopItems(
+            inc,
+            await renderValue(inc.loop, vars, inc.locs[loopKey(inc)] ?? inc.loc),
+            pc.run.playbook.dir,
+          )
         : [undefined];
-      for (const item of items) {
-        const itemVars = looped ? { ...vars, [inc.loopVar]: item } : vars;
-        const file = String(await renderString(inc.file, itemVars, inc.loc));
-        const key = JSON.stringify([file, item]);
-        const g = groups.get(key) ?? { file, item, looped, hosts: [] as string[] };
+      for (const index of items.keys()) {
+        const loopVars = looped ? loopItemVars(inc, items, index) : {};
+        const file = String(await renderString(inc.file, { ...vars, ...loopVars }, inc.loc));
+        const key = JSON.stringify([file, loopVars]);
+        const g = groups.get(key) ?? { file, loopVars, hosts: [] as string[] };
         g.hosts.push(host);
         groups.set(key, g);
       }
@@ -139,7 +145,7 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
       );
       continue;
     }
-    const includeVars = { ...scope.includeVars, ...inc.vars, ...(g.looped ? { [inc.loopVar]: g.item } : {}) };
+    const includeVars = { ...scope.includeVars, ...inc.vars, ...g.loopVars };
     await walk(pc, nodes, g.hosts, { ...inner, includeVars, includes });
   }
 }

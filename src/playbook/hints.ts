@@ -1,5 +1,6 @@
 /** "did you mean …?" suggestions for misspelt keys, modules and arguments. */
 import { distance } from "fastest-levenshtein";
+import { WITH_LOOKUPS } from "./keywords.js";
 
 /** The candidates closest to `word` (at most `max`), nearest first; none when nothing is close. */
 export function closest(word: string, candidates: Iterable<string>, max = 3): string[] {
@@ -36,7 +37,6 @@ const UNSUPPORTED: Record<string, string> = {
   include: "include was removed from Ansible: use import_tasks or include_tasks",
   delegate_to: "tickless runs every task on its own host; run_once: true runs it on one host",
   local_action: "tickless runs every task on its own host",
-  action: "write the module as the task's key, e.g. command: uptime",
   vars_prompt: "pass values with -e name=value instead of prompting",
   async: "tickless has no async tasks; use retries/until to wait",
   poll: "tickless has no async tasks; use retries/until to wait",
@@ -44,5 +44,7 @@ const UNSUPPORTED: Record<string, string> = {
 
 /** A hint for an Ansible keyword tickless leaves out, or undefined. */
 export function unsupportedHint(key: string): string | undefined {
+  if (/^with_./.test(key) && !(key in UNSUPPORTED))
+    return `tickless runs the with_ loops ${WITH_LOOKUPS.map((l) => `with_${l}`).join(", ")}; for another lookup, put the list in vars and loop over it with loop:`;
   return UNSUPPORTED[key];
 }

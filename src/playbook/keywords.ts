@@ -19,8 +19,25 @@ export const PLAY_KEYWORDS = [
   "tags",
   "environment",
   "no_log",
+  "check_mode",
+  "diff",
   "import_playbook",
 ] as const;
+
+/** The `with_<lookup>` loops tickless runs (src/engine/with-loops.ts), as ansible-core's lookups. */
+export const WITH_LOOKUPS = [
+  "items",
+  "list",
+  "dict",
+  "indexed_items",
+  "together",
+  "nested",
+  "subelements",
+  "sequence",
+  "fileglob",
+] as const;
+
+const WITH_KEYWORDS = WITH_LOOKUPS.map((l) => `with_${l}` as const);
 
 /** Keywords shared by tasks, blocks and includes. */
 const COMMON_KEYWORDS = [
@@ -45,7 +62,7 @@ export const INCLUDE_KEYWORDS = [
   "include_tasks",
   "import_tasks",
   "loop",
-  "with_items",
+  ...WITH_KEYWORDS,
   "loop_control",
 ] as const;
 
@@ -53,7 +70,7 @@ export const TASK_KEYWORDS = [
   ...COMMON_KEYWORDS,
   "args",
   "loop",
-  "with_items",
+  ...WITH_KEYWORDS,
   "loop_control",
   "register",
   "notify",

@@ -6,6 +6,7 @@
 import { dirname, resolve } from "node:path";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
+import { actionForm } from "./action-form.js";
 import {
   isRecord,
   optionalBoolean,
@@ -17,6 +18,7 @@ import {
   toTags,
   toVerify,
 } from "./fields.js";
+import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
 import { readYamlFile } from "./read-source.js";
 import type { Block, FieldLocations, Include, Play, SerialStep, Task, TaskNode } from "./types.js";
@@ -136,6 +138,8 @@ async function normalizePlay(
     tags: toTags(raw.tags),
     environment: toEnvironment(raw.environment),
     noLog: optionalBoolean(raw.no_log) ?? false,
+    checkMode: optionalBoolean(raw.check_mode),
+    diff: optionalBoolean(raw.diff),
     loc: source.locate(path, "value"),
     locs: fieldLocations(raw, path, source),
   };
@@ -254,14 +258,12 @@ function includeFile(value: unknown): string | undefined {
 
 function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext): Include {
   reportModuleKeys(raw, path, source, ctx);
-  const loopControl = isRecord(raw.loop_control) ? raw.loop_control : {};
   return {
     kind: "include",
     ...common(raw, path, source),
+    ...loopFields(raw, path, source, ctx.errors),
     file: includeFile(raw.include_tasks) ?? "",
     baseDir: dirname(source.file),
-    loop: raw.loop ?? raw.with_items,
-    loopVar: typeof loopControl.loop_var === "string" ? loopControl.loop_var : "item",
   };
 }
 
@@ -308,41 +310,43 @@ function reportModuleKeys(raw: Raw, path: YamlPath, source: YamlSource, ctx: Nor
 }
 
 function normalizeTask(
-  raw: Raw,
+  written: Raw,
   path: YamlPath,
   source: YamlSource,
   ctx: NormalizeContext,
 ): Task | undefined {
-  const base = common(raw, path, source);
-  const detected = detectModule(raw, ctx.registry, (k) => source.locate([...path, k], "key"), base.loc);
+  const base = common(written, path, source);
+  const action = actionForm(written, ctx.registry, source.locate([...path, "action"], "value"));
+  ctx.errors.push(...action.errors);
+  const raw = action.raw;
+  // where a key is written: the module key of `action:` is `action`
+  const at = (k: string) => (k === action.module ? "action" : k);
+  const detected = detectModule(raw, ctx.registry, (k) => source.locate([...path, at(k)], "key"), base.loc);
   ctx.errors.push(...detected.errors);
   const { module, key } = detected;
   if (!module || key === undefined) return undefined;
-  const moduleLoc = source.locate([...path, key], "value");
+  const moduleLoc = source.locate([...path, at(key)], "value");
   const { args, errors } = writtenArgs(module, raw[key], raw.args, moduleLoc);
   ctx.errors.push(...errors);
-  const argLocs = argLocations(raw, key, path, source, args);
+  const argLocs = argLocations(raw, key, at(key), path, source, args);
   if (errors.length === 0) {
     const locate = (name: string | undefined, target: "key" | "value") => {
-      if (name === undefined) return source.locate([...path, key], "key");
+      if (name === undefined) return source.locate([...path, at(key)], "key");
       if (target === "key" && isRecord(raw[key]) && name in (raw[key] as Raw))
-        return source.locate([...path, key, name], "key");
+        return source.locate([...path, at(key), name], "key");
       if (target === "key" && isRecord(raw.args) && name in raw.args)
         return source.locate([...path, "args", name], "key");
-      return argLocs[`args.${name}`] ?? source.locate([...path, key], "value");
+      return argLocs[`args.${name}`] ?? source.locate([...path, at(key)], "value");
     };
     ctx.errors.push(...moduleArgsErrors(module, args, locate, true));
   }
-  const loopControl = isRecord(raw.loop_control) ? raw.loop_control : {};
   return {
     kind: "task",
     ...base,
+    ...loopFields(raw, path, source, ctx.errors),
     locs: { ...base.locs, ...argLocs },
     module: module.name,
     args,
-    loop: raw.loop ?? raw.with_items,
-    loopVar: typeof loopControl.loop_var === "string" ? loopControl.loop_var : "item",
-    loopLabel: optionalString(loopControl.label),
     register: optionalString(raw.register),
     notify: toList(raw.notify),
     changedWhen: toConditions(raw.changed_when),
@@ -355,16 +359,23 @@ function normalizeTask(
   };
 }
 
-/** `args.<name>` → where the arg is written (its value), in the module mapping or under `args:`. */
-function argLocations(raw: Raw, key: string, path: YamlPath, source: YamlSource, args: Raw): FieldLocations {
+/** `args.<name>` → where the arg is written (its value), in the module mapping (under `written`) or under `args:`. */
+function argLocations(
+  raw: Raw,
+  key: string,
+  written: string,
+  path: YamlPath,
+  source: YamlSource,
+  args: Raw,
+): FieldLocations {
   const locs: FieldLocations = {};
   const moduleValue = raw[key];
   for (const name of Object.keys(args)) {
     if (isRecord(moduleValue) && name in moduleValue)
-      locs[`args.${name}`] = source.locate([...path, key, name], "value");
+      locs[`args.${name}`] = source.locate([...path, written, name], "value");
     else if (isRecord(raw.args) && name in raw.args)
       locs[`args.${name}`] = source.locate([...path, "args", name], "value");
-    else locs[`args.${name}`] = source.locate([...path, key], "value");
+    else locs[`args.${name}`] = source.locate([...path, written], "value");
   }
   return locs;
 }

@@ -5,6 +5,7 @@
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { checkExpression, checkTemplate } from "../template/index.js";
 import { didYouMean } from "./hints.js";
+import { loopKey } from "./loop-fields.js";
 import type { Play, Playbook, TaskNode } from "./types.js";
 
 export interface RuleFindings {
@@ -121,20 +122,25 @@ const identifiers: NodeRule = (node, found) => {
       }),
     );
   }
-  if (node.kind !== "block" && !IDENTIFIER.test(node.loopVar)) {
+  if (node.kind === "block") return;
+  for (const [key, name] of [
+    ["loop_var", node.loopVar],
+    ["index_var", node.indexVar],
+  ] as const) {
+    if (name === undefined || IDENTIFIER.test(name)) continue;
     found.errors.push(
-      new ParseError("SCHEMA", `loop_var: "${node.loopVar}" is not a valid variable name`, {
+      new ParseError("SCHEMA", `${key}: "${name}" is not a valid variable name`, {
         location: locOf(node, "loop_control"),
-        hint: "use letters, digits and underscores, starting with a letter, e.g. loop_var: pkg",
+        hint: `use letters, digits and underscores, starting with a letter, e.g. ${key}: pkg`,
       }),
     );
   }
 };
 
 const loopTwice: NodeRule = (node, found) => {
-  if (node.kind !== "block" && "loop" in node.locs && "with_items" in node.locs) {
-    found.warnings.push(`${where(node.loc)}: both loop and with_items are set; loop is used`);
-  }
+  if (node.kind === "block" || !("loop" in node.locs)) return;
+  const withKey = Object.keys(node.locs).find((k) => k.startsWith("with_"));
+  if (withKey) found.warnings.push(`${where(node.loc)}: both loop and ${withKey} are set; loop is used`);
 };
 
 const expressions: NodeRule = (node, found) => {
@@ -161,7 +167,7 @@ const templates: NodeRule = (node, found) => {
   check(node.environment, "environment");
   if (node.kind === "include") check(node.file, "include_tasks");
   if (node.kind === "block") return;
-  check(node.loop, node.locs.loop ? "loop" : "with_items");
+  check(node.loop, loopKey(node));
   if (node.kind !== "task") return;
   for (const [k, v] of Object.entries(node.args)) check(v, `args.${k}`);
   check(node.verify?.command, "verify.command");

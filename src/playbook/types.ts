@@ -4,6 +4,7 @@
  * Strings may still hold `{{ … }}` templates: they are rendered per host at run time.
  */
 import type { SourceLocation } from "../errors.js";
+import type { WITH_LOOKUPS } from "./keywords.js";
 
 /** Locations of a node's fields, keyed by field name ("when", "args.dest", …). */
 export type FieldLocations = Record<string, SourceLocation>;
@@ -28,16 +29,30 @@ interface NodeCommon {
   locs: FieldLocations;
 }
 
-export interface Task extends NodeCommon {
+/** How a task or include loops: `loop:` or a `with_<lookup>:`, and its `loop_control`. */
+export interface LoopFields {
+  /** A list or a template string that renders to a list (`with_*`: the lookup's terms). */
+  loop?: unknown;
+  /** The lookup of a `with_<lookup>:` loop (items, dict, sequence, …); absent for `loop:`. */
+  loopWith?: WithLookup;
+  loopVar: string;
+  loopLabel?: string;
+  /** `loop_control.index_var`: a variable holding the item's index (from 0). */
+  indexVar?: string;
+  /** `loop_control.extended`: sets `ansible_loop` (`extended_allitems: false` leaves out allitems). */
+  loopExtended?: { allItems: boolean };
+  /** `loop_control.pause`: seconds to wait between items. */
+  loopPause?: number;
+}
+
+export type WithLookup = (typeof WITH_LOOKUPS)[number];
+
+export interface Task extends NodeCommon, LoopFields {
   kind: "task";
   /** Canonical module name (registry key, aliases resolved). */
   module: string;
   /** Module args as written (templates not yet rendered); free-form strings already split. */
   args: Record<string, unknown>;
-  /** A list or a template string that renders to a list. */
-  loop?: unknown;
-  loopVar: string;
-  loopLabel?: string;
   register?: string;
   notify: string[];
   changedWhen?: string[];
@@ -59,13 +74,11 @@ export interface Block extends NodeCommon {
 }
 
 /** include_tasks (dynamic, loaded per host at run time). import_tasks is inlined at load time. */
-export interface Include extends NodeCommon {
+export interface Include extends NodeCommon, LoopFields {
   kind: "include";
   file: string;
   /** Directory the file is relative to (the including file's directory). */
   baseDir: string;
-  loop?: unknown;
-  loopVar: string;
 }
 
 export type TaskNode = Task | Block | Include;
@@ -93,6 +106,9 @@ export interface Play {
   tags: string[];
   environment: Record<string, string>;
   noLog: boolean;
+  /** `check_mode` / `diff` on the play: what its tasks inherit (a block or task may override). */
+  checkMode?: boolean;
+  diff?: boolean;
   loc: SourceLocation;
   locs: FieldLocations;
 }

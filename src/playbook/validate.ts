@@ -157,7 +157,7 @@ function keywordsOf(context: string): readonly string[] {
     case "include":
       return INCLUDE_KEYWORDS;
     case "loop_control":
-      return ["label", "loop_var"];
+      return ["label", "loop_var", "index_var", "extended", "extended_allitems", "pause"];
     case "verify":
       return ["that", "command"];
     case "include_tasks":

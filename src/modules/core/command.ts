@@ -17,12 +17,16 @@ export interface CommandArgs {
   removes?: string;
   stdin?: string;
   stdin_add_newline?: boolean;
+  /** false keeps the trailing newlines of stdout and stderr. Default true. */
+  strip_empty_ends?: boolean;
 }
 
 /** Whether the `creates` / `removes` paths exist (undefined when the arg is not given). */
 export interface CommandState {
   createsExists?: boolean;
   removesExists?: boolean;
+  /** Probed in check mode: a skip then says "Would not run", as Ansible. */
+  check?: boolean;
 }
 
 /** The args both `command` and `shell` accept. */
@@ -33,6 +37,7 @@ export const COMMAND_ARG_PROPERTIES = {
   removes: { type: "string" },
   stdin: { type: "string" },
   stdin_add_newline: { type: "boolean" },
+  strip_empty_ends: { type: "boolean" },
 } as const;
 
 /** A path as a shell word whose `*` and `?` still glob (Ansible globs `creates` / `removes`). */
@@ -43,42 +48,80 @@ export function globWord(path: string): string {
     .join("");
 }
 
-/** Prefixes a command line with a `cd` that fails with Ansible's message when `chdir` is missing. */
+const CHDIR_FAILED = "Unable to change directory before execution: ";
+/** The exit code of a command line whose `cd` to `chdir` failed (its stderr then says why). */
+const CHDIR_RC = 211;
+
+/**
+ * Prefixes a command line with a `cd` that fails as Python's os.chdir does in Ansible's words
+ * ("Unable to change directory before execution: [Errno 2] No such file or directory: b'/x'").
+ */
 export function inDir(chdir: string | undefined, line: string): string {
   if (chdir === undefined) return line;
   const dir = quote([chdir]);
-  const msg = quote([`Unable to change directory before execution: ${chdir}`]);
-  return `cd ${dir} 2>/dev/null || { printf '%s\\n' ${msg} >&2; exit 1; }\n${line}`;
+  const tail = quote([`: b'${chdir}'`]);
+  const why = [
+    `if [ ! -e ${dir} ]; then e='[Errno 2] No such file or directory'`,
+    `elif [ ! -d ${dir} ]; then e='[Errno 20] Not a directory'`,
+    "else e='[Errno 13] Permission denied'; fi",
+  ].join("; ");
+  const fail = `printf '%s%s%s\\n' ${quote([CHDIR_FAILED])} "$e" ${tail} >&2; exit ${CHDIR_RC}`;
+  return `cd ${dir} 2>/dev/null || { ${why}; ${fail}; }\n${line}`;
+}
+
+/** Ansible's message when the `cd` of `inDir` failed, else undefined. */
+function chdirFailure(rc: number, stderr: string): string | undefined {
+  return rc === CHDIR_RC && stderr.startsWith(CHDIR_FAILED) ? stderr.trim() : undefined;
 }
 
 /** Checks which of `creates` / `removes` match a path, in one round trip (relative paths from `chdir`). */
-export async function probeGuards(host: HostReader, args: CommandArgs): Promise<CommandState> {
+export async function probeGuards(host: HostReader, args: CommandArgs, check = false): Promise<CommandState> {
   const paths = [args.creates, args.removes].filter((p): p is string => p !== undefined);
-  if (paths.length === 0) return {};
-  const script = paths
-    .map((p) => `(for f in ${globWord(p)}; do test -e "$f" && exit 0; done; exit 1) && echo 1 || echo 0`)
-    .join("\n");
+  // in check mode a missing chdir fails the task, as Ansible changes directory before anything
+  if (paths.length === 0 && !(check && args.chdir !== undefined)) return { check };
+  const script =
+    paths
+      .map((p) => `(for f in ${globWord(p)}; do test -e "$f" && exit 0; done; exit 1) && echo 1 || echo 0`)
+      .join("\n") || "true";
   const res = await host.run(inDir(args.chdir, script));
   if (res.rc !== 0) {
-    throw new TicklessError("TASK", res.stderr.trim() || `checking creates/removes failed (rc ${res.rc})`, {
-      hint: "chdir must be an existing directory on the host",
-    });
+    throw new TicklessError(
+      "TASK",
+      chdirFailure(res.rc, res.stderr) ??
+        (res.stderr.trim() || `checking creates/removes failed (rc ${res.rc})`),
+    );
   }
   const answers = res.stdout.trim().split("\n");
-  const state: CommandState = {};
+  const state: CommandState = { check };
   let i = 0;
   if (args.creates !== undefined) state.createsExists = answers[i++] === "1";
   if (args.removes !== undefined) state.removesExists = answers[i++] === "1";
   return state;
 }
 
-/** Why the command will not run, or undefined when it will. */
+/** Why the command will not run ("since '/x' exists"), or undefined when it will. */
 export function skipReason(args: CommandArgs, state: CommandState): string | undefined {
-  if (args.creates !== undefined && state.createsExists) return `skipped, ${args.creates} exists`;
+  if (args.creates !== undefined && state.createsExists) return `since '${args.creates}' exists`;
   if (args.removes !== undefined && state.removesExists === false) {
-    return `skipped, ${args.removes} does not exist`;
+    return `since '${args.removes}' does not exist`;
   }
   return undefined;
+}
+
+/** The result of a command its `creates` / `removes` keeps from running, in Ansible's words. */
+export function skippedReport(args: CommandArgs, state: CommandState, cmd: string | string[]): ModuleResult {
+  const reason = skipReason(args, state);
+  if (reason === undefined) return { cmd };
+  const stdout = `skipped, ${reason.replace(/'/g, "")}`;
+  return {
+    cmd,
+    msg: `${state.check ? "Would" : "Did"} not run command ${reason}`,
+    rc: 0,
+    stdout,
+    stderr: "",
+    stdout_lines: [stdout],
+    stderr_lines: [],
+  };
 }
 
 /** Pure: one "run" change unless a guard says the command has nothing to do. */
@@ -123,10 +166,10 @@ export function commandArgv(args: CommandArgs): string[] {
   return args.argv ?? splitCommand(args.cmd ?? "");
 }
 
-/** Strips trailing newlines as Ansible does, and splits into lines. */
-export function outputFields(stdout: string, stderr: string) {
-  const out = stdout.replace(/[\r\n]+$/, "");
-  const err = stderr.replace(/[\r\n]+$/, "");
+/** Strips trailing newlines as Ansible does (unless `strip` is false), and splits into lines. */
+export function outputFields(stdout: string, stderr: string, strip = true) {
+  const out = strip ? stdout.replace(/[\r\n]+$/, "") : stdout;
+  const err = strip ? stderr.replace(/[\r\n]+$/, "") : stderr;
   return {
     stdout: out,
     stderr: err,
@@ -145,7 +188,13 @@ export async function runAndReport(
   const stdin =
     args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? "" : "\n");
   const res = await host.run(inDir(args.chdir, line), { stdin });
-  const result: ModuleResult = { cmd, rc: res.rc, ...outputFields(res.stdout, res.stderr) };
+  const chdirFailed = chdirFailure(res.rc, res.stderr);
+  if (chdirFailed !== undefined) return { cmd, failed: true, msg: chdirFailed, stdout: "", stderr: "" };
+  const result: ModuleResult = {
+    cmd,
+    rc: res.rc,
+    ...outputFields(res.stdout, res.stderr, args.strip_empty_ends !== false),
+  };
   if (res.rc !== 0) {
     result.failed = true;
     result.msg = "non-zero return code";
@@ -167,14 +216,11 @@ export const commandModule = defineModule<CommandArgs, CommandState>({
     oneOf: [{ required: ["cmd"] }, { required: ["argv"] }],
     additionalProperties: false,
   },
-  probe: (host, args) => probeGuards(host, args),
+  probe: (host, args, ctx) => probeGuards(host, args, ctx.check),
   plan: (args, state) => planRun(args.argv ? quote(args.argv) : (args.cmd ?? ""), args, state),
   apply: (host, args) => {
     const argv = commandArgv(args);
     return runAndReport(host, argv.map(hostWord).join(" "), args, argv);
   },
-  report: (args, state) => {
-    const reason = skipReason(args, state);
-    return reason === undefined ? {} : { msg: reason, rc: 0, stdout: "", stderr: "" };
-  },
+  report: (args, state) => skippedReport(args, state, commandArgv(args)),
 });

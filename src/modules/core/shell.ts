@@ -8,7 +8,7 @@ import {
   planRun,
   probeGuards,
   runAndReport,
-  skipReason,
+  skippedReport,
 } from "./command.js";
 
 export interface ShellArgs extends Omit<CommandArgs, "argv"> {
@@ -32,11 +32,8 @@ export const shellModule = defineModule<ShellArgs, CommandState>({
     required: ["cmd"],
     additionalProperties: false,
   },
-  probe: (host, args) => probeGuards(host, args),
+  probe: (host, args, ctx) => probeGuards(host, args, ctx.check),
   plan: (args, state) => planRun(args.cmd, args, state),
   apply: (host, args) => runAndReport(host, shellLine(args), args, args.cmd),
-  report: (args, state) => {
-    const reason = skipReason(args, state);
-    return reason === undefined ? {} : { msg: reason, rc: 0, stdout: "", stderr: "" };
-  },
+  report: (args, state) => skippedReport(args, state, args.cmd),
 });

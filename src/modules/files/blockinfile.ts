@@ -15,6 +15,7 @@ import {
   probeManagedFile,
 } from "./managed-file.js";
 import { compilePython, searchLine } from "./python-regex.js";
+import { editValidate, VALIDATE_PROPERTY } from "./validate.js";
 
 export interface BlockinfileArgs extends FileAttributes {
   path: string;
@@ -27,6 +28,8 @@ export interface BlockinfileArgs extends FileAttributes {
   create?: boolean;
   state?: "present" | "absent";
   backup?: boolean;
+  /** A command with %s run on the new file before it replaces path. */
+  validate?: string;
 }
 
 const PATH = pathArg(["dest", "destfile", "name"]);
@@ -51,6 +54,7 @@ export const blockinfileModule = defineModule<BlockinfileArgs, ManagedFile>({
       create: { type: "boolean" },
       state: { enum: ["present", "absent"] },
       backup: { type: "boolean" },
+      ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
     allOf: [PATH.required, ...mutuallyExclusive(["insertafter", "insertbefore"])],
@@ -63,8 +67,9 @@ export const blockinfileModule = defineModule<BlockinfileArgs, ManagedFile>({
   },
   async apply(host, args, _changes, state) {
     const edit = planEdit(args, state);
-    const options = { backup: args.backup, createParents: true };
+    const options = { backup: args.backup, createParents: true, validate: editValidate(args) };
     const result = await applyManagedFile(host, state, edit?.content, args, options);
+    if (result.failed) return result;
     return { ...result, msg: editMessage(state, args, edit?.msg ?? "") };
   },
   report(args, state) {

@@ -5,7 +5,14 @@ import { TicklessError } from "../../errors.js";
 import { defineModule, type ModuleContext } from "../types.js";
 import { mutuallyExclusive, resolveAliases } from "../util/args.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
-import { applyManagedFile, type ManagedFile, planManagedFile, probeManagedFile } from "./managed-file.js";
+import {
+  type ApplyManagedFileOptions,
+  applyManagedFile,
+  type ManagedFile,
+  planManagedFile,
+  probeManagedFile,
+} from "./managed-file.js";
+import { VALIDATE_PROPERTY } from "./validate.js";
 
 export interface CopyArgs extends FileAttributes {
   dest: string;
@@ -17,6 +24,8 @@ export interface CopyArgs extends FileAttributes {
   force?: boolean;
   /** Write through a symbolic link at dest instead of replacing it. Default false, as Ansible. */
   follow?: boolean;
+  /** A command with %s run on the new file before it replaces dest. */
+  validate?: string;
 }
 
 /** The destination as probed, and the bytes it should hold. */
@@ -41,6 +50,7 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       force: { type: "boolean" },
       thirsty: { type: "boolean" },
       follow: { type: "boolean" },
+      ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
     allOf: [
@@ -66,8 +76,15 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     return planManagedFile(state, wanted(args, state), args, contentReason(state));
   },
   apply: (host, args, _changes, state) =>
-    applyManagedFile(host, state, wanted(args, state), args, { backup: args.backup }),
+    applyManagedFile(host, state, wanted(args, state), args, copyOptions(args)),
 });
+
+/** copy's and template's write options: backup, validate. */
+export function copyOptions(args: { backup?: boolean; validate?: string }): ApplyManagedFileOptions {
+  const validate =
+    args.validate === undefined ? undefined : { command: args.validate, style: "copy" as const };
+  return { backup: args.backup, validate };
+}
 
 /** The bytes to write, or undefined when `force: false` keeps an existing file as it is. */
 export function wanted(args: { force?: boolean }, state: CopyState): Buffer | undefined {

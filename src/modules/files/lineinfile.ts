@@ -15,6 +15,7 @@ import {
   probeManagedFile,
 } from "./managed-file.js";
 import { compilePython, expandMatch, type PythonRegex, searchLine } from "./python-regex.js";
+import { editValidate, VALIDATE_PROPERTY } from "./validate.js";
 
 export interface LineinfileArgs extends FileAttributes {
   path: string;
@@ -28,6 +29,8 @@ export interface LineinfileArgs extends FileAttributes {
   backrefs?: boolean;
   create?: boolean;
   backup?: boolean;
+  /** A command with %s run on the new file before it replaces path. */
+  validate?: string;
 }
 
 /** The new lines and Ansible's message ("" when nothing changes). */
@@ -70,6 +73,7 @@ export const lineinfileModule = defineModule<LineinfileArgs, ManagedFile>({
       backrefs: { type: "boolean" },
       create: { type: "boolean" },
       backup: { type: "boolean" },
+      ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
     allOf: [
@@ -102,8 +106,9 @@ export const lineinfileModule = defineModule<LineinfileArgs, ManagedFile>({
   async apply(host, args, _changes, state) {
     const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
     const desired = state.file.exists && edit.msg === "" ? undefined : fromBinary(edit.lines.join(""));
-    const options = { backup: args.backup, createParents: true };
+    const options = { backup: args.backup, createParents: true, validate: editValidate(args) };
     const result = await applyManagedFile(host, state, desired, args, options);
+    if (result.failed) return result;
     return { ...result, msg: editMessage(state, args, edit.msg) };
   },
   report: (args, state) => ({ msg: pendingMessage(args, state) }),

@@ -11,6 +11,7 @@ import { runChecked } from "../util/shell.js";
 import { attributeChanges, attributeCommands, type FileAttributes } from "./attributes.js";
 import { backupFile } from "./backup.js";
 import { resolveMode } from "./mode.js";
+import { type ValidateStyle, validateFailed } from "./validate.js";
 
 /** The file as probed: `path` is the real path when the argument was a symbolic link. */
 export interface ManagedFile {
@@ -76,6 +77,8 @@ export interface ApplyManagedFileOptions {
   backup?: boolean;
   /** Create missing parent directories (lineinfile/blockinfile `create`). */
   createParents?: boolean;
+  /** `validate:` and how a rejection is worded. */
+  validate?: { command: string; style: ValidateStyle };
 }
 
 /** Writes the new bytes atomically (with mode/owner), or only fixes attributes. */
@@ -102,7 +105,12 @@ export async function applyManagedFile(
     );
   }
   const mode = attrs.mode === undefined ? undefined : resolveMode(attrs.mode, file.mode);
-  await host.writeFile(path, desired, { mode, owner: attrs.owner, group: attrs.group });
+  const validate = options.validate?.command;
+  try {
+    await host.writeFile(path, desired, { mode, owner: attrs.owner, group: attrs.group, validate });
+  } catch (err) {
+    return validateFailed(err, options.validate?.style ?? "copy");
+  }
   return result;
 }
 

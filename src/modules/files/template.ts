@@ -2,8 +2,9 @@
 
 import { defineModule } from "../types.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
-import { type CopyState, contentReason, wanted } from "./copy.js";
+import { type CopyState, contentReason, copyOptions, wanted } from "./copy.js";
 import { applyManagedFile, planManagedFile, probeManagedFile } from "./managed-file.js";
+import { VALIDATE_PROPERTY } from "./validate.js";
 
 export interface TemplateArgs extends FileAttributes {
   src: string;
@@ -13,6 +14,8 @@ export interface TemplateArgs extends FileAttributes {
   force?: boolean;
   /** Write through a symbolic link at dest instead of replacing it. Default false, as Ansible. */
   follow?: boolean;
+  /** A command with %s run on the new file before it replaces dest. */
+  validate?: string;
 }
 
 export const templateModule = defineModule<TemplateArgs, CopyState>({
@@ -29,6 +32,7 @@ export const templateModule = defineModule<TemplateArgs, CopyState>({
       backup: { type: "boolean" },
       force: { type: "boolean" },
       follow: { type: "boolean" },
+      ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
   },
@@ -41,5 +45,5 @@ export const templateModule = defineModule<TemplateArgs, CopyState>({
   },
   plan: (args, state) => planManagedFile(state, wanted(args, state), args, contentReason(state)),
   apply: (host, args, _changes, state) =>
-    applyManagedFile(host, state, wanted(args, state), args, { backup: args.backup }),
+    applyManagedFile(host, state, wanted(args, state), args, copyOptions(args)),
 });

@@ -52,9 +52,9 @@ describe("command plan", () => {
   });
 
   it("says why it will not run", () => {
-    expect(skipReason({ cmd: "x", creates: "/x" }, { createsExists: true })).toBe("skipped, /x exists");
+    expect(skipReason({ cmd: "x", creates: "/x" }, { createsExists: true })).toBe("since '/x' exists");
     expect(skipReason({ cmd: "x", removes: "/y" }, { removesExists: false })).toBe(
-      "skipped, /y does not exist",
+      "since '/y' does not exist",
     );
     expect(planRun("make", { cmd: "make" }, {})).toEqual([{ target: "make", summary: "run: make" }]);
   });
@@ -88,7 +88,11 @@ describe("command on a local host", () => {
     expect(result.failed).toBeUndefined();
     const after = await commandModule.probe(host, args, ctx);
     expect(commandModule.plan(args, after)).toEqual([]);
-    expect(commandModule.report?.(args, after)).toMatchObject({ msg: "skipped, made exists" });
+    expect(commandModule.report?.(args, after)).toMatchObject({
+      msg: "Did not run command since 'made' exists",
+      stdout: "skipped, since made exists",
+      rc: 0,
+    });
   });
 
   it("globs creates, relative to chdir", async () => {
@@ -101,12 +105,14 @@ describe("command on a local host", () => {
 
   it("fails clearly when chdir does not exist", async () => {
     const missing = join(dir, "nope");
-    const message = `Unable to change directory before execution: ${missing}`;
+    const message = `Unable to change directory before execution: [Errno 2] No such file or directory: b'${missing}'`;
     await expect(
       commandModule.probe(host, { cmd: "true", chdir: missing, creates: "x" }, ctx),
     ).rejects.toThrow(message);
     const result = await commandModule.apply(host, { cmd: "true", chdir: missing }, ctx);
-    expect(result).toMatchObject({ failed: true, rc: 1, stderr: message });
+    // Ansible's: the message, no rc (the command never ran)
+    expect(result).toMatchObject({ failed: true, msg: message, cmd: ["true"] });
+    expect(result.rc).toBeUndefined();
   });
 
   it("strips the trailing newline and splits lines", async () => {

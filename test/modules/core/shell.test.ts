@@ -59,7 +59,9 @@ describe("shell", () => {
     expect(await shellModule.apply(host, args, ctx)).toMatchObject({ rc: 0 });
     const after = await shellModule.probe(host, args, ctx);
     expect(shellModule.plan(args, after)).toEqual([]);
-    expect(shellModule.report?.(args, after)).toMatchObject({ msg: "skipped, stale does not exist" });
+    expect(shellModule.report?.(args, after)).toMatchObject({
+      msg: "Did not run command since 'stale' does not exist",
+    });
   });
 
   it("fails with the exit code and stderr", async () => {
