@@ -216,7 +216,8 @@ export const commandModule = defineModule<CommandArgs, CommandState>({
     oneOf: [{ required: ["cmd"] }, { required: ["argv"] }],
     additionalProperties: false,
   },
-  probe: (host, args, ctx) => probeGuards(host, args, ctx.check),
+  // Ansible words a skip in check mode "Would not run"; the mode reaches a module as the magic variable
+  probe: (host, args, ctx) => probeGuards(host, args, ctx.vars.ansible_check_mode === true),
   plan: (args, state) => planRun(args.argv ? quote(args.argv) : (args.cmd ?? ""), args, state),
   apply: (host, args) => {
     const argv = commandArgv(args);

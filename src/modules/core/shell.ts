@@ -32,7 +32,8 @@ export const shellModule = defineModule<ShellArgs, CommandState>({
     required: ["cmd"],
     additionalProperties: false,
   },
-  probe: (host, args, ctx) => probeGuards(host, args, ctx.check),
+  // Ansible words a skip in check mode "Would not run"; the mode reaches a module as the magic variable
+  probe: (host, args, ctx) => probeGuards(host, args, ctx.vars.ansible_check_mode === true),
   plan: (args, state) => planRun(args.cmd, args, state),
   apply: (host, args) => runAndReport(host, shellLine(args), args, args.cmd),
   report: (args, state) => skippedReport(args, state, args.cmd),
