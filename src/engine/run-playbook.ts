@@ -81,6 +81,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     hosts: new Map(),
     stats,
     signal: options.signal,
+    pace: options.pace,
     emit: (event: EngineEvent) => {
       const clean = scrub(event, secrets);
       for (const l of listeners) l(clean);
