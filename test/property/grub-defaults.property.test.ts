@@ -70,7 +70,7 @@ const line = fc.oneof(
     arbitrary: fc
       .tuple(
         fc.constantFrom(...WATCHED),
-        rhs(fc.constantFrom("$GRUB_CMDLINE_LINUX", "${GRUB_CMDLINE_LINUX}", "$EXTRA", "${EXTRA}")),
+        rhs(fc.constantFrom("$GRUB_CMDLINE_LINUX", `\${GRUB_CMDLINE_LINUX}`, "$EXTRA", `\${EXTRA}`)),
         comment,
       )
       .map(([name, value, c]) => ({ owned: true, text: `${name}=${value}${c}` })),
