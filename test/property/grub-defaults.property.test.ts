@@ -18,6 +18,8 @@ import { formatParam, type KernelParam, parseParams } from "../../src/modules/is
 import { evaluate, parseSources, planDefaults } from "../../src/modules/isolation/grub-defaults.js";
 
 const SEED = 20261206;
+/** Room for a loaded machine: the runs are few, but each spawns processes or writes files. */
+const PROPERTY_TIMEOUT_MS = 180_000;
 const PATH = "/etc/default/grub";
 const dir = mkdtempSync(join(tmpdir(), "tickless-grub-prop-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,42 +109,46 @@ const otherWords = (value: string, keys: Set<string>) =>
     .filter((p) => !keys.has(p.key))
     .map(formatParam);
 
-test("the edit, sourced by /bin/sh, gives each parameter once and keeps everything else", () => {
-  fc.assert(
-    fc.property(file, fc.constantFrom(...WANTED), ({ content, others }, params) => {
-      const before = sourced(content);
-      let files: Map<string, string>;
-      try {
-        // what the parser understands of the file is what sh makes of it
-        const values = evaluate(parseSources([{ path: PATH, content }]));
-        expect(values.GRUB_CMDLINE_LINUX).toBe(before.linux);
-        expect(values.GRUB_CMDLINE_LINUX_DEFAULT).toBe(before.linuxDefault);
-        files = planDefaults([{ path: PATH, content }], { path: PATH, kind: "assignment" }, params);
-      } catch (err) {
-        // refused: a TASK error naming the file and line, or the parameter it cannot place
-        expect(err).toBeInstanceOf(TicklessError);
-        expect((err as Error).message).toMatch(
-          /^\/etc\/default\/grub:\d+: |^cannot give the kernel exactly one /,
-        );
-        return;
-      }
-      const edited = files.get(PATH) ?? content;
-      const after = sourced(edited);
-      const keys = new Set(params.map((p) => p.key));
-      for (const p of params) {
-        const got = parseParams(after.linux).filter((w) => w.key === p.key);
-        expect(got.map(formatParam)).toEqual([formatParam(p)]);
-        expect(parseParams(after.linuxDefault).some((w) => w.key === p.key)).toBe(false);
-      }
-      expect(otherWords(after.linux, keys)).toEqual(otherWords(before.linux, keys));
-      expect(otherWords(after.linuxDefault, keys)).toEqual(otherWords(before.linuxDefault, keys));
-      const untouched = edited.split("\n").filter((l) => !WATCHED.some((name) => l.startsWith(`${name}=`)));
-      expect(untouched.slice(0, -1)).toEqual(others);
-      // a second edit of the result changes nothing
-      expect(
-        planDefaults([{ path: PATH, content: edited }], { path: PATH, kind: "assignment" }, params).size,
-      ).toBe(0);
-    }),
-    { seed: SEED, numRuns: 200 },
-  );
-});
+test(
+  "the edit, sourced by /bin/sh, gives each parameter once and keeps everything else",
+  () => {
+    fc.assert(
+      fc.property(file, fc.constantFrom(...WANTED), ({ content, others }, params) => {
+        const before = sourced(content);
+        let files: Map<string, string>;
+        try {
+          // what the parser understands of the file is what sh makes of it
+          const values = evaluate(parseSources([{ path: PATH, content }]));
+          expect(values.GRUB_CMDLINE_LINUX).toBe(before.linux);
+          expect(values.GRUB_CMDLINE_LINUX_DEFAULT).toBe(before.linuxDefault);
+          files = planDefaults([{ path: PATH, content }], { path: PATH, kind: "assignment" }, params);
+        } catch (err) {
+          // refused: a TASK error naming the file and line, or the parameter it cannot place
+          expect(err).toBeInstanceOf(TicklessError);
+          expect((err as Error).message).toMatch(
+            /^\/etc\/default\/grub:\d+: |^cannot give the kernel exactly one /,
+          );
+          return;
+        }
+        const edited = files.get(PATH) ?? content;
+        const after = sourced(edited);
+        const keys = new Set(params.map((p) => p.key));
+        for (const p of params) {
+          const got = parseParams(after.linux).filter((w) => w.key === p.key);
+          expect(got.map(formatParam)).toEqual([formatParam(p)]);
+          expect(parseParams(after.linuxDefault).some((w) => w.key === p.key)).toBe(false);
+        }
+        expect(otherWords(after.linux, keys)).toEqual(otherWords(before.linux, keys));
+        expect(otherWords(after.linuxDefault, keys)).toEqual(otherWords(before.linuxDefault, keys));
+        const untouched = edited.split("\n").filter((l) => !WATCHED.some((name) => l.startsWith(`${name}=`)));
+        expect(untouched.slice(0, -1)).toEqual(others);
+        // a second edit of the result changes nothing
+        expect(
+          planDefaults([{ path: PATH, content: edited }], { path: PATH, kind: "assignment" }, params).size,
+        ).toBe(0);
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  },
+  PROPERTY_TIMEOUT_MS,
+);
