@@ -61,6 +61,9 @@ const rhs = (ref: fc.Arbitrary<string>) =>
     fc.tuple(ref, words).map(([r, w]) => `"${r}${w.length ? " " : ""}${w.join(" ")}"`),
     fc.tuple(words, ref).map(([w, r]) => `"${w.join(" ")}${w.length ? " " : ""}${r}"`),
     words.map((w) => `"${w.map((x) => x.replace("=", "\\=")).join(" ")}"`),
+    words.map((w) => `"${w.join(" ").replace("-", "\\-").replace(",", "\\\\,")}"`),
+    words.map((w) => `"${w.join(" ")}"#not-a-comment`),
+    words.map((w) => `"${w.join(" ")}";`),
   );
 const comment = fc.constantFrom("", " # tuned by hand", "  #isolcpus=9 in a comment", "\t# 'quote' \"q\"");
 const WATCHED = ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT"];
@@ -75,7 +78,11 @@ const line = fc.oneof(
         rhs(fc.constantFrom("$GRUB_CMDLINE_LINUX", `\${GRUB_CMDLINE_LINUX}`, "$EXTRA", `\${EXTRA}`)),
         comment,
       )
-      .map(([name, value, c]) => ({ owned: true, text: `${name}=${value}${c}` })),
+      .chain(([name, value, c]) =>
+        fc
+          .constantFrom("", "export ")
+          .map((prefix) => ({ owned: true, text: `${prefix}${name}=${value}${c}` })),
+      ),
   },
   {
     weight: 1,
@@ -140,7 +147,9 @@ test(
         }
         expect(otherWords(after.linux, keys)).toEqual(otherWords(before.linux, keys));
         expect(otherWords(after.linuxDefault, keys)).toEqual(otherWords(before.linuxDefault, keys));
-        const untouched = edited.split("\n").filter((l) => !WATCHED.some((name) => l.startsWith(`${name}=`)));
+        const untouched = edited
+          .split("\n")
+          .filter((l) => !WATCHED.some((name) => l.replace(/^export /, "").startsWith(`${name}=`)));
         expect(untouched.slice(0, -1)).toEqual(others);
         // a second edit of the result changes nothing
         expect(
