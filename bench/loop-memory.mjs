@@ -31,6 +31,11 @@ writeFileSync(
         msg: "item {{ item }}"
       loop: "{{ numbers.stdout_lines }}"
       register: looped
+    - name: every item registered
+      assert:
+        that:
+          - looped.results | length == ${ITEMS}
+          - looped.results[${ITEMS - 1}].item == "${ITEMS - 1}"
 `,
 );
 // the child's own peak (kB on Linux), written to stderr as the process ends
