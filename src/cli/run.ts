@@ -1,4 +1,5 @@
 /** `tickless run`: syntax check, listings, or a real run with reporters; returns the exit code. */
+import { once } from "node:events";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { RunPlaybookOptions } from "../engine/options.js";
@@ -99,6 +100,35 @@ async function closeAll(reporters: Reporter[]): Promise<void> {
   for (const r of reporters) await r.close?.();
 }
 
+/**
+ * A promise while an output stream holds more than its high-water mark (a pipe read slower than a
+ * long loop prints): the run waits for it to drain, or to end (a reader gone), or an abort.
+ */
+function drained(streams: CliIo["stdout"][], signal: AbortSignal | undefined): Promise<void> | undefined {
+  const full = streams.filter((s) => s.writableNeedDrain);
+  if (full.length === 0) return undefined;
+  return Promise.all(full.map((s) => drainOrClose(s, signal))).then(() => undefined);
+}
+
+/** Waits for `drain` or `close`, then drops both listeners (an abort ends the wait too). */
+async function drainOrClose(stream: CliIo["stdout"], signal: AbortSignal | undefined): Promise<void> {
+  const done = new AbortController();
+  const onAbort = () => done.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const ends = [
+      once(stream, "drain", { signal: done.signal }),
+      once(stream, "close", { signal: done.signal }),
+    ];
+    await Promise.race(ends);
+  } catch {
+    // aborted: the run stops on its own signal
+  } finally {
+    done.abort();
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
 export async function runCommand(o: RunCommandOptions, io: CliIo): Promise<number> {
   await assertPlaybookExists(o.playbook);
   const options = await toRunPlaybookOptions(o);
@@ -110,6 +140,7 @@ export async function runCommand(o: RunCommandOptions, io: CliIo): Promise<numbe
       ...options,
       onEvent: reporters.map((r) => r.onEvent.bind(r)),
       signal: io.signal,
+      pace: () => drained([io.stdout, io.stderr], io.signal),
     });
     return io.signal?.aborted ? EXIT.INTERRUPTED : summary.exitCode;
   } catch (err) {

@@ -26,3 +26,23 @@ export function withExports(env: Record<string, string> | undefined, command: st
   const line = exportLine(env);
   return line === undefined ? command : `${line}\n${command}`;
 }
+
+/**
+ * The environment as ONE line of shell for a command's stdin (never its argv, which `ps` shows):
+ * each value spelled byte by byte as printf octal escapes (newlines and quotes included; the `x`
+ * keeps trailing newlines from `$( )`), then exported. Undefined when there is nothing to export.
+ */
+export function envStdinLine(env: Record<string, string> | undefined): string | undefined {
+  const entries = Object.entries(checkedEnv(env));
+  if (entries.length === 0) return undefined;
+  const octal = (v: string) => [...Buffer.from(v)].map((b) => `\\${b.toString(8).padStart(3, "0")}`).join("");
+  return entries.map(([k, v]) => `${k}=$(printf '${octal(v)}x'); ${k}=\${${k}%x}; export ${k};`).join(" ");
+}
+
+/**
+ * The start of a `sh -c` script whose stdin begins with envStdinLine's line: the shell's `read`
+ * takes that one line (a byte at a time from a pipe, so the command's own stdin is left whole),
+ * runs it, and forgets it.
+ */
+export const READ_ENV_LINE =
+  'IFS= read -r tickless_env_ || exit 125\neval "$tickless_env_"\nunset tickless_env_\n';

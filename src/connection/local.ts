@@ -5,7 +5,7 @@ import { lstat, readFile, readlink, rm, stat } from "node:fs/promises";
 import { constants, userInfo } from "node:os";
 import { TicklessError } from "../errors.js";
 import { writeFileAtomic } from "./atomic.js";
-import { checkedEnv, withExports } from "./command-env.js";
+import { checkedEnv, envStdinLine, READ_ENV_LINE } from "./command-env.js";
 import { ScriptFiles, type ScriptResult } from "./file-scripts.js";
 import { refuseRecursiveRemoval } from "./system-paths.js";
 import {
@@ -57,10 +57,17 @@ export class LocalConnection implements Connection {
     const timeoutMs =
       options.timeoutMs ?? (options.keepStdinOpen ? undefined : this.options.commandTimeoutMs);
     const sudoUser = this.sudoUser(options);
+    // sudo resets the environment: its shell reads the values from a first line of stdin (not argv)
+    const envLine = sudoUser === undefined ? undefined : envStdinLine(options.env);
+    const script = envLine === undefined ? command : `${READ_ENV_LINE}${command}`;
     const argv =
       sudoUser !== undefined
-        ? ["sudo", "-n", "-u", sudoUser, "--", "/bin/sh", "-c", withExports(options.env, command)]
+        ? ["sudo", "-n", "-u", sudoUser, "--", "/bin/sh", "-c", script]
         : ["/bin/sh", "-c", command];
+    const stdin =
+      envLine === undefined
+        ? (options.stdin ?? "")
+        : Buffer.concat([Buffer.from(`${envLine}\n`), toBuffer(options.stdin)]);
     if (options.signal?.aborted)
       return Promise.resolve({ rc: 130, stdout: Buffer.alloc(0), stderr: Buffer.from("interrupted\n") });
     return new Promise((resolve) => {
@@ -105,8 +112,8 @@ export class LocalConnection implements Connection {
         resolve({ rc, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
       });
       // A holder's stdin stays open: it sees EOF when tickless (or this process) goes away.
-      if (options.keepStdinOpen) child.stdin.write(options.stdin ?? "");
-      else child.stdin.end(options.stdin ?? "");
+      if (options.keepStdinOpen) child.stdin.write(stdin);
+      else child.stdin.end(stdin);
     });
   }
 
@@ -256,6 +263,10 @@ let current: string | undefined;
 function currentUser(): string {
   current ??= process.getuid?.() === 0 ? "root" : userInfo().username;
   return current;
+}
+
+function toBuffer(data: string | Buffer | undefined): Buffer {
+  return typeof data === "string" ? Buffer.from(data) : (data ?? Buffer.alloc(0));
 }
 
 function killGroup(pid: number | undefined): void {

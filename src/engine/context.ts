@@ -34,6 +34,8 @@ export interface RunContext {
   /** Sends an event to every listener, secrets scrubbed. */
   emit(event: EngineEvent): void;
   signal?: AbortSignal;
+  /** RunPlaybookOptions.pace. */
+  pace?: () => Promise<void> | undefined;
 }
 
 export interface PlayContext {

@@ -41,6 +41,11 @@ export interface RunPlaybookOptions {
   onEvent?: EventListener | EventListener[];
   /** Abort the run (exit code 99). */
   signal?: AbortSignal;
+  /**
+   * Asked between loop items: a promise to wait for before the next one (the CLI's: its output
+   * streams draining, so a long loop's lines wait in the pipe, not in memory), or nothing.
+   */
+  pace?: () => Promise<void> | undefined;
 }
 
 export interface RunSummary {

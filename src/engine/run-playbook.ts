@@ -84,6 +84,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     stats,
     info,
     signal: options.signal,
+    pace: options.pace,
     emit: (event: EngineEvent) => {
       const clean = scrub(event, secrets);
       for (const l of listeners) l(clean);

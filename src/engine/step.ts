@@ -72,6 +72,7 @@ async function runOnHost(
     connect: () => run.connect(host),
     reconnect: () => run.reconnect(host),
     signal: run.signal,
+    pace: run.pace,
     onItem: (label, result) =>
       run.emit({
         type: "host_result",
@@ -186,7 +187,9 @@ function eventResult(result: TaskResult, noLog: boolean, diff: boolean): TaskRes
   if (diff) return result;
   const out: TaskResult = { ...result };
   if (result.changes) out.changes = result.changes.map(({ target, summary }) => ({ target, summary }));
-  if (result.results) out.results = result.results.map((r) => eventResult(r, false, false));
+  // items without changes are shown as they are (a copy of each would double a long loop's memory)
+  if (result.results?.some((r) => r.changes))
+    out.results = result.results.map((r) => (r.changes ? eventResult(r, false, false) : r));
   return out;
 }
 

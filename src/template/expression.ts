@@ -4,7 +4,7 @@ import { truthy } from "./helpers.js";
 import { renderNested } from "./render.js";
 import { rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
-import { allTransforms, GUARDS, toText } from "./transforms.js";
+import { allTransforms, GUARDS, RESULT_TESTS, toText } from "./transforms.js";
 
 type Expression = ReturnType<typeof jexl.compile>;
 type Node = Record<string, any>;
@@ -113,6 +113,7 @@ function prepare(node: Node | undefined, ctx: Context): void {
       );
     }
     if (GUARDS.has(node.name)) makeLenient(node.args[0]);
+    nameSubject(node);
   }
   const children = [
     node.left,
@@ -135,6 +136,21 @@ function prepare(node: Node | undefined, ctx: Context): void {
     });
     node.value = Object.fromEntries(entries);
   }
+}
+
+/**
+ * `x.y is failed` (and the other tests on a registered result) also receives the subject's name,
+ * so that an error can say which variable holds something else without showing what it holds.
+ */
+function nameSubject(node: Node): void {
+  const test = String(node.name).replace(/^is_(not_)?/, "");
+  if (!String(node.name).startsWith("is_") || !RESULT_TESTS.has(test) || node.args?.length !== 1) return;
+  const parts: string[] = [];
+  for (let n: Node | undefined = node.args[0]; n && n.value !== LENIENT_ROOT; n = n.from) {
+    if (n.type !== "Identifier" || n.relative) return;
+    parts.unshift(String(n.value));
+  }
+  if (parts.length > 0) node.args.push({ type: "Literal", value: parts.join(".") });
 }
 
 /** Re-roots the chain's first identifier on the lenient view, where a missing name is undefined. */

@@ -119,7 +119,7 @@ export class Scope {
     if (known !== undefined) return known;
     let made: unknown;
     if (Array.isArray(value)) {
-      made = value.map((item, i) => this.resolve(item, `${path}[${i}]`));
+      made = this.arrayView(value, path);
     } else if (isPlainObject(value)) {
       made = this.objectView(value as Record<string, unknown>, path);
     } else {
@@ -127,6 +127,38 @@ export class Scope {
     }
     this.views.set(value, made);
     return made;
+  }
+
+  /**
+   * A list seen through a proxy that resolves an element when it is read (`results | length`
+   * over a 200,000-item registered loop builds no view of any item).
+   */
+  private arrayView(raw: unknown[], path: string): unknown[] {
+    const memo = new Map<number, unknown>();
+    const at = (i: number): unknown => {
+      if (memo.has(i)) return memo.get(i);
+      const value = this.resolve(raw[i], `${path}[${i}]`);
+      memo.set(i, value);
+      return value;
+    };
+    const index = (key: string | symbol): number | undefined =>
+      typeof key === "string" && /^(0|[1-9]\d*)$/.test(key) && Number(key) < raw.length
+        ? Number(key)
+        : undefined;
+    return new Proxy(raw, {
+      get: (target, key, receiver) => {
+        const i = index(key);
+        return i === undefined ? Reflect.get(target, key, receiver) : at(i);
+      },
+      getOwnPropertyDescriptor: (target, key) => {
+        const d = Reflect.getOwnPropertyDescriptor(target, key);
+        const i = index(key);
+        return d && i !== undefined ? { ...d, value: at(i) } : d;
+      },
+      set: () => false,
+      deleteProperty: () => false,
+      defineProperty: () => false,
+    });
   }
 
   private objectView(raw: Record<string, unknown>, path: string): Record<string, unknown> {

@@ -57,12 +57,16 @@ function kindOf(value: unknown): string {
 }
 
 /** A registered result's flag for the failed/changed/skipped tests. */
+/** Names of the tests on a registered result: expression.ts hands them the subject's name (never its value). */
+export const RESULT_TESTS = new Set(["failed", "succeeded", "success", "changed", "skipped"]);
+
 function resultFlag(test: string, flag: string): Transform {
-  return (value: unknown) => {
+  return (value: unknown, subject?: unknown) => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      const named = typeof subject === "string" ? `"${subject}": ` : "";
       throw new TicklessError(
         "EXPRESSION",
-        `the "${test}" test needs a registered result, not ${kindOf(value)}`,
+        `${named}the "${test}" test needs a registered result, not ${kindOf(value)}`,
         {
           hint: "register the task's result (register: name) and test that name",
         },
@@ -128,7 +132,7 @@ export const TESTS: Record<string, Transform> = {
   undefined: (value) => value === undefined,
   none: (value) => value === null,
   failed: resultFlag("failed", "failed"),
-  succeeded: (value) => !resultFlag("succeeded", "failed")(value),
+  succeeded: (value, subject) => !resultFlag("succeeded", "failed")(value, subject),
   changed: resultFlag("changed", "changed"),
   skipped: resultFlag("skipped", "skipped"),
   truthy: (value) => truthy(value),

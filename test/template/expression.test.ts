@@ -178,6 +178,28 @@ describe("evaluate: tests", () => {
     expect(err.message).toContain('"failed" test');
     expect(err.location).toEqual(loc);
   });
+
+  it("renders a list's elements when they are read, as a mapping's values", () => {
+    const listVars = { big: ["{{ nope }}", "x", { k: "{{ n2 }}" }], n2: 5 };
+    expect(evaluate("big | length", listVars)).toBe(3);
+    expect(evaluate("big[1] == 'x' and big[2].k == 5", listVars)).toBe(true);
+    expect(thrown(() => evaluate("big[0] == 'x'", listVars, loc)).message).toContain("nope");
+    expect(thrown(() => evaluate("big | join(',')", listVars, loc)).message).toContain("nope");
+  });
+
+  it("names the variable a result test was given, never its value", () => {
+    const secretVars = { api_token: "tok-9f8e7d6c5b4a", creds: { token: "tok-1a2b3c4d" } };
+    for (const [expression, name] of [
+      ["api_token is failed", "api_token"],
+      ["api_token is not succeeded", "api_token"],
+      ["creds.token is changed", "creds.token"],
+    ]) {
+      const err = thrown(() => evaluate(expression, secretVars, loc));
+      expect(err.message).toContain(`"${name}": the "`);
+      expect(err.message).toContain("needs a registered result, not a string");
+      expect(`${err.message} ${err.hint}`).not.toContain("tok-");
+    }
+  });
 });
 
 describe("evaluate: filters", () => {
