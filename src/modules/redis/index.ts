@@ -4,6 +4,7 @@ import type { Module } from "../types.js";
 import { buildIdModule } from "./build_id.js";
 import { perfGate } from "./perf_gate.js";
 import { redisLatency } from "./redis_latency.js";
+import { redisRestart } from "./redis_restart.js";
 import { redisServer } from "./redis_server.js";
 import { releaseLink } from "./release_link.js";
 import { sourceArchive } from "./source_archive.js";
@@ -13,6 +14,7 @@ export const REDIS_MODULES: readonly Module[] = [
   buildIdModule,
   releaseLink,
   redisServer,
+  redisRestart,
   redisLatency,
   perfGate,
 ];
