@@ -6,6 +6,7 @@ import { perfGate } from "./perf_gate.js";
 import { redisLatency } from "./redis_latency.js";
 import { redisRestart } from "./redis_restart.js";
 import { redisServer } from "./redis_server.js";
+import { redisThreads } from "./redis_threads.js";
 import { releaseLink } from "./release_link.js";
 import { sourceArchive } from "./source_archive.js";
 
@@ -15,6 +16,7 @@ export const REDIS_MODULES: readonly Module[] = [
   releaseLink,
   redisServer,
   redisRestart,
+  redisThreads,
   redisLatency,
   perfGate,
 ];
