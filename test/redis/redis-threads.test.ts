@@ -6,7 +6,6 @@
  */
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -14,6 +13,7 @@ import { LocalConnection } from "../../src/connection/local.js";
 import { checkThreads, type RedisThread, redisThreads } from "../../src/modules/redis/redis_threads.js";
 import { renderTemplateFile } from "../../src/template/index.js";
 import { tempDir, testContext } from "../modules/harness.js";
+import { freePort } from "../ssh-e2e/helpers.js";
 
 const exec = promisify(execFile);
 let dir: string;
@@ -36,12 +36,7 @@ async function start(extra: string): Promise<void> {
 
 beforeEach(async () => {
   ({ dir, cleanup } = await tempDir());
-  port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
+  port = await freePort();
 });
 afterEach(async () => {
   await cli("SHUTDOWN", "NOSAVE").catch(() => undefined);

@@ -6,7 +6,6 @@
  */
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -15,6 +14,7 @@ import { redisRestart } from "../../src/modules/redis/redis_restart.js";
 import { parseKeyValues, redisServer } from "../../src/modules/redis/redis_server.js";
 import { saveGuardScript } from "../../src/modules/redis/save-guard.js";
 import { converge, tempDir, testContext } from "../modules/harness.js";
+import { freePort } from "../ssh-e2e/helpers.js";
 
 const exec = promisify(execFile);
 const conn = new LocalConnection();
@@ -22,15 +22,6 @@ let dir: string;
 let cleanup: () => Promise<void>;
 let port: number;
 let immutable: string[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const cli = (...a: string[]) =>
   exec("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...a]).then((r) => r.stdout.trim());
@@ -137,6 +128,17 @@ describe("the guard alone against a kill -9 right after it", () => {
     await exec("/usr/bin/redis-server", [config]);
     for (let i = 0; i < 50 && (await cli("PING").catch(() => "")) !== "PONG"; i++) await sleep(20);
     expect(await cli("DBSIZE")).toBe("120");
+  });
+
+  it("a save that does not complete within save_timeout_s refuses the restart", async () => {
+    // one second a key: the BGSAVE of 5 keys outlasts a 1 s timeout
+    await startRedis("/usr/bin/redis-server", 5, "rdb-key-save-delay 1000000\n");
+    const line = `redis-cli -h 127.0.0.1 -p ${port}`;
+    const r = await conn.run(saveGuardScript({ cli: line, timeoutS: 1, withoutSave: false }));
+    expect(r.rc).toBe(15);
+    expect(r.stderr).toContain(
+      "refusing to restart Redis holding 5 key(s): no save completed after the last write within 1 s (rdb_changes_since_last_save:5)",
+    );
   });
 
   it("an empty Redis needs no save; a missing data directory is named", async () => {

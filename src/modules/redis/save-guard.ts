@@ -26,7 +26,6 @@ export interface SaveGuardOptions {
  */
 export function saveGuardScript(o: SaveGuardOptions): string {
   const cli = o.cli;
-  const ticks = o.timeoutS * 100;
   return [
     `rfield() { printf '%s\\n' "$inf" | tr -d '\\r' | sed -n "s/^$1:\\(.*\\)$/\\1/p"; }`,
     "before=; saved=; reason=",
@@ -36,7 +35,7 @@ export function saveGuardScript(o: SaveGuardOptions): string {
     `    rdir=$(${cli} CONFIG GET dir | sed -n 2p); rfile=$(${cli} CONFIG GET dbfilename | sed -n 2p)`,
     // Redis answers CONFIG GET dir with getcwd(): empty when the directory was removed under it
     `    [ -n "$rdir" ] && [ -d "$rdir" ] || reason="the data directory \${rdir:-(removed while Redis runs)} does not exist"`,
-    "    started=; i=0",
+    `    started=; end=$(( $(date +%s) + ${o.timeoutS} ))`,
     '    while [ -z "$reason" ]; do',
     `      inf=$(${cli} INFO persistence)`,
     '      if [ "$(rfield aof_enabled)" = 1 ]; then',
@@ -50,7 +49,7 @@ export function saveGuardScript(o: SaveGuardOptions): string {
     '          case "$r" in "Background saving started"|*"already in progress"*) ;; *) reason="BGSAVE refused: $r" ;; esac',
     "        fi",
     "      fi",
-    `      i=$((i+1)); if [ -z "$reason" ] && [ $i -gt ${ticks} ]; then reason="no save completed after the last write within ${o.timeoutS} s (rdb_changes_since_last_save:$(rfield rdb_changes_since_last_save))"; fi`,
+    `      if [ -z "$reason" ] && [ "$(date +%s)" -ge "$end" ]; then reason="no save completed after the last write within ${o.timeoutS} s (rdb_changes_since_last_save:$(rfield rdb_changes_since_last_save))"; fi`,
     '      [ -n "$reason" ] || sleep 0.01',
     "    done",
     '    if [ -n "$reason" ]; then',
