@@ -1,6 +1,6 @@
 /**
  * What irq_affinity reads and keeps: the probed state, the save of the originals
- * (/var/lib/tickless/irq-affinity.json, versioned) and the small helpers its plans share.
+ * (/var/lib/tickless/irq-affinity.json, versioned) and the small functions its plans share.
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
