@@ -2,7 +2,8 @@
  * isolation.yml, rollback.yml and validate.yml on the 3 lab hosts (real sshd, fixture /proc/irq,
  * no systemd, no boot loader: grub.cfg is written by the grub-mkconfig fixture), serial: 1.
  */
-import { readdir, readFile, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -10,6 +11,7 @@ import { openSsh } from "../../src/connection/ssh.js";
 import type { Connection } from "../../src/connection/types.js";
 import { hostStatus } from "../../src/index.js";
 import { run } from "../e2e/helpers.js";
+import { writeNetFixture } from "../lab/irq-fixture.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
 import { ISOLATED_4, snippetGrub } from "../modules/isolation/record-fixture.js";
 
@@ -533,5 +535,72 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       "nic_irqs: effective affinity on an isolated CPU: IRQ 28 (nvme0q0) on CPU 4",
     ]);
     await Promise.all(conns.map((c) => c.run("rm -rf /tmp/sys-fixture /var/lib/tickless/validate-*.json")));
+  }, 120_000);
+
+  test("by default the NIC's IRQs are found by device; a rollback that meets a renamed IRQ restores the rest, runs to its end and then fails naming it", async () => {
+    const lab1 = conns[0];
+    // the network part of a sysfs tree (eth0 on PCI 0000:3b:00.0, MSI-X vectors 24-27; lo, br0), copied in as a tar
+    const local = await mkdtemp(join(tmpdir(), "tickless-net-"));
+    await writeNetFixture(join(local, "sys"));
+    const tar = await new Promise<Buffer>((resolve, reject) =>
+      execFile("tar", ["-C", join(local, "sys"), "-c", "."], { encoding: "buffer" }, (e, out) =>
+        e ? reject(e) : resolve(out),
+      ),
+    );
+    await rm(local, { recursive: true, force: true });
+    await lab1.writeFile("/opt/tickless-test/net.tar", tar, { mode: "0644" });
+    await lab1.run(`tar -C ${HOST_SYS} -xf /opt/tickless-test/net.tar`);
+    const interrupts = (await lab1.run("cat /proc/interrupts")).stdout;
+    // in place: the file is a bind mount, which an atomic rename cannot replace
+    const setInterrupts = (text: string) =>
+      lab1.run(`echo ${Buffer.from(text).toString("base64")} | base64 -d > /proc/interrupts`);
+    try {
+      const isolate = await play("isolation.yml", false, { nic_irq_pattern: "" }, "lab1");
+      expect(
+        isolate.results.filter((x) => x.status === "failed").map((r) => `${r.task}: ${r.result.msg}`),
+      ).toEqual([]);
+      expect(isolate.summary.exitCode).toBe(0);
+      const irqTask = isolate.results.find((r) => r.task.startsWith("NIC IRQs"));
+      expect((irqTask?.result.changes ?? []).map((c) => c.target).filter((t) => /\/\d+\//.test(t))).toEqual(
+        [24, 25, 26, 27].map((n) => `/proc/irq/${n}/smp_affinity_list`),
+      );
+      // what the validation's nic_irqs check gets: exactly these four names
+      const names = new RegExp(String(irqTask?.result.name_pattern));
+      expect(["eth0-TxRx-0", "eth0-TxRx-3", "eth0-TxRx-30", "nvme0q0"].map((n) => names.test(n))).toEqual([
+        true,
+        true,
+        false,
+        false,
+      ]);
+
+      // IRQ 26 now carries another device's name: its saved affinity must not be written back
+      await setInterrupts(interrupts.replace("eth0-TxRx-2", "nvme1q2"));
+      const back = await play("rollback.yml", false, {}, "lab1");
+      expect(back.summary.exitCode).not.toBe(0);
+      const failed = back.results.filter((r) => r.status === "failed");
+      expect(failed.map((r) => r.task)).toEqual([
+        "restore IRQ affinities and irqbalance from the saved state",
+        "every IRQ was restored",
+      ]);
+      expect(String(failed[1].result.msg)).toContain(
+        'could not restore IRQ 26 (eth0-TxRx-2): its name changed: "eth0-TxRx-2" when saved, "nvme1q2" now',
+      );
+      expect(back.results.find((r) => r.task === "IRQs that could not be restored")?.status).toBe("ok");
+      // everything else was rolled back
+      const after = await lab1.run(
+        "cat /proc/irq/24/smp_affinity_list /proc/irq/26/smp_affinity_list; ls /etc/systemd/system/hft.slice /etc/default/grub.d/99-tickless.cfg 2>&1",
+      );
+      expect(after.stdout).toMatch(
+        /^0-7\n0-3,5-7\n.*hft\.slice': No such file.*99-tickless\.cfg': No such file/s,
+      );
+      expect(
+        Object.keys(JSON.parse((await lab1.run("cat /var/lib/tickless/irq-affinity.json")).stdout).irqs),
+      ).toEqual(["26"]);
+    } finally {
+      await setInterrupts(interrupts);
+      await lab1.run(
+        `echo 0-7 > /proc/irq/26/smp_affinity_list; rm -rf /var/lib/tickless/irq-affinity.json /opt/tickless-test/net.tar ${HOST_SYS}/class ${HOST_SYS}/devices/pci0000:00 ${HOST_SYS}/devices/virtual/net`,
+      );
+    }
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** One IRQ of the fixture: its number, the /proc/interrupts chip and name columns, and whether it is kernel-managed. */
@@ -66,4 +66,33 @@ export async function writeIrqFixture(
   const interruptsFile = join(dir, "interrupts");
   await writeFile(interruptsFile, renderInterrupts());
   return { irqDir, interruptsFile, managedAffinityFiles };
+}
+
+/**
+ * A sysfs tree's network part under `sysDir`, as the kernel lays it out: class/net/<if> links to
+ * the interface under its device; eth0's `device` links to the PCI function 0000:3b:00.0, whose
+ * msi_irqs/ holds one file per MSI-X vector (24-27, the eth0-TxRx queues) and whose `irq` is the
+ * unused legacy INTx line; lo and the bridge br0 have no `device`. The NVMe controller (IRQ 28)
+ * is a PCI device too, but no network interface.
+ */
+export async function writeNetFixture(sysDir: string): Promise<void> {
+  const pci = join(sysDir, "devices/pci0000:00");
+  const nic = join(pci, "0000:3b:00.0");
+  await mkdir(join(nic, "msi_irqs"), { recursive: true });
+  await mkdir(join(nic, "net/eth0"), { recursive: true });
+  await writeFile(join(nic, "irq"), "16\n");
+  for (const irq of FIXTURE_IRQS.filter((i) => i.name.startsWith("eth0-"))) {
+    await writeFile(join(nic, "msi_irqs", String(irq.irq)), "msix\n");
+  }
+  await symlink("../../../0000:3b:00.0", join(nic, "net/eth0/device"));
+  const nvme = join(pci, "0000:5e:00.0");
+  await mkdir(join(nvme, "msi_irqs"), { recursive: true });
+  await writeFile(join(nvme, "msi_irqs/28"), "msix\n");
+  for (const virtual of ["lo", "br0"])
+    await mkdir(join(sysDir, "devices/virtual/net", virtual), { recursive: true });
+  await mkdir(join(sysDir, "class/net"), { recursive: true });
+  await symlink("../../devices/pci0000:00/0000:3b:00.0/net/eth0", join(sysDir, "class/net/eth0"));
+  for (const virtual of ["lo", "br0"]) {
+    await symlink(`../../devices/virtual/net/${virtual}`, join(sysDir, "class/net", virtual));
+  }
 }

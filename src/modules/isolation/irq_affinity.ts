@@ -1,11 +1,12 @@
 /**
- * `irq_affinity`: move IRQs (by number, or by a regex on their /proc/interrupts name) to a CPU
+ * `irq_affinity`: move IRQs (by default the host's NICs' IRQs, found by device; `irq_scope: all`
+ * every IRQ; or by number, or by a regex on their /proc/interrupts name: irq-select.ts) to a CPU
  * list through `smp_affinity_list`, set `default_smp_affinity`, and ban CPUs from irqbalance
  * (`IRQBALANCE_BANNED_CPULIST`, since irqbalance otherwise moves the IRQs back within 10 s).
  *
  * Before the first change the original affinities (and irqbalance's config) are saved under
  * /var/lib/tickless/irq-affinity.json; an existing save is only added to, never overwritten, so
- * `state: restored` gives back what was there before tickless. The kernel refuses to move managed
+ * `state: restored` gives back what was there before tickless (irq-restore.ts). The kernel refuses to move managed
  * IRQs (EIO; EPERM from 6.12): such an IRQ is reported by number and name and, with
  * `managed: skip`, recorded in the save as unchangeable and left alone from then on.
  *
@@ -15,19 +16,32 @@
  * housekeeping CPU within 10 s, and that placement is irqbalance's to make; what the task
  * guarantees is "never outside `cpus`". An IRQ that is not within is set to the full list.
  */
-import { posix } from "node:path";
-import { quote } from "shell-quote";
 import type { HostReader, HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import { parseInterrupts } from "../../facts/interrupts.js";
+import { regexEscape } from "../../template/helpers.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
-import { runChecked } from "../util/shell.js";
-import { ensureStateDir } from "../util/state-dir.js";
-import { checkStateVersion } from "../util/state-version.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
 import { osFamily } from "./grub-cmdline.js";
-import { type IrqAffinity, type IrqWrite, isUnchangeable, readProcIrqs, writeAll } from "./irq-proc.js";
+import { isUnchangeable, readProcIrqs, writeAll } from "./irq-proc.js";
+import { applyRestore, classifyRestore, planRestore } from "./irq-restore.js";
+import { describeSelection, type IrqScope, irqScope, readNics, selectIrqs } from "./irq-select.js";
+import {
+  currentCpus,
+  type IrqAffinityState,
+  type IrqSave,
+  irqWrite,
+  label,
+  maskWidth,
+  parseSave,
+  sameCpus,
+  writeConfig,
+  writeSave,
+} from "./irq-state.js";
+
+export { selectIrqs } from "./irq-select.js";
+export type { IrqAffinityState, IrqSave, SelectedIrq } from "./irq-state.js";
 
 type CpuList = string | number | number[];
 
@@ -35,6 +49,7 @@ export interface IrqAffinityArgs {
   state?: "present" | "restored";
   irqs?: number[];
   name_regex?: string;
+  irq_scope?: IrqScope;
   cpus?: CpuList;
   cpus_match?: "exact" | "within";
   managed?: "fail" | "skip";
@@ -43,30 +58,7 @@ export interface IrqAffinityArgs {
   irqbalance_config?: string;
   save_file?: string;
   proc_root?: string;
-}
-
-/** The saved originals (JSON under /var/lib/tickless). */
-export interface IrqSave {
-  version: 1;
-  irqs: Record<string, { name: string; smp_affinity_list: string; smp_affinity: string }>;
-  default_smp_affinity?: string;
-  irqbalance_config?: { exists: boolean; content: string; mode?: string };
-  /** IRQ number → why the kernel refused ("nvme0q0: Input/output error"). */
-  unchangeable: Record<string, string>;
-}
-
-export interface SelectedIrq extends IrqAffinity {
-  name: string;
-}
-
-export interface IrqAffinityState {
-  procRoot: string;
-  selected: SelectedIrq[];
-  /** Every IRQ's affinity (restore needs the ones the save names). */
-  all: SelectedIrq[];
-  defaultAffinity: string;
-  save: { path: string; data?: IrqSave };
-  irqbalance: { path: string; exists: boolean; content: string; mode?: string };
+  sys_root?: string;
 }
 
 export const DEFAULT_SAVE_FILE = "/var/lib/tickless/irq-affinity.json";
@@ -77,19 +69,13 @@ export function irqSettings(args: IrqAffinityArgs, vars: Readonly<Record<string,
     managed: args.managed ?? "fail",
     cpusMatch: args.cpus_match ?? "exact",
     procRoot: (args.proc_root ?? "/proc").replace(/\/+$/, ""),
+    sysRoot: (args.sys_root ?? "/sys").replace(/\/+$/, ""),
     saveFile: args.save_file ?? DEFAULT_SAVE_FILE,
     irqbalanceConfig:
       args.irqbalance_config ??
       (osFamily(vars) === "RedHat" ? "/etc/sysconfig/irqbalance" : "/etc/default/irqbalance"),
     cpus: args.cpus === undefined ? undefined : parseCpuList(args.cpus),
   };
-}
-
-/** The IRQs the args select: the numbers given, plus every numbered IRQ whose name matches the regex. */
-export function selectIrqs(args: IrqAffinityArgs, all: SelectedIrq[]): SelectedIrq[] {
-  const re = args.name_regex === undefined ? undefined : new RegExp(args.name_regex);
-  const wanted = new Set(args.irqs ?? []);
-  return all.filter((i) => wanted.has(i.irq) || (re?.test(i.name) ?? false));
 }
 
 /** Pure: the irqbalance config with exactly one `IRQBALANCE_BANNED_CPULIST=` line. */
@@ -113,10 +99,12 @@ export async function probeIrqAffinity(
   ctx: ModuleContext,
 ): Promise<IrqAffinityState> {
   const s = irqSettings(args, ctx.vars);
-  const [proc, save, irqbalance] = await Promise.all([
+  const byNic = s.state === "present" && s.cpus !== undefined && irqScope(args) === "nics";
+  const [proc, save, irqbalance, nics] = await Promise.all([
     readProcIrqs(host, s.procRoot),
     host.readFile(s.saveFile),
     host.readFile(s.irqbalanceConfig),
+    byNic ? readNics(host, s.sysRoot) : [],
   ]);
   const names = new Map(
     parseInterrupts(proc.interruptsText)
@@ -126,9 +114,9 @@ export async function probeIrqAffinity(
   const all = [...proc.affinities.values()]
     .sort((a, b) => a.irq - b.irq)
     .map((a) => ({ ...a, name: names.get(a.irq) ?? "" }));
-  const selected = s.state === "present" ? selectIrqs(args, all) : [];
+  const selected = s.state === "present" ? selectIrqs(args, all, nics) : [];
   if (s.state === "present" && s.cpus && selected.length === 0) {
-    throw new TicklessError("TASK", `no IRQ on ${host.name} matches ${describeSelection(args)}`, {
+    throw new TicklessError("TASK", `no IRQ on ${host.name} matches ${describeSelection(args, nics)}`, {
       hint: `IRQ names in ${s.procRoot}/interrupts: ${[...new Set(names.values())].filter(Boolean).slice(0, 12).join(", ")}`,
     });
   }
@@ -150,63 +138,10 @@ export async function probeIrqAffinity(
   };
 }
 
-function describeSelection(args: IrqAffinityArgs): string {
-  const parts = [];
-  if (args.irqs?.length) parts.push(`irqs ${args.irqs.join(",")}`);
-  if (args.name_regex !== undefined) parts.push(`name_regex /${args.name_regex}/`);
-  return parts.join(" or ");
-}
-
-function parseSave(text: string, path: string): IrqSave {
-  try {
-    const data = JSON.parse(text) as IrqSave;
-    checkStateVersion(data, path);
-    return { ...data, version: 1, unchangeable: data.unchangeable ?? {}, irqs: data.irqs ?? {} };
-  } catch (err) {
-    if (err instanceof TicklessError) throw err;
-    throw new TicklessError("TASK", `the saved IRQ state ${path} is not valid JSON`, {
-      cause: err,
-      hint: "it was written by tickless before the first change; restore it from a backup or remove it to start over",
-    });
-  }
-}
-
-/** The CPUs of an IRQ's current affinity (smp_affinity_list preferred, the mask otherwise). */
-function currentCpus(i: IrqAffinity): number[] {
-  if (i.smp_affinity_list !== "") return parseCpuList(i.smp_affinity_list);
-  return i.smp_affinity === "" ? [] : maskToCpuList(i.smp_affinity);
-}
-
-/** The affinity file a write goes to, and the value in that file's format. */
-function irqWrite(procRoot: string, i: IrqAffinity, cpus: number[]): IrqWrite {
-  const dir = `${procRoot}/irq/${i.irq}`;
-  if (i.smp_affinity_list !== "" || i.smp_affinity === "") {
-    return { key: String(i.irq), path: `${dir}/smp_affinity_list`, value: formatCpuList(cpus) };
-  }
-  return {
-    key: String(i.irq),
-    path: `${dir}/smp_affinity`,
-    value: cpuListToMask(cpus, maskWidth(i.smp_affinity)),
-  };
-}
-
-/** The number of CPUs a mask's width covers ("ff" → 8, "ff,ffffffff" → 40). */
-function maskWidth(mask: string): number {
-  return mask.replace(/,/g, "").length * 4;
-}
-
-function sameCpus(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((c, i) => c === b[i]);
-}
-
 /** Whether an IRQ on CPUs `now` is in the desired state for `want` under `cpus_match`. */
 export function affinityHolds(now: number[], want: number[], match: "exact" | "within"): boolean {
   if (match === "exact") return sameCpus(now, want);
   return now.length > 0 && now.every((c) => want.includes(c));
-}
-
-function label(i: SelectedIrq): string {
-  return i.name ? `IRQ ${i.irq} (${i.name})` : `IRQ ${i.irq}`;
 }
 
 export function planIrqAffinity(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
@@ -257,45 +192,6 @@ function planPresent(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
   return changes;
 }
 
-function planRestore(state: IrqAffinityState): Change[] {
-  const save = state.save.data;
-  if (!save) return [];
-  const changes: Change[] = [];
-  for (const [irq, orig] of Object.entries(save.irqs)) {
-    const i = state.all.find((a) => String(a.irq) === irq);
-    if (!i || save.unchangeable[irq] !== undefined) continue;
-    const want =
-      orig.smp_affinity_list !== "" ? parseCpuList(orig.smp_affinity_list) : maskToCpuList(orig.smp_affinity);
-    if (sameCpus(currentCpus(i), want)) continue;
-    const w = irqWrite(state.procRoot, i, want);
-    changes.push({
-      target: w.path,
-      summary: `restore ${label(i)}: ${formatCpuList(currentCpus(i))} → ${formatCpuList(want)}`,
-      before: `${i.smp_affinity_list || i.smp_affinity}\n`,
-      after: `${w.value}\n`,
-    });
-  }
-  if (save.default_smp_affinity !== undefined && save.default_smp_affinity !== state.defaultAffinity) {
-    changes.push({
-      target: `${state.procRoot}/irq/default_smp_affinity`,
-      summary: `restore default_smp_affinity ${save.default_smp_affinity}`,
-      before: `${state.defaultAffinity}\n`,
-      after: `${save.default_smp_affinity}\n`,
-    });
-  }
-  const ib = save.irqbalance_config;
-  if (ib && (ib.exists !== state.irqbalance.exists || ib.content !== state.irqbalance.content)) {
-    changes.push({
-      target: state.irqbalance.path,
-      summary: ib.exists ? "restore irqbalance config" : "remove irqbalance config (it did not exist)",
-      before: state.irqbalance.content,
-      after: ib.content,
-    });
-  }
-  changes.push({ target: state.save.path, summary: "remove the saved IRQ state (restored)" });
-  return changes;
-}
-
 /** The save with the originals of everything `changes` touches added (existing entries kept). */
 export function mergeSave(state: IrqAffinityState, changes: Change[]): IrqSave {
   const save: IrqSave = structuredClone(state.save.data) ?? { version: 1, irqs: {}, unchangeable: {} };
@@ -319,11 +215,6 @@ export function mergeSave(state: IrqAffinityState, changes: Change[]): IrqSave {
     }
   }
   return save;
-}
-
-async function writeSave(host: HostWriter, path: string, save: IrqSave): Promise<void> {
-  await ensureStateDir(host, posix.dirname(path));
-  await host.writeFile(path, `${JSON.stringify(save, null, 2)}\n`, { mode: "0600" });
 }
 
 async function applyPresent(
@@ -369,36 +260,6 @@ async function applyPresent(
   return { msg, unchangeable };
 }
 
-async function writeConfig(host: HostWriter, path: string, content: string, mode: string | undefined) {
-  await runChecked(host, [`mkdir -p ${quote([posix.dirname(path)])}`], `creating ${posix.dirname(path)}`);
-  await host.writeFile(path, content, { mode: mode ?? "0644" });
-}
-
-async function applyRestore(
-  host: HostWriter,
-  changes: Change[],
-  state: IrqAffinityState,
-): Promise<ModuleResult> {
-  const save = state.save.data as IrqSave;
-  const procWrites = changes
-    .filter((c) => c.target.startsWith(`${state.procRoot}/irq/`))
-    .map((c) => ({ key: c.target, path: c.target, value: (c.after ?? "").replace(/\n$/, "") }));
-  const failed = (await writeAll(host, procWrites)).filter((o) => !o.ok);
-  if (failed.length > 0) {
-    return {
-      failed: true,
-      msg: `restoring IRQ affinities failed: ${failed.map((o) => `${o.key}: ${o.error}`).join("; ")}`,
-    };
-  }
-  const ib = save.irqbalance_config;
-  if (changes.some((c) => c.target === state.irqbalance.path) && ib) {
-    if (ib.exists) await writeConfig(host, state.irqbalance.path, ib.content, ib.mode);
-    else await host.remove(state.irqbalance.path);
-  }
-  await host.remove(state.save.path);
-  return { msg: `restored ${procWrites.length} affinity file(s) from ${state.save.path}` };
-}
-
 const cpuList = {
   anyOf: [
     { type: "string", minLength: 1 },
@@ -417,7 +278,9 @@ export const irqAffinityModule = defineModule<IrqAffinityArgs, IrqAffinityState>
     properties: {
       state: { enum: ["present", "restored"] },
       irqs: { type: "array", items: { type: "integer", minimum: 0 } },
-      name_regex: { type: "string", minLength: 1 },
+      // "" = not given (a playbook variable left empty)
+      name_regex: { type: "string" },
+      irq_scope: { enum: ["nics", "all"] },
       cpus: cpuList,
       cpus_match: { enum: ["exact", "within"] },
       managed: { enum: ["fail", "skip"] },
@@ -426,10 +289,15 @@ export const irqAffinityModule = defineModule<IrqAffinityArgs, IrqAffinityState>
       irqbalance_config: { type: "string", pattern: "^/" },
       save_file: { type: "string", pattern: "^/" },
       proc_root: { type: "string", pattern: "^/" },
+      sys_root: { type: "string", pattern: "^/" },
     },
     additionalProperties: false,
   },
   normalize(args) {
+    if (args.name_regex === "") {
+      const { name_regex: _, ...rest } = args;
+      return rest;
+    }
     if (args.name_regex !== undefined) {
       try {
         new RegExp(args.name_regex);
@@ -443,20 +311,6 @@ export const irqAffinityModule = defineModule<IrqAffinityArgs, IrqAffinityState>
         );
       }
     }
-    if (
-      (args.state ?? "present") === "present" &&
-      args.cpus !== undefined &&
-      !args.irqs?.length &&
-      args.name_regex === undefined
-    ) {
-      throw new TicklessError(
-        "MODULE_ARGS",
-        "irq_affinity with cpus needs irqs or name_regex to select IRQs",
-        {
-          hint: "e.g. name_regex: '^eth0-TxRx-'",
-        },
-      );
-    }
     return args;
   },
   probe: probeIrqAffinity,
@@ -468,6 +322,7 @@ export const irqAffinityModule = defineModule<IrqAffinityArgs, IrqAffinityState>
   },
   report(args, state) {
     const s = irqSettings(args);
+    if (s.state === "restored") return { already_clean: classifyRestore(state).clean };
     const outside = s.cpus
       ? state.selected.filter(
           (i) =>
@@ -486,6 +341,8 @@ export const irqAffinityModule = defineModule<IrqAffinityArgs, IrqAffinityState>
         ([irq, why]) => `IRQ ${irq} (${why})`,
       ),
       effective_outside: outside.map((i) => `${label(i)}: effective ${i.effective_affinity_list}`),
+      // the selected IRQs' names as one regex (validate_isolation's nic_irq_pattern)
+      name_pattern: `^(?:${[...new Set(state.selected.map((i) => regexEscape(i.name)).filter(Boolean))].join("|")})$`,
     };
   },
 });

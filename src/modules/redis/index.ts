@@ -6,7 +6,9 @@ import { intrinsicLatencyModule } from "./intrinsic_latency.js";
 import { latencyReportModule } from "./latency_report.js";
 import { perfGateModule } from "./perf_gate.js";
 import { redisLatencyModule } from "./redis_latency.js";
+import { redisRestartModule } from "./redis_restart.js";
 import { redisServerModule } from "./redis_server.js";
+import { redisThreadsModule } from "./redis_threads.js";
 import { releaseLinkModule } from "./release_link.js";
 import { sourceArchiveModule } from "./source_archive.js";
 
@@ -15,6 +17,8 @@ export const REDIS_MODULES: readonly Module[] = [
   buildIdModule,
   releaseLinkModule,
   redisServerModule,
+  redisRestartModule,
+  redisThreadsModule,
   redisLatencyModule,
   intrinsicLatencyModule,
   perfGateModule,

@@ -1,13 +1,16 @@
 /**
  * redis_server: makes the Redis on a port run the binary a path resolves to (e.g.
  * /opt/redis-hft/current/bin/redis-server). The probe compares the running process's
- * /proc/<pid>/exe with the path's real path; a restart saves first (SAVE), stops and starts
- * (directly, or through systemd), waits until Redis answers, and checks that DBSIZE and a
- * sentinel key survived. It reports the downtime: from the stop to the first PONG.
+ * /proc/<pid>/exe with the path's real path. A restart of a Redis holding keys first waits for a
+ * completed save of everything written (save-guard.ts: BGSAVE or a synced AOF) and refuses when
+ * none can complete, unless `restart_without_save`; then it stops and starts (directly, or through
+ * systemd), waits until Redis answers, and checks that DBSIZE and a sentinel key survived. It
+ * reports the downtime: from the stop to the first PONG.
  */
 import { quote } from "shell-quote";
 import { TicklessError } from "../../errors.js";
 import { defineModule } from "../types.js";
+import { afterRestartScript, dbsizeProblem, SAVE_REFUSED, saveGuardScript } from "./save-guard.js";
 
 export interface RedisServerArgs {
   config: string;
@@ -24,6 +27,10 @@ export interface RedisServerArgs {
   cli?: string;
   max_downtime_ms?: number;
   start_timeout_s?: number;
+  /** How long the save before a restart may take (default 60 s). */
+  save_timeout_s?: number;
+  /** Restart even when the data cannot be saved first (the reason is reported). Default false. */
+  restart_without_save?: boolean;
 }
 
 export interface RedisServerState {
@@ -37,7 +44,7 @@ export interface RedisServerState {
 export const DEFAULT_BINARY = "/opt/redis-hft/current/bin/redis-server";
 const SENTINEL = "tickless:restart-sentinel";
 
-function cliLine(args: RedisServerArgs): string {
+export function cliLine(args: { cli?: string; port?: number }): string {
   return `${quote([args.cli ?? "redis-cli"])} -h 127.0.0.1 -p ${args.port ?? 6379}`;
 }
 
@@ -47,10 +54,10 @@ function wanted(args: RedisServerArgs): string {
 }
 
 /** Exit code of the probe and restart scripts when the CLI is not on the host. */
-const NO_CLI = 14;
+export const NO_CLI = 14;
 
 /** Fails with NO_CLI when redis-cli cannot run: a missing client must not look like a silent server. */
-function cliCheck(args: RedisServerArgs): string {
+export function cliCheck(args: { cli?: string }): string {
   const cli = quote([args.cli ?? "redis-cli"]);
   const message = quote([`${args.cli ?? "redis-cli"} is not installed or not on the PATH`]);
   return `command -v ${cli} >/dev/null 2>&1 || { echo ${message} >&2; exit ${NO_CLI}; }`;
@@ -71,7 +78,7 @@ export function parseProbe(stdout: string): RedisServerState {
   return { desired, pid: pid ? Number(pid) : undefined, exe: exe || undefined };
 }
 
-/** Save, stop, start, wait for PONG, check the data; prints key=value lines. */
+/** Save (or refuse), stop, start, wait for PONG, check the data; prints key=value lines. */
 export function restartScript(args: RedisServerArgs): string {
   const cli = cliLine(args);
   const ticks = (args.start_timeout_s ?? 20) * 100;
@@ -79,7 +86,8 @@ export function restartScript(args: RedisServerArgs): string {
     (args.supervisor ?? "direct") === "systemd"
       ? `systemctl restart ${quote([args.service ?? "redis-hft"])} || exit 11`
       : [
-          `if [ -n "$pid" ]; then ${cli} SHUTDOWN SAVE >/dev/null 2>&1 || true`,
+          // saved already (or allowed without a save): SHUTDOWN SAVE would fail where BGSAVE did
+          `if [ -n "$pid" ]; then if [ "$saved" = skipped ]; then ${cli} SHUTDOWN NOSAVE >/dev/null 2>&1 || true; else ${cli} SHUTDOWN SAVE >/dev/null 2>&1 || true; fi`,
           `  i=0; while kill -0 "$pid" 2>/dev/null; do i=$((i+1)); [ $i -gt ${ticks} ] && { echo "old server $pid did not stop" >&2; exit 13; }; sleep 0.01; done`,
           "fi",
           `${quote([args.binary ?? DEFAULT_BINARY, args.config])} || exit 11`,
@@ -87,26 +95,24 @@ export function restartScript(args: RedisServerArgs): string {
   return [
     "set -u",
     cliCheck(args),
-    `token="$(date +%s%N)-$$"`,
-    `before=; pid=`,
+    `token="$(date +%s%N)-$$"; sentinel=; pid=`,
     `if [ "$(${cli} PING 2>/dev/null)" = PONG ]; then`,
-    `  ${cli} SET ${SENTINEL} "$token" >/dev/null`,
-    `  before=$(${cli} DBSIZE)`,
-    `  [ "$(${cli} SAVE)" = OK ] || { echo "SAVE failed: the data would not survive a restart" >&2; exit 10; }`,
+    `  if [ "$(${cli} DBSIZE)" -gt 0 ]; then ${cli} SET ${SENTINEL} "$token" >/dev/null; sentinel=1; fi`,
     `  pid=$(${cli} INFO server | sed -n 's/^process_id:\\([0-9]*\\).*/\\1/p')`,
     "fi",
+    saveGuardScript({
+      cli,
+      timeoutS: args.save_timeout_s ?? 60,
+      withoutSave: args.restart_without_save ?? false,
+    }),
     "t0=$(date +%s%N)",
     start,
-    // The last answer (or error) of redis-cli goes into the timeout message.
-    `i=0; until last=$(${cli} PING 2>&1) && [ "$last" = PONG ]; do i=$((i+1)); [ $i -gt ${ticks} ] && { echo "redis did not answer PING within ${args.start_timeout_s ?? 20} s (last answer: $last)" >&2; exit 12; }; sleep 0.01; done`,
+    afterRestartScript(cli, args.start_timeout_s ?? 20),
     "t1=$(date +%s%N)",
-    `after=$(${cli} DBSIZE)`,
     `got=$(${cli} GET ${SENTINEL})`,
-    `[ -n "$before" ] && ${cli} DEL ${SENTINEL} >/dev/null`,
+    `[ -n "$sentinel" ] && ${cli} DEL ${SENTINEL} >/dev/null`,
     `echo "downtime_ms=$(( (t1 - t0) / 1000000 ))"`,
-    `echo "dbsize_before=$before"`,
-    `echo "dbsize_after=$after"`,
-    `if [ -z "$before" ]; then echo sentinel=none; elif [ "$got" = "$token" ]; then echo sentinel=ok; else echo sentinel=lost; fi`,
+    `if [ -z "$sentinel" ]; then echo sentinel=none; elif [ "$got" = "$token" ]; then echo sentinel=ok; else echo sentinel=lost; fi`,
   ].join("\n");
 }
 
@@ -124,9 +130,8 @@ export function parseKeyValues(stdout: string): Record<string, string> {
 export function restartProblems(kv: Record<string, string>, maxDowntimeMs: number | undefined): string[] {
   const problems: string[] = [];
   if (kv.sentinel === "lost") problems.push("the sentinel key written before the restart is gone");
-  if (kv.dbsize_before !== "" && kv.dbsize_before !== kv.dbsize_after) {
-    problems.push(`DBSIZE ${kv.dbsize_before} before the restart, ${kv.dbsize_after} after`);
-  }
+  const dbsize = dbsizeProblem(kv.dbsize_before, kv.dbsize_after);
+  if (dbsize) problems.push(dbsize);
   const downtime = Number(kv.downtime_ms);
   if (maxDowntimeMs !== undefined && downtime > maxDowntimeMs) {
     problems.push(`downtime ${downtime} ms is over ${maxDowntimeMs} ms`);
@@ -152,6 +157,8 @@ export const redisServerModule = defineModule<RedisServerArgs, RedisServerState>
       cli: { type: "string", minLength: 1 },
       max_downtime_ms: { type: "integer", minimum: 1 },
       start_timeout_s: { type: "integer", minimum: 1, maximum: 600 },
+      save_timeout_s: { type: "integer", minimum: 1, maximum: 3600 },
+      restart_without_save: { type: "boolean" },
     },
   },
   async probe(host, args) {
@@ -192,6 +199,15 @@ export const redisServerModule = defineModule<RedisServerArgs, RedisServerState>
       });
     }
     const r = await host.run(restartScript(args));
+    if (r.rc === SAVE_REFUSED) {
+      throw new TicklessError(
+        "TASK",
+        `Redis on port ${args.port ?? 6379} not restarted: ${r.stderr.trim()}`,
+        {
+          hint: "fix the save (the data directory, its space and permissions; the Redis log), then run again",
+        },
+      );
+    }
     if (r.rc !== 0) {
       throw new TicklessError(
         "TASK",
@@ -206,6 +222,8 @@ export const redisServerModule = defineModule<RedisServerArgs, RedisServerState>
       dbsize_before: kv.dbsize_before === "" ? null : Number(kv.dbsize_before),
       dbsize_after: Number(kv.dbsize_after),
       sentinel: kv.sentinel,
+      saved: kv.saved,
+      ...(kv.save_skipped ? { save_skipped: kv.save_skipped } : {}),
     };
     return problems.length > 0 ? { ...result, failed: true, msg: problems.join("; ") } : result;
   },
