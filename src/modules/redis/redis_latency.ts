@@ -12,6 +12,7 @@ import type { HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import { newSeed, SEED_LIMIT } from "../../stats/random.js";
 import { defineModule } from "../types.js";
+import { lastProbeError } from "../util/last-error.js";
 import { parseBenchmark, type TestLatency } from "./benchmark-output.js";
 import { blockOrder, loadgenCpu } from "./protocol.js";
 import { HOST_RESULTS_DIR, saveResult } from "./results.js";
@@ -96,13 +97,9 @@ async function measure(host: HostWriter, t: Target): Promise<LatencyRun> {
   const res = await host.run(t.line);
   const parsed = parseBenchmark(res.stdout);
   if (res.rc !== 0 || Object.keys(parsed).length === 0) {
-    throw new TicklessError(
-      "TASK",
-      `redis-benchmark failed (rc ${res.rc}): ${res.stderr.trim() || res.stdout.trim().slice(-300)}`,
-      {
-        hint: `is Redis listening on ${t.address}:${t.port}, and are redis-tools and taskset (util-linux) installed?`,
-      },
-    );
+    throw new TicklessError("TASK", `redis-benchmark failed: ${lastProbeError(res)}`, {
+      hint: `is Redis listening on ${t.address}:${t.port}, and are redis-tools and taskset (util-linux) installed?`,
+    });
   }
   return parsed;
 }

@@ -8,6 +8,7 @@
 import { quote } from "shell-quote";
 import { TicklessError } from "../../errors.js";
 import { defineModule } from "../types.js";
+import { lastProbeError } from "../util/last-error.js";
 
 export interface RedisServerArgs {
   config: string;
@@ -98,7 +99,7 @@ export function restartScript(args: RedisServerArgs): string {
     "t0=$(date +%s%N)",
     start,
     // The last answer (or error) of redis-cli goes into the timeout message.
-    `i=0; until last=$(${cli} PING 2>&1) && [ "$last" = PONG ]; do i=$((i+1)); [ $i -gt ${ticks} ] && { echo "redis did not answer PING within ${args.start_timeout_s ?? 20} s (last answer: $last)" >&2; exit 12; }; sleep 0.01; done`,
+    `i=0; until last=$(${cli} PING 2>&1); rc=$?; [ $rc = 0 ] && [ "$last" = PONG ]; do i=$((i+1)); [ $i -gt ${ticks} ] && { echo "redis did not answer PING within ${args.start_timeout_s ?? 20} s (last answer: exit $rc: $(printf %s "$last" | tr '\\n' ' ' | cut -c1-300))" >&2; exit 12; }; sleep 0.01; done`,
     "t1=$(date +%s%N)",
     `after=$(${cli} DBSIZE)`,
     `got=$(${cli} GET ${SENTINEL})`,
@@ -195,7 +196,7 @@ export const redisServer = defineModule<RedisServerArgs, RedisServerState>({
     if (r.rc !== 0) {
       throw new TicklessError(
         "TASK",
-        `restarting Redis on port ${args.port ?? 6379} failed: ${r.stderr.trim() || `rc ${r.rc}`}`,
+        `restarting Redis on port ${args.port ?? 6379} failed: ${lastProbeError(r)}`,
       );
     }
     const kv = parseKeyValues(r.stdout);

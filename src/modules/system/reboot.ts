@@ -13,6 +13,7 @@ import type { HostReader } from "../../connection/types.js";
 import { formatError } from "../../errors.js";
 import type { ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
+import { lastProbeError } from "../util/last-error.js";
 
 export interface RebootArgs {
   reboot_command?: string;
@@ -113,14 +114,14 @@ export const rebootModule = defineModule<RebootArgs>({
       return fail(
         back.sameBoot
           ? `${ctx.host} still answers under boot id ${before} after ${s.timeout} s: \`${s.command}\` did not reboot it`
-          : `timed out after ${s.timeout} s waiting for ${ctx.host} to come back after the reboot (last error: ${back.lastError})`,
+          : `timed out after ${s.timeout} s waiting for ${ctx.host} to come back after the reboot (last error: ${lastProbeError(back.lastError)})`,
       );
     }
     if (s.postDelay > 0) await sleep(s.postDelay * 1000);
     const test = await runTestCommand(ctx, back.host, s.testCommand, deadline, pollMs(s.timeout));
     if (test)
       return fail(
-        `${ctx.host} rebooted but \`${s.testCommand}\` did not succeed within ${s.timeout} s: ${test}`,
+        `${ctx.host} rebooted but \`${s.testCommand}\` did not succeed within ${s.timeout} s: ${lastProbeError(test)}`,
       );
     return {
       changed: true,
@@ -186,7 +187,7 @@ async function runTestCommand(
         timeoutMs: Math.max(1000, Math.min(60_000, deadline - Date.now())),
       });
       if (r.rc === 0) return undefined;
-      why = `exit ${r.rc}${r.stderr.trim() ? `: ${r.stderr.trim().split("\n").pop()}` : ""}`;
+      why = lastProbeError({ rc: r.rc, stderr: r.stderr });
     } catch (err) {
       why = oneLine(err);
       if (ctx.reconnect) host = await ctx.reconnect().catch(() => host);
