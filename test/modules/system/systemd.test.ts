@@ -38,6 +38,8 @@ describe("systemctl show parser", () => {
       needDaemonReload: false,
       invocationId: "3f1c9b0e5a7d4c2e8b6a1d0f9e4c7b2a",
       mainPid: 1187,
+      result: "",
+      execMainStatus: 0,
     });
   });
 
@@ -145,6 +147,15 @@ describe("systemd plan", () => {
       "redis-server.service is inactive (dead) after restart",
     ]);
     expect(systemdModule.verify?.({ name: "redis-server", state: "stopped" }, { unit })).toEqual([]);
+    // a unit that failed to start: its own last error (systemd's Result, the main process's status)
+    const crashed = parseSystemctlShow(
+      "Id=redis-server.service\nActiveState=failed\nSubState=failed\nResult=exit-code\nExecMainStatus=1\n",
+    );
+    expect(
+      systemdModule.verify?.({ name: "redis-server", state: "started" }, { unit: unitProperties(crashed) }),
+    ).toEqual([
+      "redis-server.service is failed (failed) after start (last error: result exit-code, main process exit status 1)",
+    ]);
   });
 
   it("plans a bare daemon-reload once", () => {
