@@ -47,12 +47,12 @@ mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ && $2
 mounted=()
 cleanup() {
   local i
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do # the root's bind mount and all below it
     umount -R "${mounted[$i]}" 2>/dev/null || umount -lR "${mounted[$i]}" 2>/dev/null ||
       echo "fresh-machine-check: could not unmount ${mounted[$i]}" >&2
   done
   mounted=()
-  if [ "$keep" = 0 ] && [ -d "$root" ] && ! grep -q " $root/" /proc/mounts; then rm -rf "$root"; fi
+  if [ "$keep" = 0 ] && [ -d "$root" ] && ! grep -q " $root[/ ]" /proc/mounts; then rm -rf "$root"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -90,12 +90,17 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
 fi
 
 step "mount /proc, /sys, /dev into the chroot"
-mount -t proc proc "$root/proc" && mounted+=("$root/proc") || exit 1
+# The chroot's / must be a mount point, as a machine's root is: unshare(1), which the SSH lab
+# uses, refuses to change the propagation of a / that is not one. Private: nothing mounted below
+# it shows up in the machine's own tree.
+mount --bind "$root" "$root" && mounted+=("$root") || exit 1
+mount --make-private "$root" || exit 1
+mount -t proc proc "$root/proc" || exit 1
 for fs in sys dev; do
-  mount --rbind "/$fs" "$root/$fs" && mounted+=("$root/$fs") || exit 1
+  mount --rbind "/$fs" "$root/$fs" || exit 1
   mount --make-rslave "$root/$fs" || exit 1 # unmounting the copy must never reach the machine's own
 done
-mount -t tmpfs tmpfs "$root/run" && mounted+=("$root/run") || exit 1
+mount -t tmpfs tmpfs "$root/run" || exit 1
 mkdir -p "$root/tmp" && chmod 1777 "$root/tmp"
 
 step "git clone $repo (HEAD $(git -C "$repo" rev-parse --short HEAD))"
