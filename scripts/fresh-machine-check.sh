@@ -46,7 +46,10 @@ mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ && $2
 
 mounted=()
 cleanup() {
-  local i
+  local i p
+  # what still runs inside the chroot (a build, a lab host of an interrupted test) holds its mounts
+  for p in /proc/[0-9]*; do [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] && kill "${p#/proc/}" 2>/dev/null; done
+  sleep 1
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do # the root's bind mount and all below it
     umount -R "${mounted[$i]}" 2>/dev/null || umount -lR "${mounted[$i]}" 2>/dev/null ||
       echo "fresh-machine-check: could not unmount ${mounted[$i]}" >&2
