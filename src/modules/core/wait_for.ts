@@ -69,6 +69,12 @@ export function waitScript(args: WaitForArgs): string {
   return `${delay}timeout ${s.timeout} sh -c ${quote([loop])}`;
 }
 
+/** What the last probe of a wait for stopped/absent found. */
+function stillThere(args: WaitForArgs): string {
+  if (args.port !== undefined) return "the port still accepts connections";
+  return args.search_regex === undefined ? "the path still exists" : "a line still matches";
+}
+
 /** "127.0.0.1:6390" or the path. */
 function subject(args: WaitForArgs): string {
   if (args.port !== undefined) return `${waitSettings(args).host}:${args.port}`;
@@ -114,10 +120,11 @@ export const waitForModule = defineModule<WaitForArgs>({
       result.msg = args.msg ?? withLastError(timedOut, last);
       return result;
     }
+    if (res.rc === 124) result.last_error = stillThere(args);
     result.msg =
       args.msg ??
       (res.rc === 124
-        ? timedOut
+        ? `${timedOut} (last answer: ${result.last_error})`
         : `waiting for ${subject(args)} failed on ${host.name}: ${lastProbeError(res)}`);
     return result;
   },

@@ -113,6 +113,8 @@ describe("wait_for", () => {
       / after 1 s \(last error: exit \d+: ls: cannot access .*never.*: No such file or directory\)$/,
     );
     const absent = await waitForModule.run({ path, state: "absent", timeout: 1, sleep: 0.1 }, ctx, host);
-    expect(absent.msg).toBe(`timed out waiting for ${path} to be absent after 1 s`);
+    expect(absent.msg).toBe(
+      `timed out waiting for ${path} to be absent after 1 s (last answer: the path still exists)`,
+    );
   });
 });
