@@ -17,7 +17,6 @@ import { quote } from "shell-quote";
 import { type InterruptRow, parseInterrupts } from "../../facts/interrupts.js";
 import type { ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
-import { lastProbeError } from "../util/last-error.js";
 import { ensureStateDir } from "../util/state-dir.js";
 import { formatCpuList, parseCpuList } from "./cpus.js";
 
@@ -439,7 +438,7 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
         failed: true,
         changed: false,
         rc: res.rc,
-        msg: `validation could not read the host: ${lastProbeError(res)}`,
+        msg: `validation could not read the host: ${res.stderr.trim()}`,
       };
     }
     const date = new Date();
