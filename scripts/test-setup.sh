@@ -35,6 +35,7 @@ needs=(
   /usr/bin/bzip2:bzip2:bzip2
   /usr/bin/curl:curl:curl
   /usr/bin/dpkg-source:dpkg-dev:dpkg-dev                   # apt-get source for the tarballs
+  /usr/bin/systemctl:systemd:systemd                       # lab hosts are shaped like a Debian host: /etc/systemd/system, /etc/tmpfiles.d (systemd need not run)
 )
 if [ "$vm" = 1 ]; then
   needs+=(

@@ -66,4 +66,26 @@ describe("README", () => {
     }
     expect(treeHash(base)).toBe(before);
   });
+
+  it("`npm run demo` shows no failure, ignored or not, on a fresh fake root, and changes nothing", async () => {
+    const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
+    const base = join(scratch, "demo-roots");
+    // The script as written, on a scratch directory instead of /tmp/tickless-demo.
+    const script = pkg.scripts.demo.replaceAll("/tmp/tickless-demo", base);
+    expect(script).not.toBe(pkg.scripts.demo);
+    const [makeRoots, playbookRun] = script.split(" && ");
+    await run("sh", ["-c", makeRoots], { cwd: repo });
+    const before = treeHash(base);
+    const { stdout } = await run("sh", ["-c", playbookRun], {
+      cwd: repo,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    expect(stdout).toMatch(
+      /^localhost +: ok=\d+ +changed=\d+ +unreachable=0 +failed=0 +skipped=\d+ +rescued=0 +ignored=0$/m,
+    );
+    expect(stdout).not.toMatch(/fatal|FAILED|ignoring/);
+    expect(stdout).toContain("TASK [10 grub.d snippet mode (skipped in check mode while 09 plans the file)]");
+    expect(stdout).toMatch(/^check mode: nothing was changed; \d+ changes would be made$/m);
+    expect(treeHash(base)).toBe(before);
+  });
 });

@@ -14,7 +14,8 @@ import {
 } from "../errors.js";
 import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
-import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";
+import type { Change, Module, ModuleContext, ModuleResult } from "../modules/types.js";
+import { withLastError } from "../modules/util/last-error.js";
 import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
 import type { Task } from "../playbook/types.js";
@@ -121,7 +122,7 @@ async function runItem(input: TaskInput, vars: Record<string, unknown>): Promise
       // with failed_when, ansible-core's task outcome is failed_when's alone, even here
       if (!task.failedWhen) {
         result.failed = true;
-        result.msg = result.msg ?? `until condition never held after ${attempts} attempts`;
+        result.msg = withLastError(`until condition never held after ${attempts} attempts`, result);
       }
       // ansible-core reports the retries, not the runs, when they run out (retries: 2 → 3 runs, attempts 2)
       result.attempts = attempts - 1;
@@ -186,10 +187,17 @@ async function runState(
   result.changes = c.changes;
   if (c.problems.length > 0) {
     result.failed = true;
-    result.msg = `did not converge: ${c.problems.join("; ")}`;
+    result.msg = convergeMessage(c.problems, c.applied);
     result.remaining_changes = c.remaining;
   }
   return result;
+}
+
+/** "did not converge: <what still differs>", with apply's own error when it left one (stderr, rc). */
+function convergeMessage(problems: string[], applied: ModuleResult | undefined): string {
+  const message = `did not converge: ${problems.join("; ")}`;
+  const left = applied?.stderr?.trim() || (applied?.rc !== undefined && applied.rc !== 0);
+  return left ? withLastError(message, applied) : message;
 }
 
 async function runCommand(

@@ -244,6 +244,32 @@ describe("verification after apply", () => {
     expect(byStatus(checked, "changed")).toEqual(["h1:lie"]);
   });
 
+  test("'did not converge' names what still differs and the last error apply left (scrubbed)", async () => {
+    const refused = defineModule<{ path: string }, { exists: boolean }>({
+      name: "refused",
+      kind: "state",
+      description: "its apply's write is refused without failing: the re-probe still differs",
+      args: { type: "object", properties: { path: { type: "string" } }, required: ["path"] },
+      probe: async (host, args) => ({ exists: (await host.stat(args.path)).exists }),
+      plan: (args, s) => (s.exists ? [] : [{ target: args.path, summary: "create file" }]),
+      apply: async (host) => {
+        const r = await host.run("echo 'AUTH s3cret-pw refused: read-only file system' >&2; exit 30");
+        return { rc: r.rc, stderr: r.stderr };
+      },
+    });
+    const l = await lab(["h1"], {
+      "p.yml": "- hosts: all\n  gather_facts: false\n  tasks:\n    - refused: { path: '{{ root }}/f' }\n",
+    });
+    current = l;
+    const r = await run({ playbook: l.file("p.yml"), inventory: l.inventory, modules: [refused] });
+    expect(r.results[0].result.msg).toBe(
+      `did not converge: ${path.join(l.roots.h1, "f")}: create file (last error: exit 30: AUTH ******** refused: read-only file system)`,
+    );
+    expect(r.results[0].result.remaining_changes).toEqual([
+      { target: path.join(l.roots.h1, "f"), summary: "create file" },
+    ]);
+  });
+
   test("module.verify problems fail the task too", async () => {
     const l = await lab(["h1"], {
       "p.yml": "- hosts: all\n  gather_facts: false\n  tasks:\n    - picky: { path: '{{ root }}/f' }\n",

@@ -140,6 +140,39 @@ describe("changed_when, failed_when, ignore_errors, until", () => {
     // three runs; ansible-core 2.14 then reports attempts = retries (the compat suite checks it)
     expect(hopeless?.result.attempts).toBe(2);
   });
+
+  test("until on a command that fails every time names its last exit code and stderr", async () => {
+    const r = await play(
+      ["h1"],
+      `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: never up
+      shell: "echo try >> {{ root }}/tries; echo \\"connect refused, password=hunter22\\" >&2; exit 7"
+      register: c
+      until: c.rc == 0
+      retries: 1
+      delay: 0
+      ignore_errors: true
+    - name: answers but not what is wanted
+      command: echo starting
+      register: a
+      until: a.stdout == "ready"
+      retries: 1
+      delay: 0
+`,
+    );
+    const failed = r.results.find((e) => e.task === "never up");
+    expect(failed?.status).toBe("failed");
+    expect(failed?.result.msg).toBe(
+      "until condition never held after 2 attempts (last error: exit 7: connect refused, password=********)",
+    );
+    const answered = r.results.find((e) => e.task === "answers but not what is wanted");
+    expect(answered?.result.msg).toBe(
+      "until condition never held after 2 attempts (last answer: exit 0: starting)",
+    );
+  });
 });
 
 describe("task verify (tickless)", () => {

@@ -17,4 +17,11 @@ describe("missing parts report", () => {
     expect(text).not.toContain("parity suites");
     expect(report.at(-2)).toMatch(/: npm run test:all$/);
   });
+
+  it("names systemd's directories, which a container or chroot lacks and the lab hosts need", () => {
+    const text = missingPartsReport(undefined, (f) => !f.startsWith("/etc/")).join("\n");
+    expect(text).toContain(
+      "isolation playbook suites on the lab hosts fail: /etc/systemd/system, /etc/tmpfiles.d not found",
+    );
+  });
 });

@@ -1,8 +1,14 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LocalConnection } from "../../src/connection/local.js";
 import { parseBenchmark } from "../../src/modules/redis/benchmark-output.js";
-import { benchmarkLine } from "../../src/modules/redis/redis_latency.js";
+import {
+  benchmarkLine,
+  redisLatencyModule as redisLatency,
+  runTimeoutMs,
+} from "../../src/modules/redis/redis_latency.js";
+import { coreContext } from "../support/module-context.js";
 
 // Recorded from redis-benchmark 7.0.15 (Debian) against a local Redis: -c 1 -P 1 --precision 3 -n 1000 -t ping,get,set
 const recorded = readFileSync(join(import.meta.dirname, "fixtures", "benchmark-7.0.15.txt"), "utf8");
@@ -38,4 +44,19 @@ describe("benchmarkLine", () => {
       "taskset -c 3 redis-benchmark -h 127.0.0.1 -p 7000 -c 1 -P 1 --precision 3 -n 5000 -t ping\\,get\\,set",
     );
   });
+});
+
+describe("a latency run against a server that does not answer", () => {
+  // redis-benchmark waits forever for a server that is not there; the run is bounded and says why.
+  it.skipIf(!existsSync("/usr/bin/redis-benchmark"))(
+    "fails within its bound, with redis-benchmark's last words",
+    async () => {
+      const args = { cpu: 0, port: 1, runs: 1, requests: 10, tests: ["ping"] };
+      expect(runTimeoutMs(args)).toBe(5020);
+      const run = redisLatency.apply(new LocalConnection("box1"), args, coreContext());
+      await expect(run).rejects.toThrow(
+        /^redis-benchmark failed: exit 124: Could not connect to Redis at 127\.0\.0\.1:1: Connection refused/,
+      );
+    },
+  );
 });

@@ -160,7 +160,7 @@ describe("redis_server (pure parts)", () => {
     const r = await conn.run(restartScript({ ...args, cli: fake, binary: "/bin/true", start_timeout_s: 1 }));
     expect(r.rc).toBe(12);
     expect(r.stderr).toContain(
-      "redis did not answer PING within 1 s (last answer: Could not connect to Redis at 127.0.0.1:1: Connection refused)",
+      "redis did not answer PING within 1 s (last answer: exit 1: Could not connect to Redis at 127.0.0.1:1: Connection refused)",
     );
   });
 

@@ -6,6 +6,7 @@
 import { quote } from "shell-quote";
 import type { ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
+import { lastProbeError, withLastError } from "../util/last-error.js";
 
 export interface WaitForArgs {
   host?: string;
@@ -32,20 +33,27 @@ export function waitSettings(args: WaitForArgs) {
   };
 }
 
-/** The shell test for one attempt: succeeds when the port is open / the file is there. */
-export function checkCommand(args: WaitForArgs): string {
+/**
+ * The shell test for one attempt: succeeds when the port is open / the file is there. `loud`: the
+ * test says why it fails on stderr (the probe run once more after a timeout, for the message).
+ */
+export function checkCommand(args: WaitForArgs, loud = false): string {
   const s = waitSettings(args);
+  const quiet = loud ? "" : " >/dev/null 2>&1";
   if (args.port !== undefined) {
     const tcp = quote([`exec 3<>/dev/tcp/${s.host}/${args.port}`]);
     const ct = s.connectTimeout;
     return (
-      `if command -v bash >/dev/null 2>&1; then timeout ${ct} bash -c ${tcp} >/dev/null 2>&1; ` +
-      `else nc -z -w ${ct} ${quote([s.host, String(args.port)])} >/dev/null 2>&1; fi`
+      `if command -v bash >/dev/null 2>&1; then timeout ${ct} bash -c ${tcp}${quiet}; ` +
+      `else nc -z -w ${ct} ${quote([s.host, String(args.port)])}${quiet}; fi`
     );
   }
   const path = quote([args.path ?? ""]);
-  if (args.search_regex === undefined) return `test -e ${path}`;
-  return `grep -Eq -- ${quote([args.search_regex])} ${path} 2>/dev/null`;
+  if (args.search_regex === undefined) return loud ? `ls -d -- ${path} >/dev/null` : `test -e ${path}`;
+  const grep = `grep -Eq -- ${quote([args.search_regex])} ${path}`;
+  return loud
+    ? `${grep} || { rc=$?; [ $rc = 1 ] && echo "no line matches" >&2; exit $rc; }`
+    : `${grep} 2>/dev/null`;
 }
 
 /** The whole wait as one script: exits 0 when the condition holds, 124 (timeout) otherwise. */
@@ -59,6 +67,12 @@ export function waitScript(args: WaitForArgs): string {
     : `while ${check}; do sleep ${s.sleep}; done`;
   const delay = s.delay > 0 ? `sleep ${s.delay}; ` : "";
   return `${delay}timeout ${s.timeout} sh -c ${quote([loop])}`;
+}
+
+/** What the last probe of a wait for stopped/absent found. */
+function stillThere(args: WaitForArgs): string {
+  if (args.port !== undefined) return "the port still accepts connections";
+  return args.search_regex === undefined ? "the path still exists" : "a line still matches";
 }
 
 /** "127.0.0.1:6390" or the path. */
@@ -98,11 +112,20 @@ export const waitForModule = defineModule<WaitForArgs>({
     const result: ModuleResult = { elapsed, state: s.state, port: args.port, path: args.path };
     if (res.rc === 0) return result;
     result.failed = true;
+    const timedOut = `timed out waiting for ${subject(args)} to be ${s.state} after ${s.timeout} s`;
+    if (res.rc === 124 && (s.state === "started" || s.state === "present")) {
+      // the loop's probe is quiet: run it once more, loud, for why it still fails
+      const last = await host.run(`sh -c ${quote([checkCommand(args, true)])}`, { timeoutMs: bound });
+      result.last_error = lastProbeError(last);
+      result.msg = args.msg ?? withLastError(timedOut, last);
+      return result;
+    }
+    if (res.rc === 124) result.last_error = stillThere(args);
     result.msg =
       args.msg ??
       (res.rc === 124
-        ? `timed out waiting for ${subject(args)} to be ${s.state} after ${s.timeout} s`
-        : `waiting for ${subject(args)} failed on ${host.name}: ${res.stderr.trim() || `exit code ${res.rc}`}`);
+        ? `${timedOut} (last answer: ${result.last_error})`
+        : `waiting for ${subject(args)} failed on ${host.name}: ${lastProbeError(res)}`);
     return result;
   },
 });

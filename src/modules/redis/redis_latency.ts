@@ -12,6 +12,7 @@ import type { HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import { newSeed, SEED_LIMIT } from "../../stats/random.js";
 import { defineModule } from "../types.js";
+import { lastProbeError } from "../util/last-error.js";
 import { parseBenchmark, type TestLatency } from "./benchmark-output.js";
 import { blockOrder, loadgenCpu } from "./protocol.js";
 import { HOST_RESULTS_DIR, saveResult } from "./results.js";
@@ -84,25 +85,32 @@ export function benchmarkLine(args: RedisLatencyArgs, target?: { port: number; a
   ]);
 }
 
-/** One server to measure: its benchmark line and where it listens. */
+/** One server to measure: its benchmark line, where it listens, and how long one run may take. */
 interface Target {
   line: string;
   address: string;
   port: number;
+  timeoutMs: number;
+}
+
+/**
+ * How long one run may take: 5 s plus 2 ms a request (100 times a slow loopback round trip).
+ * redis-benchmark never gives up on a server that does not answer: it waits for it forever.
+ */
+export function runTimeoutMs(args: RedisLatencyArgs): number {
+  return 5000 + 2 * (args.requests ?? 10000) * (args.tests ?? ["ping", "get", "set"]).length;
 }
 
 /** One benchmark run, parsed; a failure names the server. */
 async function measure(host: HostWriter, t: Target): Promise<LatencyRun> {
-  const res = await host.run(t.line);
+  const res = await host.run(t.line, { timeoutMs: t.timeoutMs });
   const parsed = parseBenchmark(res.stdout);
   if (res.rc !== 0 || Object.keys(parsed).length === 0) {
-    throw new TicklessError(
-      "TASK",
-      `redis-benchmark failed (rc ${res.rc}): ${res.stderr.trim() || res.stdout.trim().slice(-300)}`,
-      {
-        hint: `is Redis listening on ${t.address}:${t.port}, and are redis-tools and taskset (util-linux) installed?`,
-      },
-    );
+    // its own words ("Could not connect to Redis at …") are on stdout, the timeout's on stderr
+    const words = { rc: res.rc, stderr: `${res.stdout}\n${res.stderr}` };
+    throw new TicklessError("TASK", `redis-benchmark failed: ${lastProbeError(words)}`, {
+      hint: `is Redis listening on ${t.address}:${t.port}, and are redis-tools and taskset (util-linux) installed?`,
+    });
   }
   return parsed;
 }
@@ -181,6 +189,7 @@ export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, 
     const a: RedisLatencyArgs = { ...args, cpu: choice?.cpu ?? args.cpu };
     const target: Target = {
       line: benchmarkLine(a),
+      timeoutMs: runTimeoutMs(a),
       address: args.address ?? "127.0.0.1",
       port: args.port ?? 6379,
     };
@@ -194,6 +203,7 @@ export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, 
       const address = args.baseline_address ?? target.address;
       const other: Target = {
         line: benchmarkLine(a, { port: args.baseline_port, address }),
+        timeoutMs: runTimeoutMs(a),
         address,
         port: args.baseline_port,
       };

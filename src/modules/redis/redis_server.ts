@@ -10,6 +10,7 @@
 import { quote } from "shell-quote";
 import { TicklessError } from "../../errors.js";
 import { defineModule } from "../types.js";
+import { lastProbeError } from "../util/last-error.js";
 import { afterRestartScript, dbsizeProblem, SAVE_REFUSED, saveGuardScript } from "./save-guard.js";
 
 export interface RedisServerArgs {
@@ -211,7 +212,7 @@ export const redisServerModule = defineModule<RedisServerArgs, RedisServerState>
     if (r.rc !== 0) {
       throw new TicklessError(
         "TASK",
-        `restarting Redis on port ${args.port ?? 6379} failed: ${r.stderr.trim() || `rc ${r.rc}`}`,
+        `restarting Redis on port ${args.port ?? 6379} failed: ${lastProbeError(r)}`,
       );
     }
     const kv = parseKeyValues(r.stdout);

@@ -67,7 +67,8 @@ export function saveGuardScript(o: SaveGuardOptions): string {
 /** Waits up to `timeoutS` for PONG (exit 12 with redis-cli's last answer), then prints `dbsize_after=`. */
 export function afterRestartScript(cli: string, timeoutS: number): string {
   return [
-    `i=0; until last=$(${cli} PING 2>&1) && [ "$last" = PONG ]; do i=$((i+1)); [ $i -gt ${timeoutS * 100} ] && { echo "redis did not answer PING within ${timeoutS} s (last answer: $last)" >&2; exit 12; }; sleep 0.01; done`,
+    // the last answer (or error) of redis-cli, with its exit code, goes into the timeout message
+    `i=0; until last=$(${cli} PING 2>&1); rc=$?; [ $rc = 0 ] && [ "$last" = PONG ]; do i=$((i+1)); [ $i -gt ${timeoutS * 100} ] && { echo "redis did not answer PING within ${timeoutS} s (last answer: exit $rc: $(printf %s "$last" | tr '\\n' ' ' | cut -c1-300))" >&2; exit 12; }; sleep 0.01; done`,
     `echo "dbsize_after=$(${cli} DBSIZE)"`,
   ].join("\n");
 }

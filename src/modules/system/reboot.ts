@@ -18,6 +18,7 @@ import type { HostReader, HostWriter } from "../../connection/types.js";
 import { formatError } from "../../errors.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
+import { lastProbeError } from "../util/last-error.js";
 
 export interface RebootArgs {
   reboot_command?: string;
@@ -147,14 +148,14 @@ async function reboot(
     return fail(
       back.sameBoot
         ? `${ctx.host} still answers under boot id ${before} after ${s.timeout} s: \`${s.command}\` did not reboot it`
-        : `timed out after ${s.timeout} s waiting for ${ctx.host} to come back after the reboot (last error: ${back.lastError})`,
+        : `timed out after ${s.timeout} s waiting for ${ctx.host} to come back after the reboot (last error: ${lastProbeError(back.lastError)})`,
     );
   }
   if (s.postDelay > 0) await sleep(s.postDelay * 1000);
   const test = await runTestCommand(ctx, back.host, s.testCommand, deadline, pollMs(s.timeout));
   if (test)
     return fail(
-      `${ctx.host} rebooted but \`${s.testCommand}\` did not succeed within ${s.timeout} s: ${test}`,
+      `${ctx.host} rebooted but \`${s.testCommand}\` did not succeed within ${s.timeout} s: ${lastProbeError(test)}`,
     );
   return { changed: true, rebooted: true, elapsed: elapsed(), boot_id_before: before, boot_id: back.id };
 }
@@ -212,7 +213,7 @@ async function runTestCommand(
         timeoutMs: Math.max(1000, Math.min(60_000, deadline - Date.now())),
       });
       if (r.rc === 0) return undefined;
-      why = `exit ${r.rc}${r.stderr.trim() ? `: ${r.stderr.trim().split("\n").pop()}` : ""}`;
+      why = lastProbeError({ rc: r.rc, stderr: r.stderr });
     } catch (err) {
       why = oneLine(err);
       if (ctx.reconnect) host = await ctx.reconnect().catch(() => host);

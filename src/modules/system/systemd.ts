@@ -37,6 +37,8 @@ export const SHOW_PROPERTIES = [
   "NeedDaemonReload",
   "InvocationID",
   "MainPID",
+  "Result",
+  "ExecMainStatus",
 ] as const;
 
 export interface UnitProperties {
@@ -49,6 +51,10 @@ export interface UnitProperties {
   needDaemonReload: boolean;
   invocationId: string;
   mainPid: number;
+  /** Why the unit last stopped or failed ("success", "exit-code", "timeout"…; "" when not shown). */
+  result: string;
+  /** The main process's last exit status (0 when none). */
+  execMainStatus: number;
 }
 
 /** What this task's apply did, as seen by the probe that follows it. */
@@ -110,7 +116,15 @@ export function unitProperties(props: Record<string, string>): UnitProperties {
     needDaemonReload: props.NeedDaemonReload === "yes",
     invocationId: props.InvocationID ?? "",
     mainPid: Number(props.MainPID ?? 0),
+    result: props.Result ?? "",
+    execMainStatus: Number(props.ExecMainStatus ?? 0),
   };
+}
+
+/** The unit's own last error, for a start that did not take: " (last error: result exit-code, main process exit status 1)". */
+function lastResult(u: UnitProperties): string {
+  if (u.result === "" || u.result === "success") return "";
+  return ` (last error: result ${u.result}${u.execMainStatus ? `, main process exit status ${u.execMainStatus}` : ""})`;
 }
 
 export function isRunning(u: UnitProperties): boolean {
@@ -301,7 +315,9 @@ export const systemdModule = defineModule<SystemdArgs, SystemdState>({
     if (!u || !args.state || args.state === "stopped") return [];
     return u.activeState === "active" || u.activeState === "activating"
       ? []
-      : [`${u.id} is ${u.activeState} (${u.subState}) after ${args.state.replace(/ed$/, "")}`];
+      : [
+          `${u.id} is ${u.activeState} (${u.subState}) after ${args.state.replace(/ed$/, "")}${lastResult(u)}`,
+        ];
   },
   report: (_args, state) => (state.unit ? { status: { ...state.unit } } : {}),
 });

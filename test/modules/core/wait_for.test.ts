@@ -66,10 +66,14 @@ describe("wait_for", () => {
     await close(server);
     const started = Date.now();
     const result = await waitForModule.run({ port, timeout: 1, sleep: 0.1 }, ctx, host);
-    expect(result).toMatchObject({
-      failed: true,
-      msg: `timed out waiting for 127.0.0.1:${port} to be started after 1 s`,
-    });
+    expect(result.failed).toBe(true);
+    // the probe's own words and exit code, not just "timed out"
+    expect(result.msg).toMatch(
+      new RegExp(
+        `^timed out waiting for 127\\.0\\.0\\.1:${port} to be started after 1 s \\(last error: exit 1: .*Connection refused\\)$`,
+      ),
+    );
+    expect(result.last_error).toMatch(/^exit 1: .*Connection refused/);
     expect(Date.now() - started).toBeLessThan(2500);
     const stopped = await waitForModule.run({ port, state: "stopped", timeout: 1, sleep: 0.1 }, ctx, host);
     expect(stopped.failed).toBeUndefined();
@@ -98,8 +102,19 @@ describe("wait_for", () => {
       ctx,
       host,
     );
-    expect(result).toMatchObject({ failed: true, msg: "redis did not start" });
+    // a custom msg is the operator's words as written; the last error is beside it
+    expect(result).toMatchObject({
+      failed: true,
+      msg: "redis did not start",
+      last_error: "exit 1: no line matches",
+    });
+    const missing = await waitForModule.run({ path: join(dir, "never"), timeout: 1, sleep: 0.1 }, ctx, host);
+    expect(missing.msg).toMatch(
+      / after 1 s \(last error: exit \d+: ls: cannot access .*never.*: No such file or directory\)$/,
+    );
     const absent = await waitForModule.run({ path, state: "absent", timeout: 1, sleep: 0.1 }, ctx, host);
-    expect(absent.msg).toBe(`timed out waiting for ${path} to be absent after 1 s`);
+    expect(absent.msg).toBe(
+      `timed out waiting for ${path} to be absent after 1 s (last answer: the path still exists)`,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -38,6 +39,8 @@ describe("systemctl show parser", () => {
       needDaemonReload: false,
       invocationId: "3f1c9b0e5a7d4c2e8b6a1d0f9e4c7b2a",
       mainPid: 1187,
+      result: "",
+      execMainStatus: 0,
     });
   });
 
@@ -145,6 +148,15 @@ describe("systemd plan", () => {
       "redis-server.service is inactive (dead) after restart",
     ]);
     expect(systemdModule.verify?.({ name: "redis-server", state: "stopped" }, { unit })).toEqual([]);
+    // a unit that failed to start: its own last error (systemd's Result, the main process's status)
+    const crashed = parseSystemctlShow(
+      "Id=redis-server.service\nActiveState=failed\nSubState=failed\nResult=exit-code\nExecMainStatus=1\n",
+    );
+    expect(
+      systemdModule.verify?.({ name: "redis-server", state: "started" }, { unit: unitProperties(crashed) }),
+    ).toEqual([
+      "redis-server.service is failed (failed) after start (last error: result exit-code, main process exit status 1)",
+    ]);
   });
 
   it("plans a bare daemon-reload once", () => {
@@ -163,14 +175,23 @@ describe("systemd plan", () => {
   });
 });
 
-describe("systemd on this machine (systemctl present, systemd not running)", () => {
-  it("fails with a one-line message naming the host", async () => {
+describe("systemd on this machine, whichever of the three it is", () => {
+  // A container or chroot has no systemctl, a build box has it without systemd running, a booted
+  // host runs systemd: each gets its own one-line message naming the host.
+  const systemctl = ["/usr/bin/systemctl", "/bin/systemctl"].some((p) => existsSync(p));
+  const running = existsSync("/run/systemd/system");
+  const expected = !systemctl
+    ? /^systemctl not found on box1$/
+    : running
+      ? /^could not find the requested unit tickless-no-such-unit\.service on box1$/
+      : /^systemd is not running on box1 \(.*booted with systemd.*\)$/;
+  it(`fails with a one-line message naming the host (${expected.source})`, async () => {
     const host = new LocalConnection("box1");
-    const probe = systemdModule.probe(host, { name: "redis-server", state: "started" }, coreContext());
+    const args = { name: "tickless-no-such-unit.service", state: "started" as const };
+    const probe = systemdModule.probe(host, args, coreContext());
     await expect(probe).rejects.toBeInstanceOf(TicklessError);
     const err = (await probe.catch((e) => e)) as TicklessError;
-    expect(err.message).toMatch(/^systemd is not running on box1 \(.*booted with systemd.*\)$/);
-    expect(err.message).not.toContain("\n");
+    expect(err.message).toMatch(expected);
     expect(err.code).toBe("TASK");
   });
 });
