@@ -14,7 +14,7 @@ import {
 } from "../errors.js";
 import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
-import type { Change, Module, ModuleContext, ModuleResult } from "../modules/types.js";
+import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";
 import { withLastError } from "../modules/util/last-error.js";
 import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
