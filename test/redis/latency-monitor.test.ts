@@ -92,8 +92,9 @@ describe.skipIf(sharedLab() === undefined)("the latency monitor on a lab host", 
     expect(failures(base)).toEqual([]);
     for (let i = 0; i < 3; i++) {
       await sh(script);
-      // keys written between samples: the server's RSS grows as a leak would
-      await sh(`redis-benchmark -p ${port} -t set -n 20000 -r 1000000 -d 512 -q > /dev/null`);
+      // keys written between samples: the server's RSS grows as a leak would (about 40 MB a step)
+      await sh(`redis-benchmark -p ${port} -t set -n 40000 -r 100000000 -d 1000 -q > /dev/null`);
+      await sh("sleep 1");
     }
     await sh(`printf '{"t":1,"p99_us":[1' >> ${samples}`);
     const lines = (await sh(`cat ${samples}`)).split("\n");
@@ -123,8 +124,10 @@ describe.skipIf(sharedLab() === undefined)("the latency monitor on a lab host", 
     expect(report.pass_rate).toBeCloseTo(report.passed / 3, 12);
     expect(report.rss.first_bytes).toBe(parsed[0].rss_bytes);
     expect(report.rss.last_bytes).toBe(parsed[2].rss_bytes);
-    // seconds apart, megabytes more: far over 1 %/h
-    expect(report.leak).toBe(true);
+    // seconds apart, tens of megabytes more each time: far over 1 %/h
+    expect(parsed[1].rss_bytes).toBeGreaterThan(parsed[0].rss_bytes);
+    expect(parsed[2].rss_bytes).toBeGreaterThan(parsed[1].rss_bytes);
+    expect(report.leak, JSON.stringify(report.rss)).toBe(true);
     expect(task?.status).toBe("failed");
     expect(String(task?.result?.msg)).toMatch(
       /^3 samples in the last 24 h: gate pass rate [\d.]+ % .*: LEAK$/,

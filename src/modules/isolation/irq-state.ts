@@ -8,6 +8,7 @@ import type { HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import { runChecked } from "../util/shell.js";
 import { ensureStateDir } from "../util/state-dir.js";
+import { checkStateVersion } from "../util/state-version.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
 import type { IrqAffinity, IrqWrite } from "./irq-proc.js";
 
@@ -50,14 +51,7 @@ export function parseSave(text: string, path: string): IrqSave {
       hint: "it was written by tickless before the first change; restore it from a backup or remove it to start over",
     });
   }
-  const version = data.version ?? 1;
-  if (version !== SAVE_VERSION) {
-    throw new TicklessError(
-      "TASK",
-      `the saved IRQ state ${path} has version ${JSON.stringify(version)}; this tickless reads version ${SAVE_VERSION}`,
-      { hint: "restore with the tickless release that wrote it" },
-    );
-  }
+  checkStateVersion(data, path, [SAVE_VERSION]);
   return { ...data, version: SAVE_VERSION, unchangeable: data.unchangeable ?? {}, irqs: data.irqs ?? {} };
 }
 

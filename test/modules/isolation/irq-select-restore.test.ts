@@ -151,6 +151,6 @@ describe("on the fixture /proc and /sys trees", () => {
     expect((await restore()).result?.failed).toBeUndefined();
     await converge(irqAffinityModule, args(), host);
     await writeFile(file, JSON.stringify({ ...save, version: 7 }));
-    await expect(restore()).rejects.toThrow(`the saved IRQ state ${file} has version 7`);
+    await expect(restore()).rejects.toThrow(`${file} has state file version 7`);
   });
 });
