@@ -52,8 +52,9 @@ describe("a latency run against a server that does not answer", () => {
     "fails within its bound, with redis-benchmark's last words",
     async () => {
       const args = { cpu: 0, port: 1, runs: 1, requests: 10, tests: ["ping"] };
-      expect(runTimeoutMs(args)).toBe(5020);
-      const run = redisLatency.apply(new LocalConnection("box1"), args, coreContext());
+      expect(runTimeoutMs(args)).toBe(60200);
+      expect(runTimeoutMs({ ...args, run_timeout: 3 })).toBe(3000);
+      const run = redisLatency.apply(new LocalConnection("box1"), { ...args, run_timeout: 3 }, coreContext());
       await expect(run).rejects.toThrow(
         /^redis-benchmark failed: exit 124: Could not connect to Redis at 127\.0\.0\.1:1: Connection refused/,
       );
