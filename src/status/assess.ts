@@ -6,7 +6,8 @@
  *   (a reboot alone does not fix it; when grub.cfg gives it, that is "reboot pending" instead);
  * - `grub_cfg`: a Linux entry of grub.cfg lacks a recorded parameter (the next boot loses it);
  * - `irq`: an IRQ tickless moved (the saved irq-affinity state) is on an isolated CPU again;
- * - `grub_files`, `state_files`, `units`: a recorded file missing or changed (sha256).
+ * - `grub_files`, `state_files`, `units`: a recorded file missing or changed (sha256);
+ * - `irq_effective`, `irqbalance`, `workqueue`, `redis_threads`: what runs now (runtime-checks.ts).
  */
 import { formatCpuList, parseCpuList } from "../modules/isolation/cpus.js";
 import { carriesOnce, formatParam, grubCfgCmdlines } from "../modules/isolation/grub-cmdline.js";
@@ -20,8 +21,26 @@ import {
   type TuningRecord,
 } from "../modules/isolation/record.js";
 import { STATE_DIR, type StatusProbe } from "./probe.js";
+import {
+  irqbalanceFinding,
+  irqEffectiveFinding,
+  redisThreadsFinding,
+  workqueueFinding,
+} from "./runtime-checks.js";
 
-export const CHECKS = ["record", "cmdline", "grub_cfg", "irq", "grub_files", "state_files", "units"] as const;
+export const CHECKS = [
+  "record",
+  "cmdline",
+  "grub_cfg",
+  "irq",
+  "irq_effective",
+  "irqbalance",
+  "workqueue",
+  "redis_threads",
+  "grub_files",
+  "state_files",
+  "units",
+] as const;
 export type CheckName = (typeof CHECKS)[number];
 
 export interface Drift {
@@ -131,8 +150,16 @@ export function assessHost(host: string, probe: StatusProbe, root = ""): HostTun
           : `${lacking} of ${lines.length} Linux entries lack ${words}`;
     status.drift.push({ check: "grub_cfg", detail });
   }
-  const irqs = irqsOnIsolated(probe, parseCpuList(s.isolated_cpus));
+  const isolated = parseCpuList(s.isolated_cpus);
+  const irqs = irqsOnIsolated(probe, isolated);
   if (irqs.length) status.drift.push({ check: "irq", detail: irqs.join(", ") });
+  const found: [CheckName, string][] = [
+    ["irq_effective", irqEffectiveFinding(probe, isolated)],
+    ["irqbalance", irqbalanceFinding(probe, isolated)],
+    ["workqueue", workqueueFinding(probe, s)],
+    ["redis_threads", redisThreadsFinding(probe, s)],
+  ];
+  for (const [check, detail] of found) if (detail) status.drift.push({ check, detail });
   status.drift.push(
     ...fileDrift("grub_files", s.grub.files, probe),
     ...fileDrift("state_files", s.state_files, probe),

@@ -1,11 +1,22 @@
 /**
  * The one read-only shell script `tickless status` runs on a host, and its parser. It prints
  * sections `@@name` (file contents in base64, `-` when missing), so one round trip gathers the
- * record, /proc/cmdline, grub.cfg, the saved IRQ state, every IRQ's affinity and the sha256 of each
- * file the record names. Every path is read under `root` (a fake root in tests; "" on a host).
+ * record, /proc/cmdline, grub.cfg, the saved IRQ state, every IRQ's affinity (set and effective),
+ * the sha256 of each file the record names, the workqueue cpumask the record names, irqbalance's
+ * config, and the irqbalance and Redis processes (each Redis thread's Cpus_allowed_list, and its
+ * children's). Every path is read under `root` (a fake root in tests; "" on a host).
  */
 import { quote } from "shell-quote";
 import { parseHashes } from "../modules/isolation/record.js";
+import type { RedisThread } from "../modules/redis/redis_threads.js";
+
+/** A redis-server process as read: its PPid, its process title, its threads and its children's. */
+export interface RedisProcess {
+  pid: number;
+  ppid: number;
+  title: string;
+  threads: RedisThread[];
+}
 
 export interface StatusProbe {
   /** applied.json's text, undefined when missing. */
@@ -15,9 +26,29 @@ export interface StatusProbe {
   irqSave?: string;
   /** IRQ number → smp_affinity_list. */
   irqs: Map<string, string>;
+  /** IRQ number → effective_affinity_list ("" where the kernel has none). */
+  irqEffective: Map<string, string>;
   /** Recorded path → sha256 now (null: missing). */
   hashes: Map<string, string | null>;
+  /** The workqueue cpumask file the record names, undefined when missing (or not recorded). */
+  workqueueMask?: string;
+  /** /etc/default/irqbalance, else /etc/sysconfig/irqbalance (path and text), undefined when neither exists. */
+  irqbalanceConfig?: { path: string; text: string };
+  irqbalancePids: number[];
+  redis: RedisProcess[];
 }
+
+const CPUS_ALLOWED = `$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status")`;
+
+/** irqbalance's PIDs and each redis-server with its threads and its children's threads (their title as name). */
+const PROCS = [
+  `sec procs; for p in "$R"/proc/[0-9]*; do read -r c 2>/dev/null < "$p/comm" || continue; case "$c" in`,
+  `irqbalance) printf 'b %s\\n' "\${p##*/}";;`,
+  `redis-server) pid=\${p##*/}; printf 'r %s %s %s\\n' "$pid" "$(sed -n 's/^PPid:[[:space:]]*//p' "$p/status")" "$(tr '\\0' ' ' < "$p/cmdline")"`,
+  `for t in "$p"/task/*; do printf 't %s %s|%s|%s\\n' "$pid" "\${t##*/}" "$(cat "$t/comm")" "${CPUS_ALLOWED}"; done`,
+  `for k in $(cat "$p"/task/*/children); do for t in "$R/proc/$k"/task/*; do printf 'c %s %s|%s|%s\\n' "$pid" "\${t##*/}" "$(tr '\\0' ' ' < "$R/proc/$k/cmdline" | cut -d' ' -f1)" "${CPUS_ALLOWED}"; done; done;;`,
+  "esac; done 2>/dev/null",
+].join("\n");
 
 export const STATE_DIR = "/var/lib/tickless";
 
@@ -31,9 +62,13 @@ export function statusScript(root: string): string {
     `sec cmdline; b64 "$R/proc/cmdline"`,
     `sec grubcfg; if [ -f "$R/boot/grub/grub.cfg" ]; then b64 "$R/boot/grub/grub.cfg"; else b64 "$R/boot/grub2/grub.cfg"; fi`,
     `sec irqsave; b64 "$S/irq-affinity.json"`,
-    `sec irqs; for d in "$R"/proc/irq/[0-9]*; do [ -f "$d/smp_affinity_list" ] && printf '%s %s\\n' "\${d##*/}" "$(cat "$d/smp_affinity_list" 2>/dev/null)"; done`,
+    `sec irqs; for d in "$R"/proc/irq/[0-9]*; do [ -f "$d/smp_affinity_list" ] && printf '%s %s|%s\\n' "\${d##*/}" "$(cat "$d/smp_affinity_list" 2>/dev/null)" "$(cat "$d/effective_affinity_list" 2>/dev/null)"; done`,
     // the record's own pretty-printed `"path": "…"` lines name the files to hash
     `sec hashes; [ -f "$S/applied.json" ] && sed -n 's/^ *"path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json" | while IFS= read -r p; do if [ -f "$R$p" ]; then h=$(sha256sum < "$R$p"); printf '%s %s\\n' "\${h%% *}" "$p"; else printf -- '- %s\\n' "$p"; fi; done`,
+    `sec workqueue; p=$([ -f "$S/applied.json" ] && sed -n 's/^ *"cpumask_path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json"); if [ -n "$p" ]; then b64 "$R$p"; else printf -- '-'; fi`,
+    `sec ibdefault; b64 "$R/etc/default/irqbalance"`,
+    `sec ibsysconfig; b64 "$R/etc/sysconfig/irqbalance"`,
+    PROCS,
     "sec end; true",
   ].join("\n");
 }
@@ -58,12 +93,45 @@ export function parseStatusProbe(stdout: string): StatusProbe {
       .split("\n")
       .map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)] as const)
       .filter(([k]) => k !== "");
+  const irqs = pairs(s.get("irqs")).map(([n, v]) => [n, ...v.split("|").map((x) => x.trim())] as const);
+  const ibDefault = decoded(s.get("ibdefault"));
+  const ibSysconfig = decoded(s.get("ibsysconfig"));
+  const procs = (s.get("procs") ?? "").split("\n").map((l) => l.split(" "));
   return {
     record: decoded(s.get("record")),
     cmdline: (decoded(s.get("cmdline")) ?? "").trim(),
     grubCfg: decoded(s.get("grubcfg")),
     irqSave: decoded(s.get("irqsave")),
-    irqs: new Map(pairs(s.get("irqs")).map(([n, v]) => [n, v.trim()])),
+    irqs: new Map(irqs.map(([n, list]) => [n, list])),
+    irqEffective: new Map(irqs.map(([n, , effective]) => [n, effective ?? ""])),
     hashes: parseHashes(s.get("hashes") ?? ""),
+    workqueueMask: decoded(s.get("workqueue"))?.trim(),
+    irqbalanceConfig:
+      ibDefault !== undefined
+        ? { path: "/etc/default/irqbalance", text: ibDefault }
+        : ibSysconfig !== undefined
+          ? { path: "/etc/sysconfig/irqbalance", text: ibSysconfig }
+          : undefined,
+    irqbalancePids: procs.filter((w) => w[0] === "b").map((w) => Number(w[1])),
+    redis: redisProcesses(procs),
   };
+}
+
+/** The `r`, `t` and `c` lines of the procs section → one entry per redis-server process. */
+function redisProcesses(lines: string[][]): RedisProcess[] {
+  const out = new Map<string, RedisProcess>();
+  for (const w of lines) {
+    if (w[0] === "r")
+      out.set(w[1], {
+        pid: Number(w[1]),
+        ppid: Number(w[2]),
+        title: w.slice(3).join(" ").trim(),
+        threads: [],
+      });
+    if ((w[0] === "t" || w[0] === "c") && out.has(w[1])) {
+      const [tid, comm = "", cpus = ""] = w.slice(2).join(" ").split("|");
+      out.get(w[1])?.threads.push({ tid: Number(tid), comm, cpus: cpus.trim(), child: w[0] === "c" });
+    }
+  }
+  return [...out.values()];
 }

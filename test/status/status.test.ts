@@ -26,6 +26,70 @@ const IRQ_SAVE = JSON.stringify({
   irqs: { "24": { name: "eth0-TxRx-0", smp_affinity_list: "0-7", smp_affinity: "ff" } },
   unchangeable: { "28": "nvme0q0: Input/output error" },
 });
+const WORKQUEUE = "/sys/devices/virtual/workqueue/cpumask";
+
+/**
+ * A process under a fake /proc as the kernel lays it out: comm, cmdline (NUL-separated; Redis
+ * rewrites its title in place), status (PPid, Cpus_allowed_list), one task/TID per thread with its
+ * own comm and status, and `children` in the main thread's task directory.
+ */
+function proc(
+  pid: number,
+  o: {
+    comm: string;
+    title: string;
+    ppid: number;
+    threads: [tid: number, comm: string, cpus: string][];
+    children?: number[];
+  },
+): Record<string, string> {
+  const status = (name: string, tid: number, cpus: string) =>
+    `Name:\t${name}\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t${pid}\nNgid:\t0\nPid:\t${tid}\nPPid:\t${o.ppid}\nCpus_allowed:\t${cpus}\nCpus_allowed_list:\t${cpus}\nMems_allowed_list:\t0\n`;
+  const out: Record<string, string> = {
+    [`proc/${pid}/comm`]: `${o.comm}\n`,
+    [`proc/${pid}/cmdline`]: `${o.title}\0`,
+    [`proc/${pid}/status`]: status(o.comm, pid, o.threads[0][2]),
+  };
+  for (const [tid, comm, cpus] of o.threads) {
+    out[`proc/${pid}/task/${tid}/comm`] = `${comm}\n`;
+    out[`proc/${pid}/task/${tid}/status`] = status(comm, tid, cpus);
+    out[`proc/${pid}/task/${tid}/children`] =
+      tid === pid ? (o.children ?? []).map((c) => `${c} `).join("") : "";
+  }
+  return out;
+}
+
+/** Redis 7 on port 6379 placing its own threads (server_cpulist 4, bio_cpulist 0-3,5-7), saving in a child. */
+function redis(main = "4", bio = "0-3,5-7", child = "0-3,5-7"): Record<string, string> {
+  return {
+    ...proc(812, {
+      comm: "redis-server",
+      title: "/usr/bin/redis-server 127.0.0.1:6379",
+      ppid: 1,
+      threads: [
+        [812, "redis-server", main],
+        [815, "bio_close_file", bio],
+        [816, "bio_aof", bio],
+        [817, "bio_lazy_free", bio],
+        [818, "jemalloc_bg_thd", "0-7"],
+      ],
+      children: [901],
+    }),
+    ...proc(901, {
+      comm: "redis-server",
+      title: "redis-rdb-bgsave 127.0.0.1:6379",
+      ppid: 812,
+      threads: [[901, "redis-server", child]],
+    }),
+    ...proc(640, {
+      comm: "irqbalance",
+      title: "/usr/sbin/irqbalance --foreground",
+      ppid: 1,
+      threads: [[640, "irqbalance", "0-7"]],
+    }),
+  };
+}
+
 const grubCfg = (params: string) =>
   `### BEGIN /etc/grub.d/10_linux ###\nmenuentry 'Debian' {\n\tlinux\t/boot/vmlinuz-6.1 root=UUID=1 ro ${params} quiet\n}\n### END /etc/grub.d/10_linux ###\n`;
 
@@ -48,11 +112,13 @@ function record(host: string): TuningRecord {
       units: [
         { path: "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf", sha256: sha(DROPIN) },
       ],
+      workqueue: { cpumask_path: WORKQUEUE, cpus: "0-3,5-7" },
+      redis: { unit: "redis-server.service", port: 6379, threads_split: true },
     },
   };
 }
 
-/** A tuned host's root: record, GRUB files, drop-in, IRQ save, /proc. */
+/** A tuned host's root: record, GRUB files, drop-in, IRQ save, irqbalance's ban, /proc, /sys. */
 function tunedRoot(host: string, over: Record<string, string> = {}): Record<string, string> {
   return {
     [`${host}/var/lib/tickless/applied.json`]: recordText(record(host)),
@@ -62,7 +128,12 @@ function tunedRoot(host: string, over: Record<string, string> = {}): Record<stri
     [`${host}/boot/grub/grub.cfg`]: grubCfg(PARAMS),
     [`${host}/proc/cmdline`]: `BOOT_IMAGE=/vmlinuz ro ${PARAMS} quiet\n`,
     [`${host}/proc/irq/24/smp_affinity_list`]: "0-3,5-7\n",
+    [`${host}/proc/irq/24/effective_affinity_list`]: "2\n",
     [`${host}/proc/irq/28/smp_affinity_list`]: "4\n",
+    [`${host}/proc/irq/28/effective_affinity_list`]: "4\n",
+    [`${host}/etc/default/irqbalance`]: "#IRQBALANCE_ONESHOT=\nIRQBALANCE_BANNED_CPULIST=4\n",
+    [`${host}${WORKQUEUE}`]: "ef\n",
+    ...Object.fromEntries(Object.entries(redis()).map(([k, v]) => [`${host}/${k}`, v])),
     ...Object.fromEntries(Object.entries(over).map(([k, v]) => [`${host}/${k}`, v])),
   };
 }
@@ -112,7 +183,7 @@ describe("tickless status on fake roots", () => {
   let inventory: string;
   beforeEach(async () => {
     dir = await tempDir("tickless-status-");
-    const hosts = ["clean", "pending", "drifted", "bare"];
+    const hosts = ["clean", "pending", "drifted", "bare", "astray"];
     inventory = join(dir, "inventory.yml");
     await writeTree(join(dir, "roots"), {
       ...tunedRoot("clean"),
@@ -124,6 +195,12 @@ describe("tickless status on fake roots", () => {
         "etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf": "[Slice]\nAllowedCPUs=0-7\n",
       }),
       "bare/proc/cmdline": "ro quiet isolcpus=2\n",
+      ...tunedRoot("astray", {
+        "proc/irq/24/effective_affinity_list": "4\n",
+        "etc/default/irqbalance": "IRQBALANCE_BANNED_CPULIST=5\n",
+        [WORKQUEUE.slice(1)]: "ff\n",
+        ...redis("0-7", "0-3,5-7", "4"),
+      }),
     });
     await writeTree(dir, {
       "inventory.yml": [
@@ -144,7 +221,7 @@ describe("tickless status on fake roots", () => {
 
   test("one line per host; exit 2 for drift and reboot pending, 0 when clean; no byte under the roots changes", async () => {
     const before = await hashTree(join(dir, "roots"));
-    const all = await cli(["status", "-i", inventory, "-l", "all:!gone"]);
+    const all = await cli(["status", "-i", inventory, "-l", "all:!gone:!astray"]);
     expect(all.stderr).toBe("");
     expect(all.code).toBe(2);
     const lines = all.stdout.trimEnd().split("\n");
@@ -188,6 +265,46 @@ describe("tickless status on fake roots", () => {
     // the schema refuses what it should: a check name it does not know
     by.clean.drift.push({ check: "mood", detail: "x" });
     expect(validate(doc)).toBe(false);
+  });
+
+  test("what runs now against the record: an IRQ delivered to the isolated CPU, irqbalance's ban, the workqueue mask, Redis's threads, each a named check", async () => {
+    const before = await hashTree(join(dir, "roots"));
+    const r = await cli(["status", "-i", inventory, "-l", "astray", "--json"]);
+    expect([r.code, r.stderr]).toEqual([2, ""]);
+    expect(JSON.parse(r.stdout).hosts[0].drift).toEqual([
+      { check: "irq_effective", detail: "IRQ 24 (eth0-TxRx-0) delivered to CPU 4" },
+      {
+        check: "irqbalance",
+        detail:
+          "/etc/default/irqbalance: IRQBALANCE_BANNED_CPULIST=5 does not ban CPU 4; irqbalance runs (pid 640)",
+      },
+      {
+        check: "workqueue",
+        detail: `${WORKQUEUE} is ff (CPUs 0-7), the record says 0-3,5-7`,
+      },
+      {
+        check: "redis_threads",
+        detail:
+          "Redis 812 (port 6379): redis-server (TID 812, main) may run on 0-7, expected 4; redis-rdb-bgsave (child 901, background) may run on 4, expected 0-3,5-7",
+      },
+    ]);
+    const line = (await cli(["status", "-i", inventory, "-l", "astray"])).stdout;
+    expect(line).toMatch(
+      /^astray {2}tuned .* {2}DRIFT: irq_effective \(IRQ 24 .*; irqbalance \(.*; workqueue \(.*; redis_threads \(Redis 812 /,
+    );
+    expect(await hashTree(join(dir, "roots"))).toEqual(before);
+
+    // a record written before these checks existed names no workqueue file and no Redis: those two are not judged
+    const file = join(dir, "roots/astray/var/lib/tickless/applied.json");
+    const older = JSON.parse(await readFile(file, "utf8"));
+    delete older.settings.workqueue;
+    delete older.settings.redis;
+    await writeTree(dir, { "roots/astray/var/lib/tickless/applied.json": recordText(older) });
+    const old = JSON.parse((await cli(["status", "-i", inventory, "-l", "astray", "--json"])).stdout);
+    expect(old.hosts[0].drift.map((d: { check: string }) => d.check)).toEqual([
+      "irq_effective",
+      "irqbalance",
+    ]);
   });
 
   test("bad input: no inventory is exit 5 with a hint, a --limit matching nothing is exit 5, a bad --prometheus path is exit 1", async () => {
@@ -241,6 +358,10 @@ describe("tickless status on fake roots", () => {
       samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
     expect(value("tickless_drift", { host: "drifted", check: "irq" })).toBe(1);
     expect(value("tickless_drift", { host: "clean", check: "irq" })).toBe(0);
+    for (const check of ["irq_effective", "irqbalance", "workqueue", "redis_threads"]) {
+      expect(value("tickless_drift", { host: "astray", check })).toBe(1);
+      expect(value("tickless_drift", { host: "clean", check })).toBe(0);
+    }
     expect(value("tickless_reboot_pending", { host: "pending" })).toBe(1);
     expect(value("tickless_last_apply_timestamp_seconds", { host: "clean" })).toBe(
       Date.parse("2026-12-01T10:00:00Z") / 1000,

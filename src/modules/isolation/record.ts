@@ -31,6 +31,10 @@ export interface RecordSettings {
   state_files: HashedFile[];
   /** Drop-ins, slices and other unit-side files. */
   units: HashedFile[];
+  /** The unbound workqueue cpumask file the run wrote (under its sys_root) and the CPUs it holds. */
+  workqueue?: { cpumask_path: string; cpus: string };
+  /** The Redis the run pinned, and whether Redis places its own threads (server_cpulist). */
+  redis?: { unit: string; port: number; threads_split: boolean };
 }
 
 export interface RunMeta {

@@ -52,6 +52,13 @@ export interface TuningRecordArgs {
   grub_files?: string[];
   state_files?: string[];
   units?: string[];
+  /** The unbound workqueue cpumask file the run wrote (`tickless status` compares it with housekeeping_cpus). */
+  workqueue_cpumask?: string;
+  /** The Redis the run pinned (`tickless status` finds it by the port in its process title). */
+  redis_unit?: string;
+  redis_port?: number | string;
+  /** Whether Redis places its own threads (server_cpulist): its bio threads then belong on housekeeping CPUs. */
+  redis_threads_split?: boolean | string;
   /** read: CPU sets the operator gave ("" = not given); one that contradicts the record fails the task. */
   expect?: { isolated_cpus?: string | number; housekeeping_cpus?: string | number };
   /** read: files whose presence means an apply began (an interrupted run leaves no record). */
@@ -171,6 +178,19 @@ export function desiredRecord(args: TuningRecordArgs, state: TuningRecordState):
     grub: { method: args.grub_method ?? "", files: hashed(args.grub_files) },
     state_files: hashed(args.state_files),
     units: hashed(args.units),
+    ...(args.workqueue_cpumask
+      ? { workqueue: { cpumask_path: args.workqueue_cpumask, cpus: String(args.housekeeping_cpus ?? "") } }
+      : {}),
+    ...(args.redis_unit
+      ? {
+          redis: {
+            unit: args.redis_unit,
+            port: Number(args.redis_port ?? 6379),
+            threads_split:
+              args.redis_threads_split === true || /^(true|yes|1)$/i.test(String(args.redis_threads_split)),
+          },
+        }
+      : {}),
   };
   const { run, tickless_version, playbook } = state.meta;
   return { version: RECORD_VERSION, tickless_version, run, playbook, settings };
@@ -319,6 +339,15 @@ export const tuningRecordModule = defineModule<TuningRecordArgs, TuningRecordSta
       grub_files: pathList,
       state_files: pathList,
       units: pathList,
+      workqueue_cpumask: { type: "string", pattern: "^/" },
+      redis_unit: { type: "string", minLength: 1 },
+      redis_port: {
+        anyOf: [
+          { type: "integer", minimum: 1, maximum: 65535 },
+          { type: "string", pattern: "^[0-9]+$" },
+        ],
+      },
+      redis_threads_split: { type: ["boolean", "string"] },
       expect: {
         type: "object",
         properties: {

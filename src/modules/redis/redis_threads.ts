@@ -62,19 +62,22 @@ export function expectedCpus(t: RedisThread, pid: number, server: number[], back
   return { role: "other", cpus: [...new Set([...server, ...background])].sort((a, b) => a - b) };
 }
 
+/** A thread's role, the CPU list it should be allowed, and whether it is (an "other" thread: within both sets). */
+export function placeThread(t: RedisThread, pid: number, server: number[], background: number[]) {
+  const want = expectedCpus(t, pid, server, background);
+  const got = t.cpus === "" ? [] : parseCpuList(t.cpus);
+  const ok =
+    want.role === "other"
+      ? got.length > 0 && got.every((c) => want.cpus.includes(c))
+      : formatCpuList(got) === formatCpuList(want.cpus);
+  return { role: want.role, expected: formatCpuList(want.cpus), ok };
+}
+
 /** Pure: each thread's placement against the expected one; the misplaced named. */
 export function checkThreads(args: RedisThreadsArgs, pid: number, threads: RedisThread[]): ModuleResult {
   const server = parseCpuList(args.server_cpus);
   const background = parseCpuList(args.background_cpus);
-  const rows = threads.map((t) => {
-    const want = expectedCpus(t, pid, server, background);
-    const got = t.cpus === "" ? [] : parseCpuList(t.cpus);
-    const ok =
-      want.role === "other"
-        ? got.length > 0 && got.every((c) => want.cpus.includes(c))
-        : formatCpuList(got) === formatCpuList(want.cpus);
-    return { ...t, role: want.role, expected: formatCpuList(want.cpus), ok };
-  });
+  const rows = threads.map((t) => ({ ...t, ...placeThread(t, pid, server, background) }));
   const bad = rows
     .filter((r) => !r.ok)
     .map(

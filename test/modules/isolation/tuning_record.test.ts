@@ -107,6 +107,26 @@ describe("tuning_record on a fake root", () => {
     expect((await readFile(history(), "utf8")).trimEnd().split("\n")).toHaveLength(2);
   });
 
+  test("the workqueue file and the Redis tickless status judges are recorded (the split as a boolean, the port as a number); a changed split updates the record", async () => {
+    const mask = join(dir, "sys/devices/virtual/workqueue/cpumask");
+    const args = applied({
+      workqueue_cpumask: mask,
+      redis_unit: "redis-server.service",
+      redis_port: "6380",
+      redis_threads_split: "True",
+    });
+    await converge(tuningRecordModule, args, host, ctx());
+    const doc = JSON.parse(await readFile(record(), "utf8"));
+    expect(doc.settings.workqueue).toEqual({ cpumask_path: mask, cpus: "0-3,5-7" });
+    expect(doc.settings.redis).toEqual({ unit: "redis-server.service", port: 6380, threads_split: true });
+    expect((await converge(tuningRecordModule, args, host, ctx())).changes).toEqual([]);
+    const unsplit = await converge(tuningRecordModule, { ...args, redis_threads_split: false }, host, ctx());
+    expect(unsplit.changes.map((c) => c.summary)[0]).toBe(
+      "update the applied-state record (isolated_cpus=4)",
+    );
+    expect(JSON.parse(await readFile(record(), "utf8")).settings.redis.threads_split).toBe(false);
+  });
+
   test("a CPU set written as a YAML number is recorded as the CPU list it is", async () => {
     await converge(tuningRecordModule, applied({ isolated_cpus: 4 }), host, ctx());
     expect(JSON.parse(await readFile(record(), "utf8")).settings.isolated_cpus).toBe("4");
