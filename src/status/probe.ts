@@ -38,15 +38,16 @@ export interface StatusProbe {
   redis: RedisProcess[];
 }
 
-const CPUS_ALLOWED = `$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$t/status")`;
+/** `$t`'s Cpus_allowed_list into $a, by the shell's own `read` (no process per thread). */
+const CPUS_ALLOWED = `a=; while read -r k v; do [ "$k" = Cpus_allowed_list: ] && a=$v; done < "$t/status"`;
 
 /** irqbalance's PIDs and each redis-server with its threads and its children's threads (their title as name). */
 const PROCS = [
-  `sec procs; for p in "$R"/proc/[0-9]*; do read -r c 2>/dev/null < "$p/comm" || continue; case "$c" in`,
+  `sec procs; for p in "$R"/proc/[0-9]*; do c=; read -r c < "$p/comm" || continue; case "$c" in`,
   `irqbalance) printf 'b %s\\n' "\${p##*/}";;`,
-  `redis-server) pid=\${p##*/}; printf 'r %s %s %s\\n' "$pid" "$(sed -n 's/^PPid:[[:space:]]*//p' "$p/status")" "$(tr '\\0' ' ' < "$p/cmdline")"`,
-  `for t in "$p"/task/*; do printf 't %s %s|%s|%s\\n' "$pid" "\${t##*/}" "$(cat "$t/comm")" "${CPUS_ALLOWED}"; done`,
-  `for k in $(cat "$p"/task/*/children); do for t in "$R/proc/$k"/task/*; do printf 'c %s %s|%s|%s\\n' "$pid" "\${t##*/}" "$(tr '\\0' ' ' < "$R/proc/$k/cmdline" | cut -d' ' -f1)" "${CPUS_ALLOWED}"; done; done;;`,
+  `redis-server) pid=\${p##*/}; pp=; while read -r k v; do [ "$k" = PPid: ] && pp=$v; done < "$p/status"; printf 'r %s %s %s\\n' "$pid" "$pp" "$(tr '\\0' ' ' < "$p/cmdline")"`,
+  `for t in "$p"/task/*; do n=; read -r n < "$t/comm"; ${CPUS_ALLOWED}; printf 't %s %s|%s|%s\\n' "$pid" "\${t##*/}" "$n" "$a"; done`,
+  `for k in $(cat "$p"/task/*/children); do n=$(tr '\\0' ' ' < "$R/proc/$k/cmdline"); n=\${n%% *}; for t in "$R/proc/$k"/task/*; do ${CPUS_ALLOWED}; printf 'c %s %s|%s|%s\\n' "$pid" "\${t##*/}" "$n" "$a"; done; done;;`,
   "esac; done 2>/dev/null",
 ].join("\n");
 
@@ -62,7 +63,8 @@ export function statusScript(root: string): string {
     `sec cmdline; b64 "$R/proc/cmdline"`,
     `sec grubcfg; if [ -f "$R/boot/grub/grub.cfg" ]; then b64 "$R/boot/grub/grub.cfg"; else b64 "$R/boot/grub2/grub.cfg"; fi`,
     `sec irqsave; b64 "$S/irq-affinity.json"`,
-    `sec irqs; for d in "$R"/proc/irq/[0-9]*; do [ -f "$d/smp_affinity_list" ] && printf '%s %s|%s\\n' "\${d##*/}" "$(cat "$d/smp_affinity_list" 2>/dev/null)" "$(cat "$d/effective_affinity_list" 2>/dev/null)"; done`,
+    // the shell's own `read`: no process per IRQ (a host has hundreds)
+    `sec irqs; for d in "$R"/proc/irq/[0-9]*; do l=; e=; [ -f "$d/smp_affinity_list" ] || continue; read -r l < "$d/smp_affinity_list"; read -r e < "$d/effective_affinity_list"; printf '%s %s|%s\\n' "\${d##*/}" "$l" "$e"; done 2>/dev/null`,
     // the record's own pretty-printed `"path": "…"` lines name the files to hash
     `sec hashes; [ -f "$S/applied.json" ] && sed -n 's/^ *"path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json" | while IFS= read -r p; do if [ -f "$R$p" ]; then h=$(sha256sum < "$R$p"); printf '%s %s\\n' "\${h%% *}" "$p"; else printf -- '- %s\\n' "$p"; fi; done`,
     `sec workqueue; p=$([ -f "$S/applied.json" ] && sed -n 's/^ *"cpumask_path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json"); if [ -n "$p" ]; then b64 "$R$p"; else printf -- '-'; fi`,
