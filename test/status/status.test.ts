@@ -9,6 +9,9 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import { default as formats } from "ajv-formats";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { openConnection } from "../../src/connection/index.js";
+import type { Connection } from "../../src/connection/types.js";
+import { hostStatus } from "../../src/index.js";
 import { recordText, type TuningRecord } from "../../src/modules/isolation/record.js";
 import { notTunedStatus } from "../../src/status/assess.js";
 import { renderPrometheus } from "../../src/status/prometheus.js";
@@ -305,6 +308,31 @@ describe("tickless status on fake roots", () => {
       "irq_effective",
       "irqbalance",
     ]);
+  });
+
+  test("one round trip a host: a single script run, no other operation on the connection", async () => {
+    const calls: Record<string, string[]> = {};
+    const report = await hostStatus({
+      inventory,
+      limit: "all:!gone",
+      connect: async (settings) => {
+        const conn = await openConnection(settings);
+        const seen: string[] = [];
+        calls[settings.host] = seen;
+        return new Proxy(conn, {
+          get(target, key, receiver) {
+            const v = Reflect.get(target, key, receiver);
+            if (typeof v !== "function") return v;
+            return (...args: unknown[]) => {
+              if (key !== "close") seen.push(String(key));
+              return v.apply(target, args);
+            };
+          },
+        }) as Connection;
+      },
+    });
+    expect(report.hosts.map((h) => h.host)).toEqual(["clean", "pending", "drifted", "bare", "astray"]);
+    expect(calls).toEqual(Object.fromEntries(report.hosts.map((h) => [h.host, ["run"]])));
   });
 
   test("bad input: no inventory is exit 5 with a hint, a --limit matching nothing is exit 5, a bad --prometheus path is exit 1", async () => {
