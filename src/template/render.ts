@@ -133,7 +133,7 @@ export function renderNested(source: string, scope: Scope): unknown {
     case "expression":
       return nativeValue(evaluateAt(scope, form.expression));
     case "literal":
-      return form.value;
+      return typeof form.value === "string" ? literalValue(form.value) : form.value;
     case "path":
       return lookupPath(scope, form);
     case "call": {

@@ -45,5 +45,5 @@ export function pyYaml(value: unknown, nice: boolean, indent = 2): string {
       },
     });
   }
-  return doc.toString({ indent, indentSeq: false, lineWidth: 0 });
+  return doc.toString({ indent, indentSeq: false, lineWidth: 0, flowCollectionPadding: false });
 }
