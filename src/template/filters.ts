@@ -184,14 +184,25 @@ export const MORE_FILTERS: Record<string, Transform> = {
   to_nice_json: (value, indent = 4, sortKeys = true) => pyJson(toPlain(value), indent, Boolean(sortKeys)),
   to_yaml: (value) => pyYaml(toPlain(value), false),
   to_nice_yaml: (value, indent = 4) => pyYaml(toPlain(value), true, Number(indent)),
+  // the parsers' messages quote the text, which may be a secret: say where, never what
   from_json: (value) => {
     try {
       return JSON.parse(String(value));
-    } catch (err) {
-      return fail(`from_json: ${(err as Error).message}`, "from_json reads a JSON document");
+    } catch {
+      return fail("from_json: the text is not JSON", "from_json reads a JSON document");
     }
   },
-  from_yaml: (value) => parseYaml(String(value)),
+  from_yaml: (value) => {
+    try {
+      return parseYaml(String(value));
+    } catch (err) {
+      const line = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+      return fail(
+        `from_yaml: the text is not YAML${line ? ` (line ${line})` : ""}`,
+        "from_yaml reads a YAML document",
+      );
+    }
+  },
   ternary: (value, trueVal, falseVal, noneVal) =>
     value === null && noneVal !== undefined ? noneVal : truthy(value) ? trueVal : falseVal,
   basename: (value) => posix.basename(String(value ?? "")),

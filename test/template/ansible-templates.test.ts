@@ -192,6 +192,15 @@ describe("templates in playbook strings", () => {
     expect(err.hint).toContain('did you mean "items"');
   });
 
+  it("says the text is not JSON or YAML without quoting it", () => {
+    for (const filter of ["from_json", "from_yaml"]) {
+      const err = thrown(() => renderValue(`{{ secret | ${filter} }}`, { secret: "hunter2: [" }, loc));
+      expect(err.message).toContain(`${filter}: the text is not`);
+      expect(`${err.message} ${err.hint}`).not.toContain("hunter2");
+      expect(err.location).toEqual(loc);
+    }
+  });
+
   it("refuses a keyword argument the filter does not take", () => {
     const err = thrown(() => renderValue("{{ items | join(sep=',') }}", vars, loc));
     expect(err.message).toContain('filter "join" has no keyword argument "sep"');
