@@ -3,7 +3,7 @@
  * keeps its own forms: blocks (`{{#if}}`, `{{/if}}`, `{{else}}`), comments, `{{{raw}}}`, plain
  * paths and literals, and helper calls (`{{join cores " "}}`). Anything else (`{{ x | default(1) }}`,
  * `{{ a + 1 }}`, `{{ 'y' if c else 'n' }}`) goes to the expression engine of `when:`; the template
- * Handlebars compiles calls NATIVE_EXPR with the expression's number in its place.
+ * Handlebars compiles calls EXPRESSION_HELPER with the expression's number in its place.
  */
 
 /** The internal helper that evaluates expression N of its template. */
