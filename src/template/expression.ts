@@ -1,10 +1,12 @@
 import jexlModule from "jexl";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import { Keyword, range } from "./filters.js";
 import { truthy } from "./helpers.js";
 import { renderNested } from "./render.js";
-import { rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
+import { KEYWORD_PREFIX, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
-import { allTransforms, GUARDS, RESULT_TESTS, toText } from "./transforms.js";
+import { didYouMean } from "./suggest.js";
+import { allTransforms, FILTERS, GUARDS, RESULT_TESTS, TESTS, toText } from "./transforms.js";
 
 type Expression = ReturnType<typeof jexl.compile>;
 type Node = Record<string, any>;
@@ -25,7 +27,13 @@ jexl.addBinaryOp("!=", 20, (a, b) => !pyEquals(a, b));
 jexl.addBinaryOp("in", 20, contains);
 jexl.addBinaryOp("not_in", 20, (a, b) => !contains(a, b));
 jexl.addBinaryOp("~", 30, (a, b) => (a === undefined ? "" : toText(a)) + (b === undefined ? "" : toText(b)));
+jexl.addBinaryOp("**", 50, (a, b) => Number(a) ** Number(b));
+// Python's + joins lists as well as adding numbers and strings
+jexl.addBinaryOp("+", 30, (a, b) => (Array.isArray(a) && Array.isArray(b) ? [...a, ...b] : a + b));
+// `name=value` in a filter's arguments (rewrite.ts made it `__tickless_kw_name := value`)
+jexl.addBinaryOp(":=", 1, (name, value) => new Keyword(String(name), value));
 jexl.addTransforms(recordingErrors(allTransforms()));
+jexl.addFunction("range", range);
 
 /** What a transform threw last: jexl re-wraps errors that cross its operators. */
 let thrown: unknown;
@@ -34,13 +42,20 @@ const cache = new Map<string, Expression>();
 
 /** Evaluates an Ansible-like expression against the vars; the result is plain data. */
 export function evaluate(expression: string, vars: Record<string, unknown>, loc?: SourceLocation): unknown {
+  return evaluateIn(expression, new Scope(vars, renderNested, loc), loc);
+}
+
+/** Evaluates an expression in a scope a template already opened (its cycle check goes on). */
+export function evaluateIn(expression: string, scope: Scope, loc = scope.loc): unknown {
   const compiled = compile(expression, loc);
-  const scope = new Scope(vars, renderNested, loc);
+  const before = thrown;
   thrown = undefined;
   try {
     return toPlain(compiled.evalSync(scope.strictRoot));
   } catch (err) {
     throw scope.pendingError ?? evaluationError(thrown ?? err, expression, loc);
+  } finally {
+    thrown = before;
   }
 }
 
@@ -102,16 +117,15 @@ function prepare(node: Node | undefined, ctx: Context): void {
     delete node.relative;
     return;
   }
+  if (node.type === "Identifier" && !node.from && String(node.value).startsWith(KEYWORD_PREFIX)) {
+    node.type = "Literal";
+    node.value = String(node.value).slice(KEYWORD_PREFIX.length);
+    delete node.relative;
+    return;
+  }
   if (node.type === "FunctionCall") {
-    if (node.pool !== "transforms" || !jexl.getTransform(node.name)) {
-      const name = String(node.name);
-      const what = name.startsWith("is_") ? `test "${name.replace(/^is_(not_)?/, "")}"` : `filter "${name}"`;
-      throw syntaxError(
-        ctx.expression,
-        `unknown ${node.pool === "transforms" ? what : `function "${name}"`}`,
-        ctx.loc,
-      );
-    }
+    const known = node.pool === "transforms" ? jexl.getTransform(node.name) : jexl.getFunction(node.name);
+    if (!known) throw syntaxError(ctx.expression, unknownName(String(node.name), node.pool), ctx.loc);
     if (GUARDS.has(node.name)) makeLenient(node.args[0]);
     nameSubject(node);
   }
@@ -157,9 +171,24 @@ function nameSubject(node: Node): void {
 function makeLenient(node: Node | undefined): void {
   let root = node;
   while (root && (root.from || root.type === "FilterExpression")) root = root.from ?? root.subject;
-  if (root?.type === "Identifier" && !root.relative && root.value !== LENIENT_ROOT) {
+  const literal =
+    root && (STRING_PLACEHOLDER.test(root.value) || String(root.value).startsWith(KEYWORD_PREFIX));
+  if (root?.type === "Identifier" && !root.relative && root.value !== LENIENT_ROOT && !literal) {
     root.from = { type: "Identifier", value: LENIENT_ROOT };
   }
+}
+
+/** "unknown filter "x"", with the closest known name when one is close. */
+function unknownName(name: string, pool: string): string {
+  const test = name.startsWith("is_");
+  const bare = name.replace(/^is_(not_)?/, "");
+  const what = pool !== "transforms" ? "function" : test ? "test" : "filter";
+  const names = pool !== "transforms" ? ["range"] : Object.keys(test ? TESTS : FILTERS);
+  const guess = didYouMean(
+    bare,
+    names.filter((n) => /^\w+$/.test(n)),
+  );
+  return `unknown ${what} "${bare}"${guess ? ` (did you mean "${guess}"?)` : ""}`;
 }
 
 function recordingErrors(transforms: Record<string, (...args: any[]) => unknown>) {

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import Handlebars from "handlebars";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { decodeSource } from "../playbook/yaml-checks.js";
+import { checkExpression, evaluateIn } from "./expression.js";
 import {
   INTERNAL_HELPERS,
   MissingArgument,
@@ -10,11 +11,28 @@ import {
   registerHelpers,
   UNDOCUMENTED_BUILTINS,
 } from "./helpers.js";
+import { EXPRESSION_HELPER, type FoundExpression, splitTemplate, TEXT_HELPER } from "./mustaches.js";
+import { literalValue, pyOutput } from "./python.js";
 import { Scope, toPlain } from "./scope.js";
 import { didYouMean, undefinedVariable } from "./suggest.js";
 
 const hb = Handlebars.create();
 registerHelpers(hb);
+INTERNAL_HELPERS.add(EXPRESSION_HELPER).add(TEXT_HELPER);
+hb.registerHelper(TEXT_HELPER, (value: unknown, options: Handlebars.HelperOptions) => {
+  if (value === undefined) throw new MissingArgument(0, options);
+  return pyOutput(value);
+});
+hb.registerHelper(EXPRESSION_HELPER, (index: number, options: Handlebars.HelperOptions) => {
+  const { scope, expressions } = options.data.ansible as ExpressionData;
+  return pyOutput(evaluateAt(scope, expressions[index]));
+});
+
+/** What the runtime `data` carries for EXPRESSION_HELPER. */
+interface ExpressionData {
+  scope: Scope;
+  expressions: FoundExpression[];
+}
 
 const COMPILE_OPTIONS = { strict: true, noEscape: true } as const;
 const TEMPLATE_PATTERN = /\{\{[\s\S]*?\}\}/;
@@ -37,10 +55,13 @@ type NativeForm =
   | { kind: "none" }
   | PathForm
   | { kind: "literal"; value: unknown }
+  | { kind: "expression"; expression: FoundExpression }
   | { kind: "call"; template: Compiled; source: string };
 
 interface Entry {
   template: Compiled;
+  /** The Ansible expressions among the mustaches, evaluated by the engine of `when:`. */
+  expressions: FoundExpression[];
   native: NativeForm;
   /** Text and plain paths only (the common case): rendered without the Handlebars runtime. */
   segments?: (string | PathForm)[];
@@ -108,9 +129,11 @@ export function renderNested(source: string, scope: Scope): unknown {
   const form = entry.native;
   switch (form.kind) {
     case "none":
-      return renderText(scope, source, entry);
+      return literalValue(renderText(scope, source, entry));
+    case "expression":
+      return nativeValue(evaluateAt(scope, form.expression));
     case "literal":
-      return form.value;
+      return typeof form.value === "string" ? literalValue(form.value) : form.value;
     case "path":
       return lookupPath(scope, form);
     case "call": {
@@ -121,16 +144,35 @@ export function renderNested(source: string, scope: Scope): unknown {
   }
 }
 
+/**
+ * A string that is one expression, as Ansible 2.14 types it: lists, mappings and booleans stay
+ * what they are, None is "", a number is its text, and text that reads as a Python literal is
+ * that literal.
+ */
+function nativeValue(value: unknown): unknown {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "boolean" || typeof value === "object") return value;
+  return literalValue(pyOutput(value));
+}
+
+/** An expression of a template, evaluated where it stands (its line and column in a file). */
+function evaluateAt(scope: Scope, expression: FoundExpression): unknown {
+  return evaluateIn(expression.source, scope, within(scope.loc, expression.line, expression.column));
+}
+
 function renderText(scope: Scope, source: string, entry = entryFor(source, scope.loc)): string {
   const segments = entry.segments;
-  if (!segments) return run(scope, source, () => entry.template(scope.root));
+  if (!segments) {
+    const data = { ansible: { scope, expressions: entry.expressions } satisfies ExpressionData };
+    return run(scope, source, () => entry.template(scope.root, { data }));
+  }
   let out = "";
   for (const segment of segments) {
     if (typeof segment === "string") {
       out += segment;
     } else {
       const value = run(scope, source, () => lookupPath(scope, segment));
-      if (value !== undefined && value !== null) out += String(value);
+      out += pyOutput(value);
     }
   }
   return out;
@@ -165,17 +207,22 @@ function lookupPath(scope: Scope, form: PathForm): unknown {
 function entryFor(source: string, loc?: SourceLocation): Entry {
   const cached = cache.get(source);
   if (cached) return cached;
+  const { handlebars, expressions } = splitTemplate(source, hb.helpers);
+  for (const e of expressions) checkExpression(e.source, within(loc, e.line, e.column));
   let ast: hbs.AST.Program;
   try {
-    ast = hb.parse(source);
+    ast = hb.parse(handlebars);
   } catch (err) {
     throw syntaxError(err, loc);
   }
   checkHelpers(ast, loc);
+  const only =
+    expressions.length === 1 && /^\{\{~?[^}]*~?\}\}$/.test(handlebars) ? expressions[0] : undefined;
   const entry: Entry = {
     template: hb.compile(ast, COMPILE_OPTIONS),
-    native: nativeForm(source, ast),
-    segments: segmentsOf(ast),
+    expressions,
+    native: only ? { kind: "expression", expression: only } : nativeForm(source, ast),
+    segments: expressions.length > 0 ? undefined : segmentsOf(ast),
   };
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(source, entry);
@@ -298,7 +345,11 @@ function argumentName(source: string, err: MissingArgument): string | undefined 
     for (const key of ["body", "program", "inverse", "params", "path"]) visit(n[key]);
     if (n.hash) visit(n.hash.pairs.map((pair: { value: unknown }) => pair.value));
   };
-  visit(hb.parse(source));
+  try {
+    visit(hb.parse(splitTemplate(source, hb.helpers).handlebars));
+  } catch {
+    return undefined;
+  }
   return found;
 }
 

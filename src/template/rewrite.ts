@@ -4,11 +4,18 @@ const STRING_LITERAL = /'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"/g;
 /** Names the placeholders that stand for string literals until the AST is built. */
 export const STRING_PLACEHOLDER = /^__tickless_str_(\d+)$/;
 
+/** Names the identifier that carries a keyword argument's name until the AST is built. */
+export const KEYWORD_PREFIX = "__tickless_kw_";
+
 /** Ansible spellings jexl lacks, rewritten to jexl (the order matters: "is not" before "is"). */
 const REWRITES: [RegExp, string][] = [
   [/\bis\s+not\s+([A-Za-z_]\w*)/g, "|is_not_$1"],
   [/\bis\s+([A-Za-z_]\w*)/g, "|is_$1"],
   [/\bnot\s+in\b/g, " not_in "],
+  // `xs.0` is Jinja's index; jexl reads `.0` as a number
+  [/(\b[A-Za-z_]\w*|[\])])\.(\d+)\b/g, "$1[$2]"],
+  // a filter's keyword argument, `map(attribute='name')`: a pair that expression.ts unpacks
+  [/\b([A-Za-z_]\w*)\s*=(?!=)/g, `${KEYWORD_PREFIX}$1 := `],
 ];
 
 const PAIRS: Record<string, string> = { ")": "(", "]": "[", "}": "{" };
@@ -47,7 +54,8 @@ export function rewriteExpression(expression: string): Rewritten {
     last = m.index + m[0].length;
   }
   code += rewriteCode(text.slice(last));
-  return { source: code.trim(), strings, problem: bracketProblem(code) };
+  const problem = bracketProblem(code);
+  return { source: (problem ? code : conditionals(code)).trim(), strings, problem };
 }
 
 function rewriteCode(code: string): string {
@@ -70,4 +78,72 @@ function bracketProblem(code: string): string | undefined {
   }
   if (code.includes("'") || code.includes('"')) return "a string is not closed";
   return open.length ? `"${open[open.length - 1]}" is not closed` : undefined;
+}
+
+/** Where each bracket opened at `start` closes (brackets balance: bracketProblem ran first). */
+function closing(code: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < code.length; i++) {
+    if ("([{".includes(code[i])) depth++;
+    else if (")]}".includes(code[i]) && --depth === 0) return i;
+  }
+  return code.length - 1;
+}
+
+/**
+ * Python's `a if c else b` as jexl's `(c) ? (a) : (b)`, inside brackets first; each item of a
+ * list, call or mapping on its own (split at its commas and colons).
+ */
+function conditionals(code: string): string {
+  let flat = "";
+  for (let i = 0; i < code.length; i++) {
+    if ("([{".includes(code[i])) {
+      const end = closing(code, i);
+      flat += code[i] + conditionals(code.slice(i + 1, end)) + code[end];
+      i = end;
+    } else {
+      flat += code[i];
+    }
+  }
+  return splitTopLevel(flat, /,|:(?!=)/g)
+    .map((part) => (typeof part === "string" ? ternary(part) : part.sep))
+    .join("");
+}
+
+/** The text cut at `sep` where it is outside brackets; separators kept as {sep}. */
+function splitTopLevel(code: string, sep: RegExp): (string | { sep: string })[] {
+  const out: (string | { sep: string })[] = [];
+  let depth = 0;
+  let last = 0;
+  for (let i = 0; i < code.length; i++) {
+    if ("([{".includes(code[i])) depth++;
+    else if (")]}".includes(code[i])) depth--;
+    else if (depth === 0) {
+      sep.lastIndex = i;
+      const m = sep.exec(code);
+      if (m && m.index === i) {
+        out.push(code.slice(last, i), { sep: m[0] });
+        last = i + m[0].length;
+        i = last - 1;
+      }
+    }
+  }
+  out.push(code.slice(last));
+  return out;
+}
+
+function ternary(code: string): string {
+  const words = splitTopLevel(code, /\b(?:if|else)\b/g);
+  const at = words.findIndex((w) => typeof w !== "string" && w.sep === "if");
+  if (at < 0) return code;
+  const text = (from: number, to?: number) =>
+    words
+      .slice(from, to)
+      .map((w) => (typeof w === "string" ? w : ` ${w.sep} `))
+      .join("");
+  const elseAt = words.findIndex((w, i) => i > at && typeof w !== "string" && w.sep === "else");
+  const value = text(0, at);
+  const test = text(at + 1, elseAt < 0 ? undefined : elseAt);
+  const other = elseAt < 0 ? "null" : ternary(text(elseAt + 1));
+  return ` ((${test}) ? (${value}) : (${other})) `;
 }

@@ -71,7 +71,9 @@ export class Scope {
     const lenient = this.root;
     return new Proxy(Object.create(null) as Record<string, unknown>, {
       get: (_target, name) => {
-        if (typeof name !== "string" || !Object.hasOwn(this.raw, name)) return undefined;
+        if (typeof name !== "string") return undefined;
+        if (!Object.hasOwn(this.raw, name))
+          return Object.hasOwn(CONSTANTS, name) ? CONSTANTS[name] : undefined;
         try {
           return lenient[name];
         } catch (err) {

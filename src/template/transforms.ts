@@ -1,7 +1,8 @@
 import { TicklessError } from "../errors.js";
 import { cpuListToMask, parseCpuList } from "../modules/isolation/cpus.js";
+import { higherOrder, Keyword, MORE_FILTERS, MORE_TESTS, SIGNATURES } from "./filters.js";
 import { toCpuList, toInt, truthy } from "./helpers.js";
-import { toPlain } from "./scope.js";
+import { pyStr } from "./python.js";
 
 type Transform = (value: any, ...args: any[]) => unknown;
 
@@ -18,11 +19,7 @@ function toBool(value: unknown): boolean {
 
 /** Python's str() for the values expressions meet. */
 export function toText(value: unknown): string {
-  if (value === undefined || value === null) return "None";
-  if (value === true) return "True";
-  if (value === false) return "False";
-  if (typeof value === "object") return JSON.stringify(toPlain(value));
-  return String(value);
+  return pyStr(value);
 }
 
 function listOf(value: unknown): unknown[] {
@@ -56,7 +53,16 @@ function kindOf(value: unknown): string {
       : `a ${typeof value}`;
 }
 
-/** A registered result's flag for the failed/changed/skipped tests. */
+/** The least (sign -1) or greatest (sign 1) item: numbers by value, anything else as text. */
+function extreme(list: unknown[], sign: number): unknown {
+  const numeric = list.every((x) => typeof x === "number");
+  const key = (x: unknown) => (numeric ? (x as number) : toText(x));
+  return list.reduce(
+    (best, x) => ((key(x) > key(best) ? 1 : key(x) < key(best) ? -1 : 0) === sign ? x : best),
+    list[0],
+  );
+}
+
 /** Names of the tests on a registered result: expression.ts hands them the subject's name (never its value). */
 export const RESULT_TESTS = new Set(["failed", "succeeded", "success", "changed", "skipped"]);
 
@@ -84,7 +90,7 @@ function resultFlag(test: string, flag: string): Transform {
  * regex_search(pattern) (the match or null) · regex_replace(pattern, replacement).
  */
 export const FILTERS: Record<string, Transform> = {
-  default: (value, fallback, ifFalsy = false) =>
+  default: (value, fallback = "", ifFalsy = false) =>
     value === undefined || (ifFalsy && !truthy(value)) ? fallback : value,
   bool: toBool,
   int: (value, fallback = 0, base = 10) => toInt(value, fallback, toInt(base)),
@@ -106,8 +112,8 @@ export const FILTERS: Record<string, Transform> = {
   keys: (value) => (value !== null && typeof value === "object" ? Object.keys(value) : []),
   values: (value) => (value !== null && typeof value === "object" ? Object.values(value) : []),
   list: listOf,
-  min: (value) => Math.min(...listOf(value).map(Number)),
-  max: (value) => Math.max(...listOf(value).map(Number)),
+  min: (value) => extreme(listOf(value), -1),
+  max: (value) => extreme(listOf(value), 1),
   sum: (value) => listOf(value).reduce((acc: number, n) => acc + Number(n), 0),
   abs: (value) => Math.abs(Number(value)),
   cpumask: (value, nrCpus) =>
@@ -160,9 +166,42 @@ export const GUARDS = new Set([
   "is_not_undefined",
 ]);
 
+Object.assign(FILTERS, MORE_FILTERS);
+Object.assign(TESTS, MORE_TESTS);
+Object.assign(FILTERS, higherOrder(FILTERS, TESTS));
+
+/** Filters that read their keyword arguments themselves. */
+const KEYWORD_AWARE = new Set(["map", "combine"]);
+
+/** Puts `name=value` arguments at their place in the filter's signature. */
+function withKeywords(name: string, fn: Transform): Transform {
+  if (KEYWORD_AWARE.has(name)) return fn;
+  const signature = SIGNATURES[name] ?? [];
+  return (value, ...args) => {
+    if (!args.some((a) => a instanceof Keyword)) return fn(value, ...args);
+    const placed: unknown[] = [];
+    for (const arg of args) {
+      if (!(arg instanceof Keyword)) {
+        placed.push(arg);
+        continue;
+      }
+      const at = signature.indexOf(arg.name);
+      if (at < 0) {
+        const known = signature.length ? `it takes ${signature.join(", ")}` : "it takes none";
+        throw new TicklessError("EXPRESSION", `filter "${name}" has no keyword argument "${arg.name}"`, {
+          hint: known,
+        });
+      }
+      placed[at] = arg.value;
+    }
+    return fn(value, ...placed);
+  };
+}
+
 /** Every transform jexl gets: the filters, and each test as is_NAME and is_not_NAME. */
 export function allTransforms(): Record<string, Transform> {
-  const all: Record<string, Transform> = { ...FILTERS };
+  const all: Record<string, Transform> = {};
+  for (const [name, filter] of Object.entries(FILTERS)) all[name] = withKeywords(name, filter);
   for (const [name, test] of Object.entries(TESTS)) {
     all[`is_${name}`] = test;
     all[`is_not_${name}`] = (value, ...args) => !test(value, ...args);

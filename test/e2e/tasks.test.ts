@@ -51,7 +51,7 @@ describe("loops and register", () => {
       ["b", "skipped"],
       ["c", "changed"],
     ]);
-    expect(msgOf(r, "show")).toBe("3 true true");
+    expect(msgOf(r, "show")).toBe("3 True True");
     await expect(readFile(path.join(r.lab.roots.h1, "c"), "utf8")).resolves.toBe("3");
   });
 
