@@ -159,6 +159,45 @@ const PLAYBOOKS: Record<string, string> = {
   tasks:
     - { name: next play, debug: { msg: next } }
 `,
+  // rollback.yml's shape: each part a block whose rescue records the outcome in a fact (a failed
+  // loop item named from ansible_failed_result.results), later parts still run, the record task
+  // skipped when a part failed, a last task failing the host; serial: 1 stops at the failed host
+  "parts.yml": `
+- hosts: all
+  gather_facts: false
+  serial: 1
+  tasks:
+    - name: part items
+      block:
+        - name: items, b failing on h2
+          fail: { msg: "cannot undo {{ item }}" }
+          loop: [a, b, c]
+          when: inventory_hostname == "h2" and item == "b"
+          register: items
+        - { name: items done, set_fact: { part_items: "restored" } }
+      rescue:
+        - name: items rescued
+          set_fact:
+            incomplete: true
+            part_items: "could not restore: {{ ansible_failed_task.name }}: {{ ansible_failed_result.msg }}; {{ ansible_failed_result.results.1.msg }}"
+    - name: part file
+      block:
+        - { name: remove x, file: { path: "${F}/x", state: absent }, register: x }
+        - { name: file done, set_fact: { part_file: "already clean" }, when: not x.changed }
+      rescue:
+        - { name: file rescued, set_fact: { incomplete: true, part_file: "could not restore" } }
+    - name: after a failed loop the registered result is there
+      debug: { msg: "{{ items.msg }}" }
+      when: items is failed
+    - name: the record goes only when every part was restored
+      file: { path: "${F}/record", state: absent }
+      when: not (incomplete | default(false))
+    - name: the report
+      debug: { msg: "{{ part_items }} / {{ part_file }}" }
+    - name: a part could not be restored
+      fail: { msg: "rollback incomplete: {{ part_items }}" }
+      when: incomplete | default(false)
+`,
   // loop and until result shapes, meta end_host / end_play inside blocks
   "loops.yml": `
 - hosts: h1:h2

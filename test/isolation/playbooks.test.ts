@@ -385,6 +385,108 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect((await snapshot())[0]).toBe(before);
   }, 120_000);
 
+  test("a rollback whose drop-in directory is read-only, or whose saved workqueue mask is corrupt, restores every other part, reports each part and fails the host (exit 2); run again once fixed, it finishes byte for byte", async () => {
+    const lab3 = conns[2];
+    const before = (await snapshot())[2];
+    const report = (r: Awaited<ReturnType<typeof play>>) =>
+      r.results.find((x) => x.task === "the rollback report")?.result.report as {
+        part: string;
+        status: string;
+        detail: string;
+      }[];
+    const statuses = (r: Awaited<ReturnType<typeof play>>) =>
+      Object.fromEntries(report(r).map((l) => [l.part, l.status]));
+    const failedTasks = (r: Awaited<ReturnType<typeof play>>) =>
+      r.results.filter((x) => x.status === "failed").map((x) => x.task);
+    const dropinDir = "/etc/systemd/system/user.slice.d";
+
+    // 1. a drop-in directory that cannot be written (a read-only mount, as /etc on some hosts)
+    expect((await play("isolation.yml", false, {}, "lab3")).summary.exitCode).toBe(0);
+    await lab3.run(`mount --bind ${dropinDir} ${dropinDir} && mount -o remount,bind,ro ${dropinDir}`);
+    try {
+      const back = await play("rollback.yml", false, {}, "lab3");
+      expect(back.summary.exitCode).toBe(2);
+      expect(failedTasks(back)).toEqual([
+        "remove the drop-ins (daemon-reload when systemd runs)",
+        "the rollback report",
+      ]);
+      expect(statuses(back)).toEqual({
+        "kernel command line (GRUB)": "restored",
+        "IRQ affinities and irqbalance's config": "restored",
+        "unbound workqueue cpumask": "restored",
+        "systemd drop-ins": "could not restore",
+        "hft.slice": "restored",
+        "Redis in its original slice": "already clean",
+        irqbalance: "already clean",
+        "running kernel": "already clean",
+        "tuning record": "kept",
+      });
+      const dropins = report(back).find((l) => l.part === "systemd drop-ins");
+      expect(dropins?.detail).toMatch(
+        /^remove the drop-ins \(daemon-reload when systemd runs\): One or more items failed; user\.slice: .*(read-only|Read-only)/,
+      );
+      const msg = String(back.results.find((x) => x.task === "the rollback report")?.result.msg);
+      expect(msg.split("\n")[0]).toBe(
+        "rollback incomplete: systemd drop-ins could not be restored (the rest was)",
+      );
+      // the other drop-ins went; the record stays for the next rollback
+      const left = await lab3.run(
+        "ls /etc/systemd/system/system.slice.d /etc/systemd/system/init.scope.d /etc/systemd/system/redis-server.service.d 2>/dev/null; ls /etc/systemd/system/user.slice.d; test -e /var/lib/tickless/applied.json && echo record kept",
+      );
+      expect(left.stdout).toBe("50-tickless-allowedcpus.conf\nrecord kept\n");
+    } finally {
+      await lab3.run(`umount ${dropinDir}`);
+    }
+    // fixed: the second rollback finishes, the parts already restored say so
+    const again = await play("rollback.yml", false, {}, "lab3");
+    expect(failedTasks(again)).toEqual([]);
+    expect(again.summary.exitCode).toBe(0);
+    expect(statuses(again)).toMatchObject({
+      "kernel command line (GRUB)": "already clean",
+      "unbound workqueue cpumask": "already clean",
+      "systemd drop-ins": "restored",
+      "hft.slice": "already clean",
+      "tuning record": "restored",
+    });
+    expect((await snapshot())[2]).toBe(before);
+
+    // 2. a saved state file that is not what tickless wrote
+    expect((await play("isolation.yml", false, {}, "lab3")).summary.exitCode).toBe(0);
+    const saved = (await lab3.run("cat /var/lib/tickless/sysfs.json")).stdout;
+    await lab3.run('printf \'{"version": 1, "originals": \' > /var/lib/tickless/sysfs.json');
+    const corrupt = await play("rollback.yml", false, {}, "lab3");
+    expect(corrupt.summary.exitCode).toBe(2);
+    expect(failedTasks(corrupt)).toEqual([
+      "restore the unbound workqueue cpumask from the saved state",
+      "the rollback report",
+    ]);
+    expect(statuses(corrupt)).toMatchObject({
+      "kernel command line (GRUB)": "restored",
+      "IRQ affinities and irqbalance's config": "restored",
+      "unbound workqueue cpumask": "could not restore",
+      "systemd drop-ins": "restored",
+      "hft.slice": "restored",
+      "tuning record": "kept",
+    });
+    console.log(
+      `[rollback report] ${corrupt.results.find((x) => x.task === "the rollback report")?.result.msg}`,
+    );
+    expect(report(corrupt).find((l) => l.part === "unbound workqueue cpumask")?.detail).toMatch(
+      /^restore the unbound workqueue cpumask from the saved state: .*\/var\/lib\/tickless\/sysfs\.json/,
+    );
+    // the mask is still the isolated one: nothing was written from a file that could not be read
+    expect((await lab3.run(`cat ${WORKQUEUE_MASK}`)).stdout).toBe("ef\n");
+    await lab3.writeFile("/var/lib/tickless/sysfs.json", saved, { mode: "0600" });
+    const fixed = await play("rollback.yml", false, {}, "lab3");
+    expect(failedTasks(fixed)).toEqual([]);
+    expect(statuses(fixed)).toMatchObject({
+      "unbound workqueue cpumask": "restored",
+      "systemd drop-ins": "already clean",
+      "tuning record": "restored",
+    });
+    expect((await snapshot())[2]).toBe(before);
+  }, 180_000);
+
   test("bad CPU lists are refused by the preflight, naming the CPU or token, with every file on the host unchanged", async () => {
     const before = await snapshot();
     const cases: [string, string][] = [
@@ -580,8 +682,11 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       const failed = back.results.filter((r) => r.status === "failed");
       expect(failed.map((r) => r.task)).toEqual([
         "restore IRQ affinities and irqbalance from the saved state",
-        "every IRQ was restored",
+        "the rollback report",
       ]);
+      expect(String(failed[1].result.msg)).toMatch(
+        /^rollback incomplete: IRQ affinities and irqbalance's config could not be restored \(the rest was\)\n/,
+      );
       expect(String(failed[1].result.msg)).toContain(
         'could not restore IRQ 26 (eth0-TxRx-2): its name changed: "eth0-TxRx-2" when saved, "nvme1q2" now',
       );
@@ -596,10 +701,12 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       expect(
         Object.keys(JSON.parse((await lab1.run("cat /var/lib/tickless/irq-affinity.json")).stdout).irqs),
       ).toEqual(["26"]);
+      // the record stays until every part is restored
+      expect((await lab1.run("test -e /var/lib/tickless/applied.json && echo kept")).stdout).toBe("kept\n");
     } finally {
       await setInterrupts(interrupts);
       await lab1.run(
-        `echo 0-7 > /proc/irq/26/smp_affinity_list; rm -rf /var/lib/tickless/irq-affinity.json /opt/tickless-test/net.tar ${HOST_SYS}/class ${HOST_SYS}/devices/pci0000:00 ${HOST_SYS}/devices/virtual/net`,
+        `echo 0-7 > /proc/irq/26/smp_affinity_list; rm -rf /var/lib/tickless/irq-affinity.json /var/lib/tickless/applied.json /opt/tickless-test/net.tar ${HOST_SYS}/class ${HOST_SYS}/devices/pci0000:00 ${HOST_SYS}/devices/virtual/net`,
       );
     }
   }, 120_000);

@@ -9,6 +9,10 @@
  * - SMT: an isolated CPU whose hyperthread sibling (`cpuN/topology/thread_siblings_list`) stays a
  *   housekeeping CPU shares its core with housekeeping work: a warning, a failure with
  *   `require_idle_sibling: true`.
+ * - NUMA: each NIC's node (`class/net/<nic>/device/numa_node`; `nics`, default every NIC with a
+ *   device) and each isolated CPU's (`cpuN/nodeM`, else `devices/system/node/nodeM/cpulist`),
+ *   reported as `numa`; an isolated CPU on another node than a NIC is a warning (its packets
+ *   cross the interconnect), never a failure. A node the kernel does not know (-1) is left out.
  * Reads the host in one command; changes nothing.
  */
 import { quote } from "shell-quote";
@@ -25,12 +29,21 @@ export interface CpuSetsArgs {
   housekeeping?: CpuList | null;
   sys_root?: string;
   require_idle_sibling?: boolean;
+  /** The NICs whose NUMA node the isolated CPUs should share; absent or empty: every NIC with a device. */
+  nics?: string[];
 }
 
 /** What the host says: the online list and each isolated CPU's thread siblings ("" when unknown). */
 export interface CpuTopology {
   online: string;
   siblings: Record<number, string>;
+  /** Each isolated CPU's NUMA node, and each NIC's (with a device), where sysfs says. */
+  numa?: NumaTopology;
+}
+
+export interface NumaTopology {
+  cpus: Record<number, number>;
+  nics: Record<string, number>;
 }
 
 export interface CpuSetsOutcome {
@@ -38,6 +51,8 @@ export interface CpuSetsOutcome {
   housekeeping: number[];
   problems: string[];
   warnings: string[];
+  /** Isolated CPUs on another node than a NIC: warnings only (require_idle_sibling leaves them). */
+  numaWarnings: string[];
 }
 
 /** A CPU list, or the reason it is not one (naming the token). */
@@ -61,7 +76,7 @@ export function checkCpuSets(args: CpuSetsArgs, topo: CpuTopology): CpuSetsOutco
   const housekeepingArg = given ? undefined : parse("housekeeping_cpus", args.housekeeping as CpuList);
   for (const r of [online, isolated, housekeepingArg]) if (typeof r === "string") problems.push(r);
   if (typeof online === "string" || typeof isolated === "string" || typeof housekeepingArg === "string") {
-    return { isolated: [], housekeeping: [], problems, warnings };
+    return { isolated: [], housekeeping: [], problems, warnings, numaWarnings: [] };
   }
   if (online.length === 0) problems.push("the host's online CPU list is empty");
   if (typeof args.isolated === "string" && /\s/.test(args.isolated.trim())) {
@@ -107,33 +122,88 @@ export function checkCpuSets(args: CpuSetsArgs, topo: CpuTopology): CpuSetsOutco
       );
     }
   }
-  return { isolated, housekeeping, problems, warnings };
+  return {
+    isolated,
+    housekeeping,
+    problems,
+    warnings,
+    numaWarnings: numaWarnings(isolated, topo.numa, args.nics),
+  };
 }
 
-/** One command: the online list, then each CPU's thread siblings after an `@N` line. */
+/** Pure: an isolated CPU whose node is not a NIC's, named with both nodes (and the NIC). */
+export function numaWarnings(isolated: number[], numa: NumaTopology | undefined, only?: string[]): string[] {
+  if (!numa) return [];
+  const nics = Object.entries(numa.nics).filter(([n]) => !only?.length || only.includes(n));
+  const out: string[] = [];
+  for (const [nic, node] of nics) {
+    const away = isolated.filter((c) => numa.cpus[c] !== undefined && numa.cpus[c] !== node);
+    if (away.length === 0) continue;
+    const nodes = [...new Set(away.map((c) => numa.cpus[c]))].join(", ");
+    out.push(
+      `${plural(away)} on NUMA node ${nodes}, ${nic} on node ${node}: its packets and their memory cross the interconnect to reach ${away.length > 1 ? "them" : "it"}; isolate CPUs of node ${node} (cat /sys/devices/system/node/node${node}/cpulist)`,
+    );
+  }
+  return out;
+}
+
+/**
+ * One command: the online list, then each CPU's thread siblings after an `@N` line; after `@@numa`,
+ * `cpu C N` (the cpuC/nodeN link), `node N <cpulist>` and `nic NAME <numa_node>` lines.
+ */
 function topologyScript(sysRoot: string, cpus: number[]): string {
-  const dir = quote([`${sysRoot.replace(/\/+$/, "")}/devices/system/cpu`]);
+  const root = sysRoot.replace(/\/+$/, "");
+  const dir = quote([`${root}/devices/system/cpu`]);
+  const nodes = quote([`${root}/devices/system/node`]);
+  const net = quote([`${root}/class/net`]);
   return [
     `cat ${dir}/online || exit 3`,
-    `for c in ${cpus.join(" ")}; do echo "@$c"; cat ${dir}/cpu$c/topology/thread_siblings_list 2>/dev/null; done; true`,
+    `for c in ${cpus.join(" ")}; do echo "@$c"; cat ${dir}/cpu$c/topology/thread_siblings_list 2>/dev/null; done`,
+    "echo @@numa",
+    `for c in ${cpus.join(" ")}; do for n in ${dir}/cpu$c/node[0-9]*; do [ -e "$n" ] && echo "cpu $c \${n##*/node}"; done; done`,
+    `for n in ${nodes}/node[0-9]*; do [ -r "$n/cpulist" ] && echo "node \${n##*/node} $(cat "$n/cpulist")"; done`,
+    `for d in ${net}/*; do [ -e "$d/device" ] && echo "nic \${d##*/} $(cat "$d/device/numa_node" 2>/dev/null)"; done`,
+    "true",
   ].join("\n");
 }
 
 export function parseTopology(stdout: string): CpuTopology {
-  const [online, ...rest] = stdout.split("\n@");
+  const [cpuPart, numaPart] = stdout.split(/^@@numa$/m);
+  const [online, ...rest] = cpuPart.split("\n@");
   const siblings: Record<number, string> = {};
   for (const block of rest) {
     const [n, ...lines] = block.split("\n");
     siblings[Number(n)] = lines.join("\n").trim();
   }
-  return { online: online.trim(), siblings };
+  if (numaPart === undefined) return { online: online.trim(), siblings };
+  return { online: online.trim(), siblings, numa: parseNuma(numaPart, Object.keys(siblings).map(Number)) };
+}
+
+/** The `@@numa` lines: a CPU's node from its link, else from the node whose cpulist holds it. */
+function parseNuma(text: string, cpus: number[]): NumaTopology {
+  const numa: NumaTopology = { cpus: {}, nics: {} };
+  const byList: [number, number[]][] = [];
+  for (const line of text.split("\n")) {
+    const [kind, a, b = ""] = line.trim().split(/\s+/);
+    if (kind === "cpu" && /^\d+$/.test(b)) numa.cpus[Number(a)] = Number(b);
+    else if (kind === "node" && b !== "") {
+      const list = parse("node cpulist", b);
+      if (typeof list !== "string") byList.push([Number(a), list]);
+    } else if (kind === "nic" && /^\d+$/.test(b)) numa.nics[a] = Number(b);
+  }
+  for (const c of cpus) {
+    if (numa.cpus[c] !== undefined) continue;
+    const node = byList.find(([, list]) => list.includes(c));
+    if (node) numa.cpus[c] = node[0];
+  }
+  return numa;
 }
 
 export const cpuSetsModule = defineModule<CpuSetsArgs>({
   name: "cpu_sets",
   kind: "action",
   description:
-    "Check isolated/housekeeping CPU lists against the host (online, CPU 0, overlap, SMT siblings); set housekeeping_cpus.",
+    "Check isolated/housekeeping CPU lists against the host (online, CPU 0, overlap, SMT siblings, the NIC's NUMA node); set housekeeping_cpus.",
   args: {
     type: "object",
     properties: {
@@ -150,6 +220,7 @@ export const cpuSetsModule = defineModule<CpuSetsArgs>({
       },
       sys_root: { type: "string", pattern: "^/" },
       require_idle_sibling: { type: "boolean" },
+      nics: { type: "array", items: { type: "string", minLength: 1 } },
     },
     required: ["isolated"],
     additionalProperties: false,
@@ -169,18 +240,20 @@ export const cpuSetsModule = defineModule<CpuSetsArgs>({
     const out = checkCpuSets(args, topo);
     const strict = args.require_idle_sibling === true;
     const problems = [...out.problems, ...(strict ? out.warnings : [])];
+    const warnings = [...(strict ? [] : out.warnings), ...out.numaWarnings];
     const result = {
       online: topo.online,
       isolated: formatCpuList(out.isolated),
       housekeeping: formatCpuList(out.housekeeping),
-      warnings: strict ? [] : out.warnings,
+      numa: topo.numa ?? { cpus: {}, nics: {} },
+      warnings,
       problems,
     };
     if (problems.length) return { ...result, failed: true, msg: problems.join("\n") };
     return {
       ...result,
-      msg: out.warnings.length
-        ? out.warnings.map((w) => `WARNING: ${w}`).join("\n")
+      msg: warnings.length
+        ? warnings.map((w) => `WARNING: ${w}`).join("\n")
         : `isolated ${result.isolated}, housekeeping ${result.housekeeping} (online ${topo.online})`,
       facts: { housekeeping_cpus: result.housekeeping },
     };

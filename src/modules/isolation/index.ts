@@ -1,9 +1,10 @@
-/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, validate_isolation, tuning_record. */
+/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, validate_isolation, tuning_record, rollback_report. */
 
 import type { Module } from "../types.js";
 import { cpuSetsModule } from "./cpu_sets.js";
 import { irqAffinityModule } from "./irq_affinity.js";
 import { kernelCmdlineModule } from "./kernel_cmdline.js";
+import { rollbackReportModule } from "./rollback_report.js";
 import { sysfsModule } from "./sysfs.js";
 import { systemdDropinModule } from "./systemd_dropin.js";
 import { tuningRecordModule } from "./tuning_record.js";
@@ -17,4 +18,5 @@ export const ISOLATION_MODULES: readonly Module[] = [
   sysfsModule,
   validateIsolationModule,
   tuningRecordModule,
+  rollbackReportModule,
 ];

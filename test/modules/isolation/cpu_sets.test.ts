@@ -1,8 +1,14 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
-import { type CpuSetsArgs, checkCpuSets, cpuSetsModule } from "../../../src/modules/isolation/cpu_sets.js";
+import {
+  type CpuSetsArgs,
+  checkCpuSets,
+  cpuSetsModule,
+  numaWarnings,
+} from "../../../src/modules/isolation/cpu_sets.js";
+import { writeNetFixture } from "../../lab/irq-fixture.js";
 import { scratchDir, testContext } from "../harness.js";
 
 const EIGHT = { online: "0-7", siblings: {} };
@@ -65,6 +71,7 @@ describe("checkCpuSets", () => {
       housekeeping: [0, 1, 2, 3, 5, 6, 7],
       problems: [],
       warnings: [],
+      numaWarnings: [],
     });
     expect(
       checkCpuSets({ isolated: [2, 3], housekeeping: "0-1" }, { online: "0-3", siblings: {} }).problems,
@@ -81,6 +88,32 @@ describe("checkCpuSets", () => {
       "CPU 3's hyperthread sibling CPU 7 stays a housekeeping CPU: it shares CPU 3's core (caches, execution units); isolate the sibling too or disable SMT",
     ]);
     expect(checkCpuSets({ isolated: "3,7" }, topo).warnings).toEqual([]);
+  });
+});
+
+describe("NUMA (pure)", () => {
+  const numa = { cpus: { 2: 0, 3: 0, 4: 1, 5: 1 }, nics: { eth0: 0, eth1: 1 } };
+  test("an isolated CPU on another node than a NIC is a warning naming both nodes; the same node is not", () => {
+    expect(numaWarnings([2, 3], numa, ["eth0"])).toEqual([]);
+    expect(numaWarnings([4, 5], numa, ["eth0"])).toEqual([
+      "CPUs 4-5 on NUMA node 1, eth0 on node 0: its packets and their memory cross the interconnect to reach them; isolate CPUs of node 0 (cat /sys/devices/system/node/node0/cpulist)",
+    ]);
+    // every NIC by default
+    expect(numaWarnings([2], numa)).toEqual([
+      "CPU 2 on NUMA node 0, eth1 on node 1: its packets and their memory cross the interconnect to reach it; isolate CPUs of node 1 (cat /sys/devices/system/node/node1/cpulist)",
+    ]);
+    // a CPU whose node is unknown is not guessed
+    expect(numaWarnings([7], numa)).toEqual([]);
+    expect(numaWarnings([4], undefined)).toEqual([]);
+  });
+
+  test("the NUMA warning is never a failure, even with require_idle_sibling", () => {
+    const out = checkCpuSets(
+      { isolated: "4", require_idle_sibling: true },
+      { online: "0-7", siblings: {}, numa: { cpus: { 4: 1 }, nics: { eth0: 0 } } },
+    );
+    expect(out.problems).toEqual([]);
+    expect(out.numaWarnings).toHaveLength(1);
   });
 });
 
@@ -115,6 +148,40 @@ describe("on a fixture sys_root with the local connection", () => {
     const pair = await run({ isolated: "3,7", require_idle_sibling: true });
     expect(pair.failed).toBeUndefined();
     expect(pair.facts).toEqual({ housekeeping_cpus: "0-2,4-6" });
+  });
+
+  test("NUMA on the real sysfs layout: the NIC's device/numa_node, cpuN/nodeM links (or node/nodeM/cpulist); a CPU off the NIC's node is warned about, one on it is not", async () => {
+    // two nodes: CPUs 0-3 on node 0, 4-7 on node 1; eth0 on PCI 0000:3b:00.0 on node 0; lo has no device
+    await writeNetFixture(dir);
+    await writeFile(join(dir, "devices/pci0000:00/0000:3b:00.0/numa_node"), "0\n");
+    for (const [node, cpus] of [
+      [0, [0, 1, 2, 3]],
+      [1, [4, 5, 6, 7]],
+    ] as const) {
+      await mkdir(join(dir, `devices/system/node/node${node}`), { recursive: true });
+      await writeFile(join(dir, `devices/system/node/node${node}/cpulist`), `${cpus[0]}-${cpus[3]}\n`);
+      for (const c of cpus)
+        await symlink(`../../node/node${node}`, join(dir, `devices/system/cpu/cpu${c}/node${node}`));
+    }
+    const away = await run({ isolated: "4-5,7" });
+    expect(away.failed).toBeUndefined();
+    expect(away.numa).toEqual({ cpus: { 4: 1, 5: 1, 7: 1 }, nics: { eth0: 0 } });
+    expect(String(away.msg)).toContain(
+      "WARNING: CPUs 4-5,7 on NUMA node 1, eth0 on node 0: its packets and their memory cross the interconnect to reach them; isolate CPUs of node 0",
+    );
+    const near = await run({ isolated: "2-3", require_idle_sibling: false });
+    expect(near.numa).toEqual({ cpus: { 2: 0, 3: 0 }, nics: { eth0: 0 } });
+    expect(String(near.msg)).not.toContain("NUMA");
+    // without the cpuN/nodeM links (older kernels): the node's cpulist says it
+    for (const c of [4, 5]) await rm(join(dir, `devices/system/cpu/cpu${c}/node1`));
+    expect((await run({ isolated: "4-5" })).numa).toEqual({ cpus: { 4: 1, 5: 1 }, nics: { eth0: 0 } });
+    // a NIC the kernel puts on no node (-1, most single-socket hosts) is left out; `nics` narrows the set
+    await writeFile(join(dir, "devices/pci0000:00/0000:3b:00.0/numa_node"), "-1\n");
+    const none = await run({ isolated: "4" });
+    expect(none.numa).toEqual({ cpus: { 4: 1 }, nics: {} });
+    expect(String(none.msg)).not.toContain("NUMA");
+    await writeFile(join(dir, "devices/pci0000:00/0000:3b:00.0/numa_node"), "0\n");
+    expect(String((await run({ isolated: "4", nics: ["eth1"] })).msg)).not.toContain("NUMA");
   });
 
   test("CPU 9 on an 8-CPU host fails naming it; a missing online file is a clear error", async () => {
