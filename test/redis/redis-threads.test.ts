@@ -86,6 +86,24 @@ describe("redis_threads on a real Redis", () => {
   });
 });
 
+describe("redis.yml's drop-in for the distribution's unit", () => {
+  const dropin = (vars: Record<string, unknown>) =>
+    renderTemplateFile(join(import.meta.dirname, "../../templates/redis/redis-dropin.conf.hbs"), {
+      redis_root: "/opt/redis-hft",
+      jemalloc_root: "/opt/jemalloc",
+      redis_config: "/etc/redis/redis-hft.conf",
+      redis_data_dir: "/var/lib/redis",
+      ...vars,
+    });
+  it("takes sched_setaffinity out of a unit's deny list only when Redis places its threads itself", async () => {
+    // Debian's redis-server.service denies @resources; Redis with server_cpulist calls
+    // sched_setaffinity as it starts and would die of SIGSYS in a restart loop.
+    expect(await dropin({ redis_allow_setaffinity: true })).toMatch(/^SystemCallFilter=sched_setaffinity$/m);
+    // Without a deny list, a lone SystemCallFilter= line would be an allow list of one call.
+    expect(await dropin({})).not.toMatch(/SystemCallFilter/);
+  });
+});
+
 describe("checkThreads (pure)", () => {
   it("io threads go with the main thread; other threads only need to stay within both sets", () => {
     const t = (tid: number, comm: string, cpus: string, child = false) => ({ tid, comm, cpus, child });
