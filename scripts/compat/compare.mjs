@@ -39,6 +39,7 @@ export function ansibleEntries(report, root) {
 export function ticklessEntries(lines, root) {
   const out = [];
   let path = "";
+  let meta = false;
   for (const line of lines.split("\n")) {
     if (!line.startsWith("{")) continue;
     let e;
@@ -47,8 +48,12 @@ export function ticklessEntries(lines, root) {
     } catch {
       continue;
     }
-    if (e.type === "task_start") path = e.task === "Gathering Facts" ? "" : e.path;
-    if (e.type !== "host_result" || e.item !== undefined) continue;
+    if (e.type === "task_start") {
+      path = e.task === "Gathering Facts" ? "" : e.path;
+      meta = e.meta === true;
+    }
+    // Ansible's callbacks never hear of a meta task: left out here too.
+    if (e.type !== "host_result" || e.item !== undefined || meta) continue;
     const where = shortPath(path, root);
     const status = e.result?.msg === REFUSED ? "refused" : e.status;
     out.push({ key: `${where} ${e.host}`, where, name: e.task, host: e.host, status, result: e.result });
