@@ -28,9 +28,11 @@ export function replaceTaskAt(text, line, col) {
   const offset = counter.lineStarts[line - 1] + col - 1;
   let best;
   visit(doc, {
-    Seq(_, seq) {
+    Seq(_, seq, path) {
       for (const item of seq.items) {
         if (!isMap(item) || !item.range) continue;
+        // A play is left as it is (tickless then refuses the file): only tasks and blocks are stood in for.
+        if (path.length <= 1 && (item.has("hosts") || item.has("import_playbook"))) continue;
         const [start, , end] = item.range;
         if (start <= offset && offset < end && (!best || start >= best[0])) best = [start, end];
       }
