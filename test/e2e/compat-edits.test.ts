@@ -1,6 +1,6 @@
 /**
  * lineinfile's and blockinfile's registered results against the referee: `msg`, lineinfile's
- * `backup` (the backup's path, "" without one), the `diff` list (contents in diff mode only, then
+ * `backup` (the backup's path, "" without one), `found` (lines removed), the `diff` list (contents in diff mode only, then
  * the attribute headers), the warning an empty regexp earns, and the words of a missing file.
  */
 import path from "node:path";
@@ -37,7 +37,7 @@ const PLAYBOOK = `
 `;
 
 const NAMES = ["added", "empty_regexp", "removed", "missing", "block", "block_again"];
-const FIELDS = ["msg", "backup", "backup_file", "diff", "warnings"];
+const FIELDS = ["msg", "backup", "backup_file", "diff", "warnings", "found"];
 
 let dir: string;
 let theirs: Record<string, unknown>[];
@@ -71,7 +71,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!hasAnsible)("lineinfile and blockinfile results against ansible-playbook", () => {
-  test("msg, backup, diff and warnings of each registered result", async () => {
+  test("msg, backup, found, diff and warnings of each registered result", async () => {
     const root = path.join(dir, "tickless");
     const ours = await run({
       playbook: path.join(dir, "p.yml"),
@@ -83,6 +83,7 @@ describe.skipIf(!hasAnsible)("lineinfile and blockinfile results against ansible
     for (const [i, want] of theirs.entries())
       expect({ name: NAMES[i], ...mine[i] }).toEqual({ name: NAMES[i], ...want });
     expect(theirs[0]).toMatchObject({ msg: "line added", backup: "<backup>" });
+    expect(theirs[2]).toMatchObject({ msg: "1 line(s) removed", found: 1 });
     expect(theirs[3]).toMatchObject({ msg: "Destination <root>/missing does not exist !" });
   }, 60_000);
 });

@@ -116,6 +116,7 @@ export const lineinfileModule = defineModule<LineinfileArgs, EditedFile>({
       ...result,
       msg: editMessage(state, args, edit.msg),
       backup: backup_file ?? "",
+      ...(args.state === "absent" ? { found: Number(/^\d+/.exec(edit.msg)?.[0] ?? 0) } : {}),
       diff: editDiff(state, before, after),
       ...emptyPatternWarning(args),
     };
