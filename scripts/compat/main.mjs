@@ -107,7 +107,15 @@ async function runBoth(base, targetSrc, kind, run, { timeoutMs, keepGoing }) {
   const refusal = refusals.length ? `${refusals[0].where}: ${refusals[0].message}` : undefined;
   const unparsed =
     ours.rc === 4 && !/"type":"play_start"/.test(ours.stdout) ? firstLine(`${ours.stdout}\n${ours.stderr}`, /\S/) : undefined;
-  const cmp = compareRuns(ticklessEntries(ours.stdout, t.targetDir), ansibleEntries(report, a.targetDir));
+  // Each side has its own copy: its directory is written the same way in both sides' messages.
+  const sameDir = (entries, dir) =>
+    entries.map((e) =>
+      typeof e.result?.msg === "string" ? { ...e, result: { ...e.result, msg: e.result.msg.split(dir).join("<dir>") } } : e,
+    );
+  const cmp = compareRuns(
+    sameDir(ticklessEntries(ours.stdout, t.targetDir), t.dir),
+    sameDir(ansibleEntries(report, a.targetDir), a.dir),
+  );
   return { label: run.label, rc: { ansible: theirs.rc, tickless: ours.rc }, refusal, refusals, unparsed, timedOut: theirs.timedOut || ours.timedOut, ...cmp };
 }
 
