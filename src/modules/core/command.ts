@@ -121,7 +121,25 @@ export function skippedReport(args: CommandArgs, state: CommandState, cmd: strin
     stderr: "",
     stdout_lines: [stdout],
     stderr_lines: [],
+    start: null,
+    end: null,
+    delta: null,
   };
+}
+
+/** A time as Python's str(datetime): `2024-05-01 09:30:00.123456` (local time, microseconds). */
+export function pyDateTime(ms: number, micro = 0): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  const date = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  return `${date} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds() * 1000 + micro, 6)}`;
+}
+
+/** A duration as Python's str(timedelta) under a day: `0:00:01.250000`. */
+export function pyDelta(micros: number): string {
+  const s = Math.floor(micros / 1e6);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${Math.floor(s / 3600)}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}.${p(micros % 1e6, 6)}`;
 }
 
 /** Pure: one "run" change unless a guard says the command has nothing to do. */
@@ -187,13 +205,21 @@ export async function runAndReport(
 ): Promise<ModuleResult> {
   const stdin =
     args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? "" : "\n");
+  const startMs = Date.now();
+  const t0 = process.hrtime.bigint();
   const res = await host.run(inDir(args.chdir, line), { stdin });
+  const micros = Number((process.hrtime.bigint() - t0) / 1000n);
   const chdirFailed = chdirFailure(res.rc, res.stderr);
   if (chdirFailed !== undefined) return { cmd, failed: true, msg: chdirFailed, stdout: "", stderr: "" };
+  // start, end and delta as Ansible's command module words them (timed here, around the run)
   const result: ModuleResult = {
     cmd,
     rc: res.rc,
     ...outputFields(res.stdout, res.stderr, args.strip_empty_ends !== false),
+    start: pyDateTime(startMs),
+    end: pyDateTime(startMs + Math.floor(micros / 1000), micros % 1000),
+    delta: pyDelta(micros),
+    msg: "",
   };
   if (res.rc !== 0) {
     result.failed = true;

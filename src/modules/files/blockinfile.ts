@@ -9,6 +9,8 @@ import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
 import { fromBinary, splitLines, toBinary } from "./lines.js";
 import {
   applyManagedFile,
+  type EditedFile,
+  editDiff,
   editMessage,
   type ManagedFile,
   planManagedFile,
@@ -35,7 +37,7 @@ export interface BlockinfileArgs extends FileAttributes {
 const PATH = pathArg(["dest", "destfile", "name"]);
 const ALIASES = { ...PATH.aliases, content: "block" };
 
-export const blockinfileModule = defineModule<BlockinfileArgs, ManagedFile>({
+export const blockinfileModule = defineModule<BlockinfileArgs, EditedFile>({
   kind: "state",
   name: "blockinfile",
   description: "Insert, update or remove a block of lines between marker lines.",
@@ -60,7 +62,7 @@ export const blockinfileModule = defineModule<BlockinfileArgs, ManagedFile>({
     allOf: [PATH.required, ...mutuallyExclusive(["insertafter", "insertbefore"])],
   },
   normalize: (args) => resolveAliases(args, ALIASES),
-  probe: (host, args) => probeManagedFile(host, args.path),
+  probe: async (host, args, ctx) => ({ ...(await probeManagedFile(host, args.path)), diffMode: ctx.diff }),
   plan(args, state) {
     const edit = planEdit(args, state);
     return edit ? planManagedFile(state, edit.content, args, edit.msg) : [];
@@ -70,7 +72,9 @@ export const blockinfileModule = defineModule<BlockinfileArgs, ManagedFile>({
     const options = { backup: args.backup, createParents: true, validate: editValidate(args) };
     const result = await applyManagedFile(host, state, edit?.content, args, options);
     if (result.failed) return result;
-    return { ...result, msg: editMessage(state, args, edit?.msg ?? "") };
+    const before = state.file.content?.toString() ?? "";
+    const diff = editDiff(state, before, edit?.content?.toString() ?? before);
+    return { ...result, msg: editMessage(state, args, edit?.msg ?? ""), diff };
   },
   report(args, state) {
     if (!state.file.exists && !args.create) return { msg: "" };

@@ -9,6 +9,8 @@ import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
 import { fromBinary, readLines, stripEol, toBinary } from "./lines.js";
 import {
   applyManagedFile,
+  type EditedFile,
+  editDiff,
   editMessage,
   type ManagedFile,
   planManagedFile,
@@ -52,7 +54,7 @@ const ONE_LINE = {
 };
 const ALIASES = { ...PATH.aliases, regex: "regexp", value: "line" };
 
-export const lineinfileModule = defineModule<LineinfileArgs, ManagedFile>({
+export const lineinfileModule = defineModule<LineinfileArgs, EditedFile>({
   kind: "state",
   name: "lineinfile",
   description: "Ensure a line is present in a file (or replace/remove lines matching a pattern).",
@@ -88,14 +90,13 @@ export const lineinfileModule = defineModule<LineinfileArgs, ManagedFile>({
     if (out.line !== undefined) out.line = String(out.line);
     return out;
   },
-  probe: (host, args) => probeManagedFile(host, args.path),
+  probe: async (host, args, ctx) => ({ ...(await probeManagedFile(host, args.path)), diffMode: ctx.diff }),
   plan(args, state) {
     const { file } = state;
     if (!file.exists && (args.state === "absent" || !args.create)) {
       if (args.state === "absent") return [];
-      throw new TicklessError("TASK", `Destination ${args.path} does not exist !`, {
-        hint: "set create: true to create it",
-      });
+      // Ansible's words exactly (they are the registered msg); `create: true` is the way out
+      throw new TicklessError("TASK", `Destination ${args.path} does not exist !`);
     }
     const before = toBinary(file.content ?? Buffer.alloc(0));
     const edit = editLines(readLines(before), args);
@@ -107,12 +108,33 @@ export const lineinfileModule = defineModule<LineinfileArgs, ManagedFile>({
     const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
     const desired = state.file.exists && edit.msg === "" ? undefined : fromBinary(edit.lines.join(""));
     const options = { backup: args.backup, createParents: true, validate: editValidate(args) };
-    const result = await applyManagedFile(host, state, desired, args, options);
+    const { backup_file, ...result } = await applyManagedFile(host, state, desired, args, options);
     if (result.failed) return result;
-    return { ...result, msg: editMessage(state, args, edit.msg) };
+    const before = state.file.content?.toString() ?? "";
+    const after = desired?.toString() ?? before;
+    return {
+      ...result,
+      msg: editMessage(state, args, edit.msg),
+      backup: backup_file ?? "",
+      ...(args.state === "absent" ? { found: Number(/^\d+/.exec(edit.msg)?.[0] ?? 0) } : {}),
+      diff: editDiff(state, before, after),
+      ...emptyPatternWarning(args),
+    };
   },
   report: (args, state) => ({ msg: pendingMessage(args, state) }),
 });
+
+/** Ansible warns when regexp or search_string is empty (it matches every line). */
+function emptyPatternWarning(args: LineinfileArgs): { warnings?: string[] } {
+  if (args.regexp !== "" && args.search_string !== "") return {};
+  const name = args.regexp === "" ? "regular expression" : "search string";
+  let msg =
+    `The ${name} is an empty string, which will match every line in the file. ` +
+    "This may have unintended consequences, such as replacing the last line in the file rather than appending.";
+  if (args.regexp === "")
+    msg += " If this is desired, use '^' to match every line in the file and avoid this warning.";
+  return { warnings: [msg] };
+}
 
 /**
  * An edit that the same task would redo on its own result never converges: Ansible changes the

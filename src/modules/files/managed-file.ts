@@ -32,6 +32,26 @@ export async function probeManagedFile(host: HostReader, path: string, follow = 
   return { path: target, file: await host.readFile(target) };
 }
 
+/** A file lineinfile or blockinfile edits, and whether the task runs in diff mode. */
+export type EditedFile = ManagedFile & { diffMode?: boolean };
+
+/**
+ * The result's `diff` as Ansible's lineinfile and blockinfile give it, diff mode or not: the content (before and
+ * after only in diff mode), then the file attributes' headers.
+ */
+export function editDiff(state: EditedFile, before: string, after: string): Record<string, unknown>[] {
+  const p = state.path;
+  return [
+    {
+      before: state.diffMode ? before : "",
+      after: state.diffMode ? after : "",
+      before_header: `${p} (content)`,
+      after_header: `${p} (content)`,
+    },
+    { before_header: `${p} (file attributes)`, after_header: `${p} (file attributes)` },
+  ];
+}
+
 /** Fails on paths a content module cannot manage (directories, devices). */
 export function assertRegularFile(state: ManagedFile): void {
   const { file, path } = state;

@@ -175,7 +175,7 @@ describe("lineinfile on a real file", () => {
     const path = join(dir, "f.conf");
     await writeFile(path, "a\n");
     const run = await converge(lineinfileModule, { path, line: "b", backup: true }, conn);
-    const backup = run.result?.backup_file as string;
+    const backup = run.result?.backup as string;
     expect(backup).toMatch(/f\.conf\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$/);
     expect(await readFile(backup, "utf8")).toBe("a\n");
   });
@@ -196,14 +196,14 @@ describe("lineinfile on a real file", () => {
       await symlink(victim, `${path}.${day}@${time}~`);
     }
     const run = await converge(lineinfileModule, { path, line: "b", backup: true }, conn);
-    const backup = run.result?.backup_file as string;
+    const backup = run.result?.backup as string;
     expect(await readFile(victim, "utf8")).toBe("precious\n");
     expect((await lstat(backup)).isFile()).toBe(true);
     expect((await stat(backup)).mode & 0o7777).toBe(0o640);
     expect(await readFile(backup, "utf8")).toBe("a\n");
     // Two backups in the same second get two names.
     const second = await converge(lineinfileModule, { path, line: "c", backup: true }, conn);
-    expect(second.result?.backup_file).not.toBe(backup);
+    expect(second.result?.backup).not.toBe(backup);
   });
 
   it("edits the target of a symbolic link, keeping the link", async () => {

@@ -45,9 +45,52 @@ describe("stat report", () => {
     expect(ansibleStat({ stat: { path: "/n", exists: false }, access: "" })).toEqual({ exists: false });
   });
 
-  it("parses the helper command's three lines", () => {
-    expect(parseStatScript("rx\n/real\nabc\n")).toEqual({ access: "rx", realpath: "/real", checksum: "abc" });
-    expect(parseStatScript("\n\n\n")).toEqual({ access: "", realpath: undefined, checksum: undefined });
+  it("parses the helper command's lines", () => {
+    expect(parseStatScript("rx\n/real\nabc\n\n\n-\n-\n")).toEqual({
+      access: "rx",
+      realpath: "/real",
+      checksum: "abc",
+    });
+    expect(parseStatScript("\n\n\n\n\n-\n-\n")).toEqual({
+      access: "",
+      realpath: undefined,
+      checksum: undefined,
+    });
+  });
+
+  it("reads stat -c, file and lsattr the way Ansible's stat module reads os.stat, file and lsattr", () => {
+    const state = parseStatScript(
+      "rw\n\nsum\n\n89ed 12 65024 1 1796549247.632353226 1796549247.632353226 1796549247.632353226 8 4096 0\n" +
+        "/x: text/plain; charset=us-ascii\n1362332332 --------------e------- /x\n",
+    );
+    const stat = ansibleStat({
+      ...state,
+      stat: { path: "/x", exists: true, type: "file", uid: 0, gid: 0, size: 6 },
+    });
+    expect(stat).toMatchObject({
+      mode: "4755",
+      isreg: true,
+      isuid: true,
+      xoth: true,
+      woth: false,
+      inode: 12,
+      mtime: 1796549247.6323533,
+      block_size: 4096,
+      mimetype: "text/plain",
+      charset: "us-ascii",
+      version: "1362332332",
+      attr_flags: "e",
+      attributes: ["extents"],
+      checksum: "sum",
+    });
+    const failed = ansibleStat({ ...parseStatScript("\n\n\n\n\n\n\n"), stat: { path: "/y", exists: true } });
+    expect(failed).toMatchObject({
+      mimetype: "unknown",
+      charset: "unknown",
+      version: null,
+      attributes: [],
+      attr_flags: "",
+    });
   });
 });
 

@@ -2,7 +2,8 @@
 # shape of the json callback of the ansible.posix collection (plays → tasks → hosts, stats), which
 # ansible-core alone does not ship. Each host's result is what the default callback would show
 # (no_log censored, internal keys stripped), plus "status": ok, changed, failed, skipped or
-# unreachable, and "ignored" when ignore_errors kept a failure from counting.
+# unreachable, and "ignored" when ignore_errors kept a failure from counting. A task's "path" is
+# its file:line.
 import json
 
 from ansible.plugins.callback import CallbackBase
@@ -28,7 +29,7 @@ class CallbackModule(CallbackBase):
         self.plays.append({"play": {"name": play.get_name()}, "tasks": []})
 
     def _start(self, task, handler=False):
-        entry = {"task": {"name": task.get_name(), "action": task.action}, "hosts": {}}
+        entry = {"task": {"name": task.get_name(), "action": task.action, "path": task.get_path()}, "hosts": {}}
         if handler:
             entry["task"]["handler"] = True
         self.plays[-1]["tasks"].append(entry)
