@@ -233,6 +233,12 @@ export function moduleArgsErrors(
     (e) => !(allowTemplates && typeof e.data === "string" && e.data.includes("{{")),
   );
   const unions = all.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => e.instancePath);
+  // a union that describes itself (its schema's description) says it all: not its branches' errors
+  const described = all
+    .filter(
+      (e) => /^(anyOf|oneOf)$/.test(e.keyword) && (e.parentSchema as { description?: string })?.description,
+    )
+    .map((e) => `${e.schemaPath}/`);
   const unknownNames = all
     .filter((e) => e.keyword === "additionalProperties" && e.instancePath === "")
     .map((e) => String((e.params as { additionalProperty: string }).additionalProperty));
@@ -240,6 +246,7 @@ export function moduleArgsErrors(
   const seen = new Set<string>();
   for (const err of all) {
     if (err.keyword === "required" && err.instancePath === "" && misspeltAs(err, unknownNames)) continue;
+    if (described.some((p) => err.schemaPath.startsWith(p))) continue;
     const shadowed = unions.some(
       (p) =>
         err.instancePath.startsWith(`${p}/`) ||
@@ -288,6 +295,8 @@ function convertArgError(module: Module, err: ErrorObject, locate: ArgLocator): 
     const described = (err.parentSchema as { description?: string } | undefined)?.description;
     expected = described ?? "one of the accepted forms";
   }
+  const refusal = (err.parentSchema as { description?: string } | undefined)?.description;
+  if (err.keyword === "not" && refusal !== undefined) expected = refusal;
   return new ParseError("MODULE_ARGS", `${subject}: expected ${expected}, got ${describe(err.data)}`, {
     location: locate(top, "value"),
     hint: `see the ${module.name} module's arguments: ${names.join(", ")}`,
