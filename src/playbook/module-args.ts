@@ -8,7 +8,7 @@ import { ParseError, type SourceLocation } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module } from "../modules/types.js";
 import { describe, isRecord } from "./fields.js";
-import { closest, didYouMean, suggestion, unsupportedHint } from "./hints.js";
+import { closest, didYouMean, suggestion, unsupportedHint, unsupportedModuleHint } from "./hints.js";
 import { INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
 import { type KvWord, parseKv } from "./kv.js";
 import { schemaValidator } from "./schema/validators.js";
@@ -54,14 +54,18 @@ export function detectModule(
     const keywordDistance = nearest(k, TASK_KEYWORDS);
     const moduleDistance = nearest(k, registry.allNames());
     const keywordLike =
-      unsupportedHint(k) !== undefined || (keywordDistance <= 2 && keywordDistance < moduleDistance);
+      unsupportedModuleHint(k) === undefined &&
+      (unsupportedHint(k) !== undefined || (keywordDistance <= 2 && keywordDistance < moduleDistance));
     if (known.length > 0 || keywordLike) {
       errors.push(unknownKey(k, "task", TASK_KEYWORDS, locate(k)));
     } else {
       errors.push(
         new ParseError("UNKNOWN_MODULE", `unknown module "${k}"`, {
           location: locate(k),
-          hint: didYouMean(k, registry.allNames()) ?? `known modules: ${registry.names().join(", ")}`,
+          hint:
+            unsupportedModuleHint(k) ??
+            didYouMean(k, registry.allNames()) ??
+            `known modules: ${registry.names().join(", ")}`,
         }),
       );
     }
