@@ -144,10 +144,14 @@ function trackReboot(state: HostState, task: Task, result: TaskResult): void {
 function applyResult(pc: PlayContext, task: Task, host: string, result: TaskResult): void {
   const state = pc.run.hosts.get(host)!;
   if (task.register) state.registered[task.register] = result;
-  if (!result.failed && result.ansible_facts && typeof result.ansible_facts === "object") {
-    const layer =
-      pc.run.registry.get(task.module)?.factsLayer === "include_vars" ? "includedVars" : "registered";
-    Object.assign(state[layer], result.ansible_facts);
+  // a loop's facts are its items' (set_fact or include_vars in a loop), in item order, as Ansible
+  const layer =
+    pc.run.registry.get(task.module)?.factsLayer === "include_vars" ? "includedVars" : "registered";
+  const items = Array.isArray(result.results) ? (result.results as TaskResult[]) : [result];
+  for (const item of items) {
+    if (!item.failed && item.ansible_facts && typeof item.ansible_facts === "object") {
+      Object.assign(state[layer], item.ansible_facts);
+    }
   }
   if (result.changed && !result.failed) for (const n of task.notify) state.notified.add(n);
 }

@@ -1,5 +1,5 @@
 /**
- * ping, pause, tempfile and include_vars against the referee: the same playbook under
+ * ping, pause, tempfile and include_vars (and set_fact in a loop) against the referee: the same playbook under
  * ansible-playbook and tickless, for real and in check mode; each task's status and result fields
  * (temp names and times masked), the recap and the exit code must be the same.
  */
@@ -55,6 +55,14 @@ const PLAYBOOK = `
       include_vars: { dir: confs, depth: 1, extensions: [yml], ignore_unknown_extensions: true, ignore_files: [b.yml] }
     - name: what the directories loaded
       debug: { msg: "{{ x }} {{ y }} {{ z }} {{ deep }}" }
+    - name: set_fact in a loop
+      set_fact: { looped: "{{ item }}" }
+      loop: [first, last]
+    - name: include_vars in a loop
+      include_vars: "{{ item }}"
+      loop: [one.yml, two.yml]
+    - name: the loops' variables, the last item winning
+      debug: { msg: "{{ looped }} {{ l1 }} {{ l2 }}" }
     - name: include_vars of a missing directory
       include_vars: { dir: nowhere }
       ignore_errors: true
@@ -126,6 +134,8 @@ beforeAll(async () => {
     "p.yml": PLAYBOOK,
     "vars/v.yml": "a: inc\nb: inc\nc: inc\n",
     "list.yml": "- 1\n",
+    "vars/one.yml": "l1: one\n",
+    "vars/two.yml": "l1: two\nl2: two\n",
     "empty.yml": "",
     "confs/a.yml": "x: 1\n",
     "confs/b.yml": "x: 2\ny: 2\n",
