@@ -1,7 +1,7 @@
 /**
  * `group` on lab hosts (each with its own /etc overlay), against the referee: ansible-playbook on
  * one lab host and tickless on another run the same playbook, in check mode first, then for
- * real; each task's status (and for real its name, state, system, gid and msg) must match, check
+ * real; each task's status, name, state, system, gid and msg must match, check
  * mode must leave /etc/group as it was, and this machine's own groups are never touched.
  */
 import { execFile } from "node:child_process";
@@ -61,8 +61,7 @@ function inventory(host: LabHost): string {
   return stringify({ all: { hosts: { g: vars } } });
 }
 
-function line(name: string, status: string, r: Record<string, unknown>, full: boolean): string {
-  if (!full) return `${name}: ${status}`;
+function line(name: string, status: string, r: Record<string, unknown>): string {
   const fields = Object.fromEntries(FIELDS.filter((f) => r[f] !== undefined).map((f) => [f, r[f]]));
   return `${name}: ${status} ${JSON.stringify(fields)}`;
 }
@@ -77,7 +76,7 @@ async function referee(check: boolean): Promise<{ rc: number; tasks: string[] }>
   ];
   const { rc, report } = await ansiblePlaybook(check ? [...args, "--check"] : args, dir);
   const tasks = report.plays.flatMap((p) =>
-    p.tasks.map((t) => line(t.task.name, t.hosts.g.status, t.hosts.g, !check)),
+    p.tasks.map((t) => line(t.task.name, t.hosts.g.status, t.hosts.g)),
   );
   return { rc, tasks };
 }
@@ -89,7 +88,7 @@ async function ours(check: boolean): Promise<{ rc: number; tasks: string[] }> {
     extraVars: { grp, gid, gid2: gid + 1 },
     check,
   });
-  const tasks = r.results.map((e) => line(e.task, e.status, e.result as Record<string, unknown>, !check));
+  const tasks = r.results.map((e) => line(e.task, e.status, e.result as Record<string, unknown>));
   return { rc: r.summary.exitCode, tasks };
 }
 

@@ -2,7 +2,8 @@
  * `group`: a local group present (with `gid`, `system`, `non_unique`) or absent, through
  * groupadd / groupmod / groupdel as Ansible's module runs them. The probe reads the group as NSS
  * gives it (`getent group`), as Ansible's does. The result carries `name`, `state`, `system` (as
- * asked) and `gid`; a failing command fails the task with its stderr as `msg`, as in Ansible.
+ * asked) and `gid` (in check mode, for a group to create or remove, nothing more than `changed`);
+ * a failing command fails the task with its stderr as `msg`, as in Ansible.
  */
 import { quote } from "shell-quote";
 import { type Change, defineModule, type ModuleResult } from "../types.js";
@@ -87,9 +88,11 @@ export const groupModule = defineModule<GroupArgs, GroupState>({
     if (res.rc !== 0) return { failed: true, name: args.name, msg: res.stderr, rc: res.rc };
     return res.stdout === "" ? {} : { stdout: res.stdout };
   },
-  report: (args, s) => ({
-    name: args.name,
-    state: args.state ?? "present",
-    ...(s.exists ? { system: args.system ?? false, gid: s.gid } : {}),
-  }),
+  report(args, s) {
+    const state = args.state ?? "present";
+    // a group still to be created or removed is only ever reported so in check mode, where
+    // Ansible's result is `changed` alone
+    if (s.exists === (state === "absent")) return {};
+    return { name: args.name, state, ...(s.exists ? { system: args.system ?? false, gid: s.gid } : {}) };
+  },
 });
