@@ -6,6 +6,8 @@ export interface HostState {
   facts: Record<string, unknown>;
   /** Registered results and set_fact values; they outlive the play, as in Ansible. */
   registered: Record<string, unknown>;
+  /** Variables loaded by include_vars; they outlive the play, below set_fact in precedence. */
+  includedVars: Record<string, unknown>;
   /** Failed and not rescued: the host takes no further part in the run. */
   failed: boolean;
   unreachable: boolean;
@@ -24,6 +26,7 @@ export function newHostState(name: string): HostState {
     name,
     facts: {},
     registered: {},
+    includedVars: {},
     failed: false,
     unreachable: false,
     ended: false,

@@ -14,6 +14,7 @@ export interface ModuleContextInput {
   task: Task;
   playbookDir: string;
   reconnect?: ModuleContext["reconnect"];
+  signal?: AbortSignal;
 }
 
 export function moduleContext(input: ModuleContextInput): ModuleContext {
@@ -27,6 +28,9 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     renderFile: async (p) => renderTemplateFile(await findControllerFile(p, dirs, "templates", task), vars),
     readControllerFile: async (p) => readFile(await findControllerFile(p, dirs, "files", task)),
     evaluate: async (expression) => evaluate(expression, vars, task.locs.args ?? task.loc),
+    findFile: (p, kind) => findControllerFile(p, dirs, kind, task),
+    taskDir: path.dirname(task.loc.file),
+    ...(input.signal ? { signal: input.signal } : {}),
     ...(input.reconnect ? { reconnect: input.reconnect } : {}),
   };
 }

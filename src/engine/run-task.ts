@@ -159,6 +159,7 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
     task,
     playbookDir: input.playbookDir,
     reconnect: input.reconnect && (async () => withTask(input, await input.reconnect!())),
+    signal: input.signal,
   });
   if (module.kind === "action") {
     const r = await module.run(args, ctx, await hostFor(input));
@@ -207,6 +208,10 @@ async function runCommand(
   host: HostWriter,
   check: boolean,
 ): Promise<TaskResult> {
+  if (check && module.checkMode === "unsupported") {
+    const msg = `remote module (${module.name}) does not support check mode`;
+    return { changed: false, failed: false, skipped: true, msg };
+  }
   const current = await module.probe(host, args, ctx);
   const changes = module.plan(args, current);
   if (changes.length === 0) {

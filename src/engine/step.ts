@@ -27,7 +27,9 @@ export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], 
     ...(scope.handler ? { handler: true } : {}),
   });
   const runOnce = task.runOnce || scope.runOnce;
-  const targets = runOnce ? active.slice(0, 1) : active;
+  // Ansible's BYPASS_HOST_LOOP (pause): the first host only, its result not shared
+  const bypass = run.registry.get(task.module)?.bypassHostLoop === true;
+  const targets = runOnce || bypass ? active.slice(0, 1) : active;
   const keywords = resolveTask(scope.keywords, task, run);
   const outcomes = await mapLimit(targets, run.forks, async (host) => {
     const result = await runOnHost(pc, task, host, scope, keywords, name);
@@ -142,8 +144,14 @@ function trackReboot(state: HostState, task: Task, result: TaskResult): void {
 function applyResult(pc: PlayContext, task: Task, host: string, result: TaskResult): void {
   const state = pc.run.hosts.get(host)!;
   if (task.register) state.registered[task.register] = result;
-  if (!result.failed && result.ansible_facts && typeof result.ansible_facts === "object") {
-    Object.assign(state.registered, result.ansible_facts);
+  // a loop's facts are its items' (set_fact or include_vars in a loop), in item order, as Ansible
+  const layer =
+    pc.run.registry.get(task.module)?.factsLayer === "include_vars" ? "includedVars" : "registered";
+  const items = Array.isArray(result.results) ? (result.results as TaskResult[]) : [result];
+  for (const item of items) {
+    if (!item.failed && item.ansible_facts && typeof item.ansible_facts === "object") {
+      Object.assign(state[layer], item.ansible_facts);
+    }
   }
   if (result.changed && !result.failed) for (const n of task.notify) state.notified.add(n);
 }

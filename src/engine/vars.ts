@@ -16,6 +16,7 @@ export function hostVars(
     play: pc.play.vars,
     playVarsFiles: pc.varsFiles.get(host.name) ?? {},
     blocks: scope.blockVars,
+    includedVars: host.includedVars,
     registered: { ...host.registered, ...host.rescueVars },
     task: taskVars,
     include: scope.includeVars,

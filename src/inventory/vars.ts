@@ -19,6 +19,8 @@ export interface VarLayers {
   playVarsFiles?: Record<string, unknown>;
   /** `vars:` of enclosing blocks, outermost first. */
   blocks?: Record<string, unknown>[];
+  /** Variables include_vars loaded on this host so far. */
+  includedVars?: Record<string, unknown>;
   /** `register:` results and `set_fact` values of this host so far. */
   registered?: Record<string, unknown>;
   /** The task's `vars:`. */
@@ -43,11 +45,12 @@ export interface VarLayers {
  *  5. `playVarsFiles` — play `vars_files:`
  *  6. `blocks` — block `vars:`, outer to inner
  *  7. `task` — task `vars:`
- *  8. `registered` — `register:` results and `set_fact` (above task vars, as in Ansible: a fact
+ *  8. `includedVars` — what include_vars loaded (above task vars, below set_fact, as in Ansible)
+ *  9. `registered` — `register:` results and `set_fact` (above task vars, as in Ansible: a fact
  *     set earlier wins over a task's own `vars:` of the same name)
- *  9. `include` — include_tasks parameters (its `vars:` and loop item)
- * 10. `extra` — extra vars (`-e`)
- * 11. `magic` — inventory_hostname, groups, group_names, playbook_dir, … : set last, as Ansible
+ * 10. `include` — include_tasks parameters (its `vars:` and loop item)
+ * 11. `extra` — extra vars (`-e`)
+ * 12. `magic` — inventory_hostname, groups, group_names, playbook_dir, … : set last, as Ansible
  *     does, so not even `-e` can fake which host a task runs on.
  */
 export function resolveVars(layers: VarLayers): Record<string, unknown> {
@@ -60,6 +63,7 @@ export function resolveVars(layers: VarLayers): Record<string, unknown> {
     layers.playVarsFiles,
     ...(layers.blocks ?? []),
     layers.task,
+    layers.includedVars,
     layers.registered,
     layers.include,
     layers.extra,

@@ -53,6 +53,15 @@ export interface ModuleContext {
    * connection on purpose (`reboot`). Absent where there is no engine behind the context.
    */
   reconnect?(): Promise<HostWriter>;
+  /**
+   * The controller-side path of a file the task names, found as Ansible finds it: `<dir>/<kind>/<path>`
+   * then `<dir>/<path>` for the task's directory then the playbook's (`kind`: vars, files, templates).
+   */
+  findFile?(path: string, kind: string): Promise<string>;
+  /** The task's directory on the controller (where include_vars's `dir` is taken from). */
+  taskDir?: string;
+  /** Fires when the run is aborted (a controller-side wait ends early). */
+  signal?: AbortSignal;
 }
 
 interface ModuleBase<Args> {
@@ -65,6 +74,16 @@ interface ModuleBase<Args> {
   args: ArgsSchema;
   /** When the module takes a free-form string (`command: ls -l`), the key it goes into. */
   freeForm?: string;
+  /**
+   * Runs once for the whole batch, on its first host, which alone gets the result (Ansible's
+   * BYPASS_HOST_LOOP: pause).
+   */
+  bypassHostLoop?: boolean;
+  /**
+   * Where the variables of the result's `facts` go: by default the host's set_fact layer;
+   * "include_vars": the layer below it, above task vars (engine/vars.ts).
+   */
+  factsLayer?: "include_vars";
   /** Fill defaults / normalise aliases after validation (pure). */
   normalize?(args: Args): Args;
 }
@@ -100,7 +119,11 @@ export interface CommandModule<Args = any, State = any> extends ModuleBase<Args>
   apply(host: HostWriter, args: Args, ctx: ModuleContext): Promise<ModuleResult>;
   /** Fields to report when plan says the command will not run (e.g. `msg: "skipped, /x exists"`). */
   report?(args: Args, state: State): ModuleResult;
-  /** Whether the host may run it in check mode (read-only commands); default false. */
+  /**
+   * "unsupported": like an Ansible module without check mode support, the task is skipped in check
+   * mode with "remote module (NAME) does not support check mode".
+   */
+  checkMode?: "unsupported";
 }
 
 /** A module that runs on the controller only and never changes a host (debug, set_fact, assert, fail, meta). */

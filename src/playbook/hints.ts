@@ -48,3 +48,20 @@ export function unsupportedHint(key: string): string | undefined {
     return `tickless runs the with_ loops ${WITH_LOOKUPS.map((l) => `with_${l}`).join(", ")}; for another lookup, put the list in vars and loop over it with loop:`;
   return UNSUPPORTED[key];
 }
+
+const PACKAGE_HINT =
+  "tickless has no package module: install packages before the run, or with command: apt-get install -y NAME (creates: a file the package installs)";
+
+/** Ansible modules tickless leaves out, with what to write instead. */
+const UNSUPPORTED_MODULES: Record<string, string> = {
+  user: "tickless has no user module: use command: useradd … with creates: /home/NAME (or group: for groups)",
+  package: PACKAGE_HINT,
+  apt: PACKAGE_HINT,
+  dnf: PACKAGE_HINT,
+  yum: PACKAGE_HINT,
+};
+
+/** A hint for an Ansible module tickless does not have (plain or `ansible.builtin.` name), or undefined. */
+export function unsupportedModuleHint(name: string): string | undefined {
+  return UNSUPPORTED_MODULES[name.replace(/^ansible\.builtin\./, "")];
+}

@@ -8,7 +8,7 @@ import { ParseError, type SourceLocation } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module } from "../modules/types.js";
 import { describe, isRecord } from "./fields.js";
-import { closest, didYouMean, suggestion, unsupportedHint } from "./hints.js";
+import { closest, didYouMean, suggestion, unsupportedHint, unsupportedModuleHint } from "./hints.js";
 import { INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
 import { type KvWord, parseKv } from "./kv.js";
 import { schemaValidator } from "./schema/validators.js";
@@ -54,14 +54,18 @@ export function detectModule(
     const keywordDistance = nearest(k, TASK_KEYWORDS);
     const moduleDistance = nearest(k, registry.allNames());
     const keywordLike =
-      unsupportedHint(k) !== undefined || (keywordDistance <= 2 && keywordDistance < moduleDistance);
+      unsupportedModuleHint(k) === undefined &&
+      (unsupportedHint(k) !== undefined || (keywordDistance <= 2 && keywordDistance < moduleDistance));
     if (known.length > 0 || keywordLike) {
       errors.push(unknownKey(k, "task", TASK_KEYWORDS, locate(k)));
     } else {
       errors.push(
         new ParseError("UNKNOWN_MODULE", `unknown module "${k}"`, {
           location: locate(k),
-          hint: didYouMean(k, registry.allNames()) ?? `known modules: ${registry.names().join(", ")}`,
+          hint:
+            unsupportedModuleHint(k) ??
+            didYouMean(k, registry.allNames()) ??
+            `known modules: ${registry.names().join(", ")}`,
         }),
       );
     }
@@ -233,6 +237,12 @@ export function moduleArgsErrors(
     (e) => !(allowTemplates && typeof e.data === "string" && e.data.includes("{{")),
   );
   const unions = all.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => e.instancePath);
+  // a union that describes itself (its schema's description) says it all: not its branches' errors
+  const described = all
+    .filter(
+      (e) => /^(anyOf|oneOf)$/.test(e.keyword) && (e.parentSchema as { description?: string })?.description,
+    )
+    .map((e) => `${e.schemaPath}/`);
   const unknownNames = all
     .filter((e) => e.keyword === "additionalProperties" && e.instancePath === "")
     .map((e) => String((e.params as { additionalProperty: string }).additionalProperty));
@@ -240,6 +250,7 @@ export function moduleArgsErrors(
   const seen = new Set<string>();
   for (const err of all) {
     if (err.keyword === "required" && err.instancePath === "" && misspeltAs(err, unknownNames)) continue;
+    if (described.some((p) => err.schemaPath.startsWith(p))) continue;
     const shadowed = unions.some(
       (p) =>
         err.instancePath.startsWith(`${p}/`) ||
@@ -288,6 +299,8 @@ function convertArgError(module: Module, err: ErrorObject, locate: ArgLocator): 
     const described = (err.parentSchema as { description?: string } | undefined)?.description;
     expected = described ?? "one of the accepted forms";
   }
+  const refusal = (err.parentSchema as { description?: string } | undefined)?.description;
+  if (err.keyword === "not" && refusal !== undefined) expected = refusal;
   return new ParseError("MODULE_ARGS", `${subject}: expected ${expected}, got ${describe(err.data)}`, {
     location: locate(top, "value"),
     hint: `see the ${module.name} module's arguments: ${names.join(", ")}`,

@@ -1,11 +1,14 @@
-/** Core modules: command, shell, assert, debug, set_fact, fail, meta, wait_for. */
+/** Core modules: command, shell, assert, debug, set_fact, fail, meta, wait_for, ping, pause, include_vars. */
 
 import type { Module } from "../types.js";
 import { assertModule } from "./assert.js";
 import { commandModule } from "./command.js";
 import { debugModule } from "./debug.js";
 import { failModule } from "./fail.js";
+import { includeVarsModule } from "./include_vars.js";
 import { metaModule } from "./meta.js";
+import { pauseModule } from "./pause.js";
+import { pingModule } from "./ping.js";
 import { setFactModule } from "./set_fact.js";
 import { shellModule } from "./shell.js";
 import { waitForModule } from "./wait_for.js";
@@ -19,4 +22,7 @@ export const CORE_MODULES: readonly Module[] = [
   failModule,
   metaModule,
   waitForModule,
+  pingModule,
+  pauseModule,
+  includeVarsModule,
 ];

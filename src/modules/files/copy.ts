@@ -1,9 +1,17 @@
-/** copy: a file's bytes from `content`, a controller file (`src`) or a host file (`remote_src`). */
+/**
+ * copy: a file's bytes from `content`, a controller file (`src`) or a host file (`remote_src`).
+ * A `dest` ending in "/" is a directory: created when missing (with its missing parents, each
+ * given `directory_mode`, `owner` and `group`, as Ansible's module does). `local_follow` is
+ * accepted: with a single file for `src` it changes nothing in Ansible either (the file is read
+ * through its links); a directory `src` is refused.
+ */
 import { posix } from "node:path";
-import type { HostReader } from "../../connection/types.js";
+import { quote } from "shell-quote";
+import type { HostReader, HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
-import { defineModule, type ModuleContext } from "../types.js";
+import { type Change, defineModule, type ModuleContext } from "../types.js";
 import { mutuallyExclusive, resolveAliases } from "../util/args.js";
+import { runChecked } from "../util/shell.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
 import {
   type ApplyManagedFileOptions,
@@ -12,6 +20,7 @@ import {
   planManagedFile,
   probeManagedFile,
 } from "./managed-file.js";
+import { resolveMode } from "./mode.js";
 import { VALIDATE_PROPERTY } from "./validate.js";
 
 export interface CopyArgs extends FileAttributes {
@@ -26,11 +35,16 @@ export interface CopyArgs extends FileAttributes {
   follow?: boolean;
   /** A command with %s run on the new file before it replaces dest. */
   validate?: string;
+  /** Mode of the directories a `dest` ending in "/" creates. */
+  directory_mode?: string | number;
+  local_follow?: boolean;
 }
 
 /** The destination as probed, and the bytes it should hold. */
 export interface CopyState extends ManagedFile {
   desired: Buffer;
+  /** Directories a `dest` ending in "/" still needs, outermost first. */
+  newDirs?: string[];
 }
 
 export const copyModule = defineModule<CopyArgs, CopyState>({
@@ -50,6 +64,8 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       force: { type: "boolean" },
       thirsty: { type: "boolean" },
       follow: { type: "boolean" },
+      directory_mode: { anyOf: [{ type: "string" }, { type: "integer" }] },
+      local_follow: { type: "boolean" },
       ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
@@ -66,6 +82,17 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
   async probe(host, args, ctx) {
     const desired = await sourceBytes(host, args, ctx);
     const follow = args.follow ?? false;
+    if (args.content !== undefined && args.dest.endsWith("/")) {
+      throw new TicklessError("TASK", "can not use content with a dir as dest", {
+        hint: "name the file in dest, without a trailing /",
+      });
+    }
+    const newDirs =
+      args.src !== undefined && args.dest.endsWith("/") ? await missingDirs(host, args.dest) : [];
+    if (newDirs.length > 0) {
+      const path = posix.join(args.dest, posix.basename(args.src ?? ""));
+      return { path, file: { path, exists: false }, desired, newDirs };
+    }
     let dest = await probeManagedFile(host, args.dest, follow);
     if (args.src !== undefined && (args.dest.endsWith("/") || dest.file.type === "directory")) {
       dest = await probeManagedFile(host, posix.join(args.dest, posix.basename(args.src)), follow);
@@ -73,11 +100,48 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     return { ...dest, desired };
   },
   plan(args, state) {
-    return planManagedFile(state, wanted(args, state), args, contentReason(state));
+    const dirs: Change[] = (state.newDirs ?? []).map((d) => ({
+      target: d,
+      summary: `create directory${args.directory_mode === undefined ? "" : ` (mode ${resolveMode(args.directory_mode, undefined, true)})`}`,
+      before: "absent",
+      after: "directory",
+    }));
+    return [...dirs, ...planManagedFile(state, wanted(args, state), args, contentReason(state))];
   },
-  apply: (host, args, _changes, state) =>
-    applyManagedFile(host, state, wanted(args, state), args, copyOptions(args)),
+  async apply(host, args, _changes, state) {
+    if (state.newDirs?.length) await createDirs(host, state.newDirs, args);
+    return applyManagedFile(host, state, wanted(args, state), args, copyOptions(args));
+  },
 });
+
+/** The directories of a `dest` ending in "/" that do not exist yet, outermost first. */
+async function missingDirs(host: HostReader, dest: string): Promise<string[]> {
+  const out: string[] = [];
+  for (
+    let d = posix.normalize(dest).replace(/\/+$/, "");
+    d !== "" && d !== "/" && d !== ".";
+    d = posix.dirname(d)
+  ) {
+    if ((await host.stat(d, { follow: true })).exists) break;
+    out.unshift(d);
+  }
+  return out;
+}
+
+/** mkdir of each new directory, with directory_mode, owner and group as Ansible gives them. */
+async function createDirs(host: HostWriter, dirs: string[], args: CopyArgs): Promise<void> {
+  const commands = dirs.flatMap((d) => {
+    const mode =
+      args.directory_mode === undefined ? undefined : resolveMode(args.directory_mode, undefined, true);
+    return [
+      quote(["mkdir", "--", d]),
+      ...(args.owner === undefined ? [] : [quote(["chown", "--", args.owner, d])]),
+      ...(args.group === undefined ? [] : [quote(["chgrp", "--", args.group, d])]),
+      ...(mode === undefined ? [] : [quote(["chmod", "--", mode, d])]),
+    ];
+  });
+  await runChecked(host, commands, `creating ${dirs.at(-1)}`);
+}
 
 /** copy's and template's write options: backup, validate. */
 export function copyOptions(args: { backup?: boolean; validate?: string }): ApplyManagedFileOptions {
@@ -102,7 +166,14 @@ export function contentReason(state: CopyState): string {
 
 async function sourceBytes(host: HostReader, args: CopyArgs, ctx: ModuleContext): Promise<Buffer> {
   if (args.content !== undefined) return Buffer.from(args.content);
-  if (!args.remote_src) return ctx.readControllerFile(args.src!);
+  if (!args.remote_src) {
+    return ctx.readControllerFile(args.src!).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EISDIR") throw err;
+      throw new TicklessError("TASK", `${args.src} is a directory: tickless copies single files`, {
+        hint: "copy each file with a loop (with_fileglob), or use a template per file",
+      });
+    });
+  }
   const src = await host.readFile(args.src!);
   if (!src.exists || src.content === undefined) {
     throw new TicklessError("TASK", `${args.src} is not a regular file on ${host.name}`, {

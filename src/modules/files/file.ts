@@ -3,6 +3,8 @@
  * `state: touch` creates a missing file but does not update an existing file's times, so that
  * the task converges (Ansible's touch reports a change on every run). Without `state`, an
  * existing path keeps its kind and only its attributes are managed, as in Ansible.
+ * `follow` (default true, as Ansible's file module): a link's target is the path managed, except
+ * for `state: link` and `absent`. `modification_time` / `access_time`: file-times.ts.
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
@@ -18,19 +20,34 @@ import {
   attributeCommands,
   type FileAttributes,
 } from "./attributes.js";
+import {
+  managesTimes,
+  probeTimes,
+  TIME_PROPERTIES,
+  type TimeArgs,
+  type TimesState,
+  timeChanges,
+  timeCommands,
+} from "./file-times.js";
 import { resolveMode } from "./mode.js";
 
-export interface FileArgs extends FileAttributes {
+export interface FileArgs extends FileAttributes, TimeArgs {
   path: string;
   state?: "file" | "directory" | "link" | "absent" | "touch";
   /** Target of a link (`state: link`). */
   src?: string;
   /** Replace an existing file or empty directory by a link. */
   force?: boolean;
+  /** Manage a link's target rather than the link (default true; not for state link or absent). */
+  follow?: boolean;
 }
 
 export interface FileState {
+  /** The path managed: the task's, or the target of a link it follows. */
+  path: string;
   stat: FileStat;
+  /** The times, when the task asks for them. */
+  times?: TimesState;
   /** state: link without force: where src points from the link (Ansible's absrc), and whether it exists. */
   linkSource?: { path: string; exists: boolean };
 }
@@ -49,10 +66,21 @@ export const fileModule = defineModule<FileArgs, FileState>({
       state: { enum: ["file", "directory", "link", "absent", "touch"] },
       src: { type: "string", minLength: 1 },
       force: { type: "boolean" },
+      follow: { type: "boolean" },
+      ...TIME_PROPERTIES,
       ...ATTRIBUTE_PROPERTIES,
     },
     allOf: [
       PATH.required,
+      {
+        not: {
+          properties: { state: { const: "link" } },
+          required: ["state"],
+          anyOf: [{ required: ["modification_time"] }, { required: ["access_time"] }],
+        },
+        description:
+          "modification_time and access_time without state: link (tickless does not set a link target's times)",
+      },
       {
         anyOf: [
           { not: { properties: { state: { const: "link" } }, required: ["state"] } },
@@ -62,11 +90,25 @@ export const fileModule = defineModule<FileArgs, FileState>({
     ],
   },
   normalize: (args) => resolveAliases(args, PATH.aliases),
-  async probe(host, args) {
-    const stat = await host.stat(args.path);
-    if (args.state !== "link" || args.force || args.src === undefined) return { stat };
+  async probe(host, args, ctx) {
+    let path = args.path;
+    let stat = await host.stat(path);
+    if (follows(args) && stat.type === "link") {
+      const real = await host.run(quote(["readlink", "-f", "--", path]));
+      if (real.rc === 0 && real.stdout.trim() !== "") {
+        path = real.stdout.trim();
+        stat = await host.stat(path);
+      }
+    }
+    const timed = managesTimes(args) && args.state !== "absent" && args.state !== "link";
+    const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
+    if (args.state !== "link" || args.force || args.src === undefined) return { path, stat, times };
     const source = linkSourcePath(args.path, args.src, stat);
-    return { stat, linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists } };
+    return {
+      path,
+      stat,
+      linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists },
+    };
   },
   plan: (args, state) => {
     if (state.linkSource && !state.linkSource.exists) {
@@ -76,11 +118,12 @@ export const fileModule = defineModule<FileArgs, FileState>({
         { hint: "a relative src is taken from the link's directory; force: true creates a dangling link" },
       );
     }
-    return planFile(args, state.stat);
+    const planned = planFile({ ...args, path: state.path }, state.stat);
+    return state.times ? [...planned, ...timeChanges(state.path, state.times)] : planned;
   },
   async apply(host, args, changes, state) {
     const { stat } = state;
-    const path = args.path;
+    const path = state.path;
     const kind = args.state ?? "file";
     if (kind === "absent") {
       await host.remove(path, { recursive: true });
@@ -89,6 +132,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
     if (changes.length === 0) return {};
     const commands: string[] = [];
     const created = changes.some((c) => c.target === path);
+    const times = timeCommands(path, changes);
     if (!created) {
       commands.push(...attributeCommands(path, args, stat));
     } else if (kind === "directory") {
@@ -100,11 +144,17 @@ export const fileModule = defineModule<FileArgs, FileState>({
       if (stat.type === "directory") commands.push(quote(["rmdir", "--", path]));
       commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, args, "link"));
     }
+    commands.push(...times);
     await runChecked(host, commands, `file ${path}`);
     return {};
   },
   report: (_args, state) => ({ state: state.stat.exists ? kindName(state.stat.type) : "absent" }),
 });
+
+/** Whether the task manages a link's target (Ansible's `follow`, true by default). */
+function follows(args: FileArgs): boolean {
+  return args.follow !== false && args.state !== "link" && args.state !== "absent";
+}
 
 /**
  * The path a link's `src` names, as Ansible's file module resolves it before linking: an absolute

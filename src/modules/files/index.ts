@@ -1,4 +1,4 @@
-/** File modules: copy, template, file, lineinfile, blockinfile, stat. */
+/** File modules: copy, template, file, lineinfile, blockinfile, stat, tempfile. */
 
 import type { Module } from "../types.js";
 import { blockinfileModule } from "./blockinfile.js";
@@ -6,6 +6,7 @@ import { copyModule } from "./copy.js";
 import { fileModule } from "./file.js";
 import { lineinfileModule } from "./lineinfile.js";
 import { statModule } from "./stat.js";
+import { tempfileModule } from "./tempfile.js";
 import { templateModule } from "./template.js";
 
 export const FILE_MODULES: readonly Module[] = [
@@ -15,4 +16,5 @@ export const FILE_MODULES: readonly Module[] = [
   lineinfileModule,
   blockinfileModule,
   statModule,
+  tempfileModule,
 ];

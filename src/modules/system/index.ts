@@ -1,7 +1,8 @@
-/** System modules: systemd, sysctl, reboot. */
+/** System modules: systemd, sysctl, reboot, group. */
 import type { Module } from "../types.js";
+import { groupModule } from "./group.js";
 import { rebootModule } from "./reboot.js";
 import { sysctlModule } from "./sysctl.js";
 import { systemdModule } from "./systemd.js";
 
-export const SYSTEM_MODULES: readonly Module[] = [systemdModule, sysctlModule, rebootModule];
+export const SYSTEM_MODULES: readonly Module[] = [systemdModule, sysctlModule, rebootModule, groupModule];

@@ -16,7 +16,7 @@ describe("file module argument schemas", () => {
     expect(warnings).toEqual([]);
   });
 
-  it("registers the six file modules", () => {
+  it("registers the seven file modules", () => {
     expect(FILE_MODULES.map((m) => m.name)).toEqual([
       "copy",
       "template",
@@ -24,6 +24,7 @@ describe("file module argument schemas", () => {
       "lineinfile",
       "blockinfile",
       "stat",
+      "tempfile",
     ]);
   });
 

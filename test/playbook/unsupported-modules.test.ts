@@ -1,0 +1,21 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { defaultRegistry } from "../../src/modules/registry.js";
+import { validatePlaybook } from "../../src/playbook/index.js";
+import { removeDir, testdir } from "../support/fs.js";
+
+describe("Ansible modules tickless leaves out", () => {
+  it.each([
+    ["user: { name: app }", /no user module/],
+    ["ansible.builtin.package: { name: redis, state: present }", /no package module/],
+    ["apt: { name: redis }", /no package module/],
+    ["dnf: { name: redis }", /no package module/],
+  ])("%s is refused at load time, located, with what to write instead", async (task, hint) => {
+    const dir = await testdir({ "p.yml": `- hosts: all\n  tasks:\n    - name: t\n      ${task}\n` });
+    const result = await validatePlaybook(path.join(dir, "p.yml"), { registry: defaultRegistry() });
+    await removeDir(dir);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatchObject({ code: "UNKNOWN_MODULE", location: { line: 4 } });
+    expect(result.errors[0].hint).toMatch(hint);
+  });
+});
