@@ -137,7 +137,10 @@ async function runItem(input: TaskInput, vars: Record<string, unknown>): Promise
   return result;
 }
 
-/** Executes the module once, by kind. Check mode stops after plan. */
+/**
+ * Executes the module once, by kind; check mode stops after plan. What the module throws is its
+ * failed result; only rendering its arguments fails the task before failed_when is asked.
+ */
 async function runModule(input: TaskInput, vars: Record<string, unknown>): Promise<TaskResult> {
   const { task } = input;
   const module = input.registry.get(task.module);
@@ -149,6 +152,23 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
     (await renderValue(task.args, vars, task.locs.args ?? task.loc)) as Record<string, unknown>,
     task.args,
   );
+  try {
+    return await runRendered(module, rendered, input, vars);
+  } catch (err) {
+    // as ansible-core: the module's failure is a result (failed, msg) that failed_when may overrule;
+    // a lost connection stays unreachable (errorResult), where failed_when never applies
+    return errorResult(err, task.loc);
+  }
+}
+
+/** The module on its rendered arguments: validate, normalize, then run by kind. */
+async function runRendered(
+  module: Module,
+  rendered: Record<string, unknown>,
+  input: TaskInput,
+  vars: Record<string, unknown>,
+): Promise<TaskResult> {
+  const { task } = input;
   validateModuleArgs(module, rendered, task.locs.args ?? task.loc, task.locs);
   const args = module.normalize ? module.normalize(rendered) : rendered;
   const { check, diff } = input.keywords;
@@ -378,7 +398,9 @@ function errorResult(err: unknown, taskLoc: SourceLocation): TaskResult {
   const located = err instanceof TicklessError && !err.location && err.code !== "TASK";
   const where = located ? `${formatLocation(taskLoc)}: ` : "";
   const msg = err instanceof TicklessError ? where + formatError(err) : `module error: ${formatError(err)}`;
-  return { changed: false, failed: true, skipped: false, msg };
+  const result: TaskResult = { changed: false, failed: true, skipped: false, msg };
+  const output = err instanceof TicklessError ? err.output : undefined;
+  return output ? { ...result, ...fromModuleResult({ ...output }, false), failed: true } : result;
 }
 
 function splitLines(s: string): string[] {

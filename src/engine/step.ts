@@ -36,7 +36,7 @@ export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], 
   });
   if (runOnce) shareRunOnce(pc, task, active, outcomes[0]);
   run.emit({ type: "task_end", play: pc.play.name, task: name });
-  applyFailureRules(pc, task, outcomes, scope);
+  applyFailureRules(pc, task, outcomes, scope, keywords);
 }
 
 async function runOnHost(
@@ -158,13 +158,20 @@ function shareRunOnce(pc: PlayContext, task: Task, active: string[], result: Tas
 }
 
 /** any_errors_fatal and max_fail_percentage end the play for the whole batch, as Ansible. */
-function applyFailureRules(pc: PlayContext, task: Task, outcomes: TaskResult[], scope: Scope): void {
+function applyFailureRules(
+  pc: PlayContext,
+  task: Task,
+  outcomes: TaskResult[],
+  scope: Scope,
+  keywords: ResolvedTask,
+): void {
   // a failed host that goes on to a rescue or always section is not failed yet (Ansible's is_failed)
   if (scope.rescuing || scope.recovering) return;
   const hardFailure = outcomes.some((r) => (r.failed && !r.ignored) || r.unreachable);
   if (!hardFailure) return;
   const batchStates = pc.batch.map((h) => pc.run.hosts.get(h)!);
-  let stop = pc.play.anyErrorsFatal;
+  const fatal = Boolean(keywords.anyErrorsFatal);
+  let stop = fatal;
   const max = pc.play.maxFailPercentage;
   if (max !== undefined) {
     const failed = batchStates.filter((s) => s.failed).length;
@@ -175,7 +182,7 @@ function applyFailureRules(pc: PlayContext, task: Task, outcomes: TaskResult[], 
   for (const s of batchStates) if (!s.unreachable) s.failed = true;
   pc.run.emit({
     type: "warning",
-    message: pc.play.anyErrorsFatal
+    message: fatal
       ? `any_errors_fatal: task "${task.name ?? task.module}" failed, ending the play`
       : `max_fail_percentage ${max}% exceeded, ending the play`,
   });

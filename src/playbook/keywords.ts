@@ -53,6 +53,7 @@ const COMMON_KEYWORDS = [
   "check_mode",
   "diff",
   "run_once",
+  "any_errors_fatal",
 ] as const;
 
 export const BLOCK_KEYWORDS = [...COMMON_KEYWORDS, "block", "rescue", "always"] as const;

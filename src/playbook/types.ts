@@ -25,6 +25,8 @@ interface NodeCommon {
   checkMode?: boolean;
   diff?: boolean;
   runOnce: boolean;
+  /** Set on the task or a block around it: the nearest wins over the play's (task-keywords.ts). */
+  anyErrorsFatal?: boolean;
   loc: SourceLocation;
   locs: FieldLocations;
 }
