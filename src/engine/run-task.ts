@@ -42,6 +42,8 @@ export interface TaskInput {
   connect(): Promise<Connection>;
   /** Drops the host's connection and opens a new one (ModuleContext.reconnect). */
   reconnect?(): Promise<Connection>;
+  /** delegate_to: the connection one item runs over, from its vars (delegate.ts); undefined: the host's. */
+  delegate?(vars: Record<string, unknown>): Promise<Pick<TaskInput, "connect" | "reconnect"> | undefined>;
   /** Called with each loop item's result (real data; the caller censors). */
   onItem?(label: string, result: TaskResult): void;
   /** Waited for between loop items (RunPlaybookOptions.pace). */
@@ -106,8 +108,10 @@ async function betweenItems(input: TaskInput, index: number): Promise<void> {
 }
 
 /** One item: the module with its retries, then changed_when/failed_when/until, then task verify. */
-async function runItem(input: TaskInput, vars: Record<string, unknown>): Promise<TaskResult> {
-  const { task } = input;
+async function runItem(taskInput: TaskInput, vars: Record<string, unknown>): Promise<TaskResult> {
+  const { task } = taskInput;
+  const delegated = await taskInput.delegate?.(vars);
+  const input = delegated ? { ...taskInput, ...delegated } : taskInput;
   const attempts = task.until ? Math.max(task.retries ?? 3, 0) + 1 : 1;
   let result: TaskResult = { changed: false, failed: false, skipped: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {

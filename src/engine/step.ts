@@ -3,6 +3,7 @@ import { formatLocation } from "../errors.js";
 import type { Task } from "../playbook/types.js";
 import { renderString } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
+import { delegation, factsHost } from "./delegate.js";
 import type { TaskResult } from "./events.js";
 import { mapLimit } from "./fork-pool.js";
 import { type HostState, isActive } from "./host-state.js";
@@ -30,8 +31,8 @@ export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], 
   const targets = runOnce ? active.slice(0, 1) : active;
   const keywords = resolveTask(scope.keywords, task, run);
   const outcomes = await mapLimit(targets, run.forks, async (host) => {
-    const result = await runOnHost(pc, task, host, scope, keywords, name);
-    recordOutcome(pc, task, host, scope, keywords, name, result);
+    const { result, delegate } = await runOnHost(pc, task, host, scope, keywords, name);
+    recordOutcome(pc, task, host, scope, keywords, name, result, factsHost(run, task, host, delegate));
     return result;
   });
   if (runOnce) shareRunOnce(pc, task, active, outcomes[0]);
@@ -46,22 +47,18 @@ async function runOnHost(
   scope: Scope,
   keywords: ResolvedTask,
   name: string,
-) {
+): Promise<{ result: TaskResult; delegate?: string }> {
   const run = pc.run;
   const state = run.hosts.get(host)!;
   let vars: Record<string, unknown>;
   try {
     vars = await hostVars(pc, state, scope, task.vars);
   } catch (err) {
-    return {
-      changed: false,
-      failed: true,
-      skipped: false,
-      msg: String((err as Error).message),
-    } as TaskResult;
+    return { result: { changed: false, failed: true, skipped: false, msg: String((err as Error).message) } };
   }
   const { noLog, diff } = keywords;
-  return runTask({
+  let delegate: string | undefined;
+  const result = await runTask({
     task,
     host,
     vars,
@@ -71,6 +68,11 @@ async function runOnHost(
     playbookDir: run.playbook.dir,
     connect: () => run.connect(host),
     reconnect: () => run.reconnect(host),
+    delegate: async (itemVars) => {
+      const d = await delegation(run, task, itemVars);
+      delegate = d?.name;
+      return d;
+    },
     signal: run.signal,
     pace: run.pace,
     onItem: (label, result) =>
@@ -86,6 +88,7 @@ async function runOnHost(
         diff,
       }),
   });
+  return { result, delegate };
 }
 
 /** Stats, the host_result event, register, set_fact, notify and the host's failed/unreachable state. */
@@ -97,6 +100,8 @@ export function recordOutcome(
   keywords: ResolvedTask,
   name: string,
   result: TaskResult,
+  /** Where the facts the task sets go (delegate_facts), when not `host`. */
+  factsTo = host,
 ): void {
   const run = pc.run;
   const state = run.hosts.get(host)!;
@@ -114,7 +119,7 @@ export function recordOutcome(
     result: eventResult(result, noLog, diff),
     diff,
   });
-  applyResult(pc, task, host, result);
+  applyResult(pc, task, host, result, factsTo);
   trackReboot(state, task, result);
   if (result.unreachable) state.unreachable = true;
   else if (result.failed && !result.ignored) {
@@ -138,12 +143,26 @@ function trackReboot(state: HostState, task: Task, result: TaskResult): void {
   else if (result.reboot_required === true) state.rebootPending = true;
 }
 
-/** Register, set_fact and notify on one host. */
-function applyResult(pc: PlayContext, task: Task, host: string, result: TaskResult): void {
+/**
+ * Register, set_fact and notify on one host; the facts on `factsTo` instead (delegate_facts), or
+ * nowhere when it is null.
+ */
+function applyResult(
+  pc: PlayContext,
+  task: Task,
+  host: string,
+  result: TaskResult,
+  factsTo: string | null = host,
+): void {
   const state = pc.run.hosts.get(host)!;
   if (task.register) state.registered[task.register] = result;
-  if (!result.failed && result.ansible_facts && typeof result.ansible_facts === "object") {
-    Object.assign(state.registered, result.ansible_facts);
+  if (
+    factsTo !== null &&
+    !result.failed &&
+    result.ansible_facts &&
+    typeof result.ansible_facts === "object"
+  ) {
+    Object.assign(pc.run.hosts.get(factsTo)!.registered, result.ansible_facts);
   }
   if (result.changed && !result.failed) for (const n of task.notify) state.notified.add(n);
 }
@@ -152,7 +171,8 @@ function applyResult(pc: PlayContext, task: Task, host: string, result: TaskResu
 function shareRunOnce(pc: PlayContext, task: Task, active: string[], result: TaskResult | undefined): void {
   if (!result) return;
   for (const host of active.slice(1)) {
-    applyResult(pc, task, host, result);
+    // delegated facts went to the delegate once; the others share only the registered result
+    applyResult(pc, task, host, result, task.delegateFacts && task.delegateTo ? null : host);
     if (result.failed && !result.ignored && !result.unreachable) pc.run.hosts.get(host)!.failed = true;
   }
 }

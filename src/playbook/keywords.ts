@@ -82,4 +82,6 @@ export const TASK_KEYWORDS = [
   "delay",
   "verify",
   "listen",
+  "delegate_to",
+  "delegate_facts",
 ] as const;

@@ -357,6 +357,8 @@ function normalizeTask(
     until: toConditions(raw.until)?.[0],
     verify: toVerify(raw.verify),
     listen: toList(raw.listen),
+    delegateTo: optionalString(raw.delegate_to),
+    delegateFacts: optionalBoolean(raw.delegate_facts),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Task keywords against the referee: failed_when and changed_when over a module's own failure,
- * any_errors_fatal on a play, a block and a task, and the `hostvars` magic variable. The same
+ * any_errors_fatal on a play, a block and a task, the `hostvars` magic variable, and delegate_to
+ * with delegate_facts. The same
  * playbook under ansible-playbook and tickless, each on its own copy of the files; each task's
  * status (and the message of debug and assert), the recap, the exit code and the files left must match.
  */
@@ -87,8 +88,47 @@ const PLAYBOOK = `
       assert: { that: ["hostvars['h1'].root is defined", "hostvars['h1'].playvar is not defined"] }
       vars: { playvar: here }
 
-- name: a task's any_errors_fatal false wins over its play's
+- name: delegate_to
   hosts: h1:h2.example.com
+  gather_facts: false
+  tasks:
+    - name: delegated to h3, with the host's own vars
+      copy: { dest: "{{ root }}/{{ inventory_hostname }}-{{ own }}", content: "{{ inventory_hostname }}" }
+      delegate_to: h3
+      register: delegated
+    - name: a delegated set_fact stays on the host
+      set_fact: { where: "{{ inventory_hostname }}" }
+      delegate_to: h3
+    - name: delegate_facts puts the fact on the delegate
+      set_fact: { given: "from-{{ inventory_hostname }}" }
+      delegate_to: h3
+      delegate_facts: true
+      run_once: true
+    - name: where the facts went
+      assert:
+        that:
+          - delegated is changed
+          - where == inventory_hostname
+          - given is not defined
+          - hostvars['h3'].given == 'from-h1'
+          - hostvars['h3'].where is not defined
+    - name: delegated to the implicit localhost
+      command: echo {{ inventory_hostname }}
+      delegate_to: localhost
+      register: local
+    - name: registered on the host
+      assert: { that: ["local.stdout == inventory_hostname"] }
+    - name: a delegate per item
+      debug: { msg: "{{ item }}" }
+      delegate_to: "{{ item }}"
+      loop: [h3, localhost]
+    - name: a templated delegate
+      command: "true"
+      delegate_to: "{{ target }}"
+      vars: { target: h3 }
+
+- name: a task's any_errors_fatal false wins over its play's
+  hosts: h1:h3
   gather_facts: false
   any_errors_fatal: true
   tasks:
@@ -96,7 +136,7 @@ const PLAYBOOK = `
       fail: { msg: boom }
       when: inventory_hostname == 'h1'
       any_errors_fatal: false
-    - name: h2 goes on
+    - name: h3 goes on
       debug: { msg: "on" }
 
 - name: a fatal block's always still runs
