@@ -41,6 +41,10 @@ const PLAYBOOK = `
       lineinfile: { path: "{{ root }}/missing/y", line: a }
       failed_when: false
       changed_when: true
+    - name: systemd on a unit that does not exist (or without systemd)
+      systemd: { name: tickless-no-such-unit.service, state: stopped }
+      register: nounit
+      failed_when: nounit.msg is not defined
     - name: copy from a missing src, failed_when on its msg
       copy: { src: "{{ root }}/nosuch", dest: "{{ root }}/{{ inventory_hostname }}-copy" }
       register: nosrc
