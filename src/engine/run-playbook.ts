@@ -33,7 +33,7 @@ import { gatherBatchFacts } from "./facts-task.js";
 import { HostLocks } from "./host-locks.js";
 import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
-import { checkConnectionVars, checkLimit } from "./preflight.js";
+import { checkConnectionVars, checkDelegates, checkLimit } from "./preflight.js";
 import { RecapCounts } from "./recap-counts.js";
 import { runInfo } from "./run-info.js";
 import { scrub } from "./secrets.js";
@@ -57,6 +57,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const extraVars = options.extraVars ?? {};
   checkLimit(inventory, options.limit);
   checkConnectionVars(inventory, playbook, options.limit, extraVars);
+  checkDelegates(inventory, playbook);
   const secrets = collectSecrets(inventory, extraVars);
   const listeners = ([] as EventListener[]).concat(options.onEvent ?? []);
   const connections = new Map<string, Promise<Connection>>();
