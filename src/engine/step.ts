@@ -32,7 +32,7 @@ export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], 
   const keywords = resolveTask(scope.keywords, task, run);
   const outcomes = await mapLimit(targets, run.forks, async (host) => {
     const { result, delegate } = await runOnHost(pc, task, host, scope, keywords, name);
-    recordOutcome(pc, task, host, scope, keywords, name, result, factsHost(run, task, host, delegate));
+    recordOutcome(pc, task, host, scope, keywords, name, result, delegate);
     return result;
   });
   if (runOnce) shareRunOnce(pc, task, active, outcomes[0]);
@@ -83,6 +83,7 @@ async function runOnHost(
         host,
         status: statusOf(result),
         item: noLog ? "(censored)" : label,
+        ...shownDelegate(host, delegate),
         ...(result.ignored ? { ignored: true } : {}),
         result: eventResult(result, noLog, diff),
         diff,
@@ -100,8 +101,8 @@ export function recordOutcome(
   keywords: ResolvedTask,
   name: string,
   result: TaskResult,
-  /** Where the facts the task sets go (delegate_facts), when not `host`. */
-  factsTo = host,
+  /** delegate_to: the host the task ran on (shown; the facts go there with delegate_facts). */
+  delegate?: string,
 ): void {
   const run = pc.run;
   const state = run.hosts.get(host)!;
@@ -115,11 +116,12 @@ export function recordOutcome(
     task: name,
     host,
     status,
+    ...shownDelegate(host, delegate),
     ...(result.ignored ? { ignored: true } : {}),
     result: eventResult(result, noLog, diff),
     diff,
   });
-  applyResult(pc, task, host, result, factsTo);
+  applyResult(pc, task, host, result, factsHost(run, task, host, delegate));
   trackReboot(state, task, result);
   if (result.unreachable) state.unreachable = true;
   else if (result.failed && !result.ignored) {
@@ -206,6 +208,11 @@ function applyFailureRules(
       ? `any_errors_fatal: task "${task.name ?? task.module}" failed, ending the play`
       : `max_fail_percentage ${max}% exceeded, ending the play`,
   });
+}
+
+/** The delegate a result names, when it is another host (Ansible's `[host -> delegate]`). */
+function shownDelegate(host: string, delegate: string | undefined): { delegatedTo?: string } {
+  return delegate === undefined || delegate === host ? {} : { delegatedTo: delegate };
 }
 
 /** What reporters see: no_log censors everything; without --diff, changes carry no file contents. */

@@ -85,6 +85,11 @@ describe.skipIf(!lab)("delegate_to over ssh", () => {
         .sort();
     expect(status("the delegate's hostname")).toEqual([`${a.name}:changed`, `${b.name}:changed`]);
     expect(status("what each saw")).toEqual([`${a.name}:ok`, `${b.name}:ok`]);
+    // reporters name the delegate (Ansible's `[host -> delegate]`), only where the task delegated
+    const shown = (task: string) => r.results.filter((e) => e.task === task).map((e) => e.delegatedTo);
+    expect(shown("the delegate's hostname")).toEqual([d.name, d.name]);
+    expect(shown("the implicit localhost is this machine")).toEqual(["localhost", "localhost"]);
+    expect(shown("what each saw")).toEqual([undefined, undefined]);
     expect(status("a delegate that cannot be reached")).toEqual([
       `${a.name}:skipped`,
       `${b.name}:unreachable`,
