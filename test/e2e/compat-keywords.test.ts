@@ -116,6 +116,19 @@ const PLAYBOOK = `
           - given is not defined
           - hostvars['h3'].given == 'from-h1'
           - hostvars['h3'].where is not defined
+    - name: run_once runs on the first host and registers its result on each
+      command: echo {{ inventory_hostname }}
+      run_once: true
+      register: once
+    - name: the shared result
+      assert: { that: ["once.stdout == 'h1'", "once is changed"] }
+    - name: run_once with a delegate
+      command: echo {{ inventory_hostname }}
+      run_once: true
+      delegate_to: localhost
+      register: once_local
+    - name: the first host's vars, shared
+      assert: { that: ["once_local.stdout == 'h1'"] }
     - name: delegated to the implicit localhost
       command: echo {{ inventory_hostname }}
       delegate_to: localhost
