@@ -201,6 +201,7 @@ function applyFailureRules(
   }
   if (!stop) return;
   pc.aborted = true;
+  pc.run.brokeOff = true;
   for (const s of batchStates) if (!s.unreachable) s.failed = true;
   pc.run.emit({
     type: "warning",

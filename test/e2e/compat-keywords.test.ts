@@ -1,7 +1,7 @@
 /**
  * Task keywords against the referee: failed_when and changed_when over a module's own failure,
  * any_errors_fatal on a play, a block and a task, the `hostvars` magic variable, and delegate_to
- * with delegate_facts. The same
+ * with delegate_facts (an unreachable delegate, then a fatal failure: exit 2 all the same). The same
  * playbook under ansible-playbook and tickless, each on its own copy of the files; each task's
  * status (and the message of debug and assert), the recap, the exit code and the files left must match.
  */
@@ -23,6 +23,7 @@ all:
     h2.example.com: { own: two }
     h3: {}
     h4: {}
+    dead: { ansible_connection: ssh, ansible_host: 127.0.0.1, ansible_port: 1 }
 `;
 
 const PLAYBOOK = `
@@ -143,6 +144,12 @@ const PLAYBOOK = `
       command: "true"
       delegate_to: "{{ target }}"
       vars: { target: h3 }
+    - name: a delegate that cannot be reached makes the host unreachable
+      command: "true"
+      delegate_to: dead
+      when: inventory_hostname == 'h2.example.com'
+    - name: the other host goes on
+      debug: { msg: "on" }
 
 - name: a task's any_errors_fatal false wins over its play's
   hosts: h1:h3
