@@ -30,6 +30,14 @@ export interface TicklessErrorOptions {
   hint?: string;
   location?: SourceLocation;
   cause?: unknown;
+  /** A failed command's output (rc, stdout, stderr): the failed task's result carries it. */
+  output?: CommandOutput;
+}
+
+export interface CommandOutput {
+  rc: number;
+  stdout: string;
+  stderr: string;
 }
 
 /** Every error tickless raises on purpose: a stable code, a message, where, and a hint. */
@@ -37,6 +45,7 @@ export class TicklessError extends Error {
   readonly code: ErrorCode;
   readonly hint?: string;
   readonly location?: SourceLocation;
+  readonly output?: CommandOutput;
 
   constructor(code: ErrorCode, message: string, options: TicklessErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -44,6 +53,7 @@ export class TicklessError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.location = options.location;
+    if (options.output) this.output = options.output;
   }
 
   /** One paragraph: `file:line:column: message (hint: …)`. */

@@ -36,6 +36,11 @@ export interface RunContext {
   signal?: AbortSignal;
   /** RunPlaybookOptions.pace. */
   pace?: () => Promise<void> | undefined;
+  /**
+   * any_errors_fatal or max_fail_percentage ended a play (and so the run): ansible-playbook then
+   * exits 2, failed, even where a host was unreachable earlier.
+   */
+  brokeOff?: boolean;
 }
 
 export interface PlayContext {

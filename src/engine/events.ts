@@ -63,6 +63,8 @@ export type EngineEvent =
       status: HostStatus;
       /** Loop item label when the task loops (absent for the task summary). */
       item?: string;
+      /** delegate_to: the host the task ran on, when it is not `host`. */
+      delegatedTo?: string;
       ignored?: boolean;
       result: TaskResult;
       diff: boolean;

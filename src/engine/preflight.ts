@@ -4,10 +4,16 @@
  */
 import { readFileSync } from "node:fs";
 import { OptionError, ParseError, type SourceLocation, TicklessError } from "../errors.js";
-import { connectionSettings, inventoryVars, limitHosts, selectHosts } from "../inventory/index.js";
+import {
+  connectionSettings,
+  inventoryVars,
+  LOCALHOST_NAMES,
+  limitHosts,
+  selectHosts,
+} from "../inventory/index.js";
 import type { Inventory } from "../inventory/types.js";
 import { parseYaml, type YamlPath } from "../playbook/index.js";
-import type { Playbook } from "../playbook/types.js";
+import type { Playbook, TaskNode } from "../playbook/types.js";
 
 /** --limit must be a valid pattern (a bad `~regex`, a missing `@file`): a bad option, exit 5. */
 export function checkLimit(inv: Inventory, limit: string | undefined): void {
@@ -37,6 +43,36 @@ export function checkConnectionVars(
       if (!location) throw err;
       throw new ParseError(err.code, err.message, { hint: err.hint, location, cause: err });
     }
+  }
+}
+
+/**
+ * A `delegate_to` written as a plain name must be an inventory host or the implicit localhost
+ * (Ansible would connect to any other name; tickless reaches only hosts it knows). Templates are
+ * checked when the task renders them (delegate.ts).
+ */
+export function checkDelegates(inv: Inventory, playbook: Playbook): void {
+  const visit = (nodes: TaskNode[]): void => {
+    for (const node of nodes) {
+      if (node.kind === "block") {
+        visit(node.block);
+        visit(node.rescue);
+        visit(node.always);
+      } else if (node.kind === "task" && node.delegateTo !== undefined) {
+        const name = node.delegateTo.trim();
+        if (name.includes("{{") || inv.hosts.has(name) || LOCALHOST_NAMES.includes(name)) continue;
+        throw new ParseError("INVENTORY", `delegate_to: host \`${name}\` is not in the inventory`, {
+          location: node.locs.delegate_to ?? node.loc,
+          hint: "delegate to a host of the inventory, or to localhost",
+        });
+      }
+    }
+  };
+  for (const play of playbook.plays) {
+    visit(play.preTasks);
+    visit(play.tasks);
+    visit(play.postTasks);
+    visit(play.handlers);
   }
 }
 

@@ -33,7 +33,7 @@ import { gatherBatchFacts } from "./facts-task.js";
 import { HostLocks } from "./host-locks.js";
 import { newHostState } from "./host-state.js";
 import type { RunPlaybookOptions, RunSummary } from "./options.js";
-import { checkConnectionVars, checkLimit } from "./preflight.js";
+import { checkConnectionVars, checkDelegates, checkLimit } from "./preflight.js";
 import { RecapCounts } from "./recap-counts.js";
 import { runInfo } from "./run-info.js";
 import { scrub } from "./secrets.js";
@@ -57,6 +57,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
   const extraVars = options.extraVars ?? {};
   checkLimit(inventory, options.limit);
   checkConnectionVars(inventory, playbook, options.limit, extraVars);
+  checkDelegates(inventory, playbook);
   const secrets = collectSecrets(inventory, extraVars);
   const listeners = ([] as EventListener[]).concat(options.onEvent ?? []);
   const connections = new Map<string, Promise<Connection>>();
@@ -302,13 +303,17 @@ function collectSecrets(inv: Inventory, extraVars: Record<string, unknown>): str
   return [...all];
 }
 
-/** Exit code as ansible-playbook: interrupted 99 > unreachable 3 > failed 2 > ok 0. */
+/**
+ * Exit code as ansible-playbook: interrupted 99 > unreachable 3 > failed 2 > ok 0, except that a
+ * run any_errors_fatal or max_fail_percentage ended is failed (2), as its last play's result.
+ */
 function summarize(run: RunContext, signal: AbortSignal | undefined): RunSummary {
   const states = [...run.hosts.values()];
   const failedHosts = states.filter((s) => s.failed && !s.unreachable).map((s) => s.name);
   const unreachableHosts = states.filter((s) => s.unreachable).map((s) => s.name);
   let exitCode: number = EXIT.OK;
   if (signal?.aborted) exitCode = EXIT.INTERRUPTED;
+  else if (run.brokeOff) exitCode = EXIT.HOST_FAILED;
   else if (unreachableHosts.length > 0) exitCode = EXIT.HOST_UNREACHABLE;
   else if (failedHosts.length > 0) exitCode = EXIT.HOST_FAILED;
   const stats = run.stats.snapshot();

@@ -42,6 +42,8 @@ export interface TaskInput {
   connect(): Promise<Connection>;
   /** Drops the host's connection and opens a new one (ModuleContext.reconnect). */
   reconnect?(): Promise<Connection>;
+  /** delegate_to: the connection one item runs over, from its vars (delegate.ts); undefined: the host's. */
+  delegate?(vars: Record<string, unknown>): Promise<Pick<TaskInput, "connect" | "reconnect"> | undefined>;
   /** Called with each loop item's result (real data; the caller censors). */
   onItem?(label: string, result: TaskResult): void;
   /** Waited for between loop items (RunPlaybookOptions.pace). */
@@ -106,8 +108,10 @@ async function betweenItems(input: TaskInput, index: number): Promise<void> {
 }
 
 /** One item: the module with its retries, then changed_when/failed_when/until, then task verify. */
-async function runItem(input: TaskInput, vars: Record<string, unknown>): Promise<TaskResult> {
-  const { task } = input;
+async function runItem(taskInput: TaskInput, vars: Record<string, unknown>): Promise<TaskResult> {
+  const { task } = taskInput;
+  const delegated = await taskInput.delegate?.(vars);
+  const input = delegated ? { ...taskInput, ...delegated } : taskInput;
   const attempts = task.until ? Math.max(task.retries ?? 3, 0) + 1 : 1;
   let result: TaskResult = { changed: false, failed: false, skipped: false };
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -137,7 +141,10 @@ async function runItem(input: TaskInput, vars: Record<string, unknown>): Promise
   return result;
 }
 
-/** Executes the module once, by kind. Check mode stops after plan. */
+/**
+ * Executes the module once, by kind; check mode stops after plan. What the module throws is its
+ * failed result; only rendering its arguments fails the task before failed_when is asked.
+ */
 async function runModule(input: TaskInput, vars: Record<string, unknown>): Promise<TaskResult> {
   const { task } = input;
   const module = input.registry.get(task.module);
@@ -149,6 +156,23 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
     (await renderValue(task.args, vars, task.locs.args ?? task.loc)) as Record<string, unknown>,
     task.args,
   );
+  try {
+    return await runRendered(module, rendered, input, vars);
+  } catch (err) {
+    // as ansible-core: the module's failure is a result (failed, msg) that failed_when may overrule;
+    // a lost connection stays unreachable (errorResult), where failed_when never applies
+    return errorResult(err, task.loc);
+  }
+}
+
+/** The module on its rendered arguments: validate, normalize, then run by kind. */
+async function runRendered(
+  module: Module,
+  rendered: Record<string, unknown>,
+  input: TaskInput,
+  vars: Record<string, unknown>,
+): Promise<TaskResult> {
+  const { task } = input;
   validateModuleArgs(module, rendered, task.locs.args ?? task.loc, task.locs);
   const args = module.normalize ? module.normalize(rendered) : rendered;
   const { check, diff } = input.keywords;
@@ -383,7 +407,9 @@ function errorResult(err: unknown, taskLoc: SourceLocation): TaskResult {
   const located = err instanceof TicklessError && !err.location && err.code !== "TASK";
   const where = located ? `${formatLocation(taskLoc)}: ` : "";
   const msg = err instanceof TicklessError ? where + formatError(err) : `module error: ${formatError(err)}`;
-  return { changed: false, failed: true, skipped: false, msg };
+  const result: TaskResult = { changed: false, failed: true, skipped: false, msg };
+  const output = err instanceof TicklessError ? err.output : undefined;
+  return output ? { ...result, ...fromModuleResult({ ...output }, false), failed: true } : result;
 }
 
 function splitLines(s: string): string[] {

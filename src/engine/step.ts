@@ -3,6 +3,7 @@ import { formatLocation } from "../errors.js";
 import type { Task } from "../playbook/types.js";
 import { renderString } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
+import { delegation, factsHost } from "./delegate.js";
 import type { TaskResult } from "./events.js";
 import { mapLimit } from "./fork-pool.js";
 import { type HostState, isActive } from "./host-state.js";
@@ -32,13 +33,13 @@ export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], 
   const targets = runOnce || bypass ? active.slice(0, 1) : active;
   const keywords = resolveTask(scope.keywords, task, run);
   const outcomes = await mapLimit(targets, run.forks, async (host) => {
-    const result = await runOnHost(pc, task, host, scope, keywords, name);
-    recordOutcome(pc, task, host, scope, keywords, name, result);
+    const { result, delegate } = await runOnHost(pc, task, host, scope, keywords, name);
+    recordOutcome(pc, task, host, scope, keywords, name, result, delegate);
     return result;
   });
   if (runOnce) shareRunOnce(pc, task, active, outcomes[0]);
   run.emit({ type: "task_end", play: pc.play.name, task: name });
-  applyFailureRules(pc, task, outcomes, scope);
+  applyFailureRules(pc, task, outcomes, scope, keywords);
 }
 
 async function runOnHost(
@@ -48,22 +49,18 @@ async function runOnHost(
   scope: Scope,
   keywords: ResolvedTask,
   name: string,
-) {
+): Promise<{ result: TaskResult; delegate?: string }> {
   const run = pc.run;
   const state = run.hosts.get(host)!;
   let vars: Record<string, unknown>;
   try {
     vars = await hostVars(pc, state, scope, task.vars);
   } catch (err) {
-    return {
-      changed: false,
-      failed: true,
-      skipped: false,
-      msg: String((err as Error).message),
-    } as TaskResult;
+    return { result: { changed: false, failed: true, skipped: false, msg: String((err as Error).message) } };
   }
   const { noLog, diff } = keywords;
-  return runTask({
+  let delegate: string | undefined;
+  const result = await runTask({
     task,
     host,
     vars,
@@ -73,6 +70,11 @@ async function runOnHost(
     playbookDir: run.playbook.dir,
     connect: () => run.connect(host),
     reconnect: () => run.reconnect(host),
+    delegate: async (itemVars) => {
+      const d = await delegation(run, task, itemVars);
+      delegate = d?.name;
+      return d;
+    },
     signal: run.signal,
     pace: run.pace,
     onItem: (label, result) =>
@@ -83,11 +85,13 @@ async function runOnHost(
         host,
         status: statusOf(result),
         item: noLog ? "(censored)" : label,
+        ...shownDelegate(host, delegate),
         ...(result.ignored ? { ignored: true } : {}),
         result: eventResult(result, noLog, diff),
         diff,
       }),
   });
+  return { result, delegate };
 }
 
 /** Stats, the host_result event, register, set_fact, notify and the host's failed/unreachable state. */
@@ -99,6 +103,8 @@ export function recordOutcome(
   keywords: ResolvedTask,
   name: string,
   result: TaskResult,
+  /** delegate_to: the host the task ran on (shown; the facts go there with delegate_facts). */
+  delegate?: string,
 ): void {
   const run = pc.run;
   const state = run.hosts.get(host)!;
@@ -112,11 +118,12 @@ export function recordOutcome(
     task: name,
     host,
     status,
+    ...shownDelegate(host, delegate),
     ...(result.ignored ? { ignored: true } : {}),
     result: eventResult(result, noLog, diff),
     diff,
   });
-  applyResult(pc, task, host, result);
+  applyResult(pc, task, host, result, factsHost(run, task, host, delegate));
   trackReboot(state, task, result);
   if (result.unreachable) state.unreachable = true;
   else if (result.failed && !result.ignored) {
@@ -140,17 +147,30 @@ function trackReboot(state: HostState, task: Task, result: TaskResult): void {
   else if (result.reboot_required === true) state.rebootPending = true;
 }
 
-/** Register, set_fact and notify on one host. */
-function applyResult(pc: PlayContext, task: Task, host: string, result: TaskResult): void {
+/**
+ * Register, set_fact and notify on one host; the facts on `factsTo` instead (delegate_facts), or
+ * nowhere when it is null.
+ */
+function applyResult(
+  pc: PlayContext,
+  task: Task,
+  host: string,
+  result: TaskResult,
+  factsTo: string | null = host,
+): void {
   const state = pc.run.hosts.get(host)!;
   if (task.register) state.registered[task.register] = result;
-  // a loop's facts are its items' (set_fact or include_vars in a loop), in item order, as Ansible
-  const layer =
-    pc.run.registry.get(task.module)?.factsLayer === "include_vars" ? "includedVars" : "registered";
-  const items = Array.isArray(result.results) ? (result.results as TaskResult[]) : [result];
-  for (const item of items) {
-    if (!item.failed && item.ansible_facts && typeof item.ansible_facts === "object") {
-      Object.assign(state[layer], item.ansible_facts);
+  // a loop's facts are its items' (set_fact or include_vars in a loop), in item order, as Ansible;
+  // on the delegate instead with delegate_facts, nowhere when factsTo is null
+  if (factsTo !== null) {
+    const target = pc.run.hosts.get(factsTo)!;
+    const layer =
+      pc.run.registry.get(task.module)?.factsLayer === "include_vars" ? "includedVars" : "registered";
+    const items = Array.isArray(result.results) ? (result.results as TaskResult[]) : [result];
+    for (const item of items) {
+      if (!item.failed && item.ansible_facts && typeof item.ansible_facts === "object") {
+        Object.assign(target[layer], item.ansible_facts);
+      }
     }
   }
   if (result.changed && !result.failed) for (const n of task.notify) state.notified.add(n);
@@ -160,19 +180,27 @@ function applyResult(pc: PlayContext, task: Task, host: string, result: TaskResu
 function shareRunOnce(pc: PlayContext, task: Task, active: string[], result: TaskResult | undefined): void {
   if (!result) return;
   for (const host of active.slice(1)) {
-    applyResult(pc, task, host, result);
+    // delegated facts went to the delegate once; the others share only the registered result
+    applyResult(pc, task, host, result, task.delegateFacts && task.delegateTo ? null : host);
     if (result.failed && !result.ignored && !result.unreachable) pc.run.hosts.get(host)!.failed = true;
   }
 }
 
 /** any_errors_fatal and max_fail_percentage end the play for the whole batch, as Ansible. */
-function applyFailureRules(pc: PlayContext, task: Task, outcomes: TaskResult[], scope: Scope): void {
+function applyFailureRules(
+  pc: PlayContext,
+  task: Task,
+  outcomes: TaskResult[],
+  scope: Scope,
+  keywords: ResolvedTask,
+): void {
   // a failed host that goes on to a rescue or always section is not failed yet (Ansible's is_failed)
   if (scope.rescuing || scope.recovering) return;
   const hardFailure = outcomes.some((r) => (r.failed && !r.ignored) || r.unreachable);
   if (!hardFailure) return;
   const batchStates = pc.batch.map((h) => pc.run.hosts.get(h)!);
-  let stop = pc.play.anyErrorsFatal;
+  const fatal = Boolean(keywords.anyErrorsFatal);
+  let stop = fatal;
   const max = pc.play.maxFailPercentage;
   if (max !== undefined) {
     const failed = batchStates.filter((s) => s.failed).length;
@@ -180,13 +208,19 @@ function applyFailureRules(pc: PlayContext, task: Task, outcomes: TaskResult[], 
   }
   if (!stop) return;
   pc.aborted = true;
+  pc.run.brokeOff = true;
   for (const s of batchStates) if (!s.unreachable) s.failed = true;
   pc.run.emit({
     type: "warning",
-    message: pc.play.anyErrorsFatal
+    message: fatal
       ? `any_errors_fatal: task "${task.name ?? task.module}" failed, ending the play`
       : `max_fail_percentage ${max}% exceeded, ending the play`,
   });
+}
+
+/** The delegate a result names, when it is another host (Ansible's `[host -> delegate]`). */
+function shownDelegate(host: string, delegate: string | undefined): { delegatedTo?: string } {
+  return delegate === undefined || delegate === host ? {} : { delegatedTo: delegate };
 }
 
 /** What reporters see: no_log censors everything; without --diff, changes carry no file contents. */

@@ -1,6 +1,6 @@
 /**
  * A task's keywords, resolved once: play → block → include → task, as Ansible inherits them. The
- * nearest value written wins (become, become_user, ignore_errors, check_mode, diff), environment
+ * nearest value written wins (become, become_user, ignore_errors, check_mode, diff, any_errors_fatal), environment
  * is merged (inner names win), and no_log once set stays set (a secret is never logged again by an
  * inner `no_log: false`). The result drives run-task, the events and the task's host handle.
  */
@@ -15,6 +15,7 @@ export interface InheritedKeywords {
   ignoreErrors?: boolean | string;
   checkMode?: boolean;
   diff?: boolean;
+  anyErrorsFatal?: boolean;
 }
 
 /** A task's keywords with the run's --check / --diff applied. */
@@ -28,10 +29,12 @@ export interface ResolvedTask {
   /** check_mode: false runs the task for real even under --check; true forces check mode. */
   check: boolean;
   diff: boolean;
+  /** A failure ends the play for every host of the batch (once no rescue or always is left to run). */
+  anyErrorsFatal?: boolean;
 }
 
 type KeywordNode = Pick<InheritedKeywords, "become" | "becomeUser" | "environment" | "noLog"> &
-  Partial<Pick<InheritedKeywords, "ignoreErrors" | "checkMode" | "diff">>;
+  Partial<Pick<InheritedKeywords, "ignoreErrors" | "checkMode" | "diff" | "anyErrorsFatal">>;
 
 /** The play's keywords: the start of every task's inheritance. */
 export function playKeywords(play: Play): InheritedKeywords {
@@ -48,6 +51,7 @@ export function inherit(outer: InheritedKeywords, node: KeywordNode): InheritedK
     ignoreErrors: node.ignoreErrors ?? outer.ignoreErrors,
     checkMode: node.checkMode ?? outer.checkMode,
     diff: node.diff ?? outer.diff,
+    anyErrorsFatal: node.anyErrorsFatal ?? outer.anyErrorsFatal,
   };
 }
 

@@ -2,6 +2,7 @@
 import { inventoryVars, magicVars, resolveVars } from "../inventory/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import type { HostState } from "./host-state.js";
+import { hostvarsOf } from "./hostvars.js";
 
 export function hostVars(
   pc: PlayContext,
@@ -30,6 +31,7 @@ export function hostVars(
       ansible_verbosity: run.verbosity,
       tickless_run: run.info,
       ansible_play_batch: pc.batch,
+      hostvars: hostvarsOf(pc),
       ansible_diff_mode: run.diff,
       ansible_run_tags: run.tags.only.length > 0 ? [...run.tags.only] : ["all"],
       ansible_skip_tags: [...run.tags.skip],

@@ -53,6 +53,7 @@ const COMMON_KEYWORDS = [
   "check_mode",
   "diff",
   "run_once",
+  "any_errors_fatal",
 ] as const;
 
 export const BLOCK_KEYWORDS = [...COMMON_KEYWORDS, "block", "rescue", "always"] as const;
@@ -81,4 +82,6 @@ export const TASK_KEYWORDS = [
   "delay",
   "verify",
   "listen",
+  "delegate_to",
+  "delegate_facts",
 ] as const;

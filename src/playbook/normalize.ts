@@ -230,6 +230,7 @@ function common(raw: Raw, path: YamlPath, source: YamlSource) {
     checkMode: optionalBoolean(raw.check_mode),
     diff: optionalBoolean(raw.diff),
     runOnce: optionalBoolean(raw.run_once) ?? false,
+    anyErrorsFatal: optionalBoolean(raw.any_errors_fatal),
     loc: source.locate(path, "value"),
     locs: fieldLocations(raw, path, source),
   };
@@ -356,6 +357,8 @@ function normalizeTask(
     until: toConditions(raw.until)?.[0],
     verify: toVerify(raw.verify),
     listen: toList(raw.listen),
+    delegateTo: optionalString(raw.delegate_to),
+    delegateFacts: optionalBoolean(raw.delegate_facts),
   };
 }
 

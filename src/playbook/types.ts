@@ -25,6 +25,8 @@ interface NodeCommon {
   checkMode?: boolean;
   diff?: boolean;
   runOnce: boolean;
+  /** Set on the task or a block around it: the nearest wins over the play's (task-keywords.ts). */
+  anyErrorsFatal?: boolean;
   loc: SourceLocation;
   locs: FieldLocations;
 }
@@ -64,6 +66,10 @@ export interface Task extends NodeCommon, LoopFields {
   verify?: { that: string[]; command?: string };
   /** For handlers: topics this handler also listens to. */
   listen: string[];
+  /** `delegate_to`: the host (or a template giving it) whose connection runs the task. */
+  delegateTo?: string;
+  /** `delegate_facts`: facts the task sets go to the delegate, not to the host. */
+  delegateFacts?: boolean;
 }
 
 export interface Block extends NodeCommon {

@@ -47,9 +47,10 @@ export class PlainReporter implements Reporter {
   }
 
   private hostResult(event: HostResultEvent): void {
-    const { host, item, result, status } = event;
-    if (item !== undefined) this.looped.add(host);
-    const summaryOfLoop = item === undefined && this.looped.has(host);
+    const { item, result, status } = event;
+    const host = event.delegatedTo === undefined ? event.host : `${event.host} -> ${event.delegatedTo}`;
+    if (item !== undefined) this.looped.add(event.host);
+    const summaryOfLoop = item === undefined && this.looped.has(event.host);
     if (summaryOfLoop && status !== "failed" && status !== "unreachable") return;
     if (event.diff && result.changes?.length && !summaryOfLoop) this.out.write(formatChanges(result.changes));
     const itemPart = item === undefined ? "" : ` (item=${item})`;

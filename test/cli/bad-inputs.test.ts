@@ -79,7 +79,8 @@ const PLAYBOOK_FIXTURES: [string, string, string][] = [
   ["environment-nested.yml", "4:13", "quote the value"],
   ["task-not-mapping.yml", "3:7", "colon and a space"],
   ["play-roles.yml", "2:3", "no roles"],
-  ["task-delegate-to.yml", "4:7", "on its own host"],
+  ["block-delegate-to.yml", "5:7", "goes on each task"],
+  ["task-local-action.yml", "3:7", "delegate_to: localhost"],
   ["play-become-word.yml", "2:11", "boolean"],
   ["template-log-helper.yml", "4:21", "log is not available"],
   ["yaml-alias-bomb.yml", "4:12", "fewer levels"],
@@ -119,6 +120,15 @@ const FILES: Record<string, string> = {
   "include-self-tasks.yml": "- include_tasks: include-self-tasks.yml\n",
   "inv-vault.yml":
     "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_become_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6231\n",
+  "delegate-unknown.yml": `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: write
+      copy: { dest: ROOT/written.txt, content: "x\\n" }
+    - block:
+        - command: "true"
+          delegate_to: db9
+`,
   "inv-undefined-alias.yml": "all:\n  hosts:\n    localhost: *local\n",
   "inv-nul.yml": "all:\n  hosts:\n    local\0host: {}\n",
   "undefined-in-play-vars.yml": `- hosts: all
@@ -189,6 +199,13 @@ const CASES: Case[] = [
     code: PARSE,
     at: "inv-bad-port.yml:5:21",
     hint: "1 to 65535",
+  },
+  {
+    what: "delegate_to a host the inventory does not have",
+    argv: ["run", "ROOT/delegate-unknown.yml", "-i", "ROOT/inventory.yml"],
+    code: PARSE,
+    at: "delegate-unknown.yml:8:24",
+    hint: "a host of the inventory, or to localhost",
   },
   {
     what: "inventory: an Ansible Vault value",

@@ -231,18 +231,21 @@ function systemctl(args: SystemdArgs): string {
 /** One line naming why systemctl could not be used, for the task's error. */
 function systemctlFailure(host: HostReader, what: string, rc: number, stderr: string): TicklessError {
   const reason = stderr.trim().split("\n")[0] || `exit code ${rc}`;
+  const output = { rc, stdout: "", stderr };
   if (rc === 127) {
     return new TicklessError("TASK", `systemctl not found on ${host.name}`, {
       hint: "the systemd module needs a host managed by systemd",
+      output,
     });
   }
   if (/booted with systemd|Failed to connect to bus|System has not been booted/.test(stderr)) {
     const reasons = stderr.trim().split("\n").join("; ");
     return new TicklessError("TASK", `systemd is not running on ${host.name} (${reasons})`, {
       hint: "the systemd module needs a host booted with systemd; containers and namespace hosts have none",
+      output,
     });
   }
-  return new TicklessError("TASK", `${what} failed on ${host.name}: ${reason}`);
+  return new TicklessError("TASK", `${what} failed on ${host.name}: ${reason}`, { output });
 }
 
 /** Markers left by apply for the probe that follows it (see the file comment). */

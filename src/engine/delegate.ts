@@ -1,0 +1,46 @@
+/**
+ * delegate_to, as ansible-core: the task runs over the delegate's own connection (the address,
+ * user and become its inventory vars give), with the host's variables for everything else; the
+ * result is the host's (registered, counted and reported on it). Facts it sets stay on the host,
+ * or go to the delegate with `delegate_facts: true`. A delegate is an inventory host or the
+ * implicit localhost (`localhost`, `127.0.0.1`, `::1`, reached without SSH).
+ */
+import type { Connection } from "../connection/types.js";
+import { ParseError } from "../errors.js";
+import { LOCALHOST_NAMES } from "../inventory/index.js";
+import type { Task } from "../playbook/types.js";
+import { renderString } from "../template/index.js";
+import type { RunContext } from "./context.js";
+import { newHostState } from "./host-state.js";
+
+/** The connection an item runs over when its task delegates. */
+export interface Delegation {
+  name: string;
+  connect(): Promise<Connection>;
+  reconnect(): Promise<Connection>;
+}
+
+/** The delegate of `task` for one host (or loop item): its name rendered with `vars`; undefined when not delegated. */
+export async function delegation(
+  run: RunContext,
+  task: Task,
+  vars: Record<string, unknown>,
+): Promise<Delegation | undefined> {
+  if (task.delegateTo === undefined) return undefined;
+  const loc = task.locs.delegate_to ?? task.loc;
+  const name = String(await renderString(task.delegateTo, vars, loc)).trim();
+  if (!run.inventory.hosts.has(name) && !LOCALHOST_NAMES.includes(name)) {
+    throw new ParseError("INVENTORY", `delegate_to: host \`${name}\` is not in the inventory`, {
+      location: loc,
+      hint: "delegate to a host of the inventory, or to localhost",
+    });
+  }
+  return { name, connect: () => run.connect(name), reconnect: () => run.reconnect(name) };
+}
+
+/** Where the facts a task sets go: the delegate with delegate_facts, else the host itself. */
+export function factsHost(run: RunContext, task: Task, host: string, delegate: string | undefined): string {
+  if (!task.delegateFacts || delegate === undefined) return host;
+  if (!run.hosts.has(delegate)) run.hosts.set(delegate, newHostState(delegate));
+  return delegate;
+}
