@@ -33,6 +33,11 @@ export function carriesOnce(words: KernelParam[], p: KernelParam): boolean {
   return found.length === 1 && found[0].value === p.value;
 }
 
+/** Whether there is a line and every line carries each param exactly once. */
+export function linesMatchPresent(lines: KernelParam[][], params: KernelParam[]): boolean {
+  return lines.length > 0 && lines.every((l) => params.every((p) => carriesOnce(l, p)));
+}
+
 /** Whether the command line has the key at all. */
 export function hasKey(words: KernelParam[], key: string): boolean {
   return words.some((w) => w.key === key);

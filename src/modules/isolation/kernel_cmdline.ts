@@ -11,6 +11,7 @@
  * file changed or the generated config does not carry the parameters; util/grub-apply.ts has
  * the host's sh check the new bytes before they replace the old, and puts them back when the
  * regeneration or its check fails. `reboot_required` says whether /proc/cmdline differs.
+ * `trial_boot: true` boots the new line once before the defaults change (grub-trial.ts).
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
@@ -21,12 +22,12 @@ import { defineModule } from "../types.js";
 import { checkStateVersion } from "../util/state-version.js";
 import { applyDefaults, emptySave, restorePlan, type SaveData, savePlan } from "./grub-apply.js";
 import {
-  carriesOnce,
   formatParam,
   grubbyArgs,
   grubCfgCmdlines,
   hasKey,
   type KernelParam,
+  linesMatchPresent,
   mergeParams,
   osFamily,
   parseParams,
@@ -43,6 +44,14 @@ import {
   removeFromFile,
   withContents,
 } from "./grub-defaults.js";
+import {
+  applyTrial,
+  leftoverRemoval,
+  planTrial,
+  readTrial,
+  TRIAL_ID,
+  type TrialState,
+} from "./grub-trial.js";
 
 type ParamValue = string | number | boolean | null;
 
@@ -58,6 +67,11 @@ export interface KernelCmdlineArgs {
   mkconfig_command?: string;
   proc_root?: string;
   state_file?: string;
+  /** GRUB methods, state present: boot the new line once (grub-reboot) before the defaults change. */
+  trial_boot?: boolean;
+  /** Seconds the trial boot has to answer SSH (default 600). */
+  reboot_timeout?: number;
+  grub_reboot_command?: string;
 }
 
 type Method = NonNullable<KernelCmdlineArgs["method"]>;
@@ -77,6 +91,8 @@ export interface KernelCmdlineState {
   mkconfig: string;
   /** /proc/cmdline of the running kernel. */
   cmdline: string;
+  /** trial_boot: custom.cfg and the boot id. */
+  trial?: TrialState;
 }
 
 export const DEFAULT_SNIPPET = "/etc/default/grub.d/99-tickless.cfg";
@@ -111,6 +127,9 @@ export function kernelCmdlineSettings(args: KernelCmdlineArgs, vars: Readonly<Re
     mkconfig: args.mkconfig_command ?? (redHat ? `grub2-mkconfig -o ${quote([grubCfg])}` : "update-grub"),
     procRoot: (args.proc_root ?? "/proc").replace(/\/+$/, ""),
     stateFile: args.state_file ?? DEFAULT_STATE_FILE,
+    // absent and restored read it too: a trial entry left by a run that never got its host back goes
+    trial: method !== "grubby" && (args.trial_boot === true || (args.state ?? "present") !== "present"),
+    grubReboot: args.grub_reboot_command ?? (redHat ? "grub2-reboot" : "grub-reboot"),
   };
 }
 
@@ -162,12 +181,13 @@ async function readKernelCmdline(
 ): Promise<KernelCmdlineState> {
   const s = kernelCmdlineSettings(args, ctx.vars);
   const grubby = s.method === "grubby";
-  const [listed, cfg, cmdline, info, save] = await Promise.all([
+  const [listed, cfg, cmdline, info, save, trial] = await Promise.all([
     grubby ? [] : listSnippets(host, s.grubD),
     host.readFile(s.grubCfg),
     host.readFile(`${s.procRoot}/cmdline`),
     grubby ? host.run("grubby --info=ALL") : undefined,
     host.readFile(s.stateFile),
+    s.trial ? readTrial(host, s.grubCfg, s.procRoot, s.grubReboot, args.reboot_timeout ?? 600) : undefined,
   ]);
   if (info && info.rc !== 0) {
     throw new TicklessError(
@@ -198,6 +218,7 @@ async function readKernelCmdline(
     ...(info ? { grubbyEntries: grubbyArgs(info.stdout) } : {}),
     mkconfig: s.mkconfig,
     cmdline: text(cmdline).trim(),
+    ...(trial ? { trial } : {}),
   };
 }
 
@@ -240,8 +261,7 @@ export function desiredFiles(
  * params' keys, whatever its value (absent: `isolcpus=2,6-7` left by another run is still ours to remove).
  */
 function linesMatch(lines: KernelParam[][], params: KernelParam[], want: "present" | "absent"): boolean {
-  if (want === "present")
-    return lines.length > 0 && lines.every((l) => params.every((p) => carriesOnce(l, p)));
+  if (want === "present") return linesMatchPresent(lines, params);
   return lines.every((l) => !params.some((p) => hasKey(l, p.key)));
 }
 
@@ -252,6 +272,14 @@ function defaultsLine(sources: readonly GrubSource[]): KernelParam[] {
 }
 
 export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineState): Change[] {
+  const changes = planDefaultsChanges(args, state);
+  const s = kernelCmdlineSettings(args, {});
+  if (!state.trial) return changes;
+  if (s.state !== "present") return [...leftoverRemoval(state.trial), ...changes];
+  return planTrial(state.trial, state.grubCfg, state.cmdline, s.params, changes);
+}
+
+function planDefaultsChanges(args: KernelCmdlineArgs, state: KernelCmdlineState): Change[] {
   const s = kernelCmdlineSettings(args, {});
   const words = s.params.map(formatParam).join(" ");
   if (state.method === "grubby") {
@@ -367,6 +395,9 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
       grub_default: { type: "string", pattern: "^/" },
       grub_cfg: { type: "string", pattern: "^/" },
       mkconfig_command: { type: "string", minLength: 1 },
+      trial_boot: { type: "boolean" },
+      reboot_timeout: { type: "number", exclusiveMinimum: 0 },
+      grub_reboot_command: { type: "string", minLength: 1 },
       proc_root: { type: "string", pattern: "^/" },
       state_file: { type: "string", pattern: "^/" },
     },
@@ -397,16 +428,22 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
         return { failed: true, rc: res.rc, msg: `${change.summary} failed: ${res.stderr.trim()}` };
       return { method: "grubby" };
     }
-    const result = await atTask(ctx, () =>
-      applyDefaults(host, current, changes, (cfg) =>
-        s.state === "restored"
-          ? undefined
-          : linesMatch(grubCfgCmdlines(cfg), s.params, s.state)
-            ? undefined
-            : s.params.map(formatParam).join(" "),
-      ),
-    );
-    return { ...result, method: current.method, params: s.params.map(formatParam).join(" ") };
+    const words = s.params.map(formatParam).join(" ");
+    const commit = async (on: typeof host) => {
+      const defaults = changes.filter(
+        (c) => c.target !== current.trial?.custom.path && c.target !== `${TRIAL_ID}:boot`,
+      );
+      if (defaults.length === 0) return { regenerated: false };
+      return atTask(ctx, () =>
+        applyDefaults(on, current, defaults, (cfg) =>
+          s.state === "restored" || linesMatch(grubCfgCmdlines(cfg), s.params, s.state) ? undefined : words,
+        ),
+      );
+    };
+    const result = current.trial
+      ? await applyTrial(host, current.trial, changes, s.params, s.procRoot, ctx, commit)
+      : await commit(host);
+    return { ...result, method: current.method, params: words };
   },
   report: (args, state) => ({
     method: state.method,
