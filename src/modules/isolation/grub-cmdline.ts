@@ -1,7 +1,7 @@
 /**
  * Kernel command lines as ordered `key[=value]` words, and the GRUB files that carry them:
  * the tickless snippet in /etc/default/grub.d/, GRUB_CMDLINE_LINUX in /etc/default/grub,
- * the `linux` lines of a generated grub.cfg, grubby's `args="…"`.
+ * the `linux` lines of a generated grub.cfg (grubby's entries: grubby.ts).
  */
 
 /** One kernel parameter: `isolcpus=4` → { key: "isolcpus", value: "4" }; a bare flag has no value. */
@@ -116,11 +116,6 @@ export function grubCfgCmdlines(content: string): KernelParam[][] {
     lines.push(parseParams(m[2]));
   }
   return lines;
-}
-
-/** grubby --info output → the `args="…"` of each entry. */
-export function grubbyArgs(info: string): KernelParam[][] {
-  return [...info.matchAll(/^args="([^"]*)"/gm)].map((m) => parseParams(m[1]));
 }
 
 /** The host's `os_family` fact (gathered facts live under `ansible_facts`), or "" when not gathered. */
