@@ -439,5 +439,9 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
     method: state.method,
     cmdline: state.cmdline,
     reboot_required: rebootRequired(args, state.cmdline, state),
+    // check mode: the trial is the reboot (isolation.yml's reboot task then has nothing to do)
+    ...(state.trial && planKernelCmdline(args, state).some((c) => c.target === `${TRIAL_ID}:boot`)
+      ? { trial_boot: "planned" }
+      : {}),
   }),
 });

@@ -244,6 +244,14 @@ describe("plan", () => {
       on({ state: "restored" }),
     ]).toEqual([true, true, false, true]);
     expect(on({ trial_boot: false })).toBe(false);
+    // the report says so (isolation.yml's reboot task then stays out of check mode's plan)
+    const args = { params: "isolcpus=4 nohz_full=4 rcu_nocbs=4", trial_boot: true };
+    expect(kernelCmdlineModule.report?.(args, state)).toMatchObject({
+      reboot_required: true,
+      trial_boot: "planned",
+    });
+    const running = { ...state, cmdline: `${CMDLINE} isolcpus=4 nohz_full=4 rcu_nocbs=4` };
+    expect(kernelCmdlineModule.report?.(args, running)).not.toHaveProperty("trial_boot");
     const schema = kernelCmdlineModule.args as { properties: Record<string, unknown> };
     expect(schema.properties.trial_boot).toEqual({ type: "boolean" });
   });
