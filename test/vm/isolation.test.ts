@@ -73,6 +73,8 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         nic_irq_pattern: NIC_IRQ_PATTERN,
         results_dir: results,
         validate_window: 5,
+        // the playbook's own reboot task is what scenario 1 checks; the trial boot has its own VM test (trial-boot.test.ts)
+        trial_boot: false,
         ...extra,
       },
     });

@@ -13,6 +13,7 @@ import type { HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import type { Change, ModuleResult } from "../types.js";
 import { ensureDir, removeDirIfCreated } from "../util/created-dir.js";
+import { checkStateVersion } from "../util/state-version.js";
 import { evaluate, LINUX, LINUX_DEFAULT, parseSources, withContents } from "./grub-defaults.js";
 import type { KernelCmdlineState } from "./kernel_cmdline.js";
 
@@ -20,22 +21,45 @@ import type { KernelCmdlineState } from "./kernel_cmdline.js";
 export interface SaveData {
   version: 1;
   files: Record<string, { original: string | null; written: string }>;
+  /** grubby: each boot entry's original arguments, by kernel path. */
+  grubby?: Record<string, string>;
 }
 
 export function emptySave(): SaveData {
   return { version: 1, files: {} };
 }
 
+/** The state file's text, checked: its version, and that it is a kernel_cmdline save. */
+export function readSave(path: string, content: string): SaveData {
+  let data: Partial<SaveData> | undefined;
+  try {
+    data = JSON.parse(content) as Partial<SaveData>;
+  } catch {}
+  if (data !== undefined) checkStateVersion(data, path);
+  if (data && typeof data.files === "object" && data.files !== null)
+    return { version: 1, files: data.files, ...(data.grubby ? { grubby: data.grubby } : {}) };
+  throw new TicklessError("TASK", `${path} is not a tickless kernel_cmdline save (version 1)`, {
+    hint: "it holds the original GRUB defaults tickless replaced; restore them by hand before removing it",
+  });
+}
+
 function saveText(data: SaveData): string {
   return `${JSON.stringify(data, null, 2)}\n`;
 }
 
-/** The save change before `files` are written: originals kept, `written` updated; undefined when no operator file changes. */
-export function savePlan(state: KernelCmdlineState, files: ReadonlyMap<string, string>): Change | undefined {
+/**
+ * The save change before `files` are written: originals kept, `written` updated; undefined when no
+ * operator file changes and `base` (grubby: the save with the entries' originals) adds nothing.
+ */
+export function savePlan(
+  state: KernelCmdlineState,
+  files: ReadonlyMap<string, string>,
+  base: SaveData = state.save.data,
+): Change | undefined {
   const own = state.method === "snippet" ? state.file.path : undefined;
   const edited = [...files.keys()].filter((p) => p !== own);
-  if (edited.length === 0) return undefined;
-  const data: SaveData = { version: 1, files: { ...state.save.data.files } };
+  if (edited.length === 0 && base === state.save.data) return undefined;
+  const data: SaveData = { ...base, files: { ...base.files } };
   for (const path of edited) {
     const existed = state.modes[path] !== undefined;
     const original = data.files[path]?.original ?? (existed ? contentOf(state, path) : null);
@@ -46,7 +70,9 @@ export function savePlan(state: KernelCmdlineState, files: ReadonlyMap<string, s
     target: state.save.path,
     summary: fresh.length
       ? `save the original of ${fresh.join(", ")} (state: restored puts it back)`
-      : `note what tickless writes to ${edited.join(", ")}`,
+      : edited.length
+        ? `note what tickless writes to ${edited.join(", ")}`
+        : "save each boot entry's original arguments (state: restored puts them back)",
     ...(state.save.exists ? { before: saveText(state.save.data) } : {}),
     after: saveText(data),
   };

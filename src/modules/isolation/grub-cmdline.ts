@@ -1,7 +1,7 @@
 /**
  * Kernel command lines as ordered `key[=value]` words, and the GRUB files that carry them:
  * the tickless snippet in /etc/default/grub.d/, GRUB_CMDLINE_LINUX in /etc/default/grub,
- * the `linux` lines of a generated grub.cfg, grubby's `args="…"`.
+ * the `linux` lines of a generated grub.cfg (grubby's entries: grubby.ts).
  */
 
 /** One kernel parameter: `isolcpus=4` → { key: "isolcpus", value: "4" }; a bare flag has no value. */
@@ -31,6 +31,11 @@ export function parseParams(text: string): KernelParam[] {
 export function carriesOnce(words: KernelParam[], p: KernelParam): boolean {
   const found = words.filter((w) => w.key === p.key);
   return found.length === 1 && found[0].value === p.value;
+}
+
+/** Whether there is a line and every line carries each param exactly once. */
+export function linesMatchPresent(lines: KernelParam[][], params: KernelParam[]): boolean {
+  return lines.length > 0 && lines.every((l) => params.every((p) => carriesOnce(l, p)));
 }
 
 /** Whether the command line has the key at all. */
@@ -111,11 +116,6 @@ export function grubCfgCmdlines(content: string): KernelParam[][] {
     lines.push(parseParams(m[2]));
   }
   return lines;
-}
-
-/** grubby --info output → the `args="…"` of each entry. */
-export function grubbyArgs(info: string): KernelParam[][] {
-  return [...info.matchAll(/^args="([^"]*)"/gm)].map((m) => parseParams(m[1]));
 }
 
 /** The host's `os_family` fact (gathered facts live under `ansible_facts`), or "" when not gathered. */

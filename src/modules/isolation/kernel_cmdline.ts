@@ -11,6 +11,7 @@
  * file changed or the generated config does not carry the parameters; util/grub-apply.ts has
  * the host's sh check the new bytes before they replace the old, and puts them back when the
  * regeneration or its check fails. `reboot_required` says whether /proc/cmdline differs.
+ * `trial_boot: true` boots the new line once before the defaults change (grub-trial.ts).
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
@@ -18,15 +19,14 @@ import type { HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
-import { checkStateVersion } from "../util/state-version.js";
-import { applyDefaults, emptySave, restorePlan, type SaveData, savePlan } from "./grub-apply.js";
+import { atTask } from "../util/at-task.js";
+import { applyDefaults, emptySave, readSave, restorePlan, type SaveData, savePlan } from "./grub-apply.js";
 import {
-  carriesOnce,
   formatParam,
-  grubbyArgs,
   grubCfgCmdlines,
   hasKey,
   type KernelParam,
+  linesMatchPresent,
   mergeParams,
   osFamily,
   parseParams,
@@ -43,6 +43,22 @@ import {
   removeFromFile,
   withContents,
 } from "./grub-defaults.js";
+import {
+  applyTrial,
+  leftoverRemoval,
+  planTrial,
+  readTrial,
+  TRIAL_ID,
+  type TrialState,
+} from "./grub-trial.js";
+import {
+  applyGrubby,
+  type GrubbyEntry,
+  grubbyChanges,
+  grubbyEntries,
+  runningEntry,
+  withGrubbyOriginals,
+} from "./grubby.js";
 
 type ParamValue = string | number | boolean | null;
 
@@ -56,8 +72,15 @@ export interface KernelCmdlineArgs {
   grub_default?: string;
   grub_cfg?: string;
   mkconfig_command?: string;
+  /** grubby's command (a fixture in tests). */
+  grubby_command?: string;
   proc_root?: string;
   state_file?: string;
+  /** GRUB methods, state present: boot the new line once (grub-reboot) before the defaults change. */
+  trial_boot?: boolean;
+  /** Seconds the trial boot has to answer SSH (default 600). */
+  reboot_timeout?: number;
+  grub_reboot_command?: string;
 }
 
 type Method = NonNullable<KernelCmdlineArgs["method"]>;
@@ -72,11 +95,13 @@ export interface KernelCmdlineState {
   modes: Record<string, string | undefined>;
   save: { path: string; exists: boolean; data: SaveData };
   grubCfg: { path: string; exists: boolean; content: string };
-  /** grubby: the args of every boot entry. */
-  grubbyEntries?: KernelParam[][];
+  /** grubby: every boot entry's kernel and args. */
+  grubbyEntries?: GrubbyEntry[];
   mkconfig: string;
   /** /proc/cmdline of the running kernel. */
   cmdline: string;
+  /** trial_boot: custom.cfg and the boot id. */
+  trial?: TrialState;
 }
 
 export const DEFAULT_SNIPPET = "/etc/default/grub.d/99-tickless.cfg";
@@ -104,13 +129,17 @@ export function kernelCmdlineSettings(args: KernelCmdlineArgs, vars: Readonly<Re
     method,
     state: args.state ?? "present",
     params: paramList(args.params),
-    file: method === "grub_default" ? grubDefault : snippet,
+    file: method === "snippet" ? snippet : grubDefault,
+    grubby: args.grubby_command ?? "grubby",
     grubDefault,
     grubD: `${grubDefault}.d`,
     grubCfg,
     mkconfig: args.mkconfig_command ?? (redHat ? `grub2-mkconfig -o ${quote([grubCfg])}` : "update-grub"),
     procRoot: (args.proc_root ?? "/proc").replace(/\/+$/, ""),
     stateFile: args.state_file ?? DEFAULT_STATE_FILE,
+    // absent and restored read it too: a trial entry left by a run that never got its host back goes
+    trial: method !== "grubby" && (args.trial_boot === true || (args.state ?? "present") !== "present"),
+    grubReboot: args.grub_reboot_command ?? (redHat ? "grub2-reboot" : "grub-reboot"),
   };
 }
 
@@ -124,24 +153,6 @@ async function listSnippets(host: HostReader, dir: string): Promise<string[]> {
     `for f in ${quote([dir])}/*.cfg; do [ -e "$f" ] && printf '%s\\n' "$f"; done; true`,
   );
   return res.stdout.split("\n").filter(Boolean);
-}
-
-/** An error about the host's files, with the task's location (the file:line on the host is in the message). */
-export function atTask<T>(ctx: ModuleContext, action: () => T): T {
-  const relocate = (err: unknown): never => {
-    if (!(err instanceof TicklessError) || err.location || !ctx.location) throw err;
-    throw new TicklessError(err.code, err.message, {
-      location: ctx.location,
-      hint: err.hint,
-      cause: err.cause,
-    });
-  };
-  try {
-    const result = action();
-    return (result instanceof Promise ? result.catch(relocate) : result) as T;
-  } catch (err) {
-    return relocate(err);
-  }
 }
 
 export async function probeKernelCmdline(
@@ -162,23 +173,24 @@ async function readKernelCmdline(
 ): Promise<KernelCmdlineState> {
   const s = kernelCmdlineSettings(args, ctx.vars);
   const grubby = s.method === "grubby";
-  const [listed, cfg, cmdline, info, save] = await Promise.all([
+  const [listed, cfg, cmdline, info, save, trial] = await Promise.all([
     grubby ? [] : listSnippets(host, s.grubD),
     host.readFile(s.grubCfg),
     host.readFile(`${s.procRoot}/cmdline`),
-    grubby ? host.run("grubby --info=ALL") : undefined,
+    grubby ? host.run(`${s.grubby} --info=ALL`) : undefined,
     host.readFile(s.stateFile),
+    s.trial ? readTrial(host, s.grubCfg, s.procRoot, s.grubReboot, args.reboot_timeout ?? 600) : undefined,
   ]);
   if (info && info.rc !== 0) {
     throw new TicklessError(
       "TASK",
-      `grubby --info=ALL failed on ${host.name} (rc ${info.rc}): ${info.stderr.trim()}`,
+      `${s.grubby} --info=ALL failed on ${host.name} (rc ${info.rc}): ${info.stderr.trim()}`,
       {
         hint: "method grubby needs the grubby package (RHEL family); use method: snippet or grub_default elsewhere",
       },
     );
   }
-  const paths = grubby ? [s.file] : [s.grubDefault, ...listed];
+  const paths = [s.grubDefault, ...listed];
   if (!grubby && !paths.includes(s.file)) paths.push(s.file);
   const reads = await Promise.all(paths.map((p) => host.readFile(p)));
   const sources = paths.map((path, k) => ({ path, content: text(reads[k]) }));
@@ -187,7 +199,7 @@ async function readKernelCmdline(
   return {
     method: s.method,
     file: { path: s.file, exists: own.exists, content: text(own), mode: own.mode },
-    sources: grubby ? [] : sources,
+    sources: grubby ? sources.filter((_x, k) => reads[k].exists) : sources,
     modes,
     save: {
       path: s.stateFile,
@@ -195,22 +207,11 @@ async function readKernelCmdline(
       data: save.exists ? readSave(s.stateFile, text(save)) : emptySave(),
     },
     grubCfg: { path: s.grubCfg, exists: cfg.exists, content: text(cfg) },
-    ...(info ? { grubbyEntries: grubbyArgs(info.stdout) } : {}),
+    ...(info ? { grubbyEntries: grubbyEntries(info.stdout) } : {}),
     mkconfig: s.mkconfig,
     cmdline: text(cmdline).trim(),
+    ...(trial ? { trial } : {}),
   };
-}
-
-function readSave(path: string, content: string): SaveData {
-  let data: Partial<SaveData> | undefined;
-  try {
-    data = JSON.parse(content) as Partial<SaveData>;
-  } catch {}
-  if (data !== undefined) checkStateVersion(data, path);
-  if (data && typeof data.files === "object" && data.files !== null) return { version: 1, files: data.files };
-  throw new TicklessError("TASK", `${path} is not a tickless kernel_cmdline save (version 1)`, {
-    hint: "it holds the original GRUB defaults tickless replaced; restore them by hand before removing it",
-  });
 }
 
 /** Pure: new contents by path for the method's files (present, absent) — "" removes a snippet. */
@@ -240,8 +241,7 @@ export function desiredFiles(
  * params' keys, whatever its value (absent: `isolcpus=2,6-7` left by another run is still ours to remove).
  */
 function linesMatch(lines: KernelParam[][], params: KernelParam[], want: "present" | "absent"): boolean {
-  if (want === "present")
-    return lines.length > 0 && lines.every((l) => params.every((p) => carriesOnce(l, p)));
+  if (want === "present") return linesMatchPresent(lines, params);
   return lines.every((l) => !params.some((p) => hasKey(l, p.key)));
 }
 
@@ -252,18 +252,19 @@ function defaultsLine(sources: readonly GrubSource[]): KernelParam[] {
 }
 
 export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineState): Change[] {
+  const changes = planDefaultsChanges(args, state);
+  const s = kernelCmdlineSettings(args, {});
+  if (!state.trial) return changes;
+  if (s.state !== "present") return [...leftoverRemoval(state.trial), ...changes];
+  return planTrial(state.trial, state.grubCfg, state.cmdline, s.params, changes);
+}
+
+function planDefaultsChanges(args: KernelCmdlineArgs, state: KernelCmdlineState): Change[] {
   const s = kernelCmdlineSettings(args, {});
   const words = s.params.map(formatParam).join(" ");
-  if (state.method === "grubby") {
-    // grubby keeps no original: restored removes the params, as absent does
-    const want = s.state === "restored" ? "absent" : s.state;
-    if (linesMatch(state.grubbyEntries ?? [], s.params, want)) return [];
-    const verb =
-      want === "present"
-        ? `--args=${quote([words])}`
-        : `--remove-args=${quote([s.params.map((p) => p.key).join(" ")])}`;
-    return [{ target: "grubby:ALL", summary: `grubby --update-kernel=ALL ${verb}` }];
-  }
+  const grubby = state.method === "grubby";
+  const entries = state.grubbyEntries ?? [];
+  const commands = grubby ? grubbyChanges(s.grubby, entries, s.params, s.state, state.save.data) : [];
   const changes: Change[] = [];
   let files: Map<string, string>;
   if (s.state === "restored") {
@@ -271,10 +272,16 @@ export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineS
     files = restore.files;
     if (restore.save) changes.push(restore.save);
   } else {
-    files = desiredFiles(state, s.params, s.state);
-    const save = savePlan(state, files);
+    // grubby: /etc/default/grub's GRUB_CMDLINE_LINUX in step with the entries (when the file exists)
+    files = grubby && !state.file.exists ? new Map() : desiredFiles(state, s.params, s.state);
+    const base =
+      grubby && s.state === "present" && commands.length
+        ? withGrubbyOriginals(state.save.data, entries)
+        : state.save.data;
+    const save = savePlan(state, files, base);
     if (save) changes.push(save);
   }
+  changes.push(...commands);
   for (const [path, after] of files) {
     const before = state.sources.find((x) => x.path === path)?.content ?? "";
     const summary =
@@ -293,6 +300,8 @@ export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineS
             : `drop its own ${droppedKeys(s.params, before, after)} (the kernel gets each once, from the snippet or the defaults)`;
     changes.push({ target: path, summary, before, after });
   }
+  // grubby: the boot loader reads the BLS entries, grub.cfg is not regenerated
+  if (grubby) return changes;
   const fileChanged = changes.some((c) => c.target !== state.save.path);
   const cfgLines = grubCfgCmdlines(state.grubCfg.content);
   const cfgOk = s.state === "restored" || linesMatch(cfgLines, s.params, s.state);
@@ -316,6 +325,14 @@ function droppedKeys(params: KernelParam[], before: string, after: string): stri
   return keys.length ? keys.join(" ") : params.map((p) => `${p.key}=`).join(" ");
 }
 
+/** A key's words on a line, as written. */
+function of(line: KernelParam[], key: string): string {
+  return line
+    .filter((w) => w.key === key)
+    .map(formatParam)
+    .join(" ");
+}
+
 /** Whether the running kernel's /proc/cmdline differs from what the task asks (restored: from what the restored defaults give). */
 export function rebootRequired(
   args: KernelCmdlineArgs,
@@ -325,13 +342,13 @@ export function rebootRequired(
   const s = kernelCmdlineSettings(args, {});
   const running = parseParams(cmdline);
   if (s.state !== "restored") return !linesMatch([running], s.params, s.state);
-  if (!state || state.method === "grubby") return !linesMatch([running], s.params, "absent");
+  if (!state) return !linesMatch([running], s.params, "absent");
+  if (state.method === "grubby") {
+    // after the restore the running kernel's entry holds its original arguments
+    const wanted = runningEntry(state.grubbyEntries ?? [], cmdline)?.args ?? [];
+    return s.params.some((p) => of(running, p.key) !== of(wanted, p.key));
+  }
   const wanted = defaultsLine(withContents(state.sources, restorePlan(state).files));
-  const of = (line: KernelParam[], key: string) =>
-    line
-      .filter((w) => w.key === key)
-      .map(formatParam)
-      .join(" ");
   return s.params.some((p) => of(running, p.key) !== of(wanted, p.key));
 }
 
@@ -367,6 +384,9 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
       grub_default: { type: "string", pattern: "^/" },
       grub_cfg: { type: "string", pattern: "^/" },
       mkconfig_command: { type: "string", minLength: 1 },
+      trial_boot: { type: "boolean" },
+      reboot_timeout: { type: "number", exclusiveMinimum: 0 },
+      grub_reboot_command: { type: "string", minLength: 1 },
       proc_root: { type: "string", pattern: "^/" },
       state_file: { type: "string", pattern: "^/" },
     },
@@ -391,26 +411,37 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
   async apply(host, args, changes, current, ctx): Promise<ModuleResult> {
     const s = kernelCmdlineSettings(args, {});
     if (current.method === "grubby") {
-      const change = changes[0];
-      const res = await host.run(change.summary);
-      if (res.rc !== 0)
-        return { failed: true, rc: res.rc, msg: `${change.summary} failed: ${res.stderr.trim()}` };
-      return { method: "grubby" };
+      const save = { path: current.save.path, change: changes.find((c) => c.target === current.save.path) };
+      const rest = changes.filter((c) => !c.target.startsWith("grubby:"));
+      const result = await applyGrubby(host, changes, save, async () =>
+        rest.length ? atTask(ctx, () => applyDefaults(host, current, rest, () => undefined)) : {},
+      );
+      return { ...result, method: "grubby" };
     }
-    const result = await atTask(ctx, () =>
-      applyDefaults(host, current, changes, (cfg) =>
-        s.state === "restored"
-          ? undefined
-          : linesMatch(grubCfgCmdlines(cfg), s.params, s.state)
-            ? undefined
-            : s.params.map(formatParam).join(" "),
-      ),
-    );
-    return { ...result, method: current.method, params: s.params.map(formatParam).join(" ") };
+    const words = s.params.map(formatParam).join(" ");
+    const commit = async (on: typeof host) => {
+      const defaults = changes.filter(
+        (c) => c.target !== current.trial?.custom.path && c.target !== `${TRIAL_ID}:boot`,
+      );
+      if (defaults.length === 0) return { regenerated: false };
+      return atTask(ctx, () =>
+        applyDefaults(on, current, defaults, (cfg) =>
+          s.state === "restored" || linesMatch(grubCfgCmdlines(cfg), s.params, s.state) ? undefined : words,
+        ),
+      );
+    };
+    const result = current.trial
+      ? await applyTrial(host, current.trial, changes, s.params, s.procRoot, ctx, commit)
+      : await commit(host);
+    return { ...result, method: current.method, params: words };
   },
   report: (args, state) => ({
     method: state.method,
     cmdline: state.cmdline,
     reboot_required: rebootRequired(args, state.cmdline, state),
+    // check mode: the trial is the reboot (isolation.yml's reboot task then has nothing to do)
+    ...(state.trial && planKernelCmdline(args, state).some((c) => c.target === `${TRIAL_ID}:boot`)
+      ? { trial_boot: "planned" }
+      : {}),
   }),
 });

@@ -111,27 +111,33 @@ export const rebootModule = defineModule<RebootArgs, RebootState>({
     if (s.bootId !== s.taskStartBoot) return [];
     return [{ target: `${s.host}:boot`, summary: "reboot", before: `boot id ${s.bootId}` }];
   },
-  apply: (host, args, _changes, current, ctx) => reboot(host, args, current.bootId, ctx),
+  apply: async (host, args, _changes, current, ctx) =>
+    (await rebootAndWait(host, args, current.bootId, ctx)).result,
 });
 
-/** Starts the reboot and waits for the new boot and test_command; a failure is a failed result. */
-async function reboot(
+/**
+ * Starts the reboot and waits for the new boot and test_command; a failure is a failed result.
+ * `host` is the connection that answered under the new boot (absent when the reboot failed).
+ */
+export async function rebootAndWait(
   host: HostWriter,
   args: RebootArgs,
   before: string,
   ctx: ModuleContext,
-): Promise<ModuleResult> {
+): Promise<{ result: ModuleResult; host?: HostWriter }> {
   const s = rebootSettings(args);
   const start = Date.now();
   const deadline = start + s.timeout * 1000;
   const elapsed = () => Math.round((Date.now() - start) / 100) / 10;
-  const fail = (msg: string): ModuleResult => ({
-    changed: true,
-    failed: true,
-    rebooted: false,
-    elapsed: elapsed(),
-    boot_id_before: before,
-    msg: args.msg ? `${args.msg}: ${msg}` : msg,
+  const fail = (msg: string): { result: ModuleResult } => ({
+    result: {
+      changed: true,
+      failed: true,
+      rebooted: false,
+      elapsed: elapsed(),
+      boot_id_before: before,
+      msg: args.msg ? `${args.msg}: ${msg}` : msg,
+    },
   });
 
   // The session may die with the host before the exit status arrives: only the boot id counts.
@@ -157,11 +163,14 @@ async function reboot(
     return fail(
       `${ctx.host} rebooted but \`${s.testCommand}\` did not succeed within ${s.timeout} s: ${lastProbeError(test)}`,
     );
-  return { changed: true, rebooted: true, elapsed: elapsed(), boot_id_before: before, boot_id: back.id };
+  return {
+    result: { changed: true, rebooted: true, elapsed: elapsed(), boot_id_before: before, boot_id: back.id },
+    host: back.host,
+  };
 }
 
 interface Back {
-  host?: HostReader;
+  host?: HostWriter;
   id?: string;
   /** The host answered, but always under the old boot id. */
   sameBoot: boolean;
@@ -171,7 +180,7 @@ interface Back {
 /** Reconnects until the host answers under a boot id other than `before`, or the deadline passes. */
 async function waitForNewBoot(
   ctx: ModuleContext,
-  current: HostReader,
+  current: HostWriter,
   path: string,
   before: string,
   deadline: number,

@@ -125,29 +125,50 @@ describe("plan", () => {
     expect(remove.after).toBe(original);
   });
 
-  test("grubby: one command for every entry, none when all entries carry the params", () => {
+  test("grubby: one command for every entry, none when all entries carry the params; the originals saved first", () => {
+    const K0 = "/boot/vmlinuz-5.14.0-362.el9.x86_64";
+    const K1 = "/boot/vmlinuz-0-rescue-0e5f";
     const entries = [
-      parseParams("ro crashkernel=1G-4G:192M"),
-      parseParams("ro isolcpus=4 nohz_full=4 rcu_nocbs=4"),
+      { kernel: K0, args: parseParams("ro crashkernel=1G-4G:192M") },
+      { kernel: K1, args: parseParams("ro isolcpus=4 nohz_full=4 rcu_nocbs=4") },
     ];
-    const [c] = planKernelCmdline({ params: ISOLATION }, state({ method: "grubby", grubbyEntries: entries }));
+    const grubby = (e: typeof entries, over: Partial<KernelCmdlineState> = {}) =>
+      state({
+        method: "grubby",
+        grubbyEntries: e,
+        file: { path: "/etc/default/grub", exists: false, content: "" },
+        ...over,
+      });
+    const [save, c] = planKernelCmdline({ params: ISOLATION }, grubby(entries));
     expect(c.summary).toBe("grubby --update-kernel=ALL --args='isolcpus=4 nohz_full=4 rcu_nocbs=4'");
-    const done = [entries[1], entries[1]];
-    expect(
-      planKernelCmdline({ params: ISOLATION }, state({ method: "grubby", grubbyEntries: done })),
-    ).toEqual([]);
-    const [r] = planKernelCmdline(
-      { params: ISOLATION, state: "absent" },
-      state({ method: "grubby", grubbyEntries: done }),
-    );
+    expect(save.summary).toBe("save each boot entry's original arguments (state: restored puts them back)");
+    expect(JSON.parse(save.after ?? "")).toEqual({
+      version: 1,
+      files: {},
+      grubby: { [K0]: "ro crashkernel=1G-4G:192M", [K1]: "ro isolcpus=4 nohz_full=4 rcu_nocbs=4" },
+    });
+    const done = entries.map((e) => ({ ...e, args: parseParams("ro isolcpus=4 nohz_full=4 rcu_nocbs=4") }));
+    expect(planKernelCmdline({ params: ISOLATION }, grubby(done))).toEqual([]);
+    const [r] = planKernelCmdline({ params: ISOLATION, state: "absent" }, grubby(done));
     expect(r.summary).toBe("grubby --update-kernel=ALL --remove-args='isolcpus nohz_full rcu_nocbs'");
-    // grubby keeps no original: restored (rollback.yml) removes the params as absent does
+    // restored: each saved entry its exact original (every word out, the original's in, in order)
+    const data = JSON.parse(save.after ?? "");
+    const saved = { path: "/var/lib/tickless/kernel-cmdline.json", exists: true, data };
     expect(
-      planKernelCmdline(
-        { params: ISOLATION, state: "restored" },
-        state({ method: "grubby", grubbyEntries: done }),
-      ),
-    ).toEqual([r]);
+      planKernelCmdline({ params: ISOLATION, state: "restored" }, grubby(done, { save: saved })),
+    ).toEqual([
+      {
+        target: "/var/lib/tickless/kernel-cmdline.json",
+        summary: "drop the save (originals given back)",
+        before: save.after,
+      },
+      {
+        target: `grubby:${K0}`,
+        summary: `grubby --update-kernel=${K0} --remove-args='ro isolcpus=4 nohz_full=4 rcu_nocbs=4' --args='ro crashkernel=1G-4G:192M'`,
+        before: "ro isolcpus=4 nohz_full=4 rcu_nocbs=4",
+        after: "ro crashkernel=1G-4G:192M",
+      },
+    ]);
   });
 
   test("reboot_required compares /proc/cmdline", () => {
