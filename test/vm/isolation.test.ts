@@ -57,6 +57,17 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
   const files = async () => (await vm.ssh(FILES)).stdout;
   const snapshot = async () => `${await files()}${(await vm.ssh(IRQS)).stdout}`;
 
+  /** `[tid, comm, Cpus_allowed_list, the CPU it last ran on]` for each thread of a process (stat field 39). */
+  async function threadsOf(pid: string): Promise<string[][]> {
+    const out = await vm.ssh(
+      `for t in /proc/${pid}/task/*; do echo "\${t##*/}|$(cat $t/comm)|$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' $t/status)|$(sed 's/.*) //' $t/stat | cut -d' ' -f37)"; done`,
+    );
+    return out.stdout
+      .trim()
+      .split("\n")
+      .map((l) => l.split("|"));
+  }
+
   async function play(
     name: string,
     extra: Record<string, unknown> = {},
@@ -289,6 +300,13 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
       "setup (the test's own): irqbalance enabled and started, settled; then the baseline",
       async () => {
         await vm.ssh("systemctl enable --now irqbalance.service");
+        // Redis places its own threads (Debian's redis 7.0 reads these at start): the play sees
+        // server_cpulist and lets Redis use both sets
+        await vm.ssh(
+          // Debian's unit filters sched_setaffinity (@resources): the operator's own drop-in gives it back
+          `mkdir -p /etc/systemd/system/redis-server.service.d && printf '[Service]\\nSystemCallFilter=sched_setaffinity\\n' > /etc/systemd/system/redis-server.service.d/40-setaffinity.conf && systemctl daemon-reload && echo >> /etc/redis/redis.conf && printf '%s\\n' 'server_cpulist 4' 'bio_cpulist ${HOUSEKEEPING}' 'bgsave_cpulist ${HOUSEKEEPING}' 'aof_rewrite_cpulist ${HOUSEKEEPING}' >> /etc/redis/redis.conf && systemctl restart redis-server.service`,
+        );
+        await vm.ssh("seq 50 | sed 's/.*/SET key:& value-&/' | redis-cli -p 6379 >/dev/null");
         // irqbalance places the IRQs on its first passes (10 s interval): let it settle
         await vm.ssh("sleep 15");
         expect((await vm.ssh("systemctl is-active irqbalance.service")).stdout.trim()).toBe("active");
@@ -330,8 +348,73 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
           originals: { "/sys/devices/virtual/workqueue/cpumask": "ff" },
         });
         expect((await vm.ssh("systemctl is-active irqbalance.service")).stdout.trim()).toBe("active");
+        // server_cpulist seen: no warning, Redis allowed both sets, and the play's own per-thread check passed
+        expect(real.results.find((r) => r.task.startsWith("Redis's bio threads and BGSAVE"))?.status).toBe(
+          "skipped",
+        );
+        expect(
+          (await vm.ssh("cat /etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf"))
+            .stdout,
+        ).toContain(`CPUAffinity=4 ${HOUSEKEEPING}\n`);
+        const placed = real.results.find((r) =>
+          r.task.startsWith("Redis's main thread on the isolated CPUs"),
+        );
+        expect(placed?.status).toBe("ok");
+        expect(String(placed?.result.msg)).toMatch(/^\d+ thread\(s\) of Redis \d+ where configured$/);
       },
       30 * MINUTES,
+    );
+
+    it(
+      "per thread, from /proc/PID/task/*: Redis's main thread runs on CPU 4, its bio threads and a BGSAVE child on the housekeeping CPUs",
+      async () => {
+        const pid = (await vm.ssh("systemctl show -p MainPID --value redis-server.service")).stdout.trim();
+        expect(pid).toMatch(/^[1-9]\d*$/);
+        expect((await vm.ssh(`cat /proc/${pid}/cgroup`)).stdout).toContain("/hft.slice/");
+        const main = await threadsOf(pid);
+        console.log(
+          `[vm isolation] Redis threads (tid comm allowed last-cpu):\n${main.map((t) => t.join(" ")).join("\n")}`,
+        );
+        expect(
+          main.filter(([tid]) => tid === pid).map(([, comm, allowed, last]) => [comm, allowed, last]),
+        ).toEqual([["redis-server", "4", "4"]]);
+        const bio = main.filter(([, comm]) => comm.startsWith("bio_"));
+        expect(bio.map(([, comm]) => comm).sort()).toEqual([
+          "bio_aof_fsync",
+          "bio_close_file",
+          "bio_lazy_free",
+        ]);
+        for (const [, comm, allowed, last] of bio) {
+          expect([comm, allowed]).toEqual([comm, HOUSEKEEPING]);
+          expect(hasCpu(HOUSEKEEPING, Number(last))).toBe(true);
+        }
+        // a slow save (200 ms a key, 50 keys: 10 s) keeps the BGSAVE child alive while it is read
+        await vm.ssh("redis-cli -p 6379 CONFIG SET rdb-key-save-delay 200000 >/dev/null");
+        try {
+          expect((await vm.ssh("redis-cli -p 6379 BGSAVE")).stdout.trim()).toBe("Background saving started");
+          // one call, while the child lives: its pid, where it may run and ran, and its title
+          const seen = (
+            await vm.ssh(
+              `for i in $(seq 50); do c=$(cat /proc/${pid}/task/*/children | tr -s " " "\\n" | head -n 1); [ -n "$c" ] && s=$(cat /proc/$c/status 2>/dev/null) && break; sleep 0.1; done; ` +
+                `echo "$c|$(printf '%s\\n' "$s" | sed -n 's/^Cpus_allowed_list:[[:space:]]*//p')|$(sed 's/.*) //' /proc/$c/stat | cut -d' ' -f37)|$(tr '\\0' ' ' < /proc/$c/cmdline)"`,
+            )
+          ).stdout.trim();
+          console.log(`[vm isolation] BGSAVE child (pid allowed last-cpu title): ${seen}`);
+          const [child, allowed, last, title] = seen.split("|");
+          expect(child).toMatch(/^[1-9]\d*$/);
+          expect(allowed).toBe(HOUSEKEEPING);
+          expect(hasCpu(HOUSEKEEPING, Number(last))).toBe(true);
+          expect(title).toMatch(/^redis-rdb-bgsave/);
+        } finally {
+          await vm.ssh("redis-cli -p 6379 CONFIG SET rdb-key-save-delay 0 >/dev/null");
+          for (let i = 0; i < 30; i++) {
+            const info = (await vm.ssh("redis-cli -p 6379 INFO persistence")).stdout;
+            if (/rdb_bgsave_in_progress:0/.test(info)) break;
+            await vm.ssh("sleep 1");
+          }
+        }
+      },
+      10 * MINUTES,
     );
 
     it(
@@ -375,6 +458,9 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     );
   });
 });
+
+/** Every housekeeping CPU of the 8-CPU guest when CPU 4 is isolated. */
+const HOUSEKEEPING = "0-3,5-7";
 
 /** Whether a kernel CPU list ("0-3,5-7") contains `cpu`. */
 function hasCpu(list: string, cpu: number): boolean {
