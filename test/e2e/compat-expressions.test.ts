@@ -5,12 +5,11 @@
  * written with Python's str()). Each task's status and message, the recap and the files left
  * must match.
  */
-import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
 import { removeDir, tempDir, writeTree } from "./helpers.js";
-import { refereeInventory, refereeRun, ticklessRun } from "./referee-runs.js";
+import { filesOf, refereeInventory, refereeRun, ticklessRun } from "./referee-runs.js";
 
 const PLAYBOOK = `
 - name: Ansible expressions inside templates
@@ -86,13 +85,6 @@ function line(name: string, host: string, status: string, msg: unknown): string 
   return `${name}@${host}: ${status} ${JSON.stringify(shown)}`;
 }
 
-async function files(root: string): Promise<string[]> {
-  const names = (await readdir(root)).sort();
-  return Promise.all(
-    names.map(async (n) => `${n} ${JSON.stringify(await readFile(path.join(root, n), "utf8"))}`),
-  );
-}
-
 beforeAll(async () => {
   if (!hasAnsible) return;
   dir = await tempDir("tickless-compat-expr-");
@@ -121,6 +113,6 @@ describe.skipIf(!hasAnsible)("Ansible expressions in templates against ansible-p
     expect(tasks.join("\n")).toBe(referee.tasks.join("\n"));
     expect(ours.summary.exitCode).toBe(referee.rc);
     expect(ours.stats).toEqual(referee.stats);
-    expect(await files(ours.root)).toEqual(await files(path.join(dir, "ansible")));
+    expect(await filesOf(ours.root)).toEqual(await filesOf(path.join(dir, "ansible")));
   }, 60_000);
 });

@@ -5,12 +5,11 @@
  * playbook under ansible-playbook and tickless, each on its own copy of the files; each task's
  * status (and the message of debug and assert), the recap, the exit code and the files left must match.
  */
-import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
 import { removeDir, tempDir, writeTree } from "./helpers.js";
-import { refereeRun, ticklessRun } from "./referee-runs.js";
+import { filesOf, refereeOutcomes, refereeRun, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
 
 const INVENTORY = `
 all:
@@ -205,18 +204,7 @@ const PLAYBOOK = `
 let dir: string;
 let referee: { rc: number; tasks: string[]; stats: unknown };
 /** The debug and assert tasks, whose messages are compared too. */
-const msgTasks = new Set<string>();
-
-function line(name: string, host: string, status: string, msg: unknown): string {
-  return `${name}@${host}: ${status} ${JSON.stringify(msg ?? "")}`;
-}
-
-async function files(root: string): Promise<string[]> {
-  const names = (await readdir(root)).sort();
-  return Promise.all(
-    names.map(async (n) => `${n} ${JSON.stringify(await readFile(path.join(root, n), "utf8"))}`),
-  );
-}
+let msgTasks = new Set<string>();
 
 beforeAll(async () => {
   if (!hasAnsible) return;
@@ -228,15 +216,9 @@ beforeAll(async () => {
     "tickless/.keep": "",
   });
   const { rc, report } = await refereeRun(dir);
-  const tasks = report.plays.flatMap((p) =>
-    p.tasks.flatMap((t) => {
-      if (/debug|assert/.test(t.task.action)) msgTasks.add(t.task.name);
-      return Object.entries(t.hosts)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([h, r]) => line(t.task.name, h, r.status, msgTasks.has(t.task.name) ? r.msg : ""));
-    }),
-  );
-  referee = { rc, tasks, stats: report.stats };
+  const outcomes = refereeOutcomes(report);
+  msgTasks = outcomes.msgTasks;
+  referee = { rc, tasks: outcomes.lines, stats: report.stats };
 }, 180_000);
 
 afterAll(async () => {
@@ -246,16 +228,11 @@ afterAll(async () => {
 describe.skipIf(!hasAnsible)("task keywords against ansible-playbook", () => {
   test("each task's status, the recap, the exit code and the files left", async () => {
     const ours = await ticklessRun(dir);
-    const byTask = new Map<string, string[]>();
-    for (const e of ours.results) {
-      const shown = line(e.task, e.host, e.status, msgTasks.has(e.task) ? e.result.msg : "");
-      byTask.set(e.task, [...(byTask.get(e.task) ?? []), shown]);
-    }
-    const tasks = [...byTask.values()].flatMap((l) => l.sort());
+    const tasks = ticklessOutcomes(ours.results, msgTasks);
     expect(tasks.join("\n")).toBe(referee.tasks.join("\n"));
     expect(referee.rc).toBe(2);
     expect(ours.summary.exitCode).toBe(referee.rc);
     expect(ours.stats).toEqual(referee.stats);
-    expect(await files(ours.root)).toEqual(await files(path.join(dir, "ansible")));
+    expect(await filesOf(ours.root)).toEqual(await filesOf(path.join(dir, "ansible")));
   }, 120_000);
 });

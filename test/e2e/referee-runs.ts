@@ -3,6 +3,7 @@
  * on the local hosts of `<dir>/inventory.yml`, each with its own `root` (`<dir>/ansible`,
  * `<dir>/tickless`) for the files the playbook writes.
  */
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ansiblePlaybook } from "../referee/ansible.js";
 import { run } from "./helpers.js";
@@ -42,4 +43,47 @@ export async function ticklessRun(dir: string, check = false) {
   });
   const recap = ours.events.find((e) => e.type === "recap");
   return { ...ours, root: p.root, stats: recap && "stats" in recap ? recap.stats : undefined };
+}
+
+/** Each file directly under `root` with its text, sorted: what a run left, comparable across roots. */
+export async function filesOf(root: string): Promise<string[]> {
+  const names = (await readdir(root)).sort();
+  return Promise.all(
+    names.map(async (n) => `${n} ${JSON.stringify(await readFile(path.join(root, n), "utf8"))}`),
+  );
+}
+
+/** One line a task and host: its status, and the message of debug and assert tasks only. */
+function outcome(name: string, host: string, status: string, msg: unknown): string {
+  return `${name}@${host}: ${status} ${JSON.stringify(msg ?? "")}`;
+}
+
+type RefereeReport = Awaited<ReturnType<typeof refereeRun>>["report"];
+type TicklessResults = Awaited<ReturnType<typeof ticklessRun>>["results"];
+
+/**
+ * The referee's outcome lines (each task's hosts sorted), and the names of its debug and assert
+ * tasks, whose messages are compared too.
+ */
+export function refereeOutcomes(report: RefereeReport): { lines: string[]; msgTasks: Set<string> } {
+  const msgTasks = new Set<string>();
+  const lines = report.plays.flatMap((p) =>
+    p.tasks.flatMap((t) => {
+      if (/debug|assert/.test(t.task.action)) msgTasks.add(t.task.name);
+      return Object.entries(t.hosts)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([h, r]) => outcome(t.task.name, h, r.status, msgTasks.has(t.task.name) ? r.msg : ""));
+    }),
+  );
+  return { lines, msgTasks };
+}
+
+/** tickless's outcome lines in the referee's order: task by task, each task's hosts sorted. */
+export function ticklessOutcomes(results: TicklessResults, msgTasks: Set<string>): string[] {
+  const byTask = new Map<string, string[]>();
+  for (const e of results) {
+    const shown = outcome(e.task, e.host, e.status, msgTasks.has(e.task) ? e.result.msg : "");
+    byTask.set(e.task, [...(byTask.get(e.task) ?? []), shown]);
+  }
+  return [...byTask.values()].flatMap((l) => l.sort());
 }
