@@ -88,6 +88,7 @@ async function runBoth(base, targetSrc, kind, run, { timeoutMs, keepGoing }) {
   const t = await prepare(base, targetSrc, "tickless", kind, keepGoing);
   const theirs = await runSandboxed([ANSIBLE, "-i", a.inventory, run.playbook, ...run.args], {
     workDir: a.dir,
+    keep: [ROOT],
     cwd: a.targetDir,
     env: ansibleEnv(),
     timeoutMs,
@@ -95,7 +96,7 @@ async function runBoth(base, targetSrc, kind, run, { timeoutMs, keepGoing }) {
   const patched = await patchRefusals(TICKLESS, run.playbook, t.inventory, t.targetDir);
   const ours = await runSandboxed(
     [process.execPath, TICKLESS, "run", run.playbook, "-i", t.inventory, "--json", ...run.args],
-    { workDir: t.dir, cwd: t.targetDir, env: process.env, timeoutMs },
+    { workDir: t.dir, keep: [ROOT], cwd: t.targetDir, env: process.env, timeoutMs },
   );
   const start = theirs.stdout.search(/^\{/m);
   if (start < 0) {

@@ -169,12 +169,19 @@ export async function probeTimes(
   };
 }
 
+/**
+ * How far a file time set "now" may lag the clock `date +%s.%N` read: the kernel stamps files from
+ * its coarse clock, which is up to one tick (10 ms at HZ=100) behind the precise one. Without this a
+ * `touch` just after the probe can land before the task's start on an idle host.
+ */
+const COARSE_CLOCK_S = 0.02;
+
 /** The time changes (pure): "now" on the first probe, or until the time reaches the task's start; a moment when it differs. */
 export function timeChanges(path: string, s: TimesState): Change[] {
   const out: Change[] = [];
   const one = (what: "mtime" | "atime", current: number, wanted: WantedTime) => {
     if (wanted === "preserve") return;
-    if (wanted === "now" ? !s.first && current >= s.taskStart : current === wanted) return;
+    if (wanted === "now" ? !s.first && current >= s.taskStart - COARSE_CLOCK_S : current === wanted) return;
     const after = wanted === "now" ? "now" : String(wanted);
     out.push({
       target: `${path}:${what}`,

@@ -40,6 +40,8 @@ describe("file times", () => {
     ["a moment already there", { mtimeWanted: 200, atimeWanted: 100 }, []],
     ["now on the first probe", { atimeWanted: "now", atime: 5000 }, ["atime 5000 → now"]],
     ["now done: at or past the task's start", { first: false, mtimeWanted: "now", mtime: 1000.5 }, []],
+    // the kernel stamps files from its coarse clock, a tick behind `date +%s.%N`
+    ["now done a tick before the clock read", { first: false, mtimeWanted: "now", mtime: 999.99 }, []],
     ["now not done", { first: false, mtimeWanted: "now", mtime: 999 }, ["mtime 999 → now"]],
     ["a path still to be created", { mtime: Number.NaN, mtimeWanted: 300 }, ["mtime NaN → 300"]],
   ] as const)("plans %s", (_name, over, summaries) => {
