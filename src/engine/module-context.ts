@@ -3,9 +3,11 @@ import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TicklessError } from "../errors.js";
-import type { ModuleContext } from "../modules/types.js";
+import type { ModuleContext, TemplateFileOptions } from "../modules/types.js";
 import type { Task } from "../playbook/types.js";
 import { evaluate, renderTemplateFile } from "../template/index.js";
+import type { JinjaOptions } from "../template/jinja/lex.js";
+import { templateVars } from "./template-vars.js";
 
 export interface ModuleContextInput {
   host: string;
@@ -25,7 +27,11 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     vars,
     diff: input.diff,
     location: task.loc,
-    renderFile: async (p) => renderTemplateFile(await findControllerFile(p, dirs, "templates", task), vars),
+    renderFile: async (p, options) => {
+      const file = await findControllerFile(p, dirs, "templates", task);
+      const own = await templateVars(p, file, options);
+      return renderTemplateFile(file, { ...vars, ...own }, jinjaOptions(options));
+    },
     readControllerFile: async (p) => readFile(await findControllerFile(p, dirs, "files", task)),
     evaluate: async (expression) => evaluate(expression, vars, task.locs.args ?? task.loc),
     findFile: (p, kind) => findControllerFile(p, dirs, kind, task),
@@ -33,6 +39,14 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     ...(input.signal ? { signal: input.signal } : {}),
     ...(input.reconnect ? { reconnect: input.reconnect } : {}),
   };
+}
+
+/** The template module's trim_blocks / lstrip_blocks, where the task sets them. */
+function jinjaOptions(options: TemplateFileOptions = {}): Partial<JinjaOptions> {
+  const out: Partial<JinjaOptions> = {};
+  if (options.trimBlocks !== undefined) out.trimBlocks = options.trimBlocks;
+  if (options.lstripBlocks !== undefined) out.lstripBlocks = options.lstripBlocks;
+  return out;
 }
 
 /** The package's own root (src/engine or dist/engine → ../..): its templates/ ship with tickless. */

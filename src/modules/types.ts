@@ -32,6 +32,14 @@ export type ModuleResult = Record<string, unknown> & {
   facts?: Record<string, unknown>;
 };
 
+/** The template module's rendering options (Ansible's names: trim_blocks, lstrip_blocks). */
+export interface TemplateFileOptions {
+  trimBlocks?: boolean;
+  lstripBlocks?: boolean;
+  /** The file's destination on the host, as `template_destpath`. */
+  dest?: string;
+}
+
 /** Controller-side helpers a module may use; all pure with respect to the host. */
 export interface ModuleContext {
   /** Inventory name of the host. */
@@ -41,8 +49,12 @@ export interface ModuleContext {
   diff: boolean;
   /** Where the task is written (for errors about what a module found on the host). */
   location?: SourceLocation;
-  /** Render a controller-side template file (Handlebars, strict) with the task's vars. */
-  renderFile(path: string): Promise<string>;
+  /**
+   * Render a controller-side template file with the task's vars: Jinja for `.j2` (and files
+   * with `{% %}`), as Ansible's template module, with its variables (`ansible_managed`,
+   * `template_path` …); Handlebars (strict) for `.hbs`.
+   */
+  renderFile(path: string, options?: TemplateFileOptions): Promise<string>;
   /** Read a controller-side file (for `copy: src=`), resolved like renderFile. */
   readControllerFile(path: string): Promise<Buffer>;
   /** Evaluate a safe expression (no eval) against the task's vars. */

@@ -11,6 +11,9 @@ import {
   registerHelpers,
   UNDOCUMENTED_BUILTINS,
 } from "./helpers.js";
+import { fileEngine, hasTemplate, isJinja } from "./jinja/classify.js";
+import type { JinjaOptions } from "./jinja/lex.js";
+import { checkJinja, renderJinja } from "./jinja/render.js";
 import { EXPRESSION_HELPER, type FoundExpression, splitTemplate, TEXT_HELPER } from "./mustaches.js";
 import { literalValue, pyOutput } from "./python.js";
 import { Scope, toPlain } from "./scope.js";
@@ -70,13 +73,14 @@ interface Entry {
 const cache = new Map<string, Entry>();
 
 export function isTemplate(value: unknown): boolean {
-  return typeof value === "string" && TEMPLATE_PATTERN.test(value);
+  return typeof value === "string" && (TEMPLATE_PATTERN.test(value) || isJinja(value));
 }
 
-/** Renders `{{ … }}` in a string; strings without templates come back unchanged. */
+/** Renders `{{ … }}` and Jinja statements in a string; strings without templates come back unchanged. */
 export function renderString(source: string, vars: Record<string, unknown>, loc?: SourceLocation): string {
-  if (!source.includes("{{")) return source;
-  return renderText(new Scope(vars, renderNested, loc), source);
+  if (!hasTemplate(source)) return source;
+  const scope = new Scope(vars, renderNested, loc);
+  return isJinja(source) ? renderJinja(source, scope) : renderText(scope, source);
 }
 
 /**
@@ -87,7 +91,7 @@ export function renderValue(value: unknown, vars: Record<string, unknown>, loc?:
   let scope: Scope | undefined;
   const walk = (item: unknown): unknown => {
     if (typeof item === "string") {
-      if (!item.includes("{{")) return item;
+      if (!hasTemplate(item)) return item;
       scope ??= new Scope(vars, renderNested, loc);
       return toPlain(renderNested(item, scope));
     }
@@ -102,8 +106,15 @@ export function renderValue(value: unknown, vars: Record<string, unknown>, loc?:
   return walk(value);
 }
 
-/** Renders a controller-side template file; errors point at the line inside it. */
-export async function renderTemplateFile(path: string, vars: Record<string, unknown>): Promise<string> {
+/**
+ * Renders a controller-side template file; errors point at the line inside it. A `.j2` file (or
+ * one with `{% %}` / `{# #}`) renders as Jinja, with the template module's options.
+ */
+export async function renderTemplateFile(
+  path: string,
+  vars: Record<string, unknown>,
+  options?: Partial<JinjaOptions>,
+): Promise<string> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -114,17 +125,21 @@ export async function renderTemplateFile(path: string, vars: Record<string, unkn
       cause: err,
     });
   }
-  return renderString(decodeSource(bytes, path, "TEMPLATE"), vars, { file: path });
+  const text = decodeSource(bytes, path, "TEMPLATE");
+  if (fileEngine(path, text) === "handlebars") return renderString(text, vars, { file: path });
+  return renderJinja(text, new Scope(vars, renderNested, { file: path }), options);
 }
 
 /** Checks template syntax only (no vars needed): throws ParseError "TEMPLATE". */
 export function checkTemplate(source: string, loc?: SourceLocation): void {
-  if (!source.includes("{{")) return;
-  entryFor(source, loc);
+  if (!hasTemplate(source)) return;
+  if (isJinja(source)) checkJinja(source, loc);
+  else entryFor(source, loc);
 }
 
 /** Renders a template found inside the vars: native when it is one `{{ … }}`, else a string. */
 export function renderNested(source: string, scope: Scope): unknown {
+  if (isJinja(source)) return literalValue(renderJinja(source, scope));
   const entry = entryFor(source, scope.loc);
   const form = entry.native;
   switch (form.kind) {

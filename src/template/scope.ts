@@ -1,10 +1,10 @@
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import { hasTemplate } from "./jinja/classify.js";
 import { undefinedVariable } from "./suggest.js";
 
 /** Renders one template string found inside the vars, in the same scope (so cycles are seen). */
 export type NestedRenderer = (source: string, scope: Scope, label: string) => unknown;
 
-const TEMPLATE_MARK = "{{";
 /** Deeper than this, a chain of vars referring to vars is certainly a mistake. */
 const MAX_DEPTH = 64;
 
@@ -33,15 +33,36 @@ export class Scope {
   /** The error a lookup raised: jexl re-wraps errors thrown inside its operators. */
   pendingError?: TicklessError;
   private readonly render: NestedRenderer;
-  private readonly stack: { label: string; source: string }[] = [];
-  private readonly views = new WeakMap<object, unknown>();
+  private readonly stack: { label: string; source: string }[];
+  private readonly views: WeakMap<object, unknown>;
+  /** A template's own names (loop variables, `set`): plain values, read before the vars. */
+  private readonly locals?: Record<string, unknown>;
   private strictRootCache?: Record<string, unknown>;
 
-  constructor(raw: Record<string, unknown>, render: NestedRenderer, loc?: SourceLocation) {
+  constructor(
+    raw: Record<string, unknown>,
+    render: NestedRenderer,
+    loc?: SourceLocation,
+    parent?: Scope,
+    locals?: Record<string, unknown>,
+  ) {
     this.raw = raw;
+    this.locals = locals;
     this.render = render;
     this.loc = loc;
-    this.root = this.view(raw, "") as Record<string, unknown>;
+    this.stack = parent?.stack ?? [];
+    this.views = parent?.views ?? new WeakMap();
+    this.root = parent?.root ?? (this.view(raw, "") as Record<string, unknown>);
+  }
+
+  /** The same vars (and cycle check) with a template's own names over them. */
+  withLocals(locals: Record<string, unknown>): Scope {
+    return new Scope(this.raw, this.render, this.loc, this, locals);
+  }
+
+  /** A template's own name, when it has one by that name. */
+  private local(name: string): { value: unknown } | undefined {
+    return this.locals && Object.hasOwn(this.locals, name) ? { value: this.locals[name] } : undefined;
   }
 
   /** Top-level view for expressions: an undefined name is an UNDEFINED_VARIABLE error. */
@@ -53,6 +74,8 @@ export class Scope {
         get: (_target, name) => {
           if (typeof name !== "string") return undefined;
           if (name === LENIENT_ROOT) return guarded;
+          const own = this.local(name);
+          if (own) return own.value;
           if (Object.hasOwn(this.raw, name)) return lenient[name];
           if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
           this.pendingError = undefinedVariable(name, "expression", this.raw, this.loc);
@@ -72,6 +95,8 @@ export class Scope {
     return new Proxy(Object.create(null) as Record<string, unknown>, {
       get: (_target, name) => {
         if (typeof name !== "string") return undefined;
+        const own = this.local(name);
+        if (own) return own.value;
         if (!Object.hasOwn(this.raw, name))
           return Object.hasOwn(CONSTANTS, name) ? CONSTANTS[name] : undefined;
         try {
@@ -90,7 +115,7 @@ export class Scope {
   /** Resolves a value read from the vars: template strings rendered, containers wrapped. */
   resolve(value: unknown, label: string): unknown {
     if (typeof value === "string") {
-      return value.includes(TEMPLATE_MARK) ? this.renderNested(value, label) : value;
+      return hasTemplate(value) ? this.renderNested(value, label) : value;
     }
     if (value !== null && typeof value === "object") return this.view(value, label);
     return value;

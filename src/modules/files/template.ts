@@ -1,4 +1,8 @@
-/** template: a file rendered on the controller (Handlebars, strict) and written on the host. */
+/**
+ * template: a file rendered on the controller and written on the host; `.j2` files render as
+ * Ansible's template module renders them (Jinja, trim_blocks on, lstrip_blocks off), `.hbs`
+ * files as Handlebars (strict).
+ */
 
 import { defineModule } from "../types.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
@@ -16,6 +20,10 @@ export interface TemplateArgs extends FileAttributes {
   follow?: boolean;
   /** A command with %s run on the new file before it replaces dest. */
   validate?: string;
+  /** Jinja: drop the newline after a statement. Default true, as Ansible. */
+  trim_blocks?: boolean;
+  /** Jinja: drop the spaces before a statement alone on its line. Default false, as Ansible. */
+  lstrip_blocks?: boolean;
 }
 
 export const templateModule = defineModule<TemplateArgs, CopyState>({
@@ -32,13 +40,19 @@ export const templateModule = defineModule<TemplateArgs, CopyState>({
       backup: { type: "boolean" },
       force: { type: "boolean" },
       follow: { type: "boolean" },
+      trim_blocks: { type: "boolean" },
+      lstrip_blocks: { type: "boolean" },
       ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
   },
   async probe(host, args, ctx) {
     const [rendered, dest] = await Promise.all([
-      ctx.renderFile(args.src),
+      ctx.renderFile(args.src, {
+        dest: args.dest,
+        ...(args.trim_blocks === undefined ? {} : { trimBlocks: args.trim_blocks }),
+        ...(args.lstrip_blocks === undefined ? {} : { lstripBlocks: args.lstrip_blocks }),
+      }),
       probeManagedFile(host, args.dest, args.follow ?? false),
     ]);
     return { ...dest, desired: Buffer.from(rendered) };

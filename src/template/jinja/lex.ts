@@ -1,0 +1,212 @@
+/**
+ * Jinja's lexer rules for the three kinds of tags, as Jinja 3 applies them: `{{ … }}` output,
+ * `{% … %}` statements, `{# … #}` comments, `{% raw %}…{% endraw %}`; whitespace control with
+ * `-` (strip every space and newline on that side) and `+` (keep them); `trim_blocks` (the
+ * newline right after a statement or comment goes) and `lstrip_blocks` (spaces before a
+ * statement alone on its line go). What is inside `{{ }}` and `{% %}` stays text here: the
+ * expression engine of `when:` reads it.
+ */
+export interface JinjaOptions {
+  trimBlocks: boolean;
+  lstripBlocks: boolean;
+  keepTrailingNewline: boolean;
+}
+
+/** Where something starts in the template: 1-based line and column. */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** A `{{ … }}` or `{% … %}`: its inside (trimmed), where the tag and its inside start. */
+export interface Tag {
+  kind: "output" | "statement";
+  source: string;
+  at: Position;
+  inner: Position;
+}
+
+export type Token = { kind: "text"; text: string } | Tag;
+
+/** A syntax error at a position of the template; the caller adds the file. */
+export class JinjaSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly at: Position,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+const OPEN: Record<string, "output" | "statement" | "comment"> = {
+  "{": "output",
+  "%": "statement",
+  "#": "comment",
+};
+const CLOSERS: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
+const RAW_BEGIN = /\{%([-+]?)\s*raw\s*(-%\}\s*|%\})/y;
+const RAW_END = /\{%([-+]?)\s*endraw\s*(\+%\}|-%\}\s*|%\}\n?)/g;
+
+/** Splits a template (newlines already `\n`) into text, output and statement tokens. */
+export function tokenize(text: string, options: JinjaOptions): Token[] {
+  const source = !options.keepTrailingNewline && text.endsWith("\n") ? text.slice(0, -1) : text;
+  const position = positions(source);
+  const tokens: Token[] = [];
+  let pos = 0;
+  let lineStarting = true;
+  const pushText = (t: string) => {
+    if (t) tokens.push({ kind: "text", text: t });
+  };
+  while (pos < source.length) {
+    const start = nextTag(source, pos);
+    if (start < 0) break;
+    const kind = OPEN[source[start + 1]];
+    const sign = "-+".includes(source[start + 2] ?? "") ? source[start + 2] : "";
+    pushText(stripBefore(source.slice(pos, start), sign, kind, options.lstripBlocks, lineStarting));
+    RAW_BEGIN.lastIndex = start;
+    const raw = RAW_BEGIN.exec(source);
+    if (raw) {
+      RAW_END.lastIndex = RAW_BEGIN.lastIndex;
+      const end = RAW_END.exec(source);
+      if (!end) throw new JinjaSyntaxError("missing {% endraw %}", position(start), "close the raw block");
+      const body = source.slice(RAW_BEGIN.lastIndex, end.index);
+      pushText(stripBefore(body, end[1], "statement", options.lstripBlocks, /\n$/.test(raw[0])));
+      pos = end.index + end[0].length - (!options.trimBlocks && /^%\}\n$/.test(end[2]) ? 1 : 0);
+      lineStarting = source[pos - 1] === "\n";
+      continue;
+    }
+    const from = start + 2 + sign.length;
+    if (kind === "comment") {
+      const end = commentEnd(source, from, options.trimBlocks);
+      if (!end) throw new JinjaSyntaxError("missing end of comment tag", position(start), "close it with #}");
+      pos = end.after;
+    } else {
+      const end = tagEnd(source, from, kind, options.trimBlocks, position);
+      if (!end) {
+        const closer = kind === "output" ? "}}" : "%}";
+        throw new JinjaSyntaxError(
+          `unexpected end of template: ${source.slice(start, start + 2)} is not closed`,
+          position(start),
+          `close it with ${closer}`,
+        );
+      }
+      const inner = source.slice(from, end.at);
+      const lead = inner.length - inner.trimStart().length;
+      tokens.push({ kind, source: inner.trim(), at: position(start), inner: position(from + lead) });
+      pos = end.after;
+    }
+    lineStarting = source[pos - 1] === "\n";
+  }
+  pushText(source.slice(pos));
+  return tokens;
+}
+
+/** Where the next `{{`, `{%` or `{#` starts, from `pos` on. */
+function nextTag(source: string, pos: number): number {
+  for (let i = source.indexOf("{", pos); i >= 0; i = source.indexOf("{", i + 1)) {
+    if (source[i + 1] in OPEN) return i;
+  }
+  return -1;
+}
+
+/** The text before a tag, with `-` or lstrip_blocks applied. */
+function stripBefore(
+  text: string,
+  sign: string,
+  kind: string,
+  lstrip: boolean,
+  lineStarting: boolean,
+): string {
+  if (sign === "-") return text.trimEnd();
+  if (sign === "+" || !lstrip || kind === "output") return text;
+  const lineStart = text.lastIndexOf("\n") + 1;
+  if ((lineStart > 0 || lineStarting) && /^[^\S\n]+$/.test(text.slice(lineStart)))
+    return text.slice(0, lineStart);
+  return text;
+}
+
+/** The end of a comment: the first `#}`, with its `-` or `+` and trim_blocks. */
+function commentEnd(source: string, from: number, trimBlocks: boolean): { after: number } | undefined {
+  const close = source.indexOf("#}", from);
+  if (close < 0) return undefined;
+  const sign = close > from ? source[close - 1] : "";
+  return { after: afterClose(source, close + 2, sign, trimBlocks) };
+}
+
+/** Past a closing delimiter: `-` eats all following whitespace, trim_blocks one newline. */
+function afterClose(source: string, after: number, sign: string, trimBlocks: boolean): number {
+  if (sign === "-") {
+    let i = after;
+    while (i < source.length && /\s/.test(source[i])) i++;
+    return i;
+  }
+  if (sign !== "+" && trimBlocks && source[after] === "\n") return after + 1;
+  return after;
+}
+
+/**
+ * The end of an output or statement tag: its closer outside strings and brackets (as Jinja's
+ * lexer balances them), with `-` / `+` before it.
+ */
+function tagEnd(
+  source: string,
+  from: number,
+  kind: "output" | "statement",
+  trimBlocks: boolean,
+  position: (i: number) => Position,
+): { at: number; after: number } | undefined {
+  const closer = kind === "output" ? "}}" : "%}";
+  const open: string[] = [];
+  for (let i = from; i < source.length; i++) {
+    const c = source[i];
+    if (open.length === 0) {
+      const signed = (c === "-" || (c === "+" && kind === "statement")) && source.startsWith(closer, i + 1);
+      if (signed || source.startsWith(closer, i)) {
+        const close = signed ? i + 1 : i;
+        const after = afterClose(source, close + 2, signed ? c : "", kind === "statement" && trimBlocks);
+        return { at: i, after };
+      }
+    }
+    if (c === "'" || c === '"') {
+      const end = stringEnd(source, i);
+      if (end < 0) return undefined;
+      i = end;
+    } else if (c in CLOSERS) {
+      open.push(CLOSERS[c]);
+    } else if (c === ")" || c === "]" || c === "}") {
+      const expected = open.pop();
+      if (expected !== c) {
+        const want = expected ? `, expected '${expected}'` : "";
+        throw new JinjaSyntaxError(`unexpected '${c}'${want}`, position(i), "the brackets do not balance");
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The index of the quote that closes the string opened at `start`, or -1. */
+function stringEnd(source: string, start: number): number {
+  const quote = source[start];
+  for (let i = start + 1; i < source.length; i++) {
+    if (source[i] === "\\") i++;
+    else if (source[i] === quote) return i;
+  }
+  return -1;
+}
+
+/** A function from an index of the source to its line and column. */
+function positions(source: string): (index: number) => Position {
+  const starts = [0];
+  for (let i = source.indexOf("\n"); i >= 0; i = source.indexOf("\n", i + 1)) starts.push(i + 1);
+  return (index) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: index - starts[lo] + 1 };
+  };
+}

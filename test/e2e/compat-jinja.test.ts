@@ -1,0 +1,223 @@
+/**
+ * Jinja templates against the referee: real-world-shaped `.j2` files (a GRUB defaults file, a
+ * systemd drop-in looping over CPUs, an nginx-like config with if/elif/else, JSON with
+ * loop.last commas, set / raw / comments, whitespace control, a `#jinja2:` first line, the
+ * template module's trim_blocks / lstrip_blocks, trailing newlines and CRLF) rendered by
+ * ansible-playbook's template module and by tickless must give the same bytes; `{% %}` in
+ * playbook strings must give the same messages and fact types.
+ */
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { hasAnsible } from "../referee/ansible.js";
+import { removeDir, tempDir, writeTree } from "./helpers.js";
+import {
+  filesOf,
+  refereeInventory,
+  refereeOutcomes,
+  refereeRun,
+  ticklessOutcomes,
+  ticklessRun,
+} from "./referee-runs.js";
+
+const TEMPLATES: Record<string, string> = {
+  "grub.j2": `# {{ ansible_managed }}
+# from {{ template_path }} to {{ template_destpath | basename }}
+GRUB_DEFAULT=0
+GRUB_TIMEOUT={{ grub_timeout | default(5) }}
+GRUB_DISTRIBUTOR=\`lsb_release -i -s 2> /dev/null || echo Debian\`
+GRUB_CMDLINE_LINUX_DEFAULT="quiet"
+{% set isolated = cpus | join(',') %}
+GRUB_CMDLINE_LINUX="{{ base_cmdline }}{% if isolated %} isolcpus={{ isolated }} nohz_full={{ isolated }} rcu_nocbs={{ isolated }}{% endif %}"
+{# the serial console only where it is asked for #}
+{% if serial_console | default(false) %}
+GRUB_TERMINAL="console serial"
+{% elif graphics | default(true) %}
+GRUB_GFXMODE=1024x768
+{% endif %}
+`,
+  "dropin.conf.j2": `[Service]
+{% for cpu in cpus %}
+# CPU {{ cpu }}: {{ loop.index }} of {{ loop.length }} ({{ loop.index0 }}, {{ loop.revindex }}){% if loop.first %} first{% endif %}{% if loop.last %} last{% endif %}
+
+{% endfor %}
+CPUAffinity={% for cpu in cpus %}{{ cpu }}{% if not loop.last %} {% endif %}{% endfor %}
+
+Environment="REDIS_CPUS={% for cpu in cpus %}{{ cpu }}{{ ',' if not loop.last }}{% endfor %}"
+{% for key, value in limits.items() %}
+Limit{{ key | upper }}={{ value }}
+{% endfor %}
+{% for name in limits %}{{ name }}{{ ' ' if not loop.last }}{% endfor %}
+
+{% for cpu in cpus if cpu > 2 %}
+high {{ cpu }} {{ loop.index }}/{{ loop.length }}
+{% endfor %}
+`,
+  "site.conf.j2": `# {{ ansible_managed }}
+{% for server in servers %}
+server {
+    listen {{ server.port }}{% if server.ssl | default(false) %} ssl{% endif %};
+    server_name {{ server.names | join(' ') }};
+{% if server.kind == 'proxy' %}
+    location / {
+        proxy_pass http://{{ server.upstream }};
+    }
+{% elif server.kind == 'static' %}
+    root {{ server.root }};
+{% else %}
+    return 404;
+{% endif %}
+}
+{% else %}
+# no servers
+{% endfor %}
+{% for server in [] %}
+never {{ server }}
+{% else %}
+# an empty list takes the else branch
+{% endfor %}
+`,
+  "users.json.j2": `{
+  "users": [
+{% for u in users %}
+    {"name": "{{ u.name }}", "uid": {{ u.uid }}, "admin": {{ u.admin | to_json }}}{{ "," if not loop.last else "" }}
+{% endfor %}
+  ],
+  "count": {{ users | length }},
+  "names": {{ users | map(attribute='name') | list | to_json }}
+}
+`,
+  "set-raw.j2": `{# a comment first: trim_blocks takes its newline #}
+{% set prefix = 'redis-' ~ port %}
+{% set a, b = [1, 2] %}
+name={{ prefix }} sum={{ a + b }} items={{ items }} flag={{ flag }} none={{ none }}
+{% raw %}{{ not rendered }} {% if x %}kept{% endif %}{% endraw %}
+
+{% set block %}
+inner {{ port }}
+{% endset %}
+block=[{{ block }}]
+{% for x in items %}{% set prefix = 'in-loop' %}{{ prefix }}:{{ x }} {% endfor %}
+
+after the loop={{ prefix }}
+{% if flag %}{% set chosen = 'yes' %}{% endif %}
+chosen={{ chosen | default('no') }}
+{% for c in 'abc' %}{{ c }}{{ loop.previtem | default('-') }}{{ loop.nextitem | default('-') }} {% endfor %}
+
+{% for k in cfg %}{{ k }}={{ cfg[k] }};{% endfor %}
+
+`,
+  "whitespace.j2": `a {%- if flag %} b {% endif -%} c
+list: [ {%- for x in items -%} "{{ x }}"{{ ", " if not loop.last }} {%- endfor -%} ]
+  {% if flag %}
+  indented
+  {% endif %}
+{{- ' joined' }}
+{%+ if flag %}plus{% endif +%}
+after plus
+{# a comment -#}
+   stripped by the comment
+{{ port -}}
+   glued
+text {# inline #} text
+    {% for x in items %}{{ x }}{% endfor %}
+end`,
+  "header.j2": `#jinja2: trim_blocks: False, lstrip_blocks: True
+{% for x in items %}
+    {% if x != 'b' %}
+item {{ x }}
+    {% endif %}
+{% endfor %}
+done
+`,
+  "lstrip.j2": `{% for x in items %}
+    {% if x != 'b' %}
+item {{ x }}
+    {% endif %}
+{% endfor %}
+`,
+  "newlines.j2": "{% if flag %}\nkept\n{% endif %}\n\n\n",
+  "crlf.j2": "a={{ port }}\r\n{% if flag %}\r\nb\r\n{% endif %}\r\n",
+  "bare.j2": "{{ port }}",
+};
+
+const PLAYBOOK = `
+- name: Jinja templates
+  hosts: h1
+  gather_facts: false
+  vars:
+    cpus: [2, 3, 4]
+    base_cmdline: "console=ttyS0"
+    graphics: false
+    port: 6379
+    flag: true
+    items: [b, a, c]
+    cfg: { k: 1, name: redis }
+    limits: { nofile: 65536, memlock: infinity }
+    users: [{ name: ann, uid: 1001, admin: true }, { name: bob, uid: 1002, admin: false }]
+    servers:
+      - { port: 443, ssl: true, names: [a.example, b.example], kind: proxy, upstream: "127.0.0.1:8080" }
+      - { port: 80, names: [static.example], kind: static, root: /srv/www }
+      - { port: 8080, names: [other.example], kind: other }
+  tasks:
+${Object.keys(TEMPLATES)
+  .map(
+    (name) =>
+      `    - name: render ${name}\n      template: { src: ${name}, dest: "{{ root }}/${name.replace(/\.j2$/, "")}" }`,
+  )
+  .join("\n")}
+    - name: render lstrip.j2 with the module's options
+      template: { src: lstrip.j2, dest: "{{ root }}/lstrip-options", trim_blocks: false, lstrip_blocks: true }
+    - name: a statement in a message
+      debug: { msg: "{% if flag %}on{% else %}off{% endif %} {% for x in items %}{{ x }}{% if not loop.last %},{% endif %}{% endfor %}" }
+    - name: a comment and set in a message
+      debug: { msg: "{# not shown #}{% set n = items | length %}n={{ n }}" }
+    - name: facts from statements
+      set_fact:
+        j_list: "[{% for x in items %}'{{ x }}'{{ ', ' if not loop.last }}{% endfor %}]"
+        j_bool: "{% if flag %}True{% else %}False{% endif %}"
+        j_text: "{% for c in cpus %}{{ c }}{% endfor %}"
+    - name: the facts, with their types
+      debug: { msg: "{{ [j_list, j_bool, j_text] | map('type_debug') | list }} {{ j_list | length }} {{ j_text }}" }
+    - name: a when over a var holding a statement
+      debug: { msg: "ran" }
+      when: j_bool
+`;
+
+let dir: string;
+let referee: Awaited<ReturnType<typeof refereeRun>>;
+
+beforeAll(async () => {
+  if (!hasAnsible) return;
+  dir = await tempDir("tickless-compat-jinja-");
+  const templates = Object.fromEntries(Object.entries(TEMPLATES).map(([n, t]) => [`templates/${n}`, t]));
+  await writeTree(dir, {
+    "inventory.yml": refereeInventory(["h1"]),
+    "p.yml": PLAYBOOK,
+    "ansible/.keep": "",
+    "tickless/.keep": "",
+    ...templates,
+  });
+  referee = await refereeRun(dir);
+}, 120_000);
+
+afterAll(async () => {
+  if (dir) await removeDir(dir);
+});
+
+describe.skipIf(!hasAnsible)("Jinja templates against ansible-playbook", () => {
+  test("every rendered file byte for byte, each task's status and message, the recap", async () => {
+    const ours = await ticklessRun(dir);
+    const { lines, msgTasks } = refereeOutcomes(referee.report);
+    expect(referee.rc).toBe(0);
+    expect(lines).toHaveLength(Object.keys(TEMPLATES).length + 6);
+    expect(await filesOf(ours.root)).toEqual(await filesOf(path.join(dir, "ansible")));
+    expect(ticklessOutcomes(ours.results, msgTasks).join("\n")).toBe(lines.join("\n"));
+    expect(ours.summary.exitCode).toBe(referee.rc);
+    expect(ours.stats).toEqual(referee.report.stats);
+  }, 60_000);
+
+  test("a second run changes nothing", async () => {
+    const again = await ticklessRun(dir);
+    expect(again.results.filter((r) => r.status === "changed").map((r) => r.task)).toEqual([]);
+  }, 60_000);
+});
