@@ -4,8 +4,10 @@
  */
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { checkExpression, checkTemplate } from "../template/index.js";
+import { hasTemplate } from "../template/jinja/classify.js";
 import { didYouMean } from "./hints.js";
 import { loopKey } from "./loop-fields.js";
+import { checkTemplateFile } from "./template-files.js";
 import type { Play, Playbook, TaskNode } from "./types.js";
 
 export interface RuleFindings {
@@ -185,7 +187,7 @@ const playTemplates: PlayRule = (play, found) => {
 
 /** Strings holding `{{` anywhere inside a value (lists and mappings included). */
 function templateStrings(value: unknown): string[] {
-  if (typeof value === "string") return value.includes("{{") || value.includes("{%") ? [value] : [];
+  if (typeof value === "string") return hasTemplate(value) ? [value] : [];
   if (Array.isArray(value)) return value.flatMap(templateStrings);
   if (typeof value === "object" && value !== null) return Object.values(value).flatMap(templateStrings);
   return [];
@@ -202,7 +204,9 @@ const PLAY_RULES: PlayRule[] = [
   serialSane,
   playTemplates,
 ];
-const NODE_RULES: NodeRule[] = [identifiers, loopTwice, expressions, templates];
+const templateFiles: NodeRule = (node, found) => checkTemplateFile(node, found.errors);
+
+const NODE_RULES: NodeRule[] = [identifiers, loopTwice, expressions, templates, templateFiles];
 
 /** Rules over task nodes only (a task file loaded by include_tasks). */
 export function checkTaskNodes(nodes: readonly TaskNode[]): RuleFindings {

@@ -55,9 +55,9 @@ export class Scope {
     this.root = parent?.root ?? (this.view(raw, "") as Record<string, unknown>);
   }
 
-  /** The same vars (and cycle check) with a template's own names over them. */
-  withLocals(locals: Record<string, unknown>): Scope {
-    return new Scope(this.raw, this.render, this.loc, this, locals);
+  /** The same vars (and cycle check) with a template's own names over them, read at `loc`. */
+  withLocals(locals: Record<string, unknown>, loc = this.loc): Scope {
+    return new Scope(this.raw, this.render, loc, this, locals);
   }
 
   /** A template's own name, when it has one by that name. */

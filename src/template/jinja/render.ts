@@ -119,7 +119,7 @@ function trailingNewlines(text: string): number {
 }
 
 function evaluate(expr: Expr, scope: Scope, locals: Record<string, unknown>): unknown {
-  return evaluateIn(expr.source, scope.withLocals(locals), expr.loc);
+  return evaluateIn(expr.source, scope.withLocals(locals, expr.loc), expr.loc);
 }
 
 /** Renders nodes into `out`; `set` writes into `locals` (a loop's body has its own). */

@@ -1,0 +1,38 @@
+/**
+ * A template task's Jinja file, checked when the playbook loads: syntax, expressions, filter
+ * names and refused statements (macro, include …) are reported at their line in the file, before
+ * any host is touched. Only a literal `src` found beside the task (`templates/<src>`, `<src>`) is
+ * checked here; others are found, and checked, when the task runs.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { TicklessError } from "../errors.js";
+import { fileEngine } from "../template/jinja/classify.js";
+import { checkJinja } from "../template/jinja/render.js";
+import type { TaskNode } from "./types.js";
+
+/** Modules whose `src` (or `template`) names a controller-side template file. */
+const TEMPLATE_ARGS: Record<string, string> = { template: "src", systemd_dropin: "template" };
+
+export function checkTemplateFile(node: TaskNode, errors: TicklessError[]): void {
+  if (node.kind !== "task" || !Object.hasOwn(TEMPLATE_ARGS, node.module)) return;
+  const src = node.args[TEMPLATE_ARGS[node.module]];
+  if (typeof src !== "string" || src.includes("{{") || src.includes("{%")) return;
+  const dir = path.dirname(node.loc.file);
+  const candidates = path.isAbsolute(src) ? [src] : [path.join(dir, "templates", src), path.join(dir, src)];
+  const file = candidates.find((c) => existsSync(c));
+  if (!file) return;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return;
+  }
+  if (fileEngine(file, text) !== "jinja") return;
+  try {
+    checkJinja(text, { file });
+  } catch (err) {
+    if (err instanceof TicklessError) errors.push(err);
+    else throw err;
+  }
+}
