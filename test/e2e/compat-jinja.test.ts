@@ -135,6 +135,44 @@ item {{ x }}
     {% endif %}
 {% endfor %}
 `,
+  "hosts.j2": `127.0.0.1 localhost
+{% for host in groups['all'] | sort %}
+{{ hostvars[host]['ansible_host'] | default('10.0.0.' ~ loop.index) }} {{ host }}{% if host == inventory_hostname %} # this host{% endif %}
+
+{% endfor %}
+`,
+  "sysctl.conf.j2": `{% for key, value in sysctl.items() %}
+{% if value is mapping %}
+{% for sub, v in value.items() %}
+{{ key }}.{{ sub }} = {{ v }}
+{% endfor %}
+{% elif value is boolean %}
+{{ key }} = {{ value | int }}
+{% else %}
+{{ key }} = {{ value }}
+{% endif %}
+{% endfor %}
+`,
+  "nested.j2": `{% for row in [[1, 2], [3, 4, 5]] %}
+{% set outer = loop %}
+{%- for cell in row -%}
+{{ outer.index }}.{{ loop.index }}={{ cell }}{{ ';' if not loop.last else '\n' }}
+{%- endfor %}
+{% if loop.index is divisibleby(2) %}even row{% else %}odd row{% endif %} of {{ loop.length }}, {{ loop.revindex0 }} left
+{% endfor %}
+{% for x in items if x not in ['a'] %}{{ x }}{{ ',' if not loop.last }}{% endfor %}
+
+{% set items = ['shadowed'] %}
+{{ items | join(' ') }} {{ port if port > 10 else 'low' }}
+{% for c in '' %}never{% else %}empty string{% endfor %}
+
+{%- if flag -%}
+    stripped both sides
+{%- endif -%}
+
+{% set notes %}{% for u in users %}{{ u.name | upper }} {% endfor %}{% endset %}
+{{ notes | trim }}
+`,
   "newlines.j2": "{% if flag %}\nkept\n{% endif %}\n\n\n",
   "crlf.j2": "a={{ port }}\r\n{% if flag %}\r\nb\r\n{% endif %}\r\n",
   "bare.j2": "{{ port }}",
@@ -153,6 +191,7 @@ const PLAYBOOK = `
     items: [b, a, c]
     cfg: { k: 1, name: redis }
     limits: { nofile: 65536, memlock: infinity }
+    sysctl: { vm.swappiness: 1, kernel.numa_balancing: false, net: { core.somaxconn: 4096, ipv4.tcp_low_latency: 1 } }
     users: [{ name: ann, uid: 1001, admin: true }, { name: bob, uid: 1002, admin: false }]
     servers:
       - { port: 443, ssl: true, names: [a.example, b.example], kind: proxy, upstream: "127.0.0.1:8080" }
