@@ -159,6 +159,8 @@ describe("which engine", () => {
     expect(renderValue("[{% for x in xs %}'{{ x }}',{% endfor %}]", vars)).toEqual(["a", "b"]);
     expect(renderValue("{% if on %}True{% endif %}", vars)).toBe(true);
     expect(renderString("{% if on %}yes{% endif %}\n", vars)).toBe("yes\n");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${#arr[@]}
+    expect(renderString("n=${{ '{#' }}arr[@]}", vars)).toBe("n=${#arr[@]}");
   });
 });
 

@@ -44,6 +44,8 @@ const OPEN: Record<string, "output" | "statement" | "comment"> = {
   "%": "statement",
   "#": "comment",
 };
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${#var}, shown to the user
+const COMMENT_HINT = "close it with #}; a literal {# (as in the shell's ${#var}) is written {{ '{#' }}";
 const CLOSERS: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
 const RAW_BEGIN = /\{%([-+]?)\s*raw\s*(-%\}\s*|%\})/y;
 const RAW_END = /\{%([-+]?)\s*endraw\s*(\+%\}|-%\}\s*|%\}\n?)/g;
@@ -79,7 +81,7 @@ export function tokenize(text: string, options: JinjaOptions): Token[] {
     const from = start + 2 + sign.length;
     if (kind === "comment") {
       const end = commentEnd(source, from, options.trimBlocks);
-      if (!end) throw new JinjaSyntaxError("missing end of comment tag", position(start), "close it with #}");
+      if (!end) throw new JinjaSyntaxError("missing end of comment tag", position(start), COMMENT_HINT);
       pos = end.after;
     } else {
       const end = tagEnd(source, from, kind, options.trimBlocks, position);
