@@ -4,7 +4,9 @@
  * `-` (strip every space and newline on that side) and `+` (keep them); `trim_blocks` (the
  * newline right after a statement or comment goes) and `lstrip_blocks` (spaces before a
  * statement alone on its line go). What is inside `{{ }}` and `{% %}` stays text here: the
- * expression engine of `when:` reads it.
+ * expression engine of `when:` reads it. (Written here rather than taken from nunjucks, whose
+ * parser turns expressions into its own tree with JavaScript's semantics: tickless needs each
+ * expression's text for the one engine, and Jinja's lexer rules are these few.)
  */
 export interface JinjaOptions {
   trimBlocks: boolean;
