@@ -173,6 +173,21 @@ item {{ x }}
 {% set notes %}{% for u in users %}{{ u.name | upper }} {% endfor %}{% endset %}
 {{ notes | trim }}
 `,
+  "lstrip-edges.j2": `#jinja2: lstrip_blocks: True
+  {# an indented comment #}
+  {%+ if flag %}kept indent{% endif %}
+
+  {% if flag %}
+    body
+  {% endif %}
+text   {% if flag %}after text{% endif %}
+
+  {%- raw -%}
+  {{ raw }} {%- endraw %}
+
+  {% for x in items %}{{ x }}{% endfor +%}
+tail
+`,
   "newlines.j2": "{% if flag %}\nkept\n{% endif %}\n\n\n",
   "crlf.j2": "a={{ port }}\r\n{% if flag %}\r\nb\r\n{% endif %}\r\n",
   "bare.j2": "{{ port }}",
