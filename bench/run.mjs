@@ -3,33 +3,35 @@
 // first run (pristine roots), idempotent re-run, check mode (--check --diff on pristine roots).
 // Also the transport floor for tickless's round-trip count, and peak controller memory of both.
 // Usage (after `npm run build`; `npm run bench` does both):
-//   node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only]
+//   node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only] [--work DIR] [--results DIR]
 // --reps: ansible runs per N and mode (default 1); tickless and the floor run max(reps, 3) times.
 // --tickless-only: no ansible-playbook (no speed-up, no converged-tree comparison); tickless against
 // its floor only, written to bench/results/tickless-only.json (latest.json keeps the full bench).
 // The median of each is reported. Results: bench/results/latest.json and a markdown table on stdout.
+// --work: the bench's scratch directory (default .tmp/bench), --results: where the JSON goes (default
+// bench/results); both are created. SIGINT/SIGTERM end every child it started and the lab (interrupt.mjs).
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runAnsible } from "./ansible.mjs";
 import { measureFloor, measureSameOps } from "./floor.mjs";
+import { onInterrupt } from "./interrupt.mjs";
 import { writeInventory } from "./inventory.mjs";
 import { importLab } from "./lab.mjs";
 import { describeTree, resetRoots, rootOf, treeSignature } from "./roots.mjs";
 import { runTickless } from "./tickless.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const WORK = join(ROOT, ".tmp", "bench");
-const HOME = join(WORK, "home");
 const MODES = ["first", "idempotent", "check"];
 const TARGET_SPEEDUP = 30;
 const TARGET_FLOOR_RATIO = 2;
 const TARGET_RSS_MB = 150;
 
-const USAGE = "usage: node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only]";
+const USAGE =
+  "usage: node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only] [--work DIR] [--results DIR]";
 function usage() {
   console.error(USAGE);
   process.exit(2);
@@ -42,6 +44,8 @@ try {
       reps: { type: "string", default: "1" },
       hosts: { type: "string", default: "1,10,50" },
       "tickless-only": { type: "boolean", default: false },
+      work: { type: "string", default: join(ROOT, ".tmp", "bench") },
+      results: { type: "string", default: join(ROOT, "bench", "results") },
     },
   }));
 } catch {
@@ -52,6 +56,9 @@ const reps = values.quick ? 1 : Number(values.reps);
 const ticklessReps = values.quick ? 1 : Math.max(reps, 3);
 const ticklessOnly = values["tickless-only"];
 const RESULT_FILE = ticklessOnly ? "tickless-only.json" : "latest.json";
+const WORK = resolve(values.work);
+const HOME = join(WORK, "home");
+const RESULTS = resolve(values.results);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(reps) || reps < 1) usage();
 
 const median = (xs) => {
@@ -131,6 +138,7 @@ async function main() {
   const max = Math.max(...sizes);
   const names = Array.from({ length: max }, (_, i) => `host${String(i + 1).padStart(3, "0")}`);
   const lab = await startLab(max, { names });
+  const releaseLab = onInterrupt(() => lab.stop(), 1);
   const rows = [];
   const profiles = {};
   const sameFiles = {};
@@ -216,6 +224,7 @@ async function main() {
       await save({ info, rows, sameFiles, profiles, max, partial: n !== sizes[sizes.length - 1] });
     }
   } finally {
+    releaseLab();
     await lab.stop();
   }
   const result = await save({ info, rows, sameFiles, profiles, max, partial: false });
@@ -237,8 +246,8 @@ async function save({ info, rows, sameFiles, profiles, max, partial }) {
     sameFiles,
     profiles,
   };
-  await mkdir(join(ROOT, "bench", "results"), { recursive: true });
-  await writeFile(join(ROOT, "bench", "results", RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(join(RESULTS, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 
