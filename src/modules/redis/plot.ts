@@ -204,7 +204,10 @@ export function plotSpec(input: PlotInput): TopLevelSpec {
 
 /** The SVG text of the gate's picture. */
 export async function gatePlotSvg(input: PlotInput): Promise<string> {
-  const [{ logger, None, parse, View }, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
+  const [{ logger, None, parse, View }, { compile }] = await Promise.all([
+    import("vega"),
+    import("vega-lite"),
+  ]);
   // Vega's warnings would land in the middle of tickless's own output
   const quiet = logger(None);
   const view = new View(parse(compile(plotSpec(input), { logger: quiet }).spec), {
