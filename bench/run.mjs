@@ -29,6 +29,10 @@ const MODES = ["first", "idempotent", "check"];
 const TARGET_SPEEDUP = 30;
 const TARGET_FLOOR_RATIO = 2;
 const TARGET_RSS_MB = 150;
+/** Round trips per task per host (a wait on the previous answer counts as one): re-run and check, first run. */
+const TARGET_TRIPS_PER_TASK = { idempotent: 1.5, check: 1.5, first: 2.5 };
+/** tickless against the second floor, one round trip per task per host, at the largest N. */
+const TARGET_ONE_TRIP_RATIO = 1.5;
 
 const USAGE =
   "usage: node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only] [--work DIR] [--results DIR]";
@@ -176,6 +180,11 @@ async function main() {
             nonZero: samples.reduce((sum, s) => sum + s.nonZero, 0),
           };
         }
+        // The second floor: one round trip per task per host (every task that started, handlers included).
+        const tasks = t[0].tasks.length;
+        const oneTrip = [];
+        for (let i = 0; i < ticklessReps; i++)
+          oneTrip.push((await measureFloor(lab, hosts, tasks, "shell")).totalMs);
         const calls = t[0].calls[hosts[0].name];
         const sameOps = [];
         for (let i = 0; i < ticklessReps; i++) sameOps.push(await measureSameOps(lab, hosts, calls));
@@ -205,6 +214,10 @@ async function main() {
           floorExecNonZero: floor.exec.nonZero,
           sameOpsMs: median(sameOps),
           floorRatio: engineMs / floorMs,
+          tasksPerHost: tasks,
+          tripsPerTask: roundTrips / tasks,
+          oneTripFloorMs: median(oneTrip),
+          oneTripRatio: engineMs / median(oneTrip),
           ticklessRssMb: Math.max(...t.map((r) => r.maxRssKb)) / 1024,
           ...(a.length
             ? {
@@ -269,6 +282,18 @@ function evaluateTargets(rows, max) {
       value: r.floorRatio,
       pass: r.floorRatio <= TARGET_FLOOR_RATIO,
     });
+    targets.push({
+      name: `round trips per task per host ≤ ${TARGET_TRIPS_PER_TASK[r.mode]} (${r.hosts} hosts, ${r.mode})`,
+      value: r.tripsPerTask,
+      pass: r.tripsPerTask <= TARGET_TRIPS_PER_TASK[r.mode],
+    });
+    if (r.hosts === max) {
+      targets.push({
+        name: `tickless ≤ ${TARGET_ONE_TRIP_RATIO}× one-round-trip-per-task floor (${r.hosts} hosts, ${r.mode})`,
+        value: r.oneTripRatio,
+        pass: r.oneTripRatio <= TARGET_ONE_TRIP_RATIO,
+      });
+    }
     if (r.hosts === max) {
       targets.push({
         name: `tickless peak RSS < ${TARGET_RSS_MB} MB (${r.hosts} hosts, ${r.mode})`,
@@ -282,6 +307,18 @@ function evaluateTargets(rows, max) {
 
 const s = (ms) => (ms / 1000).toFixed(2);
 const mark = (pass) => (pass ? "PASS" : "FAIL");
+
+/** Round trips per task per host and tickless against the one-round-trip-per-task floor, per row. */
+function tripLines(rows) {
+  return [...rows]
+    .sort((a, b) => a.hosts - b.hosts)
+    .map(
+      (r) =>
+        `Round trips ${r.hosts} hosts ${r.mode}: ${r.roundTripsPerHost} per host over ${r.tasksPerHost} tasks = ` +
+        `${r.tripsPerTask.toFixed(2)} per task (target ≤ ${TARGET_TRIPS_PER_TASK[r.mode]}: ratio ${(r.tripsPerTask / TARGET_TRIPS_PER_TASK[r.mode]).toFixed(2)}); ` +
+        `one-trip-per-task floor ${s(r.oneTripFloorMs)} s, tickless/that floor ${r.oneTripRatio.toFixed(2)}×`,
+    );
+}
 
 /** Time to the first task done on one host, per mode (rows of 1 host only). */
 function firstTaskLines(rows) {
@@ -312,6 +349,7 @@ function renderFloorTable({ machine: m, rows, targets, ticklessReps }) {
   }
   const failed = targets.filter((t) => !t.pass);
   lines.push("");
+  lines.push(...tripLines(rows));
   lines.push(...firstTaskLines(rows));
   lines.push(
     `Targets: ${targets.length - failed.length}/${targets.length} PASS` +
@@ -353,6 +391,7 @@ function renderMarkdown({ machine: m, rows, targets, reps, ticklessReps, sameFil
         : `Converged fake roots DIFFER at ${n} hosts: ${diffs.join(", ")}`,
     );
   }
+  lines.push(...tripLines(rows));
   lines.push(...firstTaskLines(rows));
   for (const r of rows.filter((row) => row.hosts === max)) {
     const top = [...profiles[`${r.hosts}/${r.mode}`]].sort((a, b) => b.ms - a.ms).slice(0, 4);
