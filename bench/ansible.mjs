@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { onInterrupt, untilInterruptHandled } from "./interrupt.mjs";
 import { sampleTree } from "./process-memory.mjs";
 import { FAKE_ROOT_BASE } from "./roots.mjs";
 
@@ -54,22 +55,21 @@ export function parseRecap(output) {
   return stats;
 }
 
-/** Process groups of the ansible-playbook runs in flight: an interrupted bench leaves none running. */
-const running = new Set();
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, () => {
-    for (const pid of running) {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {}
-    }
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  });
-}
+/** Process groups of the ansible-playbook runs in flight, by their directory: an interrupted bench leaves none running. */
+const running = new Map();
+onInterrupt(async () => {
+  for (const pid of running.keys()) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {}
+  }
+  await Promise.all([...new Set(running.values())].map((dir) => closeMasters(dir)));
+});
 
 /** One timed ansible-playbook run of the reference playbook; resolves to wall time, recap and peak memory. */
 export async function runAnsible({ dir, inventory, forks, check }) {
-  await mkdir(dir, { recursive: true });
+  // Every directory ansible-playbook writes in (a fresh clone has none of them).
+  for (const d of ["home", "local"]) await mkdir(join(dir, d), { recursive: true });
   await closeMasters(dir);
   const args = ["-i", inventory, "-f", String(forks), "-e", `fake_root_base=${FAKE_ROOT_BASE}`];
   if (check) args.push("--check", "--diff");
@@ -83,7 +83,7 @@ export async function runAnsible({ dir, inventory, forks, check }) {
     // Its own process group, so an interrupt can take ansible-playbook and its forks down together.
     detached: true,
   });
-  running.add(child.pid);
+  running.set(child.pid, dir);
   const cpDir = join(dir, "cp");
   const memory = sampleTree(child.pid, (cmdline) => cmdline.includes(cpDir));
   let output = "";
@@ -95,6 +95,7 @@ export async function runAnsible({ dir, inventory, forks, check }) {
   });
   const exitCode = await new Promise((resolve) => child.on("close", resolve));
   running.delete(child.pid);
+  await untilInterruptHandled();
   const wallMs = performance.now() - start;
   const peak = await memory.stop();
   await closeMasters(dir);

@@ -3,33 +3,39 @@
 // first run (pristine roots), idempotent re-run, check mode (--check --diff on pristine roots).
 // Also the transport floor for tickless's round-trip count, and peak controller memory of both.
 // Usage (after `npm run build`; `npm run bench` does both):
-//   node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only]
+//   node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only] [--work DIR] [--results DIR]
 // --reps: ansible runs per N and mode (default 1); tickless and the floor run max(reps, 3) times.
 // --tickless-only: no ansible-playbook (no speed-up, no converged-tree comparison); tickless against
 // its floor only, written to bench/results/tickless-only.json (latest.json keeps the full bench).
 // The median of each is reported. Results: bench/results/latest.json and a markdown table on stdout.
+// --work: the bench's scratch directory (default .tmp/bench), --results: where the JSON goes (default
+// bench/results); both are created. SIGINT/SIGTERM end every child it started and the lab (interrupt.mjs).
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runAnsible } from "./ansible.mjs";
 import { measureFloor, measureSameOps } from "./floor.mjs";
+import { onInterrupt } from "./interrupt.mjs";
 import { writeInventory } from "./inventory.mjs";
 import { importLab } from "./lab.mjs";
 import { describeTree, resetRoots, rootOf, treeSignature } from "./roots.mjs";
 import { runTickless } from "./tickless.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const WORK = join(ROOT, ".tmp", "bench");
-const HOME = join(WORK, "home");
 const MODES = ["first", "idempotent", "check"];
 const TARGET_SPEEDUP = 30;
 const TARGET_FLOOR_RATIO = 2;
 const TARGET_RSS_MB = 150;
+/** Round trips per task per host (a wait on the previous answer counts as one): re-run and check, first run. */
+const TARGET_TRIPS_PER_TASK = { idempotent: 1.5, check: 1.5, first: 2.5 };
+/** tickless against the second floor, one round trip per task per host, at the largest N. */
+const TARGET_ONE_TRIP_RATIO = 1.5;
 
-const USAGE = "usage: node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only]";
+const USAGE =
+  "usage: node bench/run.mjs [--quick] [--reps N] [--hosts 1,10,50] [--tickless-only] [--work DIR] [--results DIR]";
 function usage() {
   console.error(USAGE);
   process.exit(2);
@@ -42,6 +48,8 @@ try {
       reps: { type: "string", default: "1" },
       hosts: { type: "string", default: "1,10,50" },
       "tickless-only": { type: "boolean", default: false },
+      work: { type: "string", default: join(ROOT, ".tmp", "bench") },
+      results: { type: "string", default: join(ROOT, "bench", "results") },
     },
   }));
 } catch {
@@ -52,6 +60,9 @@ const reps = values.quick ? 1 : Number(values.reps);
 const ticklessReps = values.quick ? 1 : Math.max(reps, 3);
 const ticklessOnly = values["tickless-only"];
 const RESULT_FILE = ticklessOnly ? "tickless-only.json" : "latest.json";
+const WORK = resolve(values.work);
+const HOME = join(WORK, "home");
+const RESULTS = resolve(values.results);
 if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(reps) || reps < 1) usage();
 
 const median = (xs) => {
@@ -131,6 +142,7 @@ async function main() {
   const max = Math.max(...sizes);
   const names = Array.from({ length: max }, (_, i) => `host${String(i + 1).padStart(3, "0")}`);
   const lab = await startLab(max, { names });
+  const releaseLab = onInterrupt(() => lab.stop(), 1);
   const rows = [];
   const profiles = {};
   const sameFiles = {};
@@ -168,6 +180,11 @@ async function main() {
             nonZero: samples.reduce((sum, s) => sum + s.nonZero, 0),
           };
         }
+        // The second floor: one round trip per task per host (every task that started, handlers included).
+        const tasks = t[0].tasks.length;
+        const oneTrip = [];
+        for (let i = 0; i < ticklessReps; i++)
+          oneTrip.push((await measureFloor(lab, hosts, tasks, "shell")).totalMs);
         const calls = t[0].calls[hosts[0].name];
         const sameOps = [];
         for (let i = 0; i < ticklessReps; i++) sameOps.push(await measureSameOps(lab, hosts, calls));
@@ -187,6 +204,8 @@ async function main() {
           ticklessCpuMs: median(t.map((r) => r.cpuMs)),
           ticklessEngineMs: engineMs,
           ticklessConnectMs: median(t.map((r) => r.connectMs.max)),
+          // since the tickless process started: Node start-up, module loading, parsing, connect, the first task
+          ticklessFirstTaskMs: median(t.map((r) => r.phases.firstResult)),
           roundTripsPerHost: roundTrips,
           calls,
           floorExecMs: floor.exec.ms,
@@ -195,6 +214,10 @@ async function main() {
           floorExecNonZero: floor.exec.nonZero,
           sameOpsMs: median(sameOps),
           floorRatio: engineMs / floorMs,
+          tasksPerHost: tasks,
+          tripsPerTask: roundTrips / tasks,
+          oneTripFloorMs: median(oneTrip),
+          oneTripRatio: engineMs / median(oneTrip),
           ticklessRssMb: Math.max(...t.map((r) => r.maxRssKb)) / 1024,
           ...(a.length
             ? {
@@ -216,6 +239,7 @@ async function main() {
       await save({ info, rows, sameFiles, profiles, max, partial: n !== sizes[sizes.length - 1] });
     }
   } finally {
+    releaseLab();
     await lab.stop();
   }
   const result = await save({ info, rows, sameFiles, profiles, max, partial: false });
@@ -237,8 +261,8 @@ async function save({ info, rows, sameFiles, profiles, max, partial }) {
     sameFiles,
     profiles,
   };
-  await mkdir(join(ROOT, "bench", "results"), { recursive: true });
-  await writeFile(join(ROOT, "bench", "results", RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(join(RESULTS, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 
@@ -258,6 +282,18 @@ function evaluateTargets(rows, max) {
       value: r.floorRatio,
       pass: r.floorRatio <= TARGET_FLOOR_RATIO,
     });
+    targets.push({
+      name: `round trips per task per host ≤ ${TARGET_TRIPS_PER_TASK[r.mode]} (${r.hosts} hosts, ${r.mode})`,
+      value: r.tripsPerTask,
+      pass: r.tripsPerTask <= TARGET_TRIPS_PER_TASK[r.mode],
+    });
+    if (r.hosts === max) {
+      targets.push({
+        name: `tickless ≤ ${TARGET_ONE_TRIP_RATIO}× one-round-trip-per-task floor (${r.hosts} hosts, ${r.mode})`,
+        value: r.oneTripRatio,
+        pass: r.oneTripRatio <= TARGET_ONE_TRIP_RATIO,
+      });
+    }
     if (r.hosts === max) {
       targets.push({
         name: `tickless peak RSS < ${TARGET_RSS_MB} MB (${r.hosts} hosts, ${r.mode})`,
@@ -271,6 +307,28 @@ function evaluateTargets(rows, max) {
 
 const s = (ms) => (ms / 1000).toFixed(2);
 const mark = (pass) => (pass ? "PASS" : "FAIL");
+
+/** Round trips per task per host and tickless against the one-round-trip-per-task floor, per row. */
+function tripLines(rows) {
+  return [...rows]
+    .sort((a, b) => a.hosts - b.hosts)
+    .map(
+      (r) =>
+        `Round trips ${r.hosts} hosts ${r.mode}: ${r.roundTripsPerHost} per host over ${r.tasksPerHost} tasks = ` +
+        `${r.tripsPerTask.toFixed(2)} per task (target ≤ ${TARGET_TRIPS_PER_TASK[r.mode]}: ratio ${(r.tripsPerTask / TARGET_TRIPS_PER_TASK[r.mode]).toFixed(2)}); ` +
+        `one-trip-per-task floor ${s(r.oneTripFloorMs)} s, tickless/that floor ${r.oneTripRatio.toFixed(2)}×`,
+    );
+}
+
+/** Time to the first task done on one host, per mode (rows of 1 host only). */
+function firstTaskLines(rows) {
+  return rows
+    .filter((r) => r.hosts === 1)
+    .map(
+      (r) =>
+        `Time to first task done, 1 host ${r.mode}: ${s(r.ticklessFirstTaskMs)} s from process start (bench/startup.mjs splits it).`,
+    );
+}
 
 /** --tickless-only: tickless against its floors, with where tickless's run time went. */
 function renderFloorTable({ machine: m, rows, targets, ticklessReps }) {
@@ -291,6 +349,8 @@ function renderFloorTable({ machine: m, rows, targets, ticklessReps }) {
   }
   const failed = targets.filter((t) => !t.pass);
   lines.push("");
+  lines.push(...tripLines(rows));
+  lines.push(...firstTaskLines(rows));
   lines.push(
     `Targets: ${targets.length - failed.length}/${targets.length} PASS` +
       (failed.length ? `; FAIL: ${failed.map((t) => `${t.name} = ${t.value.toFixed(2)}`).join("; ")}` : ""),
@@ -331,6 +391,8 @@ function renderMarkdown({ machine: m, rows, targets, reps, ticklessReps, sameFil
         : `Converged fake roots DIFFER at ${n} hosts: ${diffs.join(", ")}`,
     );
   }
+  lines.push(...tripLines(rows));
+  lines.push(...firstTaskLines(rows));
   for (const r of rows.filter((row) => row.hosts === max)) {
     const top = [...profiles[`${r.hosts}/${r.mode}`]].sort((a, b) => b.ms - a.ms).slice(0, 4);
     lines.push(

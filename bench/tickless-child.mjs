@@ -3,7 +3,9 @@
 // Prints one JSON line: exit code, totals, per-host stats, engine time, connection setup time,
 // round trips per host (run/readFile/stat/writeFile/remove calls) and per task, CPU time, peak RSS,
 // and when each phase was reached (ms since the process started): modules loaded, playbook and
-// inventory parsed (play start), first connect started, last connection up, first task, recap.
+// inventory parsed (play start), first task started, first connect started, last connection up, first
+// host operation sent, first host result (the first task done on a host; also the CPU time used by
+// then, firstResultCpu), recap.
 const dist = process.env.TICKLESS_DIST ?? new URL("../dist/index.js", import.meta.url).href;
 const { openConnection, runPlaybook } = await import(dist);
 const sinceStart = () => Math.round(performance.now());
@@ -28,6 +30,7 @@ async function countingConnect(settings) {
   const wrapped = Object.create(conn);
   for (const op of OPS) {
     wrapped[op] = (...args) => {
+      phases.firstOp ??= sinceStart();
       mine[op]++;
       const t = perTask.get(task);
       if (t) t.calls++;
@@ -42,6 +45,11 @@ async function countingConnect(settings) {
 function onEvent(event) {
   if (event.type === "play_start") phases.playStart ??= sinceStart();
   if (event.type === "recap") phases.recap = sinceStart();
+  if (event.type === "host_result" && phases.firstResult === undefined) {
+    phases.firstResult = sinceStart();
+    const cpu = process.cpuUsage();
+    phases.firstResultCpu = Math.round((cpu.user + cpu.system) / 1000);
+  }
   if (event.type !== "task_start") return;
   phases.firstTask ??= sinceStart();
   const now = performance.now();

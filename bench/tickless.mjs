@@ -2,6 +2,7 @@
 // time includes start-up like ansible-playbook's and its peak RSS is its own.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { onInterrupt, untilInterruptHandled } from "./interrupt.mjs";
 import { FAKE_ROOT_BASE } from "./roots.mjs";
 
 const CHILD = fileURLToPath(new URL("./tickless-child.mjs", import.meta.url));
@@ -24,6 +25,12 @@ export async function runTickless({ inventory, forks, check, home }) {
     env: { ...process.env, HOME: home },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const closed = new Promise((resolve) => child.on("close", resolve));
+  // An interrupted bench takes the run down with it.
+  const release = onInterrupt(async () => {
+    child.kill("SIGKILL");
+    await closed;
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c) => {
@@ -32,7 +39,9 @@ export async function runTickless({ inventory, forks, check, home }) {
   child.stderr.on("data", (c) => {
     stderr += c;
   });
-  const code = await new Promise((resolve) => child.on("close", resolve));
+  const code = await closed;
+  release();
+  await untilInterruptHandled();
   const wallMs = performance.now() - start;
   if (code !== 0) throw new Error(`the tickless child exited with ${code}:\n${stderr.slice(-2000)}`);
   return { wallMs, ...JSON.parse(stdout) };

@@ -15,7 +15,13 @@ export interface CliIo {
 
 export function chooseReporters(options: RunCommandOptions, io: CliIo): Reporter[] {
   const name = options.json ? "json" : (options.reporter ?? (io.isTTY ? "listr" : "plain"));
-  const common = { stdout: io.stdout, stderr: io.stderr, verbosity: options.verbosity, isTTY: io.isTTY };
+  const common = {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    verbosity: options.verbosity,
+    isTTY: io.isTTY,
+    compact: options.compact,
+  };
   const reporters: Reporter[] = [REPORTERS[name](common)];
   if (options.junit) reporters.push(REPORTERS.junit({ ...common, file: options.junit }));
   return reporters;

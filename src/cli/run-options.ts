@@ -26,6 +26,8 @@ export interface RunCommandOptions {
   junit?: string;
   hostKeyChecking?: HostKeyChecking;
   reporter?: ReporterChoice;
+  /** --compact / --no-compact: hosts grouped by status in the reporter and recap (default: above 10 hosts, listr only). */
+  compact?: boolean;
   /** Seconds to wait for a host lock held by another run. */
   waitLock?: number;
   /** Seconds without an answer to SSH keepalives before a host is unreachable. */
@@ -109,7 +111,12 @@ export function declareRunOptions(cmd: Command): Command {
         "listr",
         "json",
       ]),
-    );
+    )
+    .option(
+      "--compact",
+      "for many hosts: group hosts by status, name the slowest and failed ones (listr: default above 10 hosts)",
+    )
+    .option("--no-compact", "one recap line per host whatever their number");
 }
 
 /** Builds the options object from commander's parsed values. */
@@ -133,6 +140,7 @@ export function toRunCommandOptions(playbook: string, o: Record<string, any>): R
     junit: o.junit,
     hostKeyChecking: o.hostKeyChecking,
     reporter: o.reporter,
+    compact: o.compact,
     waitLock: o.waitLock,
     unreachableTimeout: o.unreachableTimeout,
   };

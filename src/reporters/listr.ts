@@ -1,14 +1,17 @@
 /**
  * The terminal reporter: a listr2 line per task with counts over hosts, readable at 1 host and at
- * 200. Hosts are named only when they change or fail. Driven by events: a listr2 task starts at
+ * 500. Hosts are named only when they change or fail; compact (above COMPACT_ABOVE hosts, or
+ * forced) groups failures by message, keeps the first MAX_NAMES diffs of a task, and ends with the
+ * fleet recap (hosts by status, the slowest named). Driven by events: a listr2 task starts at
  * task_start and resolves at task_end; tasks render one after another.
  */
 import type { Writable } from "node:stream";
 import { Listr, ListrLogger, type ListrTaskWrapper, ProcessOutput } from "listr2";
 import type { EngineEvent } from "../engine/events.js";
 import { formatChanges } from "./diff.js";
-import { TaskTally } from "./host-summary.js";
-import { banner, compactRecap } from "./recap.js";
+import { fleetRecap, HostTimes, isCompact } from "./fleet.js";
+import { MAX_NAMES, TaskTally } from "./host-summary.js";
+import { banner, recapBlock } from "./recap.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 /** One engine task: its tally, the listr2 wrapper once rendering, and when it ends. */
@@ -16,6 +19,8 @@ class LiveTask {
   readonly tally: TaskTally;
   readonly ended: Promise<void>;
   readonly diffs: string[] = [];
+  /** Diffs not kept (compact: the first MAX_NAMES are shown). */
+  diffsLeft = 0;
   wrapper?: ListrTaskWrapper<unknown, any, any>;
   end!: () => void;
 
@@ -34,8 +39,12 @@ export class ListrReporter implements Reporter {
   private readonly logger: ListrLogger;
   private chain: Promise<void> = Promise.resolve();
   private current?: LiveTask;
+  private readonly forced?: boolean;
+  private compact = false;
+  private readonly times = new HostTimes();
 
   constructor(options: ReporterOptions) {
+    this.forced = options.compact;
     this.out = options.stdout;
     this.err = options.stderr;
     this.live = options.isTTY === true;
@@ -48,19 +57,23 @@ export class ListrReporter implements Reporter {
       case "play_start": {
         const batch = event.batches && event.batches > 1 ? ` (batch ${event.batch}/${event.batches})` : "";
         const title = `PLAY [${event.play}]${batch}  ${event.hosts.length} host${event.hosts.length === 1 ? "" : "s"}`;
+        this.compact ||= isCompact(this.forced, event.hosts.length);
         this.write("", banner(title));
         return;
       }
       case "task_start":
         this.current?.end();
         this.current = new LiveTask(event.task, event.hosts.length, event.handler === true);
+        this.times.startTask();
         this.enqueue(this.render.bind(this, this.current));
         return;
       case "host_result":
         if (!this.current) return;
         this.current.tally.record(event);
+        if (event.item === undefined) this.times.done(event.host);
         if (event.diff && event.item === undefined && event.result.changes?.length) {
-          this.current.diffs.push(formatChanges(event.result.changes));
+          if (this.compact && this.current.diffs.length >= MAX_NAMES) this.current.diffsLeft++;
+          else this.current.diffs.push(formatChanges(event.result.changes));
         }
         if (this.live && this.current.wrapper) this.current.wrapper.title = this.current.tally.title();
         return;
@@ -74,7 +87,13 @@ export class ListrReporter implements Reporter {
         });
         return;
       case "recap":
-        this.write("", ...compactRecap(event.stats, event.check, event.rebootPending));
+        this.compact ||= isCompact(this.forced, Object.keys(event.stats).length);
+        this.write(
+          "",
+          ...(this.compact
+            ? fleetRecap(event.stats, this.times, event.check, event.rebootPending)
+            : recapBlock(event.stats, event.check, event.rebootPending)),
+        );
         return;
       default:
         return;
@@ -107,7 +126,7 @@ export class ListrReporter implements Reporter {
             task.wrapper = wrapper;
             await task.ended;
             wrapper.title = tally.title();
-            const details = tally.details();
+            const details = tally.details(this.compact);
             if (details.length) wrapper.output = details.join("\n");
             const bad = tally.failed + tally.unreachable;
             if (bad > 0) throw new Error(`${bad} host${bad === 1 ? "" : "s"} failed`);
@@ -127,5 +146,7 @@ export class ListrReporter implements Reporter {
     );
     await list.run().catch(() => undefined);
     if (task.diffs.length) this.out.write(task.diffs.join(""));
+    if (task.diffsLeft)
+      this.out.write(`… and the diffs of ${task.diffsLeft} more hosts (--reporter plain shows every diff)\n`);
   }
 }

@@ -2,6 +2,7 @@
 import type { Writable } from "node:stream";
 import type { EngineEvent } from "../engine/events.js";
 import { formatChanges } from "./diff.js";
+import { fleetRecap, HostTimes } from "./fleet.js";
 import { banner, recapBlock } from "./recap.js";
 import { alwaysShown, formatResult } from "./result.js";
 import type { Reporter, ReporterOptions } from "./types.js";
@@ -16,8 +17,12 @@ export class PlainReporter implements Reporter {
   private readonly verbosity: number;
   /** Hosts that reported loop items in the current task: their summary line is redundant. */
   private looped = new Set<string>();
+  /** --compact: the recap groups hosts by status and names the slowest (one line per host otherwise, as Ansible). */
+  private readonly compact: boolean;
+  private readonly times = new HostTimes();
 
   constructor(options: ReporterOptions) {
+    this.compact = options.compact === true;
     this.out = options.stdout;
     this.err = options.stderr;
     this.verbosity = options.verbosity ?? 0;
@@ -30,16 +35,23 @@ export class PlainReporter implements Reporter {
         return;
       case "task_start":
         this.looped = new Set();
+        this.times.startTask();
         this.print("", banner(`${event.handler ? "RUNNING HANDLER" : "TASK"} [${event.task}]`));
         return;
       case "host_result":
+        if (event.item === undefined) this.times.done(event.host);
         this.hostResult(event);
         return;
       case "warning":
         this.err.write(`[WARNING]: ${event.host ? `[${event.host}] ` : ""}${event.message}\n`);
         return;
       case "recap":
-        this.print("", ...recapBlock(event.stats, event.check, event.rebootPending));
+        this.print(
+          "",
+          ...(this.compact
+            ? fleetRecap(event.stats, this.times, event.check, event.rebootPending)
+            : recapBlock(event.stats, event.check, event.rebootPending)),
+        );
         return;
       default:
         return;

@@ -64,27 +64,3 @@ export function checkLines(check: CheckSummary | undefined): string[] {
   const real = `${check.changedForReal} change${check.changedForReal === 1 ? " was" : "s were"}`;
   return [`check mode: ${would}; ${real} made for real by tasks with check_mode: false`];
 }
-
-/**
- * The recap for many hosts: every host when there are few, else a totals line and only the hosts
- * that failed or were unreachable (collapsed beyond MAX_NAMES).
- */
-export function compactRecap(
-  stats: Record<string, HostStats>,
-  check?: CheckSummary,
-  rebootPending: string[] = [],
-  max = MAX_NAMES,
-): string[] {
-  const hosts = Object.keys(stats);
-  if (hosts.length <= max) return recapBlock(stats, check, rebootPending);
-  const totals = Object.fromEntries(COUNTERS.map((k) => [k, hosts.reduce((n, h) => n + stats[h][k], 0)]));
-  const bad = hosts.filter((h) => stats[h].failed > 0 || stats[h].unreachable > 0);
-  const shown = Object.fromEntries(bad.slice(0, max).map((h) => [h, stats[h]]));
-  const lines = [
-    banner("PLAY RECAP"),
-    `${hosts.length} hosts: ${COUNTERS.map((k) => `${k}=${totals[k]}`).join(" ")}`,
-  ];
-  lines.push(...formatRecap(shown));
-  if (bad.length > max) lines.push(`… and ${bad.length - max} more hosts failed or unreachable`);
-  return [...lines, ...rebootLines(rebootPending, check), ...checkLines(check), ""];
-}

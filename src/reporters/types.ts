@@ -16,6 +16,11 @@ export interface ReporterOptions {
   verbosity?: number;
   /** Whether stdout is a terminal (listr2 renders its live tree only then). */
   isTTY?: boolean;
+  /**
+   * Hosts grouped by status, the slowest and failed named (fleet.ts): true forces it, false turns it
+   * off, absent: the listr reporter is compact above COMPACT_ABOVE hosts, the plain one never.
+   */
+  compact?: boolean;
   /** Output file (junit). */
   file?: string;
 }

@@ -22,11 +22,14 @@ describe("listr reporter", () => {
     expect(out).toContain(
       "changed: host003, host013, host023, host033, host043, host053, host063, host073, host083, host093 … and 10 more",
     );
-    expect(out).toContain("failed: [host007] boom");
+    expect(out).toContain("failed 1: boom — host007");
     const named = new Set(out.match(/host\d{3}/g));
     expect(named.size).toBeLessThanOrEqual(12);
     expect(out.split("\n").length).toBeLessThan(30);
     expect(out).toContain("200 hosts: ok=199 changed=20 unreachable=0 failed=1");
+    expect(out).toMatch(/^ {2}failed +1: host007$/m);
+    expect(out).toMatch(/^ {2}changed +20$/m);
+    expect(out).toMatch(/^ {2}ok +179$/m);
   });
 
   it("is readable at 1 host: counts, the changed host, and the full recap", async () => {

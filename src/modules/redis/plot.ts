@@ -2,10 +2,10 @@
  * The A/B gate's picture, as an SVG that any browser opens: the two latency distributions
  * (HdrHistogram style: latency against percentile on a log scale of 1/(1 − q), each side's median
  * over its runs with the band between the runs' 10th and 90th values), and each run's metric in
- * the order it was measured (interleaved blocks show as alternating sides). Drawn by Vega-Lite.
+ * the order it was measured (interleaved blocks show as alternating sides). Drawn by Vega-Lite,
+ * loaded when a picture is drawn (Vega and Vega-Lite cost more to load than the rest of tickless).
  */
-import { logger, None, parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import { quantile } from "../../stats/percentile.js";
 import type { LatencyRun } from "./redis_latency.js";
 
@@ -204,6 +204,10 @@ export function plotSpec(input: PlotInput): TopLevelSpec {
 
 /** The SVG text of the gate's picture. */
 export async function gatePlotSvg(input: PlotInput): Promise<string> {
+  const [{ logger, None, parse, View }, { compile }] = await Promise.all([
+    import("vega"),
+    import("vega-lite"),
+  ]);
   // Vega's warnings would land in the middle of tickless's own output
   const quiet = logger(None);
   const view = new View(parse(compile(plotSpec(input), { logger: quiet }).spec), {
