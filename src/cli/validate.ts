@@ -1,5 +1,6 @@
 /** `tickless validate`: schemas and rules only, never connects. Every located error, exit 4 if any. */
 import { resolve } from "node:path";
+import { loadAnsibleConfig } from "../config/ansible-cfg.js";
 import { EXIT, formatError } from "../errors.js";
 import { loadInventory, selectHosts } from "../inventory/index.js";
 import type { Inventory } from "../inventory/types.js";
@@ -32,6 +33,7 @@ export async function validateCommand(files: string[], inventory: string[], io: 
   const warnings: string[] = [];
   let plays = 0;
   let tasks = 0;
+  const { rolesPath } = await loadAnsibleConfig();
   const inv = inventory.length ? await loadOrRecord(inventory, errors) : undefined;
   for (const file of files) {
     try {
@@ -40,7 +42,7 @@ export async function validateCommand(files: string[], inventory: string[], io: 
       errors.push(formatError(err));
       continue;
     }
-    const result = await validatePlaybook(resolve(file));
+    const result = await validatePlaybook(resolve(file), { rolesPath });
     errors.push(...result.errors.map((e) => formatError(e)));
     warnings.push(...result.warnings.map((w) => (typeof w === "string" ? w : formatError(w))));
     for (const play of result.playbook?.plays ?? []) {

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { formatError, formatLocation } from "../errors.js";
-import { loadTaskFile } from "../playbook/index.js";
+import { loadIncludedRole, loadTaskFile } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
 import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
@@ -63,12 +63,26 @@ export function childScope(scope: Scope, node: Block | Include): Scope {
     tags: node.kind === "block" ? [...scope.tags, ...node.tags] : scope.tags,
     keywords: inherit(scope.keywords, node),
     runOnce: scope.runOnce || node.runOnce,
+    role: (node.kind === "block" ? node.role : undefined) ?? scope.role,
   };
+}
+
+/** A role that runs once per host (RoleRef.once): the hosts it has not run on yet, now marked. */
+function firstRunOf(pc: PlayContext, block: Block, hosts: string[]): string[] {
+  const once = block.role?.once;
+  if (once === undefined) return hosts;
+  pc.rolesDone ??= new Map();
+  const done = pc.rolesDone.get(once) ?? new Set<string>();
+  pc.rolesDone.set(once, done);
+  const fresh = hosts.filter((h) => !done.has(h));
+  for (const h of fresh) done.add(h);
+  return fresh;
 }
 
 async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: Scope): Promise<void> {
   const states = pc.run.hosts;
-  const entered = hosts.filter((h) => isActive(states.get(h)!));
+  const entered = firstRunOf(pc, block, hosts).filter((h) => isActive(states.get(h)!));
+  if (entered.length === 0) return;
   const inner = childScope(scope, block);
   const hasRescue = block.rescue.length > 0;
   const hasAlways = block.always.length > 0;
@@ -99,7 +113,10 @@ async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: 
 async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope: Scope): Promise<void> {
   if (!tagsSelect([...scope.tags, ...inc.tags], pc.run.tags)) return;
   const inner = childScope(scope, inc);
-  const groups = new Map<string, { file: string; loopVars: Record<string, unknown>; hosts: string[] }>();
+  const groups = new Map<
+    string,
+    { target: IncludeTarget; loopVars: Record<string, unknown>; hosts: string[] }
+  >();
   const failures: Failure[] = [];
   for (const host of hosts) {
     const state = pc.run.hosts.get(host)!;
@@ -117,9 +134,9 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
         : [undefined];
       for (const index of items.keys()) {
         const loopVars = looped ? loopItemVars(inc, items, index) : {};
-        const file = String(await renderString(inc.file, { ...vars, ...loopVars }, inc.loc));
-        const key = JSON.stringify([file, loopVars]);
-        const g = groups.get(key) ?? { file, loopVars, hosts: [] as string[] };
+        const target = await includeTarget(inc, { ...vars, ...loopVars });
+        const key = JSON.stringify([target, loopVars]);
+        const g = groups.get(key) ?? { target, loopVars, hosts: [] as string[] };
         g.hosts.push(host);
         groups.set(key, g);
       }
@@ -130,12 +147,12 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
   failInclude(pc, inc, scope, failures);
   for (const g of groups.values()) {
     if (stopped(pc)) return;
-    const file = path.resolve(inc.baseDir, g.file);
+    const file = g.target.role ? g.target.role.name : path.resolve(inc.baseDir, g.target.file ?? "");
     const includes = [...(scope.includes ?? []), file];
     let nodes: TaskNode[];
     try {
       refuseDeepInclude(includes, inc);
-      nodes = await loadTaskFile(file, { registry: pc.run.registry });
+      nodes = await loadIncluded(pc, inc, g.target, file);
     } catch (err) {
       failInclude(
         pc,
@@ -150,6 +167,42 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
   }
 }
 
+/** What an include names once rendered for a host: a task file, or include_role's role and files. */
+interface IncludeTarget {
+  file?: string;
+  role?: { name: string; tasks?: string; vars?: string; defaults?: string; handlers?: string };
+}
+
+async function includeTarget(inc: Include, vars: Record<string, unknown>): Promise<IncludeTarget> {
+  const render = async (v: string | undefined) =>
+    v === undefined ? undefined : String(await renderString(v, vars, inc.loc));
+  const spec = inc.includeRole;
+  if (!spec) return { file: await render(inc.file) };
+  return {
+    role: {
+      name: (await render(spec.name)) ?? "",
+      tasks: await render(spec.tasksFrom),
+      vars: await render(spec.varsFrom),
+      defaults: await render(spec.defaultsFrom),
+      handlers: await render(spec.handlersFrom),
+    },
+  };
+}
+
+/** The included task file's nodes, or include_role's block (its handlers join the play's). */
+async function loadIncluded(pc: PlayContext, inc: Include, target: IncludeTarget, file: string) {
+  const options = {
+    registry: pc.run.registry,
+    role: inc.role,
+    play: pc.play,
+    playDir: pc.run.playbook.dir,
+    rolesPath: pc.run.rolesPath,
+  };
+  if (inc.includeRole && target.role)
+    return [await loadIncludedRole(inc.includeRole, target.role, inc.vars, inc.loc, options)];
+  return loadTaskFile(file, options);
+}
+
 interface Failure {
   host: string;
   msg: string;
@@ -161,13 +214,14 @@ function failInclude(pc: PlayContext, inc: Include, scope: Scope, failures: Fail
   const pseudo: Task = {
     ...inc,
     kind: "task",
-    module: "include_tasks",
+    module: inc.includeRole ? "include_role" : "include_tasks",
     args: {},
     loopVar: "item",
     notify: [],
     listen: [],
   };
-  const name = inc.name ?? `include_tasks: ${inc.file}`;
+  const name =
+    inc.name ?? (inc.includeRole ? `include_role : ${inc.includeRole.name}` : `include_tasks: ${inc.file}`);
   pc.run.emit({
     type: "task_start",
     play: pc.play.name,
