@@ -9,6 +9,7 @@ import { loopKey } from "../playbook/loop-fields.js";
 import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
+import type { HostStats } from "./events.js";
 import { isActive } from "./host-state.js";
 import { refuseDeepInclude } from "./include-depth.js";
 import { loopItems } from "./loop-items.js";
@@ -67,22 +68,45 @@ export function childScope(scope: Scope, node: Block | Include): Scope {
   };
 }
 
-/** A role that runs once per host (RoleRef.once): the hosts it has not run on yet, now marked. */
-function firstRunOf(pc: PlayContext, block: Block, hosts: string[]): string[] {
+/**
+ * A role that runs once per host (RoleRef.once): the hosts it has not run on yet. As Ansible's
+ * has_run, a role has run on a host once one of its tasks ran there (not skipped): `ran` marks them.
+ */
+function onceRole(pc: PlayContext, block: Block, hosts: string[]) {
   const once = block.role?.once;
-  if (once === undefined) return hosts;
+  if (once === undefined) return { hosts, ran: () => {} };
   pc.rolesDone ??= new Map();
   const done = pc.rolesDone.get(once) ?? new Set<string>();
   pc.rolesDone.set(once, done);
   const fresh = hosts.filter((h) => !done.has(h));
-  for (const h of fresh) done.add(h);
-  return fresh;
+  const count = (h: string, all: Record<string, HostStats>) => {
+    const s = all[h];
+    return s ? s.ok + s.failed + s.rescued + s.unreachable : 0;
+  };
+  const before = pc.run.stats.snapshot();
+  return {
+    hosts: fresh,
+    ran: () => {
+      const after = pc.run.stats.snapshot();
+      for (const h of fresh) if (count(h, after) > count(h, before)) done.add(h);
+    },
+  };
 }
 
 async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: Scope): Promise<void> {
   const states = pc.run.hosts;
-  const entered = firstRunOf(pc, block, hosts).filter((h) => isActive(states.get(h)!));
+  const once = onceRole(pc, block, hosts);
+  const entered = once.hosts.filter((h) => isActive(states.get(h)!));
   if (entered.length === 0) return;
+  try {
+    await walkBlockHosts(pc, block, entered, scope);
+  } finally {
+    once.ran();
+  }
+}
+
+async function walkBlockHosts(pc: PlayContext, block: Block, entered: string[], scope: Scope): Promise<void> {
+  const states = pc.run.hosts;
   const inner = childScope(scope, block);
   const hasRescue = block.rescue.length > 0;
   const hasAlways = block.always.length > 0;
