@@ -7,7 +7,7 @@ import type { ConfigDefaults, RunPlaybookOptions } from "../engine/options.js";
 import { runPlaybook } from "../engine/run-playbook.js";
 import { EXIT, formatError, OptionError, ParseError, TicklessError } from "../errors.js";
 import { loadInventory } from "../inventory/index.js";
-import { loadPlaybook, parseExtraVars, validatePlaybook } from "../playbook/index.js";
+import { defaultRolesPath, loadPlaybook, parseExtraVars, validatePlaybook } from "../playbook/index.js";
 import type { Reporter } from "../reporters/types.js";
 import { listPlaybook } from "./list.js";
 import { type CliIo, chooseReporters } from "./reporters.js";
@@ -147,7 +147,9 @@ async function drainOrClose(stream: CliIo["stdout"], signal: AbortSignal | undef
 
 export async function runCommand(o: RunCommandOptions, io: CliIo): Promise<number> {
   await assertPlaybookExists(o.playbook);
-  const cfg = await loadAnsibleConfig();
+  const env = io.env ?? process.env;
+  const cfg = await loadAnsibleConfig(env);
+  cfg.rolesPath ??= defaultRolesPath(env);
   writeLines(io.stderr, cfg.warnings.map(warningText));
   const options = await toRunPlaybookOptions(o, process.cwd(), cfg);
   if (o.syntaxCheck) return syntaxCheck(o, io, options.rolesPath);

@@ -4,7 +4,7 @@ import { loadAnsibleConfig } from "../config/ansible-cfg.js";
 import { EXIT, formatError } from "../errors.js";
 import { loadInventory, selectHosts } from "../inventory/index.js";
 import type { Inventory } from "../inventory/types.js";
-import { validatePlaybook } from "../playbook/index.js";
+import { defaultRolesPath, validatePlaybook } from "../playbook/index.js";
 import type { TaskNode } from "../playbook/types.js";
 import type { CliIo } from "./reporters.js";
 import { assertPlaybookExists } from "./run.js";
@@ -33,7 +33,8 @@ export async function validateCommand(files: string[], inventory: string[], io: 
   const warnings: string[] = [];
   let plays = 0;
   let tasks = 0;
-  const { rolesPath } = await loadAnsibleConfig();
+  const env = io.env ?? process.env;
+  const rolesPath = (await loadAnsibleConfig(env)).rolesPath ?? defaultRolesPath(env);
   const inv = inventory.length ? await loadOrRecord(inventory, errors) : undefined;
   for (const file of files) {
     try {

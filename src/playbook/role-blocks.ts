@@ -35,6 +35,8 @@ export interface RoleUse {
   entry: RoleEntry;
   /** Where the entry is written: its keywords are located from here. */
   path: YamlPath;
+  /** Where a problem with the role is shown (default: `path`); include_role/import_role: their value. */
+  at?: YamlPath;
   source: YamlSource;
   files: { tasks?: string; vars?: string; defaults?: string; handlers?: string };
   /** include_role/import_role: never shared with another use; runs every time unless allow_duplicates is false. */
@@ -86,7 +88,7 @@ function merge(...layers: Raw[]): Raw {
 }
 
 async function loadRole(use: RoleUse, ctx: NormalizeContext): Promise<Loaded | undefined> {
-  const from = use.source.locate(use.path, "value");
+  const from = use.source.locate(use.at ?? use.path, "value");
   const chain = ctx.roleChain;
   const search = roleSearchPath(ctx.playDir, ctx.rolesPath, chain.at(-1)?.dir);
   const found = await findRole(use.entry.name, search, from);

@@ -115,6 +115,7 @@ export async function importRole(
     {
       entry: { name: args.name, keywords, vars, params: {} },
       path,
+      at: [...path, key],
       source,
       files: files(args),
       fromInclude: true,
@@ -148,6 +149,7 @@ export async function includeRole(
       {
         entry: { name: args.name, keywords, vars: {}, params: {} },
         path,
+        at: [...path, key],
         source,
         files: files(args),
         fromInclude: true,
