@@ -1,7 +1,11 @@
 import { chmod } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { configDefaults } from "../../src/cli/run.js";
 import { findAnsibleConfig, loadAnsibleConfig } from "../../src/config/ansible-cfg.js";
+import { openConnection } from "../../src/connection/index.js";
+import type { ConnectionSettings } from "../../src/connection/types.js";
+import { runPlaybook } from "../../src/engine/run-playbook.js";
 import { formatError } from "../../src/errors.js";
 import { cli, testdir } from "../cli/helpers.js";
 
@@ -139,5 +143,74 @@ describe("tickless run with an ansible.cfg", () => {
     expect(without.code).toBe(4);
     expect(without.stderr).toContain('role "hello" not found');
     expect(without.stderr).toContain(`looked in ${d.file("roles")}`);
+  });
+});
+
+describe("ansible.cfg's defaults in a run", () => {
+  it("gives hosts its remote_user, private_key_file, timeout and host_key_checking where the inventory sets none", async () => {
+    const d = await dir({
+      "ansible.cfg":
+        "[defaults]\nremote_user = deploy\nprivate_key_file = keys/id\ntimeout = 20\nhost_key_checking = False\n",
+      "inv.yml": [
+        "all:",
+        "  vars: { tickless_connection: local }",
+        "  hosts:",
+        "    h1: {}",
+        "    h2: { ansible_user: ops, ansible_timeout: 5, ansible_host_key_checking: true }",
+      ].join("\n"),
+      "p.yml": "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: 'true'\n",
+    });
+    const cfg = await loadAnsibleConfig({ ANSIBLE_CONFIG: d.file("ansible.cfg") }, d.path);
+    const seen = new Map<string, ConnectionSettings>();
+    const summary = await runPlaybook({
+      playbook: d.file("p.yml"),
+      inventory: d.file("inv.yml"),
+      configDefaults: configDefaults(cfg),
+      // the real local connection; the settings it was opened with are kept to look at
+      connect: (settings) => {
+        seen.set(settings.host, settings);
+        return openConnection(settings);
+      },
+    });
+    expect(summary.exitCode).toBe(0);
+    expect(seen.get("h1")).toMatchObject({
+      user: "deploy",
+      privateKeyFile: d.file("keys/id"),
+      connectTimeoutMs: 20_000,
+      hostKeyChecking: "off",
+    });
+    expect(seen.get("h2")).toMatchObject({ user: "ops", connectTimeoutMs: 5000, hostKeyChecking: "strict" });
+  });
+
+  it("makes become the default of plays that do not set it", async () => {
+    const d = await dir({
+      "inv.yml": "all:\n  hosts:\n    h1: { tickless_connection: local }\n",
+      "p.yml": [
+        "- hosts: all",
+        "  gather_facts: false",
+        "  tasks: [{ name: as the config says, command: id -un, register: who, ignore_errors: true }]",
+        "- hosts: all",
+        "  gather_facts: false",
+        "  become: false",
+        "  tasks: [{ name: the play says no, command: id -un, register: me }]",
+      ].join("\n"),
+    });
+    const results: Record<string, unknown>[] = [];
+    const summary = await runPlaybook({
+      playbook: d.file("p.yml"),
+      inventory: d.file("inv.yml"),
+      configDefaults: { become: true, becomeUser: "nobody" },
+      onEvent: (e) => {
+        if (e.type === "host_result") results.push({ task: e.task, ...e.result });
+      },
+    });
+    expect(summary.exitCode).toBe(0);
+    const asConfig = results.find((r) => r.task === "as the config says")!;
+    // as nobody through sudo, or sudo's absence named: never the user running the tests
+    if (asConfig.failed) expect(`${asConfig.msg} ${asConfig.stderr}`).toMatch(/sudo/);
+    else expect(asConfig.stdout).toBe("nobody");
+    const own = results.find((r) => r.task === "the play says no")!;
+    expect(own.failed).toBeFalsy();
+    expect(own.stdout).not.toBe("nobody");
   });
 });
