@@ -1,9 +1,12 @@
+import { execFile } from "node:child_process";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatError } from "../../src/errors.js";
 import { loadPlaybook, validatePlaybook } from "../../src/playbook/index.js";
 import type { Block, Task } from "../../src/playbook/types.js";
 import { cli, testdir } from "../cli/helpers.js";
+import { ANSIBLE_PLAYBOOK, hasAnsible } from "../referee/ansible.js";
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -137,4 +140,33 @@ describe("roles when the playbook loads", () => {
     expect(bare.code).toBe(4);
     expect(bare.stdout).toContain(`${path.join(d.path, "p.yml")}:2:11: role "r" not found`);
   });
+});
+
+describe.skipIf(!hasAnsible)("a role's tags against ansible-playbook", () => {
+  it("--list-tasks --tags: a role entry's tags reach its tasks and its dependency's, named 'role : task'", async () => {
+    const d = await tree({
+      "roles/w/tasks/main.yml": "- name: w task\n  debug: { msg: w }\n",
+      "roles/w/meta/main.yml": "dependencies: [b]\n",
+      "roles/b/tasks/main.yml": "- name: b task\n  debug: { msg: b }\n",
+      "p.yml": [
+        "- hosts: localhost",
+        "  gather_facts: false",
+        "  roles:",
+        "    - { role: w, tags: [web] }",
+        "  tasks:",
+        "    - name: plain",
+        "      debug: { msg: p }",
+      ].join("\n"),
+    });
+    const args = ["p.yml", "--list-tasks", "--tags", "web"];
+    const theirs = await promisify(execFile)(ANSIBLE_PLAYBOOK, args, {
+      cwd: d.path,
+      env: { ...process.env, ANSIBLE_ROLES_PATH: d.file("none"), ANSIBLE_NOCOLOR: "1" },
+    });
+    const ours = await cli(["run", d.file("p.yml"), "--list-tasks", "--tags", "web"]);
+    const tasks = (text: string) =>
+      text.split("\n").filter((l) => l.includes("TAGS:") && !l.includes("play #"));
+    expect(tasks(ours.stdout)).toEqual(["      b : b task\tTAGS: [web]", "      w : w task\tTAGS: [web]"]);
+    expect(tasks(ours.stdout)).toEqual(tasks(theirs.stdout));
+  }, 60_000);
 });
