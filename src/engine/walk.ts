@@ -37,7 +37,8 @@ function stopped(pc: PlayContext): boolean {
 async function walkTask(pc: PlayContext, task: Task, hosts: string[], scope: Scope): Promise<void> {
   if (!tagsSelect([...scope.tags, ...task.tags], pc.run.tags)) return;
   if (pc.run.startAtTask !== undefined) {
-    if (!nameMatches(task.name, pc.run.startAtTask)) return;
+    const inRole = task.role && task.name !== undefined ? `${task.role.name} : ${task.name}` : undefined;
+    if (!nameMatches(task.name, pc.run.startAtTask) && !nameMatches(inRole, pc.run.startAtTask)) return;
     pc.run.startAtTask = undefined;
   }
   if (task.module === "meta") return runMeta(pc, task, hosts, scope);

@@ -128,6 +128,19 @@ describe("roles when the playbook loads", () => {
     expect(bad.errors[0]).toContain('notify names no handler: "r : nope"');
   });
 
+  it("--start-at-task names a role's task as 'role : name' too", async () => {
+    const d = await tree({
+      ...ROLE,
+      "p.yml":
+        "- hosts: localhost\n  gather_facts: false\n  pre_tasks: [{ name: before, debug: { msg: b } }]\n  roles: [r]\n",
+    });
+    const r = await cli(["run", d.file("p.yml"), "--start-at-task", "r : r main"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain("TASK [before]");
+    expect(r.stdout).toContain("TASK [r : r main]");
+    expect(r.stderr).not.toContain("no task named");
+  });
+
   it("tickless validate finds roles through ansible.cfg", async () => {
     const d = await tree({
       "elsewhere/r/tasks/main.yml": "- debug: { msg: hi }\n",
