@@ -1,8 +1,8 @@
 /**
  * Roles against the referee: a small role tree (a dependency found through ansible.cfg's
  * roles_path, defaults and vars at their precedence, role params and a role's `vars:`, handlers,
- * templates/ and files/ of the role, tasks_from and vars_from, include_role in a loop with a
- * `when`, a role listed twice) under ansible-playbook and tickless: each task's status and
+ * templates/ and files/ of the role, tasks_from, vars_from, defaults_from and handlers_from,
+ * include_role in a loop with a `when`, a role listed twice) under ansible-playbook and tickless: each task's status and
  * message, the recap and the files left must match.
  */
 import path from "node:path";
@@ -41,6 +41,8 @@ const PLAYBOOK = `
       include_role: { name: app, tasks_from: alt }
       loop: [a, b]
       when: inventory_hostname == 'h1'
+    - name: include another entry with its own defaults and handlers
+      include_role: { name: web, tasks_from: ported, defaults_from: alt, handlers_from: alt }
     - name: notify by the role's name
       copy: { dest: "{{ root }}/{{ inventory_hostname }}-poke", content: "poke\\n" }
       notify: "web : reload web"
@@ -101,6 +103,16 @@ const TREE: Record<string, string> = {
   "roles/web/tasks/setup.yml": `
 - name: setup entry
   debug: { msg: "setup {{ web_from_vars_file }} {{ web_port }}" }
+`,
+  "roles/web/defaults/alt.yml": "web_port: 90\n",
+  "roles/web/tasks/ported.yml": `
+- name: write ported
+  copy: { dest: "{{ root }}/{{ inventory_hostname }}-ported-{{ web_port }}", content: "{{ web_msg }}\\n" }
+  notify: alt handler
+`,
+  "roles/web/handlers/alt.yml": `
+- name: alt handler
+  copy: { dest: "{{ root }}/{{ inventory_hostname }}-alt-handled", content: "port {{ web_port }}\\n" }
 `,
   "roles/web/handlers/main.yml": `
 - name: reload web
