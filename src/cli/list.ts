@@ -29,7 +29,9 @@ export function listedTasks(play: Play, filter: TagFilter, startAtTask?: string)
         walk([...node.block, ...node.rescue, ...node.always], tags);
         continue;
       }
-      const name = node.name ?? (node.kind === "task" ? node.module : "include_tasks");
+      const own = node.name ?? (node.kind === "task" ? node.module : "include_tasks");
+      // a role's tasks are listed as "role : name", as ansible-playbook lists them
+      const name = node.kind === "task" && node.role ? `${node.role.name} : ${own}` : own;
       if (!started && name !== startAtTask) continue;
       started = true;
       if (tagsSelect(tags, filter)) lines.push(`${name}\tTAGS: ${tagList(tags)}`);

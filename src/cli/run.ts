@@ -2,11 +2,12 @@
 import { once } from "node:events";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import type { RunPlaybookOptions } from "../engine/options.js";
+import { type AnsibleConfig, loadAnsibleConfig } from "../config/ansible-cfg.js";
+import type { ConfigDefaults, RunPlaybookOptions } from "../engine/options.js";
 import { runPlaybook } from "../engine/run-playbook.js";
 import { EXIT, formatError, OptionError, ParseError, TicklessError } from "../errors.js";
 import { loadInventory } from "../inventory/index.js";
-import { loadPlaybook, parseExtraVars, validatePlaybook } from "../playbook/index.js";
+import { defaultRolesPath, loadPlaybook, parseExtraVars, validatePlaybook } from "../playbook/index.js";
 import type { Reporter } from "../reporters/types.js";
 import { listPlaybook } from "./list.js";
 import { type CliIo, chooseReporters } from "./reporters.js";
@@ -26,21 +27,34 @@ export async function assertPlaybookExists(file: string): Promise<void> {
   }
 }
 
-/** The library options for a run, with -e values read. */
+/** What ansible.cfg gives a run: defaults below the inventory's, the playbook's and the flags'. */
+export function configDefaults(cfg: AnsibleConfig): ConfigDefaults {
+  const vars: Record<string, unknown> = {};
+  if (cfg.remoteUser !== undefined) vars.ansible_user = cfg.remoteUser;
+  if (cfg.privateKeyFile !== undefined) vars.ansible_private_key_file = cfg.privateKeyFile;
+  if (cfg.timeout !== undefined) vars.ansible_timeout = cfg.timeout;
+  if (cfg.hostKeyChecking !== undefined) vars.ansible_host_key_checking = cfg.hostKeyChecking;
+  return { connectionVars: vars, become: cfg.become, becomeUser: cfg.becomeUser };
+}
+
+/** The library options for a run, with -e values read and ansible.cfg's defaults under the flags. */
 export async function toRunPlaybookOptions(
   o: RunCommandOptions,
   cwd = process.cwd(),
+  cfg: AnsibleConfig = { origins: {}, warnings: [] },
 ): Promise<RunPlaybookOptions> {
   return {
     playbook: resolve(cwd, o.playbook),
-    inventory: o.inventory.length ? o.inventory : undefined,
+    inventory: o.inventory.length ? o.inventory : cfg.inventory,
+    rolesPath: cfg.rolesPath,
+    configDefaults: configDefaults(cfg),
     check: o.check,
     diff: o.diff,
     limit: o.limit,
     tags: o.tags,
     skipTags: o.skipTags,
     extraVars: o.extraVars.length ? await readExtraVars(o.extraVars, cwd) : {},
-    forks: o.forks,
+    forks: o.forks ?? cfg.forks,
     startAtTask: o.startAtTask,
     verbosity: o.verbosity,
     hostKeyChecking: o.hostKeyChecking,
@@ -67,8 +81,8 @@ function warningText(w: unknown): string {
   return `[WARNING]: ${typeof w === "string" ? w : formatError(w)}`;
 }
 
-async function syntaxCheck(o: RunCommandOptions, io: CliIo): Promise<number> {
-  const { errors, warnings } = await validatePlaybook(resolve(o.playbook));
+async function syntaxCheck(o: RunCommandOptions, io: CliIo, rolesPath?: string[]): Promise<number> {
+  const { errors, warnings } = await validatePlaybook(resolve(o.playbook), { rolesPath });
   writeLines(io.stderr, warnings.map(warningText));
   if (errors.length) {
     writeLines(
@@ -81,9 +95,11 @@ async function syntaxCheck(o: RunCommandOptions, io: CliIo): Promise<number> {
   return EXIT.OK;
 }
 
-async function list(o: RunCommandOptions, io: CliIo): Promise<number> {
-  const playbook = await loadPlaybook(resolve(o.playbook));
-  const inventory = await loadInventory(o.inventory, { playbookDir: playbook.dir });
+async function list(o: RunCommandOptions, io: CliIo, options: RunPlaybookOptions): Promise<number> {
+  const playbook = await loadPlaybook(resolve(o.playbook), { rolesPath: options.rolesPath });
+  const inventory = await loadInventory((options.inventory as string[] | undefined) ?? [], {
+    playbookDir: playbook.dir,
+  });
   const lines = listPlaybook(playbook, inventory, {
     hosts: o.listHosts,
     tasks: o.listTasks,
@@ -131,9 +147,13 @@ async function drainOrClose(stream: CliIo["stdout"], signal: AbortSignal | undef
 
 export async function runCommand(o: RunCommandOptions, io: CliIo): Promise<number> {
   await assertPlaybookExists(o.playbook);
-  const options = await toRunPlaybookOptions(o);
-  if (o.syntaxCheck) return syntaxCheck(o, io);
-  if (o.listHosts || o.listTasks) return list(o, io);
+  const env = io.env ?? process.env;
+  const cfg = await loadAnsibleConfig(env);
+  cfg.rolesPath ??= defaultRolesPath(env);
+  writeLines(io.stderr, cfg.warnings.map(warningText));
+  const options = await toRunPlaybookOptions(o, process.cwd(), cfg);
+  if (o.syntaxCheck) return syntaxCheck(o, io, options.rolesPath);
+  if (o.listHosts || o.listTasks) return list(o, io, options);
   const reporters = chooseReporters(o, io);
   try {
     const summary = await runPlaybook({

@@ -1,9 +1,10 @@
 /** `tickless validate`: schemas and rules only, never connects. Every located error, exit 4 if any. */
 import { resolve } from "node:path";
+import { loadAnsibleConfig } from "../config/ansible-cfg.js";
 import { EXIT, formatError } from "../errors.js";
 import { loadInventory, selectHosts } from "../inventory/index.js";
 import type { Inventory } from "../inventory/types.js";
-import { validatePlaybook } from "../playbook/index.js";
+import { defaultRolesPath, validatePlaybook } from "../playbook/index.js";
 import type { TaskNode } from "../playbook/types.js";
 import type { CliIo } from "./reporters.js";
 import { assertPlaybookExists } from "./run.js";
@@ -32,6 +33,8 @@ export async function validateCommand(files: string[], inventory: string[], io: 
   const warnings: string[] = [];
   let plays = 0;
   let tasks = 0;
+  const env = io.env ?? process.env;
+  const rolesPath = (await loadAnsibleConfig(env)).rolesPath ?? defaultRolesPath(env);
   const inv = inventory.length ? await loadOrRecord(inventory, errors) : undefined;
   for (const file of files) {
     try {
@@ -40,7 +43,7 @@ export async function validateCommand(files: string[], inventory: string[], io: 
       errors.push(formatError(err));
       continue;
     }
-    const result = await validatePlaybook(resolve(file));
+    const result = await validatePlaybook(resolve(file), { rolesPath });
     errors.push(...result.errors.map((e) => formatError(e)));
     warnings.push(...result.warnings.map((w) => (typeof w === "string" ? w : formatError(w))));
     for (const play of result.playbook?.plays ?? []) {

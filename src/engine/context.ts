@@ -2,7 +2,7 @@
 import type { Connection } from "../connection/types.js";
 import type { Inventory } from "../inventory/types.js";
 import type { ModuleRegistry } from "../modules/registry.js";
-import type { Play, Playbook } from "../playbook/types.js";
+import type { Play, Playbook, RoleRef } from "../playbook/types.js";
 import type { EngineEvent } from "./events.js";
 import type { HostState } from "./host-state.js";
 import type { RecapCounts } from "./recap-counts.js";
@@ -21,6 +21,8 @@ export interface RunContext {
   /** --start-at-task: undefined once the task has been reached (or when not given). */
   startAtTask?: string;
   extraVars: Record<string, unknown>;
+  /** Where include_role and run-time import_role look for roles (after roles/ beside the playbook). */
+  rolesPath?: string[];
   /** -v count, visible to tasks as `ansible_verbosity` (debug's `verbosity:`). */
   verbosity: number;
   hosts: Map<string, HostState>;
@@ -56,6 +58,8 @@ export interface PlayContext {
   aborted: boolean;
   /** meta: end_batch. */
   batchEnded: boolean;
+  /** Roles that run once per host (RoleRef.once): the hosts each has run on. */
+  rolesDone?: Map<string, Set<string>>;
 }
 
 /** What a node inherits from the blocks (and includes) around it. */
@@ -75,6 +79,8 @@ export interface Scope {
   /** Inside a block (or its rescue) whose rescue or always still runs for a host that fails here. */
   recovering?: boolean;
   handler: boolean;
+  /** The role whose tasks these are: its defaults, vars and params are layered in (vars.ts). */
+  role?: RoleRef;
 }
 
 export function rootScope(play: Play): Scope {

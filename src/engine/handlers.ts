@@ -7,6 +7,9 @@ import { runTaskStep } from "./step.js";
 /** A handler answers to its name and to each of its `listen` topics. */
 function answers(handler: Task, notified: Set<string>): boolean {
   if (handler.name !== undefined && notified.has(handler.name)) return true;
+  // a role's handler also answers to "role : name", as Ansible's
+  if (handler.name !== undefined && handler.role && notified.has(`${handler.role.name} : ${handler.name}`))
+    return true;
   return handler.listen.some((topic) => notified.has(topic));
 }
 
@@ -24,7 +27,8 @@ export async function flushHandlers(pc: PlayContext, hosts: string[], scope: Sco
     for (const handler of pc.play.handlers) {
       if (pc.aborted || pc.run.signal?.aborted) return;
       const targets = [...pending].filter(([, names]) => answers(handler, names)).map(([h]) => h);
-      if (targets.length > 0) await runTaskStep(pc, handler, targets, handlerScope);
+      if (targets.length > 0)
+        await runTaskStep(pc, handler, targets, { ...handlerScope, role: handler.role });
     }
   }
 }

@@ -21,7 +21,8 @@ export interface ModuleContextInput {
 
 export function moduleContext(input: ModuleContextInput): ModuleContext {
   const { task, vars } = input;
-  const dirs = [path.dirname(task.loc.file), input.playbookDir];
+  // a role's task looks in the role first (<role>/templates, <role>/files), as Ansible's
+  const dirs = [...(task.role ? [task.role.dir] : []), path.dirname(task.loc.file), input.playbookDir];
   return {
     host: input.host,
     vars,
@@ -53,8 +54,8 @@ function jinjaOptions(options: TemplateFileOptions = {}): Partial<JinjaOptions> 
 const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /**
- * Ansible's search order: `<dir>/<kind>/<path>` then `<dir>/<path>`, for the task's dir then the
- * playbook's; last, tickless's own `templates/` or `files/`, so the built-in playbooks find their templates.
+ * Ansible's search order: `<dir>/<kind>/<path>` then `<dir>/<path>`, for the task's role's dir,
+ * the task's dir, then the playbook's; last, tickless's own `templates/` or `files/`, so the built-in playbooks find their templates.
  */
 async function findControllerFile(p: string, dirs: string[], kind: string, task: Task): Promise<string> {
   if (path.isAbsolute(p)) return p;

@@ -37,6 +37,13 @@ export interface RunPlaybookOptions {
    * unreachable (--unreachable-timeout; a host's tickless_unreachable_timeout wins). Default 60.
    */
   unreachableTimeout?: number;
+  /**
+   * Where roles are looked for after `roles/` beside the playbook (ansible.cfg's roles_path).
+   * Default: ANSIBLE_ROLES_PATH, else Ansible's default roles path.
+   */
+  rolesPath?: string[];
+  /** What ansible.cfg sets (src/config): defaults below the inventory's and the playbook's own. */
+  configDefaults?: ConfigDefaults;
   /** Receives every engine event (reporters are listeners). */
   onEvent?: EventListener | EventListener[];
   /** Abort the run (exit code 99). */
@@ -58,4 +65,13 @@ export interface RunSummary {
   unreachableHosts: string[];
   /** Hosts whose new settings take effect only at their next boot (a check run: would). */
   rebootPending: string[];
+}
+
+/** Defaults from ansible.cfg: each loses to what the inventory, the playbook or a flag says. */
+export interface ConfigDefaults {
+  /** Connection variables (ansible_user, ansible_private_key_file, ansible_timeout, …) below the inventory's. */
+  connectionVars?: Record<string, unknown>;
+  /** `become` / `become_user` of plays that do not set them. */
+  become?: boolean;
+  becomeUser?: string;
 }

@@ -43,10 +43,12 @@ const DEFAULT_FORKS = 50;
 
 export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
   const registry = defaultRegistry(options.modules ?? []);
-  const playbook =
+  const playbook = withConfigDefaults(
     typeof options.playbook === "string"
-      ? await loadPlaybook(options.playbook, { registry })
-      : options.playbook;
+      ? await loadPlaybook(options.playbook, { registry, rolesPath: options.rolesPath })
+      : options.playbook,
+    options.configDefaults,
+  );
   const inventory = await resolveInventory(options.inventory, playbook);
   const forks = options.forks ?? DEFAULT_FORKS;
   if (!Number.isInteger(forks) || forks < 1)
@@ -80,6 +82,7 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     tags: { only: options.tags ?? [], skip: options.skipTags ?? [] },
     startAtTask: options.startAtTask,
     extraVars,
+    rolesPath: options.rolesPath,
     verbosity: options.verbosity ?? 0,
     hosts: new Map(),
     stats,
@@ -125,6 +128,19 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     run.emit({ type: "warning", message: `--start-at-task: no task named "${run.startAtTask}" was found` });
   }
   return summarize(run, options.signal);
+}
+
+/** ansible.cfg's become and become_user for the plays that set neither. */
+function withConfigDefaults(playbook: Playbook, d: RunPlaybookOptions["configDefaults"]): Playbook {
+  if (d?.become === undefined && d?.becomeUser === undefined) return playbook;
+  return {
+    ...playbook,
+    plays: playbook.plays.map((p) => ({
+      ...p,
+      become: p.become ?? d.become,
+      becomeUser: p.becomeUser ?? d.becomeUser,
+    })),
+  };
 }
 
 async function resolveInventory(
@@ -266,7 +282,11 @@ async function openHost(
 ): Promise<Connection> {
   let opened: { conn: Connection; settings: ConnectionSettings };
   try {
-    const settings = connectionSettings(host, { ...inventoryVars(inv, host), ...extraVars });
+    const settings = connectionSettings(host, {
+      ...options.configDefaults?.connectionVars,
+      ...inventoryVars(inv, host),
+      ...extraVars,
+    });
     if (options.hostKeyChecking) settings.hostKeyChecking = options.hostKeyChecking;
     if (settings.unreachableTimeoutMs === undefined && options.unreachableTimeout !== undefined)
       settings.unreachableTimeoutMs = Math.round(options.unreachableTimeout * 1000);

@@ -238,11 +238,13 @@ function eventResult(result: TaskResult, noLog: boolean, diff: boolean): TaskRes
 /** The task's name as shown: templates rendered with the first host's vars when they can be. */
 async function displayName(pc: PlayContext, task: Task, host: string, scope: Scope): Promise<string> {
   const raw = task.name ?? task.module;
-  if (!raw.includes("{{")) return raw;
+  // a role's tasks show as "role : name", as ansible-playbook shows them
+  const role = task.role ? `${task.role.name} : ` : "";
+  if (!raw.includes("{{")) return role + raw;
   try {
     const vars = await hostVars(pc, pc.run.hosts.get(host)!, scope, task.vars);
-    return String(await renderString(raw, vars, task.loc));
+    return role + String(await renderString(raw, vars, task.loc));
   } catch {
-    return raw;
+    return role + raw;
   }
 }

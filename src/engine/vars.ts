@@ -11,14 +11,19 @@ export function hostVars(
   taskVars: Record<string, unknown> = {},
 ): Record<string, unknown> {
   const run = pc.run;
+  const role = scope.role;
+  const roles = pc.play.roles;
   return resolveVars({
+    roleDefaults: Object.assign({}, ...roles.map((r) => r.defaults), role?.defaults),
     inventory: inventoryVars(run.inventory, host.name),
     facts: { facts: host.facts, ansible_facts: host.facts },
     play: pc.play.vars,
     playVarsFiles: pc.varsFiles.get(host.name) ?? {},
+    roleVars: Object.assign({}, ...roles.map((r) => r.vars), role?.vars),
     blocks: scope.blockVars,
     includedVars: host.includedVars,
     registered: { ...host.registered, ...host.rescueVars },
+    roleParams: role?.params,
     task: taskVars,
     include: scope.includeVars,
     extra: run.extraVars,
@@ -35,6 +40,7 @@ export function hostVars(
       ansible_diff_mode: run.diff,
       ansible_run_tags: run.tags.only.length > 0 ? [...run.tags.only] : ["all"],
       ansible_skip_tags: [...run.tags.skip],
+      ...(role ? { role_name: role.name, role_path: role.dir, ansible_role_name: role.name } : {}),
     },
   });
 }

@@ -4,11 +4,12 @@
  */
 import path from "node:path";
 import { formatError, formatLocation } from "../errors.js";
-import { loadTaskFile } from "../playbook/index.js";
+import { loadIncludedRole, loadTaskFile } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
 import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
+import type { HostStats } from "./events.js";
 import { isActive } from "./host-state.js";
 import { refuseDeepInclude } from "./include-depth.js";
 import { loopItems } from "./loop-items.js";
@@ -36,7 +37,8 @@ function stopped(pc: PlayContext): boolean {
 async function walkTask(pc: PlayContext, task: Task, hosts: string[], scope: Scope): Promise<void> {
   if (!tagsSelect([...scope.tags, ...task.tags], pc.run.tags)) return;
   if (pc.run.startAtTask !== undefined) {
-    if (!nameMatches(task.name, pc.run.startAtTask)) return;
+    const inRole = task.role && task.name !== undefined ? `${task.role.name} : ${task.name}` : undefined;
+    if (!nameMatches(task.name, pc.run.startAtTask) && !nameMatches(inRole, pc.run.startAtTask)) return;
     pc.run.startAtTask = undefined;
   }
   if (task.module === "meta") return runMeta(pc, task, hosts, scope);
@@ -63,12 +65,49 @@ export function childScope(scope: Scope, node: Block | Include): Scope {
     tags: node.kind === "block" ? [...scope.tags, ...node.tags] : scope.tags,
     keywords: inherit(scope.keywords, node),
     runOnce: scope.runOnce || node.runOnce,
+    role: (node.kind === "block" ? node.role : undefined) ?? scope.role,
+  };
+}
+
+/**
+ * A role that runs once per host (RoleRef.once): the hosts it has not run on yet. As Ansible's
+ * has_run, a role has run on a host once one of its tasks ran there (not skipped): `ran` marks them.
+ */
+function onceRole(pc: PlayContext, block: Block, hosts: string[]) {
+  const once = block.role?.once;
+  if (once === undefined) return { hosts, ran: () => {} };
+  pc.rolesDone ??= new Map();
+  const done = pc.rolesDone.get(once) ?? new Set<string>();
+  pc.rolesDone.set(once, done);
+  const fresh = hosts.filter((h) => !done.has(h));
+  const count = (h: string, all: Record<string, HostStats>) => {
+    const s = all[h];
+    return s ? s.ok + s.failed + s.rescued + s.unreachable : 0;
+  };
+  const before = pc.run.stats.snapshot();
+  return {
+    hosts: fresh,
+    ran: () => {
+      const after = pc.run.stats.snapshot();
+      for (const h of fresh) if (count(h, after) > count(h, before)) done.add(h);
+    },
   };
 }
 
 async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: Scope): Promise<void> {
   const states = pc.run.hosts;
-  const entered = hosts.filter((h) => isActive(states.get(h)!));
+  const once = onceRole(pc, block, hosts);
+  const entered = once.hosts.filter((h) => isActive(states.get(h)!));
+  if (entered.length === 0) return;
+  try {
+    await walkBlockHosts(pc, block, entered, scope);
+  } finally {
+    once.ran();
+  }
+}
+
+async function walkBlockHosts(pc: PlayContext, block: Block, entered: string[], scope: Scope): Promise<void> {
+  const states = pc.run.hosts;
   const inner = childScope(scope, block);
   const hasRescue = block.rescue.length > 0;
   const hasAlways = block.always.length > 0;
@@ -99,7 +138,10 @@ async function walkBlock(pc: PlayContext, block: Block, hosts: string[], scope: 
 async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope: Scope): Promise<void> {
   if (!tagsSelect([...scope.tags, ...inc.tags], pc.run.tags)) return;
   const inner = childScope(scope, inc);
-  const groups = new Map<string, { file: string; loopVars: Record<string, unknown>; hosts: string[] }>();
+  const groups = new Map<
+    string,
+    { target: IncludeTarget; loopVars: Record<string, unknown>; hosts: string[] }
+  >();
   const failures: Failure[] = [];
   for (const host of hosts) {
     const state = pc.run.hosts.get(host)!;
@@ -117,9 +159,9 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
         : [undefined];
       for (const index of items.keys()) {
         const loopVars = looped ? loopItemVars(inc, items, index) : {};
-        const file = String(await renderString(inc.file, { ...vars, ...loopVars }, inc.loc));
-        const key = JSON.stringify([file, loopVars]);
-        const g = groups.get(key) ?? { file, loopVars, hosts: [] as string[] };
+        const target = await includeTarget(inc, { ...vars, ...loopVars });
+        const key = JSON.stringify([target, loopVars]);
+        const g = groups.get(key) ?? { target, loopVars, hosts: [] as string[] };
         g.hosts.push(host);
         groups.set(key, g);
       }
@@ -130,12 +172,12 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
   failInclude(pc, inc, scope, failures);
   for (const g of groups.values()) {
     if (stopped(pc)) return;
-    const file = path.resolve(inc.baseDir, g.file);
+    const file = g.target.role ? g.target.role.name : path.resolve(inc.baseDir, g.target.file ?? "");
     const includes = [...(scope.includes ?? []), file];
     let nodes: TaskNode[];
     try {
       refuseDeepInclude(includes, inc);
-      nodes = await loadTaskFile(file, { registry: pc.run.registry });
+      nodes = await loadIncluded(pc, inc, g.target, file);
     } catch (err) {
       failInclude(
         pc,
@@ -150,6 +192,42 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
   }
 }
 
+/** What an include names once rendered for a host: a task file, or include_role's role and files. */
+interface IncludeTarget {
+  file?: string;
+  role?: { name: string; tasks?: string; vars?: string; defaults?: string; handlers?: string };
+}
+
+async function includeTarget(inc: Include, vars: Record<string, unknown>): Promise<IncludeTarget> {
+  const render = async (v: string | undefined) =>
+    v === undefined ? undefined : String(await renderString(v, vars, inc.loc));
+  const spec = inc.includeRole;
+  if (!spec) return { file: await render(inc.file) };
+  return {
+    role: {
+      name: (await render(spec.name)) ?? "",
+      tasks: await render(spec.tasksFrom),
+      vars: await render(spec.varsFrom),
+      defaults: await render(spec.defaultsFrom),
+      handlers: await render(spec.handlersFrom),
+    },
+  };
+}
+
+/** The included task file's nodes, or include_role's block (its handlers join the play's). */
+async function loadIncluded(pc: PlayContext, inc: Include, target: IncludeTarget, file: string) {
+  const options = {
+    registry: pc.run.registry,
+    role: inc.role,
+    play: pc.play,
+    playDir: pc.run.playbook.dir,
+    rolesPath: pc.run.rolesPath,
+  };
+  if (inc.includeRole && target.role)
+    return [await loadIncludedRole(inc.includeRole, target.role, inc.vars, inc.loc, options)];
+  return loadTaskFile(file, options);
+}
+
 interface Failure {
   host: string;
   msg: string;
@@ -161,13 +239,14 @@ function failInclude(pc: PlayContext, inc: Include, scope: Scope, failures: Fail
   const pseudo: Task = {
     ...inc,
     kind: "task",
-    module: "include_tasks",
+    module: inc.includeRole ? "include_role" : "include_tasks",
     args: {},
     loopVar: "item",
     notify: [],
     listen: [],
   };
-  const name = inc.name ?? `include_tasks: ${inc.file}`;
+  const name =
+    inc.name ?? (inc.includeRole ? `include_role : ${inc.includeRole.name}` : `include_tasks: ${inc.file}`);
   pc.run.emit({
     type: "task_start",
     play: pc.play.name,

@@ -7,8 +7,8 @@ import type { Inventory, InventoryGroup, InventoryHost } from "./types.js";
 
 /** The variable sources of one host at one task; each layer is a plain `name → value` mapping. */
 export interface VarLayers {
-  /** Defaults from a playbook's vars files (role-defaults-like). */
-  defaults?: Record<string, unknown>;
+  /** Role defaults: every role of the play's, then the task's own role's (defaults/main.yml). */
+  roleDefaults?: Record<string, unknown>;
   /** inventoryVars(inv, host): all < parent groups < child groups < host. */
   inventory?: Record<string, unknown>;
   /** Gathered facts (and cached facts). */
@@ -17,12 +17,16 @@ export interface VarLayers {
   play?: Record<string, unknown>;
   /** The play's `vars_files:`, in file order. */
   playVarsFiles?: Record<string, unknown>;
+  /** Role vars: every role of the play's, then the task's own role's (vars/main.yml, a role's `vars:`). */
+  roleVars?: Record<string, unknown>;
   /** `vars:` of enclosing blocks, outermost first. */
   blocks?: Record<string, unknown>[];
   /** Variables include_vars loaded on this host so far. */
   includedVars?: Record<string, unknown>;
   /** `register:` results and `set_fact` values of this host so far. */
   registered?: Record<string, unknown>;
+  /** The task's role's params (`- { role: x, port: 1 }`). */
+  roleParams?: Record<string, unknown>;
   /** The task's `vars:`. */
   task?: Record<string, unknown>;
   /** Vars loaded by include_vars / include parameters. */
@@ -36,18 +40,22 @@ export interface VarLayers {
 /**
  * THE variable precedence. Each later layer replaces whole values of the same name (Ansible's
  * default `hash_behaviour: replace`; dictionaries are not merged). Lowest to highest:
- *  1. `defaults` — defaults from a playbook's vars files
+ *  1. `roleDefaults` — role defaults/main.yml: those of every role of the play (roles:,
+ *     import_role), then the task's own role's (Ansible's "role defaults", its lowest)
  *  2. `inventory` — inventory `all` < parent groups < child groups < host, where within each level
  *     group_vars/ and host_vars/ files override the vars written in the inventory file
  *     (see inventoryVars)
  *  3. `facts` — gathered facts
  *  4. `play` — play `vars:`
  *  5. `playVarsFiles` — play `vars_files:`
+ *  5b. `roleVars` — role vars/main.yml and a role entry's `vars:`: every role of the play's, then
+ *     the task's own role's (Ansible shares role vars play-wide unless private_role_vars)
  *  6. `blocks` — block `vars:`, outer to inner
  *  7. `task` — task `vars:`
  *  8. `includedVars` — what include_vars loaded (above task vars, below set_fact, as in Ansible)
  *  9. `registered` — `register:` results and `set_fact` (above task vars, as in Ansible: a fact
  *     set earlier wins over a task's own `vars:` of the same name)
+ *  9b. `roleParams` — the task's role's params (`- { role: x, port: 1 }`), above set_fact
  * 10. `include` — include_tasks parameters (its `vars:` and loop item)
  * 11. `extra` — extra vars (`-e`)
  * 12. `magic` — inventory_hostname, groups, group_names, playbook_dir, … : set last, as Ansible
@@ -56,15 +64,17 @@ export interface VarLayers {
 export function resolveVars(layers: VarLayers): Record<string, unknown> {
   return Object.assign(
     {},
-    layers.defaults,
+    layers.roleDefaults,
     layers.inventory,
     layers.facts,
     layers.play,
     layers.playVarsFiles,
+    layers.roleVars,
     ...(layers.blocks ?? []),
     layers.task,
     layers.includedVars,
     layers.registered,
+    layers.roleParams,
     layers.include,
     layers.extra,
     layers.magic,

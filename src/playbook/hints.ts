@@ -31,9 +31,6 @@ export function suggestion(word: string, candidates: readonly string[], what: st
 
 /** Ansible keywords tickless does not support, with what to write instead. */
 const UNSUPPORTED: Record<string, string> = {
-  roles: "tickless has no roles: use import_tasks or include_tasks with a task file",
-  include_role: "tickless has no roles: use include_tasks with a task file",
-  import_role: "tickless has no roles: use import_tasks with a task file",
   include: "include was removed from Ansible: use import_tasks or include_tasks",
   delegate_to: "delegate_to goes on each task (not on a block, an include or a play)",
   delegate_facts: "delegate_facts goes on a task, beside its delegate_to",

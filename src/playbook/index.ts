@@ -2,13 +2,16 @@
 export { parseExtraVars } from "./extra-vars.js";
 export {
   type LoadOptions,
+  loadIncludedRole,
   loadPlaybook,
   loadTaskFile,
   PlaybookErrors,
+  type RunTimeLoadOptions,
   type ValidationResult,
   validatePlaybook,
 } from "./load.js";
 export { coerceRenderedArgs, detectModule, validateModuleArgs, writtenArgs } from "./module-args.js";
+export { defaultRolesPath, splitPathList } from "./roles.js";
 export { checkPlaybook, checkTaskNodes, type RuleFindings, walkNodes } from "./rules.js";
 export type * from "./types.js";
 export { loadVarsFile } from "./vars-file.js";

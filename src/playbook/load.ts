@@ -4,13 +4,31 @@ import { formatError, ParseError, TicklessError } from "../errors.js";
 import { defaultRegistry, type ModuleRegistry } from "../modules/registry.js";
 import { type NormalizeContext, normalizePlays, normalizeTaskList } from "./normalize.js";
 import { readYamlFile } from "./read-source.js";
+import { roleBlock } from "./role-blocks.js";
+import { defaultRolesPath } from "./roles.js";
 import { checkPlaybook, checkTaskNodes } from "./rules.js";
-import type { Playbook, TaskNode } from "./types.js";
+import type { Block, IncludeRoleSpec, Playbook, RoleRef, Task, TaskNode } from "./types.js";
 import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
+import type { YamlSource } from "./yaml.js";
 
 export interface LoadOptions {
   /** Modules tasks may use (default: the built-in ones). */
   registry?: ModuleRegistry;
+  /**
+   * Where roles are looked for after `roles/` beside the playbook (ansible.cfg's roles_path);
+   * default: ANSIBLE_ROLES_PATH, else Ansible's default roles path.
+   */
+  rolesPath?: string[];
+}
+
+/** What a task file or role read at run time needs of the play it runs in. */
+export interface RunTimeLoadOptions extends LoadOptions {
+  /** The directory of the play's playbook (roles/ beside it). */
+  playDir?: string;
+  /** The role the including task belongs to: the loaded tasks keep it. */
+  role?: RoleRef;
+  /** The play's roles and handlers: import_role/include_role add theirs. */
+  play?: { roles: RoleRef[]; handlers: Task[] };
 }
 
 export interface ValidationResult {
@@ -68,9 +86,11 @@ export async function validatePlaybook(file: string, options: LoadOptions = {}):
 }
 
 /** Loads a task file (include_tasks at run time); its import_tasks are inlined. Throws PlaybookErrors. */
-export async function loadTaskFile(file: string, options: LoadOptions = {}): Promise<TaskNode[]> {
+export async function loadTaskFile(file: string, options: RunTimeLoadOptions = {}): Promise<TaskNode[]> {
   const path = resolve(file);
   const ctx = context(options, path);
+  ctx.role = options.role;
+  ctx.play = options.play;
   let nodes: TaskNode[] = [];
   try {
     const source = await readYamlFile(path, "task file");
@@ -85,8 +105,57 @@ export async function loadTaskFile(file: string, options: LoadOptions = {}): Pro
   return nodes;
 }
 
-function context(options: LoadOptions, file: string): NormalizeContext {
-  return { registry: options.registry ?? defaultRegistry(), errors: [], warnings: [], stack: [file] };
+/**
+ * include_role at run time: the role's block (its name and *_from rendered), its handlers added to
+ * the play's. `from` is where the include_role is written. Throws PlaybookErrors.
+ */
+export async function loadIncludedRole(
+  spec: IncludeRoleSpec,
+  rendered: { name: string; tasks?: string; vars?: string; defaults?: string; handlers?: string },
+  vars: Record<string, unknown>,
+  from: { file: string; line?: number; column?: number },
+  options: RunTimeLoadOptions,
+): Promise<Block> {
+  const ctx = context({ ...options, rolesPath: spec.rolesPath }, from.file);
+  ctx.playDir = spec.playDir;
+  ctx.play = options.play;
+  ctx.role = options.role;
+  if (options.role)
+    ctx.roleChain = [
+      {
+        dir: options.role.dir,
+        defaults: options.role.defaults,
+        vars: options.role.vars,
+        params: options.role.params,
+      },
+    ];
+  const source: YamlSource = { file: from.file, value: null, locate: () => from };
+  const { name, ...files } = rendered;
+  const block = await roleBlock(
+    {
+      entry: { name, keywords: {}, vars, params: {} },
+      path: [],
+      source,
+      files,
+      fromInclude: true,
+      allowDuplicates: spec.allowDuplicates,
+    },
+    ctx,
+  );
+  if (ctx.errors.length > 0 || !block) throw new PlaybookErrors(sortErrors(ctx.errors));
+  return block;
+}
+
+function context(options: LoadOptions & { playDir?: string }, file: string): NormalizeContext {
+  return {
+    registry: options.registry ?? defaultRegistry(),
+    errors: [],
+    warnings: [],
+    stack: [file],
+    rolesPath: options.rolesPath ?? defaultRolesPath(),
+    playDir: options.playDir ?? dirname(file),
+    roleChain: [],
+  };
 }
 
 /** By file, then line, then column; errors without a location last. */

@@ -21,7 +21,9 @@ import {
 import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
 import { readYamlFile } from "./read-source.js";
-import type { Block, FieldLocations, Include, Play, SerialStep, Task, TaskNode } from "./types.js";
+import { playRoles, type RoleLayers } from "./role-blocks.js";
+import { importRole, includeRole } from "./role-tasks.js";
+import type { Block, FieldLocations, Include, Play, RoleRef, SerialStep, Task, TaskNode } from "./types.js";
 import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
 import { loadVarsFile } from "./vars-file.js";
 import type { YamlPath, YamlSource } from "./yaml.js";
@@ -32,6 +34,16 @@ export interface NormalizeContext {
   warnings: string[];
   /** Absolute paths of the files being loaded, outermost first (import cycle detection). */
   stack: string[];
+  /** The configured roles path (ansible.cfg roles_path, ANSIBLE_ROLES_PATH or Ansible's default). */
+  rolesPath: string[];
+  /** The directory of the playbook whose play is being read: its roles/ is searched first. */
+  playDir: string;
+  /** The role whose files are being read: its tasks keep it. */
+  role?: RoleRef;
+  /** The roles being read, outermost first: a dependency inherits their layers. */
+  roleChain: RoleLayers[];
+  /** The play being read: the roles it shares variables with and their handlers. */
+  play?: { roles: RoleRef[]; handlers: Task[] };
 }
 
 /** Adds a thrown TicklessError to the context; anything else is a bug and propagates. */
@@ -114,10 +126,23 @@ async function normalizePlay(
   const varsFilesPath: YamlPath = Array.isArray(raw.vars_files) ? [...path, "vars_files"] : [...path];
   await checkVarsFiles(varsFiles, varsFilesPath, source, ctx);
   const tasksOf = (key: string) => normalizeTaskList(raw[key], [...path, key], source, ctx);
+  const collected = { roles: [] as RoleRef[], handlers: [] as Task[] };
+  ctx.play = collected;
+  ctx.playDir = dirname(source.file);
+  const roleBlocks = await playRoles(raw.roles, [...path, "roles"], source, ctx);
+  for (const b of roleBlocks) if (b.kind === "block" && b.role) collected.roles.push(b.role);
+  // roles:' handlers come before the play's own, import_role's after (as Ansible's)
+  const rolesHandlers = collected.handlers.length;
   const preTasks = await tasksOf("pre_tasks");
-  const tasks = await tasksOf("tasks");
+  const tasks = [...roleBlocks, ...(await tasksOf("tasks"))];
   const postTasks = await tasksOf("post_tasks");
-  const handlers = await normalizeHandlers(raw.handlers, [...path, "handlers"], source, ctx);
+  const own = await normalizeHandlers(raw.handlers, [...path, "handlers"], source, ctx);
+  const handlers = [
+    ...collected.handlers.slice(0, rolesHandlers),
+    ...own,
+    ...collected.handlers.slice(rolesHandlers),
+  ];
+  ctx.play = undefined;
   return {
     name: raw.name === undefined ? hosts : String(raw.name),
     hosts,
@@ -135,6 +160,7 @@ async function normalizePlay(
     tasks,
     postTasks,
     handlers,
+    roles: collected.roles,
     tags: toTags(raw.tags),
     environment: toEnvironment(raw.environment),
     noLog: optionalBoolean(raw.no_log) ?? false,
@@ -164,7 +190,12 @@ async function checkVarsFiles(
   }
 }
 
-async function normalizeHandlers(value: unknown, path: YamlPath, source: YamlSource, ctx: NormalizeContext) {
+export async function normalizeHandlers(
+  value: unknown,
+  path: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+) {
   const nodes = await normalizeTaskList(value, path, source, ctx);
   const handlers: Task[] = [];
   for (const node of nodes) {
@@ -209,11 +240,14 @@ async function normalizeTaskNode(
   if ("block" in raw) return [await normalizeBlock(raw, path, source, ctx)];
   if ("import_tasks" in raw) return importTasks(raw, path, source, ctx);
   if ("include_tasks" in raw) return [normalizeInclude(raw, path, source, ctx)];
+  const roleKey = Object.keys(raw).find((k) => /^(ansible\.builtin\.)?(include|import)_role$/.test(k));
+  if (roleKey?.endsWith("import_role")) return importRole(raw, roleKey, path, source, ctx);
+  if (roleKey !== undefined) return includeRole(raw, roleKey, path, source, ctx);
   const task = normalizeTask(raw, path, source, ctx);
   return task ? [task] : [];
 }
 
-function common(raw: Raw, path: YamlPath, source: YamlSource) {
+export function common(raw: Raw, path: YamlPath, source: YamlSource) {
   return {
     name: optionalString(raw.name),
     when: toConditions(raw.when) ?? [],
@@ -265,6 +299,7 @@ function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: Nor
     ...loopFields(raw, path, source, ctx.errors),
     file: includeFile(raw.include_tasks) ?? "",
     baseDir: dirname(source.file),
+    ...(ctx.role ? { role: ctx.role } : {}),
   };
 }
 
@@ -305,7 +340,7 @@ async function importTasks(
 }
 
 /** Includes take no module; report any stray key. */
-function reportModuleKeys(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext) {
+export function reportModuleKeys(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext) {
   const loc = source.locate(path, "value");
   ctx.errors.push(...detectModule(raw, ctx.registry, (k) => source.locate([...path, k], "key"), loc).errors);
 }
@@ -359,6 +394,7 @@ function normalizeTask(
     listen: toList(raw.listen),
     delegateTo: optionalString(raw.delegate_to),
     delegateFacts: optionalBoolean(raw.delegate_facts),
+    ...(ctx.role ? { role: ctx.role } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import { hasTemplate } from "../template/jinja/classify.js";
 import { didYouMean } from "./hints.js";
 import { loopKey } from "./loop-fields.js";
 import { checkTemplateFile } from "./template-files.js";
-import type { Play, Playbook, TaskNode } from "./types.js";
+import type { Play, Playbook, Task, TaskNode } from "./types.js";
 
 export interface RuleFindings {
   errors: TicklessError[];
@@ -55,10 +55,14 @@ function attempt(found: RuleFindings, check: () => void): void {
   }
 }
 
+/** What a handler answers to: its name, "role : name" for a role's, and its listen topics. */
+function handlerNames(h: Task): string[] {
+  if (h.name === undefined) return h.listen;
+  return [h.name, ...(h.role ? [`${h.role.name} : ${h.name}`] : []), ...h.listen];
+}
+
 const handlersExist: PlayRule = (play, found) => {
-  const known = new Set(
-    play.handlers.flatMap((h) => [...(h.name === undefined ? [] : [h.name]), ...h.listen]),
-  );
+  const known = new Set(play.handlers.flatMap(handlerNames));
   for (const node of playNodes(play)) {
     if (node.kind !== "task") continue;
     for (const name of node.notify) {
@@ -76,7 +80,9 @@ const handlersExist: PlayRule = (play, found) => {
 const handlersNotified: PlayRule = (play, found) => {
   const notified = new Set(playNodes(play).flatMap((n) => (n.kind === "task" ? n.notify : [])));
   for (const handler of play.handlers) {
-    const names = [...(handler.name === undefined ? [] : [handler.name]), ...handler.listen];
+    // a role's handler may be notified by a role included at run time: no warning
+    if (handler.role) continue;
+    const names = handlerNames(handler);
     if (
       names.length > 0 &&
       !names.some((n) => notified.has(n)) &&

@@ -31,6 +31,27 @@ interface NodeCommon {
   locs: FieldLocations;
 }
 
+/**
+ * One use of a role (roles.ts): where it lives and its variables as Ansible layers them. The
+ * `defaults` and `vars` hold the role's dependencies' and, for a dependency, its parents' too.
+ */
+export interface RoleRef {
+  name: string;
+  /** Absolute path of the role's directory: templates/ and files/ are looked up there first. */
+  dir: string;
+  /** deps' defaults < parents' defaults < its own defaults/main.yml (lowest precedence of all). */
+  defaults: Record<string, unknown>;
+  /** parents' vars < deps' vars < the `vars:` it was given < its own vars/main.yml. */
+  vars: Record<string, unknown>;
+  /** Role params (`- { role: x, port: 1 }`): above set_fact, as in Ansible. */
+  params: Record<string, unknown>;
+  /**
+   * Identity within a play (name, params, when, tags, vars, files): a role listed under roles: or
+   * as a dependency runs once per host unless its meta says allow_duplicates; absent: always runs.
+   */
+  once?: string;
+}
+
 /** How a task or include loops: `loop:` or a `with_<lookup>:`, and its `loop_control`. */
 export interface LoopFields {
   /** A list or a template string that renders to a list (`with_*`: the lookup's terms). */
@@ -70,6 +91,8 @@ export interface Task extends NodeCommon, LoopFields {
   delegateTo?: string;
   /** `delegate_facts`: facts the task sets go to the delegate, not to the host. */
   delegateFacts?: boolean;
+  /** The role the task was loaded from (templates/ and files/ lookup, handler variables). */
+  role?: RoleRef;
 }
 
 export interface Block extends NodeCommon {
@@ -77,6 +100,8 @@ export interface Block extends NodeCommon {
   block: TaskNode[];
   rescue: TaskNode[];
   always: TaskNode[];
+  /** A role's tasks: the block its `roles:` entry or import_role became. */
+  role?: RoleRef;
 }
 
 /** include_tasks (dynamic, loaded per host at run time). import_tasks is inlined at load time. */
@@ -85,6 +110,23 @@ export interface Include extends NodeCommon, LoopFields {
   file: string;
   /** Directory the file is relative to (the including file's directory). */
   baseDir: string;
+  /** include_role: the role to load at run time instead of a task file. */
+  includeRole?: IncludeRoleSpec;
+  /** The role the include_tasks was written in (its tasks keep that role). */
+  role?: RoleRef;
+}
+
+/** include_role's arguments as written (name and *_from may be templates). */
+export interface IncludeRoleSpec {
+  name: string;
+  tasksFrom?: string;
+  varsFrom?: string;
+  defaultsFrom?: string;
+  handlersFrom?: string;
+  allowDuplicates: boolean;
+  /** The playbook's directory and the roles path the playbook was loaded with (where roles are found). */
+  playDir: string;
+  rolesPath: string[];
 }
 
 export type TaskNode = Task | Block | Include;
@@ -109,6 +151,8 @@ export interface Play {
   tasks: TaskNode[];
   postTasks: TaskNode[];
   handlers: Task[];
+  /** Roles of `roles:` and import_role: their defaults and vars are seen by every task of the play. */
+  roles: RoleRef[];
   tags: string[];
   environment: Record<string, string>;
   noLog: boolean;

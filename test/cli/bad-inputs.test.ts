@@ -78,7 +78,7 @@ const PLAYBOOK_FIXTURES: [string, string, string][] = [
   ["vars-not-mapping.yml", "2:9", "mapping"],
   ["environment-nested.yml", "4:13", "quote the value"],
   ["task-not-mapping.yml", "3:7", "colon and a space"],
-  ["play-roles.yml", "2:3", "no roles"],
+  ["play-roles.yml", "3:7", "looked in"],
   ["block-delegate-to.yml", "5:7", "goes on each task"],
   ["task-local-action.yml", "3:7", "delegate_to: localhost"],
   ["play-become-word.yml", "2:11", "boolean"],

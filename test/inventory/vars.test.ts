@@ -10,14 +10,17 @@ import { lines } from "../support/fs.js";
 
 /** The documented order, lowest first: each layer must beat every layer before it. */
 const ORDER: (keyof VarLayers)[] = [
-  "defaults",
+  "roleDefaults",
   "inventory",
   "facts",
   "play",
   "playVarsFiles",
+  "roleVars",
   "blocks",
   "task",
+  "includedVars",
   "registered",
+  "roleParams",
   "include",
   "extra",
   "magic",

@@ -63,7 +63,7 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["environment-nested.yml", "SCHEMA", "4:13", "quote the value"],
   ["environment-bad-name.yml", "SCHEMA", "8:9", "rename it, e.g. BAD_NAME"],
   ["task-not-mapping.yml", "SCHEMA", "3:7", "colon and a space"],
-  ["play-roles.yml", "UNKNOWN_KEY", "2:3", "no roles"],
+  ["play-roles.yml", "FILE_NOT_FOUND", "3:7", "looked in"],
   ["block-delegate-to.yml", "UNKNOWN_KEY", "5:7", "goes on each task"],
   ["task-local-action.yml", "UNKNOWN_KEY", "3:7", "delegate_to: localhost"],
   ["play-become-word.yml", "SCHEMA", "2:11", "boolean"],
