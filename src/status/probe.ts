@@ -1,7 +1,7 @@
 /**
  * The one read-only shell script `tickless status` runs on a host, and its parser. It prints
  * sections `@@name` (file contents in base64, `-` when missing), so one round trip gathers the
- * record, /proc/cmdline, grub.cfg, the saved IRQ state, every IRQ's affinity (set and effective),
+ * record, history.jsonl's last line, /proc/cmdline, grub.cfg, the saved IRQ state, every IRQ's affinity (set and effective),
  * the sha256 of each file the record names, the workqueue cpumask the record names, irqbalance's
  * config, and the irqbalance and Redis processes (each Redis thread's Cpus_allowed_list, and its
  * children's). Every path is read under `root` (a fake root in tests; "" on a host).
@@ -21,6 +21,8 @@ export interface RedisProcess {
 export interface StatusProbe {
   /** applied.json's text, undefined when missing. */
   record?: string;
+  /** history.jsonl's last line, undefined when there is none. */
+  lastHistory?: string;
   cmdline: string;
   grubCfg?: string;
   irqSave?: string;
@@ -60,6 +62,7 @@ export function statusScript(root: string): string {
     `sec() { printf '\\n@@%s\\n' "$1"; }`,
     `b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf -- '-'; fi; }`,
     `sec record; b64 "$S/applied.json"`,
+    `sec history; if [ -s "$S/history.jsonl" ]; then tail -n 1 "$S/history.jsonl" | base64 -w0; else printf -- '-'; fi`,
     `sec cmdline; b64 "$R/proc/cmdline"`,
     `sec grubcfg; if [ -f "$R/boot/grub/grub.cfg" ]; then b64 "$R/boot/grub/grub.cfg"; else b64 "$R/boot/grub2/grub.cfg"; fi`,
     `sec irqsave; b64 "$S/irq-affinity.json"`,
@@ -101,6 +104,7 @@ export function parseStatusProbe(stdout: string): StatusProbe {
   const procs = (s.get("procs") ?? "").split("\n").map((l) => l.split(" "));
   return {
     record: decoded(s.get("record")),
+    lastHistory: decoded(s.get("history")),
     cmdline: (decoded(s.get("cmdline")) ?? "").trim(),
     grubCfg: decoded(s.get("grubcfg")),
     irqSave: decoded(s.get("irqsave")),
