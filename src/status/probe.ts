@@ -7,6 +7,7 @@
  * children's). Every path is read under `root` (a fake root in tests; "" on a host).
  */
 import { quote } from "shell-quote";
+import { parseInterrupts } from "../facts/interrupts.js";
 import { parseHashes } from "../modules/isolation/record.js";
 import type { RedisThread } from "../modules/redis/redis_threads.js";
 
@@ -30,6 +31,8 @@ export interface StatusProbe {
   irqs: Map<string, string>;
   /** IRQ number → effective_affinity_list ("" where the kernel has none). */
   irqEffective: Map<string, string>;
+  /** IRQ number → its interrupts since boot, every CPU (/proc/interrupts). */
+  irqTotals?: Map<string, number>;
   /** Recorded path → sha256 now (null: missing). */
   hashes: Map<string, string | null>;
   /** The workqueue cpumask file the record names, undefined when missing (or not recorded). */
@@ -69,6 +72,7 @@ export function statusScript(root: string): string {
     // the shell's own `read`: no process per IRQ (a host has hundreds)
     `sec irqs; for d in "$R"/proc/irq/[0-9]*; do l=; e=; [ -f "$d/smp_affinity_list" ] || continue; read -r l < "$d/smp_affinity_list"; read -r e < "$d/effective_affinity_list"; printf '%s %s|%s\\n' "\${d##*/}" "$l" "$e"; done 2>/dev/null`,
     // the record's own pretty-printed `"path": "…"` lines name the files to hash
+    `sec interrupts; b64 "$R/proc/interrupts"`,
     `sec hashes; [ -f "$S/applied.json" ] && sed -n 's/^ *"path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json" | while IFS= read -r p; do if [ -f "$R$p" ]; then h=$(sha256sum < "$R$p"); printf '%s %s\\n' "\${h%% *}" "$p"; else printf -- '- %s\\n' "$p"; fi; done`,
     `sec workqueue; p=$([ -f "$S/applied.json" ] && sed -n 's/^ *"cpumask_path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json"); if [ -n "$p" ]; then b64 "$R$p"; else printf -- '-'; fi`,
     `sec ibdefault; b64 "$R/etc/default/irqbalance"`,
@@ -110,6 +114,9 @@ export function parseStatusProbe(stdout: string): StatusProbe {
     irqSave: decoded(s.get("irqsave")),
     irqs: new Map(irqs.map(([n, list]) => [n, list])),
     irqEffective: new Map(irqs.map(([n, , effective]) => [n, effective ?? ""])),
+    irqTotals: new Map(
+      parseInterrupts(decoded(s.get("interrupts")) ?? "").rows.map((r) => [r.irq, r.total] as const),
+    ),
     hashes: parseHashes(s.get("hashes") ?? ""),
     workqueueMask: decoded(s.get("workqueue"))?.trim(),
     irqbalanceConfig:
