@@ -19,13 +19,24 @@ export function statusLine(h: HostTuningStatus): string {
   if (!h.reachable) return `${h.host}  UNREACHABLE: ${h.error ?? ""}`;
   if (h.error !== undefined) return `${h.host}  UNREADABLE: ${h.error}`;
   const parts = [h.host];
-  if (!h.tuned) parts.push("not tuned");
+  const r = h.last_rollback;
+  if (!h.tuned)
+    parts.push(
+      r
+        ? `not tuned (rolled back ${r.time} run ${r.run_id.slice(0, 8)} by ${r.user}@${r.controller})`
+        : "not tuned",
+    );
   else {
     const a = h.last_apply;
     parts.push(`tuned isolated=${h.isolated_cpus} housekeeping=${h.housekeeping_cpus}`);
     if (a) parts.push(`applied ${a.time} run ${a.run_id.slice(0, 8)} by ${a.user}@${a.controller}`);
   }
-  if (h.reboot_pending) parts.push(`REBOOT PENDING (running kernel lacks ${h.missing_params.join(" ")})`);
+  if (h.reboot_pending)
+    parts.push(
+      h.remaining_params?.length
+        ? `REBOOT PENDING (running kernel still has ${h.remaining_params.join(" ")})`
+        : `REBOOT PENDING (running kernel lacks ${h.missing_params.join(" ")})`,
+    );
   if (h.drift.length) parts.push(`DRIFT: ${h.drift.map((d) => `${d.check} (${d.detail})`).join("; ")}`);
   else if (h.tuned && !h.reboot_pending) parts.push("in sync");
   return parts.join("  ");

@@ -5,7 +5,8 @@
  * - `cmdline`: the running kernel lacks a recorded parameter and grub.cfg would not give it either
  *   (a reboot alone does not fix it; when grub.cfg gives it, that is "reboot pending" instead);
  * - `grub_cfg`: a Linux entry of grub.cfg lacks a recorded parameter (the next boot loses it);
- * - `irq`: an IRQ tickless moved (the saved irq-affinity state) is on an isolated CPU again;
+ * - `irq`: an IRQ tickless moved (the saved irq-affinity state) or found in place (the record's
+ *   `irqs`) is on an isolated CPU again;
  * - `grub_files`, `state_files`, `units`: a recorded file missing or changed (sha256);
  * - `irq_effective`, `irqbalance`, `workqueue`, `redis_threads`: what runs now (runtime-checks.ts).
  */
@@ -14,8 +15,11 @@ import { carriesOnce, formatParam, grubCfgCmdlines } from "../modules/isolation/
 import {
   changedFiles,
   type HashedFile,
+  lastHistoryEntry,
   missingParams,
   parseRecord,
+  pendingRollback,
+  type RecordSettings,
   recordedParams,
   recordPaths,
   type TuningRecord,
@@ -60,6 +64,10 @@ export interface HostTuningStatus {
   reboot_pending: boolean;
   /** What the running kernel lacks of the record (when reboot_pending or cmdline drift). */
   missing_params: string[];
+  /** No record, but the last rollback's parameters the running kernel still has (its reboot is pending). */
+  remaining_params?: string[];
+  /** That rollback (history.jsonl's last line), when its reboot is pending. */
+  last_rollback?: { time: string; run_id: string; user: string; controller: string; playbook: string };
   drift: Drift[];
 }
 
@@ -82,22 +90,26 @@ export function notTunedStatus(host: string): HostTuningStatus {
   };
 }
 
-/** IRQs of the saved state (not the ones the kernel keeps) whose affinity touches an isolated CPU. */
-function irqsOnIsolated(probe: StatusProbe, isolated: number[]): string[] {
-  if (!probe.irqSave) return [];
-  let save: { irqs?: Record<string, { name?: string }>; unchangeable?: Record<string, string> };
+/**
+ * IRQs tickless keeps off the isolated CPUs (the saved state's and the record's, not the ones the
+ * kernel keeps) whose affinity touches an isolated CPU.
+ */
+function irqsOnIsolated(probe: StatusProbe, isolated: number[], s: RecordSettings): string[] {
+  let save: { irqs?: Record<string, { name?: string }>; unchangeable?: Record<string, string> } = {};
   try {
-    save = JSON.parse(probe.irqSave);
+    if (probe.irqSave) save = JSON.parse(probe.irqSave);
   } catch {
     return [`${STATE_DIR}/irq-affinity.json is not valid JSON`];
   }
+  const names = new Map<string, string>(Object.entries(save.irqs ?? {}).map(([n, v]) => [n, v?.name ?? ""]));
+  for (const i of s.irqs ?? []) if (!names.get(String(i.irq))) names.set(String(i.irq), i.name);
   const out: string[] = [];
-  for (const [irq, saved] of Object.entries(save.irqs ?? {})) {
+  for (const [irq, name] of [...names].sort((a, b) => Number(a[0]) - Number(b[0]))) {
     if (save.unchangeable?.[irq] !== undefined) continue;
     const list = probe.irqs.get(irq);
     if (list === undefined || list === "") continue;
     const on = parseCpuList(list).filter((c) => isolated.includes(c));
-    if (on.length) out.push(`IRQ ${irq}${saved?.name ? ` (${saved.name})` : ""} on CPU ${formatCpuList(on)}`);
+    if (on.length) out.push(`IRQ ${irq}${name ? ` (${name})` : ""} on CPU ${formatCpuList(on)}`);
   }
   return out;
 }
@@ -109,7 +121,7 @@ function fileDrift(check: CheckName, files: readonly HashedFile[], probe: Status
 
 export function assessHost(host: string, probe: StatusProbe, root = ""): HostTuningStatus {
   const status = notTunedStatus(host);
-  if (probe.record === undefined) return status;
+  if (probe.record === undefined) return rollbackPending(status, probe);
   let record: TuningRecord;
   try {
     record = parseRecord(probe.record, `${root}${recordPaths().record}`);
@@ -151,7 +163,7 @@ export function assessHost(host: string, probe: StatusProbe, root = ""): HostTun
     status.drift.push({ check: "grub_cfg", detail });
   }
   const isolated = parseCpuList(s.isolated_cpus);
-  const irqs = irqsOnIsolated(probe, isolated);
+  const irqs = irqsOnIsolated(probe, isolated, s);
   if (irqs.length) status.drift.push({ check: "irq", detail: irqs.join(", ") });
   const found: [CheckName, string][] = [
     ["irq_effective", irqEffectiveFinding(probe, isolated)],
@@ -166,6 +178,20 @@ export function assessHost(host: string, probe: StatusProbe, root = ""): HostTun
     ...fileDrift("units", s.units, probe),
   );
   return status;
+}
+
+/** A host without a record whose last rollback still waits for its reboot: reboot pending. */
+function rollbackPending(status: HostTuningStatus, probe: StatusProbe): HostTuningStatus {
+  const last = lastHistoryEntry(probe.lastHistory);
+  const remaining = pendingRollback(last, probe.cmdline);
+  if (!last || remaining.length === 0) return status;
+  const { time, run_id, user, controller } = last.run;
+  return {
+    ...status,
+    reboot_pending: true,
+    remaining_params: remaining,
+    last_rollback: { time, run_id, user, controller, playbook: last.playbook },
+  };
 }
 
 /** 0 clean, 2 drift or reboot pending, 3 a host unreachable (or unreadable). */

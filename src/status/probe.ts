@@ -1,12 +1,13 @@
 /**
  * The one read-only shell script `tickless status` runs on a host, and its parser. It prints
  * sections `@@name` (file contents in base64, `-` when missing), so one round trip gathers the
- * record, /proc/cmdline, grub.cfg, the saved IRQ state, every IRQ's affinity (set and effective),
+ * record, history.jsonl's last line, /proc/cmdline, grub.cfg, the saved IRQ state, every IRQ's affinity (set and effective),
  * the sha256 of each file the record names, the workqueue cpumask the record names, irqbalance's
  * config, and the irqbalance and Redis processes (each Redis thread's Cpus_allowed_list, and its
  * children's). Every path is read under `root` (a fake root in tests; "" on a host).
  */
 import { quote } from "shell-quote";
+import { parseInterrupts } from "../facts/interrupts.js";
 import { parseHashes } from "../modules/isolation/record.js";
 import type { RedisThread } from "../modules/redis/redis_threads.js";
 
@@ -21,6 +22,8 @@ export interface RedisProcess {
 export interface StatusProbe {
   /** applied.json's text, undefined when missing. */
   record?: string;
+  /** history.jsonl's last line, undefined when there is none. */
+  lastHistory?: string;
   cmdline: string;
   grubCfg?: string;
   irqSave?: string;
@@ -28,6 +31,8 @@ export interface StatusProbe {
   irqs: Map<string, string>;
   /** IRQ number → effective_affinity_list ("" where the kernel has none). */
   irqEffective: Map<string, string>;
+  /** IRQ number → its interrupts since boot, every CPU (/proc/interrupts). */
+  irqTotals?: Map<string, number>;
   /** Recorded path → sha256 now (null: missing). */
   hashes: Map<string, string | null>;
   /** The workqueue cpumask file the record names, undefined when missing (or not recorded). */
@@ -60,12 +65,14 @@ export function statusScript(root: string): string {
     `sec() { printf '\\n@@%s\\n' "$1"; }`,
     `b64() { if [ -f "$1" ]; then base64 -w0 < "$1"; else printf -- '-'; fi; }`,
     `sec record; b64 "$S/applied.json"`,
+    `sec history; if [ -s "$S/history.jsonl" ]; then tail -n 1 "$S/history.jsonl" | base64 -w0; else printf -- '-'; fi`,
     `sec cmdline; b64 "$R/proc/cmdline"`,
     `sec grubcfg; if [ -f "$R/boot/grub/grub.cfg" ]; then b64 "$R/boot/grub/grub.cfg"; else b64 "$R/boot/grub2/grub.cfg"; fi`,
     `sec irqsave; b64 "$S/irq-affinity.json"`,
     // the shell's own `read`: no process per IRQ (a host has hundreds)
     `sec irqs; for d in "$R"/proc/irq/[0-9]*; do l=; e=; [ -f "$d/smp_affinity_list" ] || continue; read -r l < "$d/smp_affinity_list"; read -r e < "$d/effective_affinity_list"; printf '%s %s|%s\\n' "\${d##*/}" "$l" "$e"; done 2>/dev/null`,
     // the record's own pretty-printed `"path": "…"` lines name the files to hash
+    `sec interrupts; b64 "$R/proc/interrupts"`,
     `sec hashes; [ -f "$S/applied.json" ] && sed -n 's/^ *"path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json" | while IFS= read -r p; do if [ -f "$R$p" ]; then h=$(sha256sum < "$R$p"); printf '%s %s\\n' "\${h%% *}" "$p"; else printf -- '- %s\\n' "$p"; fi; done`,
     `sec workqueue; p=$([ -f "$S/applied.json" ] && sed -n 's/^ *"cpumask_path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json"); if [ -n "$p" ]; then b64 "$R$p"; else printf -- '-'; fi`,
     `sec ibdefault; b64 "$R/etc/default/irqbalance"`,
@@ -101,11 +108,15 @@ export function parseStatusProbe(stdout: string): StatusProbe {
   const procs = (s.get("procs") ?? "").split("\n").map((l) => l.split(" "));
   return {
     record: decoded(s.get("record")),
+    lastHistory: decoded(s.get("history")),
     cmdline: (decoded(s.get("cmdline")) ?? "").trim(),
     grubCfg: decoded(s.get("grubcfg")),
     irqSave: decoded(s.get("irqsave")),
     irqs: new Map(irqs.map(([n, list]) => [n, list])),
     irqEffective: new Map(irqs.map(([n, , effective]) => [n, effective ?? ""])),
+    irqTotals: new Map(
+      parseInterrupts(decoded(s.get("interrupts")) ?? "").rows.map((r) => [r.irq, r.total] as const),
+    ),
     hashes: parseHashes(s.get("hashes") ?? ""),
     workqueueMask: decoded(s.get("workqueue"))?.trim(),
     irqbalanceConfig:

@@ -1,7 +1,8 @@
 /**
  * Pure: the day-two checks of what runs now, against the record (assess.ts has the rest):
  * - `irq_effective`: an IRQ tickless moved whose effective affinity (where the kernel delivers it)
- *   touches an isolated CPU while its smp_affinity_list does not (the `irq` check covers that);
+ *   touches an isolated CPU while its smp_affinity_list does not (the `irq` check covers that),
+ *   unless it never fired since boot (/proc/interrupts: the move completes at its first interrupt);
  * - `irqbalance`: irqbalance's config no longer bans every isolated CPU (`IRQBALANCE_BANNED_CPULIST`,
  *   else the older `IRQBALANCE_BANNED_CPUS` mask), said with whether irqbalance runs;
  * - `workqueue`: the unbound workqueue cpumask the record names holds other CPUs than housekeeping;
@@ -34,6 +35,8 @@ export function irqEffectiveFinding(probe: StatusProbe, isolated: number[]): Fin
     if (save.unchangeable?.[irq] !== undefined) continue;
     if (onIsolated(probe.irqs.get(irq) ?? "", isolated).length) continue;
     const on = onIsolated(probe.irqEffective.get(irq) ?? "", isolated);
+    // never fired since boot: nothing was delivered, and its first interrupt completes the move
+    if (probe.irqTotals?.get(irq) === 0) continue;
     if (on.length)
       out.push(`IRQ ${irq}${saved?.name ? ` (${saved.name})` : ""} delivered to CPU ${formatCpuList(on)}`);
   }

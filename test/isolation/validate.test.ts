@@ -184,6 +184,28 @@ describe("validate_isolation checks", () => {
     ]);
   });
 
+  it("an IRQ whose list leaves the isolated CPU out but whose effective affinity is still there: a move pending (named) while it does not fire in the window, a failure once it fires there", () => {
+    // Seen on the VM: virtio0-config (a NIC's config-change IRQ) never fires, so the kernel never
+    // completes its move off the CPU it had at boot; nothing is delivered there.
+    const s = good();
+    s.irqAffinity["25"] = ["4", "0-3,5-7"];
+    const idle = evaluate(ARGS, s).find((c) => c.name === "nic_irqs");
+    expect(idle?.status).toBe("ok");
+    expect(idle?.detail).toContain(
+      "left where the kernel keeps them: IRQ 25 (virtio0-output.0) on CPU 4, its move pending until its next interrupt (none in the window; its list is 0-3,5-7)",
+    );
+    s.interrupts1 = (s.interrupts1 ?? "").replace(/^( 25: +)50 /m, "$151 ");
+    expect(failed(s)).toEqual([
+      "nic_irqs: effective affinity on an isolated CPU: IRQ 25 (virtio0-output.0) on CPU 4",
+    ]);
+    // a list that has the isolated CPU is never a pending move
+    const listed = good();
+    listed.irqAffinity["25"] = ["4", "0-7"];
+    expect(failed(listed)).toEqual([
+      "nic_irqs: effective affinity on an isolated CPU: IRQ 25 (virtio0-output.0) on CPU 4",
+    ]);
+  });
+
   it("leaves kernel-managed IRQs recorded by irq_affinity out of the failures, and names them", () => {
     const s = good();
     s.irqAffinity["25"] = ["4", "4"];

@@ -3,7 +3,8 @@
  * boot loader: grub.cfg from the grub-mkconfig fixture): isolation.yml, a "reboot" (a command line
  * carrying the parameters bound over the host's /proc/cmdline, inside its mount namespace), drifts
  * planted by hand, `tickless status` naming each over SSH (exit 2), isolation.yml rerun with the
- * record's CPU sets, and status clean again (exit 0).
+ * record's CPU sets, and status clean again (exit 0); then rollback.yml without allow_reboot: status
+ * says the reboot is pending (exit 2) until the "reboot", then "not tuned".
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -83,7 +84,7 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     await home?.release();
   });
 
-  test("status names an IRQ moved onto the isolated CPU, a deleted drop-in, irqbalance's changed ban and the workqueue mask (exit 2); isolation.yml rerun from the record's settings makes it clean (exit 0)", async () => {
+  test("status names an IRQ moved onto the isolated CPU, a deleted drop-in, irqbalance's changed ban and the workqueue mask (exit 2); isolation.yml rerun from the record's settings makes it clean (exit 0); rollback.yml without allow_reboot leaves status saying reboot pending (exit 2) until the reboot, then not tuned", async () => {
     const first = await isolation();
     expect(first.summary.exitCode).toBe(0);
     const pending = await status();
@@ -145,5 +146,29 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     // the same files as recorded, so the record (and its run) stays as the first apply wrote it
     expect(JSON.parse(await sh("cat /var/lib/tickless/applied.json"))).toEqual(record);
     expect(await sh(`cat /proc/irq/25/smp_affinity_list ${WORKQUEUE_MASK}`)).toBe("0-3,5-7\nef\n");
-  }, 120_000);
+
+    // rollback.yml without allow_reboot: the record goes, the running kernel keeps the parameters,
+    // and status says so from history.jsonl's last line (exit 2) until the "reboot"
+    const back = await run({
+      playbook: join(ROOT, "playbooks/rollback.yml"),
+      inventory: lab.inventoryFile,
+      extraVars: { ...vars, results_dir: results },
+    });
+    expect(back.summary.exitCode).toBe(0);
+    expect(back.summary.rebootPending).toEqual(["day2"]);
+    const rolledBack = await status();
+    expect(rolledBack.code).toBe(2);
+    expect(rolledBack.host).toMatchObject({
+      tuned: false,
+      reboot_pending: true,
+      remaining_params: ["isolcpus=4", "nohz_full=4", "rcu_nocbs=4"],
+      drift: [],
+    });
+    expect(rolledBack.line).toMatch(
+      /^day2 {2}not tuned \(rolled back \S+Z run [0-9a-f]{8} by \S+\) {2}REBOOT PENDING \(running kernel still has isolcpus=4 nohz_full=4 rcu_nocbs=4\)\n$/,
+    );
+    await sh("umount /proc/cmdline");
+    const rebooted = await status();
+    expect([rebooted.code, rebooted.line]).toEqual([0, "day2  not tuned\n"]);
+  }, 180_000);
 });

@@ -173,6 +173,11 @@ describe("IRQs' effective affinity", () => {
       ]),
     });
     expect(irqEffectiveFinding(p, [4])).toBe("IRQ 24 (eth0-TxRx-0) delivered to CPU 4");
+    // never fired since boot (a NIC's config-change IRQ): nothing delivered, the move completes at its first interrupt
+    p.irqTotals = new Map([["24", 0]]);
+    expect(irqEffectiveFinding(p, [4])).toBe("");
+    p.irqTotals = new Map([["24", 1]]);
+    expect(irqEffectiveFinding(p, [4])).toBe("IRQ 24 (eth0-TxRx-0) delivered to CPU 4");
     p.irqEffective.set("24", "");
     expect(irqEffectiveFinding(p, [4])).toBe("");
   });

@@ -247,6 +247,72 @@ describe("tickless status on fake roots", () => {
     expect(await hashTree(join(dir, "roots"))).toEqual(before);
   });
 
+  test("a rollback whose reboot is pending: not tuned, REBOOT PENDING naming what the running kernel still has (exit 2, --json valid); after the reboot: not tuned (exit 0)", async () => {
+    const line = (event: string, time: string) =>
+      `${JSON.stringify({ version: 1, event, tickless_version: "1.0.0", run: { ...record("back").run, time }, playbook: "/srv/playbooks/x.yml", isolated_cpus: "4", kernel_params: ISOLATED_4.kernel_params })}\n`;
+    const root = join(dir, "roots", "back");
+    await writeTree(root, {
+      "var/lib/tickless/history.jsonl": `${line("applied", "2026-12-01T10:00:00.000Z")}${line("rolled_back", "2026-12-02T10:00:00.000Z")}`,
+      "proc/cmdline": `BOOT_IMAGE=/vmlinuz ro ${PARAMS} quiet\n`,
+    });
+    const inv = join(dir, "back.yml");
+    await writeTree(dir, {
+      "back.yml": `all:\n  vars:\n    tickless_connection: local\n  hosts:\n    back:\n      tickless_root: ${root}\n`,
+    });
+    const before = await hashTree(root);
+    const pending = await cli(["status", "-i", inv]);
+    expect(pending.code).toBe(2);
+    expect(pending.stdout).toBe(
+      `back  not tuned (rolled back 2026-12-02T10:00:00.000Z run 0b7f6c1e by ops@ctl1)  REBOOT PENDING (running kernel still has ${PARAMS})\n`,
+    );
+    const json = await cli(["status", "-i", inv, "--json"]);
+    const doc = JSON.parse(json.stdout);
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    (formats as unknown as (a: Ajv) => void)(ajv);
+    expect(ajv.validate(schema, doc), JSON.stringify(ajv.errors)).toBe(true);
+    expect(doc.hosts[0]).toMatchObject({
+      tuned: false,
+      reboot_pending: true,
+      remaining_params: PARAMS.split(" "),
+      last_rollback: { time: "2026-12-02T10:00:00.000Z", user: "ops" },
+      drift: [],
+    });
+    expect(await hashTree(root)).toEqual(before);
+    await writeTree(root, { "proc/cmdline": "BOOT_IMAGE=/vmlinuz ro quiet\n" });
+    const rebooted = await cli(["status", "-i", inv]);
+    expect([rebooted.code, rebooted.stdout]).toEqual([0, "back  not tuned\n"]);
+  });
+
+  test("an IRQ the record names that was never moved (irqbalance had placed it) and is on the isolated CPU now: drift naming its number and name", async () => {
+    const root = join(dir, "roots", "placed");
+    const doc = record("placed");
+    doc.settings.irqs = [
+      { irq: 24, name: "eth0-TxRx-0" },
+      { irq: 30, name: "eth0-TxRx-1" },
+    ];
+    await writeTree(join(dir, "roots"), {
+      ...tunedRoot("placed", {
+        "var/lib/tickless/applied.json": recordText(doc),
+        "proc/irq/30/smp_affinity_list": "4\n",
+        "proc/irq/30/effective_affinity_list": "4\n",
+      }),
+    });
+    const inv = join(dir, "placed.yml");
+    await writeTree(dir, {
+      "placed.yml": `all:\n  vars:\n    tickless_connection: local\n  hosts:\n    placed:\n      tickless_root: ${root}\n`,
+    });
+    const r = await cli(["status", "-i", inv, "--json"]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).hosts[0].drift).toEqual([
+      { check: "irq", detail: "IRQ 30 (eth0-TxRx-1) on CPU 4" },
+    ]);
+    await writeTree(root, {
+      "proc/irq/30/smp_affinity_list": "3\n",
+      "proc/irq/30/effective_affinity_list": "3\n",
+    });
+    expect((await cli(["status", "-i", inv])).code).toBe(0);
+  });
+
   test("--json follows the JSON Schema; an unreachable host is exit 3", async () => {
     const r = await cli(["status", "-i", inventory, "--json"]);
     expect(r.code).toBe(3);

@@ -35,6 +35,11 @@ export interface RecordSettings {
   workqueue?: { cpumask_path: string; cpus: string };
   /** The Redis the run pinned, and whether Redis places its own threads (server_cpulist). */
   redis?: { unit: string; port: number; threads_split: boolean };
+  /**
+   * Every IRQ the run kept off the isolated CPUs, by number and name: the moved ones (whose
+   * originals irq-affinity.json keeps) and the ones already in place (irqbalance placed them).
+   */
+  irqs?: { irq: number; name: string }[];
 }
 
 export interface RunMeta {
@@ -125,6 +130,28 @@ export function remainingParams(params: Record<string, string>, cmdline: string)
   return recordedParams(params)
     .filter((p) => running.some((w) => w.key === p.key && w.value === p.value))
     .map((p) => (p.value === undefined ? p.key : `${p.key}=${p.value}`));
+}
+
+/** The last line of history.jsonl as an entry (undefined: no history, or a line cut off). */
+export function lastHistoryEntry(text: string | undefined): HistoryEntry | undefined {
+  const line = (text ?? "").trimEnd().split("\n").pop() ?? "";
+  try {
+    const entry = JSON.parse(line) as Partial<HistoryEntry>;
+    return typeof entry.event === "string" && typeof entry.kernel_params === "object" && entry.run
+      ? (entry as HistoryEntry)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a rollback left for the next boot: when history's last line is a rollback, the parameters
+ * of that rollback the running kernel still has ([] otherwise). The record is gone by then, so this
+ * is what says the host still runs isolated until it reboots.
+ */
+export function pendingRollback(last: HistoryEntry | undefined, cmdline: string): string[] {
+  return last?.event === "rolled_back" ? remainingParams(last.kernel_params, cmdline) : [];
 }
 
 /**

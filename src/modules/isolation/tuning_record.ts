@@ -25,9 +25,11 @@ import {
   type HashedFile,
   type HistoryEntry,
   hashScript,
+  lastHistoryEntry,
   missingParams,
   parseHashes,
   parseRecord,
+  pendingRollback,
   RECORD_VERSION,
   type RecordSettings,
   type RunMeta,
@@ -54,6 +56,8 @@ export interface TuningRecordArgs {
   units?: string[];
   /** The unbound workqueue cpumask file the run wrote (`tickless status` compares it with housekeeping_cpus). */
   workqueue_cpumask?: string;
+  /** The IRQs the run kept off the isolated CPUs (irq_affinity's `irqs`; other keys are dropped). */
+  irqs?: { irq: number; name?: string }[];
   /** The Redis the run pinned (`tickless status` finds it by the port in its process title). */
   redis_unit?: string;
   redis_port?: number | string;
@@ -73,6 +77,8 @@ export interface TuningRecordState {
   cmdline: string;
   /** sha256 (null: missing) of the files the args name, or of the leftovers (read). */
   hashes: Map<string, string | null>;
+  /** read: history.jsonl's last line (a rollback whose reboot is still pending has no record). */
+  lastHistory?: HistoryEntry;
   meta: { run: RunMeta; tickless_version: string; playbook: { path: string; sha256: string } };
 }
 
@@ -141,10 +147,11 @@ async function probe(
 ): Promise<TuningRecordState> {
   const paths = recordPaths(args.dir);
   const procRoot = (args.proc_root ?? "/proc").replace(/\/+$/, "");
-  const [read, cmdline, hashes] = await Promise.all([
+  const [read, cmdline, hashes, history] = await Promise.all([
     host.readFile(paths.record),
     host.readFile(`${procRoot}/cmdline`),
     host.run(hashScript(filesOf(args))),
+    args.state === "read" ? host.readFile(paths.history) : undefined,
   ]);
   if (hashes.rc !== 0) {
     throw new TicklessError(
@@ -163,6 +170,7 @@ async function probe(
     ...(record ? { record, recordText: text } : {}),
     cmdline: cmdline.content?.toString("utf8").trim() ?? "",
     hashes: parseHashes(hashes.stdout),
+    ...(history?.exists ? { lastHistory: lastHistoryEntry(history.content?.toString("utf8")) } : {}),
     meta: runMeta(ctx),
   };
 }
@@ -181,6 +189,7 @@ export function desiredRecord(args: TuningRecordArgs, state: TuningRecordState):
     ...(args.workqueue_cpumask
       ? { workqueue: { cpumask_path: args.workqueue_cpumask, cpus: String(args.housekeeping_cpus ?? "") } }
       : {}),
+    ...(args.irqs ? { irqs: args.irqs.map((i) => ({ irq: i.irq, name: i.name ?? "" })) } : {}),
     ...(args.redis_unit
       ? {
           redis: {
@@ -282,13 +291,16 @@ export function reportTuningRecord(args: TuningRecordArgs, state: TuningRecordSt
       ...(left.length ? { msg: `reboot pending: the running kernel still has ${left.join(" ")}` } : {}),
     };
   }
-  const recorded = state.record?.settings.kernel_params;
+  // no record, but the last rollback's reboot is pending: its parameters are ours to finish
+  const pending = state.record ? [] : pendingRollback(state.lastHistory, state.cmdline);
+  const recorded =
+    state.record?.settings.kernel_params ?? (pending.length ? state.lastHistory?.kernel_params : undefined);
   const keys = recorded ? Object.keys(recorded) : ISOLATION_KEYS;
   const foreign = parseParams(state.cmdline)
     .filter((w) => keys.includes(w.key) && (recorded === undefined || recorded[w.key] !== (w.value ?? "")))
     .map((w) => (w.value === undefined ? w.key : `${w.key}=${w.value}`));
   const leftovers = [...state.hashes].filter(([, h]) => h !== null).map(([p]) => p);
-  const ours = state.record !== undefined || leftovers.length > 0;
+  const ours = state.record !== undefined || leftovers.length > 0 || pending.length > 0;
   const note = foreign.length
     ? `; the running command line has ${foreign.join(" ")}, which tickless did not put there (left as it is)`
     : "";
@@ -300,12 +312,14 @@ export function reportTuningRecord(args: TuningRecordArgs, state: TuningRecordSt
     foreign,
     leftovers,
     // not `reboot_required`: what the running kernel lacks of an apply is no reboot a rollback needs
-    running_lacks: recorded ? missingParams(recorded, state.cmdline) : [],
+    running_lacks: state.record ? missingParams(recorded ?? {}, state.cmdline) : [],
     msg: state.record
       ? `${path}: isolated_cpus=${state.record.settings.isolated_cpus} applied by ${state.record.run.user}@${state.record.run.controller} at ${state.record.run.time}${note}`
-      : ours
-        ? `no record at ${path}, but an apply began (${leftovers.join(", ")}): rolling back from the saved state${note}`
-        : `nothing of ours to roll back on ${state.meta.run.host} (no ${path})${note}`,
+      : pending.length && state.lastHistory
+        ? `no record at ${path}: rolled back by ${state.lastHistory.run.user}@${state.lastHistory.run.controller} at ${state.lastHistory.run.time}, and the running kernel still has ${pending.join(" ")}: the reboot is pending${note}`
+        : ours
+          ? `no record at ${path}, but an apply began (${leftovers.join(", ")}): rolling back from the saved state${note}`
+          : `nothing of ours to roll back on ${state.meta.run.host} (no ${path})${note}`,
   };
 }
 
@@ -340,6 +354,14 @@ export const tuningRecordModule = defineModule<TuningRecordArgs, TuningRecordSta
       state_files: pathList,
       units: pathList,
       workqueue_cpumask: { type: "string", pattern: "^/" },
+      irqs: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: { irq: { type: "integer", minimum: 0 }, name: { type: "string" } },
+          required: ["irq"],
+        },
+      },
       redis_unit: { type: "string", minLength: 1 },
       redis_port: {
         anyOf: [

@@ -235,4 +235,29 @@ describe("tuning_record on a fake root", () => {
     expect(again.changes).toEqual([]);
     expect(again.report?.reboot_required).toBe(false);
   });
+
+  test("read after a rollback whose reboot is pending: ours (the rollback's parameters, not foreign), so a second rollback can reboot; after the reboot, nothing of ours", async () => {
+    await converge(tuningRecordModule, applied(), host, ctx());
+    await cmdline("ro quiet isolcpus=4 nohz_full=4 rcu_nocbs=4");
+    const params = { isolcpus: "4", nohz_full: "4", rcu_nocbs: "4" };
+    await converge(
+      tuningRecordModule,
+      { state: "rolled_back", dir: state(), proc_root: join(dir, "proc"), kernel_params: params },
+      host,
+      ctx(),
+    );
+    const pending = await converge(tuningRecordModule, read({ leftovers: [] }), host, ctx());
+    expect(pending.changes).toEqual([]);
+    expect(pending.report).toMatchObject({
+      exists: false,
+      ours: true,
+      foreign: [],
+      kernel_params: params,
+      msg: `no record at ${record()}: rolled back by ops@ctl1 at ${RUN.started}, and the running kernel still has isolcpus=4 nohz_full=4 rcu_nocbs=4: the reboot is pending`,
+    });
+    // a value the rollback did not take off is the operator's own: named, not ours
+    await cmdline("ro quiet isolcpus=2");
+    const after = await converge(tuningRecordModule, read({ leftovers: [] }), host, ctx());
+    expect(after.report).toMatchObject({ exists: false, ours: false, foreign: ["isolcpus=2"] });
+  });
 });
