@@ -50,6 +50,7 @@ export class TaskTally {
         this.changedHosts.push(event.host);
         break;
       case "skipped":
+      case "unpredictable":
         this.skipped++;
         break;
       default:

@@ -2,9 +2,13 @@
  * Check mode's overlay of planned state (connection/planned.ts): a task probes what the tasks before
  * it would have made, on a root that has none of it yet; the host is left as it was.
  */
+
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { Writable } from "node:stream";
 import { afterEach, describe, expect, test } from "vitest";
+import { JunitReporter } from "../../src/reporters/junit.js";
+import { recapBlock } from "../../src/reporters/recap.js";
 import { hashTree, localInventory, removeDir, run, tempDir, writeTree } from "../e2e/helpers.js";
 
 let dirs: string[] = [];
@@ -95,5 +99,78 @@ describe("check mode reads through the overlay of planned state", () => {
       (r.results.find((x) => x.task === "gone")!.result.stat as { exists: boolean }).exists;
     expect(gone(check)).toBe(false);
     expect(gone(real)).toBe(false);
+  });
+});
+
+const UNKNOWN = `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: probe the firmware
+      shell: echo 2 > {{ root }}/etc/default/fw; echo 2
+      register: fw
+    - name: pick the profile
+      set_fact: { profile: "fw{{ fw.stdout }}" }
+    - name: write the profile
+      copy: { dest: "{{ root }}/etc/default/profile", content: "{{ profile }}\\n" }
+    - name: only on new firmware
+      copy: { dest: "{{ root }}/etc/default/new-fw", content: "x\\n" }
+      when: fw.stdout == "2"
+    - name: independent
+      copy: { dest: "{{ root }}/etc/default/other", content: "y\\n" }
+`;
+
+describe("check mode's unknown values", () => {
+  test("a task that depends on a command check mode does not run is unpredictable, naming the command, in the events, the recap and JUnit", async () => {
+    const { root, play } = await lab(UNKNOWN);
+    const before = await hashTree(root);
+    const check = await play(true);
+    expect(await hashTree(root)).toEqual(before);
+    expect(check.summary.exitCode).toBe(0);
+    const status = Object.fromEntries(check.results.map((r) => [r.task, r.status]));
+    expect(status).toEqual({
+      "probe the firmware": "skipped",
+      "pick the profile": "unpredictable",
+      // set_fact's variable is unknown in turn: the task names the command it comes from
+      "write the profile": "unpredictable",
+      "only on new firmware": "unpredictable",
+      independent: "changed",
+    });
+    const profile = check.results.find((r) => r.task === "write the profile")!;
+    expect(profile.result).toMatchObject({ depends_on: "probe the firmware", changed: false, failed: false });
+    expect(profile.result.msg).toContain('depends on profile, registered by "probe the firmware"');
+
+    const recap = check.events.find((e) => e.type === "recap")!;
+    if (recap.type !== "recap") throw new Error("no recap");
+    expect(recap.check?.unpredictable).toEqual([
+      'h1: pick the profile (depends on "probe the firmware")',
+      'h1: write the profile (depends on "probe the firmware")',
+      'h1: only on new firmware (depends on "probe the firmware")',
+    ]);
+    expect(recap.stats.h1).toMatchObject({ ok: 1, changed: 1, skipped: 4, failed: 0 });
+    expect(recapBlock(recap.stats, recap.check)).toContain(
+      '  unpredictable: h1: write the profile (depends on "probe the firmware")',
+    );
+
+    const file = path.join(root, "..", "junit.xml");
+    const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
+    const junit = new JunitReporter({ stdout: sink(), stderr: sink(), file });
+    for (const e of check.events) junit.onEvent(e);
+    await junit.close();
+    const xml = await readFile(file, "utf8");
+    expect(xml).toMatch(
+      /name="\[h1\] write the profile"[^>]*>\s*<skipped message="unpredictable in check mode: [^"]*" type="unpredictable"\/>/,
+    );
+    expect(xml).toContain('<property name="unpredictable" value="3"/>');
+
+    // the real run: the values exist, every task runs
+    const real = await play(false);
+    expect(real.summary.exitCode).toBe(0);
+    expect(await readFile(path.join(root, "etc/default/profile"), "utf8")).toBe("fw2\n");
+    expect(real.results.filter((r) => r.status === "changed").map((r) => r.task)).toEqual([
+      "probe the firmware",
+      "write the profile",
+      "only on new firmware",
+      "independent",
+    ]);
   });
 });
