@@ -27,7 +27,9 @@ export async function converge<A>(
 ): Promise<Converged> {
   const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
   const c = await engineConverge(module, args, ctx, async () => conn, false);
-  return { changes: c.changes, result: c.applied, replan: c.remaining, report: c.report };
+  // as a task's result carries them (engine/check-plan.ts)
+  const changes = withoutEffects(c.changes);
+  return { changes, result: c.applied, replan: withoutEffects(c.remaining), report: c.report };
 }
 
 /** Probe and plan only, as check mode does. */
