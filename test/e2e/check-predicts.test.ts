@@ -8,42 +8,19 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 // @ts-expect-error plain ESM helper shared with the benchmark and `npm run demo`, no types
 import { makeRoot } from "../../bench/fixtures/make-roots.mjs";
-import type { TaskResult } from "../../src/index.js";
-import { byStatus, hashTree, localInventory, type Run, removeDir, run, tempDir } from "./helpers.js";
+import {
+  byStatus,
+  hashTree,
+  localInventory,
+  plannedContent,
+  predictedChanges,
+  removeDir,
+  run,
+  tempDir,
+} from "./helpers.js";
 
 const DEMO = path.join(import.meta.dirname, "../../playbooks/demo.yml");
 const HOSTS = ["h1", "h2"];
-
-/** A command check mode did not run: it would have (as ansible-core says), so the real run changes. */
-function wouldHaveRun(r: TaskResult): boolean {
-  return r.skipped && r.msg === "Command would have run if not in check mode";
-}
-
-/** `host:task` pairs a check run predicts will change. */
-function predicted(r: Run): string[] {
-  const wouldRun = r.results
-    .filter((e) => e.status !== "changed" && [e.result, ...(e.result.results ?? [])].some(wouldHaveRun))
-    .map((e) => `${e.host}:${e.task}`);
-  return [...byStatus(r, "changed"), ...wouldRun].sort();
-}
-
-/** Each planned path's last content change ("after"), in the order the tasks planned them. */
-function plannedContent(r: Run, host: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const e of r.results.filter((x) => x.host === host)) {
-    for (const c of e.result.changes ?? []) {
-      if (
-        c.after === undefined ||
-        c.target.includes(":") ||
-        /^create (file|directory)( \(mode \d+\))?$/.test(c.summary)
-      )
-        continue;
-      if (/^(remove|create link|link target|replace)/.test(c.summary)) continue;
-      out.set(c.target, c.after);
-    }
-  }
-  return out;
-}
 
 describe("check mode predicts the real run on a fresh host", () => {
   let base: string;
@@ -68,7 +45,7 @@ describe("check mode predicts the real run on a fresh host", () => {
 
     const real = await run(options);
     expect(real.summary.exitCode).toBe(0);
-    expect(predicted(check)).toEqual(byStatus(real, "changed").sort());
+    expect(predictedChanges(check)).toEqual(byStatus(real, "changed").sort());
     // tasks 06 and 10 find what 05 and 09 plan: no failure to ignore, no task skipped for check mode's sake
     expect(byStatus(check, "changed")).toContain("h1:06 back up original GRUB defaults (once)");
     expect(byStatus(check, "ok")).toContain("h1:10 grub.d snippet mode");
