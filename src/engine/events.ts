@@ -1,7 +1,8 @@
 /** Typed events: the only way the engine talks to reporters. No secret (no_log) value is ever put in one. */
 import type { Change } from "../modules/types.js";
 
-export type HostStatus = "ok" | "changed" | "failed" | "skipped" | "unreachable";
+/** `unpredictable`: check runs only, a task that depends on a value check mode cannot know (unknown-values.ts). */
+export type HostStatus = "ok" | "changed" | "failed" | "skipped" | "unreachable" | "unpredictable";
 
 /** What a task did on one host (one loop item, or the whole task). Registered as-is. */
 export interface TaskResult {
@@ -30,6 +31,8 @@ export interface TaskResult {
 export interface CheckSummary {
   wouldChange: number;
   changedForReal: number;
+  /** Tasks not predicted, `host: task (depends on "other task")`, in run order. */
+  unpredictable?: string[];
 }
 
 export interface HostStats {

@@ -19,6 +19,8 @@ export interface HostState {
   rescueVars: Record<string, unknown>;
   /** A task reported `reboot_required: true` and no reboot task has rebooted the host since. */
   rebootPending: boolean;
+  /** Check runs: registered variables whose value check mode cannot know → the task they depend on (unknown-values.ts). */
+  unknown: Map<string, string>;
 }
 
 export function newHostState(name: string): HostState {
@@ -33,6 +35,7 @@ export function newHostState(name: string): HostState {
     notified: new Set(),
     rescueVars: {},
     rebootPending: false,
+    unknown: new Map(),
   };
 }
 

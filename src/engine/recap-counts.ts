@@ -9,6 +9,7 @@ export class RecapCounts {
   private readonly byHost = new Map<string, HostStats>();
   /** Changed results of `check_mode: false` tasks in a check run: real changes. */
   private forReal = 0;
+  private readonly unpredictable: string[] = [];
 
   /** A host's counts; as in Ansible, a host appears in the recap once something is counted for it. */
   private entry(host: string): HostStats {
@@ -24,11 +25,16 @@ export class RecapCounts {
    * Counts one task's outcome on one host: a changed task is also ok; an ignored failure is ok and
    * ignored; a failure inside a block with a rescue counts as rescued instead of failed.
    */
-  record(host: string, status: HostStatus, result: TaskResult, rescuing: boolean): void {
+  record(host: string, status: HostStatus, result: TaskResult, rescuing: boolean, task = "?"): void {
     const s = this.entry(host);
     switch (status) {
       case "unreachable":
         s.unreachable++;
+        break;
+      case "unpredictable":
+        // counted with the skipped in Ansible's recap line, listed under it (checkLines)
+        s.skipped++;
+        this.unpredictable.push(`${host}: ${task} (depends on "${result.depends_on}")`);
         break;
       case "skipped":
         s.skipped++;
@@ -54,7 +60,12 @@ export class RecapCounts {
 
   /** The check-run summary: predicted changes apart from those made for real. */
   checkSummary(): CheckSummary {
-    return { wouldChange: this.totals().changed - this.forReal, changedForReal: this.forReal };
+    const unpredictable = this.unpredictable.length > 0 ? { unpredictable: [...this.unpredictable] } : {};
+    return {
+      wouldChange: this.totals().changed - this.forReal,
+      changedForReal: this.forReal,
+      ...unpredictable,
+    };
   }
 
   snapshot(): Record<string, HostStats> {
@@ -74,6 +85,7 @@ export class RecapCounts {
 export function statusOf(result: TaskResult): HostStatus {
   if (result.unreachable) return "unreachable";
   if (result.failed) return "failed";
+  if (result.unpredictable === true) return "unpredictable";
   if (result.skipped) return "skipped";
   return result.changed ? "changed" : "ok";
 }

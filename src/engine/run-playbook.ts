@@ -8,6 +8,7 @@
  */
 import path from "node:path";
 import { openConnection } from "../connection/index.js";
+import { plannedConnection } from "../connection/planned.js";
 import type { Connection, ConnectionSettings } from "../connection/types.js";
 import { ConnectionError, EXIT, formatError, formatLocation, OptionError } from "../errors.js";
 import {
@@ -295,7 +296,9 @@ async function openHost(
     if (err instanceof ConnectionError) throw err;
     throw new ConnectionError(`cannot connect to ${host}: ${formatError(err)}`, { cause: err });
   }
-  return locks.guard(opened.conn, opened.settings);
+  const guarded = await locks.guard(opened.conn, opened.settings);
+  // a check run reads each host through the overlay of what its earlier tasks planned
+  return options.check ? plannedConnection(guarded) : guarded;
 }
 
 function lockWait(seconds: number | undefined): number {

@@ -20,6 +20,7 @@ import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
 import type { Task } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
+import { recordPlan, withoutEffects } from "./check-plan.js";
 import { converge } from "./converge.js";
 import type { TaskResult } from "./events.js";
 import { loopItems } from "./loop-items.js";
@@ -203,8 +204,12 @@ async function runState(
 ): Promise<TaskResult> {
   const c = await converge(module, args, ctx, () => hostFor(input), check);
   if (check || c.changes.length === 0) {
-    return { ...c.report, changed: c.changes.length > 0, failed: false, skipped: false, changes: c.changes };
+    const changes = check
+      ? await recordPlan(await input.connect(), c.changes, privilegeOf(input))
+      : c.changes;
+    return { ...c.report, changed: changes.length > 0, failed: false, skipped: false, changes };
   }
+  c.changes = withoutEffects(c.changes);
   if (c.applied?.failed) return { ...fromModuleResult(c.applied, false), changes: c.changes };
   // what apply says of its own change (its msg) is not replaced by the report of the state after it
   const ownMsg = c.applied?.msg === undefined ? {} : { msg: c.applied.msg };
@@ -264,6 +269,10 @@ async function runCommand(
   }
   const r = await module.apply(host, args, ctx);
   return fromModuleResult(r, true);
+}
+
+function privilegeOf(input: TaskInput) {
+  return { become: input.keywords.become, becomeUser: input.keywords.becomeUser };
 }
 
 async function hostFor(input: TaskInput): Promise<HostWriter> {

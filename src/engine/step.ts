@@ -11,6 +11,7 @@ import { statusOf } from "./recap-counts.js";
 import { runTask } from "./run-task.js";
 import { censor } from "./secrets.js";
 import { type ResolvedTask, resolveTask } from "./task-keywords.js";
+import { noteRegistered, unknownDependency, unpredictableResult } from "./unknown-values.js";
 import { hostVars } from "./vars.js";
 
 /** Runs a task on the active hosts among `hosts`; run_once runs it on the first and registers it on all. */
@@ -33,7 +34,10 @@ export async function runTaskStep(pc: PlayContext, task: Task, hosts: string[], 
   const targets = runOnce || bypass ? active.slice(0, 1) : active;
   const keywords = resolveTask(scope.keywords, task, run);
   const outcomes = await mapLimit(targets, run.forks, async (host) => {
-    const { result, delegate } = await runOnHost(pc, task, host, scope, keywords, name);
+    const unknown = run.check ? unknownDependency(run.hosts.get(host)!, task, scope.when) : undefined;
+    const { result, delegate } = unknown
+      ? { result: unpredictableResult(unknown), delegate: undefined }
+      : await runOnHost(pc, task, host, scope, keywords, name);
     recordOutcome(pc, task, host, scope, keywords, name, result, delegate);
     return result;
   });
@@ -109,7 +113,7 @@ export function recordOutcome(
   const run = pc.run;
   const state = run.hosts.get(host)!;
   const status = statusOf(result);
-  run.stats.record(host, status, result, scope.rescuing);
+  run.stats.record(host, status, result, scope.rescuing, name);
   if (run.check && status === "changed" && !keywords.check) run.stats.recordChangedForReal();
   const { noLog, diff } = keywords;
   run.emit({
@@ -124,6 +128,7 @@ export function recordOutcome(
     diff,
   });
   applyResult(pc, task, host, result, factsHost(run, task, host, delegate));
+  if (run.check) noteRegistered(state, task, name, result);
   trackReboot(state, task, result);
   if (result.unreachable) state.unreachable = true;
   else if (result.failed && !result.ignored) {

@@ -4,6 +4,7 @@
  * check mode it stops after plan; after apply it probes and plans again and fails the task if the
  * plan is not empty. A module never asks whether it runs in check mode: the context does not say.
  */
+import type { PathEffect } from "../connection/planned.js";
 import type { HostReader, HostWriter } from "../connection/types.js";
 import type { SourceLocation } from "../errors.js";
 
@@ -15,6 +16,12 @@ export interface Change {
   summary: string;
   before?: string;
   after?: string;
+  /**
+   * What the change leaves at a path, as data: a check run records it in the host's overlay of planned
+   * state (connection/planned.ts), so later tasks probe what this one would have made. The engine drops it
+   * from the task's result.
+   */
+  effect?: PathEffect;
 }
 
 /** A JSON Schema (draft 2020-12 / draft-07 subset ajv understands) for a module's args. */

@@ -77,6 +77,7 @@ export class TaskTally {
         if (this.changedHosts.length < MAX_NAMES) this.changedHosts.push(event.host);
         break;
       case "skipped":
+      case "unpredictable":
         this.skipped++;
         break;
       default:

@@ -111,7 +111,7 @@ export class JunitReporter implements Reporter {
 function counts(cases: TestCase[]): string {
   const n = (s: HostStatus) => cases.filter((c) => c.status === s).length;
   const time = cases.reduce((t, c) => t + c.seconds, 0);
-  return `tests="${cases.length}" failures="${n("failed")}" errors="${n("unreachable")}" skipped="${n("skipped")}" time="${time.toFixed(3)}"`;
+  return `tests="${cases.length}" failures="${n("failed")}" errors="${n("unreachable")}" skipped="${n("skipped") + n("unpredictable")}" time="${time.toFixed(3)}"`;
 }
 
 function renderSuite(suite: Suite, check: CheckSummary | undefined, rebootPending: string[]): string[] {
@@ -120,6 +120,7 @@ function renderSuite(suite: Suite, check: CheckSummary | undefined, rebootPendin
   if (check) {
     props.push(["check_mode", "true"], ["would_change", String(check.wouldChange)]);
     props.push(["changed_for_real", String(check.changedForReal)]);
+    if (check.unpredictable?.length) props.push(["unpredictable", String(check.unpredictable.length)]);
   }
   if (rebootPending.length > 0) props.push(["reboot_pending", rebootPending.join(",")]);
   const properties =
@@ -156,6 +157,8 @@ function renderCase(classname: string, c: TestCase): string[] {
       ];
     case "skipped":
       return [open + ">", `      <skipped message="${message}"/>`, "    </testcase>"];
+    case "unpredictable":
+      return [open + ">", `      <skipped message="${message}" type="unpredictable"/>`, "    </testcase>"];
     default:
       return [`${open}/>`];
   }

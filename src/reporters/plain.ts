@@ -9,7 +9,12 @@ import type { Reporter, ReporterOptions } from "./types.js";
 
 type HostResultEvent = Extract<EngineEvent, { type: "host_result" }>;
 
-const WORD: Record<string, string> = { ok: "ok", changed: "changed", skipped: "skipping" };
+const WORD: Record<string, string> = {
+  ok: "ok",
+  changed: "changed",
+  skipped: "skipping",
+  unpredictable: "unpredictable",
+};
 
 export class PlainReporter implements Reporter {
   private readonly out: Writable;

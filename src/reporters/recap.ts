@@ -60,7 +60,8 @@ export function rebootLines(hosts: string[], check?: CheckSummary, max = MAX_NAM
 export function checkLines(check: CheckSummary | undefined): string[] {
   if (!check) return [];
   const would = `${check.wouldChange} change${check.wouldChange === 1 ? "" : "s"} would be made`;
-  if (check.changedForReal === 0) return [`check mode: nothing was changed; ${would}`];
+  const unpredictable = (check.unpredictable ?? []).map((t) => `  unpredictable: ${t}`);
+  if (check.changedForReal === 0) return [`check mode: nothing was changed; ${would}`, ...unpredictable];
   const real = `${check.changedForReal} change${check.changedForReal === 1 ? " was" : "s were"}`;
-  return [`check mode: ${would}; ${real} made for real by tasks with check_mode: false`];
+  return [`check mode: ${would}; ${real} made for real by tasks with check_mode: false`, ...unpredictable];
 }

@@ -70,6 +70,12 @@ afterAll(async () => {
   if (dir) await removeDir(dir);
 });
 
+/**
+ * Check mode: the file and directories the first task plans are there for the second (ansible-playbook:
+ * changed again), and for remote_src to copy from (ansible-playbook: fails, its source never written).
+ */
+const OVERLAY_PREDICTS = ["again", "remote_src into a new directory"];
+
 describe.skipIf(!hasAnsible)("copy into new directories against ansible-playbook", () => {
   test.each(["real", "check"])(
     "%s run: each task's status, the exit code and the tree left",
@@ -77,10 +83,13 @@ describe.skipIf(!hasAnsible)("copy into new directories against ansible-playbook
       await removeDir(path.join(dir, "tickless"));
       await writeTree(path.join(dir, "tickless"), { ".keep": "" });
       const ours = await ticklessRun(dir, mode === "check");
+      // where ansible-playbook's check run misses an earlier task's planned change, tickless's check
+      // run reads it through the overlay of planned state and says what the real run does
+      const predicted = (l: string, i: number) =>
+        mode === "check" && OVERLAY_PREDICTS.some((t) => l.startsWith(`${t}: `)) ? referee.real.tasks[i] : l;
       expect(ours.results.map((e) => `${e.task}: ${e.status}`).join("\n")).toBe(
-        referee[mode].tasks.join("\n"),
+        referee[mode].tasks.map(predicted).join("\n"),
       );
-      // (in check mode the remote_src source was never written: both tools fail that task too)
       const failed = ours.results.find((e) => e.task === "content into a directory");
       expect(failed?.result.msg).toContain("can not use content with a dir as dest");
       expect(ours.summary.exitCode).toBe(referee[mode].rc);

@@ -88,6 +88,9 @@ afterAll(async () => {
   if (dir) await removeDir(dir);
 });
 
+/** Check mode: the mode the task before it plans on the link's target is there (ansible-playbook: changed again). */
+const OVERLAY_PREDICTS = ["state file through a link"];
+
 describe.skipIf(!hasAnsible)("file's times and follow against ansible-playbook", () => {
   test.each(["real", "check"])(
     "%s run: each task's status and msg, the exit code, the times and modes left",
@@ -99,9 +102,13 @@ describe.skipIf(!hasAnsible)("file's times and follow against ansible-playbook",
       const tasks = ours.results.map(
         (e) => `${e.task}: ${e.status} ${JSON.stringify(e.status === "failed" ? e.result.msg : "")}`,
       );
-      const theirs = referee[mode].tasks.map((l) =>
-        l.includes(": failed ") ? l : l.replace(/ ".*"$/, ' ""'),
-      );
+      // where ansible-playbook's check run misses an earlier task's planned change, tickless's check
+      // run reads it through the overlay of planned state and says what the real run does
+      const predicted = (l: string, i: number) =>
+        mode === "check" && OVERLAY_PREDICTS.some((t) => l.startsWith(`${t}: `)) ? referee.real.tasks[i] : l;
+      const theirs = referee[mode].tasks
+        .map(predicted)
+        .map((l) => (l.includes(": failed ") ? l : l.replace(/ ".*"$/, ' ""')));
       expect(tasks.join("\n")).toBe(theirs.join("\n"));
       expect(ours.summary.exitCode).toBe(referee[mode].rc);
       if (mode === "real") expect(await files(ours.root)).toEqual(referee[mode].files);

@@ -371,6 +371,8 @@ interface Outcome {
 let dir: string;
 const ansible: Record<string, Outcome> = {};
 const ANSIBLE_ARGS: Record<string, string[]> = { "check.yml": ["--check"] };
+/** Check runs: tasks that depend on a command check mode did not run (engine/unknown-values.ts), on h1. */
+const UNPREDICTABLE: Record<string, string[]> = { "check.yml": ["c2 command skipped"] };
 
 function normalise(msg: unknown, root: string): string {
   return String(msg ?? "")
@@ -465,8 +467,22 @@ describe.skipIf(!hasAnsible)("compat with ansible-playbook", () => {
         check: ANSIBLE_ARGS[name]?.includes("--check") ?? false,
       });
       const outcome = fromTickless(ours.events, ours.summary.exitCode, root, msgTasksOf[name]);
-      expect(outcome.tasks).toEqual(ansible[name].tasks);
-      expect(outcome.stats).toEqual(ansible[name].stats);
+      const theirs = structuredClone(ansible[name]);
+      for (const task of UNPREDICTABLE[name] ?? []) {
+        // ansible-playbook's check run guesses from the command it did not run (and the real run then
+        // does otherwise); tickless's says the task is unpredictable, counted with the skipped
+        const line = (t: string) => t.startsWith(`${task}@h1: `);
+        expect(outcome.tasks.find(line)).toMatch(
+          /: unpredictable "unpredictable in check mode: depends on c2, registered by \\"command in check\\"/,
+        );
+        expect(theirs.tasks.find(line)).toMatch(/: ok /);
+        outcome.tasks = outcome.tasks.filter((t) => !line(t));
+        theirs.tasks = theirs.tasks.filter((t) => !line(t));
+        outcome.stats.h1.skipped--;
+        theirs.stats.h1.ok--;
+      }
+      expect(outcome.tasks).toEqual(theirs.tasks);
+      expect(outcome.stats).toEqual(theirs.stats);
       expect(outcome.rc).toBe(ansible[name].rc);
     },
     60_000,

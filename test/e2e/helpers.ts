@@ -2,7 +2,13 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import type { EngineEvent, EventListener, RunPlaybookOptions, RunSummary } from "../../src/index.js";
+import type {
+  EngineEvent,
+  EventListener,
+  RunPlaybookOptions,
+  RunSummary,
+  TaskResult,
+} from "../../src/index.js";
 import { runPlaybook } from "../../src/index.js";
 import { tempDir, writeTree } from "../support/fs.js";
 
@@ -101,4 +107,35 @@ export async function lab(
     roots,
     file: (rel: string) => path.join(dir, rel),
   } as Lab;
+}
+
+/** A command check mode did not run: it would have (as ansible-core says), so the real run changes. */
+function wouldHaveRun(r: TaskResult): boolean {
+  return r.skipped && r.msg === "Command would have run if not in check mode";
+}
+
+/** `host:task` pairs a check run predicts will change. */
+export function predictedChanges(r: Run): string[] {
+  const wouldRun = r.results
+    .filter((e) => e.status !== "changed" && [e.result, ...(e.result.results ?? [])].some(wouldHaveRun))
+    .map((e) => `${e.host}:${e.task}`);
+  return [...byStatus(r, "changed"), ...wouldRun].sort();
+}
+
+/** Each planned path's last content change ("after"), in the order the tasks planned them. */
+export function plannedContent(r: Run, host: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of r.results.filter((x) => x.host === host)) {
+    for (const c of e.result.changes ?? []) {
+      if (
+        c.after === undefined ||
+        c.target.includes(":") ||
+        /^create (file|directory)( \(mode \d+\))?$/.test(c.summary)
+      )
+        continue;
+      if (/^(remove|create link|link target|replace)/.test(c.summary)) continue;
+      out.set(c.target, c.after);
+    }
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 /** Test harness for state modules: a real ModuleContext and the engine's own probe → plan → apply → re-plan loop. */
 import { lstat, readFile } from "node:fs/promises";
 import type { Connection, FileRead } from "../../src/connection/types.js";
+import { withoutEffects } from "../../src/engine/check-plan.js";
 import { converge as engineConverge } from "../../src/engine/converge.js";
 import type { ManagedFile } from "../../src/modules/files/managed-file.js";
 import type { Change, ModuleContext, ModuleResult, StateModule } from "../../src/modules/types.js";
@@ -26,7 +27,9 @@ export async function converge<A>(
 ): Promise<Converged> {
   const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
   const c = await engineConverge(module, args, ctx, async () => conn, false);
-  return { changes: c.changes, result: c.applied, replan: c.remaining, report: c.report };
+  // as a task's result carries them (engine/check-plan.ts)
+  const changes = withoutEffects(c.changes);
+  return { changes, result: c.applied, replan: withoutEffects(c.remaining), report: c.report };
 }
 
 /** Probe and plan only, as check mode does. */
@@ -37,7 +40,8 @@ export async function checkPlan<A>(
   ctx: ModuleContext = testContext(),
 ): Promise<Change[]> {
   const args = module.normalize ? module.normalize(rawArgs) : rawArgs;
-  return (await engineConverge(module, args, ctx, async () => conn, true)).changes;
+  // as a task's result carries them: the overlay's effects left out (engine/check-plan.ts)
+  return withoutEffects((await engineConverge(module, args, ctx, async () => conn, true)).changes);
 }
 
 /** A probed regular file for pure plan tests; `content` undefined = absent. */

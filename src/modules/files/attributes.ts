@@ -33,6 +33,7 @@ export function attributeChanges(path: string, attrs: FileAttributes, stat: File
       summary: `owner ${before} → ${attrs.owner}`,
       before,
       after: attrs.owner,
+      effect: { path, type: "attributes", owner: attrs.owner },
     });
   }
   if (attrs.group !== undefined && !sameAccount(attrs.group, stat.group, stat.gid)) {
@@ -42,6 +43,7 @@ export function attributeChanges(path: string, attrs: FileAttributes, stat: File
       summary: `group ${before} → ${attrs.group}`,
       before,
       after: attrs.group,
+      effect: { path, type: "attributes", group: attrs.group },
     });
   }
   if (attrs.mode !== undefined && stat.type !== "link") {
@@ -52,6 +54,7 @@ export function attributeChanges(path: string, attrs: FileAttributes, stat: File
         summary: `mode ${stat.mode} → ${want}`,
         before: stat.mode,
         after: want,
+        effect: { path, type: "attributes", mode: want },
       });
     }
   }

@@ -105,6 +105,14 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       summary: `create directory${args.directory_mode === undefined ? "" : ` (mode ${resolveMode(args.directory_mode, undefined, true)})`}`,
       before: "absent",
       after: "directory",
+      effect: {
+        path: d,
+        type: "directory" as const,
+        mode:
+          args.directory_mode === undefined ? undefined : resolveMode(args.directory_mode, undefined, true),
+        owner: args.owner,
+        group: args.group,
+      },
     }));
     return [...dirs, ...planManagedFile(state, wanted(args, state), args, contentReason(state))];
   },

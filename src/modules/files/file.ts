@@ -8,6 +8,7 @@
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
+import type { PathEffect } from "../../connection/planned.js";
 import { refuseRecursiveRemoval } from "../../connection/system-paths.js";
 import type { FileStat, FileType } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
@@ -184,6 +185,7 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
             summary: `remove ${kindName(stat.type)}`,
             before: kindName(stat.type),
             after: "absent",
+            effect: { path, type: "absent" },
           },
         ]
       : [];
@@ -205,6 +207,7 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
           summary: `link target ${stat.linkTarget} → ${args.src}`,
           before: stat.linkTarget,
           after: args.src,
+          effect: { path, type: "link", target: args.src! },
         },
       ];
     }
@@ -237,11 +240,16 @@ function create(path: string, args: FileArgs, kind: "directory" | "touch" | "lin
       summary: `create link → ${args.src}`,
       before: "absent",
       after: `link → ${args.src}`,
+      effect: { path, type: "link", target: args.src! },
     };
   const type = kind === "directory" ? "directory" : "file";
-  const mode =
-    args.mode === undefined ? "" : ` (mode ${resolveMode(args.mode, undefined, type === "directory")})`;
-  return { target: path, summary: `create ${type}${mode}`, before: "absent", after: type };
+  const mode = args.mode === undefined ? undefined : resolveMode(args.mode, undefined, type === "directory");
+  const effect: PathEffect =
+    type === "directory"
+      ? { path, type, mode, owner: args.owner, group: args.group }
+      : { path, type, content: "", mode, owner: args.owner, group: args.group };
+  const summary = `create ${type}${mode === undefined ? "" : ` (mode ${mode})`}`;
+  return { target: path, summary, before: "absent", after: type, effect };
 }
 
 /** chown/chmod for a path just created: every attribute asked for is set. */

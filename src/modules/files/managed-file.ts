@@ -80,15 +80,29 @@ export function planManagedFile(
   const { file, path } = state;
   if (!file.exists) {
     if (desired === undefined) return [];
-    const mode = attrs.mode === undefined ? "" : ` (mode ${resolveMode(attrs.mode, undefined)})`;
-    return [
-      { target: path, summary: `create file${mode}: ${reason}`, before: "", after: desired.toString() },
-    ];
+    const mode = attrs.mode === undefined ? undefined : resolveMode(attrs.mode, undefined);
+    const effect = {
+      path,
+      type: "file" as const,
+      content: desired,
+      mode,
+      owner: attrs.owner,
+      group: attrs.group,
+    };
+    const summary = `create file${mode === undefined ? "" : ` (mode ${mode})`}: ${reason}`;
+    return [{ target: path, summary, before: "", after: desired.toString(), effect }];
   }
   const changes: Change[] = [];
   const current = file.content ?? Buffer.alloc(0);
   if (desired !== undefined && !desired.equals(current)) {
-    changes.push({ target: path, summary: reason, before: current.toString(), after: desired.toString() });
+    const effect = { path, type: "file" as const, content: desired };
+    changes.push({
+      target: path,
+      summary: reason,
+      before: current.toString(),
+      after: desired.toString(),
+      effect,
+    });
   }
   return [...changes, ...attributeChanges(path, attrs, file)];
 }

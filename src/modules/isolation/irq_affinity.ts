@@ -186,6 +186,7 @@ function planPresent(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
         summary: `irqbalance: ban CPUs ${formatCpuList(parseCpuList(args.irqbalance_banned_cpus))}`,
         before: state.irqbalance.content,
         after,
+        effect: { path: state.irqbalance.path, type: "file", content: after },
       });
     }
   }

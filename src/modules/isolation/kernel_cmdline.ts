@@ -15,6 +15,7 @@
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
+import type { PathEffect } from "../../connection/planned.js";
 import type { HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
@@ -298,7 +299,9 @@ function planDefaultsChanges(args: KernelCmdlineArgs, state: KernelCmdlineState)
                   : words
               }`
             : `drop its own ${droppedKeys(s.params, before, after)} (the kernel gets each once, from the snippet or the defaults)`;
-    changes.push({ target: path, summary, before, after });
+    const effect: PathEffect =
+      after === "" ? { path, type: "absent" } : { path, type: "file", content: after };
+    changes.push({ target: path, summary, before, after, effect });
   }
   // grubby: the boot loader reads the BLS entries, grub.cfg is not regenerated
   if (grubby) return changes;

@@ -223,6 +223,9 @@ export function planSysfs(args: SysfsArgs, current: SysfsState): Change[] {
       summary: empty ? `${summary}; remove ${current.stateFile.path} (empty)` : summary,
       before: current.stateFile.content,
       ...(empty ? {} : { after: saveText(after) }),
+      effect: empty
+        ? { path: current.stateFile.path, type: "absent" }
+        : { path: current.stateFile.path, type: "file", content: saveText(after) },
     };
   };
   if (s.state === "restored") {
@@ -234,6 +237,7 @@ export function planSysfs(args: SysfsArgs, current: SysfsState): Change[] {
         summary: `restore ${args.path}: ${transition(s.format, current.value ?? "", saved, current.path)}`,
         before: current.value === undefined ? undefined : `${current.value}\n`,
         after: `${saved}\n`,
+        effect: { path: current.path, type: "file", content: `${saved}\n` },
       });
     }
     const { [current.path]: _dropped, ...rest } = save.originals;
@@ -253,6 +257,7 @@ export function planSysfs(args: SysfsArgs, current: SysfsState): Change[] {
     summary: `${args.path}: ${transition(s.format, now, want, current.path)}`,
     before: `${now}\n`,
     after: `${want}\n`,
+    effect: { path: current.path, type: "file", content: `${want}\n` },
   });
   return changes;
 }

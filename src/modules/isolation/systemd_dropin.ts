@@ -100,10 +100,17 @@ export function planDropin(args: SystemdDropinArgs, state: SystemdDropinState): 
       summary: state.file.exists ? "update drop-in" : "create drop-in",
       before: state.file.content,
       after: state.desired,
+      effect: { path: state.path, type: "file", content: state.desired ?? "" },
     });
   }
   if (!present && state.file.exists) {
-    changes.push({ target: state.path, summary: "remove drop-in", before: state.file.content, after: "" });
+    changes.push({
+      target: state.path,
+      summary: "remove drop-in",
+      before: state.file.content,
+      after: "",
+      effect: { path: state.path, type: "absent" },
+    });
   }
   const props = state.properties;
   if (!props) return changes;

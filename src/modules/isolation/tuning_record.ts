@@ -237,6 +237,7 @@ export function planTuningRecord(args: TuningRecordArgs, state: TuningRecordStat
         target: record,
         summary: "remove the record (nothing of tickless's is left to record)",
         before: state.recordText,
+        effect: { path: record, type: "absent" },
       },
     ];
   }
@@ -248,6 +249,7 @@ export function planTuningRecord(args: TuningRecordArgs, state: TuningRecordStat
       summary: `${state.record ? "update" : "write"} the applied-state record (isolated_cpus=${want.settings.isolated_cpus})`,
       ...(state.recordText !== undefined ? { before: state.recordText } : {}),
       after: recordText(want),
+      effect: { path: record, type: "file", content: recordText(want) },
     },
     {
       target: history,

@@ -140,7 +140,13 @@ export function planSysctl(args: SysctlArgs, current: SysctlState): Change[] {
     s.state === "absent" ? removeLine(content, args.name) : setLine(content, args.name, s.value ?? "");
   if (after !== content) {
     const summary = s.state === "absent" ? `remove ${args.name}` : `set ${args.name} = ${s.value}`;
-    changes.push({ target: s.file, summary, before: content, after });
+    changes.push({
+      target: s.file,
+      summary,
+      before: content,
+      after,
+      effect: { path: s.file, type: "file", content: after },
+    });
   }
   const liveWanted = s.state === "present" && (s.set || (s.reload && changes.length > 0));
   if (liveWanted && s.value !== undefined && current.live !== undefined) {
@@ -150,6 +156,7 @@ export function planSysctl(args: SysctlArgs, current: SysctlState): Change[] {
         summary: `${args.name}: ${normalizeValue(current.live)} → ${normalizeValue(s.value)}`,
         before: `${current.live}\n`,
         after: `${s.value}\n`,
+        effect: { path: current.livePath, type: "file", content: `${s.value}\n` },
       });
     }
   }

@@ -2,6 +2,7 @@ import { chmod, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
+import { withoutEffects } from "../../../src/engine/check-plan.js";
 import { type CopyArgs, type CopyState, copyModule } from "../../../src/modules/files/copy.js";
 import { checkPlan, converge, fileState, scratchDir, snapshot, testContext } from "../harness.js";
 
@@ -53,7 +54,30 @@ describe("copy plan", () => {
       [{ target: `${D}:group`, summary: "group root → 42", before: "root", after: "42" }],
     ],
   ] as const)("%s", (_name, args, s, want) => {
-    expect(plan(args, s)).toEqual(want);
+    expect(withoutEffects(plan(args, s))).toEqual(want);
+  });
+
+  it("says, as data, what each change leaves at the path (check mode's overlay)", () => {
+    expect(plan({ content: "hi\n", mode: "0600" }, state(undefined, "hi\n")).map((c) => c.effect)).toEqual([
+      {
+        path: D,
+        type: "file",
+        content: Buffer.from("hi\n"),
+        mode: "0600",
+        owner: undefined,
+        group: undefined,
+      },
+    ]);
+    expect(plan({ content: "ho\n" }, state("hi\n", "ho\n"))[0].effect).toEqual({
+      path: D,
+      type: "file",
+      content: Buffer.from("ho\n"),
+    });
+    expect(plan({ content: "hi", mode: "0640" }, state("hi", "hi"))[0].effect).toEqual({
+      path: D,
+      type: "attributes",
+      mode: "0640",
+    });
   });
 
   it("refuses a directory destination for content", () => {

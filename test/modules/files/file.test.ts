@@ -83,7 +83,13 @@ describe("file plan", () => {
 
   it("gives before/after for --diff", () => {
     expect(planFile({ path: P, state: "absent" }, st("file"))).toEqual([
-      { target: P, summary: "remove file", before: "file", after: "absent" },
+      {
+        target: P,
+        summary: "remove file",
+        before: "file",
+        after: "absent",
+        effect: { path: P, type: "absent" },
+      },
     ]);
   });
 });

@@ -105,7 +105,13 @@ describe("lineinfile plan", () => {
 
   it("says why and carries before/after for --diff", () => {
     expect(plan({ line: "b" }, "a\n")).toEqual([
-      { target: P, summary: "line added", before: "a\n", after: "a\nb\n" },
+      {
+        target: P,
+        summary: "line added",
+        before: "a\n",
+        after: "a\nb\n",
+        effect: { path: P, type: "file", content: Buffer.from("a\nb\n") },
+      },
     ]);
   });
 
@@ -117,7 +123,13 @@ describe("lineinfile plan", () => {
   it("creates a missing file only with create", () => {
     expect(() => plan({ line: "a" })).toThrow(/does not exist/);
     expect(plan({ line: "a", create: true, mode: "0600" })).toEqual([
-      { target: P, summary: "create file (mode 0600): line added", before: "", after: "a\n" },
+      {
+        target: P,
+        summary: "create file (mode 0600): line added",
+        before: "",
+        after: "a\n",
+        effect: { path: P, type: "file", content: Buffer.from("a\n"), mode: "0600" },
+      },
     ]);
     expect(plan({ line: "a", state: "absent" })).toEqual([]);
   });

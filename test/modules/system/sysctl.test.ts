@@ -129,6 +129,7 @@ describe("sysctl plan", () => {
       summary: "set vm.swappiness = 1",
       before: "x = 2\n",
       after: "x = 2\nvm.swappiness = 1\n",
+      effect: { path: "/f", type: "file", content: "x = 2\nvm.swappiness = 1\n" },
     });
   });
 
