@@ -98,14 +98,24 @@ afterAll(async () => {
   if (dir) await removeDir(dir);
 });
 
-describe.skipIf(!hasAnsible)("copy, template, lineinfile and blockinfile results against ansible-playbook", () => {
-  test("each registered result has Ansible's fields and values, written or already right", async () => {
-    const ours = await ticklessRun(dir);
-    const shown = ours.results.filter((e) => e.task === "debug").map((e) => e.result as Record<string, any>);
-    const mine = debugs(shown, path.join(dir, "tickless"));
-    for (const [i, want] of theirs.entries()) expect({ name: NAMES[i], ...mine[i] }).toEqual({ name: NAMES[i], ...want });
-    expect(theirs[1]).toMatchObject({ changed: false, path: "<root>/c", checksum: expect.any(String) });
-    expect(theirs[0]).toMatchObject({ changed: true, md5sum: "b1946ac92492d2347c6235b4d2611184", diff: [] });
-    expect(theirs[NAMES.indexOf("line_again")]).toMatchObject({ changed: false, backup: "", msg: "" });
-  }, 60_000);
-});
+describe.skipIf(!hasAnsible)(
+  "copy, template, lineinfile and blockinfile results against ansible-playbook",
+  () => {
+    test("each registered result has Ansible's fields and values, written or already right", async () => {
+      const ours = await ticklessRun(dir);
+      const shown = ours.results
+        .filter((e) => e.task === "debug")
+        .map((e) => e.result as Record<string, any>);
+      const mine = debugs(shown, path.join(dir, "tickless"));
+      for (const [i, want] of theirs.entries())
+        expect({ name: NAMES[i], ...mine[i] }).toEqual({ name: NAMES[i], ...want });
+      expect(theirs[1]).toMatchObject({ changed: false, path: "<root>/c", checksum: expect.any(String) });
+      expect(theirs[0]).toMatchObject({
+        changed: true,
+        md5sum: "b1946ac92492d2347c6235b4d2611184",
+        diff: [],
+      });
+      expect(theirs[NAMES.indexOf("line_again")]).toMatchObject({ changed: false, backup: "", msg: "" });
+    }, 60_000);
+  },
+);
