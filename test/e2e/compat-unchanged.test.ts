@@ -50,13 +50,27 @@ const TASKS = `
     - blockinfile: { path: "{{ root }}/c", block: b2 }
       register: block_checked
       check_mode: true
+    - command: "echo {{ item }}"
+      loop: [1, 2]
+      register: k_loop
+    - command: echo
+      register: k_ran
+    - command: echo
+      register: k_checked
+      check_mode: true
+    - command: echo
+      register: k_cond
+      changed_when: "'skipped' not in k_cond"
 `;
+/** Which results have a `skipped` key: a loop's and a skipped task's, not one that ran (nor its items). */
+const KEYS =
+  "{{ 'skipped' in k_loop }} {{ 'skipped' in k_loop.results[0] }} {{ 'skipped' in k_ran }} {{ 'skipped' in k_checked }} {{ k_cond.changed }}";
 
-const NAMES = [...TASKS.matchAll(/register: (\w+)/g)].map((m) => m[1]);
+const NAMES = [...TASKS.matchAll(/register: (\w+)/g)].map((m) => m[1]).filter((n) => !n.startsWith("k_"));
 const PLAYBOOK = `
 - hosts: h1
   gather_facts: false
-  tasks:${TASKS}${NAMES.map((n) => `    - debug: { var: ${n} }\n`).join("")}`;
+  tasks:${TASKS}${NAMES.map((n) => `    - debug: { var: ${n} }\n`).join("")}    - debug: { msg: "${KEYS}" }\n`;
 
 /**
  * Ansible's own keys of a registered result, its root written <root>, a backup's name masked. A
@@ -75,6 +89,7 @@ function fields(r: Record<string, unknown>, root: string): Record<string, unknow
 
 let dir: string;
 let theirs: Record<string, unknown>[];
+let theirKeys: unknown;
 
 function debugs(results: Record<string, any>[], root: string) {
   return results.map((d, i) => fields(d[NAMES[i]], root));
@@ -91,7 +106,8 @@ beforeAll(async () => {
   });
   const { report, root } = await refereeRun(dir);
   const shown = report.plays[0].tasks.filter((t) => t.task.action === "debug").map((t) => t.hosts.h1);
-  theirs = debugs(shown, root);
+  theirs = debugs(shown.slice(0, NAMES.length), root);
+  theirKeys = shown[NAMES.length].msg;
 }, 120_000);
 
 afterAll(async () => {
@@ -106,7 +122,7 @@ describe.skipIf(!hasAnsible)(
       const shown = ours.results
         .filter((e) => e.task === "debug")
         .map((e) => e.result as Record<string, any>);
-      const mine = debugs(shown, path.join(dir, "tickless"));
+      const mine = debugs(shown.slice(0, NAMES.length), path.join(dir, "tickless"));
       for (const [i, want] of theirs.entries())
         expect({ name: NAMES[i], ...mine[i] }).toEqual({ name: NAMES[i], ...want });
       expect(theirs[1]).toMatchObject({ changed: false, path: "<root>/c", checksum: expect.any(String) });
@@ -115,6 +131,8 @@ describe.skipIf(!hasAnsible)(
         md5sum: "b1946ac92492d2347c6235b4d2611184",
         diff: [],
       });
+      expect(shown[NAMES.length].msg).toBe(theirKeys);
+      expect(theirKeys).toBe("True False False True True");
       expect(theirs[NAMES.indexOf("line_again")]).toMatchObject({ changed: false, backup: "", msg: "" });
     }, 60_000);
   },
