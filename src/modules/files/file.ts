@@ -20,6 +20,7 @@ import {
   attributeCommands,
   type FileAttributes,
 } from "./attributes.js";
+import { fileResult } from "./file-result.js";
 import {
   managesTimes,
   probeTimes,
@@ -148,7 +149,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
     await runChecked(host, commands, `file ${path}`);
     return {};
   },
-  report: (_args, state) => ({ state: state.stat.exists ? kindName(state.stat.type) : "absent" }),
+  report: (args, state) => fileResult(args, state.path, state.stat),
 });
 
 /** Whether the task manages a link's target (Ansible's `follow`, true by default). */
