@@ -62,9 +62,12 @@ const TASKS = `
       register: k_cond
       changed_when: "'skipped' not in k_cond"
 `;
-/** Which results have a `skipped` key: a loop's and a skipped task's, not one that ran (nor its items). */
+/**
+ * Which results have a `skipped` key (a loop's and a skipped task's, not one that ran, nor its items),
+ * and the tests' other names: successful, failure, change, skip.
+ */
 const KEYS =
-  "{{ 'skipped' in k_loop }} {{ 'skipped' in k_loop.results[0] }} {{ 'skipped' in k_ran }} {{ 'skipped' in k_checked }} {{ k_cond.changed }}";
+  "{{ 'skipped' in k_loop }} {{ 'skipped' in k_loop.results[0] }} {{ 'skipped' in k_ran }} {{ 'skipped' in k_checked }} {{ k_cond.changed }} {{ k_ran is successful }} {{ k_ran is failure }} {{ k_ran is change }} {{ k_checked is skip }}";
 
 const NAMES = [...TASKS.matchAll(/register: (\w+)/g)].map((m) => m[1]).filter((n) => !n.startsWith("k_"));
 const PLAYBOOK = `
@@ -132,7 +135,7 @@ describe.skipIf(!hasAnsible)(
         diff: [],
       });
       expect(shown[NAMES.length].msg).toBe(theirKeys);
-      expect(theirKeys).toBe("True False False True True");
+      expect(theirKeys).toBe("True False False True True True False True True");
       expect(theirs[NAMES.indexOf("line_again")]).toMatchObject({ changed: false, backup: "", msg: "" });
     }, 60_000);
   },
