@@ -94,6 +94,11 @@ export const fileModule = defineModule<FileArgs, FileState>({
   async probe(host, args, ctx) {
     let path = args.path;
     let stat = await host.stat(path);
+    // Ansible's state defaults to the path's own (lstat) before a src is checked against it
+    const kind = args.state ?? (stat.type === "link" ? "link" : undefined);
+    if (args.src !== undefined && kind !== "link") {
+      throw new TicklessError("TASK", "src option requires state to be 'link' or 'hard'");
+    }
     if (follows(args) && stat.type === "link") {
       const real = await host.run(quote(["readlink", "-f", "--", path]));
       if (real.rc === 0 && real.stdout.trim() !== "") {
