@@ -34,7 +34,7 @@ export async function converge<A, S>(
   const current = await module.probe(before, args, ctx);
   const changes = module.plan(args, current);
   if (check || changes.length === 0) {
-    return { changes, remaining: [], problems: [], report: module.report?.(args, current) };
+    return { changes, remaining: [], problems: [], report: module.report?.(args, current, false) };
   }
   const applied = await module.apply(before, args, changes, current, ctx);
   if (applied?.failed) return { changes, applied, remaining: [], problems: [] };
@@ -44,5 +44,5 @@ export async function converge<A, S>(
     ...remaining.map((c) => `${c.target}: ${c.summary}`),
     ...(module.verify?.(args, after) ?? []),
   ];
-  return { changes, applied, remaining, problems, report: module.report?.(args, after) };
+  return { changes, applied, remaining, problems, report: module.report?.(args, after, true) };
 }

@@ -25,6 +25,7 @@ import { converge } from "./converge.js";
 import type { TaskResult } from "./events.js";
 import { loopItems } from "./loop-items.js";
 import { moduleContext } from "./module-context.js";
+import { registeredValue } from "./registered.js";
 import { taskHost } from "./task-host.js";
 import type { ResolvedTask } from "./task-keywords.js";
 import { loopItemVars } from "./with-loops.js";
@@ -118,7 +119,7 @@ async function runItem(taskInput: TaskInput, vars: Record<string, unknown>): Pro
   for (let attempt = 1; attempt <= attempts; attempt++) {
     result = await runModule(input, vars);
     if (task.until) result.attempts = attempt;
-    const withResult = task.register ? { ...vars, [task.register]: result } : vars;
+    const withResult = task.register ? { ...vars, [task.register]: registeredValue(result) } : vars;
     if (!result.skipped && !result.unreachable) await applyOutcomeConditions(task, result, withResult);
     // retries: 0 runs once and does not test until at all, as ansible-core
     if (!task.until || attempts === 1 || result.unreachable) break;
@@ -371,7 +372,8 @@ async function itemLabel(task: Task, vars: Record<string, unknown>, item: unknow
  */
 function itemResult(r: TaskResult, loopVars: Record<string, unknown>): TaskResult {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(r)) out[key] = r[key];
+  // an item that ran has no `skipped` key, as Ansible's (registeredValue)
+  for (const key of Object.keys(r)) if (key !== "skipped" || r.skipped !== false) out[key] = r[key];
   for (const key of Object.keys(loopVars)) out[key] = loopVars[key];
   return out as TaskResult;
 }

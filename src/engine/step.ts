@@ -8,6 +8,7 @@ import type { TaskResult } from "./events.js";
 import { mapLimit } from "./fork-pool.js";
 import { type HostState, isActive } from "./host-state.js";
 import { statusOf } from "./recap-counts.js";
+import { registeredValue } from "./registered.js";
 import { runTask } from "./run-task.js";
 import { censor } from "./secrets.js";
 import { type ResolvedTask, resolveTask } from "./task-keywords.js";
@@ -164,7 +165,7 @@ function applyResult(
   factsTo: string | null = host,
 ): void {
   const state = pc.run.hosts.get(host)!;
-  if (task.register) state.registered[task.register] = result;
+  if (task.register) state.registered[task.register] = registeredValue(result);
   // a loop's facts are its items' (set_fact or include_vars in a loop), in item order, as Ansible;
   // on the delegate instead with delegate_facts, nowhere when factsTo is null
   if (factsTo !== null) {

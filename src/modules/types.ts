@@ -122,8 +122,11 @@ export interface StateModule<Args = any, State = any> extends ModuleBase<Args> {
   ): Promise<ModuleResult | undefined>;
   /** Extra checks on the state after apply, beyond the re-plan; returns problems. */
   verify?(args: Args, after: State): string[];
-  /** Fields to report from a state (e.g. `stat`), after probe or after the verify probe. */
-  report?(args: Args, state: State): ModuleResult;
+  /**
+   * Fields to report from a state (e.g. `stat`): the state probed before anything was done
+   * (`applied` false: nothing to change, or check mode), or the verify probe's after apply.
+   */
+  report?(args: Args, state: State, applied?: boolean): ModuleResult;
 }
 
 /**

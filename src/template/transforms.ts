@@ -64,7 +64,17 @@ function extreme(list: unknown[], sign: number): unknown {
 }
 
 /** Names of the tests on a registered result: expression.ts hands them the subject's name (never its value). */
-export const RESULT_TESTS = new Set(["failed", "succeeded", "success", "changed", "skipped"]);
+export const RESULT_TESTS = new Set([
+  "failed",
+  "failure",
+  "succeeded",
+  "success",
+  "successful",
+  "changed",
+  "change",
+  "skipped",
+  "skip",
+]);
 
 function resultFlag(test: string, flag: string): Transform {
   return (value: unknown, subject?: unknown) => {
@@ -129,7 +139,8 @@ FILTERS.count = FILTERS.length;
 
 /**
  * Ansible tests, written `x is NAME` / `x is not NAME` (rewritten to `x|is_NAME`):
- * defined · undefined · none · failed · succeeded/success · changed · skipped · truthy ·
+ * defined · undefined · none · failed/failure · succeeded/success/successful · changed/change ·
+ * skipped/skip · truthy ·
  * falsy · string · number · integer · boolean · mapping · sequence/iterable ·
  * match(re) (anchored at the start) · search(re) · regex(re).
  */
@@ -152,7 +163,12 @@ export const TESTS: Record<string, Transform> = {
   match: (value, pattern) => regex(`^(?:${pattern})`).test(toText(value)),
   search: (value, pattern) => regex(pattern).test(toText(value)),
 };
+// ansible-core's other names for them
 TESTS.success = TESTS.succeeded;
+TESTS.successful = TESTS.succeeded;
+TESTS.failure = TESTS.failed;
+TESTS.change = TESTS.changed;
+TESTS.skip = TESTS.skipped;
 TESTS.iterable = TESTS.sequence;
 TESTS.regex = TESTS.search;
 

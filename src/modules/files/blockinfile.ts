@@ -76,9 +76,18 @@ export const blockinfileModule = defineModule<BlockinfileArgs, EditedFile>({
     const diff = editDiff(state, before, edit?.content?.toString() ?? before);
     return { ...result, msg: editMessage(state, args, edit?.msg ?? ""), diff };
   },
-  report(args, state) {
+  report(args, state, applied) {
     if (!state.file.exists && !args.create) return { msg: "" };
-    return { msg: editMessage(state, args, planEdit(args, state)?.msg ?? "") };
+    const edit = planEdit(args, state);
+    const msg = editMessage(state, args, edit?.msg ?? "");
+    if (applied) return { msg };
+    // nothing to do, or check mode: Ansible's module reports its diff too
+    if (!state.file.exists) {
+      if (args.state === "absent") return { msg: `File ${args.path} not present` };
+      return { msg: edit?.msg ?? "", diff: editDiff(state, "", edit?.content?.toString() ?? "")[0] };
+    }
+    const before = state.file.content?.toString() ?? "";
+    return { msg, diff: editDiff(state, before, edit?.content?.toString() ?? before) };
   },
 });
 

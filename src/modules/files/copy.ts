@@ -13,6 +13,7 @@ import { type Change, defineModule, type ModuleContext } from "../types.js";
 import { mutuallyExclusive, resolveAliases } from "../util/args.js";
 import { runChecked } from "../util/shell.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
+import { type CopySource, copyDiff, copyResult } from "./copy-result.js";
 import {
   type ApplyManagedFileOptions,
   applyManagedFile,
@@ -43,6 +44,8 @@ export interface CopyArgs extends FileAttributes {
 /** The destination as probed, and the bytes it should hold. */
 export interface CopyState extends ManagedFile {
   desired: Buffer;
+  /** The task runs in diff mode (the result's `diff` then holds the contents). */
+  diffMode?: boolean;
   /** Directories a `dest` ending in "/" still needs, outermost first. */
   newDirs?: string[];
 }
@@ -91,13 +94,13 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       args.src !== undefined && args.dest.endsWith("/") ? await missingDirs(host, args.dest) : [];
     if (newDirs.length > 0) {
       const path = posix.join(args.dest, posix.basename(args.src ?? ""));
-      return { path, file: { path, exists: false }, desired, newDirs };
+      return { path, file: { path, exists: false }, desired, newDirs, diffMode: ctx.diff };
     }
     let dest = await probeManagedFile(host, args.dest, follow);
     if (args.src !== undefined && (args.dest.endsWith("/") || dest.file.type === "directory")) {
       dest = await probeManagedFile(host, posix.join(args.dest, posix.basename(args.src)), follow);
     }
-    return { ...dest, desired };
+    return { ...dest, desired, diffMode: ctx.diff };
   },
   plan(args, state) {
     const dirs: Change[] = (state.newDirs ?? []).map((d) => ({
@@ -118,8 +121,16 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
   },
   async apply(host, args, _changes, state) {
     if (state.newDirs?.length) await createDirs(host, state.newDirs, args);
-    return applyManagedFile(host, state, wanted(args, state), args, copyOptions(args));
+    const result = await applyManagedFile(host, state, wanted(args, state), args, copyOptions(args));
+    return result.failed ? result : { ...result, diff: copyDiff(state, copySource(args)) };
   },
+  report: (args, state, applied) =>
+    copyResult(
+      state,
+      copySource(args),
+      applied,
+      !applied && planManagedFile(state, wanted(args, state), args, "").length > 0,
+    ),
 });
 
 /** The directories of a `dest` ending in "/" that do not exist yet, outermost first. */
@@ -149,6 +160,11 @@ async function createDirs(host: HostWriter, dirs: string[], args: CopyArgs): Pro
     ];
   });
   await runChecked(host, commands, `creating ${dirs.at(-1)}`);
+}
+
+/** Where copy's bytes come from, for its diff's header. */
+function copySource(args: CopyArgs): CopySource {
+  return args.content === undefined ? { src: args.src ?? "" } : { content: true };
 }
 
 /** copy's and template's write options: backup, validate. */

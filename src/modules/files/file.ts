@@ -21,6 +21,7 @@ import {
   attributeCommands,
   type FileAttributes,
 } from "./attributes.js";
+import { fileResult } from "./file-result.js";
 import {
   managesTimes,
   probeTimes,
@@ -94,6 +95,11 @@ export const fileModule = defineModule<FileArgs, FileState>({
   async probe(host, args, ctx) {
     let path = args.path;
     let stat = await host.stat(path);
+    // Ansible's state defaults to the path's own (lstat) before a src is checked against it
+    const kind = args.state ?? (stat.type === "link" ? "link" : undefined);
+    if (args.src !== undefined && kind !== "link") {
+      throw new TicklessError("TASK", "src option requires state to be 'link' or 'hard'");
+    }
     if (follows(args) && stat.type === "link") {
       const real = await host.run(quote(["readlink", "-f", "--", path]));
       if (real.rc === 0 && real.stdout.trim() !== "") {
@@ -149,7 +155,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
     await runChecked(host, commands, `file ${path}`);
     return {};
   },
-  report: (_args, state) => ({ state: state.stat.exists ? kindName(state.stat.type) : "absent" }),
+  report: (args, state) => fileResult(args, state.path, state.stat),
 });
 
 /** Whether the task manages a link's target (Ansible's `follow`, true by default). */

@@ -110,19 +110,37 @@ export const lineinfileModule = defineModule<LineinfileArgs, EditedFile>({
     const options = { backup: args.backup, createParents: true, validate: editValidate(args) };
     const { backup_file, ...result } = await applyManagedFile(host, state, desired, args, options);
     if (result.failed) return result;
-    const before = state.file.content?.toString() ?? "";
-    const after = desired?.toString() ?? before;
-    return {
-      ...result,
-      msg: editMessage(state, args, edit.msg),
-      backup: backup_file ?? "",
-      ...(args.state === "absent" ? { found: Number(/^\d+/.exec(edit.msg)?.[0] ?? 0) } : {}),
-      diff: editDiff(state, before, after),
-      ...emptyPatternWarning(args),
-    };
+    return { ...result, ...editResult(args, state, edit, desired, backup_file as string | undefined) };
   },
-  report: (args, state) => ({ msg: pendingMessage(args, state) }),
+  report(args, state, applied) {
+    if (applied) return { msg: pendingMessage(args, state) };
+    // nothing to do, or check mode: Ansible's module reports the same fields as after an edit
+    if (!state.file.exists && args.state === "absent") return { msg: "file not present" };
+    if (!state.file.exists && !args.create) return { msg: "" };
+    const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
+    const desired = edit.msg === "" ? undefined : fromBinary(edit.lines.join(""));
+    return { ...editResult(args, state, edit, desired, undefined), msg: pendingMessage(args, state) };
+  },
 });
+
+/** Ansible's fields of an edit: msg, backup ("" without one), found (state=absent), diff, warnings. */
+function editResult(
+  args: LineinfileArgs,
+  state: EditedFile,
+  edit: LineEdit,
+  desired: Buffer | undefined,
+  backup: string | undefined,
+): Record<string, unknown> {
+  const before = state.file.content?.toString() ?? "";
+  const after = desired?.toString() ?? before;
+  return {
+    msg: editMessage(state, args, edit.msg),
+    backup: backup ?? "",
+    ...(args.state === "absent" ? { found: Number(/^\d+/.exec(edit.msg)?.[0] ?? 0) } : {}),
+    diff: editDiff(state, before, after),
+    ...emptyPatternWarning(args),
+  };
+}
 
 /** Ansible warns when regexp or search_string is empty (it matches every line). */
 function emptyPatternWarning(args: LineinfileArgs): { warnings?: string[] } {

@@ -1,6 +1,6 @@
 /**
  * File modes as modules accept them, resolved to "0644" strings:
- * - a string of octal digits: "0644", "644", "1777";
+ * - a string of octal digits: "0644", "644", "1777", "04755" (at most 07777);
  * - a number: YAML 1.1 reads an unquoted `0644` as the octal number 420, which is 0644 here;
  *   an unquoted `644` is the decimal number 644 (= 01204), as in Ansible — quote your modes;
  * - a symbolic mode as chmod(1) takes it: "u=rw,g=r,o=r", "u+x", "go-w", "a+X".
@@ -19,7 +19,12 @@ export function resolveMode(mode: ModeArg, current: string | undefined, isDirect
     return format(mode);
   }
   const text = mode.trim();
-  if (/^[0-7]{1,4}$/.test(text)) return format(Number.parseInt(text, 8));
+  if (/^[0-7]+$/.test(text)) {
+    // leading zeros as Python's int(mode, 8): "04444" is the setuid bit and 0444
+    const bits = Number.parseInt(text, 8);
+    if (bits > 0o7777) throw badMode(mode);
+    return format(bits);
+  }
   const base = current !== undefined ? Number.parseInt(current, 8) : isDirectory ? 0o755 : 0o644;
   return format(applySymbolic(text, base, isDirectory, mode));
 }

@@ -7,6 +7,7 @@
 import { defineModule } from "../types.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
 import { type CopyState, contentReason, copyOptions, wanted } from "./copy.js";
+import { copyDiff, copyResult } from "./copy-result.js";
 import { applyManagedFile, planManagedFile, probeManagedFile } from "./managed-file.js";
 import { VALIDATE_PROPERTY } from "./validate.js";
 
@@ -55,9 +56,18 @@ export const templateModule = defineModule<TemplateArgs, CopyState>({
       }),
       probeManagedFile(host, args.dest, args.follow ?? false),
     ]);
-    return { ...dest, desired: Buffer.from(rendered) };
+    return { ...dest, desired: Buffer.from(rendered), diffMode: ctx.diff };
   },
   plan: (args, state) => planManagedFile(state, wanted(args, state), args, contentReason(state)),
-  apply: (host, args, _changes, state) =>
-    applyManagedFile(host, state, wanted(args, state), args, copyOptions(args)),
+  async apply(host, args, _changes, state) {
+    const result = await applyManagedFile(host, state, wanted(args, state), args, copyOptions(args));
+    return result.failed ? result : { ...result, diff: copyDiff(state, { src: args.src }) };
+  },
+  report: (args, state, applied) =>
+    copyResult(
+      state,
+      { src: args.src },
+      applied,
+      !applied && planManagedFile(state, wanted(args, state), args, "").length > 0,
+    ),
 });
