@@ -25,15 +25,51 @@ const HOST_FIXTURE = "/opt/tickless-test/grub-mkconfig.sh";
  */
 const HOST_SYS = "/opt/tickless-test/sys";
 const WORKQUEUE_MASK = `${HOST_SYS}/devices/virtual/workqueue/cpumask`;
+/** The hosts' sysctl_proc_root: a fixture proc/sys (the lab hosts share this machine's kernel). */
+const HOST_PROC = "/opt/tickless-test/proc";
+const THP = `${HOST_SYS}/kernel/mm/transparent_hugepage/enabled`;
+const KSM = `${HOST_SYS}/kernel/mm/ksm/run`;
+const SYSCTL_CONF = "/etc/sysctl.d/90-tickless-isolation.conf";
+const HOST_CMDLINE = "/opt/tickless-test/cmdline";
+/** Each sysctl isolation.yml sets: a stock kernel's value (the fixture) → the play's default. */
+const SYSCTLS: [string, string, string][] = [
+  ["kernel.timer_migration", "1", "0"],
+  ["vm.stat_interval", "1", "10"],
+  ["kernel.numa_balancing", "1", "0"],
+  ["kernel.hung_task_timeout_secs", "120", "600"],
+  ["kernel.nmi_watchdog", "1", "0"],
+  ["vm.swappiness", "60", "10"],
+  ["vm.overcommit_memory", "0", "1"],
+  ["net.core.somaxconn", "4096", "4096"],
+];
+const sysctlFile = (name: string) => `${HOST_PROC}/sys/${name.replace(/\./g, "/")}`;
+/** Every kernel parameter of isolation.yml's defaults, in the order it writes them. */
+const KERNEL_WORDS =
+  "isolcpus=managed_irq,domain,4 nohz_full=4 rcu_nocbs=4 irqaffinity=0-3,5-7 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never";
+const KERNEL_PARAMS = {
+  isolcpus: "managed_irq,domain,4",
+  nohz_full: "4",
+  rcu_nocbs: "4",
+  irqaffinity: "0-3,5-7",
+  skew_tick: "1",
+  nosoftlockup: "",
+  nowatchdog: "",
+  transparent_hugepage: "never",
+};
 const lab = sharedLab();
 
-/** Every path the playbooks may touch (grub.cfg aside: it is generated), hashed in one command. */
+/**
+ * Every path the playbooks may touch (grub.cfg aside: it is generated), hashed in one command.
+ * The fixture's transparent_hugepage/enabled is a plain file, not the kernel's choice list: its
+ * setting (the bracketed word, or the whole text) is compared, not its bytes (the VM test compares
+ * the kernel's own file byte for byte).
+ */
 const SNAPSHOT = [
   "cd / && for p in /etc/default/grub /etc/default/grub.d /etc/default/irqbalance /etc/systemd/system/hft.slice",
   "/etc/systemd/system/system.slice.d /etc/systemd/system/user.slice.d /etc/systemd/system/init.scope.d",
   "/etc/systemd/system/redis-server.service.d /proc/irq /var/lib/tickless/irq-affinity.json",
-  `${HOST_SYS} /etc/tmpfiles.d/tickless-workqueue.conf /var/lib/tickless/sysfs.json; do`,
-  '  if [ -e "$p" ]; then find "$p" | sort | while read -r f; do if [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f dir"; fi; done; else echo "$p absent"; fi',
+  `${HOST_SYS} /etc/tmpfiles.d/tickless-workqueue.conf /var/lib/tickless/sysfs.json ${HOST_PROC} ${SYSCTL_CONF}; do`,
+  `  if [ -e "$p" ]; then find "$p" | sort | while read -r f; do if [ "$f" = ${THP} ]; then v=$(cat "$f"); case "$v" in *[[]*) v=\${v#*[}; v=\${v%%]*};; esac; echo "$f setting $v"; elif [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f dir"; fi; done; else echo "$p absent"; fi`,
   "done",
 ].join(" ");
 
@@ -47,6 +83,7 @@ const vars = {
   nic_irq_pattern: "^(eth0-TxRx-\\d+|nvme0q0)$",
   grub_mkconfig_command: `sh ${HOST_FIXTURE} -o /boot/grub/grub.cfg`,
   sys_root: HOST_SYS,
+  sysctl_proc_root: HOST_PROC,
 };
 
 describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
@@ -71,6 +108,25 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       conns.map(async (c) => {
         await c.run(`mkdir -p /opt/tickless-test ${HOST_SYS}/devices/virtual/workqueue`);
         await c.writeFile(WORKQUEUE_MASK, "ff\n", { mode: "0644" });
+        // a stock kernel's sysctls, transparent hugepages on madvise and KSM running (ksmtuned)
+        await c.run(
+          `mkdir -p ${SYSCTLS.map(([n]) => sysctlFile(n).replace(/\/[^/]+$/, "")).join(" ")} ${THP.replace(/\/enabled$/, "")} ${KSM.replace(/\/run$/, "")}`,
+        );
+        for (const [name, value] of SYSCTLS)
+          await c.writeFile(sysctlFile(name), `${value}\n`, { mode: "0644" });
+        await c.writeFile(THP, "always [madvise] never\n", { mode: "0644" });
+        await c.writeFile(KSM, "1\n", { mode: "0644" });
+        // A stock Debian kernel's command line, bound over /proc/cmdline in the host's mount
+        // namespace: this machine's own (its boot loader is not the fixture GRUB) carries words such
+        // as nowatchdog that the playbooks would take for a reboot still pending.
+        await c.writeFile(
+          HOST_CMDLINE,
+          "BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=UUID=3c1f0b4e-8a4d-4f52-9e0b-5d2c6a7e9f10 ro quiet\n",
+          {
+            mode: "0644",
+          },
+        );
+        await c.run(`mount --bind ${HOST_CMDLINE} /proc/cmdline`);
         // an 8-CPU host without SMT (each CPU its own thread sibling): what cpu_sets reads
         await c.run(
           `cd ${HOST_SYS}/devices/system 2>/dev/null || mkdir -p ${HOST_SYS}/devices/system; cd ${HOST_SYS}/devices/system && mkdir -p cpu && echo 0-7 > cpu/online && for n in 0 1 2 3 4 5 6 7; do mkdir -p cpu/cpu$n/topology && echo $n > cpu/cpu$n/topology/thread_siblings_list; done`,
@@ -81,6 +137,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
   });
   afterAll(async () => {
     await rm(RESULTS, { recursive: true, force: true });
+    await Promise.all(conns.map((c) => c.run("umount /proc/cmdline")));
     await Promise.all(conns.map((c) => c.close()));
     await home.release();
   });
@@ -112,8 +169,24 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         "/etc/tmpfiles.d/tickless-workqueue.conf",
         "/var/lib/tickless/applied.json",
         "/var/lib/tickless/history.jsonl",
+        SYSCTL_CONF,
+        sysctlFile("kernel.timer_migration"),
+        THP,
+        KSM,
       ]),
     );
+    // the sysctl already at its value (somaxconn) is no change; THP's diff shows the kernel's choice list
+    expect(targets).not.toContain(sysctlFile("net.core.somaxconn"));
+    const thpTask = (r: Awaited<ReturnType<typeof play>>, host: string) =>
+      r.results.find(
+        (x) => x.host === host && x.task === "transparent hugepages and KSM now (originals saved first)",
+      );
+    expect(
+      thpTask(check, "lab1")?.result.results?.[0]?.changes?.map((c: { summary: string }) => c.summary),
+    ).toEqual([
+      `save the original of ${THP} (madvise)`,
+      "kernel/mm/transparent_hugepage/enabled: always [madvise] never → never",
+    ]);
     // the sysfs task predicts the mask write (and the save of the original) with its diff
     const workqueueTask = (r: Awaited<ReturnType<typeof play>>, host: string) =>
       r.results.find((x) => x.host === host && x.task === "unbound workqueues to the housekeeping CPUs");
@@ -130,9 +203,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     const grubDiff = planned
       .flatMap((r) => r.result.changes ?? [])
       .find((c) => c.target.endsWith("99-tickless.cfg"));
-    expect(grubDiff?.after).toContain(
-      'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX isolcpus=4 nohz_full=4 rcu_nocbs=4"',
-    );
+    expect(grubDiff?.after).toContain(`GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ${KERNEL_WORDS}"`);
 
     const real = await play("isolation.yml");
     expect(
@@ -189,7 +260,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     );
     for (const out of after) {
       expect(out.startsWith("0-3,5-7\n")).toBe(true);
-      expect(out).toMatch(/\tlinux\t\S+ root=\S+ ro\s+isolcpus=4 nohz_full=4 rcu_nocbs=4/);
+      expect(out).toMatch(new RegExp(`\tlinux\t\\S+ root=\\S+ ro\\s+${KERNEL_WORDS}`));
     }
     // unbound workqueues: off CPU 4 now and at every boot; the original mask saved (0600) for rollback
     expect(workqueueTask(real, "lab1")?.result.changes).toEqual(predicted?.result.changes);
@@ -213,13 +284,33 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       expect(lines.slice(0, 3)).toEqual(["ef", `w ${WORKQUEUE_MASK} - - - - ef`, "600"]);
       expect(JSON.parse(lines.slice(3).join("\n"))).toEqual({
         version: 1,
-        originals: { [WORKQUEUE_MASK]: "ff" },
+        originals: {
+          [WORKQUEUE_MASK]: "ff",
+          ...Object.fromEntries(SYSCTLS.filter(([, o, v]) => o !== v).map(([n, o]) => [sysctlFile(n), o])),
+          [THP]: "madvise",
+          [KSM]: "1",
+        },
       });
+    }
+    // the sysctls live (read back) and in one sysctl.d file for every boot; THP never, KSM stopped
+    const tuning = await Promise.all(
+      conns.map(
+        async (c) =>
+          (await c.run(`cat ${SYSCTLS.map(([n]) => sysctlFile(n)).join(" ")} ${THP} ${KSM} ${SYSCTL_CONF}`))
+            .stdout,
+      ),
+    );
+    for (const out of tuning) {
+      expect(out).toBe(
+        [...SYSCTLS.map(([, , v]) => v), "never", "0", ...SYSCTLS.map(([n, , v]) => `${n} = ${v}`), ""].join(
+          "\n",
+        ),
+      );
     }
     const cmdline = real.results.find((r) => r.host === "lab3" && r.task.startsWith("kernel command line"));
     expect(cmdline?.result.reboot_required).toBe(true);
     // no reboot without allow_reboot: a warning, and the boot-time checks are skipped with its reason
-    const pending = "reboot required to apply: isolcpus=4 nohz_full=4 rcu_nocbs=4 (allow_reboot is false)";
+    const pending = `reboot required to apply: ${KERNEL_WORDS} (allow_reboot is false)`;
     const warning = real.results.find(
       (r) => r.host === "lab1" && r.task === "the new kernel command line needs a reboot",
     );
@@ -268,6 +359,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       },
       settings: {
         ...ISOLATED_4,
+        kernel_params: KERNEL_PARAMS,
         grub: snippetGrub("/etc/default/grub.d/99-tickless.cfg", recorded[1].snippetSha),
       },
     });
@@ -324,8 +416,20 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         ?.result.changes?.map((c) => c.summary),
     ).toEqual([
       "restore devices/virtual/workqueue/cpumask: ef → ff (CPUs 0-3,5-7 → 0-7)",
-      `drop the saved original of ${WORKQUEUE_MASK}; remove /var/lib/tickless/sysfs.json (empty)`,
+      `drop the saved original of ${WORKQUEUE_MASK}`,
     ]);
+    // then every other original in sysfs.json (sysctls, THP, KSM), the last one removing the file
+    const settings = back.results.find((r) => r.host === "lab2" && r.task === "restore each saved original");
+    const restores = (settings?.result.results ?? []).flatMap((x: { changes?: { summary: string }[] }) =>
+      (x.changes ?? []).map((c) => c.summary),
+    );
+    expect(restores).toEqual(
+      expect.arrayContaining([
+        `restore ${sysctlFile("kernel.timer_migration")}: 0 → 1`,
+        `restore ${THP}: never → madvise`,
+        `drop the saved original of ${KSM}; remove /var/lib/tickless/sysfs.json (empty)`,
+      ]),
+    );
     expect(await snapshot()).toEqual(before);
     // no record, nothing left: the play ends saying so, and names an isolcpus= it did not put there
     const again = await play("rollback.yml");
@@ -445,6 +549,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         "kernel command line (GRUB)": "restored",
         "IRQ affinities and irqbalance's config": "restored",
         "unbound workqueue cpumask": "restored",
+        "sysctls, transparent hugepages and KSM": "restored",
         "systemd drop-ins": "could not restore",
         "hft.slice": "restored",
         "Redis in its original slice": "already clean",
@@ -487,14 +592,17 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     await lab3.run('printf \'{"version": 1, "originals": \' > /var/lib/tickless/sysfs.json');
     const corrupt = await play("rollback.yml", false, {}, "lab3");
     expect(corrupt.summary.exitCode).toBe(2);
+    // the file holds the sysctls' originals too: neither part writes anything from it
     expect(failedTasks(corrupt)).toEqual([
       "restore the unbound workqueue cpumask from the saved state",
+      "restore each saved original",
       "the rollback report",
     ]);
     expect(statuses(corrupt)).toMatchObject({
       "kernel command line (GRUB)": "restored",
       "IRQ affinities and irqbalance's config": "restored",
       "unbound workqueue cpumask": "could not restore",
+      "sysctls, transparent hugepages and KSM": "could not restore",
       "systemd drop-ins": "restored",
       "hft.slice": "restored",
       "tuning record": "kept",
@@ -506,12 +614,13 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       /^restore the unbound workqueue cpumask from the saved state: .*\/var\/lib\/tickless\/sysfs\.json/,
     );
     // the mask is still the isolated one: nothing was written from a file that could not be read
-    expect((await lab3.run(`cat ${WORKQUEUE_MASK}`)).stdout).toBe("ef\n");
+    expect((await lab3.run(`cat ${WORKQUEUE_MASK} ${sysctlFile("vm.swappiness")}`)).stdout).toBe("ef\n10\n");
     await lab3.writeFile("/var/lib/tickless/sysfs.json", saved, { mode: "0600" });
     const fixed = await play("rollback.yml", false, {}, "lab3");
     expect(failedTasks(fixed)).toEqual([]);
     expect(statuses(fixed)).toMatchObject({
       "unbound workqueue cpumask": "restored",
+      "sysctls, transparent hugepages and KSM": "restored",
       "systemd drop-ins": "already clean",
       "tuning record": "restored",
     });
@@ -580,7 +689,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
           expect(
             line.split(/\s+/).filter((w) => w.startsWith(`${key}=`)),
             line,
-          ).toEqual([`${key}=4`]);
+          ).toEqual([`${key}=${KERNEL_PARAMS[key as keyof typeof KERNEL_PARAMS]}`]);
         }
       }
       expect((await lab2.run("cat /etc/default/grub")).stdout).toBe(
@@ -612,7 +721,9 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       const before = (await snapshot())[2];
       const r = await play("isolation.yml", false, {}, "lab3");
       const failed = r.results.filter((x) => x.status === "failed");
-      expect(failed.map((x) => x.task)).toEqual(["kernel command line (isolcpus, nohz_full, rcu_nocbs)"]);
+      expect(failed.map((x) => x.task)).toEqual([
+        "kernel command line (isolcpus, nohz_full, rcu_nocbs and the tuning parameters)",
+      ]);
       const line = grubBefore.split("\n").length + 1;
       expect(String(failed[0].result.msg)).toMatch(
         new RegExp(
@@ -668,6 +779,66 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       "nic_irqs: effective affinity on an isolated CPU: IRQ 28 (nvme0q0) on CPU 4",
     ]);
     await Promise.all(conns.map((c) => c.run("rm -rf /tmp/sys-fixture /var/lib/tickless/validate-*.json")));
+  }, 120_000);
+
+  test("a running tuned with a profile stops isolation.yml before any change (tuned_conflict: stop) or is named in a warning (ignore); validate.yml names each tuning setting that does not hold, after the isolation checks", async () => {
+    const lab1 = conns[0];
+    const before = (await snapshot())[0];
+    // The stand-in tuned is a process of that name (what `pidof -x tuned` finds) and the profile
+    // file tuned-adm writes; the real daemon would retune this machine.
+    const standIn = "/opt/tickless-test/tuned";
+    const pid = (
+      await lab1.run(
+        `mkdir -p /etc/tuned && echo cpu-partitioning > /etc/tuned/active_profile && cp /bin/sleep ${standIn} && { ${standIn} 600 </dev/null >/dev/null 2>&1 & echo $!; }; i=0; while ! pidof tuned >/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done`,
+      )
+    ).stdout.trim();
+    try {
+      const stopped = await play("isolation.yml", false, {}, "lab1");
+      expect(stopped.summary.exitCode).toBe(2);
+      const failed = stopped.results.filter((r) => r.status === "failed");
+      expect(failed.map((r) => r.task)).toEqual(["tuned would undo (or redo) these settings"]);
+      expect(String(failed[0].result.msg)).toMatch(
+        /^tuned is running with the profile 'cpu-partitioning', which writes the same kernel parameters, sysctls and irqbalance bans as this play: nothing was changed\. Either stop it \(tuned-adm off; systemctl disable --now tuned\)/,
+      );
+      expect(stopped.results.filter((r) => r.status === "changed")).toEqual([]);
+      expect((await snapshot())[0]).toBe(before);
+
+      const ignored = await play("isolation.yml", true, { tuned_conflict: "ignore" }, "lab1");
+      expect(ignored.summary.exitCode).toBe(0);
+      expect(
+        ignored.results.find((r) => r.task === "tuned runs beside this play (tuned_conflict is ignore)")
+          ?.result.msg,
+      ).toBe(
+        "WARNING: tuned is running with the profile 'cpu-partitioning': it may rewrite what this play sets",
+      );
+      expect((await snapshot())[0]).toBe(before);
+    } finally {
+      await lab1.run(`kill ${pid} 2>/dev/null; rm -rf ${standIn} /etc/tuned`);
+    }
+
+    // applied (the kernel still runs the old command line), then a sysctl and THP drift back
+    expect((await play("isolation.yml", false, {}, "lab1")).summary.exitCode).toBe(0);
+    await lab1.run(`echo 60 > ${sysctlFile("vm.swappiness")} && echo 'always [madvise] never' > ${THP}`);
+    const validated = await play("validate.yml", false, {}, "lab1");
+    expect(validated.summary.exitCode).toBe(2);
+    // the tuning failure waits: the isolation checks still run, with their report (here the lab's
+    // sys_root has no isolated list, so they fail the host themselves)
+    expect(validated.results.find((r) => r.task === "validation report")?.status).toBe("ok");
+    const reasons = validated.results.filter((r) => r.status === "failed").map((r) => r.task);
+    expect(reasons).toEqual([
+      "every tuning setting holds",
+      "validate CPU isolation (report under /var/lib/tickless and results_dir)",
+      "every isolation check holds",
+    ]);
+    const tuningFailure = validated.results.find((r) => r.task === "every tuning setting holds");
+    expect(String(tuningFailure?.result.msg).trimEnd().split("\n")).toEqual([
+      `the running kernel lacks ${KERNEL_WORDS} (a reboot applies the GRUB defaults)`,
+      "vm.swappiness is 60, not 10",
+      "kernel/mm/transparent_hugepage/enabled is always [madvise] never, not never",
+    ]);
+    // rollback gives back the originals saved before the first change, whatever drifted since
+    expect((await play("rollback.yml", false, {}, "lab1")).summary.exitCode).toBe(0);
+    expect((await snapshot())[0]).toBe(before);
   }, 120_000);
 
   test("by default the NIC's IRQs are found by device; a rollback that meets a renamed IRQ restores the rest, runs to its end and then fails naming it", async () => {

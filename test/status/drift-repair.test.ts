@@ -33,6 +33,8 @@ const vars = {
   nic_irq_pattern: "^(eth0-TxRx-\\d+|nvme0q0)$",
   grub_mkconfig_command: `sh ${HOST_FIXTURE} -o /boot/grub/grub.cfg`,
   sys_root: HOST_SYS,
+  // the sysctls live in this machine's kernel (the lab hosts share it): the playbook tests cover them on a fixture
+  isolation_sysctls: [],
 };
 
 const hasSshd = await readFile(SSHD).then(
@@ -92,8 +94,13 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     expect(pending.host).toMatchObject({ tuned: true, reboot_pending: true, drift: [] });
 
     // the reboot: the running command line carries what grub.cfg gives, the kernel isolates CPU 4
+    // (each word once: this machine's own line may carry some already, e.g. nowatchdog)
     const cmdline = (await sh("cat /proc/cmdline")).trim();
-    await conn.writeFile("/opt/tickless-test/cmdline", `${cmdline} isolcpus=4 nohz_full=4 rcu_nocbs=4\n`);
+    const booted =
+      "isolcpus=managed_irq,domain,4 nohz_full=4 rcu_nocbs=4 irqaffinity=0-3,5-7 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never"
+        .split(" ")
+        .filter((w) => !cmdline.split(/\s+/).includes(w));
+    await conn.writeFile("/opt/tickless-test/cmdline", `${[cmdline, ...booted].join(" ")}\n`);
     await sh(
       `mount --bind /opt/tickless-test/cmdline /proc/cmdline && echo 4 > ${HOST_SYS}/devices/system/cpu/isolated && echo 4 > ${HOST_SYS}/devices/system/cpu/nohz_full`,
     );

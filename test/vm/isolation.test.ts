@@ -40,6 +40,26 @@ const FILES = [
 ].join("\n");
 const WORKQUEUE = "cat /sys/devices/virtual/workqueue/cpumask /etc/tmpfiles.d/tickless-workqueue.conf";
 
+/** The sysctls isolation.yml sets (vars/isolation-tuning.yml) and the value each must have. */
+const SYSCTLS: [string, string][] = [
+  ["kernel/timer_migration", "0"],
+  ["vm/stat_interval", "10"],
+  ["kernel/numa_balancing", "0"],
+  ["kernel/hung_task_timeout_secs", "600"],
+  ["kernel/nmi_watchdog", "0"],
+  ["vm/swappiness", "10"],
+  ["vm/overcommit_memory", "1"],
+  ["net/core/somaxconn", "4096"],
+];
+/** Each of them, transparent hugepages, KSM and the sysctl.d directory, byte for byte. */
+const TUNING = [
+  `for f in ${SYSCTLS.map(([n]) => `/proc/sys/${n}`).join(" ")} /sys/kernel/mm/transparent_hugepage/enabled /sys/kernel/mm/ksm/run; do echo "$f $(cat "$f")"; done`,
+  'for f in $(find /etc/sysctl.d | sort); do if [ -f "$f" ]; then echo "$f $(sha256sum < "$f" | cut -c1-16)"; else echo "$f"; fi; done',
+].join("\n");
+/** The kernel parameters of isolation.yml's defaults on an 8-CPU host with CPU 4 isolated. */
+const KERNEL_WORDS =
+  "isolcpus=managed_irq,domain,4 nohz_full=4 rcu_nocbs=4 irqaffinity=0-3,5-7 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never";
+
 /** Every IRQ's affinity and the default for new IRQs. */
 const IRQS =
   'for f in /proc/irq/default_smp_affinity /proc/irq/*/smp_affinity_list; do echo "$f $(cat "$f")"; done';
@@ -55,7 +75,8 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
   const password = `Ops-${randomBytes(9).toString("base64url")}`;
   const phases: Record<string, number> = {};
   const files = async () => (await vm.ssh(FILES)).stdout;
-  const snapshot = async () => `${await files()}${(await vm.ssh(IRQS)).stdout}`;
+  const snapshot = async () =>
+    `${await files()}${(await vm.ssh(IRQS)).stdout}${(await vm.ssh(TUNING)).stdout}`;
 
   /** `[tid, comm, Cpus_allowed_list, the CPU it last ran on]` for each thread of a process (stat field 39). */
   async function threadsOf(pid: string): Promise<string[][]> {
@@ -193,6 +214,9 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
             "/etc/tmpfiles.d/tickless-workqueue.conf",
             "/sys/devices/virtual/workqueue/cpumask",
             "/var/lib/tickless/sysfs.json",
+            "/etc/sysctl.d/90-tickless-isolation.conf",
+            "/proc/sys/kernel/timer_migration",
+            "/proc/sys/vm/stat_interval",
           ]),
         );
         // the sysfs task predicts the runtime mask write with its diff
@@ -200,9 +224,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
           "devices/virtual/workqueue/cpumask: ff → ef (CPUs 0-7 → 0-3,5-7)",
         );
         expect(targets.some((t) => /^\/proc\/irq\/\d+\/smp_affinity_list$/.test(t))).toBe(true);
-        expect(changes.find((c) => c.target.endsWith("99-tickless.cfg"))?.after).toContain(
-          "isolcpus=4 nohz_full=4 rcu_nocbs=4",
-        );
+        expect(changes.find((c) => c.target.endsWith("99-tickless.cfg"))?.after).toContain(KERNEL_WORDS);
         expect(
           changes.find((c) => c.target.endsWith("system.slice.d/50-tickless-allowedcpus.conf"))?.after,
         ).toMatch(/AllowedCPUs=0-3,5-7/);
@@ -228,7 +250,23 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect(await vm.bootId()).not.toBe(bootBefore);
 
         const cmdline = (await vm.ssh("cat /proc/cmdline")).stdout.split(/\s+/);
-        expect(cmdline).toEqual(expect.arrayContaining(["isolcpus=4", "nohz_full=4", "rcu_nocbs=4"]));
+        expect(cmdline).toEqual(expect.arrayContaining(KERNEL_WORDS.split(" ")));
+        // the sysctls live (and from /etc/sysctl.d at every boot), transparent hugepages never, KSM off
+        const tuning = (await vm.ssh(TUNING)).stdout;
+        console.log(`[vm isolation] tuning after isolation.yml:\n${tuning}`);
+        for (const [name, value] of SYSCTLS) expect(tuning).toContain(`/proc/sys/${name} ${value}\n`);
+        expect(tuning).toContain("/sys/kernel/mm/transparent_hugepage/enabled always madvise [never]\n");
+        expect(tuning).toContain("/sys/kernel/mm/ksm/run 0\n");
+        expect(tuning).toMatch(/^\/etc\/sysctl\.d\/90-tickless-isolation\.conf [0-9a-f]{16}$/m);
+        // validate.yml checks them, and the boot parameters, against the record
+        const validated = await play("validate.yml");
+        expect(failures(validated)).toEqual([]);
+        expect(validated.results.find((r) => r.task === "every tuning setting holds")?.status).toBe(
+          "skipped",
+        );
+        expect(
+          validated.results.filter((r) => r.task === "each sysctl holds its value").map((r) => r.status),
+        ).toEqual(["ok"]);
         expect((await vm.ssh("cat /sys/devices/system/cpu/isolated")).stdout.trim()).toBe("4");
         const nohz = await vm.ssh("cat /sys/devices/system/cpu/nohz_full", { allowFailure: true });
         const checks = checksOf(real, "scenario 1");
@@ -277,15 +315,24 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     );
 
     it(
-      "rollback.yml and its reboot restore /etc/default/grub*, irqbalance's config, the drop-ins and every IRQ affinity byte for byte",
+      "rollback.yml and its reboot restore /etc/default/grub*, irqbalance's config, the drop-ins, every IRQ affinity, the sysctls, transparent hugepages, KSM and /etc/sysctl.d byte for byte",
       async () => {
         const bootBefore = await vm.bootId();
         const back = await play("rollback.yml", { allow_reboot: true });
         expect(failures(back)).toEqual([]);
         expect(back.summary.exitCode).toBe(0);
+        const report = back.results.find((r) => r.task === "the rollback report")?.result.report as {
+          part: string;
+          status: string;
+        }[];
+        expect(report.find((l) => l.part === "sysctls, transparent hugepages and KSM")?.status).toBe(
+          "restored",
+        );
         expect(await vm.bootId()).not.toBe(bootBefore);
         const cmdline = (await vm.ssh("cat /proc/cmdline")).stdout;
-        expect(cmdline).not.toMatch(/isolcpus|nohz_full|rcu_nocbs/);
+        expect(cmdline).not.toMatch(
+          /isolcpus|nohz_full|rcu_nocbs|irqaffinity|skew_tick|nosoftlockup|nowatchdog|transparent_hugepage/,
+        );
         expect((await vm.ssh("cat /sys/devices/system/cpu/isolated")).stdout.trim()).toBe("");
         expect(diffLines(before, await snapshot())).toEqual([]);
       },
@@ -330,7 +377,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect(await vm.bootId()).toBe(bootBefore);
         const warning = real.results.find((r) => r.task === "the new kernel command line needs a reboot");
         expect(String(warning?.result.msg)).toMatch(
-          /^WARNING: reboot required to apply: isolcpus=4 nohz_full=4 rcu_nocbs=4 \(allow_reboot is false\)/,
+          new RegExp(`^WARNING: reboot required to apply: ${KERNEL_WORDS} \\(allow_reboot is false\\)`),
         );
         const irq = real.results.find((r) => r.task.startsWith("NIC IRQs"));
         console.log(`[vm isolation] scenario 2 IRQ task: ${irq?.status} ${irq?.result.msg ?? ""}`);
@@ -345,7 +392,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect((await vm.ssh(WORKQUEUE)).stdout).toMatch(/^ef\n/);
         expect(JSON.parse((await vm.ssh("cat /var/lib/tickless/sysfs.json")).stdout)).toEqual({
           version: 1,
-          originals: { "/sys/devices/virtual/workqueue/cpumask": "ff" },
+          originals: expect.objectContaining({ "/sys/devices/virtual/workqueue/cpumask": "ff" }),
         });
         expect((await vm.ssh("systemctl is-active irqbalance.service")).stdout.trim()).toBe("active");
         // server_cpulist seen: no warning, Redis allowed both sets, and the play's own per-thread check passed

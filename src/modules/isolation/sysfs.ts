@@ -4,7 +4,10 @@
  *
  * `format: cpumask` takes a CPU list ("0-3,5-7"), writes it in the kernel's mask format (hex,
  * comma-separated 32-bit groups, as wide as the mask the file shows) and compares CPU sets;
- * `format: raw` (the default) writes the value as given and compares it after trimming whitespace.
+ * `format: raw` (the default) writes the value as given and compares it after trimming whitespace;
+ * an attribute that lists its choices with the active one in brackets (`always [madvise] never`,
+ * transparent_hugepage/enabled) holds the bracketed word: that word is compared and saved, so a
+ * restore writes back the choice the kernel had.
  *
  * Before the first change the original is saved in `state_file` (JSON keyed by absolute path,
  * mode 0600, atomic); an existing entry is never overwritten, so `state: restored` writes back
@@ -93,6 +96,13 @@ function maskCpus(text: string, path: string): number[] {
   }
 }
 
+/** The setting a raw attribute holds: the bracketed word of a choice list, else the trimmed text. */
+export function rawSetting(text: string): string {
+  const words = text.trim().split(/\s+/);
+  const chosen = words.length > 1 ? words.filter((w) => /^\[\S+\]$/.test(w)) : [];
+  return chosen.length === 1 ? chosen[0].slice(1, -1) : text.trim();
+}
+
 /** The value to write: the mask for `cpumask` (as wide as the current mask), the text for `raw`. */
 export function wantedValue(args: SysfsArgs, current: string): string {
   if ((args.format ?? "raw") === "raw") return String(args.value ?? "").trim();
@@ -103,7 +113,7 @@ export function wantedValue(args: SysfsArgs, current: string): string {
 
 /** Whether `a` and `b` hold the same setting under `format`. */
 export function sameValue(format: "raw" | "cpumask", a: string, b: string, path: string): boolean {
-  if (format === "raw") return a.trim() === b.trim();
+  if (format === "raw") return rawSetting(a) === rawSetting(b);
   return formatCpuList(maskCpus(a, path)) === formatCpuList(maskCpus(b, path));
 }
 
@@ -249,8 +259,9 @@ export function planSysfs(args: SysfsArgs, current: SysfsState): Change[] {
   if (sameValue(s.format, now, want, current.path)) return [];
   const changes: Change[] = [];
   if (saved === undefined) {
-    const after: SysfsSave = { version: 1, originals: { ...save?.originals, [current.path]: now } };
-    changes.push(stateChange(after, `save the original of ${current.path} (${now.trim() || '""'})`));
+    const original = s.format === "raw" ? rawSetting(now) : now;
+    const after: SysfsSave = { version: 1, originals: { ...save?.originals, [current.path]: original } };
+    changes.push(stateChange(after, `save the original of ${current.path} (${original.trim() || '""'})`));
   }
   changes.push({
     target: current.path,

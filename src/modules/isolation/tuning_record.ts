@@ -94,6 +94,7 @@ function defaultLeftovers(dir: string): string[] {
     `${d}/sysfs.json`,
     "/etc/tmpfiles.d/tickless-workqueue.conf",
     "/etc/systemd/system/hft.slice",
+    "/etc/sysctl.d/90-tickless-isolation.conf",
   ];
 }
 

@@ -81,6 +81,29 @@ describe("sysfs plan", () => {
       ],
     ],
     ["raw compares trimmed text", { path: "kernel/mm/ksm/run", value: " 1 " }, state("1"), []],
+    // transparent_hugepage/enabled lists its choices, the active one in brackets
+    [
+      "a choice list holds its bracketed word, saved alone",
+      { path: MASK, value: "never", state_file: "/s.json" },
+      state("always [madvise] never"),
+      [`save the original of /sys/${MASK} (madvise)`, `${MASK}: always [madvise] never → never`],
+    ],
+    ["a choice list converged", { path: MASK, value: "never" }, state("always madvise [never]"), []],
+    [
+      "a choice list restored to the saved word",
+      { path: MASK, state: "restored", state_file: "/s.json" },
+      state("always madvise [never]", { [`/sys/${MASK}`]: "madvise" }),
+      [
+        `restore ${MASK}: always madvise [never] → madvise`,
+        `drop the saved original of /sys/${MASK}; remove /s.json (empty)`,
+      ],
+    ],
+    [
+      "a choice list already back: only the entry goes",
+      { path: MASK, state: "restored", state_file: "/s.json" },
+      state("always [madvise] never", { [`/sys/${MASK}`]: "madvise" }),
+      [`drop the saved original of /sys/${MASK}; remove /s.json (empty)`],
+    ],
     ["restored, nothing saved", restored, state("ef"), []],
     [
       "restored: write back, drop the entry, remove the empty file",
