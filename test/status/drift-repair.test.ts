@@ -87,6 +87,11 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
   });
 
   test("status names an IRQ moved onto the isolated CPU, a deleted drop-in, irqbalance's changed ban and the workqueue mask (exit 2); isolation.yml rerun from the record's settings makes it clean (exit 0); rollback.yml without allow_reboot leaves status saying reboot pending (exit 2) until the reboot, then not tuned", async () => {
+    // the host's own boot line, before tickless: a fixture, as what a "reboot" brings back must be
+    // what the host's GRUB gives (this machine's own line is another kernel's, e.g. with nowatchdog)
+    const original = "BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=/dev/vda1 ro quiet";
+    await conn.writeFile("/opt/tickless-test/cmdline-original", `${original}\n`);
+    await sh("mount --bind /opt/tickless-test/cmdline-original /proc/cmdline");
     const first = await isolation();
     expect(first.summary.exitCode).toBe(0);
     const pending = await status();
@@ -94,13 +99,9 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     expect(pending.host).toMatchObject({ tuned: true, reboot_pending: true, drift: [] });
 
     // the reboot: the running command line carries what grub.cfg gives, the kernel isolates CPU 4
-    // (each word once: this machine's own line may carry some already, e.g. nowatchdog)
-    const cmdline = (await sh("cat /proc/cmdline")).trim();
     const booted =
-      "isolcpus=managed_irq,domain,4 nohz_full=4 rcu_nocbs=4 irqaffinity=0-3,5-7 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never"
-        .split(" ")
-        .filter((w) => !cmdline.split(/\s+/).includes(w));
-    await conn.writeFile("/opt/tickless-test/cmdline", `${[cmdline, ...booted].join(" ")}\n`);
+      "isolcpus=managed_irq,domain,4 nohz_full=4 rcu_nocbs=4 irqaffinity=0-3,5-7 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never";
+    await conn.writeFile("/opt/tickless-test/cmdline", `${original} ${booted}\n`);
     await sh(
       `mount --bind /opt/tickless-test/cmdline /proc/cmdline && echo 4 > ${HOST_SYS}/devices/system/cpu/isolated && echo 4 > ${HOST_SYS}/devices/system/cpu/nohz_full`,
     );
@@ -168,13 +169,24 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     expect(rolledBack.host).toMatchObject({
       tuned: false,
       reboot_pending: true,
-      remaining_params: ["isolcpus=4", "nohz_full=4", "rcu_nocbs=4"],
+      remaining_params: [
+        "isolcpus=managed_irq,domain,4",
+        "nohz_full=4",
+        "rcu_nocbs=4",
+        "irqaffinity=0-3,5-7",
+        "skew_tick=1",
+        "nosoftlockup",
+        "nowatchdog",
+        "transparent_hugepage=never",
+      ],
       drift: [],
     });
     expect(rolledBack.line).toMatch(
-      /^day2 {2}not tuned \(rolled back \S+Z run [0-9a-f]{8} by \S+\) {2}REBOOT PENDING \(running kernel still has isolcpus=4 nohz_full=4 rcu_nocbs=4\)\n$/,
+      /^day2 {2}not tuned \(rolled back \S+Z run [0-9a-f]{8} by \S+\) {2}REBOOT PENDING \(running kernel still has isolcpus=managed_irq,domain,4 nohz_full=4 rcu_nocbs=4 irqaffinity=0-3,5-7 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never\)\n$/,
     );
+    // the reboot into the restored line: the original boot line again
     await sh("umount /proc/cmdline");
+    expect((await sh("cat /proc/cmdline")).trim()).toBe(original);
     const rebooted = await status();
     expect([rebooted.code, rebooted.line]).toEqual([0, "day2  not tuned\n"]);
   }, 180_000);
