@@ -21,29 +21,19 @@ import { TicklessError } from "../../errors.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 import { atTask } from "../util/at-task.js";
+import { defaultsLine, droppedKeys, linesMatch, of } from "./cmdline-lines.js";
 import { applyDefaults, emptySave, readSave, restorePlan, type SaveData, savePlan } from "./grub-apply.js";
 import {
   formatParam,
   grubCfgCmdlines,
-  hasKey,
   type KernelParam,
-  linesMatchPresent,
   mergeParams,
   osFamily,
   parseParams,
   renderSnippet,
   snippetParams,
 } from "./grub-cmdline.js";
-import {
-  evaluate,
-  type GrubSource,
-  LINUX,
-  LINUX_DEFAULT,
-  parseSources,
-  planDefaults,
-  removeFromFile,
-  withContents,
-} from "./grub-defaults.js";
+import { type GrubSource, planDefaults, removeFromFile, withContents } from "./grub-defaults.js";
 import {
   applyTrial,
   leftoverRemoval,
@@ -237,21 +227,6 @@ export function desiredFiles(
   return new Map(after === content ? [] : [[path, after]]);
 }
 
-/**
- * Whether every command line carries each param exactly once (present) or none carries any of the
- * params' keys, whatever its value (absent: `isolcpus=2,6-7` left by another run is still ours to remove).
- */
-function linesMatch(lines: KernelParam[][], params: KernelParam[], want: "present" | "absent"): boolean {
-  if (want === "present") return linesMatchPresent(lines, params);
-  return lines.every((l) => !params.some((p) => hasKey(l, p.key)));
-}
-
-/** The normal entry's line that the sources give: GRUB_CMDLINE_LINUX then GRUB_CMDLINE_LINUX_DEFAULT. */
-function defaultsLine(sources: readonly GrubSource[]): KernelParam[] {
-  const v = evaluate(parseSources(sources));
-  return parseParams(`${v[LINUX]} ${v[LINUX_DEFAULT]}`);
-}
-
 export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineState): Change[] {
   const changes = planDefaultsChanges(args, state);
   const s = kernelCmdlineSettings(args, {});
@@ -320,22 +295,6 @@ function planDefaultsChanges(args: KernelCmdlineArgs, state: KernelCmdlineState)
   return changes;
 }
 
-/** The keys whose `key=` words an edit of an operator's file dropped (for the change's summary). */
-function droppedKeys(params: KernelParam[], before: string, after: string): string {
-  const count = (text: string, key: string) =>
-    text.match(new RegExp(`(^|[\\s"'])${key.replace(/[.]/g, "\\.")}=`, "g"))?.length ?? 0;
-  const keys = params.filter((p) => count(before, p.key) !== count(after, p.key)).map((p) => `${p.key}=`);
-  return keys.length ? keys.join(" ") : params.map((p) => `${p.key}=`).join(" ");
-}
-
-/** A key's words on a line, as written. */
-function of(line: KernelParam[], key: string): string {
-  return line
-    .filter((w) => w.key === key)
-    .map(formatParam)
-    .join(" ");
-}
-
 /** Whether the running kernel's /proc/cmdline differs from what the task asks (restored: from what the restored defaults give). */
 export function rebootRequired(
   args: KernelCmdlineArgs,
@@ -353,6 +312,21 @@ export function rebootRequired(
   }
   const wanted = defaultsLine(withContents(state.sources, restorePlan(state).files));
   return s.params.some((p) => of(running, p.key) !== of(wanted, p.key));
+}
+
+/**
+ * restored: the words for the params' keys the restored boot line carries itself (the operator's own,
+ * e.g. a `nowatchdog` they had before tickless): the record's rollback keeps them out of "reboot pending".
+ */
+export function keptParams(args: KernelCmdlineArgs, state: KernelCmdlineState): string[] {
+  const s = kernelCmdlineSettings(args, {});
+  if (s.state !== "restored") return [];
+  const wanted =
+    state.method === "grubby"
+      ? (runningEntry(state.grubbyEntries ?? [], state.cmdline)?.args ?? [])
+      : defaultsLine(withContents(state.sources, restorePlan(state).files));
+  const keys = new Set(s.params.map((p) => p.key));
+  return wanted.filter((w) => keys.has(w.key)).map(formatParam);
 }
 
 export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdlineState>({
@@ -442,6 +416,7 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
     method: state.method,
     cmdline: state.cmdline,
     reboot_required: rebootRequired(args, state.cmdline, state),
+    ...(args.state === "restored" ? { kept_params: keptParams(args, state) } : {}),
     // check mode: the trial is the reboot (isolation.yml's reboot task then has nothing to do)
     ...(state.trial && planKernelCmdline(args, state).some((c) => c.target === `${TRIAL_ID}:boot`)
       ? { trial_boot: "planned" }

@@ -69,6 +69,8 @@ export interface HistoryEntry {
   playbook: string;
   isolated_cpus: string;
   kernel_params: Record<string, string>;
+  /** rolled_back: the recorded parameters the restored boot line keeps (the operator's own). */
+  kept_params?: string[];
 }
 
 export function recordPaths(dir = DEFAULT_RECORD_DIR) {
@@ -151,7 +153,9 @@ export function lastHistoryEntry(text: string | undefined): HistoryEntry | undef
  * is what says the host still runs isolated until it reboots.
  */
 export function pendingRollback(last: HistoryEntry | undefined, cmdline: string): string[] {
-  return last?.event === "rolled_back" ? remainingParams(last.kernel_params, cmdline) : [];
+  if (last?.event !== "rolled_back") return [];
+  const kept = new Set(last.kept_params ?? []);
+  return remainingParams(last.kernel_params, cmdline).filter((w) => !kept.has(w));
 }
 
 /**

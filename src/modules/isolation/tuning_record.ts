@@ -63,6 +63,12 @@ export interface TuningRecordArgs {
   redis_port?: number | string;
   /** Whether Redis places its own threads (server_cpulist): its bio threads then belong on housekeeping CPUs. */
   redis_threads_split?: boolean | string;
+  /**
+   * rolled_back: the recorded parameters the restored boot line carries itself (the operator's
+   * own, e.g. a `nowatchdog` they had before tickless; kernel_cmdline's `kept_params`): the running
+   * kernel keeping them is no pending reboot.
+   */
+  kept_params?: string[];
   /** read: CPU sets the operator gave ("" = not given); one that contradicts the record fails the task. */
   expect?: { isolated_cpus?: string | number; housekeeping_cpus?: string | number };
   /** read: files whose presence means an apply began (an interrupted run leaves no record). */
@@ -210,6 +216,7 @@ function historyEntry(
   event: HistoryEntry["event"],
   state: TuningRecordState,
   s: RecordSettings,
+  kept: string[] = [],
 ): HistoryEntry {
   const { run, tickless_version, playbook } = state.meta;
   return {
@@ -220,6 +227,7 @@ function historyEntry(
     playbook: playbook.path,
     isolated_cpus: s.isolated_cpus,
     kernel_params: s.kernel_params,
+    ...(kept.length ? { kept_params: kept } : {}),
   };
 }
 
@@ -232,7 +240,7 @@ export function planTuningRecord(args: TuningRecordArgs, state: TuningRecordStat
       {
         target: history,
         summary: `append: rolled back isolated_cpus=${state.record.settings.isolated_cpus}`,
-        after: `${JSON.stringify(historyEntry("rolled_back", state, state.record.settings))}\n`,
+        after: `${JSON.stringify(historyEntry("rolled_back", state, state.record.settings, args.kept_params))}\n`,
       },
       {
         target: record,
@@ -288,7 +296,8 @@ export function reportTuningRecord(args: TuningRecordArgs, state: TuningRecordSt
     };
   }
   if (args.state === "rolled_back") {
-    const left = remainingParams(paramStrings(args.kernel_params), state.cmdline);
+    const kept = new Set(args.kept_params ?? []);
+    const left = remainingParams(paramStrings(args.kernel_params), state.cmdline).filter((w) => !kept.has(w));
     return {
       reboot_required: left.length > 0,
       ...(left.length ? { msg: `reboot pending: the running kernel still has ${left.join(" ")}` } : {}),
@@ -352,6 +361,7 @@ export const tuningRecordModule = defineModule<TuningRecordArgs, TuningRecordSta
         propertyNames: { pattern: "^[A-Za-z0-9_.-]+$" },
         additionalProperties: { type: ["string", "number", "boolean", "null"] },
       },
+      kept_params: { type: "array", items: { type: "string" } },
       grub_method: { type: "string" },
       grub_files: pathList,
       state_files: pathList,

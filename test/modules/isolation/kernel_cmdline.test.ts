@@ -411,6 +411,8 @@ describe("on a temp tree with the local connection and the grub-mkconfig fixture
     expect(await readFile(join(dir, "boot/grub/grub.cfg"), "utf8")).toMatch(
       /ro single {2}nohz_full=2 rcu_nocbs=4\n/,
     );
+    // the operator's own words for our keys, which the running kernel keeping is no pending reboot
+    expect(back.report?.kept_params).toEqual(["nohz_full=2", "rcu_nocbs=4", "isolcpus=2"]);
   });
 
   test("update-grub failing leaves nothing half-applied: the files are put back, the error carries its stderr", async () => {

@@ -236,6 +236,36 @@ describe("tuning_record on a fake root", () => {
     expect(again.report?.reboot_required).toBe(false);
   });
 
+  test("rolled_back: the operator's own words kept by the restored boot line (kept_params) are no pending reboot, then or later", async () => {
+    const params = { isolcpus: "4", nohz_full: "4", rcu_nocbs: "4", nowatchdog: true };
+    await converge(tuningRecordModule, applied({ kernel_params: params }), host, ctx());
+    await cmdline("ro quiet nowatchdog isolcpus=4 nohz_full=4 rcu_nocbs=4");
+    const back = await converge(
+      tuningRecordModule,
+      {
+        state: "rolled_back",
+        dir: state(),
+        proc_root: join(dir, "proc"),
+        kernel_params: params,
+        kept_params: ["nowatchdog"],
+      },
+      host,
+      ctx(),
+    );
+    expect(back.report).toMatchObject({
+      reboot_required: true,
+      msg: "reboot pending: the running kernel still has isolcpus=4 nohz_full=4 rcu_nocbs=4",
+    });
+    const last = JSON.parse((await readFile(history(), "utf8")).trimEnd().split("\n").pop() ?? "");
+    expect(last).toMatchObject({ event: "rolled_back", kept_params: ["nowatchdog"] });
+    // before the reboot: ours, pending; after it the operator's nowatchdog stays, and nothing is ours
+    const pending = await converge(tuningRecordModule, read({ leftovers: [] }), host, ctx());
+    expect(pending.report).toMatchObject({ exists: false, ours: true });
+    await cmdline("ro quiet nowatchdog");
+    const after = await converge(tuningRecordModule, read({ leftovers: [] }), host, ctx());
+    expect(after.report).toMatchObject({ exists: false, ours: false });
+  });
+
   test("read after a rollback whose reboot is pending: ours (the rollback's parameters, not foreign), so a second rollback can reboot; after the reboot, nothing of ours", async () => {
     await converge(tuningRecordModule, applied(), host, ctx());
     await cmdline("ro quiet isolcpus=4 nohz_full=4 rcu_nocbs=4");
