@@ -9,6 +9,7 @@ import { basename, delimiter, dirname, isAbsolute, join, resolve } from "node:pa
 import { ParseError, type SourceLocation } from "../errors.js";
 import { describe, isRecord, optionalBoolean, type Raw } from "./fields.js";
 import { readYamlFile } from "./read-source.js";
+import type { IncludeRoleSpec } from "./types.js";
 import { loadVarsFile } from "./vars-file.js";
 import type { YamlPath, YamlSource } from "./yaml.js";
 
@@ -226,14 +227,10 @@ const ROLE_INCLUDE_ARGS = [
   "allow_duplicates",
 ];
 
-export interface RoleIncludeArgs {
-  name: string;
-  tasksFrom?: string;
-  varsFrom?: string;
-  defaultsFrom?: string;
-  handlersFrom?: string;
-  allowDuplicates: boolean;
-}
+export type RoleIncludeArgs = Pick<
+  IncludeRoleSpec,
+  "name" | "tasksFrom" | "varsFrom" | "defaultsFrom" | "handlersFrom" | "allowDuplicates"
+>;
 
 /** The arguments of include_role/import_role (a mapping, or `name=x tasks_from=y`). */
 export function roleIncludeArgs(

@@ -4,7 +4,7 @@
  */
 import type { CheckSummary, HostStats } from "../engine/events.js";
 import { listNamesOf, MAX_NAMES } from "./host-summary.js";
-import { banner, checkLines, rebootLines } from "./recap.js";
+import { banner, COUNTERS, checkLines, rebootLines } from "./recap.js";
 
 /** Above this many hosts in a play, reporters are compact unless told otherwise (--compact forces it). */
 export const COMPACT_ABOVE = MAX_NAMES;
@@ -42,15 +42,6 @@ export class HostTimes {
   }
 }
 
-const COUNTERS: (keyof HostStats)[] = [
-  "ok",
-  "changed",
-  "unreachable",
-  "failed",
-  "skipped",
-  "rescued",
-  "ignored",
-];
 /** How a host's run ended, worst first. */
 const GROUPS = ["unreachable", "failed", "changed", "ok"] as const;
 /** Groups whose hosts are named (the others are counted; each task names its changed hosts). */

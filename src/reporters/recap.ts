@@ -3,7 +3,8 @@ import type { CheckSummary, HostStats } from "../engine/events.js";
 import { MAX_NAMES } from "./host-summary.js";
 
 const WIDTH = 80;
-const COUNTERS: (keyof HostStats)[] = [
+/** A host's counters in the recap's order (the compact recap totals them in the same order). */
+export const COUNTERS: (keyof HostStats)[] = [
   "ok",
   "changed",
   "unreachable",
