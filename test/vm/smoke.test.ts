@@ -215,4 +215,19 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
     );
     expect((await vm.ssh("cat /proc/1/comm")).stdout.trim()).toBe("systemd");
   });
+
+  // After the reset, and last of all: an emulator that dies under the guest (seen once in CI during
+  // a reboot) is started again on the same disk, and the tests go on under a new boot id.
+  it("when qemu itself dies, the harness power-cycles it on the same disk and the guest comes back", async () => {
+    const before = await vm.bootId();
+    const t0 = Date.now();
+    await vm.crashEmulator();
+    await vm.waitForReboot(before);
+    phases["qemu killed → power cycle → SSH"] = (Date.now() - t0) / 1000;
+    expect(vm.powerCycles).toBe(1);
+    expect(await readFile(vm.harnessLog, "utf8")).toMatch(
+      /\[tickless vm harness\] vm1: qemu exited \(SIGKILL\) after reboot: power cycle #1 on the same disk/,
+    );
+    expect((await vm.ssh("cat /proc/1/comm")).stdout.trim()).toBe("systemd");
+  });
 });
