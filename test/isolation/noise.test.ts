@@ -137,7 +137,7 @@ describe("the noise report, from the kernel's layouts", () => {
       switches_in: null,
     });
     expect(noiseText(report)[1]).toBe(
-      "CPU 5 in 1 s: 0 interrupts (0/s); softirqs: not read (no file, or no column for the CPU); task switches: no /proc/schedstat",
+      "CPU 5 in 1 s: 0 interrupts (0/s); softirqs: not read (no file, or no column for the CPU); task switches: not read (no /proc/schedstat, or no line for the CPU)",
     );
     // a CPU the table has no column for (offline, or not on this host) is not a CPU without noise
     expect(

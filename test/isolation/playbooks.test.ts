@@ -793,6 +793,19 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(
       report.checks.filter((c: { status: string }) => c.status === "ok").map((c: { name: string }) => c.name),
     ).toEqual(["isolated", "nohz_full", "nic_irqs", "interrupts_on_isolated"]);
+    // the noise report: the hosts' /proc/interrupts is the 8-CPU fixture (no count moves); their
+    // softirqs and schedstat are this machine's, which has no CPU 4: not read, never a zero
+    expect(report.noise).toEqual({
+      window_s: 1,
+      cpus: { "4": { interrupts: { total: 0, per_s: 0, by_kind: {} }, softirqs: null, switches_in: null } },
+    });
+    expect(
+      ok.results.filter((r) => r.task === "noise on the isolated CPUs").map((r) => r.result.msg),
+    ).toEqual(
+      Array(3).fill(
+        "CPU 4 in 1 s: 0 interrupts (0/s); softirqs: not read (no file, or no column for the CPU); task switches: not read (no /proc/schedstat, or no line for the CPU)",
+      ),
+    );
     const onHost = await conns[0].run("cat /var/lib/tickless/validate-*.json | tail -n +1");
     expect(onHost.stdout).toContain('"host": "lab1"');
     const saved = (await readdir(RESULTS)).filter((f) => f.startsWith("lab1-validate-"));

@@ -133,7 +133,9 @@ export function noiseText(report: NoiseReport): string[] {
   const lines = Object.entries(report.cpus).map(
     ([cpu, n]) =>
       `CPU ${cpu} in ${report.window_s} s: ${kindText("interrupts", n.interrupts)}; ${kindText("softirqs", n.softirqs)}; ${
-        n.switches_in === null ? "task switches: no /proc/schedstat" : `${n.switches_in} tasks switched in`
+        n.switches_in === null
+          ? "task switches: not read (no /proc/schedstat, or no line for the CPU)"
+          : `${n.switches_in} tasks switched in`
       }`,
   );
   if (report.redis)
