@@ -66,11 +66,16 @@ export function netQueueSettings(args: NetQueueMasksArgs) {
   };
 }
 
-/** Reads every queue mask: `@@ok<TAB>path<TAB>text` or `@@err<TAB>path<TAB>cat's error line`. */
-export function probeScript(sysRoot: string, devices?: string[]): string {
+/**
+ * Reads every queue mask (of `devices`, or the given `paths`: a restore reads exactly what it
+ * saved): `@@ok<TAB>path<TAB>text` or `@@err<TAB>path<TAB>cat's error line`.
+ */
+export function probeScript(sysRoot: string, devices?: string[], paths?: string[]): string {
   const net = `${quote([sysRoot])}/class/net`;
   const dirs = devices ? devices.map((d) => `${net}/${quote([d])}`) : [`${net}/*`];
-  const files = dirs.map((d) => `${d}/queues/rx-*/rps_cpus ${d}/queues/tx-*/xps_cpus`).join(" ");
+  const files = paths
+    ? paths.map((p) => quote([p])).join(" ")
+    : dirs.map((d) => `${d}/queues/rx-*/rps_cpus ${d}/queues/tx-*/xps_cpus`).join(" ");
   return [
     `for f in ${files}; do`,
     // a pattern that matched nothing stays as written; a dangling name is read (and reports ENOENT)
@@ -112,12 +117,17 @@ const saveText = (save: NetQueueSave) => `${JSON.stringify(save, null, 2)}\n`;
 
 export async function probeNetQueues(host: HostReader, args: NetQueueMasksArgs): Promise<NetQueueState> {
   const s = netQueueSettings(args);
-  const [res, read] = await Promise.all([
-    host.run(probeScript(s.sysRoot, s.state === "present" ? args.devices : undefined), {
-      env: { LC_ALL: "C" },
-    }),
-    host.readFile(s.stateFile),
-  ]);
+  const probe = (paths?: string[]) =>
+    host.run(probeScript(s.sysRoot, args.devices, paths), { env: { LC_ALL: "C" } });
+  let res: Awaited<ReturnType<typeof probe>>;
+  let read: Awaited<ReturnType<HostReader["readFile"]>>;
+  if (s.state === "present") [res, read] = await Promise.all([probe(), host.readFile(s.stateFile)]);
+  else {
+    read = await host.readFile(s.stateFile);
+    const saved = read.exists ? parseSave(read.content?.toString("utf8") ?? "", s.stateFile) : undefined;
+    const paths = Object.keys(saved?.originals ?? {});
+    res = paths.length > 0 ? await probe(paths) : { rc: 0, stdout: "", stderr: "" };
+  }
   if (res.rc !== 0) {
     throw new TicklessError(
       "TASK",
@@ -277,6 +287,7 @@ async function applyWrites(host: HostWriter, writes: Change[]) {
   const unsupported = bad.filter((o) => isUnsupported(o.error ?? ""));
   const failed = bad.filter((o) => !isUnsupported(o.error ?? ""));
   return {
+    refusals: bad.map(line),
     unsupported: Object.fromEntries(unsupported.map((o) => [o.key, o.error ?? ""])),
     failure:
       failed.length === 0
@@ -336,11 +347,10 @@ export const netQueueMasksModule = defineModule<NetQueueMasksArgs, NetQueueState
     if (s.state === "restored") {
       // the save goes last, once every original is back
       const written = await applyWrites(host, writes);
-      if (written.failure) return written.failure;
-      if (Object.keys(written.unsupported).length > 0)
+      if (written.refusals.length > 0)
         return {
           failed: true,
-          msg: `the kernel refused the original${written.warning.replace(/^; left as they are \(the kernel does not take them\)/, "")}`,
+          msg: `the kernel refused the originals: ${written.refusals.join(", ")}; ${s.stateFile} kept`,
         };
       const failed = save && (await applySave(host, save, current.stateFile.exists));
       return failed || { msg: `${writes.length} queue masks restored from ${s.stateFile}` };

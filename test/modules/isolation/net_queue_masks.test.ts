@@ -189,6 +189,25 @@ describe("net_queue_masks on a local host (fixture sys_root)", () => {
     });
   });
 
+  it("restored reads exactly the saved paths (whatever sys_root says); a refused original fails the task and keeps the save", async () => {
+    await converge(netQueueMasksModule, args, host);
+    const saved = await readFile(stateFile, "utf8");
+    // immutable: even root's write fails (EPERM)
+    await exec("chattr", ["+i", eth0("rx-1/rps_cpus")]);
+    const restored = { state: "restored" as const, state_file: stateFile };
+    const refused = await converge(netQueueMasksModule, restored, host);
+    expect(refused.result).toMatchObject({
+      failed: true,
+      msg: `the kernel refused the originals: f0 for eth0 rx-1 rps_cpus (Operation not permitted); ${stateFile} kept`,
+    });
+    expect(await readFile(stateFile, "utf8")).toBe(saved);
+    await exec("chattr", ["-i", eth0("rx-1/rps_cpus")]);
+    const back = await converge(netQueueMasksModule, restored, host);
+    expect(back.replan).toEqual([]);
+    expect(await readFile(eth0("rx-1/rps_cpus"), "utf8")).toBe("f0\n");
+    expect(await readFile(eth0("tx-0/xps_cpus"), "utf8")).toBe("11\n");
+  });
+
   it("refuses an empty CPU list before anything is read", () => {
     expect(() => netQueueMasksModule.normalize?.({ isolated: "" })).toThrow(/isolated names no CPU/);
   });
