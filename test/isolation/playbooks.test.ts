@@ -67,7 +67,7 @@ const lab = sharedLab();
 const SNAPSHOT = [
   "cd / && for p in /etc/default/grub /etc/default/grub.d /etc/default/irqbalance /etc/systemd/system/hft.slice",
   "/etc/systemd/system/system.slice.d /etc/systemd/system/user.slice.d /etc/systemd/system/init.scope.d",
-  "/etc/systemd/system/redis-server.service.d /proc/irq /var/lib/tickless/irq-affinity.json",
+  "/etc/systemd/system/redis-server.service.d /proc/irq /var/lib/tickless/irq-affinity.json /var/lib/tickless/net-queues.json",
   `${HOST_SYS} /etc/tmpfiles.d/tickless-workqueue.conf /var/lib/tickless/sysfs.json ${HOST_PROC} ${SYSCTL_CONF}; do`,
   `  if [ -e "$p" ]; then find "$p" | sort | while read -r f; do if [ "$f" = ${THP} ]; then v=$(cat "$f"); case "$v" in *[[]*) v=\${v#*[}; v=\${v%%]*};; esac; echo "$f setting $v"; elif [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f dir"; fi; done; else echo "$p absent"; fi`,
   "done",
@@ -100,7 +100,9 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       ...(limit ? { limit } : {}),
     });
 
+  let netTar: Buffer;
   beforeAll(async () => {
+    netTar = await netFixtureTar();
     home = await isolateHome();
     conns = await Promise.all(lab!.hosts.map((h) => openSsh(labSettings(lab!, h))));
     const script = await readFile(FIXTURE);
@@ -134,6 +136,10 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         await c.writeFile(HOST_FIXTURE, script, { mode: "0755" });
       }),
     );
+    // the network part of a sysfs tree (eth0 with four queues, lo and br0 with one): the queues'
+    // steering masks, which isolation.yml changes and rollback.yml gives back
+    await Promise.all(conns.map((c) => c.writeFile("/opt/tickless-test/net.tar", netTar, { mode: "0644" })));
+    await Promise.all(conns.map((c) => c.run(`tar -C ${HOST_SYS} -xf /opt/tickless-test/net.tar`)));
   });
   afterAll(async () => {
     await rm(RESULTS, { recursive: true, force: true });
@@ -290,6 +296,34 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
           [THP]: "madvise",
           [KSM]: "1",
         },
+      });
+    }
+    // packet steering: eth0's rx-1 RPS mask and tx-0 XPS mask lose CPU 4 (the other queues have
+    // none of it; lo's and br0's xps_cpus read ENOENT, one queue each), the originals saved first
+    const steering = (r: Awaited<ReturnType<typeof play>>, host: string) =>
+      r.results.find(
+        (x) =>
+          x.host === host &&
+          x.task === "packet steering (RPS/XPS masks of every NIC queue) off the isolated CPUs",
+      );
+    expect(steering(check, "lab2")?.result.changes?.map((c) => c.summary)).toEqual([
+      "save the original masks of eth0 rx-1 rps_cpus, eth0 tx-0 xps_cpus",
+      "eth0 rx-1 rps_cpus: f0 → e0 (CPUs 4-7 → 5-7)",
+      "eth0 tx-0 xps_cpus: 11 → 01 (CPUs 0,4 → 0)",
+    ]);
+    expect(steering(real, "lab2")?.result.changes).toEqual(steering(check, "lab2")?.result.changes);
+    expect(steering(real, "lab2")?.result).toMatchObject({
+      single_queue: ["br0 tx-0 xps_cpus", "lo tx-0 xps_cpus"],
+      unsupported: [],
+    });
+    const queues = `${HOST_SYS}/class/net/eth0/queues`;
+    for (const c of conns) {
+      expect(
+        (await c.run(`cat ${queues}/rx-1/rps_cpus ${queues}/tx-0/xps_cpus ${queues}/tx-1/xps_cpus`)).stdout,
+      ).toBe("e0\n01\n22\n");
+      expect(JSON.parse((await c.run("cat /var/lib/tickless/net-queues.json")).stdout)).toEqual({
+        version: 1,
+        originals: { [`${queues}/rx-1/rps_cpus`]: "f0", [`${queues}/tx-0/xps_cpus`]: "11" },
       });
     }
     // the sysctls live (read back) and in one sysctl.d file for every boot; THP never, KSM stopped
@@ -550,6 +584,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         "IRQ affinities and irqbalance's config": "restored",
         "unbound workqueue cpumask": "restored",
         "sysctls, transparent hugepages and KSM": "restored",
+        "packet steering masks": "restored",
         "systemd drop-ins": "could not restore",
         "hft.slice": "restored",
         "Redis in its original slice": "already clean",
@@ -580,6 +615,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(statuses(again)).toMatchObject({
       "kernel command line (GRUB)": "already clean",
       "unbound workqueue cpumask": "already clean",
+      "packet steering masks": "already clean",
       "systemd drop-ins": "restored",
       "hft.slice": "already clean",
       "tuning record": "restored",
@@ -757,6 +793,19 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(
       report.checks.filter((c: { status: string }) => c.status === "ok").map((c: { name: string }) => c.name),
     ).toEqual(["isolated", "nohz_full", "nic_irqs", "interrupts_on_isolated"]);
+    // the noise report: the hosts' /proc/interrupts is the 8-CPU fixture (no count moves); their
+    // softirqs and schedstat are this machine's, which has no CPU 4: not read, never a zero
+    expect(report.noise).toEqual({
+      window_s: 1,
+      cpus: { "4": { interrupts: { total: 0, per_s: 0, by_kind: {} }, softirqs: null, switches_in: null } },
+    });
+    expect(
+      ok.results.filter((r) => r.task === "noise on the isolated CPUs").map((r) => r.result.msg),
+    ).toEqual(
+      Array(3).fill(
+        "CPU 4 in 1 s: 0 interrupts (0/s); softirqs: not read (no file, or no column for the CPU); task switches: not read (no /proc/schedstat, or no line for the CPU)",
+      ),
+    );
     const onHost = await conns[0].run("cat /var/lib/tickless/validate-*.json | tail -n +1");
     expect(onHost.stdout).toContain('"host": "lab1"');
     const saved = (await readdir(RESULTS)).filter((f) => f.startsWith("lab1-validate-"));
@@ -816,9 +865,11 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       await lab1.run(`kill ${pid} 2>/dev/null; rm -rf ${standIn} /etc/tuned`);
     }
 
-    // applied (the kernel still runs the old command line), then a sysctl and THP drift back
+    // applied (the kernel still runs the old command line), then a sysctl, THP and a queue's XPS mask drift back
     expect((await play("isolation.yml", false, {}, "lab1")).summary.exitCode).toBe(0);
-    await lab1.run(`echo 60 > ${sysctlFile("vm.swappiness")} && echo 'always [madvise] never' > ${THP}`);
+    await lab1.run(
+      `echo 60 > ${sysctlFile("vm.swappiness")} && echo 'always [madvise] never' > ${THP} && echo 1f > ${HOST_SYS}/class/net/eth0/queues/tx-0/xps_cpus`,
+    );
     const validated = await play("validate.yml", false, {}, "lab1");
     expect(validated.summary.exitCode).toBe(2);
     // the tuning failure waits: the isolation checks still run, with their report (here the lab's
@@ -835,6 +886,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       `the running kernel lacks ${KERNEL_WORDS} (a reboot applies the GRUB defaults)`,
       "vm.swappiness is 60, not 10",
       "kernel/mm/transparent_hugepage/enabled is always [madvise] never, not never",
+      "packet steering reaches CPU 4: eth0 tx-0 xps_cpus 1f (CPUs 0-4)",
     ]);
     // rollback gives back the originals saved before the first change, whatever drifted since
     expect((await play("rollback.yml", false, {}, "lab1")).summary.exitCode).toBe(0);
@@ -844,15 +896,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
   test("by default the NIC's IRQs are found by device; a rollback that meets a renamed IRQ restores the rest, runs to its end and then fails naming it", async () => {
     const lab1 = conns[0];
     // the network part of a sysfs tree (eth0 on PCI 0000:3b:00.0, MSI-X vectors 24-27; lo, br0), copied in as a tar
-    const local = await mkdtemp(join(tmpdir(), "tickless-net-"));
-    await writeNetFixture(join(local, "sys"));
-    const tar = await new Promise<Buffer>((resolve, reject) =>
-      execFile("tar", ["-C", join(local, "sys"), "-c", "."], { encoding: "buffer" }, (e, out) =>
-        e ? reject(e) : resolve(out),
-      ),
-    );
-    await rm(local, { recursive: true, force: true });
-    await lab1.writeFile("/opt/tickless-test/net.tar", tar, { mode: "0644" });
+    await lab1.writeFile("/opt/tickless-test/net.tar", await netFixtureTar(), { mode: "0644" });
     await lab1.run(`tar -C ${HOST_SYS} -xf /opt/tickless-test/net.tar`);
     const interrupts = (await lab1.run("cat /proc/interrupts")).stdout;
     // in place: the file is a bind mount, which an atomic rename cannot replace
@@ -913,6 +957,21 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     }
   }, 120_000);
 });
+
+/** The network part of a sysfs tree (writeNetFixture), as a tar to unpack on a host. */
+async function netFixtureTar(): Promise<Buffer> {
+  const local = await mkdtemp(join(tmpdir(), "tickless-net-"));
+  try {
+    await writeNetFixture(join(local, "sys"));
+    return await new Promise<Buffer>((resolve, reject) =>
+      execFile("tar", ["-C", join(local, "sys"), "-c", "."], { encoding: "buffer" }, (e, out) =>
+        e ? reject(e) : resolve(out),
+      ),
+    );
+  } finally {
+    await rm(local, { recursive: true, force: true });
+  }
+}
 
 /** The applied-state record (or the history's lines) without what belongs to one run (id, time) and the files' hashes. */
 function runFree(text: string): unknown {

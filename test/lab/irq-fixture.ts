@@ -73,7 +73,10 @@ export async function writeIrqFixture(
  * the interface under its device; eth0's `device` links to the PCI function 0000:3b:00.0, whose
  * msi_irqs/ holds one file per MSI-X vector (24-27, the eth0-TxRx queues) and whose `irq` is the
  * unused legacy INTx line; lo and the bridge br0 have no `device`. The NVMe controller (IRQ 28)
- * is a PCI device too, but no network interface.
+ * is a PCI device too, but no network interface. Each interface has its queues' steering masks
+ * (queues/rx-N/rps_cpus, queues/tx-N/xps_cpus): eth0's RPS is off but on rx-1 (CPUs 4-7), and its
+ * driver maps each transmit queue to two CPUs (XPS 11, 22, 44, 88); lo and br0 have one queue each,
+ * whose xps_cpus the kernel refuses to read (ENOENT: a dangling link stands in for it).
  */
 export async function writeNetFixture(sysDir: string): Promise<void> {
   const pci = join(sysDir, "devices/pci0000:00");
@@ -90,9 +93,30 @@ export async function writeNetFixture(sysDir: string): Promise<void> {
   await writeFile(join(nvme, "msi_irqs/28"), "msix\n");
   for (const virtual of ["lo", "br0"])
     await mkdir(join(sysDir, "devices/virtual/net", virtual), { recursive: true });
+  await writeQueues(join(nic, "net/eth0"), { rx: ["00", "f0", "00", "00"], tx: ["11", "22", "44", "88"] });
+  for (const virtual of ["lo", "br0"])
+    await writeQueues(join(sysDir, "devices/virtual/net", virtual), { rx: ["00"], tx: [undefined] });
   await mkdir(join(sysDir, "class/net"), { recursive: true });
   await symlink("../../devices/pci0000:00/0000:3b:00.0/net/eth0", join(sysDir, "class/net/eth0"));
   for (const virtual of ["lo", "br0"]) {
     await symlink(`../../devices/virtual/net/${virtual}`, join(sysDir, "class/net", virtual));
+  }
+}
+
+/** rx-N/rps_cpus and tx-N/xps_cpus of one interface; an undefined mask reads ENOENT (a dangling link). */
+async function writeQueues(
+  ifDir: string,
+  masks: { rx: string[]; tx: (string | undefined)[] },
+): Promise<void> {
+  for (const [kind, file, list] of [
+    ["rx", "rps_cpus", masks.rx],
+    ["tx", "xps_cpus", masks.tx],
+  ] as const) {
+    for (const [n, mask] of list.entries()) {
+      const dir = join(ifDir, "queues", `${kind}-${n}`);
+      await mkdir(dir, { recursive: true });
+      if (mask === undefined) await symlink(`/nonexistent/${file}`, join(dir, file));
+      else await writeFile(join(dir, file), `${mask}\n`);
+    }
   }
 }

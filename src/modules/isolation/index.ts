@@ -1,9 +1,10 @@
-/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, validate_isolation, tuning_record, rollback_report. */
+/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, net_queue_masks, validate_isolation, tuning_record, rollback_report. */
 
 import type { Module } from "../types.js";
 import { cpuSetsModule } from "./cpu_sets.js";
 import { irqAffinityModule } from "./irq_affinity.js";
 import { kernelCmdlineModule } from "./kernel_cmdline.js";
+import { netQueueMasksModule } from "./net_queue_masks.js";
 import { rollbackReportModule } from "./rollback_report.js";
 import { sysfsModule } from "./sysfs.js";
 import { systemdDropinModule } from "./systemd_dropin.js";
@@ -16,6 +17,7 @@ export const ISOLATION_MODULES: readonly Module[] = [
   irqAffinityModule,
   systemdDropinModule,
   sysfsModule,
+  netQueueMasksModule,
   validateIsolationModule,
   tuningRecordModule,
   rollbackReportModule,

@@ -98,6 +98,7 @@ function defaultLeftovers(dir: string): string[] {
     DEFAULT_STATE_FILE,
     `${d}/irq-affinity.json`,
     `${d}/sysfs.json`,
+    `${d}/net-queues.json`,
     "/etc/tmpfiles.d/tickless-workqueue.conf",
     "/etc/systemd/system/hft.slice",
     "/etc/sysctl.d/90-tickless-isolation.conf",

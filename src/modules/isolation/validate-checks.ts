@@ -29,6 +29,10 @@ export interface Snapshot {
   irqAffinity: Record<string, [string, string]>;
   interrupts0?: string;
   interrupts1?: string;
+  softirqs0?: string;
+  softirqs1?: string;
+  schedstat0?: string;
+  schedstat1?: string;
   status0?: string;
   status1?: string;
 }

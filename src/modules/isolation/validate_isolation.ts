@@ -4,12 +4,16 @@
  * with one line per broken check.
  *
  * One round trip reads everything (a small sh script that sleeps `window` seconds between two
- * reads of /proc/interrupts and of Redis's /proc/PID/status): the isolated and nohz_full lists,
+ * reads of /proc/interrupts, /proc/softirqs, /proc/schedstat and Redis's /proc/PID/status): the
+ * isolated and nohz_full lists,
  * the effective affinity of the IRQs `nic_irq_pattern` selects, Redis's Cpus_allowed_list, the
  * other units' AllowedCPUs, interrupts on the isolated CPUs and Redis's involuntary context
  * switches over the window. Checks that need systemd are "skipped: no systemd" where it does not
  * run (never silently passed); boot-time checks are skipped with `skip_boot_checks` as the reason
- * (a reboot is pending). A command: skipped in check mode; it changes nothing but its report.
+ * (a reboot is pending). Beside the checks, the noise report (noise.ts): per isolated CPU, the
+ * interrupts by kind, the softirqs and the tasks switched in during the window (`report.noise`,
+ * raw numbers; `noise_text`, a line per CPU). A command: skipped in check mode; it changes
+ * nothing but its report.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -18,6 +22,7 @@ import type { ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 import { ensureStateDir } from "../util/state-dir.js";
 import { formatCpuList } from "./cpus.js";
+import { noiseReport, noiseText } from "./noise.js";
 import { evaluate, type Snapshot, validateSettings } from "./validate-checks.js";
 
 export {
@@ -69,10 +74,10 @@ export function probeScript(args: ValidateIsolationArgs): string {
     "fi",
     `for d in "$P"/irq/[0-9]*; do [ -d "$d" ] || continue; printf '@@irq:%s 1\\n' "\${d##*/}";`,
     `  cat "$d/effective_affinity_list" 2>/dev/null || echo; cat "$d/smp_affinity_list" 2>/dev/null || echo; done`,
-    `f interrupts0 "$P/interrupts"`,
+    `f interrupts0 "$P/interrupts"; f softirqs0 "$P/softirqs"; f schedstat0 "$P/schedstat"`,
     `[ "\${pid:-0}" -gt 0 ] 2>/dev/null && f status0 "$P/$pid/status"`,
     `sleep ${s.window}`,
-    `f interrupts1 "$P/interrupts"`,
+    `f interrupts1 "$P/interrupts"; f softirqs1 "$P/softirqs"; f schedstat1 "$P/schedstat"`,
     `[ "\${pid:-0}" -gt 0 ] 2>/dev/null && f status1 "$P/$pid/status"`,
     "true",
   ].join("\n");
@@ -111,6 +116,10 @@ export function parseSnapshot(output: string): Snapshot {
     irqAffinity,
     interrupts0: get("interrupts0"),
     interrupts1: get("interrupts1"),
+    softirqs0: get("softirqs0"),
+    softirqs1: get("softirqs1"),
+    schedstat0: get("schedstat0"),
+    schedstat1: get("schedstat1"),
     status0: get("status0"),
     status1: get("status1"),
   };
@@ -171,7 +180,9 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
       };
     }
     const date = new Date();
-    const checks = evaluate(args, parseSnapshot(res.stdout));
+    const snap = parseSnapshot(res.stdout);
+    const checks = evaluate(args, snap);
+    const noise = noiseReport(s.isolated, s.window, snap);
     const broken = checks.filter((c) => c.status === "failed");
     const report = {
       host: ctx.host,
@@ -180,6 +191,7 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
       window: s.window,
       ok: broken.length === 0,
       checks,
+      noise,
     };
     const json = `${JSON.stringify(report, null, 2)}\n`;
     const file = `${s.reportDir}/validate-${reportStamp(date)}.json`;
@@ -196,6 +208,7 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
       failed: broken.length > 0,
       report,
       report_file: file,
+      noise_text: noiseText(noise),
       ...(controllerFile ? { controller_report_file: controllerFile } : {}),
       msg:
         broken.length > 0
