@@ -46,10 +46,11 @@ describe.skipIf(sharedLab() === undefined)("heap profile of a running Redis on a
     );
     return port;
   };
-  const play = (port: number, name: string) =>
+  const play = (port: number, name: string, check = false) =>
     run({
       playbook: PLAYBOOK,
       inventory: lab.inventoryFile,
+      check,
       extraVars: { heap_profile_port: port, heap_profile_name: name, latency_results_dir: results },
     });
   const failures = (r: Run) =>
@@ -86,6 +87,11 @@ describe.skipIf(sharedLab() === undefined)("heap profile of a running Redis on a
     // a sample every 16 KiB on average, so that a 10 MB dataset gives hundreds of samples
     const port = await start("prof", "JE_MALLOC_CONF=prof:true,lg_prof_sample:14", "local");
     expect(await sh(`redis-cli -p ${port} DEBUG POPULATE ${KEYS} key ${VALUE_BYTES}`)).toBe("OK");
+    // check mode: says what it would do, dumps nothing
+    const dry = await play(port, "heap-dry", true);
+    expect(failures(dry)).toEqual([]);
+    expect(dry.summary.exitCode).toBe(0);
+    expect(await sh("ls -A /var/lib/tickless/latency/ 2>/dev/null | grep -c heap-dry || true")).toBe("0");
     const r = await play(port, "heap-prof");
     expect(failures(r)).toEqual([]);
     expect(r.summary.exitCode).toBe(0);
