@@ -198,7 +198,7 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
       expect(report.verdict).toBe("NO CHANGE");
       expect(report.finding).toBe("no significant change");
       expect(report.p_value).toBeGreaterThanOrEqual(0.001);
-    }, 120_000);
+    }, 300_000);
 
     it("a regression: the candidate that fsyncs every write fails, its interval above zero", async () => {
       const { r, report } = await planted("fsync", ports[0], fsyncPort, 12);
@@ -215,7 +215,7 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
       expect(Number(await sh("stat -c %s /var/lib/planted-fsync/appendonlydir/*.incr.aof"))).toBeGreaterThan(
         0,
       );
-    }, 120_000);
+    }, 300_000);
 
     it("an improvement: the stock server against the fsync one is claimed, its interval below zero", async () => {
       const { r, report } = await planted("nofsync", fsyncPort, ports[0], 13);
@@ -227,6 +227,6 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
       expect(report.shift.upper).toBeLessThan(0);
       expect(report.change_ci_pct[1]).toBeLessThan(0);
       expect(report.bootstrap.upper).toBeLessThan(0);
-    }, 120_000);
+    }, 300_000);
   });
 });
