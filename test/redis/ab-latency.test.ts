@@ -2,6 +2,10 @@
  * validate-latency.yml's interleaved A/B on a real sshd lab host: two stock Redis servers on their
  * own ports, measured in blocks whose order a recorded seed draws, the load generator on a
  * housekeeping CPU other than CPU 0 (from the facts), then the gate. No build needed.
+ * Then three planted cases, each decided by the gate on SET p99: two stock servers (no change), a
+ * candidate that fsyncs its append-only file on every write (`appendfsync always`, a real setting
+ * that adds a disk flush to each SET: milliseconds on a loopback round trip of tens of µs) against
+ * a stock baseline (a regression), and the same pair reversed (an improvement).
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,6 +26,8 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
   let home: Awaited<ReturnType<typeof isolateHome>>;
   let results: string;
   const ports: number[] = [];
+  /** The planted regression: a Redis that fsyncs its AOF on every write. */
+  let fsyncPort: number;
 
   const sh = async (cmd: string) => {
     const r = await conn.run(cmd);
@@ -54,20 +60,26 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
     lab = await startLab(1, { names: ["ab-lab"] });
     conn = await openSsh(labSettings(lab, lab.hosts[0]));
     results = await tempDir("tickless-ab-");
-    for (const name of ["stock", "custom"]) {
+    // every server on CPU 0, so that no side gets a quieter CPU; the AOF of the fsync server on
+    // /var/lib (the host's overlay over the real disk: /tmp is a tmpfs, whose fsync costs nothing)
+    const start = async (dir: string, persistence: string) => {
       const port = await freePort();
-      ports.push(port);
       await sh(
-        `mkdir -p /tmp/${name} && redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir /tmp/${name} --save '' --appendonly no --pidfile /tmp/${name}/redis.pid --logfile /tmp/${name}/redis.log`,
+        `mkdir -p ${dir} && taskset -c 0 redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir ${dir} --save '' ${persistence} --pidfile ${dir}/redis.pid --logfile ${dir}/redis.log`,
       );
       await sh(
         `for i in $(seq 50); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.1; done; exit 1`,
       );
-    }
+      return port;
+    };
+    for (const name of ["stock", "custom"]) ports.push(await start(`/tmp/${name}`, "--appendonly no"));
+    fsyncPort = await start("/var/lib/planted-fsync", "--appendonly yes --appendfsync always");
   }, 120_000);
 
   afterAll(async () => {
-    for (const port of ports) await conn?.run(`redis-cli -p ${port} SHUTDOWN NOSAVE`);
+    for (const port of [...ports, fsyncPort]) {
+      if (port !== undefined) await conn?.run(`redis-cli -p ${port} SHUTDOWN NOSAVE`);
+    }
     await conn?.close();
     await lab?.stop();
     await removeDir(results);
@@ -152,4 +164,69 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
     expect(failures(bad).join("\n")).toMatch(/needs latency_baseline_port/);
     expect(bad.results.some((e) => e.task.startsWith("measure") && e.status !== "skipped")).toBe(false);
   }, 300_000);
+
+  describe("three planted cases, decided on SET p99", () => {
+    // 16 runs a side of 400 SETs keep the file under two minutes. The p99 of 400 requests is
+    // their 4th worst, so one stall of this loaded machine does not make a stock run look like an
+    // fsync run; the few that still overlap (up to 10 of 144 pairs with 12 runs a side) leave p
+    // far below alpha at 16. The no-change case's chance of a false claim is alpha itself: 0.001
+    // keeps that rare.
+    const planted = async (name: string, baselinePort: number, candidatePort: number, seed: number) => {
+      const r = await play({
+        latency_name: name,
+        latency_baseline: `${name}-base`,
+        latency_baseline_port: baselinePort,
+        latency_candidate_port: candidatePort,
+        latency_tests: ["set"],
+        latency_test: "SET",
+        latency_runs: 16,
+        latency_requests: 400,
+        latency_alpha: 0.001,
+        latency_seed: seed,
+        latency_noise_seconds: 0,
+      });
+      const report = JSON.parse(await readFile(join(results, "ab-lab", `gate-${name}.json`), "utf8"));
+      console.log(`planted ${name}: ${report.line} (U ${report.u}, p ${report.p_value.toExponential(2)})`);
+      expect(report).toMatchObject({ test: "SET", metric: "p99_us", n_baseline: 16, n_candidate: 16, seed });
+      return { r, report };
+    };
+
+    it("no change: two stock servers pass and nothing is claimed", async () => {
+      const { r, report } = await planted("same", ports[0], ports[1], 11);
+      expect(failures(r)).toEqual([]);
+      expect(r.summary.exitCode).toBe(0);
+      expect(report.verdict).toBe("NO CHANGE");
+      expect(report.finding).toBe("no significant change");
+      expect(report.p_value).toBeGreaterThanOrEqual(0.001);
+    }, 300_000);
+
+    it("a regression: the candidate that fsyncs every write fails, its interval above zero", async () => {
+      const { r, report } = await planted("fsync", ports[0], fsyncPort, 12);
+      expect(r.summary.exitCode).toBe(2);
+      expect(failures(r)).toEqual([`latency gate against the baseline: ${JSON.stringify(report.line)}`]);
+      expect(report.verdict).toBe("FAIL");
+      expect(report.finding).toBe("regression");
+      expect(report.p_value).toBeLessThan(0.001);
+      expect(report.shift.lower).toBeGreaterThan(0);
+      expect(report.change_ci_pct[0]).toBeGreaterThan(report.max_regression_pct);
+      expect(report.bootstrap.lower).toBeGreaterThan(0);
+      expect(report.line).toMatch(/, FAIL \(regression over 5 %\)$/);
+      // the planted server did fsync: its AOF holds the benchmark's writes
+      expect(Number(await sh("stat -c %s /var/lib/planted-fsync/appendonlydir/*.incr.aof"))).toBeGreaterThan(
+        0,
+      );
+    }, 300_000);
+
+    it("an improvement: the stock server against the fsync one is claimed, its interval below zero", async () => {
+      const { r, report } = await planted("nofsync", fsyncPort, ports[0], 13);
+      expect(failures(r)).toEqual([]);
+      expect(r.summary.exitCode).toBe(0);
+      expect(report.verdict).toBe("PASS");
+      expect(report.finding).toBe("improvement");
+      expect(report.p_value).toBeLessThan(0.001);
+      expect(report.shift.upper).toBeLessThan(0);
+      expect(report.change_ci_pct[1]).toBeLessThan(0);
+      expect(report.bootstrap.upper).toBeLessThan(0);
+    }, 300_000);
+  });
 });

@@ -8,7 +8,7 @@ import { scratchDir } from "../modules/harness.js";
 const dir = join(import.meta.dirname, "..", "..", "playbooks");
 
 describe("jemalloc/Redis playbooks", () => {
-  it.each(["jemalloc.yml", "redis.yml", "rollback-redis.yml", "validate-latency.yml"])(
+  it.each(["jemalloc.yml", "redis.yml", "rollback-redis.yml", "validate-latency.yml", "heap-profile.yml"])(
     "%s validates",
     async (name) => {
       const r = await validatePlaybook(join(dir, name));

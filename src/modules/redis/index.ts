@@ -2,6 +2,7 @@
 
 import type { Module } from "../types.js";
 import { buildIdModule } from "./build_id.js";
+import { heapProfileModule } from "./heap_profile.js";
 import { intrinsicLatencyModule } from "./intrinsic_latency.js";
 import { latencyReportModule } from "./latency_report.js";
 import { perfGateModule } from "./perf_gate.js";
@@ -23,4 +24,5 @@ export const REDIS_MODULES: readonly Module[] = [
   intrinsicLatencyModule,
   perfGateModule,
   latencyReportModule,
+  heapProfileModule,
 ];

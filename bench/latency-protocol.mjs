@@ -1,0 +1,150 @@
+// How long the latency gate's default protocol takes (validate-latency.yml: 100 baseline runs, 50
+// runs a side for A/B, each run `redis-benchmark -c 1 -P 1 -n 10000` for PING, GET and SET, plus
+// 10 s of intrinsic latency before the candidate is measured).
+// Measured: RUNS interleaved runs a side at the default request count and tests, through
+// validate-latency.yml's ab phase on one lab host (real sshd in a namespace, bench/lab.mjs) against
+// two stock redis-server on loopback; redis_latency records the wall time per run (the SSH round
+// trip and redis-benchmark's start included). Extrapolated to the default sizes.
+// Real-host estimate, against a named baseline: the same runs with every request taking this lab's
+// quietest round trip (the lowest GET p50 of the runs: what a request costs here when nothing
+// interferes, which a tuned host with Redis on an isolated CPU does at least as well), plus the
+// per-run overhead measured here (wall time per run minus the time its requests took at the
+// throughput redis-benchmark reported).
+// Run after `npm run build`:  node bench/latency-protocol.mjs [runs=4]
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { importLab } from "./lab.mjs";
+
+const RUNS = Number(process.argv[2] ?? 4);
+const DEFAULTS = { baseline: 100, candidate: 50, ab: 50, requests: 10000, noiseSeconds: 10 };
+const dist = process.env.TICKLESS_DIST_DIR ?? fileURLToPath(new URL("../dist/", import.meta.url));
+const { runPlaybook } = await import(join(dist, "index.js"));
+const { openSsh } = await import(join(dist, "connection", "ssh.js"));
+const playbook = fileURLToPath(new URL("../playbooks/validate-latency.yml", import.meta.url));
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+if (
+  !execFileSync("sh", ["-c", "command -v redis-server redis-benchmark || true"], { encoding: "utf8" }).trim()
+)
+  throw new Error("redis-server and redis-benchmark are needed (redis-server, redis-tools)");
+
+const { startLab } = await importLab();
+const lab = await startLab(1, { names: ["latbench"] });
+const host = lab.hosts[0];
+const conn = await openSsh({
+  host: host.name,
+  transport: "ssh",
+  address: host.address,
+  port: host.port,
+  user: "root",
+  privateKeyFile: lab.keyFile,
+  knownHostsFile: lab.knownHostsFile,
+});
+const results = mkdtempSync(join(tmpdir(), "tickless-latbench-"));
+const ports = [await freePort(), await freePort()];
+const sh = async (cmd) => {
+  const r = await conn.run(cmd);
+  if (r.rc !== 0) throw new Error(`${cmd}: rc ${r.rc}: ${r.stderr}`);
+  return r.stdout.trim();
+};
+try {
+  for (const [i, port] of ports.entries()) {
+    await sh(
+      `mkdir -p /tmp/r${i} && redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir /tmp/r${i} --save '' --appendonly no --logfile /tmp/r${i}/redis.log`,
+    );
+    await sh(
+      `for i in $(seq 50); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.1; done; exit 1`,
+    );
+  }
+  const events = [];
+  const summary = await runPlaybook({
+    playbook,
+    inventory: lab.inventoryFile,
+    extraVars: {
+      latency_phase: "ab",
+      latency_baseline_port: ports[0],
+      latency_candidate_port: ports[1],
+      latency_runs: RUNS,
+      latency_noise_seconds: 0,
+      latency_seed: 1,
+      latency_results_dir: results,
+      latency_name: "bench-candidate",
+      latency_baseline: "bench-baseline",
+    },
+    onEvent: (e) => events.push(e),
+  });
+  const measured = events.find(
+    (e) => e.type === "host_result" && e.task === "measure baseline and candidate interleaved",
+  );
+  if (summary.exitCode !== 0 || measured?.status !== "ok")
+    throw new Error(
+      `validate-latency.yml failed (exit ${summary.exitCode}): ${JSON.stringify(measured?.result?.msg)}`,
+    );
+  const m = measured.result;
+  const runs = [...m.runs, ...m.baseline_runs];
+  if (runs.length !== 2 * RUNS) throw new Error(`expected ${2 * RUNS} runs, got ${runs.length}`);
+  const perRun = m.duration_s / runs.length;
+  // time the requests took at the reported throughput, per run (`-t ping` runs PING_INLINE and PING_MBULK)
+  const requestSeconds = runs.map((r) =>
+    Object.values(r).reduce((sum, t) => sum + DEFAULTS.requests / t.rps, 0),
+  );
+  const measuredTests = Object.keys(runs[0]);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const overhead = Math.max(0, perRun - mean(requestSeconds));
+  const quietestUs = Math.min(...runs.map((r) => r.GET.p50_us));
+  const realPerRun = measuredTests.length * DEFAULTS.requests * quietestUs * 1e-6 + overhead;
+  const phases = (per) => ({
+    baseline_s: DEFAULTS.baseline * per,
+    candidate_s: DEFAULTS.candidate * per + DEFAULTS.noiseSeconds,
+    ab_s: 2 * DEFAULTS.ab * per + DEFAULTS.noiseSeconds,
+  });
+  const result = {
+    runs_a_side: RUNS,
+    requests: DEFAULTS.requests,
+    tests: measuredTests,
+    load_average: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),
+    cpus: Number(execFileSync("nproc", { encoding: "utf8" }).trim()),
+    seconds_per_run: perRun,
+    request_seconds_per_run: mean(requestSeconds),
+    overhead_seconds_per_run: overhead,
+    get_p50_us_quietest: quietestUs,
+    lab: phases(perRun),
+    real_host_estimate: { seconds_per_run: realPerRun, ...phases(realPerRun) },
+  };
+  const min = (s) => `${(s / 60).toFixed(1)} min`;
+  console.log(
+    `validate-latency.yml's default protocol (${DEFAULTS.requests} requests × ${measuredTests.join("/")} a run; ` +
+      `measured: ${RUNS} interleaved runs a side on a lab host, ${result.cpus} CPUs, load ${result.load_average})`,
+  );
+  console.log(
+    `  per run: ${perRun.toFixed(2)} s (requests ${result.request_seconds_per_run.toFixed(2)} s, overhead ${overhead.toFixed(2)} s)`,
+  );
+  const line = (p) =>
+    `ab (50 + 50 runs, interleaved) ${min(p.ab_s)}, baseline (100 runs) ${min(p.baseline_s)}, candidate (50 runs) ${min(p.candidate_s)}; intrinsic latency's ${DEFAULTS.noiseSeconds} s included where measured`;
+  console.log(`  this lab:  ${line(result.lab)}`);
+  console.log(
+    `  real host: ${line(result.real_host_estimate)} — baseline: every request at this lab's quietest ` +
+      `round trip (lowest GET p50, ${quietestUs} µs) plus the overhead measured here; ratio lab/real ${(perRun / realPerRun).toFixed(2)}`,
+  );
+  const outDir = fileURLToPath(new URL("results/", import.meta.url));
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "latency-protocol.json"), `${JSON.stringify(result, null, 2)}\n`);
+} finally {
+  for (const port of ports) await conn.run(`redis-cli -p ${port} SHUTDOWN NOSAVE`).catch(() => {});
+  await conn.close();
+  await lab.stop();
+  rmSync(results, { recursive: true, force: true });
+}

@@ -1,0 +1,83 @@
+/**
+ * The pure parts of heap_profile: what Redis's replies say about jemalloc's profiler, and what a
+ * heap dump (`heap_v2` format) and `jeprof --text` say about the live heap.
+ */
+
+/** Why no profile can be taken, from Redis's replies to `DEBUG MALLCTL config.prof` / `opt.prof`. */
+export function profilingProblem(
+  configProf: string,
+  optProf: string,
+): { msg: string; hint: string } | undefined {
+  const reply = configProf.trim();
+  if (/DEBUG command not allowed/i.test(reply)) {
+    return {
+      msg: "Redis refuses DEBUG, through which jemalloc's profiler is reached (mallctl)",
+      hint: "start Redis with enable-debug-command local (redis.conf; it cannot change at run time)",
+    };
+  }
+  if (/unknown subcommand/i.test(reply)) {
+    return {
+      msg: "this Redis has no DEBUG MALLCTL: it was not built with jemalloc",
+      hint: "build it with jemalloc (redis.yml; MALLOC=jemalloc)",
+    };
+  }
+  if (reply !== "1") {
+    return {
+      msg: `this Redis's jemalloc was built without profiling (config.prof: ${reply || "no reply"})`,
+      hint: "build jemalloc with --enable-prof (jemalloc_configure_options; redis.yml passes it to the bundled one)",
+    };
+  }
+  if (optProf.trim() !== "1") {
+    return {
+      msg: "jemalloc's profiler was not enabled when this Redis started (opt.prof: 0)",
+      hint: "start Redis with JE_MALLOC_CONF=prof:true (the bundled jemalloc; MALLOC_CONF for the standalone one): sampling every 512 KiB on average costs little; prof_active:false starts it paused",
+    };
+  }
+  return undefined;
+}
+
+/** A heap dump's header: the mean sampling interval and the sampled live objects and bytes. */
+export interface HeapDumpSummary {
+  format: string;
+  sample_interval_bytes: number;
+  sampled_objects: number;
+  sampled_bytes: number;
+  /** Distinct allocation stacks in the dump. */
+  stacks: number;
+}
+
+/** Parses the `heap_v2/<interval>` header and the all-threads line (`t*: objects: bytes [...]`). */
+export function parseHeapDump(text: string): HeapDumpSummary | undefined {
+  const head = /^heap_v2\/(\d+)\s*\n\s*t\*: (\d+): (\d+) /.exec(text);
+  if (!head) return undefined;
+  return {
+    format: "heap_v2",
+    sample_interval_bytes: Number(head[1]),
+    sampled_objects: Number(head[2]),
+    sampled_bytes: Number(head[3]),
+    stacks: (text.match(/^@ /gm) ?? []).length,
+  };
+}
+
+export interface JeprofEntry {
+  function: string;
+  flat_bytes: number;
+  cum_bytes: number;
+  cum_pct: number;
+}
+
+/** `jeprof --text --show_bytes` output: the estimated live heap and its functions, as printed. */
+export function parseJeprofText(text: string): { total_bytes: number; entries: JeprofEntry[] } | undefined {
+  const total = /^Total: (\d+) B$/m.exec(text);
+  if (!total) return undefined;
+  const entries: JeprofEntry[] = [];
+  for (const m of text.matchAll(/^\s*(\d+)\s+[\d.]+%\s+[\d.]+%\s+(\d+)\s+([\d.]+)%\s+(.+)$/gm)) {
+    entries.push({
+      function: m[4].trim(),
+      flat_bytes: Number(m[1]),
+      cum_bytes: Number(m[2]),
+      cum_pct: Number(m[3]),
+    });
+  }
+  return { total_bytes: Number(total[1]), entries };
+}
