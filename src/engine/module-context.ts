@@ -19,6 +19,9 @@ export interface ModuleContextInput {
   signal?: AbortSignal;
 }
 
+/** Ansible's default `poll` (seconds between two reads of an async job). */
+const DEFAULT_POLL = 15;
+
 export function moduleContext(input: ModuleContextInput): ModuleContext {
   const { task, vars } = input;
   // a role's task looks in the role first (<role>/templates, <role>/files), as Ansible's
@@ -38,6 +41,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     findFile: (p, kind) => findControllerFile(p, dirs, kind, task),
     taskDir: path.dirname(task.loc.file),
     ...(input.signal ? { signal: input.signal } : {}),
+    ...(task.async ? { async: { seconds: task.async, poll: task.poll ?? DEFAULT_POLL } } : {}),
     ...(input.reconnect ? { reconnect: input.reconnect } : {}),
   };
 }

@@ -77,6 +77,8 @@ export interface ModuleContext {
    * then `<dir>/<path>` for the task's directory then the playbook's (`kind`: vars, files, templates).
    */
   findFile?(path: string, kind: string): Promise<string>;
+  /** The task's `async` (seconds) and `poll`: a command module runs as a background job (async-run.ts). */
+  async?: { seconds: number; poll: number };
   /** The task's directory on the controller (where include_vars's `dir` is taken from). */
   taskDir?: string;
   /** Fires when the run is aborted (a controller-side wait ends early). */

@@ -36,8 +36,8 @@ const UNSUPPORTED: Record<string, string> = {
   delegate_facts: "delegate_facts goes on a task, beside its delegate_to",
   local_action: "write the module as a task with delegate_to: localhost",
   vars_prompt: "pass values with -e name=value instead of prompting",
-  async: "tickless has no async tasks; use retries/until to wait",
-  poll: "tickless has no async tasks; use retries/until to wait",
+  async: "async goes on a command or shell task",
+  poll: "poll goes on a command or shell task, beside its async",
 };
 
 /** A hint for an Ansible keyword tickless leaves out, or undefined. */

@@ -83,6 +83,8 @@ export const TASK_KEYWORDS = [
   "retries",
   "until",
   "delay",
+  "async",
+  "poll",
   "verify",
   "listen",
   "delegate_to",

@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import { actionForm } from "./action-form.js";
+import { asyncFields } from "./async-fields.js";
 import {
   isRecord,
   optionalBoolean,
@@ -389,6 +390,7 @@ function normalizeTask(
     failedWhen: toConditions(raw.failed_when),
     retries: typeof raw.retries === "number" ? raw.retries : undefined,
     delay: typeof raw.delay === "number" ? raw.delay : undefined,
+    ...asyncFields(raw, module.name, path, source, ctx.errors),
     until: toConditions(raw.until)?.[0],
     verify: toVerify(raw.verify),
     listen: toList(raw.listen),

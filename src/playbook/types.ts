@@ -82,6 +82,9 @@ export interface Task extends NodeCommon, LoopFields {
   failedWhen?: string[];
   retries?: number;
   delay?: number;
+  /** `async`: seconds a command may run as a background job (command and shell only); `poll`: seconds between reads. */
+  async?: number;
+  poll?: number;
   until?: string;
   /** tickless's own: conditions (expressions) and/or a command that must succeed afterwards. */
   verify?: { that: string[]; command?: string };

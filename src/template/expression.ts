@@ -5,6 +5,7 @@ import { truthy } from "./helpers.js";
 import { renderNested } from "./render.js";
 import { KEYWORD_PREFIX, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
+import { makeStrict, STRICT_ATTR, strictAttr } from "./strict-attr.js";
 import { didYouMean } from "./suggest.js";
 import { allTransforms, FILTERS, GUARDS, RESULT_TESTS, TESTS, toText } from "./transforms.js";
 
@@ -34,6 +35,14 @@ jexl.addBinaryOp("+", 30, (a, b) => (Array.isArray(a) && Array.isArray(b) ? [...
 jexl.addBinaryOp(":=", 1, (name, value) => new Keyword(String(name), value));
 jexl.addTransforms(recordingErrors(allTransforms()));
 jexl.addFunction("range", range);
+jexl.addFunction(STRICT_ATTR, (...args: Parameters<typeof strictAttr>) => {
+  try {
+    return strictAttr(...args);
+  } catch (err) {
+    thrown = err;
+    throw err;
+  }
+});
 
 /** What a transform threw last: jexl re-wraps errors that cross its operators. */
 let thrown: unknown;
@@ -108,7 +117,7 @@ interface Context {
  * Walks the AST once at compile time: puts the string literals back, checks transform names,
  * and lets guarded subjects (`x is defined`, `x|default(…)`) be undefined.
  */
-function prepare(node: Node | undefined, ctx: Context): void {
+function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
   if (!node || typeof node !== "object") return;
   const placeholder = node.type === "Identifier" && !node.from ? STRING_PLACEHOLDER.exec(node.value) : null;
   if (placeholder) {
@@ -128,6 +137,21 @@ function prepare(node: Node | undefined, ctx: Context): void {
     if (!known) throw syntaxError(ctx.expression, unknownName(String(node.name), node.pool), ctx.loc);
     if (GUARDS.has(node.name)) makeLenient(node.args[0]);
     nameSubject(node);
+    if (GUARDS.has(node.name) && Array.isArray(node.args) && node.args.length > 0) {
+      prepare(node.args[0], ctx, true);
+      for (const arg of node.args.slice(1)) prepare(arg, ctx);
+      return;
+    }
+  }
+  // an access outside a guard: a mapping's missing key is an error, as Ansible's (strict-attr.ts)
+  const access =
+    (node.type === "Identifier" && node.from) || (node.type === "FilterExpression" && !node.relative);
+  if (access && !guarded) {
+    makeStrict(node, LENIENT_ROOT);
+    if (node.type === "FunctionCall") {
+      for (const arg of node.args) prepare(arg, ctx, false);
+      return;
+    }
   }
   const children = [
     node.left,
@@ -139,7 +163,9 @@ function prepare(node: Node | undefined, ctx: Context): void {
     node.consequent,
     node.alternate,
   ];
-  for (const child of children) prepare(child, ctx);
+  // a guard covers its subject's whole access chain (`r.a.b is defined`), not what brackets hold
+  const chain = guarded && (node.type === "Identifier" || node.type === "FilterExpression");
+  for (const child of children) prepare(child, ctx, chain && (child === node.from || child === node.subject));
   if (Array.isArray(node.args)) for (const arg of node.args) prepare(arg, ctx);
   if (node.type === "ArrayLiteral") for (const item of node.value) prepare(item, ctx);
   if (node.type === "ObjectLiteral") {

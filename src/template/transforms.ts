@@ -74,6 +74,8 @@ export const RESULT_TESTS = new Set([
   "change",
   "skipped",
   "skip",
+  "started",
+  "finished",
 ]);
 
 function resultFlag(test: string, flag: string): Transform {
@@ -89,6 +91,16 @@ function resultFlag(test: string, flag: string): Transform {
       );
     }
     return (value as Record<string, unknown>)[flag] === true;
+  };
+}
+
+/** `started` / `finished` of an async job's result (0 or 1); a result without the field counts as true, as ansible-core's. */
+function jobFlag(test: string): Transform {
+  const mapping = resultFlag(test, test);
+  return (value: unknown, subject?: unknown) => {
+    mapping(value, subject);
+    const result = value as Record<string, unknown>;
+    return !(test in result) || result[test] === 1 || result[test] === true;
   };
 }
 
@@ -140,7 +152,7 @@ FILTERS.count = FILTERS.length;
 /**
  * Ansible tests, written `x is NAME` / `x is not NAME` (rewritten to `x|is_NAME`):
  * defined · undefined · none · failed/failure · succeeded/success/successful · changed/change ·
- * skipped/skip · truthy ·
+ * skipped/skip · started · finished · truthy ·
  * falsy · string · number · integer · boolean · mapping · sequence/iterable ·
  * match(re) (anchored at the start) · search(re) · regex(re).
  */
@@ -152,6 +164,8 @@ export const TESTS: Record<string, Transform> = {
   succeeded: (value, subject) => !resultFlag("succeeded", "failed")(value, subject),
   changed: resultFlag("changed", "changed"),
   skipped: resultFlag("skipped", "skipped"),
+  started: jobFlag("started"),
+  finished: jobFlag("finished"),
   truthy: (value) => truthy(value),
   falsy: (value) => !truthy(value),
   string: (value) => typeof value === "string",

@@ -20,6 +20,7 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["task-unknown-key-whn.yml", "UNKNOWN_KEY", "5:7", 'did you mean "when"?'],
   ["task-notify-number.yml", "SCHEMA", "4:15", "list of strings"],
   ["task-retries-string.yml", "SCHEMA", "4:16", "whole number"],
+  ["task-async-module.yml", "SCHEMA", "4:7", "command and shell"],
   ["play-gather-facts-string.yml", "SCHEMA", "2:17", "boolean"],
   ["play-serial-word.yml", "SCHEMA", "2:11", "percentage"],
   ["play-serial-zero-percent.yml", "SCHEMA", "2:11", '"30%"'],

@@ -99,10 +99,18 @@ describe("evaluate: lookups", () => {
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
   });
 
-  it("treats a missing attribute of a defined object as undefined", () => {
-    expect(evaluate("obj.nope", vars)).toBeUndefined();
-    expect(evaluate("obj.nope.deeper", vars)).toBeUndefined();
-    expect(evaluateCondition("obj.nope", vars)).toBe(false);
+  it("makes a missing attribute of a mapping an error, as Ansible's, unless a guard reads it", () => {
+    for (const expr of ["obj.nope", "obj.nope.deeper", "obj['nope']", "'x' in obj.nope", "obj.nope == 1"]) {
+      const err = thrown(() => evaluateCondition(expr, vars, loc));
+      expect(err).toBeInstanceOf(ParseError);
+      expect(err.code).toBe("UNDEFINED_VARIABLE");
+      expect(err.message).toContain("'dict object' has no attribute 'nope'");
+      expect(err.location).toEqual(loc);
+    }
+    expect(evaluate("obj.nope is defined", vars)).toBe(false);
+    expect(evaluate("obj.nope.deeper is not defined", vars)).toBe(true);
+    expect(evaluate("obj.nope | default(3)", vars)).toBe(3);
+    expect(evaluate("(obj.nope | default({})).x is defined", vars)).toBe(false);
   });
 
   it("makes an undefined top-level name an error naming it, with location and hint", () => {

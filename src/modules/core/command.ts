@@ -6,8 +6,9 @@ import { quote } from "shell-quote";
 import { split } from "shlex";
 import type { HostReader, HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
-import type { Change, ModuleResult } from "../types.js";
+import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
+import { runAsync } from "./async-run.js";
 
 export interface CommandArgs {
   cmd?: string;
@@ -196,26 +197,39 @@ export function outputFields(stdout: string, stderr: string, strip = true) {
   };
 }
 
-/** Runs a prepared command line on the host and builds the Ansible-shaped result. */
+/** Runs a prepared command line on the host (in the background under `async:`) and builds the Ansible-shaped result. */
 export async function runAndReport(
   host: HostWriter,
   line: string,
   args: CommandArgs,
   cmd: string | string[],
+  ctx?: ModuleContext,
 ): Promise<ModuleResult> {
   const stdin =
     args.stdin === undefined ? undefined : args.stdin + (args.stdin_add_newline === false ? "" : "\n");
+  if (ctx?.async) return runAsync(host, inDir(args.chdir, line), args, cmd, ctx, stdin);
   const startMs = Date.now();
   const t0 = process.hrtime.bigint();
   const res = await host.run(inDir(args.chdir, line), { stdin });
   const micros = Number((process.hrtime.bigint() - t0) / 1000n);
+  return commandResult(res, args.strip_empty_ends !== false, cmd, startMs, micros);
+}
+
+/** A command's result from its exit code and output, and when it started and how long it ran. */
+export function commandResult(
+  res: { rc: number; stdout: string; stderr: string },
+  strip: boolean,
+  cmd: string | string[],
+  startMs: number,
+  micros: number,
+): ModuleResult {
   const chdirFailed = chdirFailure(res.rc, res.stderr);
   if (chdirFailed !== undefined) return { cmd, failed: true, msg: chdirFailed, stdout: "", stderr: "" };
-  // start, end and delta as Ansible's command module words them (timed here, around the run)
+  // start, end and delta as Ansible's command module words them
   const result: ModuleResult = {
     cmd,
     rc: res.rc,
-    ...outputFields(res.stdout, res.stderr, args.strip_empty_ends !== false),
+    ...outputFields(res.stdout, res.stderr, strip),
     start: pyDateTime(startMs),
     end: pyDateTime(startMs + Math.floor(micros / 1000), micros % 1000),
     delta: pyDelta(micros),
@@ -245,9 +259,9 @@ export const commandModule = defineModule<CommandArgs, CommandState>({
   // Ansible words a skip in check mode "Would not run"; the mode reaches a module as the magic variable
   probe: (host, args, ctx) => probeGuards(host, args, ctx.vars.ansible_check_mode === true),
   plan: (args, state) => planRun(args.argv ? quote(args.argv) : (args.cmd ?? ""), args, state),
-  apply: (host, args) => {
+  apply: (host, args, ctx) => {
     const argv = commandArgv(args);
-    return runAndReport(host, argv.map(hostWord).join(" "), args, argv);
+    return runAndReport(host, argv.map(hostWord).join(" "), args, argv, ctx);
   },
   report: (args, state) => skippedReport(args, state, commandArgv(args)),
 });

@@ -1,7 +1,8 @@
-/** Core modules: command, shell, assert, debug, set_fact, fail, meta, wait_for, ping, pause, include_vars. */
+/** Core modules: command, shell, assert, debug, set_fact, fail, meta, wait_for, ping, pause, include_vars, async_status. */
 
 import type { Module } from "../types.js";
 import { assertModule } from "./assert.js";
+import { asyncStatusModule } from "./async_status.js";
 import { commandModule } from "./command.js";
 import { debugModule } from "./debug.js";
 import { failModule } from "./fail.js";
@@ -25,4 +26,5 @@ export const CORE_MODULES: readonly Module[] = [
   pingModule,
   pauseModule,
   includeVarsModule,
+  asyncStatusModule,
 ];

@@ -35,6 +35,6 @@ export const shellModule = defineModule<ShellArgs, CommandState>({
   // Ansible words a skip in check mode "Would not run"; the mode reaches a module as the magic variable
   probe: (host, args, ctx) => probeGuards(host, args, ctx.vars.ansible_check_mode === true),
   plan: (args, state) => planRun(args.cmd, args, state),
-  apply: (host, args) => runAndReport(host, shellLine(args), args, args.cmd),
+  apply: (host, args, ctx) => runAndReport(host, shellLine(args), args, args.cmd, ctx),
   report: (args, state) => skippedReport(args, state, args.cmd),
 });
