@@ -1,7 +1,8 @@
 // One tickless run in its own process (so its peak RSS is its own), with every host operation counted.
 // Usage: node bench/tickless-child.mjs '<json: {playbook, inventory, extraVars, check, diff, forks}>'
 // Prints one JSON line: exit code, totals, per-host stats, engine time, connection setup time,
-// round trips per host (run/readFile/stat/writeFile/remove calls) and per task, CPU time, peak RSS,
+// calls per host (run/readFile/stat/writeFile/remove), round trips per host and per task (a call sent
+// while others of its host are in flight and none of them has answered shares their wait), CPU time, peak RSS,
 // and when each phase was reached (ms since the process started): modules loaded, playbook and
 // inventory parsed (play start), first task started, first connect started, last connection up, first
 // host operation sent, first host result (the first task done on a host; also the CPU time used by
@@ -14,6 +15,8 @@ const phases = { modulesLoaded: sinceStart() };
 const OPS = ["run", "readFile", "stat", "writeFile", "remove"];
 const job = JSON.parse(process.argv[2]);
 const calls = {};
+/** Per host: round trips (waits), counted as calls are sent (operations in flight together are one). */
+const trips = {};
 const perTask = new Map();
 const connectMs = [];
 let task = "(connect)";
@@ -27,14 +30,28 @@ async function countingConnect(settings) {
   phases.lastConnectUp = sinceStart();
   calls[settings.host] ??= Object.fromEntries(OPS.map((op) => [op, 0]));
   const mine = calls[settings.host];
+  trips[settings.host] ??= { inFlight: 0, answered: true, count: 0 };
+  const waits = trips[settings.host];
   const wrapped = Object.create(conn);
   for (const op of OPS) {
     wrapped[op] = (...args) => {
       phases.firstOp ??= sinceStart();
       mine[op]++;
+      // A call sent while others are in flight and none has answered yet shares their wait.
       const t = perTask.get(task);
-      if (t) t.calls++;
-      return conn[op](...args);
+      if (waits.inFlight === 0 || waits.answered) {
+        waits.count++;
+        waits.answered = false;
+        if (t) t.calls++;
+      }
+      waits.inFlight++;
+      const answered = () => {
+        waits.inFlight--;
+        waits.answered = true;
+      };
+      const p = conn[op](...args);
+      p.then(answered, answered);
+      return p;
     };
   }
   wrapped.close = () => conn.close();
@@ -74,7 +91,7 @@ const summary = await runPlaybook({
 const engineMs = performance.now() - start;
 const last = perTask.get(task);
 if (last) last.ms += performance.now() - last.start;
-const roundTrips = Object.values(calls).map((c) => OPS.reduce((sum, op) => sum + c[op], 0));
+const roundTrips = Object.values(trips).map((t) => t.count);
 process.stdout.write(
   `${JSON.stringify({
     exitCode: summary.exitCode,
