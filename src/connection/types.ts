@@ -97,6 +97,7 @@ export interface HostWriter extends HostReader {
    * Atomic: write a temp file in the same directory, set mode/owner, rename over the target.
    * With `readBack`, may resolve to the file as read back right after the rename.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a transport that reads nothing back resolves to void
   writeFile(path: string, content: string | Buffer, options?: WriteOptions): Promise<FileRead | void>;
   /** Remove a path; `recursive` for directories. Absent paths are not an error. */
   remove(path: string, options?: Privilege & { recursive?: boolean }): Promise<void>;
