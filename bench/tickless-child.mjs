@@ -2,11 +2,13 @@
 // Usage: node bench/tickless-child.mjs '<json: {playbook, inventory, extraVars, check, diff, forks}>'
 // Prints one JSON line: exit code, totals, per-host stats, engine time, connection setup time,
 // calls per host (run/readFile/stat/writeFile/remove), round trips per host and per task (a call sent
-// while others of its host are in flight and none of them has answered shares their wait), CPU time, peak RSS,
+// while others of its host are in flight and none of them has answered shares their wait), CPU time, peak RSS, peak open file descriptors,
 // and when each phase was reached (ms since the process started): modules loaded, playbook and
 // inventory parsed (play start), first task started, first connect started, last connection up, first
 // host operation sent, first host result (the first task done on a host; also the CPU time used by
 // then, firstResultCpu), recap.
+import { readdirSync } from "node:fs";
+
 const dist = process.env.TICKLESS_DIST ?? new URL("../dist/index.js", import.meta.url).href;
 const { openConnection, runPlaybook } = await import(dist);
 const sinceStart = () => Math.round(performance.now());
@@ -77,6 +79,14 @@ function onEvent(event) {
   else perTask.get(task).start = now;
 }
 
+/** Peak of the process's open file descriptors (sockets of the connections among them), sampled. */
+let maxFds = 0;
+const sampleFds = () => {
+  maxFds = Math.max(maxFds, readdirSync("/proc/self/fd").length);
+};
+const fdTimer = setInterval(sampleFds, 100);
+fdTimer.unref();
+
 const start = performance.now();
 const summary = await runPlaybook({
   playbook: job.playbook,
@@ -89,6 +99,8 @@ const summary = await runPlaybook({
   onEvent,
 });
 const engineMs = performance.now() - start;
+sampleFds();
+clearInterval(fdTimer);
 const last = perTask.get(task);
 if (last) last.ms += performance.now() - last.start;
 const roundTrips = Object.values(trips).map((t) => t.count);
@@ -105,5 +117,6 @@ process.stdout.write(
     tasks: [...perTask].map(([name, t]) => ({ name, calls: t.calls, ms: Math.round(t.ms) })),
     cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
     maxRssKb: process.resourceUsage().maxRSS,
+    maxFds,
   })}\n`,
 );
