@@ -1,11 +1,14 @@
 // One tickless run in its own process (so its peak RSS is its own), with every host operation counted.
 // Usage: node bench/tickless-child.mjs '<json: {playbook, inventory, extraVars, check, diff, forks}>'
 // Prints one JSON line: exit code, totals, per-host stats, engine time, connection setup time,
-// round trips per host (run/readFile/stat/writeFile/remove calls) and per task, CPU time, peak RSS,
+// calls per host (run/readFile/stat/writeFile/remove), round trips per host and per task (a call sent
+// while others of its host are in flight and none of them has answered shares their wait), CPU time, peak RSS, peak open file descriptors,
 // and when each phase was reached (ms since the process started): modules loaded, playbook and
 // inventory parsed (play start), first task started, first connect started, last connection up, first
 // host operation sent, first host result (the first task done on a host; also the CPU time used by
 // then, firstResultCpu), recap.
+import { readdirSync } from "node:fs";
+
 const dist = process.env.TICKLESS_DIST ?? new URL("../dist/index.js", import.meta.url).href;
 const { openConnection, runPlaybook } = await import(dist);
 const sinceStart = () => Math.round(performance.now());
@@ -14,6 +17,8 @@ const phases = { modulesLoaded: sinceStart() };
 const OPS = ["run", "readFile", "stat", "writeFile", "remove"];
 const job = JSON.parse(process.argv[2]);
 const calls = {};
+/** Per host: round trips (waits), counted as calls are sent (operations in flight together are one). */
+const trips = {};
 const perTask = new Map();
 const connectMs = [];
 let task = "(connect)";
@@ -27,14 +32,28 @@ async function countingConnect(settings) {
   phases.lastConnectUp = sinceStart();
   calls[settings.host] ??= Object.fromEntries(OPS.map((op) => [op, 0]));
   const mine = calls[settings.host];
+  trips[settings.host] ??= { inFlight: 0, answered: true, count: 0 };
+  const waits = trips[settings.host];
   const wrapped = Object.create(conn);
   for (const op of OPS) {
     wrapped[op] = (...args) => {
       phases.firstOp ??= sinceStart();
       mine[op]++;
+      // A call sent while others are in flight and none has answered yet shares their wait.
       const t = perTask.get(task);
-      if (t) t.calls++;
-      return conn[op](...args);
+      if (waits.inFlight === 0 || waits.answered) {
+        waits.count++;
+        waits.answered = false;
+        if (t) t.calls++;
+      }
+      waits.inFlight++;
+      const answered = () => {
+        waits.inFlight--;
+        waits.answered = true;
+      };
+      const p = conn[op](...args);
+      p.then(answered, answered);
+      return p;
     };
   }
   wrapped.close = () => conn.close();
@@ -60,6 +79,14 @@ function onEvent(event) {
   else perTask.get(task).start = now;
 }
 
+/** Peak of the process's open file descriptors (sockets of the connections among them), sampled. */
+let maxFds = 0;
+const sampleFds = () => {
+  maxFds = Math.max(maxFds, readdirSync("/proc/self/fd").length);
+};
+const fdTimer = setInterval(sampleFds, 100);
+fdTimer.unref();
+
 const start = performance.now();
 const summary = await runPlaybook({
   playbook: job.playbook,
@@ -72,9 +99,11 @@ const summary = await runPlaybook({
   onEvent,
 });
 const engineMs = performance.now() - start;
+sampleFds();
+clearInterval(fdTimer);
 const last = perTask.get(task);
 if (last) last.ms += performance.now() - last.start;
-const roundTrips = Object.values(calls).map((c) => OPS.reduce((sum, op) => sum + c[op], 0));
+const roundTrips = Object.values(trips).map((t) => t.count);
 process.stdout.write(
   `${JSON.stringify({
     exitCode: summary.exitCode,
@@ -88,5 +117,6 @@ process.stdout.write(
     tasks: [...perTask].map(([name, t]) => ({ name, calls: t.calls, ms: Math.round(t.ms) })),
     cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
     maxRssKb: process.resourceUsage().maxRSS,
+    maxFds,
   })}\n`,
 );

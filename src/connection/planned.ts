@@ -39,6 +39,8 @@ const DEFAULT_MODE: Record<FileType, string> = {
 /** One host's overlay. */
 export class PlannedState {
   private readonly paths = new Map<string, Planned>();
+  /** The host's answers to reads since it last changed (a command, a real write or removal), by kind, privilege and path. */
+  private readonly recent = new Map<string, Promise<FileStat>>();
 
   constructor(private readonly host: Connection) {}
 
@@ -56,13 +58,13 @@ export class PlannedState {
       this.paths.set(path, { ...current, ...attributes(effect) });
       return;
     }
-    await this.planParents(path, privilege);
     if (effect.type === "link") {
+      await this.planParents(path, privilege);
       this.paths.set(path, { path, exists: true, type: "link", linkTarget: effect.target, mode: "0777" });
       return;
     }
     const content = effect.type === "file" ? Buffer.from(effect.content) : undefined;
-    const old = await this.readFile(path, privilege);
+    const old = await this.readBeforePlanning(path, privilege);
     const kept = old.exists && old.type === effect.type ? old : undefined;
     this.paths.set(path, {
       path,
@@ -81,12 +83,15 @@ export class PlannedState {
   async readFile(path: string, privilege: Privilege = {}): Promise<FileRead> {
     const planned = this.lookup(path);
     if (planned) return planned;
-    return this.host.readFile(path, privilege);
+    return this.remember(`read ${readKey(path, privilege)}`, this.host.readFile(path, privilege));
   }
 
   async stat(path: string, options: Privilege & { follow?: boolean } = {}): Promise<FileStat> {
     const planned = this.lookup(path);
-    if (!planned) return this.host.stat(path, options);
+    if (!planned) {
+      const kind = options.follow ? "stat" : "lstat";
+      return this.remember(`${kind} ${readKey(path, options)}`, this.host.stat(path, options));
+    }
     if (options.follow && planned.type === "link" && planned.linkTarget !== undefined) {
       const target = posix.resolve(posix.dirname(planned.path), planned.linkTarget);
       return { ...(await this.stat(target, options)), path };
@@ -97,8 +102,39 @@ export class PlannedState {
 
   /** A real write or removal (a `check_mode: false` task): the host's state wins again there. */
   forget(path: string): void {
+    this.hostChanged();
     const p = posix.normalize(path);
     for (const key of [...this.paths.keys()]) if (key === p || isUnder(key, p)) this.paths.delete(key);
+  }
+
+  /** A command ran on the host (it may have changed any path): what was read from it before is not reused. */
+  hostChanged(): void {
+    this.recent.clear();
+  }
+
+  /**
+   * What the path holds before a planned file or directory: the probe's own read when there was one
+   * since the host last changed (no round trip), else a read sent with the parents' stats. Parents
+   * are planned only under a path that does not exist yet.
+   */
+  private async readBeforePlanning(path: string, privilege: Privilege): Promise<FileRead> {
+    const key = readKey(path, privilege);
+    const read = this.recent.get(`read ${key}`) as Promise<FileRead> | undefined;
+    const lstat = this.recent.get(`lstat ${key}`);
+    if (read === undefined && lstat === undefined) {
+      const [old] = await Promise.all([this.readFile(path, privilege), this.planParents(path, privilege)]);
+      return old;
+    }
+    const old = (await read) ?? (await lstat);
+    if (old?.exists) return read ? old : this.readFile(path, privilege); // an lstat: the bytes are still to read
+    await this.planParents(path, privilege);
+    return { path, exists: false };
+  }
+
+  private remember<T extends FileStat>(key: string, read: Promise<T>): Promise<T> {
+    this.recent.set(key, read);
+    read.catch(() => this.recent.delete(key));
+    return read;
   }
 
   /** The planned entry for `path`, an absence below a planned removal or file, or undefined (ask the host). */
@@ -116,14 +152,20 @@ export class PlannedState {
 
   /** The missing directories above a path a change creates (lineinfile's `create`, `mkdir -p`). */
   private async planParents(path: string, privilege: Privilege): Promise<void> {
-    const missing: string[] = [];
-    for (let dir = posix.dirname(path); dir !== "/" && dir !== "."; dir = posix.dirname(dir)) {
-      if ((await this.stat(dir, { ...privilege, follow: true })).exists) break;
-      missing.push(dir);
-    }
-    for (const dir of missing)
+    const above: string[] = [];
+    for (let dir = posix.dirname(path); dir !== "/" && dir !== "."; dir = posix.dirname(dir)) above.push(dir);
+    // every parent stat'ed at once (one round trip), nearest first; the missing ones are those below the first that exists
+    const exists = await Promise.all(
+      above.map(async (dir) => (await this.stat(dir, { ...privilege, follow: true })).exists),
+    );
+    const found = exists.indexOf(true);
+    for (const dir of found === -1 ? above : above.slice(0, found))
       this.paths.set(dir, { path: dir, exists: true, type: "directory", mode: "0755" });
   }
+}
+
+function readKey(path: string, privilege: Privilege): string {
+  return `${privilege.become ?? ""}:${privilege.becomeUser ?? ""} ${posix.normalize(path)}`;
 }
 
 function isUnder(path: string, dir: string): boolean {
@@ -153,7 +195,10 @@ export function plannedConnection(conn: Connection): PlannedConnection {
     name: conn.name,
     transport: conn.transport,
     planned,
-    run: (command: string, options?: RunOptions) => conn.run(command, options),
+    run: (command: string, options?: RunOptions) => {
+      planned.hostChanged();
+      return conn.run(command, options).finally(() => planned.hostChanged());
+    },
     readFile: (path, options) => planned.readFile(path, options),
     stat: (path, options) => planned.stat(path, options),
     writeFile: async (path: string, content: string | Buffer, options?: WriteOptions) => {

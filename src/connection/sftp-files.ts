@@ -52,6 +52,11 @@ export interface SftpClient {
   on(event: "close", listener: () => void): void;
 }
 
+/** A write SFTP did: with the file as read back after the rename, when asked and plain. */
+export interface WriteDone {
+  readBack?: FileRead;
+}
+
 interface SftpError extends Error {
   code?: number;
 }
@@ -152,7 +157,7 @@ export class SftpFiles {
    * the same result or the same error — among those a new file with no mode asked for, whose mode
    * comes from the shell's umask.
    */
-  async writeFile(path: string, content: Buffer, options: WriteOptions): Promise<boolean> {
+  async writeFile(path: string, content: Buffer, options: WriteOptions): Promise<WriteDone | false> {
     if (options.mode !== undefined && !/^[0-7]{3,4}$/.test(options.mode)) return false;
     const owned = options.owner || options.group;
     const accounts = owned ? await this.loadNames() : undefined;
@@ -184,13 +189,39 @@ export class SftpFiles {
       steps.push(this.succeeds((cb) => this.sftp.fsetstat(handle, { mode }, cb)));
     }
     steps.push(this.succeeds((cb) => this.sftp.close(handle, cb)));
-    const ok =
-      mode !== undefined &&
-      target !== undefined &&
-      (await Promise.all(steps)).every(Boolean) &&
-      (await this.succeeds((cb) => this.sftp.ext_openssh_rename(temp, path, cb)));
-    if (!ok) await this.succeeds((cb) => this.sftp.unlink(temp, cb));
-    return ok;
+    const written = mode !== undefined && target !== undefined && (await Promise.all(steps)).every(Boolean);
+    const renamed = written && this.succeeds((cb) => this.sftp.ext_openssh_rename(temp, path, cb));
+    // sent behind the rename, not after its answer: sftp-server answers in order
+    const readBack = renamed && options.readBack ? this.readBack(path, content.length) : undefined;
+    if (!(await renamed)) {
+      await readBack;
+      await this.succeeds((cb) => this.sftp.unlink(temp, cb));
+      return false;
+    }
+    return { readBack: await readBack };
+  }
+
+  /**
+   * The file just renamed into place, read back: lstat and open sent at once behind the rename (the
+   * path is the regular file this connection just put there), then one read for the size written.
+   * undefined when any answer is not the plain case (then the caller reads it as usual).
+   */
+  private async readBack(path: string, size: number): Promise<FileRead | undefined> {
+    const names = this.loadNames();
+    const [attrs, handle] = await Promise.all([
+      this.call<Attrs>((cb) => this.sftp.lstat(path, cb)),
+      this.call<Buffer>((cb) => this.sftp.open(path, "r", cb)),
+    ]);
+    if (!handle) return undefined;
+    const want = Math.max(size + 1, 4096);
+    const buf = Buffer.alloc(want);
+    const n = await this.call<number>((cb) => this.sftp.read(handle, buf, 0, want, 0, cb));
+    this.sftp.close(handle, () => undefined);
+    if (!attrs || fileType(attrs.mode) !== "file" || n === undefined || n === null) return undefined;
+    // a short read is the whole file; a full one means it grew since: read it as usual
+    if (n >= want || attrs.size !== n) return undefined;
+    const stat = this.toStat(path, attrs, null, await names);
+    return stat && { ...stat, content: buf.subarray(0, n) };
   }
 
   /** An earlier run's temp files in `dir` (stale-temps.ts), on the first write there; failures are ignored. */

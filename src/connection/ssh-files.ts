@@ -40,7 +40,11 @@ export class SshFiles {
     return plain ?? this.scripts.stat(path, options);
   }
 
-  async writeFile(path: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+  async writeFile(
+    path: string,
+    content: string | Buffer,
+    options: WriteOptions = {},
+  ): Promise<FileRead | undefined> {
     this.link.assertUp();
     // validate runs in the write's shell script (validate.ts)
     const sftp = options.validate === undefined ? await this.sftpFiles(options) : undefined;
@@ -48,11 +52,12 @@ export class SshFiles {
       const done = await sftp
         .writeFile(path, Buffer.from(content), options)
         .finally(() => this.changed(path));
-      if (done) return;
+      if (done) return done.readBack;
     }
     const dir = dirname(path);
     const prelude = this.staleTemps.firstWriteIn(dir) ? [this.staleTemps.shellLine(dir)] : [];
     await this.scripts.writeFile(path, content, { ...options, prelude }).finally(() => this.changed(path));
+    return undefined;
   }
 
   async remove(path: string, options: Privilege & { recursive?: boolean } = {}): Promise<void> {

@@ -64,7 +64,7 @@ class SshConnection implements Connection {
     return this.files.stat(path, options);
   }
 
-  writeFile(path: string, content: string | Buffer, options?: WriteOptions): Promise<void> {
+  writeFile(path: string, content: string | Buffer, options?: WriteOptions): Promise<FileRead | undefined> {
     return this.files.writeFile(path, content, options);
   }
 

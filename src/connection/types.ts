@@ -74,6 +74,11 @@ export interface WriteOptions extends Privilege {
    * fails the target is left as it was and a ValidateError (validate.ts) is thrown.
    */
   validate?: string;
+  /**
+   * Ask for the file as it is after the rename, read in the same exchange (requests sent behind the
+   * rename, answered in order). The transport returns it when it can, else nothing.
+   */
+  readBack?: boolean;
 }
 
 /** What a probe may use: reads only (run is there for read-only commands). */
@@ -88,8 +93,12 @@ export interface HostReader {
 
 /** What apply may use on top of the reader. */
 export interface HostWriter extends HostReader {
-  /** Atomic: write a temp file in the same directory, set mode/owner, rename over the target. */
-  writeFile(path: string, content: string | Buffer, options?: WriteOptions): Promise<void>;
+  /**
+   * Atomic: write a temp file in the same directory, set mode/owner, rename over the target.
+   * With `readBack`, may resolve to the file as read back right after the rename.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a transport that reads nothing back resolves to void
+  writeFile(path: string, content: string | Buffer, options?: WriteOptions): Promise<FileRead | void>;
   /** Remove a path; `recursive` for directories. Absent paths are not an error. */
   remove(path: string, options?: Privilege & { recursive?: boolean }): Promise<void>;
 }

@@ -2,9 +2,11 @@
  * A state module's convergence loop, in one place: probe → plan → [check mode: stop, the plan is
  * the report] → apply → probe again → plan again must be [] (and `verify` must find nothing), else
  * the task did not converge. run-task.ts runs it for every state task; the module tests run it too.
+ * The probe after apply reads the files apply wrote from their read-backs (read-back.ts).
  */
 import type { HostWriter } from "../connection/types.js";
 import type { Change, ModuleContext, ModuleResult, StateModule } from "../modules/types.js";
+import { ReadBacks } from "./read-back.js";
 
 export interface Convergence {
   /** The plan: what apply was asked to change ([] = the host was already converged). */
@@ -36,9 +38,10 @@ export async function converge<A, S>(
   if (check || changes.length === 0) {
     return { changes, remaining: [], problems: [], report: module.report?.(args, current, false) };
   }
-  const applied = await module.apply(before, args, changes, current, ctx);
+  const readBacks = new ReadBacks();
+  const applied = await module.apply(readBacks.writing(before), args, changes, current, ctx);
   if (applied?.failed) return { changes, applied, remaining: [], problems: [] };
-  const after = await module.probe(await host(), args, ctx);
+  const after = await module.probe(readBacks.reading(await host()), args, ctx);
   const remaining = module.plan(args, after);
   const problems = [
     ...remaining.map((c) => `${c.target}: ${c.summary}`),

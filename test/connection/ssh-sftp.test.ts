@@ -251,6 +251,32 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
     expect(await missing(sftp)).toContain("cannot write /tmp/no/such/dir/f");
   });
 
+  test("writeFile with readBack: the file as readFile then finds it, its requests sent behind the rename", async () => {
+    await withCountedSftp(async (files, requests) => {
+      const path = `${DIR}/read-back`;
+      for (const [content, mode] of [
+        ["first\n", "0640"],
+        ["x".repeat(20_000), "0600"],
+      ] as const) {
+        requests.length = 0;
+        const done = await files.writeFile(path, Buffer.from(content), { mode, readBack: true });
+        const back = done ? done.readBack : undefined;
+        expect(back?.content?.toString()).toBe(content);
+        expect(back).toEqual(await shell.readFile(path));
+        expect(back?.mode).toBe(mode);
+        const rename = requests.findIndex((r) => r.startsWith("ext_openssh_rename "));
+        const after = requests.slice(rename + 1).filter((r) => r.endsWith(path) || r === "read");
+        expect(after.slice(0, 3)).toEqual([`lstat ${path}`, `open ${path}`, "read"]);
+      }
+      // without readBack, nothing is read after the rename
+      requests.length = 0;
+      expect(await files.writeFile(path, Buffer.from("z\n"), { mode: "0644" })).toEqual({
+        readBack: undefined,
+      });
+      expect(requests.some((r) => r === `lstat ${path}` || r === `open ${path}`)).toBe(false);
+    });
+  });
+
   test("writeFile: the temp file is created 0600, and is so while its content arrives", async () => {
     let temp: string | undefined;
     let createdWith: unknown;
@@ -260,9 +286,9 @@ describe.skipIf(!lab)("readFile and stat over SFTP vs the shell scripts", () => 
       async (files) => {
         const path = `${DIR}/secret-write`;
         const content = Buffer.alloc(100_000, "s");
-        expect(await files.writeFile(path, content, { mode: "0640", owner: "root", group: "root" })).toBe(
-          true,
-        );
+        expect(await files.writeFile(path, content, { mode: "0640", owner: "root", group: "root" })).toEqual({
+          readBack: undefined,
+        });
         expect((await shell.stat(path)).mode).toBe("0640");
       },
       (request, args) => {

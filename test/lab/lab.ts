@@ -50,6 +50,8 @@ export interface LabOptions {
   startTimeoutMs?: number;
   /** sudo on the hosts (the package unpacked by fetch-sudo.sh) and unprivileged users who may use it. */
   sudo?: { root: string; users: LabUser[] };
+  /** How many hosts start at once; default all (a fleet of hundreds starts in waves of this size). */
+  startConcurrency?: number;
 }
 
 /** A login user of the hosts (the lab's key), allowed `sudo` to any user. */
@@ -91,10 +93,18 @@ export async function startLab(n: number, options: LabOptions = {}): Promise<Lab
     if (options.sudo) await chmod(dir, 0o711);
     await writeFile(join(dir, "authorized_keys"), await readFile(`${lab.keyFile}.pub`));
     const names = options.names ?? Array.from({ length: n }, (_, i) => `lab${i + 1}`);
-    const started = await Promise.all(
-      names.map((name) => startHost(dir, name, options.startTimeoutMs ?? 15_000, children, options.sudo)),
+    const start = (name: string) =>
+      startHost(dir, name, options.startTimeoutMs ?? 15_000, children, options.sudo);
+    const queue = [...names];
+    const started = new Map<string, LabHost>();
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift())
+        started.set(name, await start(name));
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(options.startConcurrency ?? names.length, names.length) }, worker),
     );
-    hosts.push(...started);
+    hosts.push(...names.map((name) => started.get(name)!));
     await writeFile(lab.knownHostsFile, hosts.map((h) => `[${h.address}]:${h.port} ${h.hostKey}\n`).join(""));
     await writeFile(lab.inventoryFile, renderInventory(lab));
     return lab;
@@ -144,13 +154,31 @@ async function startHost(
   await keygen(hostKeyFile);
   const hostKey = (await readFile(`${hostKeyFile}.pub`, "utf8")).trim().split(/\s+/).slice(0, 2).join(" ");
   const fixture = await writeIrqFixture(join(hostDir, "proc"));
-  const port = await freePort();
   const config = join(hostDir, "sshd_config");
-  await writeFile(config, renderSshdConfig(labDir, hostDir, hostKeyFile, port));
   const script = join(hostDir, "start.sh");
   const users = sudo ? await sudoSetup(sudo) : [];
   await writeFile(script, renderStartScript({ labDir, name, upper, work, config, users, ...fixture }));
+  // A port free a moment ago may be taken before sshd binds it (many hosts starting at once): another.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    await writeFile(config, renderSshdConfig(labDir, hostDir, hostKeyFile, port));
+    try {
+      const pid = await spawnHost(script, name, port, timeoutMs, children);
+      return { name, address: "127.0.0.1", port, upper, pid, hostKey };
+    } catch (err) {
+      if (attempt >= 5 || !/Address already in use/.test(String(err))) throw err;
+    }
+  }
+}
 
+/** Starts the host's namespaces and sshd; resolves to sshd's pid once it listens on `port`. */
+async function spawnHost(
+  script: string,
+  name: string,
+  port: number,
+  timeoutMs: number,
+  children: ChildProcess[],
+): Promise<number> {
   // setpriv: if the test process dies without stop(), unshare dies too, and --kill-child takes sshd down.
   const child = spawn(
     "setpriv",
@@ -171,8 +199,7 @@ async function startHost(
   );
   children.push(child);
   await waitListening(child, name, port, timeoutMs);
-  const pid = await childPid(child.pid!);
-  return { name, address: "127.0.0.1", port, upper, pid, hostKey };
+  return childPid(child.pid!);
 }
 
 function renderSshdConfig(labDir: string, hostDir: string, hostKeyFile: string, port: number): string {

@@ -83,20 +83,24 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     return out;
   },
   async probe(host, args, ctx) {
-    const desired = await sourceBytes(host, args, ctx);
     const follow = args.follow ?? false;
     if (args.content !== undefined && args.dest.endsWith("/")) {
       throw new TicklessError("TASK", "can not use content with a dir as dest", {
         hint: "name the file in dest, without a trailing /",
       });
     }
-    const newDirs =
-      args.src !== undefined && args.dest.endsWith("/") ? await missingDirs(host, args.dest) : [];
+    const intoDir = args.src !== undefined && args.dest.endsWith("/");
+    // the source and a named dest are read together (one round trip for remote_src)
+    const reading = intoDir ? undefined : probeManagedFile(host, args.dest, follow);
+    reading?.catch(() => {}); // the source's error, if any, is the one to report
+    const desired = await sourceBytes(host, args, ctx);
+    const named = await reading;
+    const newDirs = intoDir ? await missingDirs(host, args.dest) : [];
     if (newDirs.length > 0) {
       const path = posix.join(args.dest, posix.basename(args.src ?? ""));
       return { path, file: { path, exists: false }, desired, newDirs, diffMode: ctx.diff };
     }
-    let dest = await probeManagedFile(host, args.dest, follow);
+    let dest = named ?? (await probeManagedFile(host, args.dest, follow));
     if (args.src !== undefined && (args.dest.endsWith("/") || dest.file.type === "directory")) {
       dest = await probeManagedFile(host, posix.join(args.dest, posix.basename(args.src)), follow);
     }
