@@ -125,6 +125,15 @@ function prepare(node: Node | undefined, ctx: Context): void {
   }
   if (node.type === "FunctionCall") {
     const known = node.pool === "transforms" ? jexl.getTransform(node.name) : jexl.getFunction(node.name);
+    if (!known && node.pool !== "transforms" && node.name !== "range") {
+      const instead = METHODS[String(node.name)] ?? "a filter: value | name(…)";
+      throw syntaxError(
+        ctx.expression,
+        `method calls are not supported: .${node.name}()`,
+        ctx.loc,
+        `write ${instead}`,
+      );
+    }
     if (!known) throw syntaxError(ctx.expression, unknownName(String(node.name), node.pool), ctx.loc);
     if (GUARDS.has(node.name)) makeLenient(node.args[0]);
     nameSubject(node);
@@ -206,12 +215,30 @@ function recordingErrors(transforms: Record<string, (...args: any[]) => unknown>
   return out;
 }
 
-function syntaxError(expression: string, why: string, loc?: SourceLocation): ParseError {
-  return new ParseError("EXPRESSION", `invalid expression "${expression}": ${why}`, {
-    location: loc,
-    hint: HINT,
-  });
+function syntaxError(expression: string, why: string, loc?: SourceLocation, hint = HINT): ParseError {
+  return new ParseError("EXPRESSION", `invalid expression "${expression}": ${why}`, { location: loc, hint });
 }
+
+/** The filter or test to write for a Python method an Ansible user calls. */
+const METHODS: Record<string, string> = {
+  split: "text | split(',')",
+  strip: "text | trim",
+  lower: "text | lower",
+  upper: "text | upper",
+  replace: "text | replace('a', 'b')",
+  startswith: "text is match('prefix')",
+  endswith: "text is search('suffix$')",
+  format: "'%s' | format(value)",
+  join: "list | join(',')",
+  items: "mapping | dict2items, or {% for k, v in mapping.items() %} in a template",
+  keys: "mapping | list",
+  values: "mapping.values() in a for loop, or mapping | dict2items | map(attribute='value')",
+  get: "mapping[key] | default(value)",
+  capitalize: "text | capitalize",
+  title: "text | title",
+  center: "text | center(40)",
+  cycle: "loop.cycle(a, b) inside a for loop",
+};
 
 function evaluationError(err: unknown, expression: string, loc?: SourceLocation): TicklessError {
   if (err instanceof TicklessError) {

@@ -188,6 +188,51 @@ text   {% if flag %}after text{% endif %}
   {% for x in items %}{{ x }}{% endfor +%}
 tail
 `,
+  "filters.j2": `{# filters and tests that roles use #}
+{% for key, value in limits | dictsort %}
+{{ key }}={{ value }}
+{% endfor %}
+{% for key, value in {'x': 3, 'y': 1, 'z': 2} | dictsort(false, 'value', true) %}{{ key }} {% endfor %}
+
+{% for k, v in {'b': 1, 'A': 2, 'c': 0} | dictsort(true) %}{{ k }}{% endfor %}
+
+{% for k, v in cfg | items %}{{ k }}:{{ v }} {% endfor %}
+
+servers:
+  {{ servers | map(attribute='names') | list | to_nice_yaml(indent=2) | indent(2) }}
+{{ "a\nb\n\nc" | indent(4, true) }}
+{{ "a\nb\n\nc" | indent(width='> ', first=false, blank=true) }}
+[{{ 'mid' | center(11) }}] [{{ 'odd' | center(8) }}] [{{ 'wide' | center(2) }}]
+{{ '%s:%d %05.2f|%-6s|%6s|%x %X %o %%' | format('port', port, 3.14159, 'l', 'r', 255, 255, 8) }}
+{{ '%(name)s has %(n)03d' | format(name='redis', n=7) }} {{ '%+d % d %e' | format(5, 5, 12345.678) }}
+{{ 'hello wORLD' | capitalize }} / {{ "it's a-test (of) [titles]" | title }} / {{ 'a b  c' | wordcount }}
+{{ 'The quick brown fox jumps over the lazy dog' | truncate(20) }}|{{ 'short' | truncate(9) }}|{{ 'abcdefghijklmnop' | truncate(9, true, '~', 0) }}
+{{ ansible_managed | comment }}
+{{ 'two\nlines' | comment('c') }}
+{{ 'x' | comment('cblock') }}
+{{ 'x' | comment('xml') }}
+{{ 'x' | comment(decoration='; ', prefix_count=2) }}
+{{ 'cpu 1, cpu 22 and 333' | regex_findall('\\d+') }} {{ 'k=v a=b' | regex_findall('(\\w)=(\\w)') | map('join', '=') | list }} {{ 'A-b' | regex_findall('a', ignorecase=true) }}
+{{ '1.2.*[x] a+b' | regex_escape }} {{ 'a.b*c' | regex_escape('posix_basic') }}
+{% for row in range(7) | batch(3, '-') %}{{ row | join('') }} {% endfor %}
+{% for col in range(7) | slice(3) %}{{ col | join('') }} {% endfor %}
+{% for col in range(7) | slice(3, 0) %}{{ col | join('') }} {% endfor %}
+
+{% for a, b in items | zip(cpus) %}{{ a }}{{ b }} {% endfor %}
+{% for a, b in [1, 2] | product(['x', 'y']) %}{{ a }}{{ b }} {% endfor %}
+{{ ['k', 'name'] | map('extract', cfg) | list }} {{ '/etc/redis.conf' | splitext | last }} {{ 'archive.tar.gz' | splitext | first }} {{ '.bashrc' | splitext | first }}
+{{ ['/etc', 'redis', 'redis.conf'] | path_join }} {{ ['a', '/b', 'c'] | path_join }}
+{{ 2.675 | round(2) }} {{ 3.14159 | round(3) }} {{ 2.5 | round | int }} {{ 3.5 | round | int }} {{ 7.25 | round(1, 'floor') }} {{ 7.21 | round(1, 'ceil') }}
+{{ port | mandatory }}
+{% for cpu in cpus %}{{ loop.cycle('odd', 'even') }}{{ cpu }} {% endfor %}
+
+{% for n in range(1, 7) %}{% if n is divisibleby 3 %}{{ n }}:3 {% elif n is not divisibleby(2) %}{{ n }}:odd {% endif %}{% endfor %}
+
+{{ '2.10.1' is version('2.9', '>') }} {{ '1.0' is version_compare('1.0.0', '<') }} {{ '7.0.15' is version('7.0.15', 'eq') }}
+{{ [2, 3] is subset(cpus) }} {{ cpus is superset([2, 5]) }} {{ [0, 1] is any }} {{ [0, 1] is all }}
+{{ flag is true }} {{ flag is false }} {{ port is sameas 6379 }} {{ flag is sameas true }} {{ 3 is sameas 3 }} {{ none is sameas none }} {{ '/etc' is abs }} {{ 'etc' is abs }}
+{{ (users | selectattr('admin') | first).name }} {{ port is number and port is divisibleby 3 }}
+`,
   "newlines.j2": "{% if flag %}\nkept\n{% endif %}\n\n\n",
   "crlf.j2": "a={{ port }}\r\n{% if flag %}\r\nb\r\n{% endif %}\r\n",
   "bare.j2": "{{ port }}",

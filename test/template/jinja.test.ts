@@ -70,6 +70,14 @@ describe("refused when the template is checked", () => {
     ["{% for x in xs | nosuch %}{% endfor %}", "EXPRESSION", '1:13 invalid expression "xs | nosuch"', ""],
     ["{{ }}", "TEMPLATE", "1:1 empty {{ }}", "expression"],
     [
+      "a\n {{ name.split(',') | first }}",
+      "EXPRESSION",
+      "2:5 method calls are not supported: .split()",
+      "text | split(',')",
+    ],
+    ["{{ d.get('k', 1) }}", "EXPRESSION", "1:4 method calls are not supported: .get()", "| default("],
+    ["{{ x.frob() }}", "EXPRESSION", "1:4 method calls are not supported: .frob()", "a filter"],
+    [
       "{{#if x}}{% if y %}{% endif %}{{/if}}",
       "TEMPLATE",
       '1:1 a Handlebars block "{{#" in a Jinja template',
