@@ -2,6 +2,7 @@ import jexlModule from "jexl";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { Keyword, range } from "./filters.js";
 import { truthy } from "./helpers.js";
+import { CALL, callMacro } from "./jinja/macro.js";
 import { renderNested } from "./render.js";
 import { KEYWORD_PREFIX, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
@@ -34,6 +35,7 @@ jexl.addBinaryOp("+", 30, (a, b) => (Array.isArray(a) && Array.isArray(b) ? [...
 jexl.addBinaryOp(":=", 1, (name, value) => new Keyword(String(name), value));
 jexl.addTransforms(recordingErrors(allTransforms()));
 jexl.addFunction("range", range);
+jexl.addFunction(CALL, callMacro);
 
 /** What a transform threw last: jexl re-wraps errors that cross its operators. */
 let thrown: unknown;
@@ -125,7 +127,7 @@ function prepare(node: Node | undefined, ctx: Context): void {
   }
   if (node.type === "FunctionCall") {
     const known = node.pool === "transforms" ? jexl.getTransform(node.name) : jexl.getFunction(node.name);
-    if (!known && node.pool !== "transforms" && node.name !== "range") {
+    if (!known && node.pool !== "transforms") {
       const instead = METHODS[String(node.name)] ?? "a filter: value | name(…)";
       throw syntaxError(
         ctx.expression,

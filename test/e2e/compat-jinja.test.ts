@@ -1,7 +1,8 @@
 /**
  * Jinja templates against the referee: real-world-shaped `.j2` files (a GRUB defaults file, a
  * systemd drop-in looping over CPUs, an nginx-like config with if/elif/else, JSON with
- * loop.last commas, set / raw / comments, whitespace control, a `#jinja2:` first line, the
+ * loop.last commas, set / raw / comments, whitespace control, filters and tests, macros with
+ * call blocks, includes and imports (with and without context), a `#jinja2:` first line, the
  * template module's trim_blocks / lstrip_blocks, trailing newlines and CRLF) rendered by
  * ansible-playbook's template module and by tickless must give the same bytes; `{% %}` in
  * playbook strings must give the same messages and fact types.
@@ -233,9 +234,63 @@ servers:
 {{ flag is true }} {{ flag is false }} {{ port is sameas 6379 }} {{ flag is sameas true }} {{ 3 is sameas 3 }} {{ none is sameas none }} {{ '/etc' is abs }} {{ 'etc' is abs }}
 {{ (users | selectattr('admin') | first).name }} {{ port is number and port is divisibleby 3 }}
 `,
+  "macro.j2": `{% macro row(name, value=0, sep=': ') -%}
+{{ name }}{{ sep }}{{ value }}
+{%- endmacro %}
+{% macro wrap(tag) -%}
+<{{ tag }}>{{ caller() }}</{{ tag }}>
+{%- endmacro %}
+{% macro each(xs) %}{% for x in xs %}{{ caller(x, loop.index) }}{% endfor %}{% endmacro %}
+{% set local_x = 'L' %}
+{{ row('a') }}
+{{ row('b', 2) }}
+{{ row('c', sep=' = ', value=3) }}
+{% for i in items %}
+{{ row(i, loop.index) }}
+{% endfor %}
+{% call wrap('b') %}inside {{ port }}{% endcall %}
+
+{% call(x, n) each(cpus) %}[{{ n }}:{{ x }}]{% endcall %}
+
+{% include 'part.j2' %}
+{% for item in items %}
+{% include 'part.j2' %}
+{% endfor %}
+{% include 'sub/deep.j2' %}
+{% import 'macros.j2' as m %}
+{{ m.kv('x') }} {{ m.kv('y', 2) }}
+{% from 'macros.j2' import kv, port_line as pl %}
+{{ kv('z', 3) }}
+{% set suffix = '!' %}
+{{ kv('w') }} {{ m.kv('q') }}
+{{ row }}
+after={{ from_part | default('not seen') }}
+{% macro later_view(x=port + 1) %}{{ x }} {{ later | default('no later') }} {{ local_x }}{% endmacro %}
+{% set later = 'set after the macro' %}
+{{ later_view() }} {{ later_view(x='given') }}
+{% import 'macros.j2' as ctx with context %}
+{{ ctx.port_line() }} {{ ctx.kv('s') }}
+{% include 'missing.j2' ignore missing %}
+{% include ['missing.j2', 'sub/deep.j2'] %}
+{% include 'part.j2' without context %}
+`,
   "newlines.j2": "{% if flag %}\nkept\n{% endif %}\n\n\n",
   "crlf.j2": "a={{ port }}\r\n{% if flag %}\r\nb\r\n{% endif %}\r\n",
   "bare.j2": "{{ port }}",
+};
+
+/** Templates that macro.j2 includes and imports (not rendered by a task of their own). */
+const INCLUDED: Record<string, string> = {
+  "macros.j2": `{% macro kv(k, v='none') -%}
+{{ k }}={{ v }}{{ suffix | default('') }}
+{%- endmacro %}
+{% macro port_line() %}port {{ port }}{% endmacro %}
+ignored text
+`,
+  "part.j2": `part sees port={{ port | default("no vars") }} local={{ local_x | default("unset") }} item={{ item | default('no item') }}
+{% set from_part = 1 %}
+`,
+  "sub/deep.j2": "deep {{ port }}\n",
 };
 
 const PLAYBOOK = `
@@ -288,7 +343,9 @@ let referee: Awaited<ReturnType<typeof refereeRun>>;
 beforeAll(async () => {
   if (!hasAnsible) return;
   dir = await tempDir("tickless-compat-jinja-");
-  const templates = Object.fromEntries(Object.entries(TEMPLATES).map(([n, t]) => [`templates/${n}`, t]));
+  const templates = Object.fromEntries(
+    Object.entries({ ...TEMPLATES, ...INCLUDED }).map(([n, t]) => [`templates/${n}`, t]),
+  );
   await writeTree(dir, {
     "inventory.yml": refereeInventory(["h1"]),
     "p.yml": PLAYBOOK,
