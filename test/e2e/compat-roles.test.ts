@@ -1,7 +1,8 @@
 /**
  * Roles against the referee: a small role tree (a dependency found through ansible.cfg's
  * roles_path, defaults and vars at their precedence, role params and a role's `vars:`, handlers,
- * templates/ and files/ of the role (a template including and importing others from the role's
+ * include_role's apply (when, environment, tags on the role's tasks), templates/ and files/ of the
+ * role (a template including and importing others from the role's
  * templates/ and the playbook's), tasks_from, vars_from, defaults_from and handlers_from,
  * include_role in a loop with a `when`, a role listed twice) under ansible-playbook and tickless: each task's status and
  * message, the recap and the files left must match.
@@ -45,6 +46,13 @@ const PLAYBOOK = `
       when: inventory_hostname == 'h1'
     - name: include another entry with its own defaults and handlers
       include_role: { name: web, tasks_from: ported, defaults_from: alt, handlers_from: alt }
+    - name: include with keywords applied to the role's tasks
+      include_role:
+        name: applied
+        apply:
+          when: inventory_hostname == 'h2'
+          environment: { APPLIED: from-apply }
+          tags: [applied]
     - name: notify by the role's name
       copy: { dest: "{{ root }}/{{ inventory_hostname }}-poke", content: "poke\\n" }
       notify: "web : reload web"
@@ -111,6 +119,13 @@ const TREE: Record<string, string> = {
   debug: { msg: "setup {{ web_from_vars_file }} {{ web_port }}" }
 `,
   "roles/web/defaults/alt.yml": "web_port: 90\n",
+  "roles/applied/tasks/main.yml": `
+- name: applied environment
+  shell: echo "$APPLIED {{ inventory_hostname }}"
+  register: applied_out
+- name: applied message
+  debug: { msg: "{{ applied_out.stdout }} {{ 'applied' in ansible_run_tags or 'all' in ansible_run_tags }}" }
+`,
   "roles/web/tasks/ported.yml": `
 - name: write ported
   copy: { dest: "{{ root }}/{{ inventory_hostname }}-ported-{{ web_port }}", content: "{{ web_msg }}\\n" }
@@ -199,6 +214,8 @@ describe.skipIf(!hasAnsible)("roles against ansible-playbook", () => {
     });
     const recap = ours.events.find((e) => e.type === "recap");
     expect(referee.lines.length).toBeGreaterThan(30);
+    expect(referee.lines).toContain('applied : applied message@h2: ok "from-apply h2 True"');
+    expect(referee.lines).toContain('applied : applied message@h1: skipped ""');
     expect(outcomesInOrder(ours.events, referee.msgTasks).join("\n")).toBe(referee.lines.join("\n"));
     expect(ours.summary.exitCode).toBe(referee.rc);
     expect(recap && "stats" in recap ? recap.stats : undefined).toEqual(referee.stats);
