@@ -2,8 +2,8 @@
  * Jinja statements as a tree: `if / elif / else`, `for … in … [if …] / else`, `set` (a value or
  * a block), output and text. Every expression is checked here by the expression engine of
  * `when:` (syntax, filter and test names), so a template's mistakes are found when the playbook
- * loads. Statements tickless does not run (macro, include, import, extends, call, filter …)
- * are refused with where they stand and what to write instead.
+ * loads. Statements tickless does not run (extends, block, filter, with …) are refused with where
+ * they stand and what to write instead.
  */
 import { ParseError, type SourceLocation } from "../../errors.js";
 import type { Position, Tag, Token } from "./lex.js";
@@ -61,8 +61,10 @@ const METHOD = /^([\s\S]+)\.(items|keys|values)\(\s*\)$/;
 
 /** Statements Jinja has that tickless does not run, with what to write instead. */
 const REFUSED: Record<string, string> = {
-  extends: "template inheritance is not supported: render one whole file",
-  block: "template inheritance is not supported: render one whole file",
+  extends:
+    "template inheritance is not supported: render one whole file, with {% include 'part.j2' %} or macros for the shared parts",
+  block:
+    "template inheritance is not supported: render one whole file, with {% include 'part.j2' %} or macros for the shared parts",
   filter: "filter blocks are not supported: apply the filter to an expression, {{ text | upper }}",
   with: "with blocks are not supported: use {% set name = value %}",
   autoescape: "autoescape is not supported: templates are written as they are",
