@@ -1,6 +1,7 @@
 /**
  * Jinja statements as a tree: `if / elif / else`, `for … in … [if …] / else`, `set` (a value or
- * a block), output and text. Every expression is checked here by the expression engine of
+ * a block), `macro`, `call`, `include`, `import`, `from … import`, output and text. Calls of the
+ * macros a template defines or imports are rewritten for the expression engine (macro.ts). Every expression is checked here by the expression engine of
  * `when:` (syntax, filter and test names), so a template's mistakes are found when the playbook
  * loads. Statements tickless does not run (extends, block, filter, with …) are refused with where
  * they stand and what to write instead.
