@@ -34,7 +34,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     renderFile: async (p, options) => {
       const file = await findControllerFile(p, dirs, "templates", task);
       const own = await templateVars(p, file, options);
-      return renderTemplateFile(file, { ...vars, ...own }, jinjaOptions(options));
+      return renderTemplateFile(file, { ...vars, ...own }, jinjaOptions(options), dirs);
     },
     readControllerFile: async (p) => readFile(await findControllerFile(p, dirs, "files", task)),
     evaluate: async (expression) => evaluate(expression, vars, task.locs.args ?? task.loc),

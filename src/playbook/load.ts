@@ -133,7 +133,7 @@ export async function loadIncludedRole(
   const { name, ...files } = rendered;
   const block = await roleBlock(
     {
-      entry: { name, keywords: {}, vars, params: {} },
+      entry: { name, keywords: spec.apply ?? {}, vars, params: {} },
       path: [],
       source,
       files,

@@ -144,7 +144,7 @@ export async function includeRole(
   const args = readArgs("include_role", raw, key, path, source, ctx);
   if (!args) return [];
   if (isStatic(args)) {
-    const keywords: Raw = {};
+    const keywords: Raw = args.apply ?? {};
     await roleBlock(
       {
         entry: { name: args.name, keywords, vars: {}, params: {} },

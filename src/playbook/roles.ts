@@ -229,7 +229,7 @@ const ROLE_INCLUDE_ARGS = [
 
 export type RoleIncludeArgs = Pick<
   IncludeRoleSpec,
-  "name" | "tasksFrom" | "varsFrom" | "defaultsFrom" | "handlersFrom" | "allowDuplicates"
+  "name" | "tasksFrom" | "varsFrom" | "defaultsFrom" | "handlersFrom" | "allowDuplicates" | "apply"
 >;
 
 /** The arguments of include_role/import_role (a mapping, or `name=x tasks_from=y`). */
@@ -246,15 +246,16 @@ export function roleIncludeArgs(
       hint: `${action}:\n  name: ROLE`,
     });
   for (const k of Object.keys(args)) {
-    if (ROLE_INCLUDE_ARGS.includes(k)) continue;
+    if (ROLE_INCLUDE_ARGS.includes(k) || (k === "apply" && action === "include_role")) continue;
     const hint =
       k === "public"
         ? "an include_role's variables stay its own; use import_role to share them with the play"
         : k === "apply"
-          ? "put the keywords on the tasks of the role, or use import_role under a block that sets them"
-          : `valid: ${ROLE_INCLUDE_ARGS.join(", ")}`;
+          ? "import_role's own keywords (when, tags, become …) already apply to the role's tasks"
+          : `valid: ${ROLE_INCLUDE_ARGS.join(", ")}${action === "include_role" ? ", apply" : ""}`;
     throw new ParseError("MODULE_ARGS", `${action} does not take "${k}"`, { location: at, hint });
   }
+  const apply = applyKeywords(args.apply, at);
   const name = args.name ?? args.role;
   if (typeof name !== "string" || name.trim() === "")
     throw new ParseError("MODULE_ARGS", `${action} needs name: the role`, {
@@ -278,7 +279,38 @@ export function roleIncludeArgs(
     defaultsFrom: from("defaults_from"),
     handlersFrom: from("handlers_from"),
     allowDuplicates: optionalBoolean(args.allow_duplicates) ?? true,
+    ...(apply ? { apply } : {}),
   };
+}
+
+/** Keywords `apply:` may set on an included role's tasks. */
+const APPLY_KEYWORDS = [...ROLE_ENTRY_KEYWORDS].filter((k) => k !== "name" && k !== "role" && k !== "vars");
+
+/** include_role's `apply:`: keywords put on every task of the role, as a block around them. */
+function applyKeywords(value: unknown, at: SourceLocation): Raw | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value))
+    throw new ParseError(
+      "MODULE_ARGS",
+      `include_role: apply must be a mapping of keywords, got ${describe(value)}`,
+      {
+        location: at,
+        hint: "apply:\n  tags: [setup]\n  become: true",
+      },
+    );
+  for (const k of Object.keys(value)) {
+    if (!APPLY_KEYWORDS.includes(k))
+      throw new ParseError("MODULE_ARGS", `include_role: apply does not take "${k}"`, {
+        location: at,
+        hint:
+          k in ROLE_ENTRY_REFUSED
+            ? ROLE_ENTRY_REFUSED[k]
+            : k === "vars"
+              ? "put vars: on the include_role task itself"
+              : `apply takes ${APPLY_KEYWORDS.join(", ")}`,
+      });
+  }
+  return value;
 }
 
 /** A `*_from` value as Ansible reads it: the file's base name (found with or without an extension). */

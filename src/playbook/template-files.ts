@@ -1,13 +1,15 @@
 /**
  * A template task's Jinja file, checked when the playbook loads: syntax, expressions, filter
  * names and refused statements (macro, include …) are reported at their line in the file, before
- * any host is touched. Only a literal `src` found beside the task (`templates/<src>`, `<src>`) is
- * checked here; others are found, and checked, when the task runs.
+ * any host is touched, and so are the templates it includes or imports by a literal name where they
+ * are found. Only a literal `src` found beside the task (`templates/<src>`, `<src>`) is checked
+ * here; others are found, and checked, when the task runs.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { TicklessError } from "../errors.js";
 import { fileEngine } from "../template/jinja/classify.js";
+import { fileLoader } from "../template/jinja/loader.js";
 import { checkJinja } from "../template/jinja/render.js";
 import type { TaskNode } from "./types.js";
 
@@ -30,7 +32,7 @@ export function checkTemplateFile(node: TaskNode, errors: TicklessError[]): void
   }
   if (fileEngine(file, text) !== "jinja") return;
   try {
-    checkJinja(text, { file });
+    checkJinja(text, { file }, undefined, fileLoader([dir, path.dirname(file)]));
   } catch (err) {
     if (err instanceof TicklessError) errors.push(err);
     else throw err;

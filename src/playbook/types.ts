@@ -127,6 +127,8 @@ export interface IncludeRoleSpec {
   defaultsFrom?: string;
   handlersFrom?: string;
   allowDuplicates: boolean;
+  /** `apply:` keywords (when, tags, become …) as written, put on every task of the role. */
+  apply?: Record<string, unknown>;
   /** The playbook's directory and the roles path the playbook was loaded with (where roles are found). */
   playDir: string;
   rolesPath: string[];

@@ -2,6 +2,7 @@ import jexlModule from "jexl";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { Keyword, range } from "./filters.js";
 import { truthy } from "./helpers.js";
+import { CALL, callMacro } from "./jinja/macro.js";
 import { renderNested } from "./render.js";
 import { KEYWORD_PREFIX, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
@@ -43,6 +44,7 @@ jexl.addFunction(STRICT_ATTR, (...args: Parameters<typeof strictAttr>) => {
     throw err;
   }
 });
+jexl.addFunction(CALL, callMacro);
 
 /** What a transform threw last: jexl re-wraps errors that cross its operators. */
 let thrown: unknown;
@@ -134,6 +136,15 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
   }
   if (node.type === "FunctionCall") {
     const known = node.pool === "transforms" ? jexl.getTransform(node.name) : jexl.getFunction(node.name);
+    if (!known && node.pool !== "transforms") {
+      const instead = METHODS[String(node.name)] ?? "a filter: value | name(…)";
+      throw syntaxError(
+        ctx.expression,
+        `method calls are not supported: .${node.name}()`,
+        ctx.loc,
+        `write ${instead}`,
+      );
+    }
     if (!known) throw syntaxError(ctx.expression, unknownName(String(node.name), node.pool), ctx.loc);
     if (GUARDS.has(node.name)) makeLenient(node.args[0]);
     nameSubject(node);
@@ -232,12 +243,30 @@ function recordingErrors(transforms: Record<string, (...args: any[]) => unknown>
   return out;
 }
 
-function syntaxError(expression: string, why: string, loc?: SourceLocation): ParseError {
-  return new ParseError("EXPRESSION", `invalid expression "${expression}": ${why}`, {
-    location: loc,
-    hint: HINT,
-  });
+function syntaxError(expression: string, why: string, loc?: SourceLocation, hint = HINT): ParseError {
+  return new ParseError("EXPRESSION", `invalid expression "${expression}": ${why}`, { location: loc, hint });
 }
+
+/** The filter or test to write for a Python method an Ansible user calls. */
+const METHODS: Record<string, string> = {
+  split: "text | split(',')",
+  strip: "text | trim",
+  lower: "text | lower",
+  upper: "text | upper",
+  replace: "text | replace('a', 'b')",
+  startswith: "text is match('prefix')",
+  endswith: "text is search('suffix$')",
+  format: "'%s' | format(value)",
+  join: "list | join(',')",
+  items: "mapping | dict2items, or {% for k, v in mapping.items() %} in a template",
+  keys: "mapping | list",
+  values: "mapping.values() in a for loop, or mapping | dict2items | map(attribute='value')",
+  get: "mapping[key] | default(value)",
+  capitalize: "text | capitalize",
+  title: "text | title",
+  center: "text | center(40)",
+  cycle: "loop.cycle(a, b) inside a for loop",
+};
 
 function evaluationError(err: unknown, expression: string, loc?: SourceLocation): TicklessError {
   if (err instanceof TicklessError) {

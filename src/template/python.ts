@@ -4,6 +4,7 @@
  * a mapping or a boolean.
  */
 import jexlModule from "jexl";
+import { Macro } from "./jinja/macro.js";
 import { rewriteExpression, STRING_PLACEHOLDER } from "./rewrite.js";
 
 /** Python's repr() of a string: single quotes unless the text holds one and no double quote. */
@@ -18,6 +19,7 @@ function reprString(s: string): string {
 
 /** Python's repr() of the values templates meet. */
 export function pyRepr(value: unknown): string {
+  if (value instanceof Macro) return `<Macro '${value.name}'>`;
   if (typeof value === "string") return reprString(value);
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
   if (value !== null && typeof value === "object") {

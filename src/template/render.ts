@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import Handlebars from "handlebars";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { decodeSource } from "../playbook/yaml-checks.js";
@@ -13,6 +14,7 @@ import {
 } from "./helpers.js";
 import { fileEngine, hasTemplate, isJinja } from "./jinja/classify.js";
 import type { JinjaOptions } from "./jinja/lex.js";
+import { fileLoader } from "./jinja/loader.js";
 import { checkJinja, renderJinja } from "./jinja/render.js";
 import { EXPRESSION_HELPER, type FoundExpression, splitTemplate, TEXT_HELPER } from "./mustaches.js";
 import { literalValue, pyOutput } from "./python.js";
@@ -114,6 +116,7 @@ export async function renderTemplateFile(
   path: string,
   vars: Record<string, unknown>,
   options?: Partial<JinjaOptions>,
+  searchDirs: string[] = [],
 ): Promise<string> {
   let bytes: Buffer;
   try {
@@ -127,7 +130,8 @@ export async function renderTemplateFile(
   }
   const text = decodeSource(bytes, path, "TEMPLATE");
   if (fileEngine(path, text) === "handlebars") return renderString(text, vars, { file: path });
-  return renderJinja(text, new Scope(vars, renderNested, { file: path }), options);
+  const loader = fileLoader([...searchDirs, dirname(path)]);
+  return renderJinja(text, new Scope(vars, renderNested, { file: path }), options, loader);
 }
 
 /** Checks template syntax only (no vars needed): throws ParseError "TEMPLATE". */

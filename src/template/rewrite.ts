@@ -7,8 +7,12 @@ export const STRING_PLACEHOLDER = /^__tickless_str_(\d+)$/;
 /** Names the identifier that carries a keyword argument's name until the AST is built. */
 export const KEYWORD_PREFIX = "__tickless_kw_";
 
+/** The transform that `loop.cycle(…)` becomes: a method call jexl cannot make. */
+export const CYCLE = "__tickless_cycle";
+
 /** Ansible spellings jexl lacks, rewritten to jexl (the order matters: "is not" before "is"). */
 const REWRITES: [RegExp, string][] = [
+  [/\bloop\s*\.\s*cycle\s*\(/g, `loop|${CYCLE}(`],
   [/\bis\s+not\s+([A-Za-z_]\w*)/g, "|is_not_$1"],
   [/\bis\s+([A-Za-z_]\w*)/g, "|is_$1"],
   [/\bnot\s+in\b/g, " not_in "],
@@ -55,6 +59,7 @@ export function rewriteExpression(expression: string): Rewritten {
   }
   code += rewriteCode(text.slice(last));
   const problem = bracketProblem(code);
+  if (!problem) code = testArguments(code);
   return { source: (problem ? code : conditionals(code)).trim(), strings, problem };
 }
 
@@ -62,6 +67,39 @@ function rewriteCode(code: string): string {
   let out = code;
   for (const [pattern, replacement] of REWRITES) out = out.replace(pattern, replacement);
   return out;
+}
+
+/** Words that end a test rather than give it an argument (`x is odd and y`). */
+const NOT_ARGUMENTS = new Set(["and", "or", "else", "if", "in", "not_in", "not", "is"]);
+
+/**
+ * Jinja's test argument without parentheses, `x is divisibleby 3`, `x is sameas false`: one
+ * primary (a name, a number, a string, a list or mapping) with its attributes, indexes and
+ * calls, as Jinja's parser takes it; written here as `x|is_divisibleby(3)`.
+ */
+function testArguments(code: string): string {
+  let out = "";
+  let last = 0;
+  for (const m of code.matchAll(/\|is_(?:not_)?\w+([^\S\n]+)(?=[\w[{])/g)) {
+    const start = (m.index ?? 0) + m[0].length;
+    const word = /^[A-Za-z_]\w*/.exec(code.slice(start))?.[0];
+    if (word && NOT_ARGUMENTS.has(word)) continue;
+    let end = start;
+    if (code[end] === "[" || code[end] === "{") end = closing(code, end) + 1;
+    else end += /^[\w.]+/.exec(code.slice(end))?.[0].length ?? 0;
+    for (;;) {
+      const postfix = /^\s*(?:\.\s*[A-Za-z_]\w*|[[(])/.exec(code.slice(end));
+      if (!postfix) break;
+      const bracket = postfix[0].trimStart()[0];
+      end =
+        bracket === "[" || bracket === "("
+          ? closing(code, end + postfix[0].length - 1) + 1
+          : end + postfix[0].length;
+    }
+    out += `${code.slice(last, start - m[1].length)}(${code.slice(start, end)})`;
+    last = end;
+  }
+  return out + code.slice(last);
 }
 
 /** Python string escapes: \\ \' \" \n \t \r; any other backslash stays as written (regexes). */

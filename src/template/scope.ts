@@ -60,6 +60,11 @@ export class Scope {
     return new Scope(this.raw, this.render, loc, this, locals);
   }
 
+  /** No vars at all, for a template imported without context (its macros see none). */
+  empty(loc = this.loc): Scope {
+    return new Scope({}, this.render, loc);
+  }
+
   /** A template's own name, when it has one by that name. */
   private local(name: string): { value: unknown } | undefined {
     return this.locals && Object.hasOwn(this.locals, name) ? { value: this.locals[name] } : undefined;

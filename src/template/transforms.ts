@@ -2,7 +2,10 @@ import { TicklessError } from "../errors.js";
 import { cpuListToMask, parseCpuList } from "../modules/isolation/cpus.js";
 import { higherOrder, Keyword, MORE_FILTERS, MORE_TESTS, SIGNATURES } from "./filters.js";
 import { toCpuList, toInt, truthy } from "./helpers.js";
+import { LIST_FILTERS, LIST_SIGNATURES, LIST_TESTS } from "./list-filters.js";
 import { pyStr } from "./python.js";
+import { CYCLE } from "./rewrite.js";
+import { TEXT_FILTERS, TEXT_SIGNATURES } from "./text-filters.js";
 
 type Transform = (value: any, ...args: any[]) => unknown;
 
@@ -194,14 +197,25 @@ export const GUARDS = new Set([
   "is_not_defined",
   "is_undefined",
   "is_not_undefined",
+  "mandatory",
 ]);
 
-Object.assign(FILTERS, MORE_FILTERS);
-Object.assign(TESTS, MORE_TESTS);
+Object.assign(FILTERS, MORE_FILTERS, TEXT_FILTERS, LIST_FILTERS);
+Object.assign(TESTS, MORE_TESTS, LIST_TESTS);
+Object.assign(SIGNATURES, TEXT_SIGNATURES, LIST_SIGNATURES);
+/** `loop.cycle(a, b)` in a for loop's body (rewrite.ts turns it into this transform). */
+FILTERS[CYCLE] = (loop, ...args) => {
+  const index = (loop as { index0?: unknown } | undefined)?.index0;
+  if (typeof index !== "number" || args.length === 0)
+    throw new TicklessError("EXPRESSION", "loop.cycle() needs a for loop and at least one value", {
+      hint: "{% for x in xs %}{{ loop.cycle('odd', 'even') }}{% endfor %}",
+    });
+  return args[index % args.length];
+};
 Object.assign(FILTERS, higherOrder(FILTERS, TESTS));
 
 /** Filters that read their keyword arguments themselves. */
-const KEYWORD_AWARE = new Set(["map", "combine"]);
+const KEYWORD_AWARE = new Set(["map", "combine", "comment", "format"]);
 
 /** Puts `name=value` arguments at their place in the filter's signature. */
 function withKeywords(name: string, fn: Transform): Transform {

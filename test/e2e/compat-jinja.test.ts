@@ -1,7 +1,8 @@
 /**
  * Jinja templates against the referee: real-world-shaped `.j2` files (a GRUB defaults file, a
  * systemd drop-in looping over CPUs, an nginx-like config with if/elif/else, JSON with
- * loop.last commas, set / raw / comments, whitespace control, a `#jinja2:` first line, the
+ * loop.last commas, set / raw / comments, whitespace control, filters and tests, macros with
+ * call blocks, includes and imports (with and without context), a `#jinja2:` first line, the
  * template module's trim_blocks / lstrip_blocks, trailing newlines and CRLF) rendered by
  * ansible-playbook's template module and by tickless must give the same bytes; `{% %}` in
  * playbook strings must give the same messages and fact types.
@@ -188,9 +189,108 @@ text   {% if flag %}after text{% endif %}
   {% for x in items %}{{ x }}{% endfor +%}
 tail
 `,
+  "filters.j2": `{# filters and tests that roles use #}
+{% for key, value in limits | dictsort %}
+{{ key }}={{ value }}
+{% endfor %}
+{% for key, value in {'x': 3, 'y': 1, 'z': 2} | dictsort(false, 'value', true) %}{{ key }} {% endfor %}
+
+{% for k, v in {'b': 1, 'A': 2, 'c': 0} | dictsort(true) %}{{ k }}{% endfor %}
+
+{% for k, v in cfg | items %}{{ k }}:{{ v }} {% endfor %}
+
+servers:
+  {{ servers | map(attribute='names') | list | to_nice_yaml(indent=2) | indent(2) }}
+{{ "a\nb\n\nc" | indent(4, true) }}
+{{ "a\nb\n\nc" | indent(width='> ', first=false, blank=true) }}
+[{{ 'mid' | center(11) }}] [{{ 'odd' | center(8) }}] [{{ 'wide' | center(2) }}]
+{{ '%s:%d %05.2f|%-6s|%6s|%x %X %o %%' | format('port', port, 3.14159, 'l', 'r', 255, 255, 8) }}
+{{ '%(name)s has %(n)03d' | format(name='redis', n=7) }} {{ '%+d % d %e' | format(5, 5, 12345.678) }}
+{{ 'hello wORLD' | capitalize }} / {{ "it's a-test (of) [titles]" | title }} / {{ 'a b  c' | wordcount }}
+{{ 'The quick brown fox jumps over the lazy dog' | truncate(20) }}|{{ 'short' | truncate(9) }}|{{ 'abcdefghijklmnop' | truncate(9, true, '~', 0) }}
+{{ ansible_managed | comment }}
+{{ 'two\nlines' | comment('c') }}
+{{ 'x' | comment('cblock') }}
+{{ 'x' | comment('xml') }}
+{{ 'x' | comment(decoration='; ', prefix_count=2) }}
+{{ 'cpu 1, cpu 22 and 333' | regex_findall('\\d+') }} {{ 'k=v a=b' | regex_findall('(\\w)=(\\w)') | map('join', '=') | list }} {{ 'A-b' | regex_findall('a', ignorecase=true) }}
+{{ '1.2.*[x] a+b' | regex_escape }} {{ 'a.b*c' | regex_escape('posix_basic') }}
+{% for row in range(7) | batch(3, '-') %}{{ row | join('') }} {% endfor %}
+{% for col in range(7) | slice(3) %}{{ col | join('') }} {% endfor %}
+{% for col in range(7) | slice(3, 0) %}{{ col | join('') }} {% endfor %}
+
+{% for a, b in items | zip(cpus) %}{{ a }}{{ b }} {% endfor %}
+{% for a, b in [1, 2] | product(['x', 'y']) %}{{ a }}{{ b }} {% endfor %}
+{{ ['k', 'name'] | map('extract', cfg) | list }} {{ '/etc/redis.conf' | splitext | last }} {{ 'archive.tar.gz' | splitext | first }} {{ '.bashrc' | splitext | first }}
+{{ ['/etc', 'redis', 'redis.conf'] | path_join }} {{ ['a', '/b', 'c'] | path_join }}
+{{ 2.675 | round(2) }} {{ 3.14159 | round(3) }} {{ 2.5 | round | int }} {{ 3.5 | round | int }} {{ 7.25 | round(1, 'floor') }} {{ 7.21 | round(1, 'ceil') }}
+{{ port | mandatory }}
+{% for cpu in cpus %}{{ loop.cycle('odd', 'even') }}{{ cpu }} {% endfor %}
+
+{% for n in range(1, 7) %}{% if n is divisibleby 3 %}{{ n }}:3 {% elif n is not divisibleby(2) %}{{ n }}:odd {% endif %}{% endfor %}
+
+{{ '2.10.1' is version('2.9', '>') }} {{ '1.0' is version_compare('1.0.0', '<') }} {{ '7.0.15' is version('7.0.15', 'eq') }}
+{{ [2, 3] is subset(cpus) }} {{ cpus is superset([2, 5]) }} {{ [0, 1] is any }} {{ [0, 1] is all }}
+{{ flag is true }} {{ flag is false }} {{ port is sameas 6379 }} {{ flag is sameas true }} {{ 3 is sameas 3 }} {{ none is sameas none }} {{ '/etc' is abs }} {{ 'etc' is abs }}
+{{ (users | selectattr('admin') | first).name }} {{ port is number and port is divisibleby 3 }}
+`,
+  "macro.j2": `{% macro row(name, value=0, sep=': ') -%}
+{{ name }}{{ sep }}{{ value }}
+{%- endmacro %}
+{% macro wrap(tag) -%}
+<{{ tag }}>{{ caller() }}</{{ tag }}>
+{%- endmacro %}
+{% macro each(xs) %}{% for x in xs %}{{ caller(x, loop.index) }}{% endfor %}{% endmacro %}
+{% set local_x = 'L' %}
+{{ row('a') }}
+{{ row('b', 2) }}
+{{ row('c', sep=' = ', value=3) }}
+{% for i in items %}
+{{ row(i, loop.index) }}
+{% endfor %}
+{% call wrap('b') %}inside {{ port }}{% endcall %}
+
+{% call(x, n) each(cpus) %}[{{ n }}:{{ x }}]{% endcall %}
+
+{% include 'part.j2' %}
+{% for item in items %}
+{% include 'part.j2' %}
+{% endfor %}
+{% include 'sub/deep.j2' %}
+{% import 'macros.j2' as m %}
+{{ m.kv('x') }} {{ m.kv('y', 2) }}
+{% from 'macros.j2' import kv, port_line as pl %}
+{{ kv('z', 3) }}
+{% set suffix = '!' %}
+{{ kv('w') }} {{ m.kv('q') }}
+{{ row }}
+after={{ from_part | default('not seen') }}
+{% macro later_view(x=port + 1) %}{{ x }} {{ later | default('no later') }} {{ local_x }}{% endmacro %}
+{% set later = 'set after the macro' %}
+{{ later_view() }} {{ later_view(x='given') }}
+{% import 'macros.j2' as ctx with context %}
+{{ ctx.port_line() }} {{ ctx.kv('s') }}
+{% include 'missing.j2' ignore missing %}
+{% include ['missing.j2', 'sub/deep.j2'] %}
+{% include 'part.j2' without context %}
+`,
   "newlines.j2": "{% if flag %}\nkept\n{% endif %}\n\n\n",
   "crlf.j2": "a={{ port }}\r\n{% if flag %}\r\nb\r\n{% endif %}\r\n",
   "bare.j2": "{{ port }}",
+};
+
+/** Templates that macro.j2 includes and imports (not rendered by a task of their own). */
+const INCLUDED: Record<string, string> = {
+  "macros.j2": `{% macro kv(k, v='none') -%}
+{{ k }}={{ v }}{{ suffix | default('') }}
+{%- endmacro %}
+{% macro port_line() %}port {{ port }}{% endmacro %}
+ignored text
+`,
+  "part.j2": `part sees port={{ port | default("no vars") }} local={{ local_x | default("unset") }} item={{ item | default('no item') }}
+{% set from_part = 1 %}
+`,
+  "sub/deep.j2": "deep {{ port }}\n",
 };
 
 const PLAYBOOK = `
@@ -243,7 +343,9 @@ let referee: Awaited<ReturnType<typeof refereeRun>>;
 beforeAll(async () => {
   if (!hasAnsible) return;
   dir = await tempDir("tickless-compat-jinja-");
-  const templates = Object.fromEntries(Object.entries(TEMPLATES).map(([n, t]) => [`templates/${n}`, t]));
+  const templates = Object.fromEntries(
+    Object.entries({ ...TEMPLATES, ...INCLUDED }).map(([n, t]) => [`templates/${n}`, t]),
+  );
   await writeTree(dir, {
     "inventory.yml": refereeInventory(["h1"]),
     "p.yml": PLAYBOOK,

@@ -1,10 +1,13 @@
 /**
  * Roles against the referee: a small role tree (a dependency found through ansible.cfg's
  * roles_path, defaults and vars at their precedence, role params and a role's `vars:`, handlers,
- * templates/ and files/ of the role, tasks_from, vars_from, defaults_from and handlers_from,
+ * include_role's apply (when, environment, tags on the role's tasks), templates/ and files/ of the
+ * role (a template including and importing others from the role's
+ * templates/ and the playbook's), tasks_from, vars_from, defaults_from and handlers_from,
  * include_role in a loop with a `when`, a role listed twice) under ansible-playbook and tickless: each task's status and
  * message, the recap and the files left must match.
  */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadAnsibleConfig } from "../../src/config/ansible-cfg.js";
@@ -43,6 +46,13 @@ const PLAYBOOK = `
       when: inventory_hostname == 'h1'
     - name: include another entry with its own defaults and handlers
       include_role: { name: web, tasks_from: ported, defaults_from: alt, handlers_from: alt }
+    - name: include with keywords applied to the role's tasks
+      include_role:
+        name: applied
+        apply:
+          when: inventory_hostname == 'h2'
+          environment: { APPLIED: from-apply }
+          tags: [applied]
     - name: notify by the role's name
       copy: { dest: "{{ root }}/{{ inventory_hostname }}-poke", content: "poke\\n" }
       notify: "web : reload web"
@@ -87,7 +97,11 @@ const TREE: Record<string, string> = {
 - name: restart app
   copy: { dest: "{{ root }}/{{ inventory_hostname }}-restarted", content: "restarted {{ app_name }}\\n" }
 `,
-  "roles/app/templates/app.conf.j2": "name={{ app_name }}\nport={{ port }}\n",
+  "roles/app/templates/app.conf.j2":
+    "name={{ app_name }}\nport={{ port }}\n{% include 'app-part.j2' %}\n{% from 'app-macros.j2' import line %}\n{{ line('k', port) }}\n{% include 'common.j2' %}\n",
+  "roles/app/templates/app-part.j2": "part of {{ role_name }} {{ app_name }}\n",
+  "roles/app/templates/app-macros.j2": "{% macro line(k, v) %}{{ k }} = {{ v }}{% endmacro %}\n",
+  "templates/common.j2": "common beside the playbook {{ port }}\n",
   "roles/app/files/static.txt": "static\n",
   "roles/web/meta/main.yml":
     "allow_duplicates: true\ndependencies:\n  - { role: base, base_msg: from-web }\n",
@@ -105,6 +119,13 @@ const TREE: Record<string, string> = {
   debug: { msg: "setup {{ web_from_vars_file }} {{ web_port }}" }
 `,
   "roles/web/defaults/alt.yml": "web_port: 90\n",
+  "roles/applied/tasks/main.yml": `
+- name: applied environment
+  shell: echo "$APPLIED {{ inventory_hostname }}"
+  register: applied_out
+- name: applied message
+  debug: { msg: "{{ applied_out.stdout }} {{ 'applied' in ansible_run_tags or 'all' in ansible_run_tags }}" }
+`,
   "roles/web/tasks/ported.yml": `
 - name: write ported
   copy: { dest: "{{ root }}/{{ inventory_hostname }}-ported-{{ web_port }}", content: "{{ web_msg }}\\n" }
@@ -193,9 +214,14 @@ describe.skipIf(!hasAnsible)("roles against ansible-playbook", () => {
     });
     const recap = ours.events.find((e) => e.type === "recap");
     expect(referee.lines.length).toBeGreaterThan(30);
+    expect(referee.lines).toContain('applied : applied message@h2: ok "from-apply h2 True"');
+    expect(referee.lines).toContain('applied : applied message@h1: skipped ""');
     expect(outcomesInOrder(ours.events, referee.msgTasks).join("\n")).toBe(referee.lines.join("\n"));
     expect(ours.summary.exitCode).toBe(referee.rc);
     expect(recap && "stats" in recap ? recap.stats : undefined).toEqual(referee.stats);
     expect(await filesOf(path.join(dir, "tickless"))).toEqual(await filesOf(path.join(dir, "ansible")));
+    const conf = await readFile(path.join(dir, "tickless", "h1-app.conf"), "utf8");
+    // Jinja drops an included template's last newline, and trim_blocks the one after the tag
+    expect(conf).toContain("part of app app-defaultk = 8080\ncommon beside the playbook 8080");
   }, 60_000);
 });

@@ -96,7 +96,7 @@ describe("roles when the playbook loads", () => {
         "  roles:",
         "    - { role: r, delegate_to: db1 }",
         "  tasks:",
-        "    - include_role: { name: r, apply: { become: true } }",
+        "    - include_role: { name: r, apply: { become: true, delegate_to: db1 } }",
         "    - import_role: { name: '{{ which }}' }",
         "    - import_role: { name: r }",
         "      loop: [1, 2]",
@@ -107,12 +107,41 @@ describe("roles when the playbook loads", () => {
     expect(errors[0]).toMatch(
       /p\.yml:3:18: "delegate_to" on a role is not supported \(hint: delegate_to goes on each task/,
     );
-    expect(errors[1]).toMatch(/p\.yml:5:21: include_role does not take "apply"/);
+    expect(errors[1]).toMatch(
+      /p\.yml:5:21: include_role: apply does not take "delegate_to" \(hint: delegate_to goes on each task/,
+    );
     expect(errors[2]).toMatch(
       /p\.yml:6:20: import_role .* cannot use a \{\{ template \}\} \(hint: use include_role/,
     );
     expect(errors[3]).toMatch(/p\.yml:8:7: import_role .* cannot loop \(hint: use include_role/);
     expect(errors[4]).toMatch(/p\.yml:9:21: include_role does not take "public" \(hint: .*use import_role/);
+  });
+
+  it("takes include_role's apply keywords, and refuses apply on import_role and apply that is not a mapping", async () => {
+    const ok = await errorsOf({
+      ...ROLE,
+      "p.yml":
+        "- hosts: all\n  tasks:\n    - include_role: { name: r, apply: { tags: [x], become: true, when: a } }\n",
+    });
+    expect(ok.errors).toEqual([]);
+    const { errors } = await errorsOf({
+      ...ROLE,
+      "p.yml": [
+        "- hosts: all",
+        "  tasks:",
+        "    - import_role: { name: r, apply: { tags: [x] } }",
+        "    - include_role: { name: r, apply: [tags] }",
+        "    - include_role: { name: r, apply: { vars: { a: 1 } } }",
+      ].join("\n"),
+    });
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(
+      /p\.yml:3:20: import_role does not take "apply" \(hint: import_role's own keywords/,
+    );
+    expect(errors[1]).toMatch(/p\.yml:4:21: include_role: apply must be a mapping of keywords/);
+    expect(errors[2]).toMatch(
+      /p\.yml:5:21: include_role: apply does not take "vars" \(hint: put vars: on the include_role/,
+    );
   });
 
   it("lets a notify name a role's handler as 'role : name' and refuses an unknown one", async () => {

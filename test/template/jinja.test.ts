@@ -4,7 +4,7 @@
  * rendering, located the same way; and which engine a file or a string goes to. Rendering
  * itself is checked against ansible-playbook in test/e2e/compat-jinja.test.ts.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,18 +29,21 @@ function thrown(fn: () => unknown): TicklessError {
 describe("refused when the template is checked", () => {
   const cases: [string, string, string, string][] = [
     // [template, code, "line:column message", hint fragment]
-    ["a\n{% macro m() %}x{% endmacro %}", "TEMPLATE", "2:1 {% macro %} is not supported", "macros"],
+    ["a\n{% macro m %}x{% endmacro %}", "TEMPLATE", "2:1 invalid {% macro %}", "macro name(arg"],
+    ["{% macro m(a b) %}{% endmacro %}", "TEMPLATE", '1:1 invalid parameter "a b"', "name=default"],
+    ["{% macro m() %}x", "TEMPLATE", "1:1 {% macro %} is not closed", "{% endmacro %}"],
     [
       "{% include 'other.j2' %}",
       "TEMPLATE",
-      "1:1 {% include %} is not supported",
-      "one template renders one file",
+      "1:1 {% include %} in a playbook string is not supported",
+      "template file",
     ],
-    ["{% import 'm.j2' as m %}", "TEMPLATE", "1:1 {% import %} is not supported", "macros"],
-    ["{% from 'm.j2' import x %}", "TEMPLATE", "1:1 {% from %} is not supported", "macros"],
+    ["x {% import 'm.j2' as m %}", "TEMPLATE", "1:3 {% import %} in a playbook string", "template file"],
+    ["{% from 'm.j2' import x %}", "TEMPLATE", "1:1 {% from %} in a playbook string", "template file"],
     ["x\n\n  {% extends 'base.j2' %}", "TEMPLATE", "3:3 {% extends %} is not supported", "inheritance"],
     ["{% block body %}{% endblock %}", "TEMPLATE", "1:1 {% block %} is not supported", "inheritance"],
-    ["{% call m() %}{% endcall %}", "TEMPLATE", "1:1 {% call %} is not supported", "macro calls"],
+    ["{% call %}{% endcall %}", "TEMPLATE", "1:1 invalid {% call %}", "call macro_name(args)"],
+    ["{% macro m() %}{{ caller( }}{% endmacro %}", "TEMPLATE", "1:27 invalid template", "brackets"],
     ["{% filter upper %}x{% endfilter %}", "TEMPLATE", "1:1 {% filter %} is not supported", "| upper"],
     ["{% with a = 1 %}{% endwith %}", "TEMPLATE", "1:1 {% with %} is not supported", "{% set"],
     ["{% for x in xs %}{% break %}{% endfor %}", "TEMPLATE", "1:18 {% break %} is not supported", "if cond"],
@@ -69,6 +72,14 @@ describe("refused when the template is checked", () => {
     ["{% if x is frobbed %}{% endif %}", "EXPRESSION", '1:7 invalid expression "x is frobbed"', ""],
     ["{% for x in xs | nosuch %}{% endfor %}", "EXPRESSION", '1:13 invalid expression "xs | nosuch"', ""],
     ["{{ }}", "TEMPLATE", "1:1 empty {{ }}", "expression"],
+    [
+      "a\n {{ name.split(',') | first }}",
+      "EXPRESSION",
+      "2:5 method calls are not supported: .split()",
+      "text | split(',')",
+    ],
+    ["{{ d.get('k', 1) }}", "EXPRESSION", "1:4 method calls are not supported: .get()", "| default("],
+    ["{{ x.frob() }}", "EXPRESSION", "1:4 method calls are not supported: .frob()", "a filter"],
     [
       "{{#if x}}{% if y %}{% endif %}{{/if}}",
       "TEMPLATE",
@@ -181,7 +192,7 @@ describe("template files", () => {
   });
 
   it("a refused statement in a template file fails the playbook's load, at its line in the file", async () => {
-    await writeFile(join(dir, "bad.j2"), "# header\n{% if a %}\n  {% include 'x.j2' %}\n{% endif %}\n");
+    await writeFile(join(dir, "bad.j2"), "# header\n{% if a %}\n  {% extends 'x.j2' %}\n{% endif %}\n");
     const playbook = join(dir, "p.yml");
     await writeFile(
       playbook,
@@ -193,6 +204,31 @@ describe("template files", () => {
     );
     expect(err?.code).toBe("TEMPLATE");
     expect(err?.location).toEqual({ file: join(dir, "bad.j2"), line: 3, column: 3 });
-    expect(err?.message).toBe("{% include %} is not supported");
+    expect(err?.message).toBe("{% extends %} is not supported");
+  });
+
+  it("a mistake in a template that one includes or imports is found at load time, at its line there", async () => {
+    await mkdir(join(dir, "templates", "parts"), { recursive: true });
+    await writeFile(
+      join(dir, "templates", "main.j2"),
+      "{% include 'parts/inner.j2' %}\n{% import 'm.j2' as m %}\n",
+    );
+    await writeFile(
+      join(dir, "templates", "parts", "inner.j2"),
+      "ok\n{% for x in xs %}\n  {{ x | nosuch }}\n{% endfor %}\n",
+    );
+    await writeFile(join(dir, "templates", "m.j2"), "{% macro row(a) %}{{ a }}{% endmacro %}\n");
+    const playbook = join(dir, "inc.yml");
+    await writeFile(
+      playbook,
+      "- hosts: localhost\n  tasks:\n    - template: { src: main.j2, dest: /tmp/never-written }\n",
+    );
+    const err = await loadPlaybook(playbook).then(
+      () => undefined,
+      (e) => e as TicklessError,
+    );
+    expect(err?.code).toBe("EXPRESSION");
+    expect(err?.location).toEqual({ file: join(dir, "templates", "parts", "inner.j2"), line: 3, column: 6 });
+    expect(err?.message).toContain('unknown filter "nosuch"');
   });
 });

@@ -1,12 +1,14 @@
 /**
  * Jinja statements as a tree: `if / elif / else`, `for … in … [if …] / else`, `set` (a value or
- * a block), output and text. Every expression is checked here by the expression engine of
+ * a block), `macro`, `call`, `include`, `import`, `from … import`, output and text. Calls of the
+ * macros a template defines or imports are rewritten for the expression engine (macro.ts). Every expression is checked here by the expression engine of
  * `when:` (syntax, filter and test names), so a template's mistakes are found when the playbook
- * loads. Statements tickless does not run (macro, include, import, extends, call, filter …)
- * are refused with where they stand and what to write instead.
+ * loads. Statements tickless does not run (extends, block, filter, with …) are refused with where
+ * they stand and what to write instead.
  */
 import { ParseError, type SourceLocation } from "../../errors.js";
 import type { Position, Tag, Token } from "./lex.js";
+import { CALLER, rewriteCalls } from "./macro.js";
 
 /** An expression of the template and where it stands. */
 export interface Expr {
@@ -29,13 +31,28 @@ export type JinjaNode =
       otherwise: JinjaNode[];
     }
   | { kind: "set"; targets: string[]; value: Expr }
-  | { kind: "set_block"; target: string; body: JinjaNode[] };
+  | { kind: "set_block"; target: string; body: JinjaNode[] }
+  | { kind: "macro"; name: string; params: Param[]; body: JinjaNode[] }
+  | { kind: "call"; params: Param[]; call: Expr; body: JinjaNode[] }
+  | { kind: "include"; template: Expr; ignoreMissing: boolean; context: boolean }
+  | { kind: "import"; template: Expr; alias?: string; names?: [string, string][]; context: boolean };
+
+/** A macro's (or a call block's) parameter, with its default. */
+export interface Param {
+  name: string;
+  default?: Expr;
+}
 
 export interface ParseContext {
   /** Where a position of the template is, for errors and expressions. */
   locate: (at: Position) => SourceLocation | undefined;
   /** Checks an expression (throws a located ParseError). */
   check: (source: string, loc?: SourceLocation) => void;
+  /**
+   * Checks a template that `include`, `import` or `from` names literally (found where the
+   * template module looks); absent for a string of a playbook, which has no templates beside it.
+   */
+  load?: (name: string, loc?: SourceLocation) => void;
 }
 
 const NAMES = String.raw`[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*`;
@@ -43,16 +60,12 @@ const FOR = new RegExp(String.raw`^\(?\s*(${NAMES})\s*,?\s*\)?\s+in\s+([\s\S]+)$
 const SET = new RegExp(String.raw`^(${NAMES})\s*=(?!=)\s*([\s\S]+)$`);
 const METHOD = /^([\s\S]+)\.(items|keys|values)\(\s*\)$/;
 
-const INLINE = "write the text out where it is used, or loop over a list of values";
 /** Statements Jinja has that tickless does not run, with what to write instead. */
 const REFUSED: Record<string, string> = {
-  macro: `macros are not supported: ${INLINE}`,
-  call: `macro calls are not supported: ${INLINE}`,
-  include: "one template renders one file: put the included text in this template",
-  import: "macros are not supported: put the imported text in this template",
-  from: "macros are not supported: put the imported text in this template",
-  extends: "template inheritance is not supported: render one whole file",
-  block: "template inheritance is not supported: render one whole file",
+  extends:
+    "template inheritance is not supported: render one whole file, with {% include 'part.j2' %} or macros for the shared parts",
+  block:
+    "template inheritance is not supported: render one whole file, with {% include 'part.j2' %} or macros for the shared parts",
   filter: "filter blocks are not supported: apply the filter to an expression, {{ text | upper }}",
   with: "with blocks are not supported: use {% set name = value %}",
   autoescape: "autoescape is not supported: templates are written as they are",
@@ -70,8 +83,10 @@ export function parse(tokens: Token[], ctx: ParseContext): JinjaNode[] {
   const fail = (message: string, at: Position, hint: string): never => {
     throw new ParseError("TEMPLATE", message, { location: ctx.locate(at), hint });
   };
-  const expr = (source: string, at: Position): Expr => {
+  const callable = calledNames(tokens);
+  const expr = (written: string, at: Position): Expr => {
     const loc = ctx.locate(at);
+    const source = rewriteCalls(written, callable);
     ctx.check(source, loc);
     return { source, loc };
   };
@@ -123,6 +138,14 @@ export function parse(tokens: Token[], ctx: ParseContext): JinjaNode[] {
         return forNode(tag, rest, restAt);
       case "set":
         return setNode(tag, rest, restAt);
+      case "macro":
+        return macroNode(tag, rest, restAt);
+      case "call":
+        return callNode(tag, rest, restAt);
+      case "include":
+      case "import":
+      case "from":
+        return loadNode(tag, word, rest, restAt);
       case "":
         return fail("empty statement {% %}", tag.at, "write a statement: if, for, set or raw");
     }
@@ -134,7 +157,11 @@ export function parse(tokens: Token[], ctx: ParseContext): JinjaNode[] {
         "every {% endif %} and {% endfor %} needs its opening tag",
       );
     }
-    return fail(`unknown statement {% ${word} %}`, tag.at, "statements: if, elif, else, for, set, raw");
+    return fail(
+      `unknown statement {% ${word} %}`,
+      tag.at,
+      "statements: if, elif, else, for, set, raw, macro, call, include, import, from",
+    );
   };
 
   const ifNode = (tag: Statement, rest: string, restAt: Position): JinjaNode => {
@@ -226,7 +253,137 @@ export function parse(tokens: Token[], ctx: ParseContext): JinjaNode[] {
     };
   };
 
+  /** `a, b=1`: names with their defaults, located after `offset` columns of the tag. */
+  const params = (tag: Statement, text: string, at: Position): Param[] =>
+    splitTop(text)
+      .filter((p) => p.text.trim())
+      .map((p) => {
+        const m = /^\s*([A-Za-z_]\w*)\s*(?:=\s*([\s\S]+))?$/.exec(p.text);
+        if (!m) return fail(`invalid parameter "${p.text.trim()}"`, tag.at, "write name or name=default");
+        const column = at.column + p.offset + p.text.indexOf(m[2] ?? "");
+        return m[2] === undefined
+          ? { name: m[1] }
+          : { name: m[1], default: expr(m[2].trim(), { line: at.line, column }) };
+      });
+
+  const macroNode = (tag: Statement, rest: string, restAt: Position): JinjaNode => {
+    const m = /^([A-Za-z_]\w*)\s*\(([\s\S]*)\)$/.exec(rest);
+    if (!m) return fail("invalid {% macro %}", tag.at, "write {% macro name(arg, other='default') %}");
+    const list = params(tag, m[2], { ...restAt, column: restAt.column + rest.indexOf("(") + 1 });
+    const part = body(["endmacro"], tag);
+    bare(part.end as Statement, "endmacro");
+    return { kind: "macro", name: m[1], params: list, body: part.nodes };
+  };
+
+  const callNode = (tag: Statement, rest: string, restAt: Position): JinjaNode => {
+    let list: Param[] = [];
+    let call = rest;
+    let callAt = restAt;
+    if (rest.startsWith("(")) {
+      const close = closingParen(rest);
+      list = params(tag, rest.slice(1, close), { ...restAt, column: restAt.column + 1 });
+      call = rest.slice(close + 1).trim();
+      callAt = { ...restAt, column: restAt.column + rest.indexOf(call, close + 1) };
+    }
+    if (!/^[A-Za-z_][\w.\s]*\([\s\S]*\)$/.test(call))
+      return fail("invalid {% call %}", tag.at, "write {% call macro_name(args) %}…{% endcall %}");
+    const called = expr(call, callAt);
+    const source = `${called.source.slice(0, -1).trimEnd()}, ${CALLER})`;
+    const part = body(["endcall"], tag);
+    bare(part.end as Statement, "endcall");
+    return { kind: "call", params: list, call: { ...called, source }, body: part.nodes };
+  };
+
+  const loadNode = (tag: Statement, word: string, rest: string, restAt: Position): JinjaNode => {
+    if (!ctx.load)
+      return fail(
+        `{% ${word} %} in a playbook string is not supported`,
+        tag.at,
+        "put the text in a template file, or write it here",
+      );
+    const m = LOADS[word].exec(rest);
+    if (!m) return fail(`invalid {% ${word} %}`, tag.at, LOAD_HINTS[word]);
+    const template = expr(m[1].trim(), restAt);
+    const literal = /^(['"])([^'"\\]*)\1$/.exec(m[1].trim());
+    const tail = word === "include" ? m[2] : m[3];
+    const context =
+      word === "include" ? !/without\s+context/.test(tail ?? "") : /\bwith\s+context/.test(tail ?? "");
+    const ignoreMissing = word === "include" && /ignore\s+missing/.test(tail ?? "");
+    if (literal) ctx.load(literal[2], template.loc);
+    if (word === "include") return { kind: "include", template, ignoreMissing, context };
+    if (word === "import") return { kind: "import", template, alias: m[2], context };
+    const names = m[2].split(",").map((n) => {
+      const pair = /^\s*([A-Za-z_]\w*)(?:\s+as\s+([A-Za-z_]\w*))?\s*$/.exec(n);
+      if (!pair) return fail(`invalid {% from %} name "${n.trim()}"`, tag.at, LOAD_HINTS.from);
+      return [pair[1], pair[2] ?? pair[1]] as [string, string];
+    });
+    return { kind: "import", template, names, context };
+  };
+
   return body([]).nodes;
+}
+
+const CONTEXT = String.raw`(?:\s+(?:with|without)\s+context)?`;
+const LOADS: Record<string, RegExp> = {
+  include: new RegExp(String.raw`^([\s\S]+?)((?:\s+ignore\s+missing)?${CONTEXT})$`),
+  import: new RegExp(String.raw`^([\s\S]+?)\s+as\s+([A-Za-z_]\w*)(${CONTEXT})$`),
+  from: new RegExp(String.raw`^([\s\S]+?)\s+import\s+([\w\s,]+?)(${CONTEXT})$`),
+};
+const LOAD_HINTS: Record<string, string> = {
+  include: "write {% include 'file.j2' %}",
+  import: "write {% import 'macros.j2' as m %}",
+  from: "write {% from 'macros.j2' import name, other as alias %}",
+};
+
+/** The names a call may be written to: macros, imports and `caller`. */
+function calledNames(tokens: Token[]): Set<string> {
+  const names = new Set(["caller"]);
+  for (const t of tokens) {
+    if (t.kind !== "statement") continue;
+    const macro = /^macro\s+([A-Za-z_]\w*)/.exec(t.source);
+    const alias = /^import\s[\s\S]*\sas\s+([A-Za-z_]\w*)/.exec(t.source);
+    const from = /^from\s[\s\S]*\simport\s+([\w\s,]+?)(?:\s+(?:with|without)\s+context)?$/.exec(t.source);
+    if (macro) names.add(macro[1]);
+    if (alias) names.add(alias[1]);
+    for (const n of from?.[1].split(",") ?? [])
+      names.add(
+        n
+          .trim()
+          .split(/\s+as\s+/)
+          .pop() ?? "",
+      );
+  }
+  return names;
+}
+
+/** The text cut at its top-level commas, with where each part starts. */
+function splitTop(text: string): { text: string; offset: number }[] {
+  const out: { text: string; offset: number }[] = [];
+  let depth = 0;
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'" || c === '"') {
+      for (i++; i < text.length && text[i] !== c; i++) if (text[i] === "\\") i++;
+    } else if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === "," && depth === 0) {
+      out.push({ text: text.slice(last, i), offset: last });
+      last = i + 1;
+    }
+  }
+  out.push({ text: text.slice(last), offset: last });
+  return out;
+}
+
+/** Where the bracket opening `text` closes. */
+function closingParen(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")" && --depth === 0) return i;
+  }
+  return text.length;
 }
 
 /** Where `word` stands alone outside strings and brackets, or -1. */

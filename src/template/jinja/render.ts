@@ -11,6 +11,8 @@ import { pyOutput } from "../python.js";
 import type { Scope } from "../scope.js";
 import { hasHandlebarsBlocks } from "./classify.js";
 import { type JinjaOptions, JinjaSyntaxError, type Position, tokenize } from "./lex.js";
+import { callBlock, defineMacro, importNames, include, type RenderContext } from "./load-render.js";
+import type { LoadedTemplate, TemplateLoader } from "./loader.js";
 import { type Expr, type JinjaNode, parse } from "./parse.js";
 
 /** Ansible's Jinja environment: the template module's defaults, and its templating of strings. */
@@ -37,23 +39,38 @@ interface Compiled {
 
 const cache = new Map<string, Compiled>();
 
-/** Checks a Jinja template's syntax and expressions, without vars. */
-export function checkJinja(source: string, loc?: SourceLocation, options?: Partial<JinjaOptions>): void {
-  compile(source, loc, options);
+/** Checks a Jinja template's syntax and expressions, without vars (and what it includes, found). */
+export function checkJinja(
+  source: string,
+  loc?: SourceLocation,
+  options?: Partial<JinjaOptions>,
+  loader?: TemplateLoader,
+): void {
+  compile(source, loc, options, loader);
 }
 
 /** Renders a Jinja template in a scope; the text it gives. */
-export function renderJinja(source: string, scope: Scope, options?: Partial<JinjaOptions>): string {
-  const compiled = compile(source, scope.loc, options);
+export function renderJinja(
+  source: string,
+  scope: Scope,
+  options?: Partial<JinjaOptions>,
+  loader?: TemplateLoader,
+): string {
+  const compiled = compile(source, scope.loc, options, loader);
   const out: string[] = [];
-  run(compiled.nodes, scope, {}, out);
+  run(compiled.nodes, scope, {}, out, { options, loader, depth: 0 });
   const text = out.join("");
   const missing = compiled.newlines - trailingNewlines(text);
   return missing > 0 ? text + "\n".repeat(missing) : text;
 }
 
-function compile(text: string, loc?: SourceLocation, overrides?: Partial<JinjaOptions>): Compiled {
-  const key = `${JSON.stringify(overrides ?? {})}\u0000${loc?.file ?? ""}\u0000${text}`;
+function compile(
+  text: string,
+  loc?: SourceLocation,
+  overrides?: Partial<JinjaOptions>,
+  loader?: TemplateLoader,
+): Compiled {
+  const key = `${JSON.stringify(overrides ?? {})}\u0000${loader ? "L" : ""}${loc?.file ?? ""}\u0000${text}`;
   const cached = cache.get(key);
   if (cached) return cached;
   let source = text.replace(/\r\n?/g, "\n");
@@ -80,7 +97,8 @@ function compile(text: string, loc?: SourceLocation, overrides?: Partial<JinjaOp
   }
   let nodes: JinjaNode[];
   try {
-    nodes = parse(tokenize(source, options), { locate, check: checkExpression });
+    const load = loader ? (name: string) => checkLoaded(name, loader, overrides) : undefined;
+    nodes = parse(tokenize(source, options), { locate, check: checkExpression, load });
   } catch (err) {
     if (!(err instanceof JinjaSyntaxError)) throw err;
     throw new ParseError("TEMPLATE", `invalid template: ${err.message}`, {
@@ -92,6 +110,26 @@ function compile(text: string, loc?: SourceLocation, overrides?: Partial<JinjaOp
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, compiled);
   return compiled;
+}
+
+/** A template found by include or import, compiled as its own file. */
+function compileLoaded(found: LoadedTemplate, ctx: RenderContext): JinjaNode[] {
+  return compile(found.text, { file: found.file }, ctx.options, ctx.loader).nodes;
+}
+
+/** Files being checked now: a template that includes itself is checked once. */
+const checking = new Set<string>();
+
+/** At load time, a template named literally is checked where it is found (run time says where it is not). */
+function checkLoaded(name: string, loader: TemplateLoader, options?: Partial<JinjaOptions>): void {
+  const found = loader(name);
+  if (!found || checking.has(found.file)) return;
+  checking.add(found.file);
+  try {
+    compile(found.text, { file: found.file }, options, loader);
+  } finally {
+    checking.delete(found.file);
+  }
 }
 
 /** `#jinja2: trim_blocks: False, lstrip_blocks: True` on the first line. */
@@ -118,12 +156,18 @@ function trailingNewlines(text: string): number {
   return n;
 }
 
-function evaluate(expr: Expr, scope: Scope, locals: Record<string, unknown>): unknown {
+export function evaluate(expr: Expr, scope: Scope, locals: Record<string, unknown>): unknown {
   return evaluateIn(expr.source, scope.withLocals(locals, expr.loc), expr.loc);
 }
 
 /** Renders nodes into `out`; `set` writes into `locals` (a loop's body has its own). */
-function run(nodes: JinjaNode[], scope: Scope, locals: Record<string, unknown>, out: string[]): void {
+function run(
+  nodes: JinjaNode[],
+  scope: Scope,
+  locals: Record<string, unknown>,
+  out: string[],
+  ctx: RenderContext,
+): void {
   for (const node of nodes) {
     switch (node.kind) {
       case "text":
@@ -134,28 +178,46 @@ function run(nodes: JinjaNode[], scope: Scope, locals: Record<string, unknown>, 
         break;
       case "if": {
         const branch = node.branches.find((b) => truthy(evaluate(b.test, scope, locals)));
-        run(branch ? branch.body : node.otherwise, scope, locals, out);
+        run(branch ? branch.body : node.otherwise, scope, locals, out, ctx);
         break;
       }
       case "for":
-        loop(node, scope, locals, out);
+        loop(node, scope, locals, out, ctx);
         break;
       case "set":
         Object.assign(locals, bind(node.targets, evaluate(node.value, scope, locals), node.value));
         break;
       case "set_block": {
         const inner: string[] = [];
-        run(node.body, scope, locals, inner);
+        run(node.body, scope, locals, inner, ctx);
         locals[node.target] = inner.join("");
         break;
       }
+      case "macro":
+        locals[node.name] = defineMacro(node, scope, locals, ctx, run);
+        break;
+      case "call":
+        out.push(callBlock(node, scope, locals, ctx, run));
+        break;
+      case "include":
+        out.push(include(node, scope, locals, ctx, run, compileLoaded));
+        break;
+      case "import":
+        Object.assign(locals, importNames(node, scope, locals, ctx, run, compileLoaded));
+        break;
     }
   }
 }
 
 type ForNode = Extract<JinjaNode, { kind: "for" }>;
 
-function loop(node: ForNode, scope: Scope, locals: Record<string, unknown>, out: string[]): void {
+function loop(
+  node: ForNode,
+  scope: Scope,
+  locals: Record<string, unknown>,
+  out: string[],
+  ctx: RenderContext,
+): void {
   let items = iterable(node, evaluate(node.iter, scope, locals));
   if (node.filter) {
     const filter = node.filter;
@@ -164,7 +226,7 @@ function loop(node: ForNode, scope: Scope, locals: Record<string, unknown>, out:
     );
   }
   if (items.length === 0) {
-    run(node.otherwise, scope, { ...locals }, out);
+    run(node.otherwise, scope, { ...locals }, out, ctx);
     return;
   }
   const length = items.length;
@@ -182,7 +244,7 @@ function loop(node: ForNode, scope: Scope, locals: Record<string, unknown>, out:
     };
     if (i > 0) loopVar.previtem = items[i - 1];
     if (i < length - 1) loopVar.nextitem = items[i + 1];
-    run(node.body, scope, { ...locals, ...bind(node.targets, item, node.iter), loop: loopVar }, out);
+    run(node.body, scope, { ...locals, ...bind(node.targets, item, node.iter), loop: loopVar }, out, ctx);
   });
 }
 
