@@ -48,7 +48,12 @@ export async function expectCheckPredicts(spec: PredictSpec): Promise<{ check: R
   expect(predictedChanges(check).filter(known)).toEqual(byStatus(real, "changed").filter(known).sort());
   // each measurement is one the check run does report (a named exception that never happens is stale)
   for (const task of measured)
-    expect(check.results.filter((r) => r.task === task).map((r) => r.host)).toEqual(spec.hosts);
+    expect(
+      check.results
+        .filter((r) => r.task === task)
+        .map((r) => r.host)
+        .sort(),
+    ).toEqual([...spec.hosts].sort());
 
   const normalize = (path: string, text: string | undefined) =>
     text === undefined || !spec.normalize ? text : spec.normalize(path, text);
