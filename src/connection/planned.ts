@@ -3,7 +3,8 @@
  * host's paths. A state module's plan says what each change does to a path (Change.effect); in a
  * check run the engine records it here (run-task.ts), and the run's connection to the host reads
  * through it: readFile and stat answer from the overlay where a planned change touched the path,
- * else from the host. Commands still run on the host (the probes' own read-only commands, and the
+ * else from the host; a probe that reads a path with a command asks plannedAt first (the checksums of
+ * stat, a sysfs attribute, the record's hashes). Commands still run on the host (the probes' own read-only commands, and the
  * `check_mode: false` tasks); a write or removal that really happens drops what was planned there.
  */
 import { posix } from "node:path";
@@ -138,7 +139,7 @@ export class PlannedState {
   }
 
   /** The planned entry for `path`, an absence below a planned removal or file, or undefined (ask the host). */
-  private lookup(path: string): Planned | undefined {
+  lookup(path: string): Planned | undefined {
     const p = posix.normalize(path);
     const own = this.paths.get(p);
     if (own) return own;
@@ -201,6 +202,7 @@ export function plannedConnection(conn: Connection): PlannedConnection {
     },
     readFile: (path, options) => planned.readFile(path, options),
     stat: (path, options) => planned.stat(path, options),
+    plannedAt: (path) => planned.lookup(path),
     writeFile: async (path: string, content: string | Buffer, options?: WriteOptions) => {
       await conn.writeFile(path, content, options);
       planned.forget(path);

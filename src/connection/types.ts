@@ -89,6 +89,12 @@ export interface HostReader {
   readFile(path: string, options?: Privilege): Promise<FileRead>;
   /** lstat of a path (links not followed unless `follow`). */
   stat(path: string, options?: Privilege & { follow?: boolean }): Promise<FileStat>;
+  /**
+   * Check mode only: what the run's earlier tasks planned at a path (connection/planned.ts), or
+   * undefined where nothing was planned (the host's state stands). A probe that reads a path with a
+   * command (a checksum, a sysfs attribute) asks here first, as readFile and stat already do.
+   */
+  plannedAt?(path: string): FileRead | undefined;
 }
 
 /** What apply may use on top of the reader. */

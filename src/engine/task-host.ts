@@ -29,5 +29,6 @@ export function taskHost(conn: Connection, task: TaskHostKeywords, signal?: Abor
     stat: (path, o) => conn.stat(path, as(o)),
     writeFile: (path, content, o) => conn.writeFile(path, content, as(o)),
     remove: (path, o) => conn.remove(path, as(o)),
+    ...(conn.plannedAt ? { plannedAt: conn.plannedAt } : {}),
   };
 }

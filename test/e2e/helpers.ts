@@ -122,11 +122,13 @@ export function predictedChanges(r: Run): string[] {
   return [...byStatus(r, "changed"), ...wouldRun].sort();
 }
 
-/** Each planned path's last content change ("after"), in the order the tasks planned them. */
+/** Each planned path's last content change ("after"), in the order the tasks planned them (none once a removal is planned). */
 export function plannedContent(r: Run, host: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const e of r.results.filter((x) => x.host === host)) {
     for (const c of e.result.changes ?? []) {
+      // a later removal: the path has no planned bytes any more
+      if (c.after === undefined && /^remove |; remove /.test(c.summary)) out.delete(c.target);
       if (
         c.after === undefined ||
         c.target.includes(":") ||

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openSsh } from "../../src/connection/ssh.js";
 import type { Connection } from "../../src/connection/types.js";
 import { hostStatus } from "../../src/index.js";
-import { byStatus, plannedContent, predictedChanges, run } from "../e2e/helpers.js";
+import { plannedContent, run } from "../e2e/helpers.js";
+import { expectCheckPredicts } from "../e2e/predicts.js";
 import { writeNetFixture } from "../lab/irq-fixture.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
 import { ISOLATED_4, snippetGrub } from "../modules/isolation/record-fixture.js";
@@ -57,6 +58,23 @@ const KERNEL_PARAMS = {
   transparent_hugepage: "never",
 };
 const lab = sharedLab();
+const HOSTS = ["lab1", "lab2", "lab3"];
+/** The validation's measurement (a command check mode does not run) and the tasks that read its report. */
+const VALIDATION = "validate CPU isolation (report under /var/lib/tickless and results_dir)";
+const AFTER_VALIDATION = {
+  "validation report": "prints the report of a measurement check mode does not make",
+  "every isolation check holds": "fails when that measurement does",
+};
+/**
+ * The record of a run as compared: its id and time are the run's own (the rest, the files' hashes
+ * too, is predicted); of history.jsonl, the line the run appends (what check mode's diff shows).
+ */
+const recordFree = (path: string, text: string) =>
+  path === "/var/lib/tickless/applied.json"
+    ? runFree(text)
+    : path === "/var/lib/tickless/history.jsonl"
+      ? runFree(text.trimEnd().split("\n").at(-1) ?? "")
+      : text;
 
 /**
  * Every path the playbooks may touch (grub.cfg aside: it is generated), hashed in one command.
@@ -90,6 +108,8 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
   let conns: Connection[] = [];
   let home: Awaited<ReturnType<typeof isolateHome>>;
   const snapshot = () => Promise.all(conns.map(async (c) => (await c.run(SNAPSHOT)).stdout));
+  const readOn = async (host: string, path: string) =>
+    (await conns[HOSTS.indexOf(host)].readFile(path)).content?.toString();
   const play = (name: string, check = false, extra: Record<string, unknown> = {}, limit?: string) =>
     run({
       playbook: join(ROOT, "playbooks", name),
@@ -152,12 +172,24 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     const before = await snapshot();
     expect(before[0]).toContain("/proc/irq/24/smp_affinity_list");
 
-    const check = await play("isolation.yml", true);
-    expect(
-      check.results.filter((x) => x.status === "failed").map((r) => `${r.host} ${r.task}: ${r.result.msg}`),
-    ).toEqual([]);
-    expect(check.summary.exitCode).toBe(0);
-    expect(await snapshot()).toEqual(before);
+    // check mode predicts the real run on these fresh hosts (predicts.ts), with these exceptions
+    const { check, real } = await expectCheckPredicts({
+      check: () => play("isolation.yml", true),
+      real: () => play("isolation.yml"),
+      snapshot,
+      hosts: HOSTS,
+      read: readOn,
+      measured: {
+        [VALIDATION]:
+          "a measurement of the host after the change: check mode says it would run; the real run's boot-time checks wait for the reboot",
+      },
+      unpredictable: AFTER_VALIDATION,
+      normalize: recordFree,
+      notWritten: {
+        "/proc/irq/28/smp_affinity_list":
+          "IRQ 28 is kernel-managed in the fixture: only the write itself learns that the kernel refuses it",
+      },
+    });
     const planned = check.results.filter((r) => r.host === "lab1" && r.status === "changed");
     const targets = planned.flatMap((r) => (r.result.changes ?? []).map((c) => c.target));
     expect(targets).toEqual(
@@ -211,42 +243,11 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       .find((c) => c.target.endsWith("99-tickless.cfg"));
     expect(grubDiff?.after).toContain(`GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ${KERNEL_WORDS}"`);
 
-    const real = await play("isolation.yml");
-    expect(
-      real.results.filter((x) => x.status === "failed").map((r) => `${r.host} ${r.task}: ${r.result.msg}`),
-    ).toEqual([]);
-    expect(real.summary.exitCode).toBe(0);
-    // check mode predicted the real run on these fresh hosts: the same (task, host) pairs changed, and
-    // each planned file's last "after" is the bytes the run wrote
-    // (one exception: the validation is a measurement of the host after the change, not a planned state;
-    // check mode says it would run, the real run's outcome here is a failure it ignores: the boot-time
-    // checks wait for the reboot)
-    const measured = (pair: string) =>
-      !pair.endsWith(":validate CPU isolation (report under /var/lib/tickless and results_dir)");
-    expect(predictedChanges(check).filter(measured)).toEqual(byStatus(real, "changed").sort());
-    expect(predictedChanges(check).filter((p) => !measured(p))).toHaveLength(lab!.hosts.length);
-    for (const [i, host] of lab!.hosts.entries()) {
-      const planned = plannedContent(check, host.name);
-      expect(planned.size).toBeGreaterThan(5);
-      // (IRQ 28 is kernel-managed in the fixture: only the write itself learns that the kernel refuses it,
-      // and the real run says so and leaves it, managed: skip)
-      const refused = real.results.find((r) => r.host === host.name && r.task.startsWith("NIC IRQs"))?.result
-        .msg;
-      for (const [target, after] of planned) {
-        if (target === "/proc/irq/28/smp_affinity_list") {
-          expect(String(refused)).toContain("IRQ 28 (nvme0q0) is kernel-managed");
-          continue;
-        }
-        const file = await conns[i].readFile(target);
-        if (target === "/var/lib/tickless/applied.json" || target === "/var/lib/tickless/history.jsonl") {
-          // the record of a run: its id and time are the run's own, and check mode has no bytes to
-          // hash for the files it only plans (sha256 null); the rest is predicted
-          expect(runFree(file.content?.toString() ?? ""), target).toEqual(runFree(after));
-          continue;
-        }
-        expect(file.content?.toString(), `${host.name} ${target}`).toBe(after);
-      }
-    }
+    for (const host of HOSTS) expect(plannedContent(check, host).size).toBeGreaterThan(5);
+    const refused = real.results
+      .filter((r) => r.task.startsWith("NIC IRQs"))
+      .map((r) => String(r.result.msg));
+    for (const msg of refused) expect(msg).toContain("IRQ 28 (nvme0q0) is kernel-managed");
     // serial: 1 — every task of lab1 ends before lab2's first task starts
     const hostsInOrder = real.results.filter((r) => r.task !== "Gathering Facts").map((r) => r.host);
     expect(hostsInOrder.indexOf("lab2")).toBeGreaterThan(hostsInOrder.lastIndexOf("lab1"));
@@ -420,6 +421,19 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(second.summary.exitCode).toBe(0);
     expect(second.summary.totals.changed).toBe(0);
 
+    // validate.yml on the tuned hosts (the reboot still pending, so the boot-time checks are skipped
+    // with its reason): check mode predicts it as well
+    const pendingBoot = { boot_checks_skipped: "reboot pending" };
+    await expectCheckPredicts({
+      check: () => play("validate.yml", true, pendingBoot),
+      real: () => play("validate.yml", false, pendingBoot),
+      snapshot,
+      hosts: HOSTS,
+      read: readOn,
+      measured: { [VALIDATION]: "the measurement itself: check mode says it would run" },
+      unpredictable: AFTER_VALIDATION,
+    });
+
     // the CPU set comes from the record: one given with -e that contradicts it stops before any change
     const contradicted = await play("rollback.yml", false, { isolated_cpus: "2" }, "lab1");
     expect(contradicted.summary.exitCode).toBe(2);
@@ -432,7 +446,15 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     ]);
     expect(contradicted.results.filter((r) => r.status === "changed")).toEqual([]);
 
-    const back = await play("rollback.yml");
+    // rollback.yml's check run predicts the rollback on the tuned hosts too
+    const { real: back } = await expectCheckPredicts({
+      check: () => play("rollback.yml", true),
+      real: () => play("rollback.yml"),
+      snapshot,
+      hosts: HOSTS,
+      read: readOn,
+      normalize: recordFree,
+    });
     expect(back.summary.exitCode).toBe(0);
     // the running kernel never had the parameters: nothing waits for a reboot after the rollback
     expect(back.summary.rebootPending).toEqual([]);
@@ -974,8 +996,15 @@ async function netFixtureTar(): Promise<Buffer> {
 }
 
 /** The applied-state record (or the history's lines) without what belongs to one run (id, time) and the files' hashes. */
+/**
+ * A record without the run's own id and time. The saved IRQ state's hash is left out too: the save
+ * names IRQ 28 kernel-managed, which only the refused write itself learns (check mode plans the rest).
+ */
 function runFree(text: string): unknown {
   const free = (json: string) =>
-    JSON.parse(json, (key, value) => (["run_id", "time", "sha256"].includes(key) ? "*" : value));
+    JSON.parse(json, function (this: { path?: string }, key, value) {
+      if (["run_id", "time"].includes(key)) return "*";
+      return key === "sha256" && this.path === "/var/lib/tickless/irq-affinity.json" ? "*" : value;
+    });
   return text.trimStart().startsWith('{"') ? text.trim().split("\n").map(free) : free(text);
 }

@@ -3,6 +3,7 @@ import { quote } from "shell-quote";
 import type { FileStat } from "../../connection/types.js";
 import { defineModule } from "../types.js";
 import { pathArg, resolveAliases } from "../util/args.js";
+import { plannedStatEntry, withPlanned } from "./stat-planned.js";
 
 const ALGORITHMS = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"] as const;
 
@@ -84,8 +85,14 @@ export const statModule = defineModule<StatArgs, StatState>({
   normalize: (args) => resolveAliases(args, ALIASES),
   async probe(host, args) {
     const follow = args.follow ?? false;
-    const [info, extra] = await Promise.all([host.stat(args.path, { follow }), host.run(statScript(args))]);
-    return { stat: info, ...parseStatScript(extra.stdout) };
+    const [info, extra, planned] = await Promise.all([
+      host.stat(args.path, { follow }),
+      host.run(statScript(args)),
+      plannedStatEntry(host, args.path, follow),
+    ]);
+    const probed = { stat: info, ...parseStatScript(extra.stdout) };
+    // a check run: what an earlier task planned at the path, not what the command found on the host
+    return planned ? withPlanned(host, args, probed, planned) : probed;
   },
   plan: () => [],
   apply: async () => ({}),

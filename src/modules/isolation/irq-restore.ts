@@ -60,6 +60,7 @@ export function planRestore(state: IrqAffinityState): Change[] {
       summary: `restore ${label(i)}: ${formatCpuList(currentCpus(i))} → ${formatCpuList(want)}`,
       before: `${i.smp_affinity_list || i.smp_affinity}\n`,
       after: `${w.value}\n`,
+      effect: { path: w.path, type: "file", content: `${w.value}\n` },
     };
   });
   if (save.default_smp_affinity !== undefined && save.default_smp_affinity !== state.defaultAffinity) {
@@ -68,6 +69,11 @@ export function planRestore(state: IrqAffinityState): Change[] {
       summary: `restore default_smp_affinity ${save.default_smp_affinity}`,
       before: `${state.defaultAffinity}\n`,
       after: `${save.default_smp_affinity}\n`,
+      effect: {
+        path: `${state.procRoot}/irq/default_smp_affinity`,
+        type: "file",
+        content: `${save.default_smp_affinity}\n`,
+      },
     });
   }
   const ib = save.irqbalance_config;
@@ -77,6 +83,14 @@ export function planRestore(state: IrqAffinityState): Change[] {
       summary: ib.exists ? "restore irqbalance config" : "remove irqbalance config (it did not exist)",
       before: state.irqbalance.content,
       after: ib.content,
+      effect: ib.exists
+        ? {
+            path: state.irqbalance.path,
+            type: "file",
+            content: ib.content,
+            ...(ib.mode ? { mode: ib.mode } : {}),
+          }
+        : { path: state.irqbalance.path, type: "absent" },
     });
   }
   const left = notRestored.map((n) => `${label(n)}: ${n.reason}`);
@@ -86,6 +100,8 @@ export function planRestore(state: IrqAffinityState): Change[] {
       left.length === 0
         ? "remove the saved IRQ state (restored)"
         : `keep the saved IRQ state: cannot restore ${left.join("; ")}`,
+    // what the kept save holds is known only once the writes are done
+    ...(left.length === 0 ? { effect: { path: state.save.path, type: "absent" as const } } : {}),
   });
   return changes;
 }

@@ -191,7 +191,12 @@ export async function probeSysfs(host: HostReader, args: SysfsArgs): Promise<Sys
   let value: string | undefined;
   let unreadable: string | undefined;
   const read = readResult(res.stdout, "value");
-  if (kind !== "ok") unreadable = kind;
+  // a check run: the value an earlier task planned for the attribute, not the one the host has now
+  const planned = host.plannedAt?.(s.path);
+  if (planned) {
+    if (planned.type === "file") value = (planned.content?.toString("utf8") ?? "").replace(/\n$/, "");
+    else unreadable = planned.exists ? "directory" : "missing";
+  } else if (kind !== "ok") unreadable = kind;
   else if (read.error !== "") unreadable = errnoText(read.error);
   else value = read.text;
   const state: SysfsState = {

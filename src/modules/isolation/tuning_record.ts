@@ -9,6 +9,7 @@
  * Every state reports `reboot_required` from the running command line against the recorded
  * parameters, so a pending reboot reaches the recap, the JSON and the JUnit report.
  */
+import { createHash } from "node:crypto";
 import { quote } from "shell-quote";
 import type { HostReader, HostWriter } from "../../connection/types.js";
 import type { RunInfo } from "../../engine/run-info.js";
@@ -177,10 +178,21 @@ async function probe(
     paths,
     ...(record ? { record, recordText: text } : {}),
     cmdline: cmdline.content?.toString("utf8").trim() ?? "",
-    hashes: parseHashes(hashes.stdout),
+    hashes: withPlannedHashes(host, parseHashes(hashes.stdout)),
     ...(history?.exists ? { lastHistory: lastHistoryEntry(history.content?.toString("utf8")) } : {}),
     meta: runMeta(ctx),
   };
+}
+
+/** A check run: the hash of the bytes an earlier task planned at a path (null: planned absent), not the host's. */
+function withPlannedHashes(host: HostReader, hashes: Map<string, string | null>): Map<string, string | null> {
+  for (const path of hashes.keys()) {
+    const planned = host.plannedAt?.(path);
+    if (!planned) continue;
+    const content = planned.type === "file" ? planned.content : undefined;
+    hashes.set(path, content ? createHash("sha256").update(content).digest("hex") : null);
+  }
+  return hashes;
 }
 
 /** Pure: the record the args describe, the files' hashes as probed. */
