@@ -64,6 +64,7 @@ const VALIDATION = "validate CPU isolation (report under /var/lib/tickless and r
 const AFTER_VALIDATION = {
   "validation report": "prints the report of a measurement check mode does not make",
   "every isolation check holds": "fails when that measurement does",
+  "noise on the isolated CPUs": "prints the noise that measurement counts",
 };
 /**
  * The record of a run as compared: its id and time are the run's own (the rest, the files' hashes

@@ -23,9 +23,20 @@ describe("listr reporter", () => {
       "changed: host003, host013, host023, host033, host043, host053, host063, host073, host083, host093 … and 10 more",
     );
     expect(out).toContain("failed 1: boom — host007");
-    const named = new Set(out.match(/host\d{3}/g));
-    expect(named.size).toBeLessThanOrEqual(12);
-    expect(out.split("\n").length).toBeLessThan(30);
+    // The recap's "slowest:" line names the 3 hosts whose results took longest to process here
+    // (wall time, whichever they are on a loaded machine); every other line names at most 11.
+    const lines = out.split("\n");
+    const slowest = lines.filter((l) => l.trimStart().startsWith("slowest:"));
+    expect(slowest.length).toBeLessThanOrEqual(1);
+    expect(new Set(slowest.join("\n").match(/host\d{3}/g)).size).toBeLessThanOrEqual(3);
+    const named = new Set(
+      lines
+        .filter((l) => !slowest.includes(l))
+        .join("\n")
+        .match(/host\d{3}/g),
+    );
+    expect(named.size).toBeLessThanOrEqual(11);
+    expect(lines.length).toBeLessThan(30);
     expect(out).toContain("200 hosts: ok=199 changed=20 unreachable=0 failed=1");
     expect(out).toMatch(/^ {2}failed +1: host007$/m);
     expect(out).toMatch(/^ {2}changed +20$/m);
