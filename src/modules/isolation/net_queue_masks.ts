@@ -20,8 +20,7 @@ import type { HostReader, HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import type { Change, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
-import { ensureStateDir } from "../util/state-dir.js";
-import { checkStateVersion } from "../util/state-version.js";
+import { applyOriginals, originalsText, parseOriginals } from "../util/originals-file.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
 import { errnoText, writeAll } from "./irq-proc.js";
 
@@ -94,26 +93,15 @@ export function parseProbe(stdout: string): QueueMask[] {
 }
 
 function parseSave(text: string, path: string): NetQueueSave {
-  try {
-    const data = JSON.parse(text) as Partial<NetQueueSave>;
-    if (typeof data !== "object" || data === null || typeof data.originals !== "object")
-      throw new Error("no originals object");
-    checkStateVersion(data, path);
-    return {
-      version: 1,
-      originals: { ...data.originals },
-      ...(data.refused && Object.keys(data.refused).length > 0 ? { refused: { ...data.refused } } : {}),
-    };
-  } catch (err) {
-    if (err instanceof TicklessError) throw err;
-    throw new TicklessError("TASK", `the saved queue masks ${path} are not valid`, {
-      cause: err,
-      hint: "tickless wrote it before the first change; restore it from a backup or remove it to start over",
-    });
-  }
+  const data = parseOriginals<NetQueueSave>(text, path, `the saved queue masks ${path} are not valid`);
+  return {
+    version: 1,
+    originals: { ...data.originals },
+    ...(data.refused && Object.keys(data.refused).length > 0 ? { refused: { ...data.refused } } : {}),
+  };
 }
 
-const saveText = (save: NetQueueSave) => `${JSON.stringify(save, null, 2)}\n`;
+const saveText = originalsText;
 
 export async function probeNetQueues(host: HostReader, args: NetQueueMasksArgs): Promise<NetQueueState> {
   const s = netQueueSettings(args);
@@ -250,25 +238,7 @@ export function planNetQueues(args: NetQueueMasksArgs, current: NetQueueState): 
   return [...changes, ...writes];
 }
 
-async function applySave(
-  host: HostWriter,
-  save: Change,
-  existed: boolean,
-): Promise<ModuleResult | undefined> {
-  try {
-    if (save.after === undefined) await host.remove(save.target);
-    else {
-      if (!existed) await ensureStateDir(host, posix.dirname(save.target));
-      await host.writeFile(save.target, save.after, { mode: "0600" });
-    }
-    return undefined;
-  } catch (err) {
-    return {
-      failed: true,
-      msg: `writing ${save.target} failed: ${err instanceof Error ? err.message : err}`,
-    };
-  }
-}
+const applySave = applyOriginals;
 
 /** The errors with which a driver or kernel says a queue takes no such mask: skipped with a warning. */
 export function isUnsupported(error: string): boolean {

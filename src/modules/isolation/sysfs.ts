@@ -20,12 +20,11 @@
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
-import type { HostReader, HostWriter } from "../../connection/types.js";
+import type { HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import type { Change, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
-import { ensureStateDir } from "../util/state-dir.js";
-import { checkStateVersion } from "../util/state-version.js";
+import { applyOriginals, originalsText, parseOriginals } from "../util/originals-file.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
 import { errnoText } from "./irq-proc.js";
 
@@ -125,24 +124,15 @@ function transition(format: "raw" | "cpumask", from: string, to: string, path: s
 }
 
 function parseSave(text: string, path: string): SysfsSave {
-  try {
-    const data = JSON.parse(text) as Partial<SysfsSave>;
-    if (typeof data !== "object" || data === null || typeof data.originals !== "object")
-      throw new Error("no originals object");
-    checkStateVersion(data, path);
-    return { version: 1, originals: { ...data.originals } };
-  } catch (err) {
-    if (err instanceof TicklessError) throw err;
-    throw new TicklessError("TASK", `the saved sysfs state ${path} is not valid`, {
-      cause: err,
-      hint: "tickless wrote it before the first change; restore it from a backup or remove it to start over",
-    });
-  }
+  return {
+    version: 1,
+    originals: {
+      ...parseOriginals<SysfsSave>(text, path, `the saved sysfs state ${path} is not valid`).originals,
+    },
+  };
 }
 
-function saveText(save: SysfsSave): string {
-  return `${JSON.stringify(save, null, 2)}\n`;
-}
+const saveText = originalsText;
 
 /**
  * `@@<key> <base64 of the file's first bytes>` then `@@<key>-error <head's error, if any>`: the
@@ -295,27 +285,7 @@ const REFUSALS: Record<string, string> = {
   "Permission denied": "become: true may be needed",
 };
 
-/**
- * Replaces the state file (the connection's atomic writeFile, mode 0600, its directory created
- * first when the file did not exist) or removes it when the change has no `after`; a failure result names the file.
- */
-async function applySave(host: HostWriter, save: Change, existed: boolean, writeFollows: string | undefined) {
-  try {
-    if (save.after === undefined) await host.remove(save.target);
-    else {
-      // an existing state file has its directory
-      if (!existed) await ensureStateDir(host, posix.dirname(save.target));
-      await host.writeFile(save.target, save.after, { mode: "0600" });
-    }
-    return undefined;
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return {
-      failed: true,
-      msg: `writing ${save.target} failed: ${why}${writeFollows ? `; ${writeFollows} left as it is` : ""}`,
-    } satisfies ModuleResult;
-  }
-}
+const applySave = applyOriginals;
 
 /** Writes the attribute and reads it back in one round trip; a failure result names the path and the values. */
 async function applyWrite(
