@@ -5,6 +5,7 @@
  */
 import { type InterruptRow, parseInterrupts } from "../../facts/interrupts.js";
 import { formatCpuList, parseCpuList } from "./cpus.js";
+import type { NoiseReads } from "./noise.js";
 import type { ValidateIsolationArgs } from "./validate_isolation.js";
 
 export type CheckStatus = "ok" | "failed" | "skipped";
@@ -16,7 +17,7 @@ export interface Check {
 }
 
 /** What the probe script read, by section (`undefined` = the file did not exist). */
-export interface Snapshot {
+export interface Snapshot extends NoiseReads {
   isolated?: string;
   nohzFull?: string;
   /** The irq_affinity save (for the IRQs it recorded as kernel-managed). */
@@ -27,14 +28,6 @@ export interface Snapshot {
   unitShow: Record<string, string>;
   /** IRQ number → [effective_affinity_list, smp_affinity_list] ("" when unreadable). */
   irqAffinity: Record<string, [string, string]>;
-  interrupts0?: string;
-  interrupts1?: string;
-  softirqs0?: string;
-  softirqs1?: string;
-  schedstat0?: string;
-  schedstat1?: string;
-  status0?: string;
-  status1?: string;
 }
 
 export const DEFAULT_UNITS = ["system.slice", "user.slice", "init.scope"];
