@@ -22,18 +22,16 @@ export interface VaultSources {
   prompt?: (question: string) => Promise<string>;
 }
 
-/** Reads every password named, in order: password files, vault ids, then the prompt. */
+/** Reads every password named, in Ansible's order: vault ids, password files, then the prompt. */
 export async function loadVaultSecrets(sources: VaultSources, cwd = process.cwd()): Promise<VaultSecret[]> {
   const out: VaultSecret[] = [];
-  for (const file of sources.passwordFiles ?? []) out.push(await fromSource("default", file, sources, cwd));
   for (const spec of sources.ids ?? []) {
     const at = spec.indexOf("@");
     const id = at > 0 ? spec.slice(0, at) : "default";
     out.push(await fromSource(id, at > 0 ? spec.slice(at + 1) : spec, sources, cwd));
   }
-  if (sources.askPass && !out.some((s) => s.id === "default")) {
-    out.push({ id: "default", password: await prompted("Vault password: ", sources) });
-  }
+  for (const file of sources.passwordFiles ?? []) out.push(await fromSource("default", file, sources, cwd));
+  if (sources.askPass) out.push({ id: "default", password: await prompted("Vault password: ", sources) });
   return out;
 }
 
