@@ -64,7 +64,7 @@ export class VaultKeyring {
     const label = envelope.label ? ` (vault id "${envelope.label}")` : "";
     throw new ParseError("VAULT", "Decryption failed (no vault secrets were found that could decrypt)", {
       location: where,
-      hint: `none of the ${this.secrets.length} vault password(s) given opens this value${label}; check --vault-password-file / --vault-id`,
+      hint: `none of the ${this.secrets.length} vault password(s) given opens it${label}; check --vault-password-file / --vault-id`,
     });
   }
 

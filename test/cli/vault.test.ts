@@ -1,0 +1,119 @@
+/**
+ * Vault passwords on the command line, from the environment and from ansible.cfg, with vectors made
+ * by ansible-vault: a password file, an executable password script, a labelled --vault-id; a wrong
+ * password is one located line and a non-zero exit; --json output never holds a decrypted value.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encryptFile, encryptString, hasAnsibleVault } from "../vault/vectors.js";
+import { cli, testdir } from "./helpers.js";
+
+const SECRET = "cli-secret-5e1d";
+const FILE_SECRET = "cli-file-secret-0c9a";
+
+describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () => {
+  let dir: Awaited<ReturnType<typeof testdir>>;
+  const runArgs = (...extra: string[]) => [
+    "run",
+    "-i",
+    dir.file("inv.yml"),
+    dir.file("p.yml"),
+    "-e",
+    `root=${dir.path}`,
+    ...extra,
+  ];
+  beforeAll(async () => {
+    dir = await testdir({
+      pw: "right password\n",
+      wrong: "wrong password\n",
+      "prod-pw": "prod password\n",
+      "inv.yml": "all:\n  hosts:\n    localhost: { ansible_connection: local }\n",
+      "group_vars/all.yml": "",
+      "secrets.yml": `file_secret: ${FILE_SECRET}\n`,
+      "p.yml": `- hosts: all
+  gather_facts: false
+  vars_files: [secrets.yml]
+  tasks:
+    - name: write
+      copy: { dest: "{{ root }}/out.txt", content: "{{ sec }} {{ prod_sec }} {{ file_secret }}\\n" }
+`,
+    });
+    const vars =
+      (await encryptString(SECRET, dir.file("pw"), "sec")) +
+      (await encryptString(`prod-${SECRET}`, `prod@${dir.file("prod-pw")}`, "prod_sec"));
+    await writeFile(dir.file("group_vars/all.yml"), vars);
+    await encryptFile(dir.file("secrets.yml"), dir.file("pw"));
+    await writeFile(dir.file("pw.sh"), "#!/bin/sh\necho 'right password'\n", { mode: 0o755 });
+    await writeFile(dir.file("prod-client.sh"), '#!/bin/sh\n[ "$2" = prod ] && echo "prod password"\n', {
+      mode: 0o755,
+    });
+    await writeFile(dir.file("ansible.cfg"), `[defaults]\nvault_password_file = ${dir.file("pw.sh")}\n`);
+  }, 60_000);
+  afterAll(() => dir.cleanup());
+
+  const written = () => readFile(dir.file("out.txt"), "utf8");
+  const expected = `${SECRET} prod-${SECRET} ${FILE_SECRET}\n`;
+
+  it("--vault-password-file and a labelled --vault-id: the file is written, the output holds no secret", async () => {
+    const r = await cli(
+      runArgs(
+        "--vault-password-file",
+        dir.file("pw"),
+        "--vault-id",
+        `prod@${dir.file("prod-pw")}`,
+        "--json",
+        "--diff",
+      ),
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(await written()).toBe(expected);
+    expect(r.stdout).toContain('"type":"recap"');
+    for (const s of [SECRET, FILE_SECRET]) expect(r.stdout).not.toContain(s);
+  });
+
+  it("executable password scripts; a *-client script is asked for its vault id", async () => {
+    const r = await cli(
+      runArgs("--vault-id", dir.file("pw.sh"), "--vault-id", `prod@${dir.file("prod-client.sh")}`),
+    );
+    expect(r.code).toBe(0);
+    expect(await written()).toBe(expected);
+    expect(r.stdout + r.stderr).not.toContain(SECRET);
+  });
+
+  it("ANSIBLE_VAULT_PASSWORD_FILE and ansible.cfg's vault_password_file", async () => {
+    const prod = ["--vault-id", `prod@${dir.file("prod-pw")}`];
+    const byEnv = await cli(runArgs(...prod), { env: { ANSIBLE_VAULT_PASSWORD_FILE: dir.file("pw") } });
+    expect(byEnv.code).toBe(0);
+    const byCfg = await cli(runArgs(...prod), { env: { ANSIBLE_CONFIG: dir.file("ansible.cfg") } });
+    expect(byCfg.stderr).toBe("");
+    expect(byCfg.code).toBe(0);
+    expect(await written()).toBe(expected);
+  });
+
+  it("a wrong password: Ansible's message with the file, one line, exit 1, no stack trace", async () => {
+    const r = await cli(runArgs("--vault-password-file", dir.file("wrong")));
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      `${dir.file("secrets.yml")}:1: Decryption failed (no vault secrets were found that could decrypt)`,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("no password for a vaulted value in use: the task fails naming file:line and the flags (exit 2)", async () => {
+    const r = await cli(runArgs("--vault-password-file", dir.file("pw"), "--json"));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(
+      /group_vars\/all\.yml:\d+:\d+: Decryption failed \(no vault secrets were found that could decrypt\)/,
+    );
+    expect(r.stdout).not.toContain(SECRET);
+  });
+
+  it("a missing password file is a bad option (exit 5)", async () => {
+    const r = await cli(runArgs("--vault-password-file", dir.file("nope")));
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("The vault password file");
+  });
+});
