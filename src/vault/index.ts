@@ -2,6 +2,7 @@
 export { isVaultText, VAULT_HEADER } from "./cipher.js";
 export {
   currentKeyring,
+  openVaultFile,
   revealDeep,
   VaultKeyring,
   type VaultSecret,

@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { ParseError, type SourceLocation } from "../errors.js";
-import { decryptEnvelope, parseEnvelope, VaultFormatError } from "./cipher.js";
+import { decryptEnvelope, isVaultText, parseEnvelope, VaultFormatError } from "./cipher.js";
 
 /** One password and the vault id (label) it was given for; `default` when none was named. */
 export interface VaultSecret {
@@ -32,6 +32,17 @@ export class VaultKeyring {
    * (Ansible's default, vault_id_match off). Errors are located at `where`, and never quote the text.
    */
   decrypt(text: string, where: SourceLocation): string {
+    return this.remember(this.decryptBytes(text, where).toString("utf8"));
+  }
+
+  /** decrypt for files that may hold bytes (copy's src): the plaintext as bytes, remembered as text. */
+  decryptFile(bytes: Buffer, file: string): Buffer {
+    const plain = this.decryptBytes(bytes.toString("latin1"), { file });
+    this.remember(plain.toString("utf8"));
+    return plain;
+  }
+
+  private decryptBytes(text: string, where: SourceLocation): Buffer {
     let envelope: ReturnType<typeof parseEnvelope>;
     try {
       envelope = parseEnvelope(text);
@@ -59,7 +70,7 @@ export class VaultKeyring {
       } catch {
         plain = undefined;
       }
-      if (plain !== undefined) return this.remember(plain.toString("utf8"));
+      if (plain !== undefined) return plain;
     }
     const label = envelope.label ? ` (vault id "${envelope.label}")` : "";
     throw new ParseError("VAULT", "Decryption failed (no vault secrets were found that could decrypt)", {
@@ -81,6 +92,12 @@ export class VaultKeyring {
     for (const line of plain.split(/\r?\n/)) if (line.trim().length >= 3) this.revealed.add(line);
     return plain;
   }
+}
+
+/** A controller file's bytes, decrypted when ansible-vault encrypted it (copy and template sources). */
+export function openVaultFile(bytes: Buffer, file: string): Buffer {
+  const head = bytes.subarray(0, 64).toString("latin1");
+  return isVaultText(head) ? currentKeyring().decryptFile(bytes, file) : bytes;
 }
 
 /**

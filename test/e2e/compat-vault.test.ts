@@ -17,13 +17,42 @@ const DB_PASSWORD = "db-Pa55word-7f3e";
 const API_TOKEN = "tok-91c2-labelled";
 const FILE_SECRET = "whole-file-secret-a1b2";
 
+const PLAY_SECRET = "play-vars-secret-44d0";
+const ARG_SECRET = "task-arg-secret-9b7c";
+const INCLUDED_SECRET = "included-secret-e3f1";
+const COPIED_SECRET = "copied-file-secret-12ab";
+
+const ALL_SECRETS = [
+  DB_PASSWORD,
+  API_TOKEN,
+  FILE_SECRET,
+  PLAY_SECRET,
+  ARG_SECRET,
+  INCLUDED_SECRET,
+  COPIED_SECRET,
+];
+
 const PLAYBOOK = `
 - name: vault
   hosts: all
   gather_facts: false
   vars_files:
     - secrets.yml
+  vars:
+PLAY_VARS
   tasks:
+    - name: include an encrypted vars file
+      include_vars: { file: included.yml }
+    - name: a vaulted task argument
+      copy:
+        dest: "{{ root }}/{{ inventory_hostname }}-arg"
+TASK_ARG
+    - name: copy an encrypted source file
+      copy: { src: secret.txt, dest: "{{ root }}/{{ inventory_hostname }}-copied" }
+    - name: render an encrypted template
+      template: { src: enc.conf.j2, dest: "{{ root }}/{{ inventory_hostname }}-enc.conf" }
+    - name: play vars and included vars
+      copy: { dest: "{{ root }}/{{ inventory_hostname }}-more", content: "{{ play_secret }} {{ included_secret }}\\n" }
     - name: write the vaulted password
       copy: { dest: "{{ root }}/{{ inventory_hostname }}-db", content: "{{ db_password }}\\n", mode: "0600" }
     - name: render a template with vaulted values
@@ -45,10 +74,21 @@ describe.skipIf(!hasAnsible || !hasAnsibleVault)("Ansible Vault against ansible-
     const prodPw = await passwordFile(dir, "prod-pass", "prod secret");
     const dbBlock = await encryptString(DB_PASSWORD, pw, "db_password");
     const tokenBlock = await encryptString(API_TOKEN, `prod@${prodPw}`, "api_token");
+    const indent = (block: string, by: string) =>
+      block
+        .trimEnd()
+        .split("\n")
+        .map((l) => by + l)
+        .join("\n");
+    const playVars = indent(await encryptString(PLAY_SECRET, pw, "play_secret"), "    ");
+    const taskArg = indent(await encryptString(ARG_SECRET, pw, "content"), "        ");
     await writeTree(dir, {
+      "included.yml": `included_secret: ${INCLUDED_SECRET}\n`,
+      "files/secret.txt": `${COPIED_SECRET}\n`,
+      "templates/enc.conf.j2": "enc {{ db_password }} {{ plain_var }}\n",
       "inventory.yml": refereeInventory(["h1", "h2"]),
       "group_vars/all.yml": `plain_var: plain\n${dbBlock}${tokenBlock}`,
-      "p.yml": PLAYBOOK,
+      "p.yml": PLAYBOOK.replace("PLAY_VARS", playVars).replace("TASK_ARG", taskArg),
       "templates/app.conf.j2":
         "user=app\npassword={{ db_password }}\ntoken={{ api_token }}\nfile={{ file_secret }}\n",
       "ansible/.keep": "",
@@ -57,6 +97,8 @@ describe.skipIf(!hasAnsible || !hasAnsibleVault)("Ansible Vault against ansible-
     const secrets = path.join(dir, "secrets.yml");
     await writeFile(secrets, `file_secret: ${FILE_SECRET}\nfile_port: 6380\n`);
     await encryptFile(secrets, pw);
+    for (const f of ["included.yml", "files/secret.txt", "templates/enc.conf.j2"])
+      await encryptFile(path.join(dir, f), pw);
     args = ["--vault-password-file", pw, "--vault-id", `prod@${prodPw}`];
     vault = { passwordFiles: [pw], ids: [`prod@${prodPw}`] };
   }, 60_000);
@@ -81,7 +123,8 @@ describe.skipIf(!hasAnsible || !hasAnsibleVault)("Ansible Vault against ansible-
     expect(left.join("\n")).toContain(DB_PASSWORD);
     expect(left.join("\n")).toContain(API_TOKEN);
     const events = JSON.stringify(ours.events);
-    for (const secret of [DB_PASSWORD, API_TOKEN, FILE_SECRET]) expect(events).not.toContain(secret);
+    expect(left.join("\n")).toContain(COPIED_SECRET);
+    for (const secret of ALL_SECRETS) expect(events).not.toContain(secret);
   }, 120_000);
 
   test("--diff and check mode: the diffs mask the decrypted values", async () => {
@@ -98,6 +141,6 @@ describe.skipIf(!hasAnsible || !hasAnsibleVault)("Ansible Vault against ansible-
     });
     const events = JSON.stringify(ours.events);
     expect(events).toContain("********");
-    for (const secret of [DB_PASSWORD, API_TOKEN, FILE_SECRET]) expect(events).not.toContain(secret);
+    for (const secret of ALL_SECRETS) expect(events).not.toContain(secret);
   }, 60_000);
 });
