@@ -29,6 +29,12 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
       "prod-pw": "prod password\n",
       "inv.yml": "all:\n  hosts:\n    localhost: { ansible_connection: local }\n",
       "group_vars/all.yml": "",
+      "unused.yml": `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: no vaulted value used
+      copy: { dest: "{{ root }}/unused.txt", content: "plain\\n" }
+`,
       "secrets.yml": `file_secret: ${FILE_SECRET}\n`,
       "p.yml": `- hosts: all
   gather_facts: false
@@ -109,6 +115,13 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
       /group_vars\/all\.yml:\d+:\d+: Decryption failed \(no vault secrets were found that could decrypt\)/,
     );
     expect(r.stdout).not.toContain(SECRET);
+  });
+
+  it("vaulted values never used need no password (as Ansible)", async () => {
+    const r = await cli(["run", "-i", dir.file("inv.yml"), dir.file("unused.yml"), "-e", `root=${dir.path}`]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(await readFile(dir.file("unused.txt"), "utf8")).toBe("plain\n");
   });
 
   it("a missing password file is a bad option (exit 5)", async () => {
