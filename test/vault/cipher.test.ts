@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectionSettings, secretValues } from "../../src/inventory/connection-vars.js";
 import { parseYaml } from "../../src/playbook/yaml.js";
 import { VaultKeyring, VaultValue, withVault } from "../../src/vault/index.js";
 import { encryptFile, encryptString, hasAnsibleVault, passwordFile } from "./vectors.js";
@@ -117,5 +118,36 @@ describe("vault format errors", () => {
 
   it("!vault on a mapping is refused at parse time with its line", () => {
     expect(() => parseYaml("a: 1\nb: !vault {x: 1}\n", "v.yml")).toThrow(/!vault tags a string/);
+  });
+});
+
+describe.skipIf(!hasAnsibleVault)("vaulted connection variables", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "tickless-vault-conn-"));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("a vaulted become password, direct or through a template, is decrypted for the connection and scrubbed", async () => {
+    const pw = await passwordFile(dir, "pw", "conn pw");
+    const block = await encryptString("sudo-Secret-77", pw, "vault_become");
+    const ring = keyring(["default", "conn pw"]);
+    const vars = withVault(ring, () => parseYaml(block, "host_vars/web1.yml").value) as Record<
+      string,
+      unknown
+    >;
+    expect(secretValues({ ansible_become_password: vars.vault_become })).toEqual([]);
+    expect(ring.revealed.size).toBe(0);
+    expect(connectionSettings("web1", { ...vars, ansible_become_password: vars.vault_become })).toMatchObject(
+      {
+        becomePassword: "sudo-Secret-77",
+      },
+    );
+    expect(
+      connectionSettings("web1", { ...vars, ansible_become_password: "{{ vault_become }}" }),
+    ).toMatchObject({
+      becomePassword: "sudo-Secret-77",
+    });
+    expect(ring.revealed.has("sudo-Secret-77")).toBe(true);
   });
 });
