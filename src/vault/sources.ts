@@ -4,6 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { access, constants, readFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { basename, resolve } from "node:path";
 import { promisify } from "node:util";
 import { OptionError } from "../errors.js";
@@ -42,7 +43,7 @@ async function fromSource(
   cwd: string,
 ): Promise<VaultSecret> {
   if (source === "prompt") return { id, password: await prompted(`Vault password (${id}): `, sources) };
-  const file = resolve(cwd, source);
+  const file = resolve(cwd, source === "~" || source.startsWith("~/") ? homedir() + source.slice(1) : source);
   let password: Buffer;
   if (await isExecutable(file)) password = await fromScript(id, file);
   else password = await fromFile(file);

@@ -26,6 +26,18 @@ describe("vault password sources", () => {
     expect(text(await loadVaultSecrets({ ids: [`s@${f("script.sh")}`] }))).toEqual(["s=  kept spaces  "]);
   });
 
+  it("~/ is the home directory, as Ansible expands it", async () => {
+    const home = process.env.HOME;
+    process.env.HOME = dir;
+    try {
+      expect(text(await loadVaultSecrets({ passwordFiles: ["~/spaced"] }, "/"))).toEqual([
+        "default=spaced password",
+      ]);
+    } finally {
+      process.env.HOME = home;
+    }
+  });
+
   it("a *-client script is asked for its vault id", async () => {
     expect(text(await loadVaultSecrets({ ids: [`prod@${f("prod-client.sh")}`] }))).toEqual([
       "prod=asked for --vault-id prod",
