@@ -3,7 +3,6 @@ export { isVaultText, VAULT_HEADER } from "./cipher.js";
 export {
   currentKeyring,
   openVaultFile,
-  revealDeep,
   VaultKeyring,
   type VaultSecret,
   VaultValue,

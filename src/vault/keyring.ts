@@ -127,25 +127,6 @@ export class VaultValue {
   }
 }
 
-/** A value with its `!vault` parts decrypted (deep), for callers that need plain data. */
-export function revealDeep(value: unknown): unknown {
-  if (value instanceof VaultValue) return value.reveal();
-  if (Array.isArray(value)) return value.some(holdsVault) ? value.map(revealDeep) : value;
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    if (!holdsVault(value)) return value;
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revealDeep(v)]));
-  }
-  return value;
-}
-
-function holdsVault(value: unknown): boolean {
-  if (value instanceof VaultValue) return true;
-  if (Array.isArray(value)) return value.some(holdsVault);
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype)
-    return Object.values(value).some(holdsVault);
-  return false;
-}
-
 const current = new AsyncLocalStorage<VaultKeyring>();
 const EMPTY = new VaultKeyring();
 

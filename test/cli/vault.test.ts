@@ -3,12 +3,18 @@
  * by ansible-vault: a password file, an executable password script, a labelled --vault-id; a wrong
  * password is one located line and a non-zero exit; --json output never holds a decrypted value.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptFile, encryptString, hasAnsibleVault } from "../vault/vectors.js";
 import { cli, testdir } from "./helpers.js";
 
 const SECRET = "cli-secret-5e1d";
+const SCRIPT = "/usr/bin/script";
+const BIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const FILE_SECRET = "cli-file-secret-0c9a";
 
 describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () => {
@@ -123,6 +129,35 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
     expect(r.code).toBe(0);
     expect(await readFile(dir.file("unused.txt"), "utf8")).toBe("plain\n");
   });
+
+  it.skipIf(!existsSync(SCRIPT) || !existsSync(BIN))(
+    "--ask-vault-pass asks on the terminal without echo (the built bin under a pty)",
+    async () => {
+      const command = [
+        BIN,
+        ...runArgs("-J", "--vault-id", `prod@${dir.file("prod-pw")}`, "--reporter", "plain"),
+      ]
+        .map((a) => `'${a}'`)
+        .join(" ");
+      const child = spawn(SCRIPT, ["-qec", `node ${command}`, "/dev/null"], {
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        const first = !out.includes("Vault password: ");
+        out += chunk.toString();
+        if (first && out.includes("Vault password: "))
+          setTimeout(() => child.stdin.write("right password\n"), 300);
+      });
+      const [code] = (await once(child, "exit")) as [number];
+      expect(out).toContain("Vault password: ");
+      expect(code).toBe(0);
+      expect(out).not.toContain("right password");
+      expect(out).not.toContain(SECRET);
+      expect(await written()).toBe(expected);
+    },
+    30_000,
+  );
 
   it("a missing password file is a bad option (exit 5)", async () => {
     const r = await cli(runArgs("--vault-password-file", dir.file("nope")));
