@@ -159,6 +159,16 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
     30_000,
   );
 
+  it("validate reads encrypted vars files with the passwords given, and says which flag is missing", async () => {
+    const ok = await cli(["validate", dir.file("p.yml"), "--vault-password-file", dir.file("pw")]);
+    expect(ok.stdout).toContain("ok: 1 play, 1 task");
+    expect(ok.code).toBe(0);
+    const none = await cli(["validate", dir.file("p.yml")]);
+    expect(none.code).toBe(4);
+    expect(none.stdout).toContain(`${dir.file("secrets.yml")}:1: Attempting to decrypt but no vault secrets found`);
+    expect(none.stdout).toContain("--vault-password-file");
+  });
+
   it("a missing password file is a bad option (exit 5)", async () => {
     const r = await cli(runArgs("--vault-password-file", dir.file("nope")));
     expect(r.code).toBe(5);
