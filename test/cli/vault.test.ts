@@ -165,7 +165,9 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
     expect(ok.code).toBe(0);
     const none = await cli(["validate", dir.file("p.yml")]);
     expect(none.code).toBe(4);
-    expect(none.stdout).toContain(`${dir.file("secrets.yml")}:1: Attempting to decrypt but no vault secrets found`);
+    expect(none.stdout).toContain(
+      `${dir.file("secrets.yml")}:1: Attempting to decrypt but no vault secrets found`,
+    );
     expect(none.stdout).toContain("--vault-password-file");
   });
 
