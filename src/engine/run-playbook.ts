@@ -103,7 +103,10 @@ async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring
     signal: options.signal,
     pace: options.pace,
     emit: (event: EngineEvent) => {
-      const clean = scrub(event, keyring.revealed.size > 0 ? [...secrets, ...keyring.revealed] : secrets);
+      const clean =
+        keyring.revealed.size + keyring.revealedWords.size > 0
+          ? scrub(event, [...secrets, ...keyring.revealed], [...keyring.revealedWords])
+          : scrub(event, secrets);
       for (const l of listeners) l(clean);
     },
     connect: (host) => {

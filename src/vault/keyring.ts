@@ -22,6 +22,8 @@ export class VaultKeyring {
   readonly secrets: readonly VaultSecret[];
   /** Every plaintext handed out (and each of its lines), for scrubbing output. */
   readonly revealed = new Set<string>();
+  /** The string values of whole encrypted files, scrubbed where they stand alone as words. */
+  readonly revealedWords = new Set<string>();
 
   constructor(secrets: readonly VaultSecret[] = []) {
     this.secrets = secrets;
@@ -81,7 +83,7 @@ export class VaultKeyring {
 
   /** Marks the strings of a decrypted file's data as secrets too (a vars file's values). */
   markSecret(value: unknown): void {
-    if (typeof value === "string" && value.trim().length >= 3) this.revealed.add(value);
+    if (typeof value === "string" && value.trim().length >= 3) this.revealedWords.add(value);
     else if (Array.isArray(value)) for (const v of value) this.markSecret(v);
     else if (value !== null && typeof value === "object")
       for (const v of Object.values(value)) this.markSecret(v);

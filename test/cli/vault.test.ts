@@ -55,6 +55,11 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
       (await encryptString(`prod-${SECRET}`, `prod@${dir.file("prod-pw")}`, "prod_sec"));
     await writeFile(dir.file("group_vars/all.yml"), vars);
     await encryptFile(dir.file("secrets.yml"), dir.file("pw"));
+    await writeFile(
+      dir.file("inv-enc.yml"),
+      "all:\n  hosts:\n    localhost: { ansible_connection: local }\n",
+    );
+    await encryptFile(dir.file("inv-enc.yml"), dir.file("pw"));
     await writeFile(dir.file("pw.sh"), "#!/bin/sh\necho 'right password'\n", { mode: 0o755 });
     await writeFile(dir.file("prod-client.sh"), '#!/bin/sh\n[ "$2" = prod ] && echo "prod password"\n', {
       mode: 0o755,
@@ -158,6 +163,23 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
     },
     30_000,
   );
+
+  it("an inventory file encrypted with ansible-vault is read", async () => {
+    const args = runArgs(
+      "--vault-password-file",
+      dir.file("pw"),
+      "--vault-id",
+      `prod@${dir.file("prod-pw")}`,
+    );
+    args[2] = dir.file("inv-enc.yml");
+    expect((await readFile(dir.file("inv-enc.yml"), "utf8")).startsWith("$ANSIBLE_VAULT;1.1;AES256")).toBe(
+      true,
+    );
+    const r = await cli(args);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nlocalhost\s+: ok=1/);
+  });
 
   it("validate reads encrypted vars files with the passwords given, and says which flag is missing", async () => {
     const ok = await cli(["validate", dir.file("p.yml"), "--vault-password-file", dir.file("pw")]);

@@ -89,7 +89,7 @@ describe.skipIf(!hasAnsibleVault)("vault texts made by ansible-vault", () => {
     const ring = keyring(["default", "correct horse"]);
     const parsed = withVault(ring, () => parseYaml(text, file));
     expect(parsed.value).toEqual({ db_password: "s3cret-db", port: 6380, list: ["a", "b"] });
-    expect(ring.revealed.has("s3cret-db")).toBe(true);
+    expect(ring.revealedWords.has("s3cret-db")).toBe(true);
     expect(() => withVault(keyring(["default", "nope"]), () => parseYaml(text, file))).toThrow(
       /Decryption failed \(no vault secrets were found that could decrypt\)/,
     );
