@@ -32,7 +32,17 @@ export function scrub<T>(value: T, secrets: readonly string[], words: readonly s
   return scrubWith(value, (text) => scrubText(text, list, alone)) as T;
 }
 
+let lastPattern: { key: string; pattern: RegExp | undefined } | undefined;
+
+/** The pattern of `words`, kept for the next event of the run (the list rarely changes). */
 function wordPattern(words: readonly string[]): RegExp | undefined {
+  if (words.length === 0) return undefined;
+  const key = words.join("\u0000");
+  if (lastPattern?.key !== key) lastPattern = { key, pattern: buildWordPattern(words) };
+  return lastPattern.pattern;
+}
+
+function buildWordPattern(words: readonly string[]): RegExp | undefined {
   const list = words.filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
   if (list.length === 0) return undefined;
   const escaped = list.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
