@@ -24,6 +24,7 @@ export type ErrorCode =
   | "CONNECTION"
   | "HOST_KEY"
   | "TASK"
+  | "VAULT"
   | "INTERNAL";
 
 export interface TicklessErrorOptions {
@@ -128,6 +129,7 @@ export function exitCodeFor(err: unknown): number {
       case "HOST_KEY":
         return EXIT.HOST_UNREACHABLE;
       case "TASK":
+      case "VAULT":
       case "INTERNAL":
         return EXIT.ERROR;
       default:

@@ -79,3 +79,13 @@ export {
   statusExitCode,
   writePrometheus,
 } from "./status/index.js";
+
+// Ansible Vault: runPlaybook's `vault` option takes a keyring or the sources of its passwords
+export {
+  loadVaultSecrets,
+  VaultKeyring,
+  type VaultSecret,
+  type VaultSources,
+  VaultValue,
+  withVault,
+} from "./vault/index.js";

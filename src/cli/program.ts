@@ -39,9 +39,29 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     .description("check playbooks (schemas and rules) without connecting to any host")
     .argument("<playbook...>", "playbook files")
     .option("-i, --inventory <inventory>", "also load this inventory (repeatable)", collect, [])
-    .action(async (files: string[], options: { inventory: string[] }) => {
-      result.code = await validateCommand(files, options.inventory, io);
-    });
+    .option(
+      "--vault-id <[label@]source>",
+      "a vault password: a file or an executable script (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--vault-password-file <file>",
+      "a file holding the vault password, or a script printing it",
+      collect,
+      [],
+    )
+    .action(
+      async (
+        files: string[],
+        options: { inventory: string[]; vaultId: string[]; vaultPasswordFile: string[] },
+      ) => {
+        result.code = await validateCommand(files, options.inventory, io, {
+          ids: options.vaultId,
+          passwordFiles: options.vaultPasswordFile,
+        });
+      },
+    );
 
   program
     .command("status")

@@ -32,6 +32,11 @@ export interface RunCommandOptions {
   waitLock?: number;
   /** Seconds without an answer to SSH keepalives before a host is unreachable. */
   unreachableTimeout?: number;
+  /** --vault-id `[label@]source` values. */
+  vaultIds: string[];
+  /** --vault-password-file values. */
+  vaultPasswordFiles: string[];
+  askVaultPass: boolean;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -81,6 +86,19 @@ export function declareRunOptions(cmd: Command): Command {
     .option("--skip-tags <tags>", "skip tasks with these tags (comma list, repeatable)", collectList, [])
     .option("-e, --extra-vars <vars>", "key=value, @file.yml or JSON (repeatable)", collect, [])
     .option("-f, --forks <n>", "hosts worked on at once", positiveInt)
+    .option(
+      "--vault-id <[label@]source>",
+      "a vault password: a file, an executable script or 'prompt' (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--vault-password-file <file>",
+      "a file holding the vault password, or an executable script printing it (repeatable)",
+      collect,
+      [],
+    )
+    .option("-J, --ask-vault-pass", "ask for the vault password on the terminal", false)
     .option("--syntax-check", "check the playbook's syntax and exit", false)
     .option("--list-hosts", "list the hosts each play would run on and exit", false)
     .option("--list-tasks", "list the tasks each play would run and exit", false)
@@ -143,6 +161,9 @@ export function toRunCommandOptions(playbook: string, o: Record<string, any>): R
     compact: o.compact,
     waitLock: o.waitLock,
     unreachableTimeout: o.unreachableTimeout,
+    vaultIds: o.vaultId,
+    vaultPasswordFiles: o.vaultPasswordFile,
+    askVaultPass: o.askVaultPass,
   };
 }
 

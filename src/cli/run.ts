@@ -9,7 +9,9 @@ import { EXIT, formatError, OptionError, ParseError, TicklessError } from "../er
 import { loadInventory } from "../inventory/index.js";
 import { defaultRolesPath, loadPlaybook, parseExtraVars, validatePlaybook } from "../playbook/index.js";
 import type { Reporter } from "../reporters/types.js";
+import { loadVaultSecrets, VaultKeyring, type VaultSources, withVault } from "../vault/index.js";
 import { listPlaybook } from "./list.js";
+import { askOnTerminal } from "./prompt.js";
 import { type CliIo, chooseReporters } from "./reporters.js";
 import type { RunCommandOptions } from "./run-options.js";
 
@@ -60,6 +62,12 @@ export async function toRunPlaybookOptions(
     hostKeyChecking: o.hostKeyChecking,
     waitLock: o.waitLock,
     unreachableTimeout: o.unreachableTimeout,
+    vault: {
+      ids: o.vaultIds,
+      passwordFiles: [...o.vaultPasswordFiles, ...(cfg.vaultPasswordFile ? [cfg.vaultPasswordFile] : [])],
+      askPass: o.askVaultPass,
+      prompt: askOnTerminal,
+    },
   };
 }
 
@@ -152,8 +160,11 @@ export async function runCommand(o: RunCommandOptions, io: CliIo): Promise<numbe
   cfg.rolesPath ??= defaultRolesPath(env);
   writeLines(io.stderr, cfg.warnings.map(warningText));
   const options = await toRunPlaybookOptions(o, process.cwd(), cfg);
-  if (o.syntaxCheck) return syntaxCheck(o, io, options.rolesPath);
-  if (o.listHosts || o.listTasks) return list(o, io, options);
+  // the passwords are read once (a prompt asks once), before any file is loaded
+  const keyring = new VaultKeyring(await loadVaultSecrets(options.vault as VaultSources));
+  options.vault = keyring;
+  if (o.syntaxCheck) return withVault(keyring, () => syntaxCheck(o, io, options.rolesPath));
+  if (o.listHosts || o.listTasks) return withVault(keyring, () => list(o, io, options));
   const reporters = chooseReporters(o, io);
   try {
     const summary = await runPlaybook({

@@ -6,6 +6,7 @@ import { loadInventory, selectHosts } from "../inventory/index.js";
 import type { Inventory } from "../inventory/types.js";
 import { defaultRolesPath, validatePlaybook } from "../playbook/index.js";
 import type { TaskNode } from "../playbook/types.js";
+import { loadVaultSecrets, VaultKeyring, type VaultSources, withVault } from "../vault/index.js";
 import type { CliIo } from "./reporters.js";
 import { assertPlaybookExists } from "./run.js";
 
@@ -28,13 +29,34 @@ async function loadOrRecord(inventory: string[], errors: string[]): Promise<Inve
   }
 }
 
-export async function validateCommand(files: string[], inventory: string[], io: CliIo): Promise<number> {
+/** Encrypted files and vars files are checked with the vault passwords given (as a run reads them). */
+export async function validateCommand(
+  files: string[],
+  inventory: string[],
+  io: CliIo,
+  vault: Pick<VaultSources, "ids" | "passwordFiles"> = {},
+): Promise<number> {
+  const env = io.env ?? process.env;
+  const cfg = await loadAnsibleConfig(env);
+  const passwordFiles = [
+    ...(vault.passwordFiles ?? []),
+    ...(cfg.vaultPasswordFile ? [cfg.vaultPasswordFile] : []),
+  ];
+  const keyring = new VaultKeyring(await loadVaultSecrets({ ids: vault.ids, passwordFiles }));
+  const rolesPath = cfg.rolesPath ?? defaultRolesPath(env);
+  return withVault(keyring, () => validateFiles(files, inventory, io, rolesPath));
+}
+
+async function validateFiles(
+  files: string[],
+  inventory: string[],
+  io: CliIo,
+  rolesPath: string[],
+): Promise<number> {
   const errors: string[] = [];
   const warnings: string[] = [];
   let plays = 0;
   let tasks = 0;
-  const env = io.env ?? process.env;
-  const rolesPath = (await loadAnsibleConfig(env)).rolesPath ?? defaultRolesPath(env);
   const inv = inventory.length ? await loadOrRecord(inventory, errors) : undefined;
   for (const file of files) {
     try {

@@ -23,6 +23,8 @@ export interface AnsibleConfig {
   hostKeyChecking?: boolean;
   timeout?: number;
   privateKeyFile?: string;
+  /** A vault password file (or script), tried after --vault-id and --vault-password-file. */
+  vaultPasswordFile?: string;
   /** `name = value (file:line)` or `(env NAME)` per setting given, for `-v` and the docs. */
   origins: Record<string, string>;
   /** Keys tickless does not read, each with its file:line, and other notes. */
@@ -45,6 +47,11 @@ const KNOWN: Record<string, { setting: keyof AnsibleConfig; kind: Kind; env: str
   },
   "defaults/timeout": { setting: "timeout", kind: "int", env: "ANSIBLE_TIMEOUT" },
   "defaults/private_key_file": { setting: "privateKeyFile", kind: "path", env: "ANSIBLE_PRIVATE_KEY_FILE" },
+  "defaults/vault_password_file": {
+    setting: "vaultPasswordFile",
+    kind: "path",
+    env: "ANSIBLE_VAULT_PASSWORD_FILE",
+  },
   "privilege_escalation/become": { setting: "become", kind: "bool", env: "ANSIBLE_BECOME" },
   "privilege_escalation/become_user": { setting: "becomeUser", kind: "string", env: "ANSIBLE_BECOME_USER" },
 };

@@ -7,6 +7,7 @@ import type { ModuleContext, TemplateFileOptions } from "../modules/types.js";
 import type { Task } from "../playbook/types.js";
 import { evaluate, renderTemplateFile } from "../template/index.js";
 import type { JinjaOptions } from "../template/jinja/lex.js";
+import { openVaultFile } from "../vault/index.js";
 import { templateVars } from "./template-vars.js";
 
 export interface ModuleContextInput {
@@ -36,7 +37,10 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
       const own = await templateVars(p, file, options);
       return renderTemplateFile(file, { ...vars, ...own }, jinjaOptions(options), dirs);
     },
-    readControllerFile: async (p) => readFile(await findControllerFile(p, dirs, "files", task)),
+    readControllerFile: async (p) => {
+      const file = await findControllerFile(p, dirs, "files", task);
+      return openVaultFile(await readFile(file), file);
+    },
     evaluate: async (expression) => evaluate(expression, vars, task.locs.args ?? task.loc),
     findFile: (p, kind) => findControllerFile(p, dirs, kind, task),
     taskDir: path.dirname(task.loc.file),

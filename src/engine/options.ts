@@ -3,6 +3,7 @@ import type { ConnectionFactory } from "../connection/types.js";
 import type { Inventory } from "../inventory/types.js";
 import type { Module } from "../modules/types.js";
 import type { Playbook } from "../playbook/types.js";
+import type { VaultKeyring, VaultSources } from "../vault/index.js";
 import type { EventListener, HostStats } from "./events.js";
 
 export interface RunPlaybookOptions {
@@ -44,6 +45,11 @@ export interface RunPlaybookOptions {
   rolesPath?: string[];
   /** What ansible.cfg sets (src/config): defaults below the inventory's and the playbook's own. */
   configDefaults?: ConfigDefaults;
+  /**
+   * Ansible Vault passwords: a keyring, or where to read them (password files, `label@source` vault
+   * ids, a prompt). Without one, using a `!vault` value or loading an encrypted file is an error.
+   */
+  vault?: VaultKeyring | VaultSources;
   /** Receives every engine event (reporters are listeners). */
   onEvent?: EventListener | EventListener[];
   /** Abort the run (exit code 99). */

@@ -27,6 +27,7 @@ import { defaultRegistry } from "../modules/registry.js";
 import { loadPlaybook, loadVarsFile } from "../playbook/index.js";
 import type { Play, Playbook } from "../playbook/types.js";
 import { renderString } from "../template/index.js";
+import { loadVaultSecrets, VaultKeyring, withVault } from "../vault/index.js";
 import { serialBatches } from "./batches.js";
 import type { PlayContext, RunContext } from "./context.js";
 import type { EngineEvent, EventListener } from "./events.js";
@@ -43,6 +44,17 @@ import { runPlayBatch } from "./strategy.js";
 const DEFAULT_FORKS = 50;
 
 export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSummary> {
+  const keyring = await vaultKeyring(options.vault);
+  return withVault(keyring, () => runWithKeyring(options, keyring));
+}
+
+/** The run's vault keyring: given, read from its sources, or empty (a `!vault` value used is an error). */
+async function vaultKeyring(vault: RunPlaybookOptions["vault"]): Promise<VaultKeyring> {
+  if (vault instanceof VaultKeyring) return vault;
+  return new VaultKeyring(vault ? await loadVaultSecrets(vault) : []);
+}
+
+async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring): Promise<RunSummary> {
   const registry = defaultRegistry(options.modules ?? []);
   const playbook = withConfigDefaults(
     typeof options.playbook === "string"
@@ -91,7 +103,10 @@ export async function runPlaybook(options: RunPlaybookOptions): Promise<RunSumma
     signal: options.signal,
     pace: options.pace,
     emit: (event: EngineEvent) => {
-      const clean = scrub(event, secrets);
+      const clean =
+        keyring.revealed.size + keyring.revealedWords.size > 0
+          ? scrub(event, [...secrets, ...keyring.revealed], [...keyring.revealedWords])
+          : scrub(event, secrets);
       for (const l of listeners) l(clean);
     },
     connect: (host) => {

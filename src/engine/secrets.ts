@@ -20,27 +20,47 @@ export function censor(result: TaskResult): TaskResult {
   return out;
 }
 
-/** Replaces every occurrence of each secret in every string of a value (deep copy). */
-export function scrub<T>(value: T, secrets: readonly string[]): T {
+/**
+ * Replaces every occurrence of each secret in every string of a value (deep copy). `words` are
+ * masked only where they stand alone (not inside a longer word): the values of a whole encrypted
+ * file, where `local` must not turn `localhost` into `********host`.
+ */
+export function scrub<T>(value: T, secrets: readonly string[], words: readonly string[] = []): T {
   const list = secrets.filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
-  if (list.length === 0) return value;
-  return scrubWith(value, list) as T;
+  const alone = wordPattern(words);
+  if (list.length === 0 && !alone) return value;
+  return scrubWith(value, (text) => scrubText(text, list, alone)) as T;
 }
 
-function scrubText(text: string, secrets: readonly string[]): string {
+let lastPattern: { key: string; pattern: RegExp | undefined } | undefined;
+
+/** The pattern of `words`, kept for the next event of the run (the list rarely changes). */
+function wordPattern(words: readonly string[]): RegExp | undefined {
+  if (words.length === 0) return undefined;
+  const key = words.join("\u0000");
+  if (lastPattern?.key !== key) lastPattern = { key, pattern: buildWordPattern(words) };
+  return lastPattern.pattern;
+}
+
+function buildWordPattern(words: readonly string[]): RegExp | undefined {
+  const list = words.filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
+  if (list.length === 0) return undefined;
+  const escaped = list.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`(?<![\\p{L}\\p{N}_])(?:${escaped.join("|")})(?![\\p{L}\\p{N}_])`, "gu");
+}
+
+function scrubText(text: string, secrets: readonly string[], alone?: RegExp): string {
   let s = text;
   for (const secret of secrets) if (s.includes(secret)) s = s.split(secret).join(MASK);
-  return s;
+  return alone ? s.replace(alone, MASK) : s;
 }
 
 /** Strings, and mapping keys too (`debug: {var: "{{ secret }}"}` makes a secret a key). */
-function scrubWith(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === "string") return scrubText(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => scrubWith(v, secrets));
+function scrubWith(value: unknown, text: (s: string) => string): unknown {
+  if (typeof value === "string") return text(value);
+  if (Array.isArray(value)) return value.map((v) => scrubWith(v, text));
   if (value && typeof value === "object" && !Buffer.isBuffer(value)) {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [scrubText(k, secrets), scrubWith(v, secrets)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [text(k), scrubWith(v, text)]));
   }
   return value;
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { ConnectionSettings } from "../connection/types.js";
 import { ParseError } from "../errors.js";
 import { isTemplate, renderValue } from "../template/index.js";
+import { VaultValue } from "../vault/keyring.js";
 import { LOCALHOST_NAMES } from "./group-tree.js";
 
 /** Each setting's variable names, highest priority first. */
@@ -42,7 +43,8 @@ export const SECRET_VARS: readonly string[] = [...NAMES.password, ...NAMES.becom
 export function secretValues(vars: Record<string, unknown>): string[] {
   const values = SECRET_VARS.flatMap((name) => {
     const raw = vars[name];
-    if (raw === undefined || raw === null || String(raw) === "") return [];
+    if (raw === undefined || raw === null || raw instanceof VaultValue || String(raw) === "") return []; // the keyring scrubs what it decrypts
+
     try {
       return [String(raw), String(rendered(raw, vars))];
     } catch {
@@ -54,7 +56,8 @@ export function secretValues(vars: Record<string, unknown>): string[] {
 
 /** A connection variable's value, its templates rendered against the host's variables (as Ansible does). */
 function rendered(value: unknown, vars: Record<string, unknown>): unknown {
-  return isTemplate(value) ? renderValue(value, vars) : value;
+  const plain = value instanceof VaultValue ? value.reveal() : value;
+  return isTemplate(plain) ? renderValue(plain, vars) : plain;
 }
 
 const TRANSPORTS: Record<string, "local" | "ssh"> = {

@@ -7,6 +7,7 @@ import { distance } from "fastest-levenshtein";
 import { ParseError, type SourceLocation } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module } from "../modules/types.js";
+import { VaultValue } from "../vault/keyring.js";
 import { describe, isRecord } from "./fields.js";
 import { closest, didYouMean, suggestion, unsupportedHint, unsupportedModuleHint } from "./hints.js";
 import { INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
@@ -232,9 +233,9 @@ export function moduleArgsErrors(
     validate = schemaValidator("module-args", module.args);
     validators.set(module, validate);
   }
-  if (validate(args)) return [];
+  if (validate(withoutVault(args))) return [];
   const all = (validate.errors ?? []).filter(
-    (e) => !(allowTemplates && typeof e.data === "string" && e.data.includes("{{")),
+    (e) => e.data !== VAULTED && !(allowTemplates && typeof e.data === "string" && e.data.includes("{{")),
   );
   const unions = all.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf").map((e) => e.instancePath);
   // a union that describes itself (its schema's description) says it all: not its branches' errors
@@ -320,4 +321,15 @@ export function validateModuleArgs(
   const fallback = location ?? { file: "<args>" };
   const errors = moduleArgsErrors(module, args, (name) => (name && locs?.[`args.${name}`]) || fallback);
   if (errors.length > 0) throw errors[0];
+}
+
+/** Stands for a `!vault` value while args are checked at load: a string known only at run time. */
+const VAULTED = "{{ (vaulted) }}";
+
+function withoutVault(value: unknown): unknown {
+  if (value instanceof VaultValue) return VAULTED;
+  if (Array.isArray(value)) return value.map(withoutVault);
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutVault(v)]));
+  return value;
 }

@@ -17,6 +17,7 @@ import {
   type YAMLError,
 } from "yaml";
 import { ParseError, type SourceLocation } from "../errors.js";
+import { currentKeyring, isVaultText, VaultValue } from "../vault/index.js";
 import { checkNodes, firstAlias, refuseNul } from "./yaml-checks.js";
 
 export { decodeSource } from "./yaml-checks.js";
@@ -63,8 +64,12 @@ function ansibleTags(tags: Tags): Tags {
 }
 
 /** Parses YAML text; throws ParseError("YAML_SYNTAX") located at the first problem. */
-export function parseYaml(text: string, file: string): YamlSource {
-  refuseNul(text, file);
+export function parseYaml(source: string, file: string): YamlSource {
+  refuseNul(source, file);
+  const keyring = currentKeyring();
+  // a whole file encrypted with ansible-vault encrypt: decrypted as it is loaded, as Ansible does
+  const vaulted = isVaultText(source);
+  const text = vaulted ? keyring.decrypt(source, { file, line: 1 }) : source;
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     version: "1.1",
@@ -85,6 +90,12 @@ export function parseYaml(text: string, file: string): YamlSource {
     });
   }
   checkNodes(doc, text, where);
+  visit(doc, {
+    Scalar(_, node) {
+      if (node.tag === "!vault")
+        node.value = new VaultValue(String(node.value), where(rangeStart(node) ?? 0), keyring);
+    },
+  });
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -106,6 +117,7 @@ export function parseYaml(text: string, file: string): YamlSource {
       },
     );
   }
+  if (vaulted) keyring.markSecret(value);
   return {
     file,
     value,

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import Handlebars from "handlebars";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { decodeSource } from "../playbook/yaml-checks.js";
+import { openVaultFile, VaultValue } from "../vault/keyring.js";
 import { checkExpression, evaluateIn } from "./expression.js";
 import {
   INTERNAL_HELPERS,
@@ -92,6 +93,7 @@ export function renderString(source: string, vars: Record<string, unknown>, loc?
 export function renderValue(value: unknown, vars: Record<string, unknown>, loc?: SourceLocation): unknown {
   let scope: Scope | undefined;
   const walk = (item: unknown): unknown => {
+    if (item instanceof VaultValue) return walk(item.reveal());
     if (typeof item === "string") {
       if (!hasTemplate(item)) return item;
       scope ??= new Scope(vars, renderNested, loc);
@@ -128,7 +130,7 @@ export async function renderTemplateFile(
       cause: err,
     });
   }
-  const text = decodeSource(bytes, path, "TEMPLATE");
+  const text = decodeSource(openVaultFile(bytes, path), path, "TEMPLATE");
   if (fileEngine(path, text) === "handlebars") return renderString(text, vars, { file: path });
   const loader = fileLoader([...searchDirs, dirname(path)]);
   return renderJinja(text, new Scope(vars, renderNested, { file: path }), options, loader);

@@ -1,4 +1,5 @@
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import { VaultValue } from "../vault/keyring.js";
 import { hasTemplate } from "./jinja/classify.js";
 import { undefinedVariable } from "./suggest.js";
 
@@ -119,6 +120,7 @@ export class Scope {
 
   /** Resolves a value read from the vars: template strings rendered, containers wrapped. */
   resolve(value: unknown, label: string): unknown {
+    if (value instanceof VaultValue) return this.resolve(value.reveal(), label);
     if (typeof value === "string") {
       return hasTemplate(value) ? this.renderNested(value, label) : value;
     }

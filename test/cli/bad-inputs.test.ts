@@ -86,7 +86,7 @@ const PLAYBOOK_FIXTURES: [string, string, string][] = [
   ["yaml-alias-bomb.yml", "4:12", "fewer levels"],
   ["yaml-undefined-alias.yml", "3:11", "&redis_port"],
   ["yaml-bad-merge.yml", "5:11", "<<: *anchor"],
-  ["yaml-vault.yml", "3:16", "-e @file"],
+  ["yaml-vault.yml", "3:16", "!vault |"],
   ["yaml-unknown-tag.yml", "3:16", "standard tags"],
   ["bytes-invalid-utf8.yml", "3:16", "as UTF-8"],
   ["bytes-nul.yml", "3:17", "binary or corrupt"],
@@ -119,7 +119,7 @@ const FILES: Record<string, string> = {
     "- hosts: all\n  gather_facts: false\n  tasks:\n    - include_tasks: include-self-tasks.yml\n",
   "include-self-tasks.yml": "- include_tasks: include-self-tasks.yml\n",
   "inv-vault.yml":
-    "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_become_password: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        6231\n",
+    "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_become_password: !vault { a: 1 }\n",
   "delegate-unknown.yml": `- hosts: all
   gather_facts: false
   tasks:
@@ -208,11 +208,11 @@ const CASES: Case[] = [
     hint: "a host of the inventory, or to localhost",
   },
   {
-    what: "inventory: an Ansible Vault value",
+    what: "inventory: !vault on a mapping",
     argv: ["run", "ROOT/writes.yml", "-i", "ROOT/inv-vault.yml"],
     code: PARSE,
     at: "inv-vault.yml:5:32",
-    hint: "does not support Ansible Vault yet",
+    hint: "!vault |",
   },
   {
     what: "inventory: an undefined alias",

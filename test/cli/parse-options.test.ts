@@ -24,7 +24,24 @@ describe("parseRunOptions", () => {
       junit: undefined,
       hostKeyChecking: undefined,
       reporter: undefined,
+      vaultIds: [],
+      vaultPasswordFiles: [],
+      askVaultPass: false,
     });
+  });
+
+  it("reads the vault options, repeatable, and -J", () => {
+    const o = parseRunOptions([
+      "site.yml",
+      "--vault-id",
+      "a@x",
+      "--vault-id",
+      "y",
+      "--vault-password-file",
+      "p",
+      "-J",
+    ]);
+    expect([o.vaultIds, o.vaultPasswordFiles, o.askVaultPass]).toEqual([["a@x", "y"], ["p"], true]);
   });
 
   it("reads every option, short and long", () => {

@@ -51,6 +51,20 @@ describe("secrets", () => {
     const v = scrub({ "'hunter2'": "hunter2", nested: { "pw hunter2": 1 } }, ["hunter2"]);
     expect(v).toEqual({ "'********'": "********", nested: { "pw ********": 1 } });
   });
+  test("scrub masks words only where they stand alone (a whole encrypted file's values)", () => {
+    const v = scrub(
+      { host: "localhost", conn: "local", msg: "via local, pw=s3cret.x (s3cret) s3crets", local: 1 },
+      [],
+      ["local", "s3cret", "a.b"],
+    );
+    expect(v).toEqual({
+      host: "localhost",
+      conn: "********",
+      msg: "via ********, pw=********.x (********) s3crets",
+      "********": 1,
+    });
+    expect(scrub("axb a.b", [], ["a.b"])).toBe("axb ********");
+  });
   test("censor keeps only the outcome", () => {
     const c = censor({ changed: true, failed: false, skipped: false, stdout: "secret" });
     expect(JSON.stringify(c)).not.toContain('secret"');
