@@ -5,8 +5,9 @@
  * value of `result.stat` must be what ansible-core's stat module gives, times to the float.
  */
 import { execFileSync } from "node:child_process";
-import { chmod, readdir, readFile, readlink, symlink } from "node:fs/promises";
+import { chmod, lstat, readdir, readFile, readlink, symlink } from "node:fs/promises";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
 import { removeDir, run, tempDir, writeTree } from "./helpers.js";
@@ -31,6 +32,28 @@ const PLAYBOOK = `
     - debug: { var: bare }
 `;
 
+/**
+ * Reads each path until its access time is past its change and modification times, so that
+ * neither run's reading moves an access time the other has seen. Under relatime a read moves
+ * atime only while atime is not past ctime and mtime; a read within the clock tick of the
+ * creation (the symlink, read back a few milliseconds after it is made) leaves atime equal to
+ * ctime, still due: the referee's own readlink, after its lstat, would then move it, and only
+ * tickless would see the new time. On a noatime mount nothing moves it, so the tries are bounded.
+ */
+async function settleAccessTimes(paths: string[]): Promise<void> {
+  for (const p of paths) {
+    for (let tries = 0; tries < 50; tries++) {
+      const before = await lstat(p);
+      if (before.isSymbolicLink()) await readlink(p);
+      else if (before.isDirectory()) await readdir(p);
+      else await readFile(p);
+      const s = await lstat(p, { bigint: true });
+      if (s.atimeNs > s.ctimeNs && s.atimeNs > s.mtimeNs) break;
+      await sleep(5);
+    }
+  }
+}
+
 let dir: string;
 let files: string;
 let theirs: Record<string, unknown>[];
@@ -54,11 +77,7 @@ beforeAll(async () => {
   await symlink("f", path.join(files, "l"));
   await chmod(path.join(files, "suid"), 0o4755);
   execFileSync("mkfifo", [path.join(files, "fifo")]);
-  // Read once now, so that neither run's reading moves an access time the other has seen.
-  await readFile(path.join(files, "f"));
-  await readFile(path.join(files, "suid"));
-  await readlink(path.join(files, "l"));
-  await readdir(files);
+  await settleAccessTimes([path.join(files, "f"), path.join(files, "suid"), path.join(files, "l"), files]);
   const { report } = await refereeRun(dir, ["-e", `files=${files}`]);
   const debugs = report.plays[0].tasks.filter((t) => t.task.action === "debug").map((t) => t.hosts.h1);
   theirs = stats(debugs);
