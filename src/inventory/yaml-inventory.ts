@@ -7,6 +7,7 @@ import { basename, extname } from "node:path";
 import { closest, distance } from "fastest-levenshtein";
 import { ParseError } from "../errors.js";
 import { decodeSource, parseYaml, type YamlPath, type YamlSource } from "../playbook/yaml.js";
+import { currentKeyring, isVaultText } from "../vault/index.js";
 import { addHost, ensureGroup, isDescendant, pushOnce } from "./group-tree.js";
 import { expandHostRange, splitPort } from "./host-names.js";
 import type { Inventory } from "./types.js";
@@ -16,13 +17,20 @@ export const INVENTORY_FILE_EXTENSIONS = new Set([".yml", ".yaml", ".json"]);
 
 export async function readInventoryFile(file: string): Promise<YamlSource> {
   const text = await readText(file);
-  if (!INVENTORY_FILE_EXTENSIONS.has(extname(file)) && /^\s*\[[^\]\n]+\]\s*$/m.test(text)) {
-    throw new ParseError("INVENTORY", "INI inventories are not supported; tickless reads YAML inventories", {
-      location: { file, line: 1, column: 1 },
-      hint: `convert it once with \`ansible-inventory -i ${basename(file)} --list --yaml > hosts.yml\``,
-    });
-  }
+  if (!INVENTORY_FILE_EXTENSIONS.has(extname(file))) refuseIni(text, file);
   return parseYaml(text, file);
+}
+
+/** An INI inventory, encrypted with ansible-vault or not, is refused with the command that converts it. */
+function refuseIni(text: string, file: string): void {
+  const vaulted = isVaultText(text);
+  const plain = vaulted ? currentKeyring().decrypt(text, { file, line: 1 }) : text;
+  if (!/^\s*\[[^\]\n]+\]\s*$/m.test(plain)) return;
+  const vault = vaulted ? " --vault-password-file FILE" : "";
+  throw new ParseError("INVENTORY", "INI inventories are not supported; tickless reads YAML inventories", {
+    location: { file, line: 1, column: 1 },
+    hint: `convert it once with \`ansible-inventory -i ${basename(file)}${vault} --list --yaml > hosts.yml\``,
+  });
 }
 
 export async function readText(file: string): Promise<string> {

@@ -60,6 +60,8 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
       "all:\n  hosts:\n    localhost: { ansible_connection: local }\n",
     );
     await encryptFile(dir.file("inv-enc.yml"), dir.file("pw"));
+    await writeFile(dir.file("hosts-ini"), "[all]\nlocalhost ansible_connection=local\n");
+    await encryptFile(dir.file("hosts-ini"), dir.file("pw"));
     await writeFile(dir.file("pw.sh"), "#!/bin/sh\necho 'right password'\n", { mode: 0o755 });
     await writeFile(dir.file("prod-client.sh"), '#!/bin/sh\n[ "$2" = prod ] && echo "prod password"\n', {
       mode: 0o755,
@@ -179,6 +181,20 @@ describe.skipIf(!hasAnsibleVault)("vault passwords from the command line", () =>
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\nlocalhost\s+: ok=1/);
+  });
+
+  it("an encrypted INI inventory is refused as an INI inventory, located, with the command that converts it", async () => {
+    const args = runArgs("--vault-password-file", dir.file("pw"));
+    args[2] = dir.file("hosts-ini");
+    expect((await readFile(dir.file("hosts-ini"), "utf8")).startsWith("$ANSIBLE_VAULT;1.1;AES256")).toBe(
+      true,
+    );
+    const r = await cli(args);
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim()).toBe(
+      `${dir.file("hosts-ini")}:1:1: INI inventories are not supported; tickless reads YAML inventories ` +
+        "(hint: convert it once with `ansible-inventory -i hosts-ini --vault-password-file FILE --list --yaml > hosts.yml`)",
+    );
   });
 
   it("validate reads encrypted vars files with the passwords given, and says which flag is missing", async () => {
