@@ -1,8 +1,9 @@
 /**
  * Ansible Vault against the referee: group_vars holding `!vault` values (one under a vault id), a
- * whole vars file encrypted with ansible-vault, both used in copy, template and debug tasks, run by
- * ansible-playbook and by tickless with the same password files. The files left and the recap
- * must match, and no decrypted value may appear in tickless's events.
+ * whole vars file encrypted with ansible-vault, both used in copy, template and debug tasks, and a
+ * template that `{% include %}`s an encrypted file (neither decrypts it), run by ansible-playbook
+ * and by tickless with the same password files. The files left and the recap must match, and no
+ * decrypted value may appear in tickless's events.
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -51,6 +52,8 @@ TASK_ARG
       copy: { src: secret.txt, dest: "{{ root }}/{{ inventory_hostname }}-copied" }
     - name: render an encrypted template
       template: { src: enc.conf.j2, dest: "{{ root }}/{{ inventory_hostname }}-enc.conf" }
+    - name: a template that includes an encrypted file
+      template: { src: inc.conf.j2, dest: "{{ root }}/{{ inventory_hostname }}-inc.conf" }
     - name: play vars and included vars
       copy: { dest: "{{ root }}/{{ inventory_hostname }}-more", content: "{{ play_secret }} {{ included_secret }}\\n" }
     - name: write the vaulted password
@@ -86,6 +89,8 @@ describe.skipIf(!hasAnsible || !hasAnsibleVault)("Ansible Vault against ansible-
       "included.yml": `included_secret: ${INCLUDED_SECRET}\n`,
       "files/secret.txt": `${COPIED_SECRET}\n`,
       "templates/enc.conf.j2": "enc {{ db_password }} {{ plain_var }}\n",
+      "templates/inc.conf.j2": "before\n{% include 'part.j2' %}\nafter\n",
+      "templates/part.j2": "part {{ plain_var }}\n",
       "inventory.yml": refereeInventory(["h1", "h2"]),
       "group_vars/all.yml": `plain_var: plain\n${dbBlock}${tokenBlock}`,
       "p.yml": PLAYBOOK.replace("PLAY_VARS", playVars).replace("TASK_ARG", taskArg),
@@ -97,7 +102,7 @@ describe.skipIf(!hasAnsible || !hasAnsibleVault)("Ansible Vault against ansible-
     const secrets = path.join(dir, "secrets.yml");
     await writeFile(secrets, `file_secret: ${FILE_SECRET}\nfile_port: 6380\n`);
     await encryptFile(secrets, pw);
-    for (const f of ["included.yml", "files/secret.txt", "templates/enc.conf.j2"])
+    for (const f of ["included.yml", "files/secret.txt", "templates/enc.conf.j2", "templates/part.j2"])
       await encryptFile(path.join(dir, f), pw);
     args = ["--vault-password-file", pw, "--vault-id", `prod@${prodPw}`];
     vault = { passwordFiles: [pw], ids: [`prod@${prodPw}`] };
@@ -124,6 +129,10 @@ describe.skipIf(!hasAnsible || !hasAnsibleVault)("Ansible Vault against ansible-
     expect(left.join("\n")).toContain(API_TOKEN);
     const events = JSON.stringify(ours.events);
     expect(left.join("\n")).toContain(COPIED_SECRET);
+    // Jinja's loader reads an {% include %}d file, not the vault: both write its ciphertext as it is
+    expect(left.find((f) => f.startsWith("h1-inc.conf "))).toMatch(
+      /^h1-inc\.conf "before\\n\$ANSIBLE_VAULT;1\.1;AES256\\n/,
+    );
     for (const secret of ALL_SECRETS) expect(events).not.toContain(secret);
   }, 120_000);
 
