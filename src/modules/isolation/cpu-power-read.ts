@@ -88,16 +88,30 @@ export function readScript(sysRoot: string): string {
 
 const words = (r: SysRead | undefined) => (r?.value ?? "").trim().split(/\s+/).filter(Boolean);
 
+/** The files a restore reads: exactly the saved paths, each printed as readScript prints it. */
+export function readPathsScript(paths: string[]): string {
+  if (paths.length === 0) return "true";
+  return [
+    `for f in ${paths.map((p) => quote([p])).join(" ")}; do`,
+    '  [ -e "$f" ] || continue',
+    `  if v=""; IFS= read -r v < "$f" 2>/dev/null || [ -n "$v" ]; then printf '@@ok\\t%s\\t%s\\n' "$f" "$v";`,
+    `  else e=$(cat -- "$f" 2>&1 >/dev/null); printf '@@err\\t%s\\t%s\\n' "$f" "\${e:-unreadable}"; fi`,
+    "done",
+  ].join("\n");
+}
+
+/** Each file a script printed: path → its text, or the errno text of its read. */
+export function parseFiles(stdout: string): Map<string, SysRead> {
+  const files = new Map<string, SysRead>();
+  for (const m of stdout.matchAll(/^@@(ok|err)\t([^\t\n]+)(?:\t(.*))?$/gm))
+    files.set(m[2], m[1] === "ok" ? { value: (m[3] ?? "").trim() } : { error: errnoText(m[3] ?? "") });
+  return files;
+}
+
 /** Parses the script's output; `sysRoot` only to name the files. */
 export function parseRead(stdout: string, sysRoot: string): CpuPowerRead {
-  const files = new Map<string, SysRead>();
-  const cpus: number[] = [];
-  for (const m of stdout.matchAll(/^@@(cpu|ok|err)\t([^\t\n]+)(?:\t(.*))?$/gm)) {
-    if (m[1] === "cpu") {
-      if (/^\d+$/.test(m[2])) cpus.push(Number(m[2]));
-    } else files.set(m[2], m[1] === "ok" ? { value: (m[3] ?? "").trim() } : { error: errnoText(m[3] ?? "") });
-  }
-  cpus.sort((a, b) => a - b);
+  const files = parseFiles(stdout);
+  const cpus = [...stdout.matchAll(/^@@cpu\t(\d+)$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
   const root = `${sysRoot.replace(/(.)\/+$/, "$1")}/devices/system/cpu`.replace(/^\/\//, "/");
   const policies = new Map<string, CpufreqPolicy>();
   const epb = new Map<number, { path: string; read: SysRead }>();

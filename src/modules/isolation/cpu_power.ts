@@ -13,11 +13,11 @@
  *   keep their value until the next boot (the boot lines in `tmpfiles` set them again).
  *
  * A host without the files (a VM: no cpufreq, no cpuidle states) is left as it is, with one line
- * in `skipped` saying what was not there. Every original is saved in the sysfs module's state
+ * in `missing` saying what was not there. Every original is saved in the sysfs module's state
  * file (/var/lib/tickless/sysfs.json, keyed by absolute path, each entry once) before the first
- * write, so that rollback.yml's restore of every saved original gives them back in the order they
- * were saved: the governor before the preference, which intel_pstate refuses to change (EBUSY)
- * while the governor is `performance`. All writes go in one round trip (tee: the kernel's errno).
+ * write; `state: restored` (rollback.yml) gives them back in the order they were saved
+ * (cpu-power-restore.ts): the governor before the preference, which intel_pstate refuses to
+ * change (EBUSY) while the governor is `performance`. All writes go in one round trip (tee: the kernel's errno).
  */
 import { posix } from "node:path";
 import type { HostReader } from "../../connection/types.js";
@@ -25,7 +25,15 @@ import { TicklessError } from "../../errors.js";
 import type { Change, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 import { applyOriginals, originalsText, parseOriginals } from "../util/originals-file.js";
-import { type CpuPowerRead, parseRead, readScript, type SysRead } from "./cpu-power-read.js";
+import {
+  type CpuPowerRead,
+  parseFiles,
+  parseRead,
+  readPathsScript,
+  readScript,
+  type SysRead,
+} from "./cpu-power-read.js";
+import { cpuPowerLabel, planCpuPowerRestore, savedCpuPowerPaths } from "./cpu-power-restore.js";
 import { formatCpuList, parseCpuList } from "./cpus.js";
 import { writeAll } from "./irq-proc.js";
 import { DEFAULT_SYSFS_STATE_FILE, type SysfsSave } from "./sysfs.js";
@@ -43,12 +51,16 @@ export interface CpuPowerArgs {
   idle_max_state?: string | number;
   /** Idle states whose exit latency exceeds this many µs are disabled; -1 or "" leaves them. */
   idle_max_latency_us?: string | number;
+  /** restored: every original it saved written back (rollback.yml). */
+  state?: "present" | "restored";
   sys_root?: string;
   state_file?: string;
 }
 
 export interface CpuPowerState extends CpuPowerRead {
   stateFile: { path: string; exists: boolean; content: string; data?: SysfsSave };
+  /** restored: each saved path as read now (a path gone since is absent). */
+  saved: Map<string, SysRead>;
 }
 
 /** One managed file: its path, what it holds, what it should hold, and its label in messages. */
@@ -83,6 +95,7 @@ export function cpuPowerSettings(args: CpuPowerArgs) {
     epb: bias === undefined || bias === "" ? undefined : String(EPB_NAMES[String(bias)] ?? Number(bias)),
     idleMaxState: optionalInt(args.idle_max_state),
     idleMaxLatency: optionalInt(args.idle_max_latency_us),
+    state: args.state ?? "present",
     sysRoot: posix.normalize(args.sys_root ?? "/sys").replace(/(.)\/+$/, "$1"),
     stateFile: args.state_file ?? DEFAULT_SYSFS_STATE_FILE,
   };
@@ -90,8 +103,36 @@ export function cpuPowerSettings(args: CpuPowerArgs) {
 
 type Settings = ReturnType<typeof cpuPowerSettings>;
 
+/** The saved file's data, or a located error when it is not what tickless wrote. */
+function saveData(content: string, file: string): SysfsSave {
+  const data = parseOriginals<SysfsSave>(content, file, `the saved sysfs state ${file} is not valid`);
+  return { version: 1, originals: { ...data.originals } };
+}
+
+/** restored: the state file first, then exactly the cpu_power paths it holds. */
+async function probeRestore(host: HostReader, s: Settings): Promise<CpuPowerState> {
+  const read = await host.readFile(s.stateFile);
+  const content = read.content?.toString("utf8") ?? "";
+  const data = read.exists ? saveData(content, s.stateFile) : undefined;
+  const res = await host.run(readPathsScript(savedCpuPowerPaths(data)), { env: { LC_ALL: "C" } });
+  const saved = parseFiles(res.stdout);
+  for (const path of savedCpuPowerPaths(data)) {
+    const p = host.plannedAt?.(path);
+    if (p?.type === "file") saved.set(path, { value: (p.content?.toString("utf8") ?? "").trim() });
+  }
+  return {
+    cpus: [],
+    policies: [],
+    epb: new Map(),
+    idle: [],
+    saved,
+    stateFile: { path: s.stateFile, exists: read.exists, content, data },
+  };
+}
+
 export async function probeCpuPower(host: HostReader, args: CpuPowerArgs): Promise<CpuPowerState> {
   const s = cpuPowerSettings(args);
+  if (s.state === "restored") return probeRestore(host, s);
   const [res, read] = await Promise.all([
     host.run(readScript(s.sysRoot), { env: { LC_ALL: "C" } }),
     host.readFile(s.stateFile),
@@ -103,18 +144,17 @@ export async function probeCpuPower(host: HostReader, args: CpuPowerArgs): Promi
     );
   }
   const content = read.content?.toString("utf8") ?? "";
-  const data = read.exists
-    ? parseOriginals<SysfsSave>(content, s.stateFile, `the saved sysfs state ${s.stateFile} is not valid`)
-    : undefined;
   const state: CpuPowerState = {
     ...parseRead(res.stdout, s.sysRoot),
+    saved: new Map(),
     stateFile: {
       path: s.stateFile,
       exists: read.exists,
       content,
-      data: data && { version: 1, originals: { ...data.originals } },
+      data: read.exists ? saveData(content, s.stateFile) : undefined,
     },
   };
+
   // a check run: the value an earlier task planned for a file, not the one the host has now
   const planned = (r: SysRead | undefined, path: string): SysRead | undefined => {
     const p = host.plannedAt?.(path);
@@ -234,6 +274,7 @@ function saveChange(current: CpuPowerState, after: SysfsSave, summary: string): 
 
 /** Pure: the originals saved first (those not saved yet), then each write. */
 export function planCpuPower(args: CpuPowerArgs, current: CpuPowerState): Change[] {
+  if (cpuPowerSettings(args).state === "restored") return planCpuPowerRestore(current);
   const { files } = wantedFiles(cpuPowerSettings(args), current);
   const writes: Change[] = files
     .filter((f) => f.now !== f.want)
@@ -300,6 +341,7 @@ export const cpuPowerModule = defineModule<CpuPowerArgs, CpuPowerState>({
       },
       idle_max_state: { anyOf: [{ type: "integer" }, { type: "string", pattern: "^(-?[0-9]+)?$" }] },
       idle_max_latency_us: { anyOf: [{ type: "integer" }, { type: "string", pattern: "^(-?[0-9]+)?$" }] },
+      state: { enum: ["present", "restored"] },
       sys_root: { type: "string", pattern: "^/" },
       state_file: { type: "string", pattern: "^/" },
     },
@@ -315,10 +357,12 @@ export const cpuPowerModule = defineModule<CpuPowerArgs, CpuPowerState>({
     const s = cpuPowerSettings(args);
     const save = changes.find((c) => c.target === current.stateFile.path);
     const writes = changes.filter((c) => c !== save);
-    // the originals first: nothing is written unsaved
-    const failed =
-      save && (await applyOriginals(host, save, current.stateFile.exists, "every CPU power setting"));
-    if (failed) return failed;
+    // present: the originals first, nothing is written unsaved; restored: the entries go last
+    if (s.state === "present") {
+      const failed =
+        save && (await applyOriginals(host, save, current.stateFile.exists, "every CPU power setting"));
+      if (failed) return failed;
+    }
     const outcomes = await writeAll(
       host,
       writes.map((w) => ({ key: w.target, path: w.target, value: (w.after ?? "").trim() })),
@@ -331,13 +375,23 @@ export const cpuPowerModule = defineModule<CpuPowerArgs, CpuPowerState>({
       };
       return {
         failed: true,
-        msg: `the kernel refused ${bad.map(line).join("; ")} (originals in ${s.stateFile})`,
+        msg: `the kernel refused ${bad.map(line).join("; ")} (originals ${s.state === "present" ? "in" : "kept in"} ${s.stateFile})`,
       };
+    }
+    if (s.state === "restored") {
+      const failed = save && (await applyOriginals(host, save, current.stateFile.exists));
+      return failed || { msg: `${writes.length} CPU power settings restored from ${s.stateFile}` };
     }
     return { msg: `${writes.length} CPU power settings written (originals in ${s.stateFile})` };
   },
   report(args, state) {
     const s = cpuPowerSettings(args);
+    if (s.state === "restored") {
+      const left = savedCpuPowerPaths(state.stateFile.data);
+      return left.length > 0
+        ? { saved: left.map(cpuPowerLabel) }
+        : { saved: [], msg: `no saved CPU power settings in ${s.stateFile}: nothing (left) to restore` };
+    }
     const { files, warnings, skipped } = wantedFiles(s, state);
     const drifted = files.filter((f) => f.now !== f.want);
     return {
@@ -348,7 +402,7 @@ export const cpuPowerModule = defineModule<CpuPowerArgs, CpuPowerState>({
         .filter((i) => i.disable?.value === "1")
         .map((i) => `CPU ${i.cpu} state${i.index} (${i.name})`),
       warnings,
-      skipped,
+      missing: skipped,
       // what validate.yml names in check mode: each setting that does not hold
       not_holding: drifted.map((f) => `${f.label} is ${f.now || '""'}, not ${f.want}`),
       tmpfiles: tmpfilesLines(args, state),

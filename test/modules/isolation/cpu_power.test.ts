@@ -5,7 +5,7 @@
  * module's restore of every saved original, as rollback.yml does it.
  */
 import { execFile } from "node:child_process";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -131,7 +131,7 @@ describe("cpu_power on a local host (fixture sys_root)", () => {
       cpufreq_driver: "intel_pstate",
       cpuidle_driver: "intel_idle",
       warnings: [],
-      skipped: [],
+      missing: [],
       not_holding: [],
       disabled_states: ["CPU 0 state2 (C1E)", "CPU 0 state3 (C6)", "CPU 1 state2 (C1E)", "CPU 1 state3 (C6)"],
     });
@@ -148,7 +148,7 @@ describe("cpu_power on a local host (fixture sys_root)", () => {
     expect(second.changes).toEqual([]);
   });
 
-  it("a drifted governor is named (check mode, as validate.yml reads it) and set again; the first original is kept; the sysfs restores give back every byte", async () => {
+  it("a drifted governor is named (check mode, as validate.yml reads it) and set again; the first original is kept; the restore gives back every byte", async () => {
     await writeCpuPowerFixture(sys, { cpus: 2 });
     const before = await tree(sys);
     await converge(cpuPowerModule, args, host);
@@ -163,17 +163,52 @@ describe("cpu_power on a local host (fixture sys_root)", () => {
     const saved = JSON.parse(await readFile(stateFile, "utf8"));
     expect(saved.originals[cpu("cpufreq/policy1/scaling_governor")]).toBe("powersave");
 
-    // rollback.yml: every saved original written back (sys_root /), in the file's order
-    for (const path of Object.keys(saved.originals)) {
-      const back = await converge(
-        sysfsModule,
-        { path, sys_root: "/", state: "restored", state_file: stateFile },
-        host,
-      );
-      expect(back.replan).toEqual([]);
-    }
+    // rollback.yml: check mode predicts the restore, which writes each original back in the order saved
+    const restored: CpuPowerArgs = { state: "restored", state_file: stateFile };
+    const plan = await checkPlan(cpuPowerModule, restored, host);
+    expect(plan.map((c) => c.summary).slice(0, 3)).toEqual([
+      "restore cpufreq/policy0/scaling_governor: performance → powersave",
+      "restore cpufreq/policy0/energy_performance_preference: performance → balance_performance",
+      "restore cpufreq/policy1/scaling_governor: schedutil → powersave",
+    ]);
+    expect(plan.at(-1)?.summary).toBe(`drop the saved CPU power settings; remove ${stateFile} (empty)`);
+    const back = await converge(cpuPowerModule, restored, host);
+    expect(back.changes).toEqual(plan);
+    expect(back.replan).toEqual([]);
     expect(await tree(sys)).toBe(before);
     await expect(stat(stateFile)).rejects.toThrow(/ENOENT/);
+    const none = await converge(cpuPowerModule, restored, host);
+    expect(none.changes).toEqual([]);
+    expect(none.report?.msg).toBe(`no saved CPU power settings in ${stateFile}: nothing (left) to restore`);
+  });
+
+  it("a restore leaves the other saved originals (the workqueue mask's) and names a CPU gone since; a refused original keeps the save", async () => {
+    await writeCpuPowerFixture(sys, { cpus: 2, cpufreq: false, epb: false });
+    const mask = join(dir, "cpumask");
+    await writeFile(mask, "ff\n");
+    await converge(
+      sysfsModule,
+      { path: mask, sys_root: "/", value: "0-3", format: "cpumask", state_file: stateFile },
+      host,
+    );
+    await converge(cpuPowerModule, args, host);
+    const restored: CpuPowerArgs = { state: "restored", state_file: stateFile };
+    await exec("chattr", ["+i", cpu("cpu1/cpuidle/state3/disable")]);
+    const refused = await converge(cpuPowerModule, restored, host);
+    expect(refused.result).toMatchObject({
+      failed: true,
+      msg: `the kernel refused "0" to ${cpu("cpu1/cpuidle/state3/disable")}: Operation not permitted (a locked-down attribute, or become: true is missing) (originals kept in ${stateFile})`,
+    });
+    expect(Object.keys(JSON.parse(await readFile(stateFile, "utf8")).originals)).toHaveLength(5);
+    await exec("chattr", ["-i", cpu("cpu1/cpuidle/state3/disable")]);
+    await rm(cpu("cpu1/cpuidle"), { recursive: true });
+    const back = await converge(cpuPowerModule, restored, host);
+    // the refused run wrote back every original the kernel took: what is left is to drop the entries
+    expect(back.changes.map((c) => c.summary)).toEqual([
+      "drop the saved CPU power settings (gone since: cpu1/cpuidle/state2/disable, cpu1/cpuidle/state3/disable)",
+    ]);
+    expect(await readFile(cpu("cpu0/cpuidle/state3/disable"), "utf8")).toBe("0\n");
+    expect(JSON.parse(await readFile(stateFile, "utf8")).originals).toEqual({ [mask]: "ff" });
   });
 
   it("a VM (no cpufreq, no cpuidle states) is left as it is, with one line for each", async () => {
@@ -185,7 +220,7 @@ describe("cpu_power on a local host (fixture sys_root)", () => {
       cpufreq_driver: null,
       cpuidle_driver: "none",
       warnings: [],
-      skipped: [
+      missing: [
         `no cpufreq policy under ${sys}/devices/system/cpu/cpufreq (a VM, or no cpufreq driver): the frequency is the hypervisor's or the firmware's; governor and energy preference left`,
         `no cpuidle states under ${sys}/devices/system/cpu/cpu*/cpuidle (driver: none): idle states left`,
       ],
