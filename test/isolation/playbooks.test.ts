@@ -879,7 +879,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(report).toMatchObject({ host: "lab1", isolated_cpus: "4", ok: true });
     expect(
       report.checks.filter((c: { status: string }) => c.status === "ok").map((c: { name: string }) => c.name),
-    ).toEqual(["isolated", "nohz_full", "nic_irqs", "interrupts_on_isolated"]);
+    ).toEqual(["isolated", "nohz_full", "nic_irqs", "interrupts_on_isolated", "kthreads"]);
     // the noise report: the hosts' /proc/interrupts is the 8-CPU fixture (no count moves); their
     // softirqs and schedstat are this machine's, which has no CPU 4: not read, never a zero
     expect(report.noise).toEqual({
