@@ -184,12 +184,13 @@ export function wantedFiles(
   const warnings: string[] = [];
   const skipped: string[] = [];
   const chosen = (cpu: number) => s.cpus === undefined || s.cpus.includes(cpu);
-  const policies = st.policies.filter((p) => p.cpus.length === 0 || p.cpus.some(chosen));
+  // a policy whose CPUs are all offline lists none in affected_cpus: inactive, left
+  const policies = st.policies.filter((p) => p.cpus.some(chosen));
   const unreadable = (what: string, path: string, r: SysRead | undefined) => {
     if (r?.error !== undefined) warnings.push(`${what}: ${path} cannot be read (${r.error}): left as it is`);
     return r?.value === undefined;
   };
-  if ((s.governor !== "" || s.epp !== "") && policies.length === 0)
+  if ((s.governor !== "" || s.epp !== "") && st.policies.length === 0)
     skipped.push(
       `no cpufreq policy under ${s.sysRoot}/devices/system/cpu/cpufreq (a VM, or no cpufreq driver): the frequency is the hypervisor's or the firmware's; governor and energy preference left`,
     );

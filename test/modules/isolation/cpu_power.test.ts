@@ -286,3 +286,27 @@ describe("cpu_power's refusals (message level: a plain file cannot give EINVAL o
     expect(refusalText("No space left on device")).toBe("No space left on device");
   });
 });
+
+describe("cpu_power's plan, pure", () => {
+  it("leaves a policy whose CPUs are all offline (affected_cpus empty: the kernel's inactive policy)", () => {
+    const dir = "/sys/devices/system/cpu/cpufreq";
+    const policy = (n: number, cpus: number[]) => ({
+      name: `policy${n}`,
+      dir: `${dir}/policy${n}`,
+      cpus,
+      governor: { value: "powersave" },
+      availableGovernors: ["performance", "powersave"],
+    });
+    const state = {
+      cpus: [0],
+      policies: [policy(0, [0]), policy(1, [])],
+      epb: new Map(),
+      idle: [],
+      saved: new Map(),
+      stateFile: { path: "/s.json", exists: false, content: "" },
+    };
+    expect(
+      cpuPowerModule.plan({ governor: "performance", state_file: "/s.json" }, state).map((c) => c.target),
+    ).toEqual(["/s.json", `${dir}/policy0/scaling_governor`]);
+  });
+});
