@@ -12,6 +12,7 @@ import type { Connection } from "../../src/connection/types.js";
 import { hostStatus } from "../../src/index.js";
 import { plannedContent, run } from "../e2e/helpers.js";
 import { expectCheckPredicts } from "../e2e/predicts.js";
+import { INTEL_IDLE_STATES, writeCpuPowerFixture } from "../lab/cpu-power-fixture.js";
 import { writeNetFixture } from "../lab/irq-fixture.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
 import { ISOLATED_4, snippetGrub } from "../modules/isolation/record-fixture.js";
@@ -31,6 +32,26 @@ const HOST_PROC = "/opt/tickless-test/proc";
 const THP = `${HOST_SYS}/kernel/mm/transparent_hugepage/enabled`;
 const KSM = `${HOST_SYS}/kernel/mm/ksm/run`;
 const SYSCTL_CONF = "/etc/sysctl.d/90-tickless-isolation.conf";
+const CPU = `${HOST_SYS}/devices/system/cpu`;
+const CPU_POWER_CONF = "/etc/tmpfiles.d/tickless-cpu-power.conf";
+/**
+ * What cpu_power saves on the fixture's 8 CPUs (intel_pstate, intel_idle), in the order it saves
+ * them: each policy's governor and energy preference, each CPU's energy_perf_bias, then each CPU's
+ * idle states deeper than C1 (C1E, C6).
+ */
+const CPU_POWER_ORIGINALS: [string, string][] = [
+  ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((n): [string, string][] => [
+    [`${CPU}/cpufreq/policy${n}/scaling_governor`, "powersave"],
+    [`${CPU}/cpufreq/policy${n}/energy_performance_preference`, "balance_performance"],
+  ]),
+  ...[0, 1, 2, 3, 4, 5, 6, 7].map((n): [string, string] => [`${CPU}/cpu${n}/power/energy_perf_bias`, "6"]),
+  ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((n) =>
+    INTEL_IDLE_STATES.slice(2).map((_, k): [string, string] => [
+      `${CPU}/cpu${n}/cpuidle/state${k + 2}/disable`,
+      "0",
+    ]),
+  ),
+];
 const HOST_CMDLINE = "/opt/tickless-test/cmdline";
 /** Each sysctl isolation.yml sets: a stock kernel's value (the fixture) → the play's default. */
 const SYSCTLS: [string, string, string][] = [
@@ -87,7 +108,7 @@ const SNAPSHOT = [
   "cd / && for p in /etc/default/grub /etc/default/grub.d /etc/default/irqbalance /etc/systemd/system/hft.slice",
   "/etc/systemd/system/system.slice.d /etc/systemd/system/user.slice.d /etc/systemd/system/init.scope.d",
   "/etc/systemd/system/redis-server.service.d /proc/irq /var/lib/tickless/irq-affinity.json /var/lib/tickless/net-queues.json",
-  `${HOST_SYS} /etc/tmpfiles.d/tickless-workqueue.conf /var/lib/tickless/sysfs.json ${HOST_PROC} ${SYSCTL_CONF}; do`,
+  `${HOST_SYS} /etc/tmpfiles.d/tickless-workqueue.conf ${CPU_POWER_CONF} /var/lib/tickless/sysfs.json ${HOST_PROC} ${SYSCTL_CONF}; do`,
   `  if [ -e "$p" ]; then find "$p" | sort | while read -r f; do if [ "$f" = ${THP} ]; then v=$(cat "$f"); case "$v" in *[[]*) v=\${v#*[}; v=\${v%%]*};; esac; echo "$f setting $v"; elif [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f dir"; fi; done; else echo "$p absent"; fi`,
   "done",
 ].join(" ");
@@ -161,6 +182,11 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     // steering masks, which isolation.yml changes and rollback.yml gives back
     await Promise.all(conns.map((c) => c.writeFile("/opt/tickless-test/net.tar", netTar, { mode: "0644" })));
     await Promise.all(conns.map((c) => c.run(`tar -C ${HOST_SYS} -xf /opt/tickless-test/net.tar`)));
+    // the CPU part: intel_pstate policies (powersave, EPP balance_performance), energy_perf_bias 6,
+    // intel_idle's POLL, C1, C1E and C6 on each of the 8 CPUs
+    const cpuTar = await fixtureTar(writeCpuPowerFixture);
+    await Promise.all(conns.map((c) => c.writeFile("/opt/tickless-test/cpu.tar", cpuTar, { mode: "0644" })));
+    await Promise.all(conns.map((c) => c.run(`tar -C ${HOST_SYS} -xf /opt/tickless-test/cpu.tar`)));
   });
   afterAll(async () => {
     await rm(RESULTS, { recursive: true, force: true });
@@ -212,8 +238,26 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         sysctlFile("kernel.timer_migration"),
         THP,
         KSM,
+        `${CPU}/cpufreq/policy4/scaling_governor`,
+        `${CPU}/cpu4/cpuidle/state3/disable`,
+        CPU_POWER_CONF,
       ]),
     );
+    // tuned latency-performance's [cpu]: governor and hints on every CPU, idle states deeper than C1 off
+    const cpuPower = (r: Awaited<ReturnType<typeof play>>, host: string) =>
+      r.results.find(
+        (x) => x.host === host && x.task === "CPU frequency governor, energy hints and deep idle states",
+      );
+    expect(cpuPower(check, "lab1")?.result.changes?.map((c) => c.summary)).toEqual(
+      expect.arrayContaining([
+        "policy4 (CPU 4) governor: powersave → performance",
+        "policy4 (CPU 4) energy_performance_preference: balance_performance → performance",
+        "CPU 4 energy_perf_bias: 6 → 0",
+        "CPU 4 state2 (C1E, 10 µs) disable: 0 → 1",
+        "CPU 4 state3 (C6, 133 µs) disable: 0 → 1",
+      ]),
+    );
+    expect(cpuPower(check, "lab1")?.result.changes).toHaveLength(1 + CPU_POWER_ORIGINALS.length);
     // the sysctl already at its value (somaxconn) is no change; THP's diff shows the kernel's choice list
     expect(targets).not.toContain(sysctlFile("net.core.somaxconn"));
     const thpTask = (r: Awaited<ReturnType<typeof play>>, host: string) =>
@@ -297,9 +341,25 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
           ...Object.fromEntries(SYSCTLS.filter(([, o, v]) => o !== v).map(([n, o]) => [sysctlFile(n), o])),
           [THP]: "madvise",
           [KSM]: "1",
+          ...Object.fromEntries(CPU_POWER_ORIGINALS),
         },
       });
     }
+    // set now, and at every boot by systemd-tmpfiles; C1 and the polling state stay enabled
+    const cpuNow = await Promise.all(
+      conns.map(
+        async (c) =>
+          (
+            await c.run(
+              `cat ${CPU}/cpufreq/policy7/scaling_governor ${CPU}/cpufreq/policy7/energy_performance_preference ${CPU}/cpu7/power/energy_perf_bias ${CPU}/cpu7/cpuidle/state*/disable && grep -c '^w ' ${CPU_POWER_CONF} && grep policy0/scaling_governor ${CPU_POWER_CONF}`,
+            )
+          ).stdout,
+      ),
+    );
+    for (const out of cpuNow)
+      expect(out).toBe(
+        `performance\nperformance\n0\n0\n0\n1\n1\n${CPU_POWER_ORIGINALS.length}\nw ${CPU}/cpufreq/policy0/scaling_governor - - - - performance\n`,
+      );
     // packet steering: eth0's rx-1 RPS mask and tx-0 XPS mask lose CPU 4 (the other queues have
     // none of it; lo's and br0's xps_cpus read ENOENT, one queue each), the originals saved first
     const steering = (r: Awaited<ReturnType<typeof play>>, host: string) =>
@@ -606,6 +666,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         "kernel command line (GRUB)": "restored",
         "IRQ affinities and irqbalance's config": "restored",
         "unbound workqueue cpumask": "restored",
+        "CPU governor and idle states": "restored",
         "sysctls, transparent hugepages and KSM": "restored",
         "packet steering masks": "restored",
         "systemd drop-ins": "could not restore",
@@ -654,6 +715,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     // the file holds the sysctls' originals too: neither part writes anything from it
     expect(failedTasks(corrupt)).toEqual([
       "restore the unbound workqueue cpumask from the saved state",
+      "restore the saved CPU power settings",
       "restore each saved original",
       "the rollback report",
     ]);
@@ -661,6 +723,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       "kernel command line (GRUB)": "restored",
       "IRQ affinities and irqbalance's config": "restored",
       "unbound workqueue cpumask": "could not restore",
+      "CPU governor and idle states": "could not restore",
       "sysctls, transparent hugepages and KSM": "could not restore",
       "systemd drop-ins": "restored",
       "hft.slice": "restored",
@@ -679,6 +742,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(failedTasks(fixed)).toEqual([]);
     expect(statuses(fixed)).toMatchObject({
       "unbound workqueue cpumask": "restored",
+      "CPU governor and idle states": "restored",
       "sysctls, transparent hugepages and KSM": "restored",
       "systemd drop-ins": "already clean",
       "tuning record": "restored",
@@ -815,7 +879,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(report).toMatchObject({ host: "lab1", isolated_cpus: "4", ok: true });
     expect(
       report.checks.filter((c: { status: string }) => c.status === "ok").map((c: { name: string }) => c.name),
-    ).toEqual(["isolated", "nohz_full", "nic_irqs", "interrupts_on_isolated"]);
+    ).toEqual(["isolated", "nohz_full", "nic_irqs", "interrupts_on_isolated", "kthreads"]);
     // the noise report: the hosts' /proc/interrupts is the 8-CPU fixture (no count moves); their
     // softirqs and schedstat are this machine's, which has no CPU 4: not read, never a zero
     expect(report.noise).toEqual({
@@ -888,10 +952,10 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       await lab1.run(`kill ${pid} 2>/dev/null; rm -rf ${standIn} /etc/tuned`);
     }
 
-    // applied (the kernel still runs the old command line), then a sysctl, THP and a queue's XPS mask drift back
+    // applied (the kernel still runs the old command line), then a sysctl, THP, a queue's XPS mask and CPU 4's governor drift back
     expect((await play("isolation.yml", false, {}, "lab1")).summary.exitCode).toBe(0);
     await lab1.run(
-      `echo 60 > ${sysctlFile("vm.swappiness")} && echo 'always [madvise] never' > ${THP} && echo 1f > ${HOST_SYS}/class/net/eth0/queues/tx-0/xps_cpus`,
+      `echo 60 > ${sysctlFile("vm.swappiness")} && echo 'always [madvise] never' > ${THP} && echo 1f > ${HOST_SYS}/class/net/eth0/queues/tx-0/xps_cpus && echo powersave > ${CPU}/cpufreq/policy4/scaling_governor`,
     );
     const validated = await play("validate.yml", false, {}, "lab1");
     expect(validated.summary.exitCode).toBe(2);
@@ -909,6 +973,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       `the running kernel lacks ${KERNEL_WORDS} (a reboot applies the GRUB defaults)`,
       "vm.swappiness is 60, not 10",
       "kernel/mm/transparent_hugepage/enabled is always [madvise] never, not never",
+      "policy4 (CPU 4) governor is powersave, not performance",
       "packet steering reaches CPU 4: eth0 tx-0 xps_cpus 1f (CPUs 0-4)",
     ]);
     // rollback gives back the originals saved before the first change, whatever drifted since
@@ -982,10 +1047,15 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
 });
 
 /** The network part of a sysfs tree (writeNetFixture), as a tar to unpack on a host. */
-async function netFixtureTar(): Promise<Buffer> {
-  const local = await mkdtemp(join(tmpdir(), "tickless-net-"));
+function netFixtureTar(): Promise<Buffer> {
+  return fixtureTar(writeNetFixture);
+}
+
+/** A part of a sysfs tree written by `write`, as a tar to unpack on a host. */
+async function fixtureTar(write: (sysDir: string) => Promise<void>): Promise<Buffer> {
+  const local = await mkdtemp(join(tmpdir(), "tickless-sys-"));
   try {
-    await writeNetFixture(join(local, "sys"));
+    await write(join(local, "sys"));
     return await new Promise<Buffer>((resolve, reject) =>
       execFile("tar", ["-C", join(local, "sys"), "-c", "."], { encoding: "buffer" }, (e, out) =>
         e ? reject(e) : resolve(out),

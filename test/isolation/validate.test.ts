@@ -53,6 +53,7 @@ function good(): Snapshot {
     interrupts1: interrupts({ nic: 3, disk: 10, loc: 52 }),
     status0: "Name:\tredis-server\nCpus_allowed_list:\t4\nnonvoluntary_ctxt_switches:\t7\n",
     status1: "Name:\tredis-server\nCpus_allowed_list:\t4\nnonvoluntary_ctxt_switches:\t9\n",
+    kthreads: "",
   };
 }
 
@@ -74,6 +75,8 @@ describe("validate_isolation checks", () => {
       ["init.scope AllowedCPUs", "ok"],
       ["interrupts_on_isolated", "ok"],
       ["redis_nonvoluntary_switches", "ok"],
+      // no kernel thread in this snapshot (kthreads.test.ts reads them)
+      ["kthreads", "ok"],
     ]);
     expect(checks.find((c) => c.name === "interrupts_on_isolated")?.detail).toBe(
       "0 device interrupts on CPU 4 in 5 s; other counters: LOC +2",

@@ -1,6 +1,7 @@
-/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, net_queue_masks, validate_isolation, tuning_record, rollback_report. */
+/** CPU isolation modules: cpu_sets, kernel_cmdline, irq_affinity, systemd_dropin, sysfs, net_queue_masks, cpu_power, validate_isolation, tuning_record, rollback_report. */
 
 import type { Module } from "../types.js";
+import { cpuPowerModule } from "./cpu_power.js";
 import { cpuSetsModule } from "./cpu_sets.js";
 import { irqAffinityModule } from "./irq_affinity.js";
 import { kernelCmdlineModule } from "./kernel_cmdline.js";
@@ -18,6 +19,7 @@ export const ISOLATION_MODULES: readonly Module[] = [
   systemdDropinModule,
   sysfsModule,
   netQueueMasksModule,
+  cpuPowerModule,
   validateIsolationModule,
   tuningRecordModule,
   rollbackReportModule,

@@ -101,6 +101,7 @@ function defaultLeftovers(dir: string): string[] {
     `${d}/sysfs.json`,
     `${d}/net-queues.json`,
     "/etc/tmpfiles.d/tickless-workqueue.conf",
+    "/etc/tmpfiles.d/tickless-cpu-power.conf",
     "/etc/systemd/system/hft.slice",
     "/etc/sysctl.d/90-tickless-isolation.conf",
   ];

@@ -1,14 +1,17 @@
 /**
  * validate_isolation's checks, pure: what the probe script read (a Snapshot) against the settings,
  * one Check per property (isolated and nohz_full lists, NIC IRQs' effective affinity, Redis's
- * Cpus_allowed_list, the other units' AllowedCPUs, interrupts and context switches over the window).
+ * Cpus_allowed_list, the other units' AllowedCPUs, interrupts and context switches over the window,
+ * the kernel threads that could be moved off the isolated CPUs).
  */
 import { type InterruptRow, parseInterrupts } from "../../facts/interrupts.js";
 import { formatCpuList, parseCpuList } from "./cpus.js";
+import { kthreadCheck } from "./kthreads.js";
 import type { NoiseReads } from "./noise.js";
 import type { ValidateIsolationArgs } from "./validate_isolation.js";
 
-export type CheckStatus = "ok" | "failed" | "skipped";
+/** `warning`: reported, never fails the host (the kernel threads that could be moved off). */
+export type CheckStatus = "ok" | "failed" | "skipped" | "warning";
 
 export interface Check {
   name: string;
@@ -28,6 +31,8 @@ export interface Snapshot extends NoiseReads {
   unitShow: Record<string, string>;
   /** IRQ number → [effective_affinity_list, smp_affinity_list] ("" when unreadable). */
   irqAffinity: Record<string, [string, string]>;
+  /** Every kernel thread: `PID<TAB>Cpus_allowed_list<TAB>its stat line` (kthreads.ts). */
+  kthreads?: string;
 }
 
 export const DEFAULT_UNITS = ["system.slice", "user.slice", "init.scope"];
@@ -100,6 +105,7 @@ export function evaluate(args: ValidateIsolationArgs, snap: Snapshot): Check[] {
   checks.push(...systemdChecks(s, snap, want, overlap));
   checks.push(interruptCheck(s, snap));
   checks.push(switchCheck(s, snap));
+  checks.push(kthreadCheck(s.isolated, snap.kthreads, s.procRoot));
   return checks;
 }
 
