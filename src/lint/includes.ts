@@ -74,6 +74,7 @@ async function follow(inc: Include, play: PlayShare, reach: Reach): Promise<void
     const loaded = await validateIncludedRole(spec, files, inc.vars, inc.loc, options);
     for (const err of loaded.errors) reach.findings.error(err);
     if (!loaded.value) return;
+    // the rules a play's own roles get when the playbook loads (a run meets these as each task runs)
     for (const err of checkTaskNodes([loaded.value]).errors) reach.findings.error(err);
     await reachNodes([loaded.value], play, reach);
     return;

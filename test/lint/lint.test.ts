@@ -105,6 +105,28 @@ describe("lintPlaybooks", () => {
     ]);
   });
 
+  it("lints an inventory given with -i: its loading and the group_vars/ beside it", async () => {
+    const dir = await testdir(
+      {
+        "site.yml": "- hosts: all\n  tasks: []\n",
+        "inventories/prod/hosts.yml": "all:\n  hosts:\n    r1:\n",
+        "inventories/prod/group_vars/all.yml": 'port: 1\nname: "{{ port | nosuch }}"\n',
+        "inventories/ini/hosts": "[redis]\nr1\n",
+      },
+      "tickless-lint-",
+    );
+    dirs.push(dir);
+    const findings = await lintPlaybooks([path.join(dir, "site.yml")], {
+      env: {},
+      cwd: dir,
+      inventory: [path.join(dir, "inventories/prod/hosts.yml"), path.join(dir, "inventories/ini/hosts")],
+    });
+    expect(findings.map((f) => `${path.relative(dir, f.file)}:${f.line}: ${f.code}`)).toEqual([
+      "inventories/ini/hosts:1: INVENTORY",
+      "inventories/prod/group_vars/all.yml:2: EXPRESSION",
+    ]);
+  });
+
   it("finds nothing in the built-in playbooks", async () => {
     const dir = path.join(root, "playbooks");
     const files = (await readdir(dir)).filter((f) => f.endsWith(".yml")).map((f) => path.join(dir, f));
