@@ -52,13 +52,8 @@ export async function lintRoleVars(roleDir: string, findings: Findings): Promise
 async function lintVarsFile(file: string, findings: Findings): Promise<void> {
   try {
     const source = parseYaml(decodeSource(await readFile(file), file), file);
-    for (const [at, text] of templateStrings(source.value, [])) {
-      try {
-        checkTemplate(text, source.locate(at, "value"));
-      } catch (err) {
-        findings.error(err);
-      }
-    }
+    for (const [at, text] of templateStrings(source.value, []))
+      checkTemplate(text, source.locate(at, "value"), (err) => findings.error(err));
   } catch (err) {
     findings.error(err);
   }
