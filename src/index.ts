@@ -41,6 +41,8 @@ export { gatherFacts, parseFacts } from "./facts/index.js";
 // Inventories
 export { limitHosts, loadInventory, selectHosts } from "./inventory/index.js";
 export type { Inventory, InventoryGroup, InventoryHost } from "./inventory/types.js";
+// Linting an Ansible repository
+export { type Finding, formatFinding, type LintOptions, lintPlaybooks } from "./lint/index.js";
 export { defaultRegistry, ModuleRegistry } from "./modules/registry.js";
 export type {
   ActionModule,

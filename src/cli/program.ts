@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { EXIT, exitCodeFor, formatError } from "../errors.js";
 import { PlaybookErrors } from "../playbook/index.js";
+import { lintCommand } from "./lint.js";
 import type { CliIo } from "./reporters.js";
 import { runCommand } from "./run.js";
 import { declareRunOptions, toRunCommandOptions } from "./run-options.js";
@@ -64,6 +65,23 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     );
 
   program
+    .command("lint")
+    .description(
+      "for an Ansible repository: every construct tickless does not run (module, keyword, filter, lookup, ansible.cfg key), with file:line and what tickless does instead (exit 0 none, 4 some)",
+    )
+    .argument("<playbook...>", "playbook files")
+    .option(
+      "-i, --inventory <inventory>",
+      "also lint this inventory and its group_vars/ (repeatable)",
+      collect,
+      [],
+    )
+    .option("--json", "one JSON document: { findings: [{ file, line, column, code, message, hint }], count }")
+    .action(async (files: string[], options: { inventory: string[]; json?: boolean }) => {
+      result.code = await lintCommand(files, options, io);
+    });
+
+  program
     .command("status")
     .description(
       "day two, read-only: per host, tuned or not, the CPU set, the last apply, reboot pending and drift from the applied-state record (exit 0 clean, 2 drift or reboot pending, 3 unreachable)",
@@ -87,7 +105,7 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
 /** One line for a usage error, with a hint pointing at --help. */
 function usageError(err: CommanderError, argv: string[]): string {
   const message = err.message.replace(/\s*\n\s*/g, " ").trim();
-  const sub = ["run", "validate", "status"].find((c) => argv.includes(c));
+  const sub = ["run", "validate", "lint", "status"].find((c) => argv.includes(c));
   return `${message} (hint: see "tickless ${sub ? `${sub} ` : ""}--help")`;
 }
 

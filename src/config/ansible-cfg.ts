@@ -29,7 +29,20 @@ export interface AnsibleConfig {
   origins: Record<string, string>;
   /** Keys tickless does not read, each with its file:line, and other notes. */
   warnings: string[];
+  /** The keys of the file tickless does not read, where each is written (`tickless lint`). */
+  ignored: IgnoredKey[];
 }
+
+/** A key of ansible.cfg tickless has no equivalent for. */
+export interface IgnoredKey {
+  file: string;
+  line: number;
+  section: string;
+  key: string;
+}
+
+/** What a warning about an ignored key says tickless does. */
+export const IGNORED_HINT = 'tickless has no equivalent (see docs/compat.md, "ansible.cfg")';
 
 type Kind = "paths" | "pathspec" | "path" | "string" | "int" | "bool";
 
@@ -99,7 +112,7 @@ export async function loadAnsibleConfig(
   cwd = process.cwd(),
 ): Promise<AnsibleConfig> {
   const found = await findAnsibleConfig(env, cwd);
-  const config: AnsibleConfig = { origins: {}, warnings: [...found.warnings] };
+  const config: AnsibleConfig = { origins: {}, warnings: [...found.warnings], ignored: [] };
   if (found.file) {
     config.file = found.file;
     const text = await readFile(found.file, "utf8");
@@ -144,10 +157,10 @@ export function readConfigText(text: string, file: string, config: AnsibleConfig
   for (const e of entries(text)) {
     const id = `${e.section}/${e.key.toLowerCase()}`;
     if (id in KNOWN) set(config, id, e.value, dirname(file), `${file}:${e.line}`, { file, line: e.line });
-    else
-      config.warnings.push(
-        `${file}:${e.line}: [${e.section}] ${e.key} is ignored: tickless has no equivalent (see docs/compat.md, "ansible.cfg")`,
-      );
+    else {
+      config.ignored.push({ file, line: e.line, section: e.section, key: e.key });
+      config.warnings.push(`${file}:${e.line}: [${e.section}] ${e.key} is ignored: ${IGNORED_HINT}`);
+    }
   }
 }
 

@@ -50,7 +50,7 @@ export async function loadInventory(
 }
 
 /** Ansible's host_list rule: a string with a comma that is not an existing path. */
-async function isHostList(src: string): Promise<boolean> {
+export async function isHostList(src: string): Promise<boolean> {
   if (!src.includes(",")) return false;
   return !(await exists(src));
 }
@@ -65,7 +65,7 @@ function addHostList(inv: Inventory, list: string): void {
 }
 
 /** The YAML files of an inventory path and the directory whose group_vars/host_vars apply. */
-async function inventoryFiles(src: string): Promise<{ files: string[]; dir: string }> {
+export async function inventoryFiles(src: string): Promise<{ files: string[]; dir: string }> {
   const path = resolve(src);
   const info = await stat(path).catch(() => undefined);
   if (!info) {

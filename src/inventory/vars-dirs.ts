@@ -28,7 +28,7 @@ export async function applyVarsDirs(inv: Inventory, dir: string): Promise<void> 
  * Vars files by entity name, in the order they apply: `NAME` (a file, or a directory whose files
  * are read recursively in lexical order), `NAME.json`, `NAME.yaml`, `NAME.yml`.
  */
-async function varsFiles(dir: string): Promise<Map<string, string[]>> {
+export async function varsFiles(dir: string): Promise<Map<string, string[]>> {
   const byName = new Map<string, string[]>();
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[]);
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

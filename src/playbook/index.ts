@@ -1,6 +1,8 @@
 /** The playbook loader's public surface. */
 export { parseExtraVars } from "./extra-vars.js";
 export {
+  type IncludedRoleFiles,
+  type Loaded,
   type LoadOptions,
   loadIncludedRole,
   loadPlaybook,
@@ -8,7 +10,9 @@ export {
   PlaybookErrors,
   type RunTimeLoadOptions,
   type ValidationResult,
+  validateIncludedRole,
   validatePlaybook,
+  validateTaskFile,
 } from "./load.js";
 export { coerceRenderedArgs, detectModule, validateModuleArgs, writtenArgs } from "./module-args.js";
 export { defaultRolesPath, splitPathList } from "./roles.js";

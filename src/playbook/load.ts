@@ -1,6 +1,6 @@
 /** Loading a playbook: YAML with positions → schema → normalize → rules, collecting every error. */
 import { dirname, resolve } from "node:path";
-import { formatError, ParseError, TicklessError } from "../errors.js";
+import { formatError, ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { defaultRegistry, type ModuleRegistry } from "../modules/registry.js";
 import { type NormalizeContext, normalizePlays, normalizeTaskList } from "./normalize.js";
 import { readYamlFile } from "./read-source.js";
@@ -33,8 +33,16 @@ export interface RunTimeLoadOptions extends LoadOptions {
 
 export interface ValidationResult {
   playbook?: Playbook;
+  /** What loaded despite the errors (absent when nothing could be read): `tickless lint` goes on from it. */
+  partial?: Playbook;
   errors: TicklessError[];
   warnings: string[];
+}
+
+/** A task file or an included role as loaded, with every problem found (`tickless lint`). */
+export interface Loaded<T> {
+  value?: T;
+  errors: TicklessError[];
 }
 
 /**
@@ -77,7 +85,7 @@ export async function validatePlaybook(file: string, options: LoadOptions = {}):
     ctx.errors.push(...found.errors);
     ctx.warnings.push(...found.warnings);
     if (ctx.errors.length > 0)
-      return { playbook: undefined, errors: sortErrors(ctx.errors), warnings: ctx.warnings };
+      return { partial: playbook, errors: sortErrors(ctx.errors), warnings: ctx.warnings };
     return { playbook, errors: [], warnings: ctx.warnings };
   } catch (err) {
     if (!(err instanceof TicklessError)) throw err;
@@ -87,6 +95,16 @@ export async function validatePlaybook(file: string, options: LoadOptions = {}):
 
 /** Loads a task file (include_tasks at run time); its import_tasks are inlined. Throws PlaybookErrors. */
 export async function loadTaskFile(file: string, options: RunTimeLoadOptions = {}): Promise<TaskNode[]> {
+  const loaded = await validateTaskFile(file, options);
+  if (loaded.errors.length > 0) throw new PlaybookErrors(loaded.errors);
+  return loaded.value ?? [];
+}
+
+/** Like loadTaskFile, but returns what loaded and every problem instead of throwing them. */
+export async function validateTaskFile(
+  file: string,
+  options: RunTimeLoadOptions = {},
+): Promise<Loaded<TaskNode[]>> {
   const path = resolve(file);
   const ctx = context(options, path);
   ctx.role = options.role;
@@ -101,8 +119,7 @@ export async function loadTaskFile(file: string, options: RunTimeLoadOptions = {
     if (!(err instanceof TicklessError)) throw err;
     ctx.errors.push(err);
   }
-  if (ctx.errors.length > 0) throw new PlaybookErrors(sortErrors(ctx.errors));
-  return nodes;
+  return { value: nodes, errors: sortErrors(ctx.errors) };
 }
 
 /**
@@ -111,11 +128,33 @@ export async function loadTaskFile(file: string, options: RunTimeLoadOptions = {
  */
 export async function loadIncludedRole(
   spec: IncludeRoleSpec,
-  rendered: { name: string; tasks?: string; vars?: string; defaults?: string; handlers?: string },
+  rendered: IncludedRoleFiles,
   vars: Record<string, unknown>,
-  from: { file: string; line?: number; column?: number },
+  from: SourceLocation,
   options: RunTimeLoadOptions,
 ): Promise<Block> {
+  const loaded = await validateIncludedRole(spec, rendered, vars, from, options);
+  if (loaded.errors.length > 0 || !loaded.value) throw new PlaybookErrors(loaded.errors);
+  return loaded.value;
+}
+
+/** include_role's name and *_from files, rendered. */
+export interface IncludedRoleFiles {
+  name: string;
+  tasks?: string;
+  vars?: string;
+  defaults?: string;
+  handlers?: string;
+}
+
+/** Like loadIncludedRole, but returns what loaded and every problem instead of throwing them. */
+export async function validateIncludedRole(
+  spec: IncludeRoleSpec,
+  rendered: IncludedRoleFiles,
+  vars: Record<string, unknown>,
+  from: SourceLocation,
+  options: RunTimeLoadOptions,
+): Promise<Loaded<Block>> {
   const ctx = context({ ...options, rolesPath: spec.rolesPath }, from.file);
   ctx.playDir = spec.playDir;
   ctx.play = options.play;
@@ -142,8 +181,7 @@ export async function loadIncludedRole(
     },
     ctx,
   );
-  if (ctx.errors.length > 0 || !block) throw new PlaybookErrors(sortErrors(ctx.errors));
-  return block;
+  return { value: block, errors: sortErrors(ctx.errors) };
 }
 
 function context(options: LoadOptions & { playDir?: string }, file: string): NormalizeContext {

@@ -55,6 +55,9 @@ function attempt(found: RuleFindings, check: () => void): void {
   }
 }
 
+/** Where a check that reports every problem of a string puts them. */
+const report = (found: RuleFindings) => (err: TicklessError) => found.errors.push(err);
+
 /** What a handler answers to: its name, "role : name" for a role's, and its listen topics. */
 function handlerNames(h: Task): string[] {
   if (h.name === undefined) return h.listen;
@@ -168,7 +171,7 @@ const expressions: NodeRule = (node, found) => {
 
 const templates: NodeRule = (node, found) => {
   const check = (value: unknown, field: string) => {
-    for (const s of templateStrings(value)) attempt(found, () => checkTemplate(s, locOf(node, field)));
+    for (const s of templateStrings(value)) checkTemplate(s, locOf(node, field), report(found));
   };
   check(node.name, "name");
   check(node.vars, "vars");
@@ -183,7 +186,7 @@ const templates: NodeRule = (node, found) => {
 
 const playTemplates: PlayRule = (play, found) => {
   const check = (value: unknown, field: string) => {
-    for (const s of templateStrings(value)) attempt(found, () => checkTemplate(s, locOf(play, field)));
+    for (const s of templateStrings(value)) checkTemplate(s, locOf(play, field), report(found));
   };
   check(play.hosts, "hosts");
   check(play.vars, "vars");

@@ -3,6 +3,7 @@ import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { Keyword, range } from "./filters.js";
 import { truthy } from "./helpers.js";
 import { CALL, callMacro } from "./jinja/macro.js";
+import { LOOKUP_FUNCTIONS, lookupInstead } from "./lookups.js";
 import { renderNested } from "./render.js";
 import { KEYWORD_PREFIX, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
@@ -17,6 +18,9 @@ type Node = Record<string, any>;
 const CACHE_LIMIT = 10_000;
 const HINT =
   "expressions are Ansible-like: and, or, not, in, not in, ==, <, x is defined, x|default(…), result is failed";
+
+const UNKNOWN_HINT =
+  "tickless runs Jinja's filters and tests and Ansible's common ones (the README lists them under Playbooks); for another, compute the value in a task (register, set_fact) or pass it with -e";
 
 const jexl = new jexlModule.Jexl();
 const elements = jexl._grammar.elements as Record<string, any>;
@@ -136,6 +140,16 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
   }
   if (node.type === "FunctionCall") {
     const known = node.pool === "transforms" ? jexl.getTransform(node.name) : jexl.getFunction(node.name);
+    if (!known && node.pool !== "transforms" && LOOKUP_FUNCTIONS.has(String(node.name))) {
+      const plugin = lookupPlugin(node.args?.[0], ctx);
+      const what = plugin === undefined ? "lookup plugins are" : `the lookup plugin "${plugin}" is`;
+      throw syntaxError(
+        ctx.expression,
+        `${what} not supported: ${node.name}(…)`,
+        ctx.loc,
+        lookupInstead(plugin),
+      );
+    }
     if (!known && node.pool !== "transforms") {
       const instead = METHODS[String(node.name)] ?? "a filter: value | name(…)";
       throw syntaxError(
@@ -145,7 +159,8 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
         `write ${instead}`,
       );
     }
-    if (!known) throw syntaxError(ctx.expression, unknownName(String(node.name), node.pool), ctx.loc);
+    if (!known)
+      throw syntaxError(ctx.expression, unknownName(String(node.name), node.pool), ctx.loc, UNKNOWN_HINT);
     if (GUARDS.has(node.name)) makeLenient(node.args[0]);
     nameSubject(node);
     if (GUARDS.has(node.name) && Array.isArray(node.args) && node.args.length > 0) {
@@ -213,6 +228,12 @@ function makeLenient(node: Node | undefined): void {
   if (root?.type === "Identifier" && !root.relative && root.value !== LENIENT_ROOT && !literal) {
     root.from = { type: "Identifier", value: LENIENT_ROOT };
   }
+}
+
+/** The plugin a lookup call names, when its first argument is a string literal. */
+function lookupPlugin(arg: Node | undefined, ctx: Context): string | undefined {
+  const m = arg?.type === "Identifier" && !arg.from ? STRING_PLACEHOLDER.exec(String(arg.value)) : null;
+  return m ? ctx.strings[Number(m[1])] : undefined;
 }
 
 /** "unknown filter "x"", with the closest known name when one is close. */

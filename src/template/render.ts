@@ -16,7 +16,7 @@ import {
 import { fileEngine, hasTemplate, isJinja } from "./jinja/classify.js";
 import type { JinjaOptions } from "./jinja/lex.js";
 import { fileLoader } from "./jinja/loader.js";
-import { checkJinja, renderJinja } from "./jinja/render.js";
+import { checkJinja, type Report, renderJinja } from "./jinja/render.js";
 import { EXPRESSION_HELPER, type FoundExpression, splitTemplate, TEXT_HELPER } from "./mustaches.js";
 import { literalValue, pyOutput } from "./python.js";
 import { Scope, toPlain } from "./scope.js";
@@ -136,11 +136,37 @@ export async function renderTemplateFile(
   return renderJinja(text, new Scope(vars, renderNested, { file: path }), options, loader);
 }
 
-/** Checks template syntax only (no vars needed): throws ParseError "TEMPLATE". */
-export function checkTemplate(source: string, loc?: SourceLocation): void {
+/**
+ * Checks template syntax only (no vars needed): throws ParseError "TEMPLATE", or, given `report`,
+ * reports every bad expression of the string instead of the first (then the rest once they are right).
+ */
+export function checkTemplate(source: string, loc?: SourceLocation, report?: Report): void {
   if (!hasTemplate(source)) return;
-  if (isJinja(source)) checkJinja(source, loc);
-  else entryFor(source, loc);
+  if (isJinja(source)) checkJinja(source, loc, undefined, undefined, report);
+  else if (!report) entryFor(source, loc);
+  else checkEachExpression(source, loc, report);
+}
+
+/** A Handlebars string's expressions, each reported; its Handlebars syntax once they are all right. */
+function checkEachExpression(source: string, loc: SourceLocation | undefined, report: Report): void {
+  const reported = (err: unknown) => {
+    if (!(err instanceof TicklessError)) throw err;
+    report(err);
+  };
+  try {
+    let bad = 0;
+    for (const e of splitTemplate(source, hb.helpers).expressions) {
+      try {
+        checkExpression(e.source, within(loc, e.line, e.column));
+      } catch (err) {
+        reported(err);
+        bad++;
+      }
+    }
+    if (bad === 0) entryFor(source, loc);
+  } catch (err) {
+    reported(err);
+  }
 }
 
 /** Renders a template found inside the vars: native when it is one `{{ … }}`, else a string. */

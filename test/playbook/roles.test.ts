@@ -33,6 +33,20 @@ async function errorsOf(files: Record<string, string>, rolesPath: string[] = [])
 }
 
 describe("roles when the playbook loads", () => {
+  it("checks a role's template where the template module finds it (<role>/templates), every problem of it", async () => {
+    const { d, errors } = await errorsOf({
+      "roles/t/tasks/main.yml": "- name: conf\n  template: { src: app.j2, dest: /tmp/x }\n",
+      "roles/t/templates/app.j2": "a={{ a | nope }}\nb={{ b | upper | zap }}\n",
+      "p.yml": "- hosts: all\n  roles: [t]\n",
+    });
+    expect(errors).toEqual([
+      expect.stringMatching(
+        new RegExp(`^${d.file("roles/t/templates/app.j2")}:1:6: .*unknown filter "nope"`),
+      ),
+      expect.stringMatching(new RegExp(`^${d.file("roles/t/templates/app.j2")}:2:6: .*unknown filter "zap"`)),
+    ]);
+  });
+
   it("runs roles after pre_tasks and before tasks; their handlers before the play's, import_role's after", async () => {
     const d = await tree({
       ...ROLE,

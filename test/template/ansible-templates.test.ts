@@ -178,6 +178,21 @@ describe("templates in playbook strings", () => {
     expect(err.location).toEqual(loc);
   });
 
+  it("reports every unknown filter of a string when given a report, located", () => {
+    const found: ParseError[] = [];
+    checkTemplate("{{ items | lenght }} and {{ port | nosuch }}", loc, (e) => found.push(e as ParseError));
+    expect(found.map((e) => [e.message.replace(/^.*: /, ""), e.location])).toEqual([
+      ['unknown filter "lenght" (did you mean "length"?)', loc],
+      ['unknown filter "nosuch"', loc],
+    ]);
+    const inJinja: ParseError[] = [];
+    checkTemplate("{% if a | frob %}{{ b | frab }}{% endif %}", loc, (e) => inJinja.push(e as ParseError));
+    expect(inJinja.map((e) => /unknown filter "(\w+)"/.exec(e.message)?.[1])).toEqual(["frob", "frab"]);
+    expect(() =>
+      checkTemplate("{{ items | length }} {{ port }}", loc, () => expect.fail("reported")),
+    ).not.toThrow();
+  });
+
   it("gives a template file's line and column for an expression's error", () => {
     const err = thrown(() => checkTemplate("a\nb {{ items | nosuch }}", { file: "t.hbs" }));
     expect(err.message).toContain('unknown filter "nosuch"');

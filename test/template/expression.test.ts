@@ -288,6 +288,20 @@ describe("evaluate: syntax and wrappers", () => {
     expect(thrown(() => checkExpression("foo(1)")).code).toBe("EXPRESSION");
     expect(() => checkExpression("undefined_is_fine_here is defined and y|bool")).not.toThrow();
   });
+
+  it.each([
+    ["lookup('env', 'HOME')", 'the lookup plugin "env" is', /-e home="\$HOME"/],
+    ["query('file', 'a.txt') | first", 'the lookup plugin "file" is', /include_vars/],
+    ["q('pipe', 'date')", 'the lookup plugin "pipe" is', /register/],
+    ["lookup('items', xs)", 'the lookup plugin "items" is', /with_items/],
+    ["lookup(name, 'x')", "lookup plugins are", /no lookup plugins/],
+  ])("refuses %s, naming the plugin and what to write instead", (expr, what, hint) => {
+    const err = thrown(() => checkExpression(expr, loc));
+    expect(err.code).toBe("EXPRESSION");
+    expect(err.message).toContain(`${what} not supported`);
+    expect(err.hint).toMatch(hint);
+    expect(err.location).toEqual(loc);
+  });
 });
 
 describe("evaluateCondition", () => {

@@ -45,9 +45,25 @@ export function checkJinja(
   loc?: SourceLocation,
   options?: Partial<JinjaOptions>,
   loader?: TemplateLoader,
+  report?: Report,
 ): void {
-  compile(source, loc, options, loader);
+  if (!report) {
+    compile(source, loc, options, loader);
+    return;
+  }
+  try {
+    compile(source, loc, options, loader, report);
+  } catch (err) {
+    if (!(err instanceof TicklessError)) throw err;
+    report(err);
+  }
 }
+
+/**
+ * Where a check that goes on past a problem puts each one (`tickless lint`): an expression's
+ * error is reported and the parse goes on; a statement the parser cannot get past still ends it.
+ */
+export type Report = (err: TicklessError) => void;
 
 /** Renders a Jinja template in a scope; the text it gives. */
 export function renderJinja(
@@ -69,10 +85,28 @@ function compile(
   loc?: SourceLocation,
   overrides?: Partial<JinjaOptions>,
   loader?: TemplateLoader,
+  report?: Report,
 ): Compiled {
   const key = `${JSON.stringify(overrides ?? {})}\u0000${loader ? "L" : ""}${loc?.file ?? ""}\u0000${text}`;
   const cached = cache.get(key);
   if (cached) return cached;
+  let reported = 0;
+  const counted: Report | undefined = report
+    ? (err) => {
+        reported++;
+        report(err);
+      }
+    : undefined;
+  const check = counted
+    ? (expression: string, at?: SourceLocation) => {
+        try {
+          checkExpression(expression, at);
+        } catch (err) {
+          if (!(err instanceof TicklessError)) throw err;
+          counted(err);
+        }
+      }
+    : checkExpression;
   let source = text.replace(/\r\n?/g, "\n");
   const newlines = trailingNewlines(source);
   const options = { ...ANSIBLE_JINJA, ...overrides };
@@ -97,8 +131,8 @@ function compile(
   }
   let nodes: JinjaNode[];
   try {
-    const load = loader ? (name: string) => checkLoaded(name, loader, overrides) : undefined;
-    nodes = parse(tokenize(source, options), { locate, check: checkExpression, load });
+    const load = loader ? (name: string) => checkLoaded(name, loader, overrides, counted) : undefined;
+    nodes = parse(tokenize(source, options), { locate, check, load });
   } catch (err) {
     if (!(err instanceof JinjaSyntaxError)) throw err;
     throw new ParseError("TEMPLATE", `invalid template: ${err.message}`, {
@@ -107,6 +141,8 @@ function compile(
     });
   }
   const compiled = { nodes, newlines };
+  // a template whose problems were only reported must not pass a later strict check from the cache
+  if (reported > 0) return compiled;
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, compiled);
   return compiled;
@@ -121,12 +157,17 @@ function compileLoaded(found: LoadedTemplate, ctx: RenderContext): JinjaNode[] {
 const checking = new Set<string>();
 
 /** At load time, a template named literally is checked where it is found (run time says where it is not). */
-function checkLoaded(name: string, loader: TemplateLoader, options?: Partial<JinjaOptions>): void {
+function checkLoaded(
+  name: string,
+  loader: TemplateLoader,
+  options?: Partial<JinjaOptions>,
+  report?: Report,
+): void {
   const found = loader(name);
   if (!found || checking.has(found.file)) return;
   checking.add(found.file);
   try {
-    compile(found.text, { file: found.file }, options, loader);
+    checkJinja(found.text, { file: found.file }, options, loader, report);
   } finally {
     checking.delete(found.file);
   }
