@@ -61,8 +61,9 @@ const LINE = /^[ \t]*jemalloc-bg-thread[ \t]+(\S+)[ \t]*$/gim;
 export function probeScript(args: RedisBgThreadArgs): string {
   const cli = cliLine(args);
   const proc = args.proc_root ?? "/proc";
+  // restored needs no client: without one the file still goes back (Redis reads it at its next start)
   return [
-    cliCheck(args),
+    ...((args.state ?? "present") === "present" ? [cliCheck(args)] : []),
     `v=$(${cli} CONFIG GET jemalloc-bg-thread 2>/dev/null | tr -d '\\r' | sed -n 2p)`,
     `info=$(${cli} INFO server 2>/dev/null | tr -d '\\r')`,
     `pid=$(printf '%s\\n' "$info" | sed -n 's/^process_id://p')`,
@@ -127,6 +128,15 @@ export function planBgThread(args: RedisBgThreadArgs, s: RedisBgThreadState): Ch
   const saved = s.save.data;
   if ((args.state ?? "present") === "restored") {
     if (!saved) return [];
+    if (saved.port !== port) {
+      throw new TicklessError(
+        "TASK",
+        `${s.save.path} is the save of the Redis on port ${saved.port}, not ${port}`,
+        {
+          hint: `run with port ${saved.port} (redis_port=${saved.port})`,
+        },
+      );
+    }
     const c = saved.config;
     if (c && s.config.content !== c.original) {
       if (s.config.content !== c.written) {
