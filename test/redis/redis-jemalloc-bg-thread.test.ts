@@ -14,8 +14,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
 import {
   configOff,
+  planBgThread,
   type RedisBgThreadArgs,
   redisJemallocBgThreadModule,
+  threadsOnIsolated,
 } from "../../src/modules/redis/redis_jemalloc_bg_thread.js";
 import { checkPlan, converge, scratchDir, snapshot } from "../modules/harness.js";
 import { freePort } from "../ssh-e2e/helpers.js";
@@ -171,5 +173,37 @@ describe("configOff", () => {
     expect(configOff("port 1")).toBe("port 1\njemalloc-bg-thread no\n");
     expect(configOff("# jemalloc-bg-thread yes\n")).toBe("# jemalloc-bg-thread yes\njemalloc-bg-thread no\n");
     expect(configOff("jemalloc-bg-thread no\n")).toBe("jemalloc-bg-thread no\n");
+  });
+});
+
+describe("threadsOnIsolated and the restore's port", () => {
+  it("names each jemalloc_bg_thd allowed on an isolated CPU; none started yet: the main thread's list, which it inherits", () => {
+    const out =
+      "@@value yes\n@@t 800|redis-server|4\n@@t 801|bio_close_file|0-3,5-7\n@@t 812|jemalloc_bg_thd|0-7\n";
+    expect(threadsOnIsolated(out, [4])).toEqual(["jemalloc_bg_thd (TID 812) may run on 0-7"]);
+    expect(threadsOnIsolated(out.replace("0-7", "0-3"), [4])).toEqual([]);
+    expect(threadsOnIsolated("@@t 800|redis-server|4\n", [4])).toEqual([
+      "jemalloc_bg_thd (not started yet; Redis's main thread TID 800) may run on 4",
+    ]);
+  });
+
+  it("a save of the Redis on another port is not restored onto this one", () => {
+    const state = {
+      value: "no",
+      configPath: "/etc/redis/redis.conf",
+      config: { exists: true, content: "jemalloc-bg-thread no\n" },
+      onIsolated: [],
+      save: {
+        path: "/var/lib/tickless/redis-jemalloc-bg-thread.json",
+        data: { version: 1 as const, port: 6380, value: "yes" },
+      },
+    };
+    expect(() => planBgThread({ state: "restored", port: 6379 }, state)).toThrow(
+      "/var/lib/tickless/redis-jemalloc-bg-thread.json is the save of the Redis on port 6380, not 6379",
+    );
+    expect(planBgThread({ state: "restored", port: 6380 }, state).map((c) => c.summary)).toEqual([
+      "CONFIG SET jemalloc-bg-thread yes (as found)",
+      "drop the save (setting given back)",
+    ]);
   });
 });
