@@ -672,6 +672,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         "systemd drop-ins": "could not restore",
         "hft.slice": "restored",
         "Redis in its original slice": "already clean",
+        "jemalloc's background thread of Redis": "already clean",
         irqbalance: "already clean",
         "running kernel": "already clean",
         "tuning record": "kept",

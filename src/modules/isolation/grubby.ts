@@ -17,19 +17,30 @@ import { ensureDir } from "../util/created-dir.js";
 import type { SaveData } from "./grub-apply.js";
 import { formatParam, hasKey, type KernelParam, linesMatchPresent, parseParams } from "./grub-cmdline.js";
 
-/** One boot entry of `grubby --info=ALL`: its kernel path and arguments. */
+/** One boot entry of `grubby --info=ALL`: its kernel path and arguments (root=, initrd, title, id apart). */
 export interface GrubbyEntry {
   kernel: string;
   args: KernelParam[];
+  root?: string;
+  initrd?: string;
+  title?: string;
+  /** The BLS entry's id (its file name without .conf): what grub2-reboot and saved_entry name. */
+  id?: string;
 }
 
-/** `grubby --info=ALL` → its entries (`index=N` starts each; `kernel="…"`, `args="…"` inside). */
+/** `grubby --info=ALL` → its entries (`index=N` starts each; `kernel="…"`, `args="…"` … inside). */
 export function grubbyEntries(info: string): GrubbyEntry[] {
   const entries: GrubbyEntry[] = [];
   for (const block of info.split(/^index=\d+$/m).slice(1)) {
-    const kernel = /^kernel="([^"]*)"$/m.exec(block)?.[1];
-    const args = /^args="([^"]*)"$/m.exec(block)?.[1];
-    if (kernel !== undefined && args !== undefined) entries.push({ kernel, args: parseParams(args) });
+    const field = (name: string) => new RegExp(`^${name}="([^"]*)"$`, "m").exec(block)?.[1];
+    const [kernel, args] = [field("kernel"), field("args")];
+    if (kernel === undefined || args === undefined) continue;
+    const entry: GrubbyEntry = { kernel, args: parseParams(args) };
+    for (const key of ["root", "initrd", "title", "id"] as const) {
+      const value = field(key);
+      if (value !== undefined) entry[key] = value;
+    }
+    entries.push(entry);
   }
   return entries;
 }

@@ -11,7 +11,8 @@
  * file changed or the generated config does not carry the parameters; util/grub-apply.ts has
  * the host's sh check the new bytes before they replace the old, and puts them back when the
  * regeneration or its check fails. `reboot_required` says whether /proc/cmdline differs.
- * `trial_boot: true` boots the new line once before the defaults change (grub-trial.ts).
+ * `trial_boot: true` boots the new line once before the defaults change (grub-trial.ts; grubby:
+ * grubby-trial.ts).
  */
 import { posix } from "node:path";
 import { quote } from "shell-quote";
@@ -43,13 +44,13 @@ import {
   type TrialState,
 } from "./grub-trial.js";
 import {
-  applyGrubby,
   type GrubbyEntry,
   grubbyChanges,
   grubbyEntries,
   runningEntry,
   withGrubbyOriginals,
 } from "./grubby.js";
+import * as grubbyTrial from "./grubby-trial.js";
 
 type ParamValue = string | number | boolean | null;
 
@@ -72,6 +73,8 @@ export interface KernelCmdlineArgs {
   /** Seconds the trial boot has to answer SSH (default 600). */
   reboot_timeout?: number;
   grub_reboot_command?: string;
+  /** grubby's trial boot: the reboot (the `reboot` module's default; a fixture in tests). */
+  reboot_command?: string;
 }
 
 type Method = NonNullable<KernelCmdlineArgs["method"]>;
@@ -93,6 +96,8 @@ export interface KernelCmdlineState {
   cmdline: string;
   /** trial_boot: custom.cfg and the boot id. */
   trial?: TrialState;
+  /** grubby, trial_boot: the boot id and a trial entry left behind (kept out of grubbyEntries). */
+  grubbyTrial?: grubbyTrial.GrubbyTrialState;
 }
 
 export const DEFAULT_SNIPPET = "/etc/default/grub.d/99-tickless.cfg";
@@ -129,7 +134,7 @@ export function kernelCmdlineSettings(args: KernelCmdlineArgs, vars: Readonly<Re
     procRoot: (args.proc_root ?? "/proc").replace(/\/+$/, ""),
     stateFile: args.state_file ?? DEFAULT_STATE_FILE,
     // absent and restored read it too: a trial entry left by a run that never got its host back goes
-    trial: method !== "grubby" && (args.trial_boot === true || (args.state ?? "present") !== "present"),
+    trial: args.trial_boot === true || (args.state ?? "present") !== "present",
     grubReboot: args.grub_reboot_command ?? (redHat ? "grub2-reboot" : "grub-reboot"),
   };
 }
@@ -170,7 +175,9 @@ async function readKernelCmdline(
     host.readFile(`${s.procRoot}/cmdline`),
     grubby ? host.run(`${s.grubby} --info=ALL`) : undefined,
     host.readFile(s.stateFile),
-    s.trial ? readTrial(host, s.grubCfg, s.procRoot, s.grubReboot, args.reboot_timeout ?? 600) : undefined,
+    s.trial && !grubby
+      ? readTrial(host, s.grubCfg, s.procRoot, s.grubReboot, args.reboot_timeout ?? 600)
+      : undefined,
   ]);
   if (info && info.rc !== 0) {
     throw new TicklessError(
@@ -187,6 +194,8 @@ async function readKernelCmdline(
   const sources = paths.map((path, k) => ({ path, content: text(reads[k]) }));
   const modes = Object.fromEntries(paths.map((p, k) => [p, reads[k].exists ? reads[k].mode : undefined]));
   const own = reads[paths.indexOf(s.file)];
+  const entries = info ? grubbyEntries(info.stdout) : [];
+  const gTrial = grubby && s.trial ? await grubbyTrial.readGrubbyTrial(host, s, args, entries) : undefined;
   return {
     method: s.method,
     file: { path: s.file, exists: own.exists, content: text(own), mode: own.mode },
@@ -198,10 +207,11 @@ async function readKernelCmdline(
       data: save.exists ? readSave(s.stateFile, text(save)) : emptySave(),
     },
     grubCfg: { path: s.grubCfg, exists: cfg.exists, content: text(cfg) },
-    ...(info ? { grubbyEntries: grubbyEntries(info.stdout) } : {}),
+    ...(info ? { grubbyEntries: entries.filter((e) => !grubbyTrial.isTrialEntry(e)) } : {}),
     mkconfig: s.mkconfig,
     cmdline: text(cmdline).trim(),
     ...(trial ? { trial } : {}),
+    ...(gTrial ? { grubbyTrial: gTrial } : {}),
   };
 }
 
@@ -230,6 +240,9 @@ export function desiredFiles(
 export function planKernelCmdline(args: KernelCmdlineArgs, state: KernelCmdlineState): Change[] {
   const changes = planDefaultsChanges(args, state);
   const s = kernelCmdlineSettings(args, {});
+  const g = state.grubbyTrial;
+  if (g && s.state !== "present") return [...grubbyTrial.leftoverRemoval(g), ...changes];
+  if (g) return grubbyTrial.planGrubbyTrial(g, state.grubbyEntries ?? [], state.cmdline, s.params, changes);
   if (!state.trial) return changes;
   if (s.state !== "present") return [...leftoverRemoval(state.trial), ...changes];
   return planTrial(state.trial, state.grubCfg, state.cmdline, s.params, changes);
@@ -361,9 +374,11 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
       grub_default: { type: "string", pattern: "^/" },
       grub_cfg: { type: "string", pattern: "^/" },
       mkconfig_command: { type: "string", minLength: 1 },
+      grubby_command: { type: "string", minLength: 1 },
       trial_boot: { type: "boolean" },
       reboot_timeout: { type: "number", exclusiveMinimum: 0 },
       grub_reboot_command: { type: "string", minLength: 1 },
+      reboot_command: { type: "string", minLength: 1 },
       proc_root: { type: "string", pattern: "^/" },
       state_file: { type: "string", pattern: "^/" },
     },
@@ -388,11 +403,11 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
   async apply(host, args, changes, current, ctx): Promise<ModuleResult> {
     const s = kernelCmdlineSettings(args, {});
     if (current.method === "grubby") {
-      const save = { path: current.save.path, change: changes.find((c) => c.target === current.save.path) };
-      const rest = changes.filter((c) => !c.target.startsWith("grubby:"));
-      const result = await applyGrubby(host, changes, save, async () =>
-        rest.length ? atTask(ctx, () => applyDefaults(host, current, rest, () => undefined)) : {},
-      );
+      const commit = grubbyTrial.grubbyCommit(current, changes, ctx);
+      const g = current.grubbyTrial;
+      const result = g
+        ? await grubbyTrial.applyGrubbyTrial(host, g, changes, s.params, ctx, commit)
+        : await commit(host);
       return { ...result, method: "grubby" };
     }
     const words = s.params.map(formatParam).join(" ");
@@ -418,7 +433,8 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
     reboot_required: rebootRequired(args, state.cmdline, state),
     ...(args.state === "restored" ? { kept_params: keptParams(args, state) } : {}),
     // check mode: the trial is the reboot (isolation.yml's reboot task then has nothing to do)
-    ...(state.trial && planKernelCmdline(args, state).some((c) => c.target === `${TRIAL_ID}:boot`)
+    ...((state.trial || state.grubbyTrial) &&
+    planKernelCmdline(args, state).some((c) => c.target === `${TRIAL_ID}:boot`)
       ? { trial_boot: "planned" }
       : {}),
   }),

@@ -6,6 +6,7 @@ import { heapProfileModule } from "./heap_profile.js";
 import { intrinsicLatencyModule } from "./intrinsic_latency.js";
 import { latencyReportModule } from "./latency_report.js";
 import { perfGateModule } from "./perf_gate.js";
+import { redisJemallocBgThreadModule } from "./redis_jemalloc_bg_thread.js";
 import { redisLatencyModule } from "./redis_latency.js";
 import { redisRestartModule } from "./redis_restart.js";
 import { redisServerModule } from "./redis_server.js";
@@ -20,6 +21,7 @@ export const REDIS_MODULES: readonly Module[] = [
   redisServerModule,
   redisRestartModule,
   redisThreadsModule,
+  redisJemallocBgThreadModule,
   redisLatencyModule,
   intrinsicLatencyModule,
   perfGateModule,
