@@ -102,6 +102,85 @@ describe("redis_server: a restart keeps the data", () => {
   });
 });
 
+// Debian's redis-server links the distribution's libjemalloc, built with the profiler and reading
+// MALLOC_CONF (the bundled one of the releases reads JE_MALLOC_CONF): the same path, stock binary.
+describe("redis_server: a start condition (jemalloc's options, a setting) restarts through the same guard", () => {
+  const opt = async (name: string) =>
+    new RegExp(`^ *opt\\.${name}: (\\S+)`, "m").exec(await cli("MEMORY", "MALLOC-STATS"))?.[1];
+  const profiling = {
+    environment: { MALLOC_CONF: "prof:true,prof_active:true,lg_prof_sample:17" },
+    malloc_opts: { prof: "true", prof_active: "true", lg_prof_sample: "17" },
+  };
+
+  it("the same binary restarts with the variable, the keys kept; nothing to do after; and back", async () => {
+    const config = await startRedis("/usr/bin/redis-server", 30);
+    const before = await pid();
+    const args = { config, port, binary: "/usr/bin/redis-server", start_timeout_s: 10, ...profiling };
+    const r = await converge(redisServerModule, args, conn);
+    expect(r.changes.map((c) => c.summary)).toEqual([
+      'restart to apply opt.prof: "false" → "true", opt.lg_prof_sample: "19" → "17"',
+    ]);
+    expect(r.result).toMatchObject({ saved: "rdb", dbsize_before: 31, dbsize_after: 31, sentinel: "ok" });
+    expect(r.replan).toEqual([]);
+    expect(await pid()).not.toBe(before);
+    expect(await opt("prof")).toBe("true");
+    expect(await opt("lg_prof_sample")).toBe("17");
+    expect(await cli("DBSIZE")).toBe("30");
+    expect((await converge(redisServerModule, args, conn)).changes).toEqual([]);
+
+    // off again: the variable unset at the start, the profiler off
+    const off = {
+      config,
+      port,
+      binary: "/usr/bin/redis-server",
+      start_timeout_s: 10,
+      environment: { MALLOC_CONF: "" },
+      malloc_opts: { prof: "false" },
+    };
+    const o = await converge(redisServerModule, off, conn);
+    expect(o.changes.map((c) => c.summary)).toEqual(['restart to apply opt.prof: "true" → "false"']);
+    expect(o.replan).toEqual([]);
+    expect(await opt("prof")).toBe("false");
+    expect(await cli("DBSIZE")).toBe("30");
+  });
+
+  it("a setting the config does not give: restarted once, and the re-plan names what still differs", async () => {
+    const config = await startRedis("/usr/bin/redis-server", 0);
+    const r = await converge(
+      redisServerModule,
+      {
+        config,
+        port,
+        binary: "/usr/bin/redis-server",
+        start_timeout_s: 10,
+        settings: { "enable-debug-command": "local" },
+      },
+      conn,
+    );
+    expect(r.replan.map((c) => c.summary)).toEqual(['restart to apply enable-debug-command: "no" → "local"']);
+  });
+
+  it("a restart for the profiler is refused like any other when the save cannot complete", async () => {
+    const config = await startRedis("/usr/bin/redis-server", 12);
+    const before = await pid();
+    immutable = [join(dir, "data")];
+    await exec("chattr", ["+i", ...immutable]);
+    const args = {
+      config,
+      port,
+      binary: "/usr/bin/redis-server",
+      start_timeout_s: 10,
+      save_timeout_s: 10,
+      ...profiling,
+    };
+    await expect(converge(redisServerModule, args, conn)).rejects.toThrow(
+      /not restarted: refusing to restart Redis holding 13 key\(s\): BGSAVE to .* failed/,
+    );
+    expect(await pid()).toBe(before);
+    expect(await opt("prof")).toBe("false");
+  });
+});
+
 describe("the guard alone against a kill -9 right after it", () => {
   async function guardThenKill(): Promise<Record<string, string>> {
     const cliLine = `redis-cli -h 127.0.0.1 -p ${port}`;
