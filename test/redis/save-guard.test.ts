@@ -88,7 +88,8 @@ describe("redis_server: a restart keeps the data", () => {
       ),
     );
     expect(await pid()).toBe(before);
-    expect(await cli("DBSIZE")).toBe("21");
+    // the sentinel key written before the save is taken back
+    expect(await cli("DBSIZE")).toBe("20");
 
     // allowed without a save: restarted, the reason reported, and the lost keys fail the task
     const forced = await converge(redisServerModule, { ...args, restart_without_save: true }, conn);
@@ -178,6 +179,55 @@ describe("redis_server: a start condition (jemalloc's options, a setting) restar
     );
     expect(await pid()).toBe(before);
     expect(await opt("prof")).toBe("false");
+  });
+});
+
+describe("redis_server: a Redis whose last BGSAVE failed (MISCONF) is saved or left running", () => {
+  // the RDB's final name taken by a directory: the BGSAVE's rename fails, even as root; then
+  // stop-writes-on-bgsave-error (with a save point) refuses writes and PING itself with MISCONF
+  async function misconf(keys: number): Promise<string> {
+    const config = await startRedis(join(dir, "old/redis-server"), keys, "save 900 1\n");
+    await mkdir(join(dir, "data", "dump.rdb", "keep"), { recursive: true });
+    await cli("BGSAVE");
+    for (let i = 0; i < 200 && !(await cli("PING")).startsWith("MISCONF"); i++) await sleep(20);
+    expect(await cli("PING")).toMatch(/^MISCONF /);
+    return config;
+  }
+  const args = (config: string) => ({
+    config,
+    port,
+    binary: "/usr/bin/redis-server",
+    start_timeout_s: 10,
+    save_timeout_s: 10,
+  });
+
+  it("refuses while the save still fails: the server, its keys and no sentinel key stay", async () => {
+    const config = await misconf(40);
+    const before = await pid();
+    await expect(converge(redisServerModule, args(config), conn)).rejects.toThrow(
+      /refusing to restart Redis holding 40 key\(s\): BGSAVE to .*dump\.rdb failed/,
+    );
+    expect(await pid()).toBe(before);
+    expect(await cli("DBSIZE")).toBe("40");
+  });
+
+  it("saves once the cause is gone, then restarts with every key", async () => {
+    const config = await misconf(40);
+    await exec("rm", ["-rf", join(dir, "data", "dump.rdb")]);
+    const before = await pid();
+    const r = await converge(redisServerModule, args(config), conn);
+    expect(r.result).toMatchObject({ saved: "rdb", dbsize_before: 40, dbsize_after: 40 });
+    expect(await pid()).not.toBe(before);
+    expect(await cli("DBSIZE")).toBe("40");
+  });
+
+  it("a refused restart of a writable Redis leaves no sentinel key behind", async () => {
+    const config = await startRedis(join(dir, "old/redis-server"), 7);
+    await mkdir(join(dir, "data", "dump.rdb", "keep"), { recursive: true });
+    await expect(converge(redisServerModule, args(config), conn)).rejects.toThrow(
+      /refusing to restart Redis holding 8 key/,
+    );
+    expect(await cli("EXISTS", "tickless:restart-sentinel")).toBe("0");
   });
 });
 

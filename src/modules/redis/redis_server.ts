@@ -16,7 +16,13 @@ import { quote } from "shell-quote";
 import { TicklessError } from "../../errors.js";
 import { defineModule } from "../types.js";
 import { lastProbeError } from "../util/last-error.js";
-import { afterRestartScript, dbsizeProblem, SAVE_REFUSED, saveGuardScript } from "./save-guard.js";
+import {
+  afterRestartScript,
+  answersScript,
+  dbsizeProblem,
+  SAVE_REFUSED,
+  saveGuardScript,
+} from "./save-guard.js";
 
 export interface RedisServerArgs {
   config: string;
@@ -187,8 +193,12 @@ export function restartScript(args: RedisServerArgs): string {
     "set -u",
     cliCheck(args),
     `token="$(date +%s%N)-$$"; sentinel=; pid=`,
-    `if [ "$(${cli} PING 2>/dev/null)" = PONG ]; then`,
-    `  if [ "$(${cli} DBSIZE)" -gt 0 ]; then ${cli} SET ${SENTINEL} "$token" >/dev/null; sentinel=1; fi`,
+    // a refused restart leaves no sentinel key in the data
+    `on_exit() { if [ "$1" = ${SAVE_REFUSED} ] && [ -n "$sentinel" ]; then ${cli} DEL ${SENTINEL} >/dev/null 2>&1; fi; exit "$1"; }`,
+    `trap 'on_exit $?' EXIT`,
+    `if ${answersScript(cli)}; then`,
+    // refused while a failed BGSAVE stops writes (MISCONF): then DBSIZE alone checks the data
+    `  if [ "$(${cli} DBSIZE)" -gt 0 ] && [ "$(${cli} SET ${SENTINEL} "$token")" = OK ]; then sentinel=1; fi`,
     `  pid=$(${cli} INFO server | sed -n 's/^process_id:\\([0-9]*\\).*/\\1/p')`,
     "fi",
     saveGuardScript({
