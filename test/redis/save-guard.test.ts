@@ -209,6 +209,8 @@ describe("redis_server: a Redis whose last BGSAVE failed (MISCONF) is saved or l
     );
     expect(await pid()).toBe(before);
     expect(await cli("DBSIZE")).toBe("40");
+    // PING is refused, no sentinel was written
+    expect(await cli("EXISTS", "tickless:restart-sentinel")).toBe("0");
   });
 
   it("saves once the cause is gone, then restarts with every key", async () => {

@@ -175,6 +175,11 @@ export function startCommand(args: RedisServerArgs): string {
   return quote(words);
 }
 
+/** Seconds the sentinel key lives: the longest save and start, and a margin. */
+export function sentinelTtl(args: RedisServerArgs): number {
+  return (args.save_timeout_s ?? 60) + 2 * (args.start_timeout_s ?? 20) + 600;
+}
+
 /** Save (or refuse), stop, start, wait for PONG, check the data; prints key=value lines. */
 export function restartScript(args: RedisServerArgs): string {
   const cli = cliLine(args);
@@ -197,8 +202,9 @@ export function restartScript(args: RedisServerArgs): string {
     `on_exit() { if [ "$1" = ${SAVE_REFUSED} ] && [ -n "$sentinel" ]; then ${cli} DEL ${SENTINEL} >/dev/null 2>&1; fi; exit "$1"; }`,
     `trap 'on_exit $?' EXIT`,
     `if ${answersScript(cli)}; then`,
-    // refused while a failed BGSAVE stops writes (MISCONF): then DBSIZE alone checks the data
-    `  if [ "$(${cli} DBSIZE)" -gt 0 ] && [ "$(${cli} SET ${SENTINEL} "$token")" = OK ]; then sentinel=1; fi`,
+    // refused while a failed BGSAVE stops writes (MISCONF): then DBSIZE alone checks the data. It
+    // expires: a refusal that cannot delete it (MISCONF again) does not leave it in the data for good
+    `  if [ "$(${cli} DBSIZE)" -gt 0 ] && [ "$(${cli} SET ${SENTINEL} "$token" EX ${sentinelTtl(args)})" = OK ]; then sentinel=1; fi`,
     `  pid=$(${cli} INFO server | sed -n 's/^process_id:\\([0-9]*\\).*/\\1/p')`,
     "fi",
     saveGuardScript({
@@ -211,7 +217,8 @@ export function restartScript(args: RedisServerArgs): string {
     afterRestartScript(cli, args.start_timeout_s ?? 20),
     "t1=$(date +%s%N)",
     `got=$(${cli} GET ${SENTINEL})`,
-    `[ -n "$sentinel" ] && ${cli} DEL ${SENTINEL} >/dev/null`,
+    // ours, whoever wrote it: also one an earlier refused restart could not delete (it expires anyway)
+    `${cli} DEL ${SENTINEL} >/dev/null`,
     `echo "downtime_ms=$(( (t1 - t0) / 1000000 ))"`,
     `if [ -z "$sentinel" ]; then echo sentinel=none; elif [ "$got" = "$token" ]; then echo sentinel=ok; else echo sentinel=lost; fi`,
   ].join("\n");
