@@ -12,7 +12,7 @@ export function profilingProblem(
   if (/DEBUG command not allowed/i.test(reply)) {
     return {
       msg: "Redis refuses DEBUG, through which jemalloc's profiler is reached (mallctl)",
-      hint: "start Redis with enable-debug-command local (redis.conf; it cannot change at run time)",
+      hint: "run redis.yml with redis_heap_profiling=true (it starts Redis with enable-debug-command local, which cannot change at run time)",
     };
   }
   if (/unknown subcommand/i.test(reply)) {
@@ -30,7 +30,7 @@ export function profilingProblem(
   if (optProf.trim() !== "1") {
     return {
       msg: "jemalloc's profiler was not enabled when this Redis started (opt.prof: 0)",
-      hint: "start Redis with JE_MALLOC_CONF=prof:true (the bundled jemalloc; MALLOC_CONF for the standalone one): sampling every 512 KiB on average costs little; prof_active:false starts it paused",
+      hint: "run redis.yml with redis_heap_profiling=true (it starts Redis with JE_MALLOC_CONF=prof:true…, MALLOC_CONF for the standalone jemalloc); elsewhere start Redis with that variable",
     };
   }
   return undefined;
