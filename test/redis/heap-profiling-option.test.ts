@@ -34,6 +34,7 @@ describe.skipIf(sharedLab() === undefined)("redis.yml's heap profiling option on
   let release: string;
   let vars: Record<string, unknown>;
   let configOff: string;
+  let cache: string;
   const stockConfig = (p: number) =>
     `# stock config\nbind 127.0.0.1\nport ${p}\ndaemonize yes\npidfile /var/lib/redis-hft/stock.pid\ndir /var/lib/redis-hft\nsave 900 1\nlogfile /var/lib/redis-hft/stock.log\n`;
 
@@ -72,7 +73,7 @@ describe.skipIf(sharedLab() === undefined)("redis.yml's heap profiling option on
     conn = await openSsh(labSettings(lab, lab.hosts[0]));
     results = await tempDir("tickless-heapopt-");
     port = await freePort();
-    const cache = await fetchSources();
+    cache = await fetchSources();
     const names = releaseNames(await buildDefaults());
     const trees = [
       { parent: "/opt/redis-hft/releases", name: names.redis },
@@ -237,4 +238,41 @@ describe.skipIf(sharedLab() === undefined)("redis.yml's heap profiling option on
     expect(await cli("CONFIG GET enable-debug-command")).toBe("enable-debug-command\nno");
     expect(await cli("GET trade:last")).toBe("101.25");
   }, 300_000);
+
+  it("the standalone build: the variable is MALLOC_CONF, the profile is written, and off again", async () => {
+    const standalone = { redis_jemalloc: "standalone" };
+    const name = releaseNames({ ...(await buildDefaults()), ...standalone }).redis;
+    const tree = { parent: "/opt/redis-hft/releases", name };
+    if (!(await seedBuild(conn, cache, tree))) {
+      await buildOnLab(standalone);
+      if (!(await seedBuild(conn, cache, tree))) throw new Error("the build cache has no standalone tree");
+    }
+    const r = await play("redis.yml", { ...standalone, redis_heap_profiling: true });
+    expect(failures(r)).toEqual([]);
+    expect(await sh(`readlink /proc/${await pid()}/exe`)).toBe(
+      `/opt/redis-hft/releases/${name}/bin/redis-server`,
+    );
+    expect(await cli("INFO memory")).toMatch(/mem_allocator:jemalloc-5\.3\.0/);
+    expect(await cli("MEMORY MALLOC-STATS")).toContain(
+      'config.malloc_conf: "narenas:2,background_thread:false,metadata_thp:auto"',
+    );
+    expect(await opt("narenas")).toBe("2");
+    expect(await opt("prof")).toBe("true");
+    await cli("DEBUG POPULATE 3000 pop 2000");
+    const p = await profile("heap-standalone");
+    expect(failures(p)).toEqual([]);
+    const summary = JSON.parse(await readFile(join(results, "heapopt-lab", "heap-standalone.json"), "utf8"));
+    expect(summary.sample_interval_bytes).toBe(524288);
+    // as Redis was started: through the current link
+    expect(summary.executable).toBe("/opt/redis-hft/current/bin/redis-server");
+    expect(summary.sampled_objects).toBeGreaterThan(0);
+    console.log(
+      `standalone build with the option: ${String(p.results.find((e) => e.task === "what the profile holds")?.result?.msg)}`,
+    );
+
+    const off = await play("redis.yml", standalone);
+    expect(failures(off)).toEqual([]);
+    expect(await opt("prof")).toBe("false");
+    expect(await cli("CONFIG GET enable-debug-command")).toBe("enable-debug-command\nno");
+  }, 1_800_000);
 });

@@ -3,6 +3,25 @@
  * heap dump (`heap_v2` format) and `jeprof --text` say about the live heap.
  */
 
+/**
+ * A boolean mallctl as `DEBUG MALLCTL` answers it ("1" / "0"), from `MEMORY MALLOC-STATS` when Redis
+ * cannot read it: Redis 7.0 halves the length on EINVAL until one fits, and jemalloc 5.3.0 (the
+ * standalone build; its ctl.c READ) also sets it to the bool's 1 byte as it refuses the first 8, so
+ * the halving reaches 0 and Redis answers "ERR Invalid argument" (the bundled 5.2.1 leaves it). `config.prof: true`, `opt.prof: true` and
+ * `opt.prof_active: true (prof.active: false)` are in the statistics' header.
+ */
+export function boolFromStats(stats: string, name: string): "1" | "0" | undefined {
+  const pattern =
+    name === "prof.active"
+      ? /\(prof\.active: (true|false)\)/
+      : new RegExp(`^\\s*${name.replace(".", "\\.")}: (true|false)\\b`, "m");
+  const v = pattern.exec(stats)?.[1];
+  return v === undefined ? undefined : v === "true" ? "1" : "0";
+}
+
+/** Redis's reply to an integer `DEBUG MALLCTL` that jemalloc 5.3.0 cannot answer (above). */
+export const MALLCTL_EINVAL = "ERR Invalid argument";
+
 /** Why no profile can be taken, from Redis's replies to `DEBUG MALLCTL config.prof` / `opt.prof`. */
 export function profilingProblem(
   configProf: string,
