@@ -1,6 +1,7 @@
 /** heap_profile's pure parts against output recorded from Redis 7.0.15 (bundled jemalloc, --enable-prof) and jeprof 5.3.0. */
 import { describe, expect, it } from "vitest";
 import {
+  boolFromStats,
   parseHeapDump,
   parseJeprofText,
   profilingProblem,
@@ -8,6 +9,36 @@ import {
 
 const REFUSED =
   'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+
+describe("a bool mallctl from MEMORY MALLOC-STATS (Redis 7.0 on jemalloc 5.3.0)", () => {
+  // lines as jemalloc 5.3.0's malloc_stats_print writes them (Redis's standalone build)
+  const stats = [
+    "___ Begin jemalloc statistics ___",
+    'Version: "5.3.0-0-g54eaed1d8b56b1aa528be3bdd1877e59c56fa90c"',
+    "Build-time option settings",
+    "  config.prof: true",
+    "  config.prof_libgcc: true",
+    "Run-time option settings",
+    "  opt.prof: true",
+    '  opt.prof_prefix: "jeprof"',
+    "  opt.prof_active: true (prof.active: false)",
+    "  opt.lg_prof_sample: 19 (prof.lg_sample: 19)",
+  ].join("\n");
+  it.each([
+    ["config.prof", "1"],
+    ["opt.prof", "1"],
+    ["prof.active", "0"],
+    ["opt.prof_accum", undefined],
+  ])("%s", (name, value) => {
+    expect(boolFromStats(stats, name)).toBe(value);
+  });
+  it("a profiler off, and no profiler built in", () => {
+    expect(boolFromStats(stats.replace("opt.prof: true", "opt.prof: false"), "opt.prof")).toBe("0");
+    expect(
+      boolFromStats("___ Begin jemalloc statistics ___\n  config.prof: false\n", "opt.prof"),
+    ).toBeUndefined();
+  });
+});
 
 describe("what Redis's replies say about the profiler", () => {
   it.each([

@@ -102,6 +102,23 @@ describe("redis.yml's drop-in for the distribution's unit", () => {
     // Without a deny list, a lone SystemCallFilter= line would be an allow list of one call.
     expect(await dropin({})).not.toMatch(/SystemCallFilter/);
   });
+
+  it("heap profiling: a drop-in of its own sets the profiler's options alone in the variable jemalloc reads", async () => {
+    const text = await renderTemplateFile(
+      join(import.meta.dirname, "../../templates/redis/redis-heap-profiling.conf.hbs"),
+      {
+        redis_malloc_conf_var: "JE_MALLOC_CONF",
+        redis_heap_profiling_conf: "prof:true,prof_active:true,lg_prof_sample:19",
+        redis_heap_profiling_lg_sample: 19,
+      },
+    );
+    const lines = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+    // the build's compiled-in options (narenas:2 …) are not repeated: jemalloc reads them first
+    expect(lines).toEqual([
+      "[Service]",
+      "Environment=JE_MALLOC_CONF=prof:true,prof_active:true,lg_prof_sample:19",
+    ]);
+  });
 });
 
 describe("checkThreads (pure)", () => {

@@ -10,6 +10,7 @@ import {
   redisServerModule,
   restartProblems,
   restartScript,
+  startCommand,
 } from "../../src/modules/redis/redis_server.js";
 import { releaseLinkModule } from "../../src/modules/redis/release_link.js";
 import { sha256Hex, sourceArchiveModule } from "../../src/modules/redis/source_archive.js";
@@ -167,6 +168,63 @@ describe("redis_server (pure parts)", () => {
   it("treats a replaced binary ('(deleted)') as stale", () => {
     const s = parseProbe("/opt/r/bin/redis-server\n42\n/opt/r/bin/redis-server (deleted)\n");
     expect(redisServerModule.plan(args, s)).toHaveLength(1);
+  });
+
+  it("plans a restart of the same binary when a start condition differs, naming each one", () => {
+    const wants = {
+      ...args,
+      malloc_opts: { prof: "true", lg_prof_sample: "19" },
+      settings: { "enable-debug-command": "local" },
+    };
+    const exe = "/opt/r/bin/redis-server";
+    const plain = parseProbe(
+      `${exe}\n42\n${exe}\nopt\tprof\tfalse\nopt\tlg_prof_sample\t19\nset\tenable-debug-command\tno\n`,
+    );
+    expect(plain).toMatchObject({
+      malloc: { prof: "false", lg_prof_sample: "19" },
+      settings: { "enable-debug-command": "no" },
+    });
+    const [change] = redisServerModule.plan(wants, plain);
+    expect(change.summary).toBe(
+      'restart to apply opt.prof: "false" → "true", enable-debug-command: "no" → "local"',
+    );
+    expect(change.before).toBe(`${exe}\nopt.prof: false\nopt.lg_prof_sample: 19\nenable-debug-command no\n`);
+    expect(change.after).toBe(`${exe}\nopt.prof: true\nopt.lg_prof_sample: 19\nenable-debug-command local\n`);
+    const profiled = parseProbe(
+      `${exe}\n42\n${exe}\nopt\tprof\ttrue\nopt\tlg_prof_sample\t19\nset\tenable-debug-command\tlocal\n`,
+    );
+    expect(redisServerModule.plan(wants, profiled)).toEqual([]);
+    const off = { ...args, malloc_opts: { prof: "false" }, settings: { "enable-debug-command": "no" } };
+    expect(redisServerModule.plan(off, profiled)[0]?.summary).toBe(
+      'restart to apply opt.prof: "true" → "false", enable-debug-command: "local" → "no"',
+    );
+    expect(redisServerModule.plan(off, plain)).toEqual([]);
+    // an allocator without a profiler does not report opt.prof: profiling is off
+    expect(
+      redisServerModule.plan(
+        off,
+        parseProbe(`${exe}\n42\n${exe}\nopt\tprof\t\nset\tenable-debug-command\tno\n`),
+      ),
+    ).toEqual([]);
+    // a new binary names the binary; the diff still carries the conditions
+    const stock = parseProbe(`${exe}\n42\n/usr/bin/redis-server\nopt\tprof\tfalse\n`);
+    expect(redisServerModule.plan(wants, stock)[0]?.summary).toBe(`restart: /usr/bin/redis-server → ${exe}`);
+  });
+
+  it("starts directly with the variables set, and those asked empty unset", async () => {
+    // printenv as the "server": what the started process sees, through a real shell
+    const line = (config: string) =>
+      startCommand({
+        config,
+        binary: "/usr/bin/printenv",
+        environment: { MALLOC_CONF: "", JE_MALLOC_CONF: "prof:true,prof_active:true" },
+      });
+    const inherited = "export MALLOC_CONF=narenas:1 JE_MALLOC_CONF=prof:false; ";
+    expect((await conn.run(inherited + line("JE_MALLOC_CONF"))).stdout).toBe("prof:true,prof_active:true\n");
+    expect((await conn.run(inherited + line("MALLOC_CONF"))).rc).toBe(1);
+    expect(startCommand({ config: "/etc/r.conf", binary: "/opt/r/bin/redis-server" })).toBe(
+      "/opt/r/bin/redis-server /etc/r.conf",
+    );
   });
 
   it("names lost data and a too long downtime", () => {

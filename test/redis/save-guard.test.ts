@@ -88,7 +88,8 @@ describe("redis_server: a restart keeps the data", () => {
       ),
     );
     expect(await pid()).toBe(before);
-    expect(await cli("DBSIZE")).toBe("21");
+    // the sentinel key written before the save is taken back
+    expect(await cli("DBSIZE")).toBe("20");
 
     // allowed without a save: restarted, the reason reported, and the lost keys fail the task
     const forced = await converge(redisServerModule, { ...args, restart_without_save: true }, conn);
@@ -99,6 +100,136 @@ describe("redis_server: a restart keeps the data", () => {
     });
     expect(forced.result?.msg).toContain("DBSIZE 21 before the restart, 0 after");
     expect(await pid()).not.toBe(before);
+  });
+});
+
+// Debian's redis-server links the distribution's libjemalloc, built with the profiler and reading
+// MALLOC_CONF (the bundled one of the releases reads JE_MALLOC_CONF): the same path, stock binary.
+describe("redis_server: a start condition (jemalloc's options, a setting) restarts through the same guard", () => {
+  const opt = async (name: string) =>
+    new RegExp(`^ *opt\\.${name}: (\\S+)`, "m").exec(await cli("MEMORY", "MALLOC-STATS"))?.[1];
+  const profiling = {
+    environment: { MALLOC_CONF: "prof:true,prof_active:true,lg_prof_sample:17" },
+    malloc_opts: { prof: "true", prof_active: "true", lg_prof_sample: "17" },
+  };
+
+  it("the same binary restarts with the variable, the keys kept; nothing to do after; and back", async () => {
+    const config = await startRedis("/usr/bin/redis-server", 30);
+    const before = await pid();
+    const args = { config, port, binary: "/usr/bin/redis-server", start_timeout_s: 10, ...profiling };
+    const r = await converge(redisServerModule, args, conn);
+    expect(r.changes.map((c) => c.summary)).toEqual([
+      'restart to apply opt.prof: "false" → "true", opt.lg_prof_sample: "19" → "17"',
+    ]);
+    expect(r.result).toMatchObject({ saved: "rdb", dbsize_before: 31, dbsize_after: 31, sentinel: "ok" });
+    expect(r.replan).toEqual([]);
+    expect(await pid()).not.toBe(before);
+    expect(await opt("prof")).toBe("true");
+    expect(await opt("lg_prof_sample")).toBe("17");
+    expect(await cli("DBSIZE")).toBe("30");
+    expect((await converge(redisServerModule, args, conn)).changes).toEqual([]);
+
+    // off again: the variable unset at the start, the profiler off
+    const off = {
+      config,
+      port,
+      binary: "/usr/bin/redis-server",
+      start_timeout_s: 10,
+      environment: { MALLOC_CONF: "" },
+      malloc_opts: { prof: "false" },
+    };
+    const o = await converge(redisServerModule, off, conn);
+    expect(o.changes.map((c) => c.summary)).toEqual(['restart to apply opt.prof: "true" → "false"']);
+    expect(o.replan).toEqual([]);
+    expect(await opt("prof")).toBe("false");
+    expect(await cli("DBSIZE")).toBe("30");
+  });
+
+  it("a setting the config does not give: restarted once, and the re-plan names what still differs", async () => {
+    const config = await startRedis("/usr/bin/redis-server", 0);
+    const r = await converge(
+      redisServerModule,
+      {
+        config,
+        port,
+        binary: "/usr/bin/redis-server",
+        start_timeout_s: 10,
+        settings: { "enable-debug-command": "local" },
+      },
+      conn,
+    );
+    expect(r.replan.map((c) => c.summary)).toEqual(['restart to apply enable-debug-command: "no" → "local"']);
+  });
+
+  it("a restart for the profiler is refused like any other when the save cannot complete", async () => {
+    const config = await startRedis("/usr/bin/redis-server", 12);
+    const before = await pid();
+    immutable = [join(dir, "data")];
+    await exec("chattr", ["+i", ...immutable]);
+    const args = {
+      config,
+      port,
+      binary: "/usr/bin/redis-server",
+      start_timeout_s: 10,
+      save_timeout_s: 10,
+      ...profiling,
+    };
+    await expect(converge(redisServerModule, args, conn)).rejects.toThrow(
+      /not restarted: refusing to restart Redis holding 13 key\(s\): BGSAVE to .* failed/,
+    );
+    expect(await pid()).toBe(before);
+    expect(await opt("prof")).toBe("false");
+  });
+});
+
+describe("redis_server: a Redis whose last BGSAVE failed (MISCONF) is saved or left running", () => {
+  // the RDB's final name taken by a directory: the BGSAVE's rename fails, even as root; then
+  // stop-writes-on-bgsave-error (with a save point) refuses writes and PING itself with MISCONF
+  async function misconf(keys: number): Promise<string> {
+    const config = await startRedis(join(dir, "old/redis-server"), keys, "save 900 1\n");
+    await mkdir(join(dir, "data", "dump.rdb", "keep"), { recursive: true });
+    await cli("BGSAVE");
+    for (let i = 0; i < 200 && !(await cli("PING")).startsWith("MISCONF"); i++) await sleep(20);
+    expect(await cli("PING")).toMatch(/^MISCONF /);
+    return config;
+  }
+  const args = (config: string) => ({
+    config,
+    port,
+    binary: "/usr/bin/redis-server",
+    start_timeout_s: 10,
+    save_timeout_s: 10,
+  });
+
+  it("refuses while the save still fails: the server, its keys and no sentinel key stay", async () => {
+    const config = await misconf(40);
+    const before = await pid();
+    await expect(converge(redisServerModule, args(config), conn)).rejects.toThrow(
+      /refusing to restart Redis holding 40 key\(s\): BGSAVE to .*dump\.rdb failed/,
+    );
+    expect(await pid()).toBe(before);
+    expect(await cli("DBSIZE")).toBe("40");
+    // PING is refused, no sentinel was written
+    expect(await cli("EXISTS", "tickless:restart-sentinel")).toBe("0");
+  });
+
+  it("saves once the cause is gone, then restarts with every key", async () => {
+    const config = await misconf(40);
+    await exec("rm", ["-rf", join(dir, "data", "dump.rdb")]);
+    const before = await pid();
+    const r = await converge(redisServerModule, args(config), conn);
+    expect(r.result).toMatchObject({ saved: "rdb", dbsize_before: 40, dbsize_after: 40 });
+    expect(await pid()).not.toBe(before);
+    expect(await cli("DBSIZE")).toBe("40");
+  });
+
+  it("a refused restart of a writable Redis leaves no sentinel key behind", async () => {
+    const config = await startRedis(join(dir, "old/redis-server"), 7);
+    await mkdir(join(dir, "data", "dump.rdb", "keep"), { recursive: true });
+    await expect(converge(redisServerModule, args(config), conn)).rejects.toThrow(
+      /refusing to restart Redis holding 8 key/,
+    );
+    expect(await cli("EXISTS", "tickless:restart-sentinel")).toBe("0");
   });
 });
 

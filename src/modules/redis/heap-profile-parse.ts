@@ -3,6 +3,25 @@
  * heap dump (`heap_v2` format) and `jeprof --text` say about the live heap.
  */
 
+/**
+ * A boolean mallctl as `DEBUG MALLCTL` answers it ("1" / "0"), from `MEMORY MALLOC-STATS` when Redis
+ * cannot read it: Redis 7.0 halves the length on EINVAL until one fits, and jemalloc 5.3.0 (the
+ * standalone build; its ctl.c READ) also sets it to the bool's 1 byte as it refuses the first 8, so
+ * the halving reaches 0 and Redis answers "ERR Invalid argument" (the bundled 5.2.1 leaves it). `config.prof: true`, `opt.prof: true` and
+ * `opt.prof_active: true (prof.active: false)` are in the statistics' header.
+ */
+export function boolFromStats(stats: string, name: string): "1" | "0" | undefined {
+  const pattern =
+    name === "prof.active"
+      ? /\(prof\.active: (true|false)\)/
+      : new RegExp(`^\\s*${name.replace(".", "\\.")}: (true|false)\\b`, "m");
+  const v = pattern.exec(stats)?.[1];
+  return v === undefined ? undefined : v === "true" ? "1" : "0";
+}
+
+/** Redis's reply to an integer `DEBUG MALLCTL` that jemalloc 5.3.0 cannot answer (above). */
+export const MALLCTL_EINVAL = "ERR Invalid argument";
+
 /** Why no profile can be taken, from Redis's replies to `DEBUG MALLCTL config.prof` / `opt.prof`. */
 export function profilingProblem(
   configProf: string,
@@ -12,7 +31,7 @@ export function profilingProblem(
   if (/DEBUG command not allowed/i.test(reply)) {
     return {
       msg: "Redis refuses DEBUG, through which jemalloc's profiler is reached (mallctl)",
-      hint: "start Redis with enable-debug-command local (redis.conf; it cannot change at run time)",
+      hint: "run redis.yml with redis_heap_profiling=true (it starts Redis with enable-debug-command local, which cannot change at run time)",
     };
   }
   if (/unknown subcommand/i.test(reply)) {
@@ -30,7 +49,7 @@ export function profilingProblem(
   if (optProf.trim() !== "1") {
     return {
       msg: "jemalloc's profiler was not enabled when this Redis started (opt.prof: 0)",
-      hint: "start Redis with JE_MALLOC_CONF=prof:true (the bundled jemalloc; MALLOC_CONF for the standalone one): sampling every 512 KiB on average costs little; prof_active:false starts it paused",
+      hint: "run redis.yml with redis_heap_profiling=true (it starts Redis with JE_MALLOC_CONF=prof:true…, MALLOC_CONF for the standalone jemalloc); elsewhere start Redis with that variable",
     };
   }
   return undefined;

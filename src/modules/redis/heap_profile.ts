@@ -12,7 +12,13 @@ import { quote } from "shell-quote";
 import type { HostWriter } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import { defineModule } from "../types.js";
-import { parseHeapDump, parseJeprofText, profilingProblem } from "./heap-profile-parse.js";
+import {
+  boolFromStats,
+  MALLCTL_EINVAL,
+  parseHeapDump,
+  parseJeprofText,
+  profilingProblem,
+} from "./heap-profile-parse.js";
 import { HOST_RESULTS_DIR, saveResult, saveText } from "./results.js";
 
 export interface HeapProfileArgs {
@@ -71,12 +77,17 @@ export const heapProfileModule = defineModule<HeapProfileArgs, Record<string, ne
   probe: async () => ({}),
   plan: (args) => [{ target: `redis:${args.port ?? 6379}`, summary: "dump jemalloc's heap profile" }],
   async apply(host, args, ctx) {
-    const problem = profilingProblem(
-      await ask(host, args, ["DEBUG", "MALLCTL", "config.prof"]),
-      await ask(host, args, ["DEBUG", "MALLCTL", "opt.prof"]),
-    );
+    let header: string | undefined;
+    // a bool mallctl, from the statistics where Redis 7.0 cannot read it (heap-profile-parse.ts)
+    const flag = async (name: string) => {
+      const reply = await ask(host, args, ["DEBUG", "MALLCTL", name]);
+      if (reply !== MALLCTL_EINVAL) return reply;
+      header ??= await ask(host, args, ["MEMORY", "MALLOC-STATS"]);
+      return boolFromStats(header, name) ?? reply;
+    };
+    const problem = profilingProblem(await flag("config.prof"), await flag("opt.prof"));
     if (problem) throw new TicklessError("TASK", problem.msg, { hint: problem.hint });
-    const active = (await ask(host, args, ["DEBUG", "MALLCTL", "prof.active"])) === "1";
+    const active = (await flag("prof.active")) === "1";
     const dir = (await ask(host, args, ["CONFIG", "GET", "dir"])).split("\n")[1]?.trim();
     const server = await ask(host, args, ["INFO", "server"]);
     const memory = await ask(host, args, ["INFO", "memory"]);

@@ -10,6 +10,15 @@
 /** Exit code of the guard when the save cannot complete and the restart is refused. */
 export const SAVE_REFUSED = 15;
 
+/**
+ * A shell test: Redis answers on `cli`. Not PING: after a failed BGSAVE (stop-writes-on-bgsave-error)
+ * Redis refuses PING with MISCONF while it still holds the keys a restart would lose; DBSIZE, a
+ * read, is answered with a number then too.
+ */
+export function answersScript(cli: string): string {
+  return `case "$(${cli} DBSIZE 2>/dev/null)" in '' | *[!0-9]*) false ;; *) true ;; esac`;
+}
+
 export interface SaveGuardOptions {
   /** The redis-cli command line, already quoted (`redis-cli -h 127.0.0.1 -p 6379`). */
   cli: string;
@@ -29,7 +38,7 @@ export function saveGuardScript(o: SaveGuardOptions): string {
   return [
     `rfield() { printf '%s\\n' "$inf" | tr -d '\\r' | sed -n "s/^$1:\\(.*\\)$/\\1/p"; }`,
     "before=; saved=; reason=",
-    `if [ "$(${cli} PING 2>/dev/null)" = PONG ]; then`,
+    `if ${answersScript(cli)}; then`,
     `  before=$(${cli} DBSIZE)`,
     `  if [ "$before" -eq 0 ]; then saved=empty; else`,
     `    rdir=$(${cli} CONFIG GET dir | sed -n 2p); rfile=$(${cli} CONFIG GET dbfilename | sed -n 2p)`,
