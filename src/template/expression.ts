@@ -197,6 +197,14 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
   if (node.type === "ObjectLiteral") {
     const entries = Object.entries(node.value as Record<string, Node>).map(([key, value]) => {
       const m = STRING_PLACEHOLDER.exec(key);
+      // Jinja reads a bare name as a key's variable; jexl would take it as the text: refuse, not diverge
+      if (!m)
+        throw syntaxError(
+          ctx.expression,
+          `the mapping key ${key} is written as a name: Ansible reads it as the variable ${key}, not the text "${key}"`,
+          ctx.loc,
+          `quote it for the text ({'${key}': …}); for a key taken from a variable, write [{'key': ${key}, 'value': …}] | items2dict`,
+        );
       prepare(value, ctx);
       return [m ? ctx.strings[Number(m[1])] : key, value] as const;
     });

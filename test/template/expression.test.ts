@@ -49,7 +49,7 @@ describe("evaluate: operators", () => {
     ["'a' ~ n", "a3"],
     ["n == '3'", false],
     ["list == [3, 1, 3, 2]", true],
-    ["obj.b == {c: 'deep'}", true],
+    ["obj.b == {'c': 'deep'}", true],
     ["n > 2 ? 'big' : 'small'", "big"],
   ])("%s → %j", (expression, expected) => {
     expect(evaluate(expression, vars)).toEqual(expected);

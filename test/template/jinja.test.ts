@@ -81,6 +81,12 @@ describe("refused when the template is checked", () => {
     ["{{ d.get('k', 1) }}", "EXPRESSION", "1:4 method calls are not supported: .get()", "| default("],
     ["{{ x.frob() }}", "EXPRESSION", "1:4 method calls are not supported: .frob()", "a filter"],
     [
+      "{{ {k: 'a', 'q': 1} }}",
+      "EXPRESSION",
+      "1:4 the mapping key k is written as a name: Ansible reads it as the variable k",
+      "| items2dict",
+    ],
+    [
       "{{#if x}}{% if y %}{% endif %}{{/if}}",
       "TEMPLATE",
       '1:1 a Handlebars block "{{#" in a Jinja template',
