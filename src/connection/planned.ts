@@ -167,6 +167,12 @@ export class PlannedState {
     return undefined;
   }
 
+  /** The planned entries directly inside `dir` (a removal among them: `exists: false`). */
+  entriesIn(dir: string): Planned[] {
+    const d = posix.normalize(dir).replace(/(.)\/+$/, "$1");
+    return [...this.paths.values()].filter((p) => p.path !== d && posix.dirname(p.path) === d);
+  }
+
   /**
    * The missing directories above a path a change creates (lineinfile's `create`, `mkdir -p`: mode
    * 0755; the file module's: `parents`, its own mode, owner and group).
@@ -226,6 +232,7 @@ export function plannedConnection(conn: Connection): PlannedConnection {
     readFile: (path, options) => planned.readFile(path, options),
     stat: (path, options) => planned.stat(path, options),
     plannedAt: (path) => planned.lookup(path),
+    plannedIn: (dir) => planned.entriesIn(dir),
     writeFile: async (path: string, content: string | Buffer, options?: WriteOptions) => {
       await conn.writeFile(path, content, options);
       planned.forget(path);
