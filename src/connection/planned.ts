@@ -21,7 +21,15 @@ import type {
 /** What a planned change leaves at one path; `attributes` keeps the path and sets mode/owner/group. */
 export type PathEffect =
   | { path: string; type: "file"; content: string | Buffer; mode?: string; owner?: string; group?: string }
-  | { path: string; type: "directory"; mode?: string; owner?: string; group?: string }
+  | {
+      path: string;
+      type: "directory";
+      mode?: string;
+      owner?: string;
+      group?: string;
+      /** The missing directories above it are made with the same mode, owner and group (the file module's). */
+      parentsAlike?: boolean;
+    }
   | { path: string; type: "link"; target: string }
   | { path: string; type: "absent" }
   | { path: string; type: "attributes"; mode?: string; owner?: string; group?: string };
@@ -65,7 +73,8 @@ export class PlannedState {
       return;
     }
     const content = effect.type === "file" ? Buffer.from(effect.content) : undefined;
-    const old = await this.readBeforePlanning(path, privilege);
+    const alike = effect.type === "directory" && effect.parentsAlike ? attributes(effect) : {};
+    const old = await this.readBeforePlanning(path, privilege, alike);
     const kept = old.exists && old.type === effect.type ? old : undefined;
     this.paths.set(path, {
       path,
@@ -118,17 +127,24 @@ export class PlannedState {
    * since the host last changed (no round trip), else a read sent with the parents' stats. Parents
    * are planned only under a path that does not exist yet.
    */
-  private async readBeforePlanning(path: string, privilege: Privilege): Promise<FileRead> {
+  private async readBeforePlanning(
+    path: string,
+    privilege: Privilege,
+    parents: Partial<FileStat>,
+  ): Promise<FileRead> {
     const key = readKey(path, privilege);
     const read = this.recent.get(`read ${key}`) as Promise<FileRead> | undefined;
     const lstat = this.recent.get(`lstat ${key}`);
     if (read === undefined && lstat === undefined) {
-      const [old] = await Promise.all([this.readFile(path, privilege), this.planParents(path, privilege)]);
+      const [old] = await Promise.all([
+        this.readFile(path, privilege),
+        this.planParents(path, privilege, parents),
+      ]);
       return old;
     }
     const old = (await read) ?? (await lstat);
     if (old?.exists) return read ? old : this.readFile(path, privilege); // an lstat: the bytes are still to read
-    await this.planParents(path, privilege);
+    await this.planParents(path, privilege, parents);
     return { path, exists: false };
   }
 
@@ -151,8 +167,21 @@ export class PlannedState {
     return undefined;
   }
 
-  /** The missing directories above a path a change creates (lineinfile's `create`, `mkdir -p`). */
-  private async planParents(path: string, privilege: Privilege): Promise<void> {
+  /** The planned entries directly inside `dir` (a removal among them: `exists: false`). */
+  entriesIn(dir: string): Planned[] {
+    const d = posix.normalize(dir).replace(/(.)\/+$/, "$1");
+    return [...this.paths.values()].filter((p) => p.path !== d && posix.dirname(p.path) === d);
+  }
+
+  /**
+   * The missing directories above a path a change creates (lineinfile's `create`, `mkdir -p`: mode
+   * 0755; the file module's: `parents`, its own mode, owner and group).
+   */
+  private async planParents(
+    path: string,
+    privilege: Privilege,
+    parents: Partial<FileStat> = {},
+  ): Promise<void> {
     const above: string[] = [];
     for (let dir = posix.dirname(path); dir !== "/" && dir !== "."; dir = posix.dirname(dir)) above.push(dir);
     // every parent stat'ed at once (one round trip), nearest first; the missing ones are those below the first that exists
@@ -161,7 +190,7 @@ export class PlannedState {
     );
     const found = exists.indexOf(true);
     for (const dir of found === -1 ? above : above.slice(0, found))
-      this.paths.set(dir, { path: dir, exists: true, type: "directory", mode: "0755" });
+      this.paths.set(dir, { path: dir, exists: true, type: "directory", mode: "0755", ...parents });
   }
 }
 
@@ -203,6 +232,7 @@ export function plannedConnection(conn: Connection): PlannedConnection {
     readFile: (path, options) => planned.readFile(path, options),
     stat: (path, options) => planned.stat(path, options),
     plannedAt: (path) => planned.lookup(path),
+    plannedIn: (dir) => planned.entriesIn(dir),
     writeFile: async (path: string, content: string | Buffer, options?: WriteOptions) => {
       await conn.writeFile(path, content, options);
       planned.forget(path);

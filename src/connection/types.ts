@@ -95,6 +95,11 @@ export interface HostReader {
    * command (a checksum, a sysfs attribute) asks here first, as readFile and stat already do.
    */
   plannedAt?(path: string): FileRead | undefined;
+  /**
+   * Check mode only: what the run's earlier tasks planned directly inside a directory (files,
+   * directories, links and removals), for a probe that lists the directory with a command (a glob).
+   */
+  plannedIn?(dir: string): FileRead[];
 }
 
 /** What apply may use on top of the reader. */

@@ -30,5 +30,6 @@ export function taskHost(conn: Connection, task: TaskHostKeywords, signal?: Abor
     writeFile: (path, content, o) => conn.writeFile(path, content, as(o)),
     remove: (path, o) => conn.remove(path, as(o)),
     ...(conn.plannedAt ? { plannedAt: conn.plannedAt } : {}),
+    ...(conn.plannedIn ? { plannedIn: conn.plannedIn } : {}),
   };
 }

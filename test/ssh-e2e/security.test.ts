@@ -297,7 +297,7 @@ describe.skipIf(!lab)("secrets never appear: become passwords and no_log values"
     expect(broken.code).toBe(2);
     const fatal = broken.stdout.split("\n").filter((l) => l.startsWith("fatal: [lab1]"));
     expect(fatal).toHaveLength(2);
-    expect(fatal[0]).toContain("/nonexistent/********/x");
+    expect(fatal[0]).toContain("Destination directory /nonexistent/******** does not exist");
     expect(fatal[1]).toContain("api_tokn");
     expectNoSecret(broken.stdout + broken.stderr);
     const badPort = await writeLabInventory(join(dir, "bad-port.yml"), lab!, {

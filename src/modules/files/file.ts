@@ -143,7 +143,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
     if (!created) {
       commands.push(...attributeCommands(path, args, stat));
     } else if (kind === "directory") {
-      commands.push(quote(["mkdir", "-p", "--", path]), ...newPathAttributes(path, args, "directory"));
+      commands.push(...newDirectories(path, args));
     } else if (kind === "touch") {
       commands.push(quote(["touch", "--", path]), ...newPathAttributes(path, args, "file"));
     } else if (kind === "link") {
@@ -252,10 +252,28 @@ function create(path: string, args: FileArgs, kind: "directory" | "touch" | "lin
   const mode = args.mode === undefined ? undefined : resolveMode(args.mode, undefined, type === "directory");
   const effect: PathEffect =
     type === "directory"
-      ? { path, type, mode, owner: args.owner, group: args.group }
+      ? { path, type, mode, owner: args.owner, group: args.group, parentsAlike: true }
       : { path, type, content: "", mode, owner: args.owner, group: args.group };
   const summary = `create ${type}${mode === undefined ? "" : ` (mode ${mode})`}`;
   return { target: path, summary, before: "absent", after: type, effect };
+}
+
+/**
+ * mkdir of the directory and of each missing parent, outermost first, each given the task's mode,
+ * owner and group as Ansible's file module gives them (a parent that exists is left alone).
+ */
+function newDirectories(path: string, args: FileArgs): string[] {
+  const dirs: string[] = [];
+  for (
+    let d = posix.normalize(path).replace(/\/+$/, "");
+    d !== "" && d !== "/" && d !== ".";
+    d = posix.dirname(d)
+  )
+    dirs.unshift(d);
+  return dirs.map((d) => {
+    const made = [quote(["mkdir", "--", d]), ...newPathAttributes(d, args, "directory")].join(" && ");
+    return `{ test -d ${quote([d])} || { ${made}; }; }`;
+  });
 }
 
 /** chown/chmod for a path just created: every attribute asked for is set. */

@@ -143,9 +143,20 @@ export async function applyManagedFile(
   try {
     await host.writeFile(path, desired, { mode, owner: attrs.owner, group: attrs.group, validate });
   } catch (err) {
+    if (!file.exists) await assertParentExists(host, path, err);
     return validateFailed(err, options.validate?.style ?? "copy");
   }
   return result;
+}
+
+/**
+ * After a new file's write failed: a missing parent directory is the reason, in Ansible's words (its
+ * copy and template modules check it before writing; a check run does not, in either tool).
+ */
+async function assertParentExists(host: HostReader, path: string, cause: unknown): Promise<void> {
+  const dir = posix.dirname(path);
+  if ((await host.stat(dir, { follow: true })).exists) return;
+  throw new TicklessError("TASK", `Destination directory ${dir} does not exist`, { cause });
 }
 
 const ATTRIBUTES_CHANGED = "ownership, perms or SE linux context changed";

@@ -6,6 +6,8 @@
 import { quote } from "shell-quote";
 import type { HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
+import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
+import { maskWidth } from "./irq-state.js";
 
 /** One IRQ's affinity files as read ("" for a file that does not exist). */
 export interface IrqAffinity {
@@ -67,6 +69,36 @@ export async function readProcIrqs(host: HostReader, procRoot: string): Promise<
     );
   }
   return parseReadScript(res.stdout);
+}
+
+/**
+ * The affinities as a check run's earlier tasks would leave them (HostReader.plannedAt): a planned
+ * smp_affinity_list gives the mask too, a planned mask the list, as the kernel keeps the two in step;
+ * the effective affinity stays what the host reports. Outside a check run, `proc` as it is.
+ */
+export function withPlannedAffinities(host: HostReader, procRoot: string, proc: ProcIrqs): ProcIrqs {
+  if (!host.plannedAt) return proc;
+  const text = (path: string) => {
+    const planned = host.plannedAt?.(path);
+    return planned?.type === "file" ? (planned.content?.toString("utf8") ?? "").trim() : undefined;
+  };
+  const affinities = new Map<number, IrqAffinity>();
+  for (const [n, a] of proc.affinities) {
+    const list = text(`${procRoot}/irq/${n}/smp_affinity_list`);
+    const mask = text(`${procRoot}/irq/${n}/smp_affinity`);
+    const width = maskWidth(a.smp_affinity || "f");
+    if (list !== undefined) {
+      affinities.set(n, {
+        ...a,
+        smp_affinity_list: list,
+        smp_affinity: cpuListToMask(parseCpuList(list), width),
+      });
+    } else if (mask !== undefined) {
+      affinities.set(n, { ...a, smp_affinity: mask, smp_affinity_list: formatCpuList(maskToCpuList(mask)) });
+    } else affinities.set(n, a);
+  }
+  const defaultAffinity = text(`${procRoot}/irq/default_smp_affinity`) ?? proc.defaultAffinity;
+  return { ...proc, affinities, defaultAffinity };
 }
 
 /** One write: the file and the bytes' text (a newline is added). */

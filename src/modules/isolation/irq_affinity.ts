@@ -24,7 +24,7 @@ import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 import { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "./cpus.js";
 import { osFamily } from "./grub-cmdline.js";
-import { isUnchangeable, readProcIrqs, writeAll } from "./irq-proc.js";
+import { isUnchangeable, readProcIrqs, withPlannedAffinities, writeAll } from "./irq-proc.js";
 import { applyRestore, classifyRestore, planRestore } from "./irq-restore.js";
 import { describeSelection, type IrqScope, irqScope, readNics, selectIrqs } from "./irq-select.js";
 import {
@@ -100,12 +100,14 @@ export async function probeIrqAffinity(
 ): Promise<IrqAffinityState> {
   const s = irqSettings(args, ctx.vars);
   const byNic = s.state === "present" && s.cpus !== undefined && irqScope(args) === "nics";
-  const [proc, save, irqbalance, nics] = await Promise.all([
+  const [read, save, irqbalance, nics] = await Promise.all([
     readProcIrqs(host, s.procRoot),
     host.readFile(s.saveFile),
     host.readFile(s.irqbalanceConfig),
     byNic ? readNics(host, s.sysRoot) : [],
   ]);
+  // a check run: the affinities earlier tasks planned, not the ones the host has now
+  const proc = withPlannedAffinities(host, s.procRoot, read);
   const names = new Map(
     parseInterrupts(proc.interruptsText)
       .rows.filter((r) => /^\d+$/.test(r.irq))
@@ -163,6 +165,7 @@ function planPresent(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
       summary: `${label(i)}: ${formatCpuList(now)} → ${formatCpuList(s.cpus)}`,
       before: `${i.smp_affinity_list || i.smp_affinity}\n`,
       after: `${w.value}\n`,
+      effect: { path: w.path, type: "file", content: `${w.value}\n` },
     });
   }
   if (args.default_smp_affinity !== undefined) {
@@ -170,11 +173,13 @@ function planPresent(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
     const now = state.defaultAffinity === "" ? [] : maskToCpuList(state.defaultAffinity);
     if (!sameCpus(now, want)) {
       const mask = cpuListToMask(want, maskWidth(state.defaultAffinity || "f"));
+      const target = `${state.procRoot}/irq/default_smp_affinity`;
       changes.push({
-        target: `${state.procRoot}/irq/default_smp_affinity`,
+        target,
         summary: `default_smp_affinity: ${formatCpuList(now)} → ${formatCpuList(want)}`,
         before: `${state.defaultAffinity}\n`,
         after: `${mask}\n`,
+        effect: { path: target, type: "file", content: `${mask}\n` },
       });
     }
   }
