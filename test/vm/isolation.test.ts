@@ -3,9 +3,14 @@
  * bookworm, systemd, GRUB, virtio NIC, irqbalance enabled by the image), in two deterministic
  * scenarios on one booted VM (boots cost minutes under TCG):
  *
- * 1. irqbalance disabled (as on many trading hosts), with the reboots done by the playbooks' own
- *    `reboot` task: check mode, the real run, a second run, rollback — and every file and every
- *    IRQ affinity byte for byte as before. Nothing but the kernel and the playbooks places IRQs.
+ * 1. irqbalance disabled (as on many trading hosts), isolated CPUs 2,6-7 (not one contiguous
+ *    range), with the reboots done by the playbooks' own `reboot` task: check mode, the real run,
+ *    a second run, then day two (docs/operations.md): `tickless status` clean; an IRQ moved onto
+ *    CPU 6 by hand and the Redis drop-in deleted are named by status and repaired by a rerun;
+ *    grub.cfg regenerated without the snippet is named; a rollback whose CPU set contradicts the
+ *    record changes nothing; rollback.yml without allow_reboot leaves "reboot pending"; then
+ *    rollback.yml -e allow_reboot=true alone, and every file and every IRQ affinity byte for byte
+ *    as before. Nothing but the kernel and the playbooks places IRQs.
  * 2. irqbalance running, allow_reboot=false (the command line stays pending, with a warning):
  *    the play keeps the NIC IRQs off the isolated CPU while irqbalance owns their placement
  *    inside the housekeeping set (irq_affinity `cpus_match: within`), a second run after
@@ -22,6 +27,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recapBlock } from "../../src/reporters/recap.js";
+import { cli } from "../cli/helpers.js";
 import { type Run, run } from "../e2e/helpers.js";
 import { startVm, type Vm } from "./vm.js";
 
@@ -59,6 +66,21 @@ const TUNING = [
 /** The kernel parameters of isolation.yml's defaults on an 8-CPU host with CPU 4 isolated. */
 const KERNEL_WORDS =
   "isolcpus=managed_irq,domain,4 nohz_full=4 rcu_nocbs=4 irqaffinity=0-3,5-7 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never";
+
+/** Scenario 1's isolated CPUs, the housekeeping rest, its mask, and isolation.yml's parameters for them. */
+const S1 = "2,6-7";
+const S1_HOUSEKEEPING = "0-1,3-5";
+const S1_MASK = "3b";
+const S1_WORDS =
+  "isolcpus=managed_irq,domain,2,6-7 nohz_full=2,6-7 rcu_nocbs=2,6-7 irqaffinity=0-1,3-5 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never";
+const S1_CPUS = [2, 6, 7];
+const DROPIN = "/etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf";
+/** GRUB's files, the generated grub.cfg, the drop-ins and the state directory, hashed (a rollback refused changes none). */
+const STATE = [
+  "for f in $(find /etc/default/grub /etc/default/grub.d /boot/grub/grub.cfg /boot/grub/custom.cfg /etc/default/irqbalance /etc/systemd/system /etc/tmpfiles.d /var/lib/tickless 2>/dev/null | sort); do",
+  '  if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; elif [ -f "$f" ]; then echo "$f $(sha256sum < "$f" | cut -c1-16)"; else echo "$f dir"; fi',
+  "done",
+].join("\n");
 
 /** Every IRQ's affinity and the default for new IRQs. */
 const IRQS =
@@ -122,16 +144,31 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
       .map((x) => `${x.task}: ${x.result.msg}`);
   const changedTasks = (r: Run) => r.results.filter((x) => x.status === "changed").map((x) => x.task);
 
-  /** The NIC IRQs whose effective affinity includes CPU 4 (`IRQ name effective`), and how many NIC IRQs there are. */
-  async function nicIrqsOnCpu4(): Promise<{ count: number; onCpu4: string[] }> {
+  /** The NIC IRQs whose effective affinity includes one of `cpus` (`IRQ name effective`), and how many NIC IRQs there are. */
+  async function nicIrqsOn(cpus: number[]): Promise<{ count: number; on: string[]; irqs: string[][] }> {
     const nic = (await vm.ssh(EFFECTIVE)).stdout
       .split("\n")
       .map((l) => l.split(" "))
       .filter(([, name]) => new RegExp(NIC_IRQ_PATTERN).test(name ?? ""));
     return {
       count: nic.length,
-      onCpu4: nic.filter(([, , eff]) => hasCpu(eff ?? "", 4)).map((l) => l.join(" ")),
+      on: nic.filter(([, , eff]) => cpus.some((c) => hasCpu(eff ?? "", c))).map((l) => l.join(" ")),
+      irqs: nic,
     };
+  }
+  const nicIrqsOnCpu4 = async () => {
+    const { count, on } = await nicIrqsOn([4]);
+    return { count, onCpu4: on };
+  };
+
+  /** `tickless status` as an operator runs it (text and --json), with the ops login and its sudo. */
+  async function status(): Promise<{ code: number; host: Record<string, unknown>; line: string }> {
+    const json = await cli(["status", "-i", opsInventory, "--json"]);
+    expect(json.stderr).toBe("");
+    const text = await cli(["status", "-i", opsInventory]);
+    console.log(`[vm isolation] status (exit ${text.code}): ${text.stdout.trim()}`);
+    expect(text.stdout).not.toContain(password);
+    return { code: json.code, host: JSON.parse(json.stdout).hosts[0], line: text.stdout };
   }
 
   /** The validation report's checks, logged. */
@@ -172,8 +209,12 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     expect(names.filter((n) => new RegExp(NIC_IRQ_PATTERN).test(n)).length).toBeGreaterThanOrEqual(2);
   });
 
-  describe("scenario 1: irqbalance disabled, with reboots", () => {
+  describe("scenario 1: irqbalance disabled, isolated 2,6-7, with reboots, then day two", () => {
     let before: string;
+    /** The same variables as the operator's first apply (rollback.yml gets none: it reads the record). */
+    const s1 = { allow_reboot: true, isolated_cpus: S1 };
+    /** The NIC IRQ moved by hand on day two, and its affinity in the baseline. */
+    let moved: { irq: string; name: string; baseline: string };
 
     it(
       "setup (the test's own, not the playbook's): irqbalance disabled and a reboot, so that no IRQ keeps irqbalance's placement; then the baseline",
@@ -187,6 +228,8 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect((await vm.ssh("pidof irqbalance", { allowFailure: true })).code).not.toBe(0);
         before = await snapshot();
         expect(before).toContain("/proc/irq/default_smp_affinity ");
+        const untuned = await status();
+        expect([untuned.code, untuned.line]).toEqual([0, "vm1  not tuned\n"]);
       },
       30 * MINUTES,
     );
@@ -194,7 +237,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     it(
       "check mode changes nothing and shows the GRUB, drop-in and IRQ diffs",
       async () => {
-        const check = await play("isolation.yml", { allow_reboot: true }, true);
+        const check = await play("isolation.yml", s1, true);
         expect(failures(check)).toEqual([]);
         expect(check.summary.exitCode).toBe(0);
         expect(diffLines(before, await snapshot())).toEqual([]);
@@ -210,7 +253,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
             "/etc/default/irqbalance",
             "/etc/systemd/system/hft.slice",
             "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf",
-            "/etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf",
+            DROPIN,
             "/etc/tmpfiles.d/tickless-workqueue.conf",
             "/sys/devices/virtual/workqueue/cpumask",
             "/var/lib/tickless/sysfs.json",
@@ -221,13 +264,13 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         );
         // the sysfs task predicts the runtime mask write with its diff
         expect(changes.find((c) => c.target === "/sys/devices/virtual/workqueue/cpumask")?.summary).toBe(
-          "devices/virtual/workqueue/cpumask: ff → ef (CPUs 0-7 → 0-3,5-7)",
+          `devices/virtual/workqueue/cpumask: ff → ${S1_MASK} (CPUs 0-7 → ${S1_HOUSEKEEPING})`,
         );
         expect(targets.some((t) => /^\/proc\/irq\/\d+\/smp_affinity_list$/.test(t))).toBe(true);
-        expect(changes.find((c) => c.target.endsWith("99-tickless.cfg"))?.after).toContain(KERNEL_WORDS);
+        expect(changes.find((c) => c.target.endsWith("99-tickless.cfg"))?.after).toContain(S1_WORDS);
         expect(
           changes.find((c) => c.target.endsWith("system.slice.d/50-tickless-allowedcpus.conf"))?.after,
-        ).toMatch(/AllowedCPUs=0-3,5-7/);
+        ).toContain(`AllowedCPUs=${S1_HOUSEKEEPING}`);
         const reboot = check.results.find((r) => r.task === "reboot into the new kernel command line");
         expect(reboot?.result.changed).toBe(true);
         expect(reboot?.result.changes).toEqual([
@@ -238,10 +281,10 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     );
 
     it(
-      "the real run reboots into isolcpus/nohz_full, moves the NIC IRQs off CPU 4, pins Redis to CPU 4, keeps the slices off it",
+      "the real run reboots into isolcpus/nohz_full, moves the NIC IRQs off 2,6-7, pins Redis to 2,6-7, keeps the slices off them",
       async () => {
         const bootBefore = await vm.bootId();
-        const real = await play("isolation.yml", { allow_reboot: true });
+        const real = await play("isolation.yml", s1);
         expect(failures(real)).toEqual([]);
         expect(real.summary.exitCode).toBe(0);
         const reboot = real.results.find((r) => r.task === "reboot into the new kernel command line");
@@ -250,7 +293,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect(await vm.bootId()).not.toBe(bootBefore);
 
         const cmdline = (await vm.ssh("cat /proc/cmdline")).stdout.split(/\s+/);
-        expect(cmdline).toEqual(expect.arrayContaining(KERNEL_WORDS.split(" ")));
+        expect(cmdline).toEqual(expect.arrayContaining(S1_WORDS.split(" ")));
         // the sysctls live (and from /etc/sysctl.d at every boot), transparent hugepages never, KSM off
         const tuning = (await vm.ssh(TUNING)).stdout;
         console.log(`[vm isolation] tuning after isolation.yml:\n${tuning}`);
@@ -259,7 +302,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect(tuning).toContain("/sys/kernel/mm/ksm/run 0\n");
         expect(tuning).toMatch(/^\/etc\/sysctl\.d\/90-tickless-isolation\.conf [0-9a-f]{16}$/m);
         // validate.yml checks them, and the boot parameters, against the record
-        const validated = await play("validate.yml");
+        const validated = await play("validate.yml", { isolated_cpus: S1 });
         expect(failures(validated)).toEqual([]);
         expect(validated.results.find((r) => r.task === "every tuning setting holds")?.status).toBe(
           "skipped",
@@ -267,34 +310,39 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect(
           validated.results.filter((r) => r.task === "each sysctl holds its value").map((r) => r.status),
         ).toEqual(["ok"]);
-        expect((await vm.ssh("cat /sys/devices/system/cpu/isolated")).stdout.trim()).toBe("4");
+        expect((await vm.ssh("cat /sys/devices/system/cpu/isolated")).stdout.trim()).toBe(S1);
         const nohz = await vm.ssh("cat /sys/devices/system/cpu/nohz_full", { allowFailure: true });
         const checks = checksOf(real, "scenario 1");
         expect(checks.length).toBeGreaterThan(0);
-        if (nohz.code === 0) expect(nohz.stdout.trim()).toBe("4");
+        if (nohz.code === 0) expect(nohz.stdout.trim()).toBe(S1);
         else
           expect(checks.find((c) => c.name === "nohz_full")?.detail).toContain("the kernel lacks NO_HZ_FULL");
         expect(checks.filter((c) => c.status === "failed")).toEqual([]);
 
-        const nic = await nicIrqsOnCpu4();
+        const nic = await nicIrqsOn(S1_CPUS);
+        console.log(
+          `[vm isolation] scenario 1 NIC IRQs (irq name effective):\n${nic.irqs.map((l) => l.join(" ")).join("\n")}`,
+        );
         expect(nic.count).toBeGreaterThanOrEqual(2);
-        expect(nic.onCpu4).toEqual([]);
-        // unbound workqueues off CPU 4 (nohz_full= already does it at boot; tmpfiles at every boot)
+        expect(nic.on).toEqual([]);
+        // unbound workqueues off 2,6-7 (nohz_full= already does it at boot; tmpfiles at every boot)
         expect((await vm.ssh(WORKQUEUE)).stdout).toMatch(
-          /^ef\n(#.*\n)*w \/sys\/devices\/virtual\/workqueue\/cpumask - - - - ef\n$/,
+          new RegExp(
+            `^${S1_MASK}\\n(#.*\\n)*w /sys/devices/virtual/workqueue/cpumask - - - - ${S1_MASK}\\n$`,
+          ),
         );
 
         const pid = (await vm.ssh("systemctl show -p MainPID --value redis-server.service")).stdout.trim();
         expect(Number(pid)).toBeGreaterThan(0);
         expect((await vm.ssh(`grep Cpus_allowed_list /proc/${pid}/status`)).stdout).toMatch(
-          /^Cpus_allowed_list:\s+4$/m,
+          new RegExp(`^Cpus_allowed_list:\\s+${S1}$`, "m"),
         );
         expect((await vm.ssh("systemctl show -p Slice --value redis-server.service")).stdout.trim()).toBe(
           "hft.slice",
         );
         const allowed = (await vm.ssh("systemctl show -p AllowedCPUs --value system.slice")).stdout.trim();
         expect(allowed).not.toBe("");
-        expect(hasCpu(allowed.replace(/\s+/g, ","), 4)).toBe(false);
+        for (const c of S1_CPUS) expect([c, hasCpu(allowed.replace(/\s+/g, ","), c)]).toEqual([c, false]);
         console.log(
           `[vm isolation] system.slice AllowedCPUs=${allowed}, cgroup cpuset.cpus.effective=${(await vm.ssh("cat /sys/fs/cgroup/system.slice/cpuset.cpus.effective", { allowFailure: true })).stdout.trim()}`,
         );
@@ -303,30 +351,175 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     );
 
     it(
-      "a second run changes nothing and does not reboot",
+      "a second run changes nothing and does not reboot; tickless status is clean and shows the set and the last apply",
       async () => {
         const bootBefore = await vm.bootId();
-        const second = await play("isolation.yml", { allow_reboot: true }, false, "isolation.yml (second)");
+        const second = await play("isolation.yml", s1, false, "isolation.yml (second)");
         expect(failures(second)).toEqual([]);
         expect(changedTasks(second)).toEqual([]);
         expect(await vm.bootId()).toBe(bootBefore);
+
+        const clean = await status();
+        expect(clean.code).toBe(0);
+        expect(clean.host).toMatchObject({
+          tuned: true,
+          isolated_cpus: S1,
+          housekeeping_cpus: S1_HOUSEKEEPING,
+          reboot_pending: false,
+          drift: [],
+        });
+        expect(clean.line).toMatch(
+          /^vm1 {2}tuned isolated=2,6-7 housekeeping=0-1,3-5 {2}applied \S+Z run [0-9a-f]{8} by \S+@\S+ {2}in sync\n$/,
+        );
       },
       30 * MINUTES,
     );
 
     it(
-      "rollback.yml and its reboot restore /etc/default/grub*, irqbalance's config, the drop-ins, every IRQ affinity, the sysctls, transparent hugepages, KSM and /etc/sysctl.d byte for byte",
+      "day two: a NIC IRQ moved onto CPU 6 by hand and the Redis drop-in deleted: status exit 2 naming both; isolation.yml rerun with the same variables repairs them, status exit 0",
+      async () => {
+        const [irq, name] = (await nicIrqsOn(S1_CPUS)).irqs.find(([, n]) => /-input\.0$/.test(n ?? "")) ?? [];
+        expect(irq).toMatch(/^\d+$/);
+        const baseline = new RegExp(`^/proc/irq/${irq}/smp_affinity_list (\\S+)$`, "m").exec(before)?.[1];
+        expect(baseline).toMatch(/^[\d,-]+$/);
+        moved = { irq: String(irq), name: String(name), baseline: String(baseline) };
+        await vm.ssh(
+          `echo 6 > /proc/irq/${irq}/smp_affinity_list && rm ${DROPIN} && systemctl daemon-reload`,
+        );
+        const drifted = await status();
+        expect(drifted.code).toBe(2);
+        expect(drifted.host.reboot_pending).toBe(false);
+        expect(drifted.host.drift).toEqual(
+          expect.arrayContaining([
+            { check: "irq", detail: `IRQ ${irq} (${name}) on CPU 6` },
+            { check: "units", detail: `${DROPIN} (missing)` },
+          ]),
+        );
+        expect(drifted.line).toContain(`irq (IRQ ${irq} (${name}) on CPU 6)`);
+        expect(drifted.line).toContain(`units (${DROPIN} (missing))`);
+
+        const bootBefore = await vm.bootId();
+        const repair = await play("isolation.yml", s1, false, "isolation.yml (repair)");
+        expect(failures(repair)).toEqual([]);
+        expect(repair.summary.exitCode).toBe(0);
+        expect(await vm.bootId()).toBe(bootBefore);
+        const repaired = await status();
+        expect([repaired.code, repaired.host.drift]).toEqual([0, []]);
+        const list = (await vm.ssh(`cat /proc/irq/${irq}/smp_affinity_list`)).stdout.trim();
+        for (const c of S1_CPUS) expect([c, hasCpu(list, c)]).toEqual([c, false]);
+        const pid = (await vm.ssh("systemctl show -p MainPID --value redis-server.service")).stdout.trim();
+        expect((await vm.ssh(`grep Cpus_allowed_list /proc/${pid}/status`)).stdout).toMatch(
+          new RegExp(`^Cpus_allowed_list:\\s+${S1}$`, "m"),
+        );
+      },
+      30 * MINUTES,
+    );
+
+    it(
+      "day two: grub.cfg regenerated without tickless's snippet (a kernel package's update-grub): status names the entries that lost the parameters",
+      async () => {
+        const t0 = Date.now();
+        await vm.ssh(
+          "mv /etc/default/grub.d/99-tickless.cfg /root/ && update-grub 2>/dev/null && mv /root/99-tickless.cfg /etc/default/grub.d/",
+        );
+        phases["update-grub by hand"] = (Date.now() - t0) / 1000;
+        const lost = await status();
+        expect(lost.code).toBe(2);
+        expect(lost.host.reboot_pending).toBe(false);
+        expect(lost.host.drift).toEqual([
+          {
+            check: "grub_cfg",
+            detail: expect.stringMatching(new RegExp(`^(\\d+) of \\1 Linux entries lack ${S1_WORDS}$`)),
+          },
+        ]);
+      },
+      30 * MINUTES,
+    );
+
+    it(
+      "day two: rollback.yml with an isolated_cpus that contradicts the record: an error naming both values, not a byte changed",
+      async () => {
+        const state = (await vm.ssh(STATE)).stdout;
+        const contradicted = await play(
+          "rollback.yml",
+          { isolated_cpus: "4" },
+          false,
+          "rollback.yml (contradicted)",
+        );
+        expect(contradicted.summary.exitCode).toBe(2);
+        expect(failures(contradicted)).toEqual([
+          expect.stringContaining(
+            `isolated_cpus=4 contradicts the record /var/lib/tickless/applied.json: isolated_cpus=${S1} (nothing was changed)`,
+          ),
+        ]);
+        expect(contradicted.results.filter((r) => r.status === "changed")).toEqual([]);
+        expect((await vm.ssh(STATE)).stdout).toBe(state);
+      },
+      30 * MINUTES,
+    );
+
+    it(
+      "day two: rollback.yml with no variables and no allow_reboot restores every part, the moved IRQ to its original; reboot pending in the recap, the task's result and status (exit 2)",
       async () => {
         const bootBefore = await vm.bootId();
-        const back = await play("rollback.yml", { allow_reboot: true });
+        const back = await play("rollback.yml", {}, false, "rollback.yml (no reboot)");
         expect(failures(back)).toEqual([]);
         expect(back.summary.exitCode).toBe(0);
+        expect(await vm.bootId()).toBe(bootBefore);
         const report = back.results.find((r) => r.task === "the rollback report")?.result.report as {
           part: string;
           status: string;
         }[];
+        console.log(`[vm isolation] rollback report: ${JSON.stringify(report)}`);
         expect(report.find((l) => l.part === "sysctls, transparent hugepages and KSM")?.status).toBe(
           "restored",
+        );
+        // the save is never overwritten: the repair run did not take CPU 6 for the original
+        expect((await vm.ssh(`cat /proc/irq/${moved.irq}/smp_affinity_list`)).stdout.trim()).toBe(
+          moved.baseline,
+        );
+        expect(back.summary.rebootPending).toEqual(["vm1"]);
+        const recap = back.events.find((e) => e.type === "recap");
+        expect(recap?.type === "recap" && recap.rebootPending).toEqual(["vm1"]);
+        if (recap?.type === "recap")
+          expect(recapBlock(recap.stats, recap.check, recap.rebootPending).join("\n")).toContain(
+            "reboot pending on 1 host: vm1 (the new settings take effect at the next boot)",
+          );
+        const warning = back.results.find(
+          (r) => r.task === "reboot pending (the running kernel against the record)",
+        );
+        expect(String(warning?.result.msg)).toBe(
+          `WARNING: reboot pending: the running kernel still has ${S1_WORDS}. Reboot in a maintenance window (or allow_reboot=true).`,
+        );
+        expect(
+          (await vm.ssh("test -e /var/lib/tickless/applied.json", { allowFailure: true })).code,
+        ).not.toBe(0);
+
+        const pending = await status();
+        expect(pending.code).toBe(2);
+        expect(pending.host).toMatchObject({ tuned: false, reboot_pending: true, drift: [] });
+        expect(pending.host.remaining_params).toEqual(S1_WORDS.split(" "));
+        expect(pending.line).toMatch(
+          new RegExp(
+            `^vm1 {2}not tuned \\(rolled back \\S+Z run [0-9a-f]{8} by \\S+\\) {2}REBOOT PENDING \\(running kernel still has ${S1_WORDS}\\)\\n$`,
+          ),
+        );
+      },
+      30 * MINUTES,
+    );
+
+    it(
+      "rollback.yml -e allow_reboot=true alone boots the original command line: /etc/default/grub*, irqbalance's config, the drop-ins, every IRQ affinity, the sysctls, transparent hugepages, KSM and /etc/sysctl.d byte for byte; history keeps the applies and the rollback; status says not tuned",
+      async () => {
+        const bootBefore = await vm.bootId();
+        const back = await play("rollback.yml", { allow_reboot: true }, false, "rollback.yml (reboot)");
+        expect(failures(back)).toEqual([]);
+        expect(back.summary.exitCode).toBe(0);
+        expect(back.summary.rebootPending).toEqual([]);
+        expect(String(back.results.find((r) => r.task === "what the record says")?.result.msg)).toMatch(
+          new RegExp(
+            `^no record at /var/lib/tickless/applied\\.json: rolled back by .* the running kernel still has ${S1_WORDS}: the reboot is pending$`,
+          ),
         );
         expect(await vm.bootId()).not.toBe(bootBefore);
         const cmdline = (await vm.ssh("cat /proc/cmdline")).stdout;
@@ -335,6 +528,19 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         );
         expect((await vm.ssh("cat /sys/devices/system/cpu/isolated")).stdout.trim()).toBe("");
         expect(diffLines(before, await snapshot())).toEqual([]);
+        const history = (await vm.ssh("cat /var/lib/tickless/history.jsonl")).stdout
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l));
+        const events = history.map((h) => h.event);
+        console.log(`[vm isolation] history.jsonl events: ${events.join(", ")}`);
+        expect(events[0]).toBe("applied");
+        expect(events.at(-1)).toBe("rolled_back");
+        expect(history.map((h) => h.isolated_cpus)).toEqual(events.map(() => S1));
+        const done = await status();
+        expect(done.code).toBe(0);
+        expect(done.host).toMatchObject({ tuned: false, reboot_pending: false, drift: [] });
+        expect(done.line).toMatch(/^vm1 {2}not tuned \(rolled back \S+Z run [0-9a-f]{8} by \S+\)\n$/);
       },
       60 * MINUTES,
     );
