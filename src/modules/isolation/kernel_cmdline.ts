@@ -35,6 +35,7 @@ import {
   snippetParams,
 } from "./grub-cmdline.js";
 import { type GrubSource, planDefaults, removeFromFile, withContents } from "./grub-defaults.js";
+import { listSnippets } from "./grub-snippets.js";
 import {
   applyTrial,
   leftoverRemoval,
@@ -141,26 +142,6 @@ export function kernelCmdlineSettings(args: KernelCmdlineArgs, vars: Readonly<Re
 
 function text(read: { content?: Buffer }): string {
   return read.content?.toString("utf8") ?? "";
-}
-
-/**
- * The grub.d snippets in the order sh's glob gives them (grub-mkconfig's order). In a check run, as
- * the earlier tasks would leave them: a snippet one plans is listed (in byte order among the
- * others), one it removes is not.
- */
-async function listSnippets(host: HostReader, dir: string): Promise<string[]> {
-  const res = await host.run(
-    `for f in ${quote([dir])}/*.cfg; do [ -e "$f" ] && printf '%s\\n' "$f"; done; true`,
-  );
-  const listed = res.stdout.split("\n").filter(Boolean);
-  if (!host.plannedIn) return listed;
-  const kept = listed.filter((p) => host.plannedAt?.(p)?.exists !== false);
-  const added = host
-    .plannedIn(dir)
-    .filter((e) => e.exists && e.type !== "directory" && /^[^.].*\.cfg$/.test(posix.basename(e.path)))
-    .map((e) => e.path)
-    .filter((p) => !kept.includes(p));
-  return added.length === 0 ? kept : [...kept, ...added].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export async function probeKernelCmdline(
