@@ -23,6 +23,7 @@ import {
   selectHosts,
 } from "../inventory/index.js";
 import type { Inventory } from "../inventory/types.js";
+import { applyVarsDirs } from "../inventory/vars-dirs.js";
 import { defaultRegistry } from "../modules/registry.js";
 import { loadPlaybook, loadVarsFile } from "../playbook/index.js";
 import type { Play, Playbook } from "../playbook/types.js";
@@ -164,8 +165,10 @@ async function resolveInventory(
   playbook: Playbook,
 ): Promise<Inventory> {
   if (source === undefined) {
+    // Ansible's implicit localhost takes the playbook's group_vars/all and host_vars/localhost too
     const inv = emptyInventory();
     ensureImplicitLocalhost(inv);
+    await applyVarsDirs(inv, playbook.dir);
     return inv;
   }
   if (typeof source === "object" && !Array.isArray(source)) return source;
