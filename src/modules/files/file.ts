@@ -1,5 +1,5 @@
 /**
- * file: a path's kind (file, directory, link, absent) and attributes.
+ * file: a path's kind (file, directory, link, hard link: file-hard.ts, absent) and attributes.
  * `state: touch` creates a missing file but does not update an existing file's times, so that
  * the task converges (Ansible's touch reports a change on every run). Without `state`, an
  * existing path keeps its kind and only its attributes are managed, as in Ansible.
@@ -21,7 +21,15 @@ import {
   attributeCommands,
   type FileAttributes,
 } from "./attributes.js";
-import { fileResult } from "./file-result.js";
+import {
+  type HardLinkState,
+  hardLinkCommands,
+  hardLinkPath,
+  hardState,
+  planHardLink,
+  probeHardLink,
+} from "./file-hard.js";
+import { fileResult, pathInfo } from "./file-result.js";
 import {
   managesTimes,
   probeTimes,
@@ -35,8 +43,8 @@ import { resolveMode } from "./mode.js";
 
 export interface FileArgs extends FileAttributes, TimeArgs {
   path: string;
-  state?: "file" | "directory" | "link" | "absent" | "touch";
-  /** Target of a link (`state: link`). */
+  state?: "file" | "directory" | "link" | "hard" | "absent" | "touch";
+  /** Target of a link (`state: link` or `hard`). */
   src?: string;
   /** Replace an existing file or empty directory by a link. */
   force?: boolean;
@@ -52,6 +60,8 @@ export interface FileState {
   times?: TimesState;
   /** state: link without force: where src points from the link (Ansible's absrc), and whether it exists. */
   linkSource?: { path: string; exists: boolean };
+  /** state: hard: the inodes of the path and of src (file-hard.ts), and src's stat. */
+  hard?: HardLinkState & { srcStat: FileStat };
 }
 
 const PATH = pathArg(["dest", "name"]);
@@ -59,13 +69,14 @@ const PATH = pathArg(["dest", "name"]);
 export const fileModule = defineModule<FileArgs, FileState>({
   kind: "state",
   name: "file",
-  description: "Manage a path: file, directory, symbolic link or absent, with mode, owner and group.",
+  description:
+    "Manage a path: file, directory, symbolic or hard link, or absent, with mode, owner and group.",
   args: {
     type: "object",
     additionalProperties: false,
     properties: {
       ...PATH.properties,
-      state: { enum: ["file", "directory", "link", "absent", "touch"] },
+      state: { enum: ["file", "directory", "link", "hard", "absent", "touch"] },
       src: { type: "string", minLength: 1 },
       force: { type: "boolean" },
       follow: { type: "boolean" },
@@ -76,12 +87,12 @@ export const fileModule = defineModule<FileArgs, FileState>({
       PATH.required,
       {
         not: {
-          properties: { state: { const: "link" } },
+          properties: { state: { enum: ["link", "hard"] } },
           required: ["state"],
           anyOf: [{ required: ["modification_time"] }, { required: ["access_time"] }],
         },
         description:
-          "modification_time and access_time without state: link (tickless does not set a link target's times)",
+          "modification_time and access_time without state: link or hard (tickless does not set a link's times)",
       },
       {
         anyOf: [
@@ -93,12 +104,23 @@ export const fileModule = defineModule<FileArgs, FileState>({
   },
   normalize: (args) => resolveAliases(args, PATH.aliases),
   async probe(host, args, ctx) {
+    if (args.state === "hard") {
+      const path = await hardLinkPath(host, args.path, args.src);
+      const [stat, hard, srcStat] = await Promise.all([
+        host.stat(path),
+        probeHardLink(host, path, args.src),
+        args.src === undefined ? { path, exists: false } : host.stat(args.src, { follow: true }),
+      ]);
+      return { path, stat, hard: { ...hard, srcStat } };
+    }
     let path = args.path;
     let stat = await host.stat(path);
     // Ansible's state defaults to the path's own (lstat) before a src is checked against it
     const kind = args.state ?? (stat.type === "link" ? "link" : undefined);
     if (args.src !== undefined && kind !== "link") {
-      throw new TicklessError("TASK", "src option requires state to be 'link' or 'hard'");
+      throw new TicklessError("TASK", "src option requires state to be 'link' or 'hard'", {
+        fields: { path, ...pathInfo(stat) },
+      });
     }
     if (follows(args) && stat.type === "link") {
       const real = await host.run(quote(["readlink", "-f", "--", path]));
@@ -118,6 +140,11 @@ export const fileModule = defineModule<FileArgs, FileState>({
     };
   },
   plan: (args, state) => {
+    if (state.hard) {
+      const link = planHardLink({ ...args, path: state.path }, state.stat, state.hard);
+      const now = link.length > 0 ? state.hard.srcStat : state.stat;
+      return [...link, ...(now.exists ? attributeChanges(state.path, args, now) : [])];
+    }
     if (state.linkSource && !state.linkSource.exists) {
       throw new TicklessError(
         "TASK",
@@ -137,6 +164,16 @@ export const fileModule = defineModule<FileArgs, FileState>({
       return {};
     }
     if (changes.length === 0) return {};
+    if (state.hard) {
+      const linked = changes.some((c) => c.target === path);
+      const now = linked ? state.hard.srcStat : stat;
+      const commands = [
+        ...(linked ? hardLinkCommands(path, args.src!, stat.exists) : []),
+        ...attributeCommands(path, args, now),
+      ];
+      await runChecked(host, commands, `file ${path}`);
+      return {};
+    }
     const commands: string[] = [];
     const created = changes.some((c) => c.target === path);
     const times = timeCommands(path, changes);
@@ -155,7 +192,8 @@ export const fileModule = defineModule<FileArgs, FileState>({
     await runChecked(host, commands, `file ${path}`);
     return {};
   },
-  report: (args, state) => fileResult(args, state.path, state.stat),
+  report: (args, state) =>
+    fileResult(args, state.path, state.stat, state.hard && hardState(state.stat, state.hard)),
 });
 
 /** Whether the task manages a link's target (Ansible's `follow`, true by default). */
@@ -198,10 +236,12 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
   }
   if (!stat.exists) {
     if (kind === "file") {
-      throw new TicklessError("TASK", `${path} does not exist`, {
-        hint: "use state: touch to create a file",
+      // Ansible's words and fields (users match on them); state: touch creates a file
+      throw new TicklessError("TASK", `file (${path}) is absent, cannot continue`, {
+        fields: { path, state: "absent" },
       });
     }
+    if (kind === "hard") throw new TicklessError("INTERNAL", "state: hard is planned by file-hard.ts");
     return [create(path, args, kind)];
   }
   if (kind === "link") {
@@ -218,23 +258,29 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
       ];
     }
     if (!args.force) {
-      throw new TicklessError("TASK", `${path} exists and is a ${kindName(stat.type)}`, {
-        hint: "set force: true to replace it by a link",
-      });
+      // Ansible's words (force: true replaces a file or an empty directory by the link)
+      throw new TicklessError(
+        "TASK",
+        `refusing to convert from ${kindName(stat.type)} to symlink for ${path}`,
+        { fields: { path, ...pathInfo(stat) } },
+      );
     }
     return [
       { ...create(path, args, "link"), summary: `replace ${kindName(stat.type)} by link → ${args.src}` },
     ];
   }
+  // touch on a directory manages its attributes (Ansible also sets its times to now, every run)
+  if (kind === "touch" && stat.type === "directory") return attributeChanges(path, args, stat);
   const wantedType: FileType = kind === "directory" ? "directory" : "file";
   if (stat.type !== wantedType && stat.type !== "link") {
-    throw new TicklessError(
-      "TASK",
-      `${path} exists and is a ${kindName(stat.type)}, not a ${kindName(wantedType)}`,
-      {
-        hint: "remove it first (state: absent)",
-      },
-    );
+    // Ansible's words: "file (…) is directory, cannot continue", "… already exists as a file"
+    throw kind === "file"
+      ? new TicklessError("TASK", `file (${path}) is ${kindName(stat.type)}, cannot continue`, {
+          fields: { path, ...pathInfo(stat) },
+        })
+      : new TicklessError("TASK", `${path} already exists as a ${kindName(stat.type)}`, {
+          fields: { path, ...pathInfo(stat) },
+        });
   }
   return attributeChanges(path, args, stat);
 }
