@@ -29,6 +29,7 @@ import {
   planHardLink,
   probeHardLink,
 } from "./file-hard.js";
+import { checkRecurse, probeTree, type TreeState, treeChanges, treeCommands } from "./file-recurse.js";
 import { fileResult, pathInfo } from "./file-result.js";
 import {
   managesTimes,
@@ -50,6 +51,8 @@ export interface FileArgs extends FileAttributes, TimeArgs {
   force?: boolean;
   /** Manage a link's target rather than the link (default true; not for state link or absent). */
   follow?: boolean;
+  /** state directory: mode, owner and group on everything under it too (file-recurse.ts). */
+  recurse?: boolean;
 }
 
 export interface FileState {
@@ -62,6 +65,8 @@ export interface FileState {
   linkSource?: { path: string; exists: boolean };
   /** state: hard: the inodes of the path and of src (file-hard.ts), and src's stat. */
   hard?: HardLinkState & { srcStat: FileStat };
+  /** recurse: what is under the directory. */
+  tree?: TreeState;
 }
 
 const PATH = pathArg(["dest", "name"]);
@@ -80,11 +85,21 @@ export const fileModule = defineModule<FileArgs, FileState>({
       src: { type: "string", minLength: 1 },
       force: { type: "boolean" },
       follow: { type: "boolean" },
+      recurse: { type: "boolean" },
       ...TIME_PROPERTIES,
       ...ATTRIBUTE_PROPERTIES,
     },
     allOf: [
       PATH.required,
+      {
+        not: {
+          properties: { recurse: { const: true } },
+          required: ["recurse"],
+          anyOf: [{ required: ["modification_time"] }, { required: ["access_time"] }],
+        },
+        description:
+          "modification_time and access_time without recurse (tickless sets the path's times only)",
+      },
       {
         not: {
           properties: { state: { enum: ["link", "hard"] } },
@@ -129,9 +144,14 @@ export const fileModule = defineModule<FileArgs, FileState>({
         stat = await host.stat(path);
       }
     }
+    if (args.recurse) checkRecurse(args.state, stat, path);
+    const tree =
+      args.recurse && stat.exists && stat.type === "directory"
+        ? await probeTree(host, path, args.follow !== false)
+        : undefined;
     const timed = managesTimes(args) && args.state !== "absent" && args.state !== "link";
     const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
-    if (args.state !== "link" || args.force || args.src === undefined) return { path, stat, times };
+    if (args.state !== "link" || args.force || args.src === undefined) return { path, stat, times, tree };
     const source = linkSourcePath(args.path, args.src, stat);
     return {
       path,
@@ -153,7 +173,8 @@ export const fileModule = defineModule<FileArgs, FileState>({
       );
     }
     const planned = planFile({ ...args, path: state.path }, state.stat);
-    return state.times ? [...planned, ...timeChanges(state.path, state.times)] : planned;
+    const times = state.times ? timeChanges(state.path, state.times) : [];
+    return [...planned, ...times, ...(state.tree ? treeChanges(args, state.tree) : [])];
   },
   async apply(host, args, changes, state) {
     const { stat } = state;
@@ -189,6 +210,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
       commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, args, "link"));
     }
     commands.push(...times);
+    if (state.tree) commands.push(...treeCommands(args, state.tree));
     await runChecked(host, commands, `file ${path}`);
     return {};
   },
