@@ -1,7 +1,8 @@
 /**
  * file `state: hard` against the referee: a new hard link, the same again, one without `src` where
  * one exists, one into a directory, a missing `src`, none at all, a file or another hard link at
- * the path (refused without `force`, replaced with it), `mode` on the link, and check mode. Also
+ * the path (refused without `force`, replaced with it), `mode` on the link, and check mode; a
+ * symbolic link without `src` (kept when there is one, else a failure). Also
  * the file module's failures in Ansible's words and fields: a missing path or a directory with
  * `state: file`, a file where a directory or a link is asked for.
  */
@@ -75,6 +76,15 @@ const TASKS = `
       file: { path: "{{ root }}/lone", src: "{{ root }}/t", state: link }
       register: file_as_link
       ignore_errors: true
+    - name: link_without_src
+      file: { path: "{{ root }}/nolink", state: link }
+      register: link_without_src
+      ignore_errors: true
+    - name: setup link
+      file: { path: "{{ root }}/sl", src: t, state: link }
+    - name: link_kept_without_src
+      file: { path: "{{ root }}/sl", state: link, mode: "0600", follow: false }
+      register: link_kept_without_src
     - name: check_new
       file: { path: "{{ root }}/c", src: "{{ root }}/t", state: hard }
       check_mode: true
@@ -158,5 +168,7 @@ describe.skipIf(!hasAnsible)("file state: hard against ansible-playbook", () => 
       state: "absent",
     });
     expect(at("check_new")).toMatchObject({ changed: true });
+    expect(at("link_without_src")).toMatchObject({ msg: "src is required for creating new symlinks" });
+    expect(at("link_kept_without_src")).toMatchObject({ changed: false, state: "link" });
   }, 60_000);
 });

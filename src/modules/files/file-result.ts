@@ -24,13 +24,11 @@ export function fileResult(
   kind?: string,
 ): ModuleResult {
   const named =
-    args.state === "hard"
+    args.state === "hard" || args.state === "link"
       ? { dest: path, src: args.src ?? null }
-      : args.state === "link"
-        ? { dest: path, src: args.src }
-        : args.state === "touch"
-          ? { dest: path }
-          : { path };
+      : args.state === "touch"
+        ? { dest: path }
+        : { path };
   if (!stat.exists) return args.state === "hard" ? named : { ...named, state: "absent" };
   return { ...named, ...pathInfo(stat, kind) };
 }

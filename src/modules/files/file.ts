@@ -109,12 +109,6 @@ export const fileModule = defineModule<FileArgs, FileState>({
         description:
           "modification_time and access_time without state: link or hard (tickless does not set a link's times)",
       },
-      {
-        anyOf: [
-          { not: { properties: { state: { const: "link" } }, required: ["state"] } },
-          { required: ["src"] },
-        ],
-      },
     ],
   },
   normalize: (args) => resolveAliases(args, PATH.aliases),
@@ -264,9 +258,17 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
       });
     }
     if (kind === "hard") throw new TicklessError("INTERNAL", "state: hard is planned by file-hard.ts");
+    if (kind === "link" && args.src === undefined) {
+      throw new TicklessError("TASK", "src is required for creating new symlinks");
+    }
     return [create(path, args, kind)];
   }
   if (kind === "link") {
+    // without src, an existing link is kept (its attributes managed), as Ansible's ensure_symlink
+    if (args.src === undefined && (stat.type === "link" || args.force)) {
+      if (stat.type === "link") return attributeChanges(path, args, stat);
+      throw new TicklessError("TASK", "src is required for creating new symlinks");
+    }
     if (stat.type === "link") {
       if (stat.linkTarget === args.src) return attributeChanges(path, args, stat);
       return [
