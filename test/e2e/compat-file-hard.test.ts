@@ -2,7 +2,8 @@
  * file `state: hard` against the referee: a new hard link, the same again, one without `src` where
  * one exists, one into a directory, a missing `src`, none at all, a file or another hard link at
  * the path (refused without `force`, replaced with it), `mode` on the link, and check mode; a
- * symbolic link without `src` (kept when there is one, else a failure). Also
+ * symbolic link without `src` (kept when there is one, else a failure), a link's `mode` set on
+ * what it points to. Also
  * the file module's failures in Ansible's words and fields: a missing path or a directory with
  * `state: file`, a file where a directory or a link is asked for.
  */
@@ -85,6 +86,14 @@ const TASKS = `
     - name: link_kept_without_src
       file: { path: "{{ root }}/sl", state: link, mode: "0600", follow: false }
       register: link_kept_without_src
+    - name: setup target
+      file: { path: "{{ root }}/t2", state: touch, mode: "0644" }
+    - name: link_mode_follows
+      file: { path: "{{ root }}/lm", src: t2, state: link, mode: "0700" }
+      register: link_mode_follows
+    - name: link_mode_again
+      file: { path: "{{ root }}/lm", state: link, mode: "0700" }
+      register: link_mode_again
     - name: check_new
       file: { path: "{{ root }}/c", src: "{{ root }}/t", state: hard }
       check_mode: true
@@ -107,6 +116,8 @@ const PLAYBOOK = `
       register: f
     - stat: { path: "{{ root }}/c" }
       register: c
+    - stat: { path: "{{ root }}/t2" }
+      register: t2
     - name: the links share the file's inode
       assert:
         that:
@@ -115,6 +126,7 @@ const PLAYBOOK = `
           - t.stat.nlink == 4
           - t.stat.mode == "0600"
           - not c.stat.exists
+          - t2.stat.mode == "0700"
 `;
 
 const KEYS = ["failed", "msg", "changed", "path", "dest", "src", "uid", "mode", "state", "size"];
@@ -170,5 +182,7 @@ describe.skipIf(!hasAnsible)("file state: hard against ansible-playbook", () => 
     expect(at("check_new")).toMatchObject({ changed: true });
     expect(at("link_without_src")).toMatchObject({ msg: "src is required for creating new symlinks" });
     expect(at("link_kept_without_src")).toMatchObject({ changed: false, state: "link" });
+    expect(at("link_mode_follows")).toMatchObject({ changed: true, mode: "0777" });
+    expect(at("link_mode_again")).toMatchObject({ changed: false });
   }, 60_000);
 });

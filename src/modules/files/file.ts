@@ -10,7 +10,7 @@ import { posix } from "node:path";
 import { quote } from "shell-quote";
 import type { PathEffect } from "../../connection/planned.js";
 import { refuseRecursiveRemoval } from "../../connection/system-paths.js";
-import type { FileStat, FileType } from "../../connection/types.js";
+import type { FileStat, FileType, HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import { type Change, defineModule } from "../types.js";
 import { pathArg, resolveAliases } from "../util/args.js";
@@ -63,6 +63,8 @@ export interface FileState {
   times?: TimesState;
   /** state: link without force: where src points from the link (Ansible's absrc), and whether it exists. */
   linkSource?: { path: string; exists: boolean };
+  /** state: link with follow and mode, owner or group: what the link points to, which gets them. */
+  linkTarget?: FileStat;
   /** state: hard: the inodes of the path and of src (file-hard.ts), and src's stat. */
   hard?: HardLinkState & { srcStat: FileStat };
   /** recurse: what is under the directory. */
@@ -145,11 +147,15 @@ export const fileModule = defineModule<FileArgs, FileState>({
         : undefined;
     const timed = managesTimes(args) && args.state !== "absent" && args.state !== "link";
     const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
-    if (args.state !== "link" || args.force || args.src === undefined) return { path, stat, times, tree };
+    const linkTarget = await followedLinkTarget(host, args, stat);
+    if (args.state !== "link" || args.force || args.src === undefined) {
+      return { path, stat, times, tree, linkTarget };
+    }
     const source = linkSourcePath(args.path, args.src, stat);
     return {
       path,
       stat,
+      linkTarget,
       linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists },
     };
   },
@@ -166,7 +172,9 @@ export const fileModule = defineModule<FileArgs, FileState>({
         { hint: "a relative src is taken from the link's directory; force: true creates a dangling link" },
       );
     }
-    const planned = planFile({ ...args, path: state.path }, state.stat);
+    const own = state.linkTarget ? withoutAttributes(args) : args;
+    const planned = planFile({ ...own, path: state.path }, state.stat);
+    if (state.linkTarget) planned.push(...attributeChanges(state.linkTarget.path, args, state.linkTarget));
     const times = state.times ? timeChanges(state.path, state.times) : [];
     return [...planned, ...times, ...(state.tree ? treeChanges(args, state.tree) : [])];
   },
@@ -192,8 +200,9 @@ export const fileModule = defineModule<FileArgs, FileState>({
     const commands: string[] = [];
     const created = changes.some((c) => c.target === path);
     const times = timeCommands(path, changes);
+    const own = state.linkTarget ? withoutAttributes(args) : args;
     if (!created) {
-      commands.push(...attributeCommands(path, args, stat));
+      commands.push(...attributeCommands(path, own, stat));
     } else if (kind === "directory") {
       commands.push(quote(["mkdir", "-p", "--", path]), ...newPathAttributes(path, args, "directory"));
     } else if (kind === "touch") {
@@ -201,16 +210,53 @@ export const fileModule = defineModule<FileArgs, FileState>({
     } else if (kind === "link") {
       if (stat.type === "file" || stat.type === "other") commands.push(quote(["rm", "-f", "--", path]));
       if (stat.type === "directory") commands.push(quote(["rmdir", "--", path]));
-      commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, args, "link"));
+      commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, own, "link"));
     }
+    if (state.linkTarget) commands.push(...attributeCommands(state.linkTarget.path, args, state.linkTarget));
     commands.push(...times);
     if (state.tree) commands.push(...treeCommands(args, state.tree));
     await runChecked(host, commands, `file ${path}`);
     return {};
   },
-  report: (args, state) =>
-    fileResult(args, state.path, state.stat, state.hard && hardState(state.stat, state.hard)),
+  report: (args, state) => {
+    // Ansible's ensure_symlink takes an existing link's own target as src when follow holds
+    const kept = args.state === "link" && args.src === undefined && args.follow !== false;
+    const src = kept ? state.stat.linkTarget : args.src;
+    return fileResult(
+      { ...args, src },
+      state.path,
+      state.stat,
+      state.hard && hardState(state.stat, state.hard),
+    );
+  },
 });
+
+/**
+ * state: link with `follow` (the default) and mode, owner or group: Ansible sets them on what the
+ * link points to (src from the link's directory, or the existing link's target), not on the link;
+ * a dangling link gets none.
+ */
+async function followedLinkTarget(
+  host: HostReader,
+  args: FileArgs,
+  stat: FileStat,
+): Promise<FileStat | undefined> {
+  if (args.state !== "link" || args.follow === false) return undefined;
+  if (args.mode === undefined && args.owner === undefined && args.group === undefined) return undefined;
+  let target: string | undefined;
+  if (args.src !== undefined) target = linkSourcePath(args.path, args.src, stat);
+  else if (stat.type === "link") {
+    const real = await host.run(quote(["readlink", "-f", "--", args.path]));
+    target = real.rc === 0 && real.stdout.trim() !== "" ? real.stdout.trim() : undefined;
+  }
+  if (target === undefined) return undefined;
+  const found = await host.stat(target, { follow: true });
+  return found.exists ? { ...found, path: target } : undefined;
+}
+
+function withoutAttributes(args: FileArgs): FileArgs {
+  return { ...args, mode: undefined, owner: undefined, group: undefined };
+}
 
 /** Whether the task manages a link's target (Ansible's `follow`, true by default). */
 function follows(args: FileArgs): boolean {
