@@ -33,6 +33,8 @@ export interface TicklessErrorOptions {
   cause?: unknown;
   /** A failed command's output (rc, stdout, stderr): the failed task's result carries it. */
   output?: CommandOutput;
+  /** Fields a module's failure adds to the task's result beside `msg` (Ansible's `dest`, `src`, …). */
+  fields?: Record<string, unknown>;
 }
 
 export interface CommandOutput {
@@ -47,6 +49,7 @@ export class TicklessError extends Error {
   readonly hint?: string;
   readonly location?: SourceLocation;
   readonly output?: CommandOutput;
+  readonly fields?: Record<string, unknown>;
 
   constructor(code: ErrorCode, message: string, options: TicklessErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -55,6 +58,7 @@ export class TicklessError extends Error {
     this.hint = options.hint;
     this.location = options.location;
     if (options.output) this.output = options.output;
+    if (options.fields) this.fields = options.fields;
   }
 
   /** One paragraph: `file:line:column: message (hint: …)`. */

@@ -418,7 +418,8 @@ function errorResult(err: unknown, taskLoc: SourceLocation): TaskResult {
   const located = err instanceof TicklessError && !err.location && err.code !== "TASK";
   const where = located ? `${formatLocation(taskLoc)}: ` : "";
   const msg = err instanceof TicklessError ? where + formatError(err) : `module error: ${formatError(err)}`;
-  const result: TaskResult = { changed: false, failed: true, skipped: false, msg };
+  const fields = err instanceof TicklessError ? err.fields : undefined;
+  const result: TaskResult = { ...fields, changed: false, failed: true, skipped: false, msg };
   const output = err instanceof TicklessError ? err.output : undefined;
   return output ? { ...result, ...fromModuleResult({ ...output }, false), failed: true } : result;
 }

@@ -7,6 +7,7 @@ import { createHash, getHashes } from "node:crypto";
 import { posix } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { TicklessError } from "../errors.js";
+import { expandUser } from "./expanduser.js";
 import { truthy } from "./helpers.js";
 import { toPlain } from "./scope.js";
 import { pyJson, pyYaml } from "./serialize.js";
@@ -207,6 +208,7 @@ export const MORE_FILTERS: Record<string, Transform> = {
     value === null && noneVal !== undefined ? noneVal : truthy(value) ? trueVal : falseVal,
   basename: (value) => posix.basename(String(value ?? "")),
   dirname: (value) => posix.dirname(String(value ?? "")),
+  expanduser: (value) => expandUser(String(value ?? "")),
   quote: (value) => shellQuote(String(value ?? "")),
   b64encode: (value) => Buffer.from(String(value ?? ""), "utf8").toString("base64"),
   b64decode: (value) => Buffer.from(String(value ?? ""), "base64").toString("utf8"),

@@ -56,6 +56,8 @@ const PLAYBOOK = `
       debug: { msg: "{{ cfg | to_json }} {{ '{\\"a\\": [1, 2]}' | from_json }} {{ 'a: 1' | from_yaml }}" }
     - name: paths, shell, encodings, hashes
       debug: { msg: "{{ path | basename }} {{ path | dirname }} {{ 'a b' | quote }} {{ 'hi' | b64encode }} {{ 'aGk=' | b64decode }} {{ 'abc' | hash('sha1') }} {{ 'abc' | hash('md5') }}" }
+    - name: expanduser on the controller
+      debug: { msg: "{{ '~' | expanduser }} {{ '~/x/' | expanduser }} {{ '/abs/~' | expanduser }} {{ '~root/y' | expanduser }} {{ '~no-such-user-here/z' | expanduser }} {{ 'rel' | expanduser }}" }
     - name: range and literals
       debug: { msg: "{{ range(3) | list }} {{ range(1, 10, 3) | list }} {{ cfg['name'] }} {{ items[0] }} {{ items.1 }} {{ cfg.name ~ ':' ~ port }} {{ true }} {{ none | default('n') }}" }
     - name: default with its boolean argument
@@ -109,7 +111,7 @@ describe.skipIf(!hasAnsible)("Ansible expressions in templates against ansible-p
   test("each task's status and message, the recap, the exit code and the files left", async () => {
     const ours = await ticklessRun(dir);
     const tasks = ours.results.map((e) => line(e.task, e.host, e.status, e.result.msg));
-    expect(referee.tasks).toHaveLength(22);
+    expect(referee.tasks).toHaveLength(23);
     expect(tasks.join("\n")).toBe(referee.tasks.join("\n"));
     expect(ours.summary.exitCode).toBe(referee.rc);
     expect(ours.stats).toEqual(referee.stats);

@@ -3,8 +3,10 @@
  * A `dest` ending in "/" is a directory: created when missing (with its missing parents, each
  * given `directory_mode`, `owner` and `group`, as Ansible's module does). `local_follow` is
  * accepted: with a single file for `src` it changes nothing in Ansible either (the file is read
- * through its links); a directory `src` is refused.
+ * through its links). A controller directory `src` is copied whole (copy-tree.ts); a directory
+ * with `remote_src` is refused.
  */
+import { stat } from "node:fs/promises";
 import { posix } from "node:path";
 import { quote } from "shell-quote";
 import type { HostReader, HostWriter } from "../../connection/types.js";
@@ -14,6 +16,7 @@ import { mutuallyExclusive, resolveAliases } from "../util/args.js";
 import { runChecked } from "../util/shell.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
 import { type CopySource, copyDiff, copyResult } from "./copy-result.js";
+import { applyTree, type CopyTree, planTree, probeTree, treeResult } from "./copy-tree.js";
 import {
   type ApplyManagedFileOptions,
   applyManagedFile,
@@ -48,6 +51,8 @@ export interface CopyState extends ManagedFile {
   diffMode?: boolean;
   /** Directories a `dest` ending in "/" still needs, outermost first. */
   newDirs?: string[];
+  /** A controller directory `src` (copy-tree.ts). */
+  tree?: CopyTree;
 }
 
 export const copyModule = defineModule<CopyArgs, CopyState>({
@@ -89,6 +94,11 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
         hint: "name the file in dest, without a trailing /",
       });
     }
+    const dir = await controllerDir(args, ctx);
+    if (dir !== undefined) {
+      const tree = await probeTree(host, args, dir, (p) => ctx.readControllerFile(p));
+      return { path: tree.dest, file: { path: tree.dest, exists: true }, desired: Buffer.alloc(0), tree };
+    }
     const intoDir = args.src !== undefined && args.dest.endsWith("/");
     // the source and a named dest are read together (one round trip for remote_src)
     const reading = intoDir ? undefined : probeManagedFile(host, args.dest, follow);
@@ -107,6 +117,7 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     return { ...dest, desired, diffMode: ctx.diff };
   },
   plan(args, state) {
+    if (state.tree) return planTree(args, state.tree);
     const dirs: Change[] = (state.newDirs ?? []).map((d) => ({
       target: d,
       summary: `create directory${args.directory_mode === undefined ? "" : ` (mode ${resolveMode(args.directory_mode, undefined, true)})`}`,
@@ -124,18 +135,29 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     return [...dirs, ...planManagedFile(state, wanted(args, state), args, contentReason(state))];
   },
   async apply(host, args, _changes, state) {
+    if (state.tree) return applyTree(host, args, state.tree, copyOptions(args));
     if (state.newDirs?.length) await createDirs(host, state.newDirs, args);
     const result = await applyManagedFile(host, state, wanted(args, state), args, copyOptions(args));
     return result.failed ? result : { ...result, diff: copyDiff(state, copySource(args)) };
   },
   report: (args, state, applied) =>
-    copyResult(
-      state,
-      copySource(args),
-      applied,
-      !applied && planManagedFile(state, wanted(args, state), args, "").length > 0,
-    ),
+    state.tree
+      ? treeResult(state.tree)
+      : copyResult(
+          state,
+          copySource(args),
+          applied,
+          !applied && planManagedFile(state, wanted(args, state), args, "").length > 0,
+        ),
 });
+
+/** The controller path of a `src` that is a directory (not with remote_src or content), else undefined. */
+async function controllerDir(args: CopyArgs, ctx: ModuleContext): Promise<string | undefined> {
+  if (args.remote_src || args.src === undefined || !ctx.findFile) return undefined;
+  const found = await ctx.findFile(args.src.replace(/\/+$/, "") || "/", "files").catch(() => undefined);
+  if (found === undefined) return undefined;
+  return (await stat(found).catch(() => undefined))?.isDirectory() ? found : undefined;
+}
 
 /** The directories of a `dest` ending in "/" that do not exist yet, outermost first. */
 async function missingDirs(host: HostReader, dest: string): Promise<string[]> {

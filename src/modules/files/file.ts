@@ -1,5 +1,5 @@
 /**
- * file: a path's kind (file, directory, link, absent) and attributes.
+ * file: a path's kind (file, directory, link, hard link: file-hard.ts, absent) and attributes.
  * `state: touch` creates a missing file but does not update an existing file's times, so that
  * the task converges (Ansible's touch reports a change on every run). Without `state`, an
  * existing path keeps its kind and only its attributes are managed, as in Ansible.
@@ -10,7 +10,7 @@ import { posix } from "node:path";
 import { quote } from "shell-quote";
 import type { PathEffect } from "../../connection/planned.js";
 import { refuseRecursiveRemoval } from "../../connection/system-paths.js";
-import type { FileStat, FileType } from "../../connection/types.js";
+import type { FileStat, FileType, HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import { type Change, defineModule } from "../types.js";
 import { pathArg, resolveAliases } from "../util/args.js";
@@ -21,7 +21,16 @@ import {
   attributeCommands,
   type FileAttributes,
 } from "./attributes.js";
-import { fileResult } from "./file-result.js";
+import {
+  type HardLinkState,
+  hardLinkCommands,
+  hardLinkPath,
+  hardState,
+  planHardLink,
+  probeHardLink,
+} from "./file-hard.js";
+import { checkRecurse, probeTree, type TreeState, treeChanges, treeCommands } from "./file-recurse.js";
+import { fileResult, pathInfo } from "./file-result.js";
 import {
   managesTimes,
   probeTimes,
@@ -35,13 +44,15 @@ import { resolveMode } from "./mode.js";
 
 export interface FileArgs extends FileAttributes, TimeArgs {
   path: string;
-  state?: "file" | "directory" | "link" | "absent" | "touch";
-  /** Target of a link (`state: link`). */
+  state?: "file" | "directory" | "link" | "hard" | "absent" | "touch";
+  /** Target of a link (`state: link` or `hard`). */
   src?: string;
   /** Replace an existing file or empty directory by a link. */
   force?: boolean;
   /** Manage a link's target rather than the link (default true; not for state link or absent). */
   follow?: boolean;
+  /** state directory: mode, owner and group on everything under it too (file-recurse.ts). */
+  recurse?: boolean;
 }
 
 export interface FileState {
@@ -52,6 +63,12 @@ export interface FileState {
   times?: TimesState;
   /** state: link without force: where src points from the link (Ansible's absrc), and whether it exists. */
   linkSource?: { path: string; exists: boolean };
+  /** state: link with follow and mode, owner or group: what the link points to, which gets them. */
+  linkTarget?: FileStat;
+  /** state: hard: the inodes of the path and of src (file-hard.ts), and src's stat. */
+  hard?: HardLinkState & { srcStat: FileStat };
+  /** recurse: what is under the directory. */
+  tree?: TreeState;
 }
 
 const PATH = pathArg(["dest", "name"]);
@@ -59,16 +76,18 @@ const PATH = pathArg(["dest", "name"]);
 export const fileModule = defineModule<FileArgs, FileState>({
   kind: "state",
   name: "file",
-  description: "Manage a path: file, directory, symbolic link or absent, with mode, owner and group.",
+  description:
+    "Manage a path: file, directory, symbolic or hard link, or absent, with mode, owner and group.",
   args: {
     type: "object",
     additionalProperties: false,
     properties: {
       ...PATH.properties,
-      state: { enum: ["file", "directory", "link", "absent", "touch"] },
+      state: { enum: ["file", "directory", "link", "hard", "absent", "touch"] },
       src: { type: "string", minLength: 1 },
       force: { type: "boolean" },
       follow: { type: "boolean" },
+      recurse: { type: "boolean" },
       ...TIME_PROPERTIES,
       ...ATTRIBUTE_PROPERTIES,
     },
@@ -76,29 +95,43 @@ export const fileModule = defineModule<FileArgs, FileState>({
       PATH.required,
       {
         not: {
-          properties: { state: { const: "link" } },
+          properties: { recurse: { const: true } },
+          required: ["recurse"],
+          anyOf: [{ required: ["modification_time"] }, { required: ["access_time"] }],
+        },
+        description:
+          "modification_time and access_time without recurse (tickless sets the path's times only)",
+      },
+      {
+        not: {
+          properties: { state: { enum: ["link", "hard"] } },
           required: ["state"],
           anyOf: [{ required: ["modification_time"] }, { required: ["access_time"] }],
         },
         description:
-          "modification_time and access_time without state: link (tickless does not set a link target's times)",
-      },
-      {
-        anyOf: [
-          { not: { properties: { state: { const: "link" } }, required: ["state"] } },
-          { required: ["src"] },
-        ],
+          "modification_time and access_time without state: link or hard (tickless does not set a link's times)",
       },
     ],
   },
   normalize: (args) => resolveAliases(args, PATH.aliases),
   async probe(host, args, ctx) {
+    if (args.state === "hard") {
+      const path = await hardLinkPath(host, args.path, args.src);
+      const [stat, hard, srcStat] = await Promise.all([
+        host.stat(path),
+        probeHardLink(host, path, args.src),
+        args.src === undefined ? { path, exists: false } : host.stat(args.src, { follow: true }),
+      ]);
+      return { path, stat, hard: { ...hard, srcStat } };
+    }
     let path = args.path;
     let stat = await host.stat(path);
     // Ansible's state defaults to the path's own (lstat) before a src is checked against it
     const kind = args.state ?? (stat.type === "link" ? "link" : undefined);
     if (args.src !== undefined && kind !== "link") {
-      throw new TicklessError("TASK", "src option requires state to be 'link' or 'hard'");
+      throw new TicklessError("TASK", "src option requires state to be 'link' or 'hard'", {
+        fields: { path, ...pathInfo(stat) },
+      });
     }
     if (follows(args) && stat.type === "link") {
       const real = await host.run(quote(["readlink", "-f", "--", path]));
@@ -107,17 +140,31 @@ export const fileModule = defineModule<FileArgs, FileState>({
         stat = await host.stat(path);
       }
     }
+    if (args.recurse) checkRecurse(args.state, stat, path);
+    const tree =
+      args.recurse && stat.exists && stat.type === "directory"
+        ? await probeTree(host, path, args.follow !== false)
+        : undefined;
     const timed = managesTimes(args) && args.state !== "absent" && args.state !== "link";
     const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
-    if (args.state !== "link" || args.force || args.src === undefined) return { path, stat, times };
+    const linkTarget = await followedLinkTarget(host, args, stat);
+    if (args.state !== "link" || args.force || args.src === undefined) {
+      return { path, stat, times, tree, linkTarget };
+    }
     const source = linkSourcePath(args.path, args.src, stat);
     return {
       path,
       stat,
+      linkTarget,
       linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists },
     };
   },
   plan: (args, state) => {
+    if (state.hard) {
+      const link = planHardLink({ ...args, path: state.path }, state.stat, state.hard);
+      const now = link.length > 0 ? state.hard.srcStat : state.stat;
+      return [...link, ...(now.exists ? attributeChanges(state.path, args, now) : [])];
+    }
     if (state.linkSource && !state.linkSource.exists) {
       throw new TicklessError(
         "TASK",
@@ -125,8 +172,11 @@ export const fileModule = defineModule<FileArgs, FileState>({
         { hint: "a relative src is taken from the link's directory; force: true creates a dangling link" },
       );
     }
-    const planned = planFile({ ...args, path: state.path }, state.stat);
-    return state.times ? [...planned, ...timeChanges(state.path, state.times)] : planned;
+    const own = state.linkTarget ? withoutAttributes(args) : args;
+    const planned = planFile({ ...own, path: state.path }, state.stat);
+    if (state.linkTarget) planned.push(...attributeChanges(state.linkTarget.path, args, state.linkTarget));
+    const times = state.times ? timeChanges(state.path, state.times) : [];
+    return [...planned, ...times, ...(state.tree ? treeChanges(args, state.tree) : [])];
   },
   async apply(host, args, changes, state) {
     const { stat } = state;
@@ -137,11 +187,22 @@ export const fileModule = defineModule<FileArgs, FileState>({
       return {};
     }
     if (changes.length === 0) return {};
+    if (state.hard) {
+      const linked = changes.some((c) => c.target === path);
+      const now = linked ? state.hard.srcStat : stat;
+      const commands = [
+        ...(linked ? hardLinkCommands(path, args.src!, stat.exists) : []),
+        ...attributeCommands(path, args, now),
+      ];
+      await runChecked(host, commands, `file ${path}`);
+      return {};
+    }
     const commands: string[] = [];
     const created = changes.some((c) => c.target === path);
     const times = timeCommands(path, changes);
+    const own = state.linkTarget ? withoutAttributes(args) : args;
     if (!created) {
-      commands.push(...attributeCommands(path, args, stat));
+      commands.push(...attributeCommands(path, own, stat));
     } else if (kind === "directory") {
       commands.push(...newDirectories(path, args));
     } else if (kind === "touch") {
@@ -149,14 +210,53 @@ export const fileModule = defineModule<FileArgs, FileState>({
     } else if (kind === "link") {
       if (stat.type === "file" || stat.type === "other") commands.push(quote(["rm", "-f", "--", path]));
       if (stat.type === "directory") commands.push(quote(["rmdir", "--", path]));
-      commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, args, "link"));
+      commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, own, "link"));
     }
+    if (state.linkTarget) commands.push(...attributeCommands(state.linkTarget.path, args, state.linkTarget));
     commands.push(...times);
+    if (state.tree) commands.push(...treeCommands(args, state.tree));
     await runChecked(host, commands, `file ${path}`);
     return {};
   },
-  report: (args, state) => fileResult(args, state.path, state.stat),
+  report: (args, state) => {
+    // Ansible's ensure_symlink takes an existing link's own target as src when follow holds
+    const kept = args.state === "link" && args.src === undefined && args.follow !== false;
+    const src = kept ? state.stat.linkTarget : args.src;
+    return fileResult(
+      { ...args, src },
+      state.path,
+      state.stat,
+      state.hard && hardState(state.stat, state.hard),
+    );
+  },
 });
+
+/**
+ * state: link with `follow` (the default) and mode, owner or group: Ansible sets them on what the
+ * link points to (src from the link's directory, or the existing link's target), not on the link;
+ * a dangling link gets none.
+ */
+async function followedLinkTarget(
+  host: HostReader,
+  args: FileArgs,
+  stat: FileStat,
+): Promise<FileStat | undefined> {
+  if (args.state !== "link" || args.follow === false) return undefined;
+  if (args.mode === undefined && args.owner === undefined && args.group === undefined) return undefined;
+  let target: string | undefined;
+  if (args.src !== undefined) target = linkSourcePath(args.path, args.src, stat);
+  else if (stat.type === "link") {
+    const real = await host.run(quote(["readlink", "-f", "--", args.path]));
+    target = real.rc === 0 && real.stdout.trim() !== "" ? real.stdout.trim() : undefined;
+  }
+  if (target === undefined) return undefined;
+  const found = await host.stat(target, { follow: true });
+  return found.exists ? { ...found, path: target } : undefined;
+}
+
+function withoutAttributes(args: FileArgs): FileArgs {
+  return { ...args, mode: undefined, owner: undefined, group: undefined };
+}
 
 /** Whether the task manages a link's target (Ansible's `follow`, true by default). */
 function follows(args: FileArgs): boolean {
@@ -198,13 +298,23 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
   }
   if (!stat.exists) {
     if (kind === "file") {
-      throw new TicklessError("TASK", `${path} does not exist`, {
-        hint: "use state: touch to create a file",
+      // Ansible's words and fields (users match on them); state: touch creates a file
+      throw new TicklessError("TASK", `file (${path}) is absent, cannot continue`, {
+        fields: { path, state: "absent" },
       });
+    }
+    if (kind === "hard") throw new TicklessError("INTERNAL", "state: hard is planned by file-hard.ts");
+    if (kind === "link" && args.src === undefined) {
+      throw new TicklessError("TASK", "src is required for creating new symlinks");
     }
     return [create(path, args, kind)];
   }
   if (kind === "link") {
+    // without src, an existing link is kept (its attributes managed), as Ansible's ensure_symlink
+    if (args.src === undefined && (stat.type === "link" || args.force)) {
+      if (stat.type === "link") return attributeChanges(path, args, stat);
+      throw new TicklessError("TASK", "src is required for creating new symlinks");
+    }
     if (stat.type === "link") {
       if (stat.linkTarget === args.src) return attributeChanges(path, args, stat);
       return [
@@ -218,23 +328,29 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
       ];
     }
     if (!args.force) {
-      throw new TicklessError("TASK", `${path} exists and is a ${kindName(stat.type)}`, {
-        hint: "set force: true to replace it by a link",
-      });
+      // Ansible's words (force: true replaces a file or an empty directory by the link)
+      throw new TicklessError(
+        "TASK",
+        `refusing to convert from ${kindName(stat.type)} to symlink for ${path}`,
+        { fields: { path, ...pathInfo(stat) } },
+      );
     }
     return [
       { ...create(path, args, "link"), summary: `replace ${kindName(stat.type)} by link → ${args.src}` },
     ];
   }
+  // touch on a directory manages its attributes (Ansible also sets its times to now, every run)
+  if (kind === "touch" && stat.type === "directory") return attributeChanges(path, args, stat);
   const wantedType: FileType = kind === "directory" ? "directory" : "file";
   if (stat.type !== wantedType && stat.type !== "link") {
-    throw new TicklessError(
-      "TASK",
-      `${path} exists and is a ${kindName(stat.type)}, not a ${kindName(wantedType)}`,
-      {
-        hint: "remove it first (state: absent)",
-      },
-    );
+    // Ansible's words: "file (…) is directory, cannot continue", "… already exists as a file"
+    throw kind === "file"
+      ? new TicklessError("TASK", `file (${path}) is ${kindName(stat.type)}, cannot continue`, {
+          fields: { path, ...pathInfo(stat) },
+        })
+      : new TicklessError("TASK", `${path} already exists as a ${kindName(stat.type)}`, {
+          fields: { path, ...pathInfo(stat) },
+        });
   }
   return attributeChanges(path, args, stat);
 }

@@ -50,13 +50,19 @@ describe("file plan", () => {
   });
 
   it.each([
-    ["a missing file with state file", { state: "file" }, absent, /does not exist/],
-    ["a file where a directory is wanted", { state: "directory" }, st("file"), /is a file, not a directory/],
+    [
+      "a missing file with state file",
+      { state: "file" },
+      absent,
+      /^file \(\/srv\/x\) is absent, cannot continue$/,
+    ],
+    ["a directory with state file", { state: "file" }, st("directory"), /is directory, cannot continue/],
+    ["a file where a directory is wanted", { state: "directory" }, st("file"), /already exists as a file/],
     [
       "a file where a link is wanted, without force",
       { state: "link", src: "/a" },
       st("file"),
-      /exists and is a file/,
+      /^refusing to convert from file to symlink for \/srv\/x$/,
     ],
   ] as const)("fails on %s", (_name, args, stat, message) => {
     expect(() => planFile({ path: P, ...args } as FileArgs, stat)).toThrow(message);

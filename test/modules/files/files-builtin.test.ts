@@ -37,6 +37,10 @@ describe("file module argument schemas", () => {
     ["template", { src: "t.hbs", dest: "/x", mode: "u=rw,go=r" }],
     ["file", { path: "/x", state: "directory", mode: "0755" }],
     ["file", { name: "/x", state: "link", src: "/y", force: true }],
+    // a link without src is decided when the task runs (an existing link is kept), as Ansible
+    ["file", { path: "/x", state: "link" }],
+    ["file", { path: "/x", state: "hard", src: "/y", force: true }],
+    ["file", { path: "/x", state: "directory", recurse: true, owner: "1234" }],
     ["lineinfile", { dest: "/x", regexp: "^a", line: "a=1", insertafter: "EOF", create: true }],
     ["lineinfile", { path: "/x", search_string: "a", state: "absent" }],
     ["blockinfile", { path: "/x", block: "a", marker: "# {mark}", insertbefore: "BOF" }],
@@ -51,7 +55,8 @@ describe("file module argument schemas", () => {
     ["copy", { dest: "/x", src: "a", content: "b" }, "src and content"],
     ["copy", { dest: "/x", content: "a", bogus: 1 }, "an unknown key"],
     ["template", { src: "t" }, "no dest"],
-    ["file", { path: "/x", state: "link" }, "a link without src"],
+    ["file", { path: "/x", recurse: true, modification_time: "now" }, "recurse with a time"],
+    ["file", { path: "/x", state: "hard", src: "/y", access_time: "now" }, "a hard link with a time"],
     ["file", { state: "directory" }, "no path"],
     ["file", { path: "/x", mode: true }, "a boolean mode"],
     [

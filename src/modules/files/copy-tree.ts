@@ -1,0 +1,180 @@
+/**
+ * copy of a controller directory, as Ansible's copy action: `src` without a trailing "/" copies
+ * the directory itself into `dest`, with one its contents. Links in the tree are followed
+ * (`local_follow`, true by default; false is refused). Each file is a managed file (written
+ * atomically, `mode`, `owner`, `group`, `force`, `backup`, `validate` as for one file), each
+ * directory gets `directory_mode`, `owner` and `group` (a new one is created, parents first). The
+ * result names `dest` (with its "/") and `src`, or, for a tree of one file, is that file's.
+ */
+import { readdir, realpath, stat } from "node:fs/promises";
+import path, { posix } from "node:path";
+import { quote } from "shell-quote";
+import type { FileStat, HostReader, HostWriter } from "../../connection/types.js";
+import { TicklessError } from "../../errors.js";
+import type { Change, ModuleResult } from "../types.js";
+import { attributeChanges, attributeCommands, type FileAttributes } from "./attributes.js";
+import {
+  type ApplyManagedFileOptions,
+  applyManagedFile,
+  type ManagedFile,
+  planManagedFile,
+  probeManagedFile,
+} from "./managed-file.js";
+import { resolveMode } from "./mode.js";
+
+export interface CopyTree {
+  /** `dest` ending in "/". */
+  dest: string;
+  /** The controller directory, as found (a trailing "/" kept). */
+  src: string;
+  /** The destination directories, parents first, as probed. */
+  dirs: FileStat[];
+  /** The destination files, as probed, with their controller bytes. */
+  files: (ManagedFile & { desired: Buffer })[];
+}
+
+export interface TreeArgs extends FileAttributes {
+  dest: string;
+  src?: string;
+  force?: boolean;
+  follow?: boolean;
+  directory_mode?: string | number;
+  local_follow?: boolean;
+}
+
+/** The controller tree under `dir`: directories and files relative to it, links followed. */
+async function walk(dir: string): Promise<{ dirs: string[]; files: { rel: string; full: string }[] }> {
+  const dirs: string[] = [];
+  const files: { rel: string; full: string }[] = [];
+  const visit = async (full: string, rel: string, parents: Set<string>) => {
+    for (const entry of (await readdir(full)).sort()) {
+      const fullPath = path.join(full, entry);
+      const relPath = rel === "" ? entry : posix.join(rel, entry);
+      const info = await stat(fullPath).catch(() => undefined);
+      if (info === undefined) {
+        throw new TicklessError("TASK", `${fullPath} is a link to nothing: tickless cannot copy it`, {
+          hint: "remove the dangling link from the source directory",
+        });
+      }
+      if (info.isDirectory()) {
+        const real = await realpath(fullPath);
+        if (parents.has(real)) continue; // a link back up the tree
+        dirs.push(relPath);
+        await visit(fullPath, relPath, new Set([...parents, real]));
+      } else {
+        files.push({ rel: relPath, full: fullPath });
+      }
+    }
+  };
+  await visit(dir, "", new Set([await realpath(dir)]));
+  return { dirs, files };
+}
+
+/** Reads the controller tree and probes where each of its parts goes on the host. */
+export async function probeTree(
+  host: HostReader,
+  args: TreeArgs,
+  found: string,
+  read: (p: string) => Promise<Buffer>,
+): Promise<CopyTree> {
+  if (args.local_follow === false) {
+    throw new TicklessError("TASK", "local_follow: false with a directory src is not supported by tickless", {
+      hint: "drop local_follow: the links in the directory are then copied as what they point to",
+    });
+  }
+  const dest = args.dest.endsWith("/") ? args.dest : `${args.dest}/`;
+  const into = args.src!.endsWith("/") ? "" : path.basename(found);
+  const tree = await walk(found);
+  const relDirs = [...(into === "" ? [] : [""]), ...tree.dirs];
+  const at = (rel: string) => posix.join(dest, into, rel);
+  const follow = tree.dirs.length > 0 ? false : (args.follow ?? false);
+  const top = into === "" ? await host.stat(dest, { follow: true }) : undefined;
+  const [dirs, files] = await Promise.all([
+    Promise.all(relDirs.map((rel) => host.stat(at(rel), { follow: true }))),
+    Promise.all(
+      tree.files.map(async (f) => ({
+        ...(await probeManagedFile(host, at(f.rel), follow)),
+        desired: await read(f.full),
+      })),
+    ),
+  ]);
+  // a missing dest is made (with its parents) before what goes into it
+  const made = top && !top.exists ? [{ ...top, path: dest.replace(/\/+$/, "") }] : [];
+  return { dest, src: args.src!.endsWith("/") ? `${found}/` : found, dirs: [...made, ...dirs], files };
+}
+
+function directoryAttrs(args: TreeArgs): FileAttributes {
+  return { mode: args.directory_mode, owner: args.owner, group: args.group };
+}
+
+/** What the tree needs (pure): new directories, directory attributes, each file's changes. */
+export function planTree(args: TreeArgs, tree: CopyTree): Change[] {
+  const attrs = directoryAttrs(args);
+  const dirs = tree.dirs.flatMap((d): Change[] => {
+    if (d.exists) return attributeChanges(d.path, attrs, d);
+    const mode = attrs.mode === undefined ? undefined : resolveMode(attrs.mode, undefined, true);
+    return [
+      {
+        target: d.path,
+        summary: `create directory${mode === undefined ? "" : ` (mode ${mode})`}`,
+        before: "absent",
+        after: "directory",
+        effect: { path: d.path, type: "directory", mode, owner: attrs.owner, group: attrs.group },
+      },
+    ];
+  });
+  const files = tree.files.flatMap((f) =>
+    planManagedFile(
+      f,
+      wantedBytes(args, f),
+      args,
+      f.file.exists ? "content differs" : `${f.desired.length} bytes`,
+    ),
+  );
+  return [...dirs, ...files];
+}
+
+function wantedBytes(args: TreeArgs, f: ManagedFile & { desired: Buffer }): Buffer | undefined {
+  return args.force === false && f.file.exists ? undefined : f.desired;
+}
+
+/** Creates and sets the directories, then writes each file; the first failure is the result. */
+export async function applyTree(
+  host: HostWriter,
+  args: TreeArgs,
+  tree: CopyTree,
+  options: ApplyManagedFileOptions,
+): Promise<ModuleResult> {
+  const attrs = directoryAttrs(args);
+  const mode = attrs.mode === undefined ? undefined : resolveMode(attrs.mode, undefined, true);
+  const commands = tree.dirs.flatMap((d) =>
+    d.exists
+      ? attributeCommands(d.path, attrs, d)
+      : [
+          quote(["mkdir", "-p", "--", d.path]),
+          ...(attrs.owner === undefined ? [] : [quote(["chown", "--", attrs.owner, d.path])]),
+          ...(attrs.group === undefined ? [] : [quote(["chgrp", "--", attrs.group, d.path])]),
+          ...(mode === undefined ? [] : [quote(["chmod", "--", mode, d.path])]),
+        ],
+  );
+  if (commands.length > 0) {
+    const result = await host.run(commands.join(" && "));
+    if (result.rc !== 0) {
+      throw new TicklessError(
+        "TASK",
+        `creating the directories of ${tree.dest} failed: ${result.stderr.trim()}`,
+      );
+    }
+  }
+  for (const f of tree.files) {
+    if (planManagedFile(f, wantedBytes(args, f), args, "").length === 0) continue;
+    const result = await applyManagedFile(host, f, wantedBytes(args, f), args, options);
+    if (result.failed) return result;
+  }
+  return {};
+}
+
+/** A tree's result as Ansible's: `dest` and `src`. */
+export function treeResult(tree: CopyTree): ModuleResult {
+  return { dest: tree.dest, src: tree.src };
+}
