@@ -212,7 +212,8 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
   describe("scenario 1: irqbalance disabled, isolated 2,6-7, with reboots, then day two", () => {
     let before: string;
     /** The same variables as the operator's first apply (rollback.yml gets none: it reads the record). */
-    const s1 = { allow_reboot: true, isolated_cpus: S1 };
+    // reboot_timeout: a reboot under software emulation on a loaded machine has taken over 900 s
+    const s1 = { allow_reboot: true, isolated_cpus: S1, reboot_timeout: 1800 };
     /** The NIC IRQ moved by hand on day two, and its affinity in the baseline. */
     let moved: { irq: string; name: string; baseline: string };
 
@@ -509,10 +510,15 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     );
 
     it(
-      "rollback.yml -e allow_reboot=true alone boots the original command line: /etc/default/grub*, irqbalance's config, the drop-ins, every IRQ affinity, the sysctls, transparent hugepages, KSM and /etc/sysctl.d byte for byte; history keeps the applies and the rollback; status says not tuned",
+      "rollback.yml -e allow_reboot=true with no CPU set boots the original command line: /etc/default/grub*, irqbalance's config, the drop-ins, every IRQ affinity, the sysctls, transparent hugepages, KSM and /etc/sysctl.d byte for byte; history keeps the applies and the rollback; status says not tuned",
       async () => {
         const bootBefore = await vm.bootId();
-        const back = await play("rollback.yml", { allow_reboot: true }, false, "rollback.yml (reboot)");
+        const back = await play(
+          "rollback.yml",
+          { allow_reboot: true, reboot_timeout: 1800 },
+          false,
+          "rollback.yml (reboot)",
+        );
         expect(failures(back)).toEqual([]);
         expect(back.summary.exitCode).toBe(0);
         expect(back.summary.rebootPending).toEqual([]);
@@ -537,10 +543,11 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect(events[0]).toBe("applied");
         expect(events.at(-1)).toBe("rolled_back");
         expect(history.map((h) => h.isolated_cpus)).toEqual(events.map(() => S1));
+        // the rollback's reboot done, nothing is pending: status names no rollback any more
         const done = await status();
         expect(done.code).toBe(0);
         expect(done.host).toMatchObject({ tuned: false, reboot_pending: false, drift: [] });
-        expect(done.line).toMatch(/^vm1 {2}not tuned \(rolled back \S+Z run [0-9a-f]{8} by \S+\)\n$/);
+        expect(done.line).toBe("vm1  not tuned\n");
       },
       60 * MINUTES,
     );
