@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { EXIT, exitCodeFor, formatError } from "../errors.js";
 import { PlaybookErrors } from "../playbook/index.js";
+import { configCommand } from "./config.js";
 import { lintCommand } from "./lint.js";
 import type { CliIo } from "./reporters.js";
 import { runCommand } from "./run.js";
@@ -82,6 +83,19 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
     });
 
   program
+    .command("config")
+    .description(
+      "the ansible.cfg a run reads: each setting tickless takes from it, its value and where it came from (file:line or ANSIBLE_* variable), and the keys it ignores",
+    )
+    .option(
+      "--json",
+      "one JSON document: { file, settings: [{ setting, value, origin, written }], ignored, warnings }",
+    )
+    .action(async (options: { json?: boolean }) => {
+      result.code = await configCommand(options, io);
+    });
+
+  program
     .command("status")
     .description(
       "day two, read-only: per host, tuned or not, the CPU set, the last apply, reboot pending and drift from the applied-state record (exit 0 clean, 2 drift or reboot pending, 3 unreachable)",
@@ -105,7 +119,7 @@ function buildProgram(io: CliIo, result: { code: number }): Command {
 /** One line for a usage error, with a hint pointing at --help. */
 function usageError(err: CommanderError, argv: string[]): string {
   const message = err.message.replace(/\s*\n\s*/g, " ").trim();
-  const sub = ["run", "validate", "lint", "status"].find((c) => argv.includes(c));
+  const sub = ["run", "validate", "lint", "config", "status"].find((c) => argv.includes(c));
   return `${message} (hint: see "tickless ${sub ? `${sub} ` : ""}--help")`;
 }
 
