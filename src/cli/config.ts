@@ -11,11 +11,11 @@ const WHERE = "ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansib
 
 export async function configCommand(options: { json?: boolean }, io: CliIo): Promise<number> {
   const config = await loadAnsibleConfig(io.env ?? process.env);
-  const settings = Object.entries(config.origins).map(([setting, origin]) => ({
+  const settings = Object.entries(config.sources).map(([setting, { written, origin }]) => ({
     setting,
     value: (config as unknown as Record<string, unknown>)[setting],
-    origin: origin.replace(/^.*\((.*)\)$/, "$1"),
-    written: origin.replace(/ \([^)]*\)$/, ""),
+    origin,
+    written,
   }));
   if (options.json) {
     const doc = { file: config.file ?? null, settings, ignored: config.ignored, warnings: config.warnings };

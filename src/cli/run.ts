@@ -43,7 +43,7 @@ export function configDefaults(cfg: AnsibleConfig): ConfigDefaults {
 export async function toRunPlaybookOptions(
   o: RunCommandOptions,
   cwd = process.cwd(),
-  cfg: AnsibleConfig = { origins: {}, warnings: [], ignored: [] },
+  cfg: AnsibleConfig = { origins: {}, sources: {}, warnings: [], ignored: [] },
 ): Promise<RunPlaybookOptions> {
   return {
     playbook: resolve(cwd, o.playbook),

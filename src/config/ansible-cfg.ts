@@ -27,6 +27,8 @@ export interface AnsibleConfig {
   vaultPasswordFile?: string;
   /** `name = value (file:line)` or `(env NAME)` per setting given, for `-v` and the docs. */
   origins: Record<string, string>;
+  /** The same per setting, in parts: the line as written and where (`file:line`, `env NAME`). */
+  sources: Record<string, { written: string; origin: string }>;
   /** Keys tickless does not read, each with its file:line, and other notes. */
   warnings: string[];
   /** The keys of the file tickless does not read, where each is written (`tickless lint`). */
@@ -112,7 +114,7 @@ export async function loadAnsibleConfig(
   cwd = process.cwd(),
 ): Promise<AnsibleConfig> {
   const found = await findAnsibleConfig(env, cwd);
-  const config: AnsibleConfig = { origins: {}, warnings: [...found.warnings], ignored: [] };
+  const config: AnsibleConfig = { origins: {}, sources: {}, warnings: [...found.warnings], ignored: [] };
   if (found.file) {
     config.file = found.file;
     const text = await readFile(found.file, "utf8");
@@ -175,7 +177,9 @@ function set(
   const { setting, kind } = KNOWN[id];
   const value = convert(raw, kind, base, id, at);
   (config as unknown as Record<string, unknown>)[setting] = value;
-  config.origins[setting] = `${id.split("/")[1]} = ${raw} (${origin})`;
+  const written = `${id.split("/")[1]} = ${raw}`;
+  config.origins[setting] = `${written} (${origin})`;
+  config.sources[setting] = { written, origin };
 }
 
 const TRUE = new Set(["y", "yes", "on", "1", "true", "t"]);

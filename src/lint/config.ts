@@ -38,7 +38,7 @@ export class RepositoryConfigs {
     if (file === undefined) return undefined;
     const known = this.read.get(file);
     if (known) return known;
-    const config: AnsibleConfig = { origins: {}, warnings: [], ignored: [] };
+    const config: AnsibleConfig = { origins: {}, sources: {}, warnings: [], ignored: [] };
     this.read.set(file, config);
     try {
       readConfigText(await readFile(file, "utf8"), file, config);
