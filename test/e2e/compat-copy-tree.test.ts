@@ -7,14 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
-import { removeDir, tempDir, writeTree } from "./helpers.js";
-import {
-  refereeInventory,
-  refereeOutcomes,
-  refereeRun,
-  ticklessOutcomes,
-  ticklessRun,
-} from "./referee-runs.js";
+import { removeDir } from "./helpers.js";
+import { refereeFixture, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
 
 const TASKS = `
     - name: the directory itself
@@ -75,18 +69,15 @@ let msgTasks: Set<string>;
 
 beforeAll(async () => {
   if (!hasAnsible) return;
-  dir = await tempDir("tickless-compat-copy-tree-");
-  await writeTree(dir, {
-    "inventory.yml": refereeInventory(["h1"]),
-    "p.yml": PLAYBOOK,
+  ({
+    dir,
+    lines: theirLines,
+    msgTasks,
+  } = await refereeFixture("tickless-compat-copy-tree-", PLAYBOOK, {
     "files/tree/a": "a\n",
     "files/tree/sub/b": "b\n",
     "files/tree/sub/deeper/c": "c\n",
-    "ansible/.keep": "",
-    "tickless/.keep": "",
-  });
-  const { report } = await refereeRun(dir);
-  ({ lines: theirLines, msgTasks } = refereeOutcomes(report));
+  }));
 }, 120_000);
 
 afterAll(async () => {

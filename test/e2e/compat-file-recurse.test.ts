@@ -6,14 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
-import { removeDir, tempDir, writeTree } from "./helpers.js";
-import {
-  refereeInventory,
-  refereeOutcomes,
-  refereeRun,
-  ticklessOutcomes,
-  ticklessRun,
-} from "./referee-runs.js";
+import { removeDir } from "./helpers.js";
+import { refereeFixture, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
 
 const PLAYBOOK = `
 - hosts: h1
@@ -71,15 +65,7 @@ let msgTasks: Set<string>;
 
 beforeAll(async () => {
   if (!hasAnsible) return;
-  dir = await tempDir("tickless-compat-file-recurse-");
-  await writeTree(dir, {
-    "inventory.yml": refereeInventory(["h1"]),
-    "p.yml": PLAYBOOK,
-    "ansible/.keep": "",
-    "tickless/.keep": "",
-  });
-  const { report } = await refereeRun(dir);
-  ({ lines: theirLines, msgTasks } = refereeOutcomes(report));
+  ({ dir, lines: theirLines, msgTasks } = await refereeFixture("tickless-compat-file-recurse-", PLAYBOOK));
 }, 120_000);
 
 afterAll(async () => {

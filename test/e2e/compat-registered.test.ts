@@ -5,14 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
-import { removeDir, tempDir, writeTree } from "./helpers.js";
-import {
-  refereeInventory,
-  refereeOutcomes,
-  refereeRun,
-  ticklessOutcomes,
-  ticklessRun,
-} from "./referee-runs.js";
+import { removeDir } from "./helpers.js";
+import { refereeFixture, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
 
 const CASES: [string, string][] = [
   ["skipped", `debug: { msg: x }\n      when: false`],
@@ -49,15 +43,7 @@ let msgTasks: Set<string>;
 
 beforeAll(async () => {
   if (!hasAnsible) return;
-  dir = await tempDir("tickless-compat-registered-");
-  await writeTree(dir, {
-    "inventory.yml": refereeInventory(["h1"]),
-    "p.yml": PLAYBOOK,
-    "ansible/.keep": "",
-    "tickless/.keep": "",
-  });
-  const { report } = await refereeRun(dir);
-  ({ lines: theirLines, msgTasks } = refereeOutcomes(report));
+  ({ dir, lines: theirLines, msgTasks } = await refereeFixture("tickless-compat-registered-", PLAYBOOK));
 }, 120_000);
 
 afterAll(async () => {

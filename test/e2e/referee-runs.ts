@@ -6,7 +6,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ansiblePlaybook } from "../referee/ansible.js";
-import { run } from "./helpers.js";
+import { run, tempDir, writeTree } from "./helpers.js";
 
 /** An inventory of local hosts as both tools read it. */
 export function refereeInventory(hosts: string[]): string {
@@ -20,6 +20,23 @@ function paths(dir: string, side: string) {
     inventory: path.join(dir, "inventory.yml"),
     root: path.join(dir, side),
   };
+}
+
+/**
+ * A compat suite's fixture: a temp dir with the inventory of `hosts`, `p.yml`, the `extra` files and
+ * both roots; the playbook run once by the referee, its outcome lines kept for the comparison.
+ */
+export async function refereeFixture(prefix: string, playbook: string, extra: Record<string, string> = {}) {
+  const dir = await tempDir(prefix);
+  await writeTree(dir, {
+    "inventory.yml": refereeInventory(["h1"]),
+    "p.yml": playbook,
+    ...extra,
+    "ansible/.keep": "",
+    "tickless/.keep": "",
+  });
+  const { report } = await refereeRun(dir);
+  return { dir, ...refereeOutcomes(report) };
 }
 
 /** ansible-playbook on `<dir>/p.yml` with `root=<dir>/ansible`. */
