@@ -1,7 +1,7 @@
 /**
  * The VM lab's smoke suite: boots the image through GRUB, runs tickless over SSH against real
- * systemd, and proves that a GRUB_CMDLINE_LINUX written by a playbook reaches the kernel after a
- * reboot. Runs only under vitest.vm.config.ts (`npx vitest run -c vitest.vm.config.ts`).
+ * systemd, and proves that a GRUB_CMDLINE_LINUX written by a playbook reaches the kernel at the next
+ * boot (the harness's reset, which the suite tests anyway). Runs only under vitest.vm.config.ts (`npx vitest run -c vitest.vm.config.ts`).
  */
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
@@ -126,18 +126,13 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
     expect(second.stats.vm1).toMatchObject({ changed: 0, failed: 0 });
   });
 
-  it("a GRUB_CMDLINE_LINUX changed by a playbook reaches /proc/cmdline after a reboot", async () => {
-    const bootBefore = await vm.bootId();
+  // The next boot (the harness's reset below) must bring it to /proc/cmdline: one boot fewer under TCG.
+  it("a GRUB_CMDLINE_LINUX changed by a playbook reaches grub.cfg (and /proc/cmdline at the next boot, below)", async () => {
     expect((await vm.ssh("cat /proc/cmdline")).stdout).not.toContain("tickless_test=1");
     const summary = await play("grub.yml", GRUB_PLAYBOOK);
     expect(summary.exitCode).toBe(0);
     expect(summary.stats.vm1).toMatchObject({ changed: 2, failed: 0 });
     expect((await vm.ssh("grep -c tickless_test=1 /boot/grub/grub.cfg")).stdout.trim()).not.toBe("0");
-
-    phases.reboot = await vm.reboot();
-    const bootAfter = await vm.bootId();
-    expect(bootAfter).not.toBe(bootBefore);
-    expect((await vm.ssh("cat /proc/cmdline")).stdout.split(/\s+/)).toContain("tickless_test=1");
   });
 
   it("becomes root through sudo -S with a password, which appears in no output", async () => {
@@ -214,6 +209,8 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
       /\[tickless vm harness\] vm1: no SSH banner for \d+ s: system_reset #1/,
     );
     expect((await vm.ssh("cat /proc/1/comm")).stdout.trim()).toBe("systemd");
+    // the boot after the reset runs the command line grub.yml wrote through GRUB
+    expect((await vm.ssh("cat /proc/cmdline")).stdout.split(/\s+/)).toContain("tickless_test=1");
   });
 
   // After the reset, and last of all: an emulator that dies under the guest (seen once in CI during
