@@ -253,6 +253,12 @@ function renderStartScript(s: StartScript): string {
     "mount -t tmpfs -o mode=1777 tmpfs /tmp",
     `mkdir -p ${q(s.labDir)}`,
     `mount --bind /run/tickless-lab ${q(s.labDir)}`,
+    // The machine's sysfs read-only, and its tracefs and debugfs hidden under empty read-only
+    // tmpfs: no test can write a real /sys or tracing file through a lab host (fixtures take a
+    // sys_root or tracefs of their own). The other submounts (cgroups) stay as they are.
+    "mount --rbind /sys /sys",
+    "mount -o remount,bind,ro /sys",
+    "for d in /sys/kernel/tracing /sys/kernel/debug; do [ -d $d ] && mount -t tmpfs -o ro,mode=0555,size=4k tmpfs $d; done; true",
     `mount --bind ${q(s.irqDir)} /proc/irq`,
     `mount --bind ${q(s.interruptsFile)} /proc/interrupts`,
   );
