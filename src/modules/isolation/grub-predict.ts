@@ -103,9 +103,11 @@ export function predictScript(dir: string, grubD: string, sources: PlannedSource
     "cd /",
     `rm -f ${quote([`${dir}/grub`])} ${quote([grubD])}/*.cfg; mkdir -p ${quote([grubD])}`,
     ...writes,
-    // os-prober mounts the host's other disks: not in a check run
+    // os-prober mounts the host's other disks: not in a check run. Unset, GRUB_DISABLE_OS_PROBER is
+    // what the installed grub-mkconfig sets before it sources the defaults (Debian's 2.06: true)
     `if command -v os-prober >/dev/null 2>&1 && [ -x /etc/grub.d/30_os-prober ]; then`,
-    `  p=$(GRUB_DISABLE_OS_PROBER=; for x in ${d}/grub ${quote([grubD])}/*.cfg; do [ -f "$x" ] && . "$x"; done >/dev/null 2>&1; printf '%s' "$GRUB_DISABLE_OS_PROBER")`,
+    `  m=$(command -v grub-mkconfig || command -v grub2-mkconfig); dflt=; grep -qx 'GRUB_DISABLE_OS_PROBER="true"' "$m" 2>/dev/null && dflt=true`,
+    `  p=$(GRUB_DISABLE_OS_PROBER=$dflt; for x in ${d}/grub ${quote([grubD])}/*.cfg; do [ -f "$x" ] && . "$x"; done >/dev/null 2>&1; printf '%s' "$GRUB_DISABLE_OS_PROBER")`,
     `  [ "$p" = true ] || fail "os-prober would probe the host's other disks (GRUB_DISABLE_OS_PROBER is not true)"`,
     "fi",
     `(${command}) </dev/null >${d}/.tickless-log 2>&1; rc=$?`,
