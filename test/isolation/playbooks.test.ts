@@ -265,6 +265,10 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         .find((c) => c.target === "/boot/grub/grub.cfg");
       expect(cfg?.after, host).toBe(await readOn(host, "/boot/grub/grub.cfg"));
       expect(cfg?.after, host).toContain(KERNEL_WORDS);
+      const cmdlineTask = real.results.find(
+        (r) => r.host === host && r.task.startsWith("kernel command line"),
+      );
+      expect(cmdlineTask?.result, host).toMatchObject({ regenerated: true, cfg_as_predicted: true });
     }
     const planned = check.results.filter((r) => r.host === "lab1" && r.status === "changed");
     const targets = planned.flatMap((r) => (r.result.changes ?? []).map((c) => c.target));

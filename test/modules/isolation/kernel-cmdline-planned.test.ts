@@ -99,13 +99,18 @@ describe("kernel_cmdline reads the grub.d snippets a check run planned", () => {
     // the removed snippet's nohz_full=3 is not the kernel's: only the parameters asked for are booted
     const cfg = await readFile(path.join(root, "boot/grub/grub.cfg"), "utf8");
     expect(cfg).not.toContain("nohz_full=3");
+    const later = (r: typeof check, task: string) => r.results.find((e) => e.task === task);
     // grub.cfg's diff: nothing before (no grub.cfg yet), after the bytes the real run's generator wrote
     const regenerated = changes.find((c) => c.target.endsWith("/boot/grub/grub.cfg"));
     expect(regenerated?.before).toBeUndefined();
     expect(regenerated?.after).toBe(cfg);
+    // the real run predicted it too (its diff) and says the generator wrote those bytes
+    expect(later(real, "the kernel parameters")?.result).toMatchObject({
+      regenerated: true,
+      cfg_as_predicted: true,
+    });
     expect(cfg).toMatch(/\tlinux\t\S+ root=\S+ ro\s+console=ttyS0 isolcpus=4 nohz_full=4 quiet\n/);
     // the later tasks read the planned grub.cfg: nothing to regenerate again, the real run's checksum
-    const later = (r: typeof check, task: string) => r.results.find((e) => e.task === task);
     expect(later(check, "the same again")?.status).toBe("ok");
     expect(later(check, "its checksum")?.result.msg).toBe(later(real, "its checksum")?.result.msg);
     expect(later(check, "its checksum")?.result.msg).toMatch(/^[0-9a-f]{40}$/);
