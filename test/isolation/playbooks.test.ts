@@ -624,7 +624,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       "lab3 false",
     ]);
     expect(untuned.exit_code).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   test("with irqbalance running, an IRQ irqbalance narrowed to housekeeping CPUs is left there (cpus_match: within); one on the isolated CPU is moved back; without irqbalance the list is exact", async () => {
     const lab1 = conns[0];

@@ -74,8 +74,14 @@ export function generatorCommand(mkconfig: string, out: string): string | undefi
 
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
-/** Pure: the script run inside the namespace (see the file's comment); `dir` is the defaults' directory. */
-export function predictScript(dir: string, grubD: string, sources: PlannedSource[], command: string): string {
+/** Pure: the script run inside the namespace (see the file's comment), for the defaults file and its grub.d. */
+export function predictScript(
+  grubDefault: string,
+  grubD: string,
+  sources: PlannedSource[],
+  command: string,
+): string {
+  const dir = posix.dirname(grubDefault);
   const d = quote([dir]);
   const said = (text: string) => quote([text]);
   const inside = (p: string) => p.startsWith(`${dir}/`);
@@ -101,13 +107,13 @@ export function predictScript(dir: string, grubD: string, sources: PlannedSource
     `err=$(mount -t tmpfs -o mode=0755,size=64m tickless-check ${d} 2>&1) || fail ${said(`cannot mount a tmpfs on ${dir}:`)} "$err"`,
     `cp -a . ${d}/ || fail ${said(`cannot copy ${dir}`)}`,
     "cd /",
-    `rm -f ${quote([`${dir}/grub`])} ${quote([grubD])}/*.cfg; mkdir -p ${quote([grubD])}`,
+    `rm -f ${quote([grubDefault])} ${quote([grubD])}/*.cfg; mkdir -p ${quote([grubD])}`,
     ...writes,
     // os-prober mounts the host's other disks: not in a check run. Unset, GRUB_DISABLE_OS_PROBER is
     // what the installed grub-mkconfig sets before it sources the defaults (Debian's 2.06: true)
     `if command -v os-prober >/dev/null 2>&1 && [ -x /etc/grub.d/30_os-prober ]; then`,
     `  m=$(command -v grub-mkconfig || command -v grub2-mkconfig); dflt=; grep -qx 'GRUB_DISABLE_OS_PROBER="true"' "$m" 2>/dev/null && dflt=true`,
-    `  p=$(GRUB_DISABLE_OS_PROBER=$dflt; for x in ${d}/grub ${quote([grubD])}/*.cfg; do [ -f "$x" ] && . "$x"; done >/dev/null 2>&1; printf '%s' "$GRUB_DISABLE_OS_PROBER")`,
+    `  p=$(GRUB_DISABLE_OS_PROBER=$dflt; for x in ${quote([grubDefault])} ${quote([grubD])}/*.cfg; do [ -f "$x" ] && . "$x"; done >/dev/null 2>&1; printf '%s' "$GRUB_DISABLE_OS_PROBER")`,
     `  [ "$p" = true ] || fail "os-prober would probe the host's other disks (GRUB_DISABLE_OS_PROBER is not true)"`,
     "fi",
     `(${command}) </dev/null >${d}/.tickless-log 2>&1; rc=$?`,
@@ -156,7 +162,7 @@ export async function predictGrubCfg(
   if (planned.length > 0) {
     return { unpredictable: `an earlier task plans ${planned.join(", ")}, which the generator would read` };
   }
-  const script = predictScript(dir, settings.grubD, sources, command);
+  const script = predictScript(settings.grubDefault, settings.grubD, sources, command);
   return parsePrediction(await host.run(`unshare --mount --propagation private sh -c ${quote([script])}`));
 }
 
