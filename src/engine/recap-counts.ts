@@ -34,7 +34,7 @@ export class RecapCounts {
       case "unpredictable":
         // counted with the skipped in Ansible's recap line, listed under it (checkLines)
         s.skipped++;
-        this.unpredictable.push(`${host}: ${task} (depends on "${result.depends_on}")`);
+        this.unpredictable.push(`${host}: ${task} (${unpredictableWhy(result)})`);
         break;
       case "skipped":
         s.skipped++;
@@ -88,4 +88,10 @@ export function statusOf(result: TaskResult): HostStatus {
   if (result.unpredictable === true) return "unpredictable";
   if (result.skipped) return "skipped";
   return result.changed ? "changed" : "ok";
+}
+
+/** Why a task is unpredictable: the task whose value it depends on, or what its module could not know. */
+function unpredictableWhy(result: TaskResult): string {
+  if (typeof result.depends_on === "string") return `depends on "${result.depends_on}"`;
+  return String(result.msg ?? "").replace(/^unpredictable in check mode: /, "");
 }

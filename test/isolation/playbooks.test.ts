@@ -3,6 +3,7 @@
  * no systemd, no boot loader: grub.cfg is written by the grub-mkconfig fixture), serial: 1.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,12 +92,14 @@ const AFTER_VALIDATION = {
  * The record of a run as compared: its id and time are the run's own (the rest, the files' hashes
  * too, is predicted); of history.jsonl, the line the run appends (what check mode's diff shows).
  */
-const recordFree = (path: string, text: string) =>
+const recordFree = (path: string, text: string, saveHash = false) =>
   path === "/var/lib/tickless/applied.json"
-    ? runFree(text)
+    ? runFree(text, saveHash)
     : path === "/var/lib/tickless/history.jsonl"
-      ? runFree(text.trimEnd().split("\n").at(-1) ?? "")
+      ? runFree(text.trimEnd().split("\n").at(-1) ?? "", saveHash)
       : text;
+/** recordFree with the saved IRQ state's hash compared too (a run whose IRQ writes the kernel all takes). */
+const recordFreeSaveHash = (path: string, text: string) => recordFree(path, text, true);
 
 /**
  * Every path the playbooks may touch (grub.cfg aside: it is generated), hashed in one command.
@@ -112,6 +115,14 @@ const SNAPSHOT = [
   `  if [ -e "$p" ]; then find "$p" | sort | while read -r f; do if [ "$f" = ${THP} ]; then v=$(cat "$f"); case "$v" in *[[]*) v=\${v#*[}; v=\${v%%]*};; esac; echo "$f setting $v"; elif [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f dir"; fi; done; else echo "$p absent"; fi`,
   "done",
 ].join(" ");
+
+/**
+ * What a check run must leave exactly as it was, beyond SNAPSHOT: grub.cfg and all of /boot, every
+ * state file, the GRUB defaults, the hosts' /tmp and the mount table (the grub.cfg prediction runs
+ * the generator in a namespace of its own, on a tmpfs that must not outlive it).
+ */
+const CHECK_SNAPSHOT = `${SNAPSHOT}; for p in /boot /var/lib/tickless /etc/default /tmp; do find "$p" | sort | while read -r f; do if [ -f "$f" ]; then echo "$f $(sha256sum < "$f")"; else echo "$f"; fi; done; done; cat /proc/self/mounts`;
+const SAVE = "/var/lib/tickless/irq-affinity.json";
 
 const RESULTS = join(tmpdir(), `tickless-isolation-results-${process.pid}`);
 
@@ -130,6 +141,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
   let conns: Connection[] = [];
   let home: Awaited<ReturnType<typeof isolateHome>>;
   const snapshot = () => Promise.all(conns.map(async (c) => (await c.run(SNAPSHOT)).stdout));
+  const checkSnapshot = () => Promise.all(conns.map(async (c) => (await c.run(CHECK_SNAPSHOT)).stdout));
   const readOn = async (host: string, path: string) =>
     (await conns[HOSTS.indexOf(host)].readFile(path)).content?.toString();
   const play = (name: string, check = false, extra: Record<string, unknown> = {}, limit?: string) =>
@@ -203,7 +215,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     const { check, real } = await expectCheckPredicts({
       check: () => play("isolation.yml", true),
       real: () => play("isolation.yml"),
-      snapshot,
+      snapshot: checkSnapshot,
       hosts: HOSTS,
       read: readOn,
       measured: {
@@ -215,14 +227,56 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       notWritten: {
         "/proc/irq/28/smp_affinity_list":
           "IRQ 28 is kernel-managed in the fixture: only the write itself learns that the kernel refuses it",
+        [SAVE]:
+          "the real run adds IRQ 28 to the save's unchangeable IRQs once the kernel refuses it (checked below)",
       },
     });
+    // the save of the originals is predicted with its diff: the real run's bytes are the planned
+    // ones plus what only the refused write learned, which the real run's result names
+    for (const host of HOSTS) {
+      const planned = plannedContent(check, host).get(SAVE);
+      expect(planned, host).toBeDefined();
+      expect(JSON.parse(planned ?? "").irqs).toHaveProperty("24");
+      expect(JSON.parse(planned ?? "").unchangeable).toEqual({});
+      const written = JSON.parse((await readOn(host, SAVE)) ?? "");
+      expect(written, host).toEqual({
+        ...JSON.parse(planned ?? ""),
+        unchangeable: { "28": "nvme0q0: Read-only file system" },
+      });
+      // the record hashes the save as each run had it: the planned bytes in the check run, the written ones for real
+      const recordOf = (r: Awaited<ReturnType<typeof play>>) =>
+        JSON.parse(plannedContent(r, host).get("/var/lib/tickless/applied.json") ?? "{}");
+      const hashOf = (record: { settings?: { state_files?: { path: string; sha256: string }[] } }) =>
+        record.settings?.state_files?.find((f) => f.path === SAVE)?.sha256;
+      expect(hashOf(recordOf(check)), host).toBe(
+        createHash("sha256")
+          .update(planned ?? "")
+          .digest("hex"),
+      );
+      expect(hashOf(JSON.parse((await readOn(host, "/var/lib/tickless/applied.json")) ?? "{}")), host).toBe(
+        createHash("sha256")
+          .update((await readOn(host, SAVE)) ?? "")
+          .digest("hex"),
+      );
+      // grub.cfg's diff: the bytes the fixture generator then wrote, predicted by the generator itself
+      const cfg = check.results
+        .filter((r) => r.host === host)
+        .flatMap((r) => r.result.changes ?? [])
+        .find((c) => c.target === "/boot/grub/grub.cfg");
+      expect(cfg?.after, host).toBe(await readOn(host, "/boot/grub/grub.cfg"));
+      expect(cfg?.after, host).toContain(KERNEL_WORDS);
+      const cmdlineTask = real.results.find(
+        (r) => r.host === host && r.task.startsWith("kernel command line"),
+      );
+      expect(cmdlineTask?.result, host).toMatchObject({ regenerated: true, cfg_as_predicted: true });
+    }
     const planned = check.results.filter((r) => r.host === "lab1" && r.status === "changed");
     const targets = planned.flatMap((r) => (r.result.changes ?? []).map((c) => c.target));
     expect(targets).toEqual(
       expect.arrayContaining([
         "/etc/default/grub.d/99-tickless.cfg",
         "/boot/grub/grub.cfg",
+        SAVE,
         "/proc/irq/24/smp_affinity_list",
         "/proc/irq/default_smp_affinity",
         "/etc/default/irqbalance",
@@ -488,7 +542,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     await expectCheckPredicts({
       check: () => play("validate.yml", true, pendingBoot),
       real: () => play("validate.yml", false, pendingBoot),
-      snapshot,
+      snapshot: checkSnapshot,
       hosts: HOSTS,
       read: readOn,
       measured: { [VALIDATION]: "the measurement itself: check mode says it would run" },
@@ -511,7 +565,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     const { real: back } = await expectCheckPredicts({
       check: () => play("rollback.yml", true),
       real: () => play("rollback.yml"),
-      snapshot,
+      snapshot: checkSnapshot,
       hosts: HOSTS,
       read: readOn,
       normalize: recordFree,
@@ -570,7 +624,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       "lab3 false",
     ]);
     expect(untuned.exit_code).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   test("with irqbalance running, an IRQ irqbalance narrowed to housekeeping CPUs is left there (cpus_match: within); one on the isolated CPU is moved back; without irqbalance the list is exact", async () => {
     const lab1 = conns[0];
@@ -992,7 +1046,23 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     const setInterrupts = (text: string) =>
       lab1.run(`echo ${Buffer.from(text).toString("base64")} | base64 -d > /proc/interrupts`);
     try {
-      const isolate = await play("isolation.yml", false, { nic_irq_pattern: "" }, "lab1");
+      // check mode predicts it, the save of the originals byte for byte (the kernel takes every write here)
+      const { check, real: isolate } = await expectCheckPredicts({
+        check: () => play("isolation.yml", true, { nic_irq_pattern: "" }, "lab1"),
+        real: () => play("isolation.yml", false, { nic_irq_pattern: "" }, "lab1"),
+        snapshot: checkSnapshot,
+        hosts: ["lab1"],
+        read: readOn,
+        measured: {
+          [VALIDATION]:
+            "a measurement of the host after the change: check mode says it would run; the real run's boot-time checks wait for the reboot",
+        },
+        unpredictable: AFTER_VALIDATION,
+        normalize: recordFreeSaveHash,
+      });
+      const save = plannedContent(check, "lab1").get(SAVE);
+      expect(Object.keys(JSON.parse(save ?? "{}").irqs)).toEqual(["24", "25", "26", "27"]);
+      expect(await readOn("lab1", SAVE)).toBe(save);
       expect(
         isolate.results.filter((x) => x.status === "failed").map((r) => `${r.task}: ${r.result.msg}`),
       ).toEqual([]);
@@ -1067,16 +1137,16 @@ async function fixtureTar(write: (sysDir: string) => Promise<void>): Promise<Buf
   }
 }
 
-/** The applied-state record (or the history's lines) without what belongs to one run (id, time) and the files' hashes. */
 /**
- * A record without the run's own id and time. The saved IRQ state's hash is left out too: the save
- * names IRQ 28 kernel-managed, which only the refused write itself learns (check mode plans the rest).
+ * A record without the run's own id and time. The saved IRQ state's hash is left out too: the real
+ * save names IRQ 28 kernel-managed, which only the refused write itself learns; the test checks each
+ * run's hash against the save that run had (the planned bytes, the written ones).
  */
-function runFree(text: string): unknown {
+function runFree(text: string, saveHash = false): unknown {
   const free = (json: string) =>
     JSON.parse(json, function (this: { path?: string }, key, value) {
       if (["run_id", "time"].includes(key)) return "*";
-      return key === "sha256" && this.path === "/var/lib/tickless/irq-affinity.json" ? "*" : value;
+      return !saveHash && key === "sha256" && this.path === SAVE ? "*" : value;
     });
   return text.trimStart().startsWith('{"') ? text.trim().split("\n").map(free) : free(text);
 }

@@ -206,7 +206,8 @@ export async function applyDefaults(
 ): Promise<ModuleResult> {
   const saveChange = changes.find((c) => c.target === state.save.path);
   const fileChanges = changes.filter((c) => c.target !== state.save.path && c.target !== state.grubCfg.path);
-  const regenerating = changes.some((c) => c.target === state.grubCfg.path);
+  const regeneration = changes.find((c) => c.target === state.grubCfg.path);
+  const regenerating = regeneration !== undefined;
   const undo: Undo = fileChanges.map((c) => ({
     path: c.target,
     before: state.modes[c.target] !== undefined ? contentOf(state, c.target) : undefined,
@@ -259,7 +260,12 @@ export async function applyDefaults(
       };
     }
     await dropSave(host, state, saveChange);
-    return { regenerated: true, mkconfig_stderr: res.stderr };
+    // the bytes predicted before the run (the diff shown) against the ones the generator wrote
+    const predicted =
+      regeneration.after === undefined
+        ? {}
+        : { cfg_as_predicted: regeneration.after === cfg.content?.toString("utf8") };
+    return { regenerated: true, mkconfig_stderr: res.stderr, ...predicted };
   }
   await dropSave(host, state, saveChange);
   return { regenerated: false };

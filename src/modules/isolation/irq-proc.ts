@@ -73,7 +73,7 @@ export async function readProcIrqs(host: HostReader, procRoot: string): Promise<
 
 /**
  * The affinities as a check run's earlier tasks would leave them (HostReader.plannedAt): a planned
- * smp_affinity_list gives the mask too, a planned mask the list, as the kernel keeps the two in step;
+ * smp_affinity_list gives the mask too, a planned mask the list (where the IRQ has one), as the kernel keeps the two in step;
  * the effective affinity stays what the host reports. Outside a check run, `proc` as it is.
  */
 export function withPlannedAffinities(host: HostReader, procRoot: string, proc: ProcIrqs): ProcIrqs {
@@ -94,7 +94,9 @@ export function withPlannedAffinities(host: HostReader, procRoot: string, proc: 
         smp_affinity: cpuListToMask(parseCpuList(list), width),
       });
     } else if (mask !== undefined) {
-      affinities.set(n, { ...a, smp_affinity: mask, smp_affinity_list: formatCpuList(maskToCpuList(mask)) });
+      // an IRQ without a list file (older kernels) still has none
+      const listed = a.smp_affinity_list === "" ? "" : formatCpuList(maskToCpuList(mask));
+      affinities.set(n, { ...a, smp_affinity: mask, smp_affinity_list: listed });
     } else affinities.set(n, a);
   }
   const defaultAffinity = text(`${procRoot}/irq/default_smp_affinity`) ?? proc.defaultAffinity;

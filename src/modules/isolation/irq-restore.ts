@@ -17,6 +17,7 @@ import {
   label,
   type SelectedIrq,
   sameCpus,
+  saveText,
   writeConfig,
   writeSave,
 } from "./irq-state.js";
@@ -94,16 +95,33 @@ export function planRestore(state: IrqAffinityState): Change[] {
     });
   }
   const left = notRestored.map((n) => `${label(n)}: ${n.reason}`);
+  const before = state.save.text === undefined ? {} : { before: state.save.text };
+  if (left.length === 0) {
+    changes.push({
+      target: state.save.path,
+      summary: "remove the saved IRQ state (restored)",
+      ...before,
+      effect: { path: state.save.path, type: "absent" },
+    });
+    return changes;
+  }
+  // the IRQs it cannot restore stay in the save (and any whose write the kernel refuses: only the write learns that)
+  const kept = saveText(keptSave(save, notRestored));
   changes.push({
     target: state.save.path,
-    summary:
-      left.length === 0
-        ? "remove the saved IRQ state (restored)"
-        : `keep the saved IRQ state: cannot restore ${left.join("; ")}`,
-    // what the kept save holds is known only once the writes are done
-    ...(left.length === 0 ? { effect: { path: state.save.path, type: "absent" as const } } : {}),
+    summary: `keep the saved IRQ state: cannot restore ${left.join("; ")}`,
+    ...before,
+    after: kept,
+    effect: { path: state.save.path, type: "file", content: kept, mode: "0600" },
   });
   return changes;
+}
+
+/** The save as a restore leaves it: only the IRQs that could not be restored. */
+function keptSave(save: IrqSave, notRestored: NotRestored[]): IrqSave {
+  const left: IrqSave = { version: 1, irqs: {}, unchangeable: {} };
+  for (const n of notRestored.filter((x) => x.irq >= 0)) left.irqs[n.irq] = save.irqs[n.irq];
+  return left;
 }
 
 export async function applyRestore(
@@ -117,7 +135,7 @@ export async function applyRestore(
     .filter((c) => c.target.startsWith(`${state.procRoot}/irq/`))
     .map((c) => ({ key: c.target, path: c.target, value: (c.after ?? "").replace(/\n$/, "") }));
   const outcomes = await writeAll(host, procWrites);
-  const left: IrqSave = { version: 1, irqs: {}, unchangeable: {} };
+  let defaultFailed = false;
   const restored: string[] = [];
   for (const o of outcomes) {
     const w = write.find((x) => o.key.startsWith(`${state.procRoot}/irq/${x.irq.irq}/`));
@@ -125,7 +143,7 @@ export async function applyRestore(
     else if (w) {
       notRestored.push({ irq: w.irq.irq, name: w.irq.name, reason: `the write failed: ${o.error}` });
     } else {
-      left.default_smp_affinity = save.default_smp_affinity;
+      defaultFailed = true;
       notRestored.push({ irq: -1, name: "default_smp_affinity", reason: `the write failed: ${o.error}` });
     }
   }
@@ -140,8 +158,10 @@ export async function applyRestore(
     await host.remove(state.save.path);
     return { ...result, msg: `restored ${restored.length} item(s) from ${state.save.path}` };
   }
-  for (const n of notRestored.filter((x) => x.irq >= 0)) left.irqs[n.irq] = save.irqs[n.irq];
-  await writeSave(host, state.save.path, left);
+  await writeSave(host, state.save.path, {
+    ...keptSave(save, notRestored),
+    ...(defaultFailed ? { default_smp_affinity: save.default_smp_affinity } : {}),
+  });
   const lines = notRestored.map((n) => (n.irq >= 0 ? `${label(n)}: ${n.reason}` : `${n.name}: ${n.reason}`));
   return {
     ...result,

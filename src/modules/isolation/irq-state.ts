@@ -36,7 +36,8 @@ export interface IrqAffinityState {
   /** Every IRQ's affinity (restore needs the ones the save names). */
   all: SelectedIrq[];
   defaultAffinity: string;
-  save: { path: string; data?: IrqSave };
+  /** The save as parsed, and its bytes (a diff's "before"). */
+  save: { path: string; data?: IrqSave; text?: string };
   irqbalance: { path: string; exists: boolean; content: string; mode?: string };
 }
 
@@ -55,9 +56,14 @@ export function parseSave(text: string, path: string): IrqSave {
   return { ...data, version: SAVE_VERSION, unchangeable: data.unchangeable ?? {}, irqs: data.irqs ?? {} };
 }
 
+/** The bytes of a save as tickless writes it. */
+export function saveText(save: IrqSave): string {
+  return `${JSON.stringify(save, null, 2)}\n`;
+}
+
 export async function writeSave(host: HostWriter, path: string, save: IrqSave): Promise<void> {
   await ensureStateDir(host, posix.dirname(path));
-  await host.writeFile(path, `${JSON.stringify(save, null, 2)}\n`, { mode: "0600" });
+  await host.writeFile(path, saveText(save), { mode: "0600" });
 }
 
 /** Writes irqbalance's config (its directory created when missing), with its original mode. */

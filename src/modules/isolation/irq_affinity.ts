@@ -36,6 +36,7 @@ import {
   maskWidth,
   parseSave,
   sameCpus,
+  saveText,
   writeConfig,
   writeSave,
 } from "./irq-state.js";
@@ -129,7 +130,12 @@ export async function probeIrqAffinity(
     defaultAffinity: proc.defaultAffinity,
     save: {
       path: s.saveFile,
-      data: save.exists ? parseSave(save.content?.toString("utf8") ?? "", s.saveFile) : undefined,
+      ...(save.exists
+        ? {
+            data: parseSave(save.content?.toString("utf8") ?? "", s.saveFile),
+            text: save.content?.toString("utf8") ?? "",
+          }
+        : {}),
     },
     irqbalance: {
       path: s.irqbalanceConfig,
@@ -195,13 +201,44 @@ function planPresent(args: IrqAffinityArgs, state: IrqAffinityState): Change[] {
       });
     }
   }
-  return changes;
+  const save = saveChange(state, changes);
+  return save ? [save, ...changes] : changes;
+}
+
+/**
+ * The save written before the first write: the originals of what `changes` touch added to it
+ * (undefined when it holds them all). Its bytes are the real run's as long as the kernel takes
+ * every write; an IRQ it refuses under `managed: skip` is added to `unchangeable` afterwards.
+ */
+function saveChange(state: IrqAffinityState, changes: Change[]): Change | undefined {
+  if (changes.length === 0) return undefined;
+  const old = state.save.data;
+  const save = mergeSave(state, changes);
+  if (JSON.stringify(save) === JSON.stringify(old)) return undefined;
+  const added = [
+    ...Object.entries(save.irqs)
+      .filter(([irq]) => old?.irqs[irq] === undefined)
+      .map(([irq, i]) => label({ irq, name: i.name })),
+    ...(save.default_smp_affinity !== undefined && old?.default_smp_affinity === undefined
+      ? ["default_smp_affinity"]
+      : []),
+    ...(save.irqbalance_config && !old?.irqbalance_config ? ["irqbalance's config"] : []),
+  ];
+  const after = saveText(save);
+  return {
+    target: state.save.path,
+    summary: `save the originals of ${added.join(", ")}`,
+    ...(state.save.text === undefined ? {} : { before: state.save.text }),
+    after,
+    effect: { path: state.save.path, type: "file", content: after, mode: "0600" },
+  };
 }
 
 /** The save with the originals of everything `changes` touches added (existing entries kept). */
 export function mergeSave(state: IrqAffinityState, changes: Change[]): IrqSave {
   const save: IrqSave = structuredClone(state.save.data) ?? { version: 1, irqs: {}, unchangeable: {} };
   for (const c of changes) {
+    if (c.target === state.save.path) continue;
     const m = /\/irq\/(\d+)\/smp_affinity(?:_list)?$/.exec(c.target);
     if (m && save.irqs[m[1]] === undefined) {
       const i = state.all.find((a) => String(a.irq) === m[1]);
@@ -231,9 +268,9 @@ async function applyPresent(
 ): Promise<ModuleResult> {
   const s = irqSettings(args);
   const save = mergeSave(state, changes);
-  if (JSON.stringify(save) !== JSON.stringify(state.save.data)) await writeSave(host, state.save.path, save);
+  if (changes.some((c) => c.target === state.save.path)) await writeSave(host, state.save.path, save);
   const procWrites = changes
-    .filter((c) => c.target !== state.irqbalance.path)
+    .filter((c) => c.target !== state.irqbalance.path && c.target !== state.save.path)
     .map((c) => ({ key: c.target, path: c.target, value: (c.after ?? "").replace(/\n$/, "") }));
   const outcomes = await writeAll(host, procWrites);
   const irqbalance = changes.find((c) => c.target === state.irqbalance.path);

@@ -35,6 +35,13 @@ import {
   snippetParams,
 } from "./grub-cmdline.js";
 import { type GrubSource, planDefaults, removeFromFile, withContents } from "./grub-defaults.js";
+import {
+  type GeneratedCfg,
+  plannedSources,
+  predictGrubCfg,
+  unpredictableCfg,
+  withPrediction,
+} from "./grub-predict.js";
 import { listSnippets } from "./grub-snippets.js";
 import {
   applyTrial,
@@ -99,6 +106,8 @@ export interface KernelCmdlineState {
   trial?: TrialState;
   /** grubby, trial_boot: the boot id and a trial entry left behind (kept out of grubbyEntries). */
   grubbyTrial?: grubbyTrial.GrubbyTrialState;
+  /** When the plan regenerates grub.cfg: its bytes as the host's generator makes them from the planned defaults. */
+  generated?: GeneratedCfg;
 }
 
 export const DEFAULT_SNIPPET = "/etc/default/grub.d/99-tickless.cfg";
@@ -151,8 +160,11 @@ export async function probeKernelCmdline(
 ): Promise<KernelCmdlineState> {
   const state = await readKernelCmdline(host, args, ctx);
   // the GRUB defaults are parsed here too, so that a file tickless cannot follow fails at the task
-  atTask(ctx, () => planKernelCmdline(args, state));
-  return state;
+  const changes = atTask(ctx, () => planKernelCmdline(args, state));
+  if (state.method === "grubby" || !changes.some((c) => c.target === state.grubCfg.path)) return state;
+  const s = kernelCmdlineSettings(args, ctx.vars);
+  const sources = plannedSources(state.sources, state.modes, changes);
+  return { ...state, generated: await predictGrubCfg(host, s, sources) };
 }
 
 async function readKernelCmdline(
@@ -296,7 +308,8 @@ function planDefaultsChanges(args: KernelCmdlineArgs, state: KernelCmdlineState)
       : s.state === "present"
         ? `${state.grubCfg.path} lacks ${words}`
         : `${state.grubCfg.path} still carries ${s.params.map((p) => `${p.key}=`).join(" ")}`;
-    changes.push({ target: state.grubCfg.path, summary: `regenerate with \`${state.mkconfig}\` (${why})` });
+    const summary = `regenerate with \`${state.mkconfig}\` (${why})`;
+    changes.push(withPrediction({ target: state.grubCfg.path, summary }, state.grubCfg, state.generated));
   }
   return changes;
 }
@@ -430,5 +443,6 @@ export const kernelCmdlineModule = defineModule<KernelCmdlineArgs, KernelCmdline
     planKernelCmdline(args, state).some((c) => c.target === `${TRIAL_ID}:boot`)
       ? { trial_boot: "planned" }
       : {}),
+    ...unpredictableCfg(state.grubCfg.path, state.generated),
   }),
 });

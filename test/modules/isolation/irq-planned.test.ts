@@ -2,7 +2,8 @@
  * irq_affinity in a check run reads the affinities earlier tasks planned (irq-proc.ts
  * withPlannedAffinities over HostReader.plannedAt), on the fixture /proc tree the module takes as
  * `proc_root`: a second task on the same IRQs plans nothing (through the list file, and through the
- * mask of an IRQ without one), and check mode predicts the real run (predicts.ts).
+ * mask of an IRQ without one); the save of the originals is a planned file too, which a restore
+ * later in the run reads; and check mode predicts the real run (predicts.ts).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -27,6 +28,8 @@ const PLAY = `- hosts: all
       irq_affinity: { ${MASK} }
     - name: the mask again
       irq_affinity: { ${MASK} }
+    - name: give back the originals
+      irq_affinity: { state: restored, proc_root: "{{ root }}/proc", save_file: "{{ root }}/irq.json", irqbalance_config: "{{ root }}/irqbalance" }
 `;
 
 let base: string;
@@ -62,7 +65,11 @@ describe("irq_affinity reads the affinities a check run planned", () => {
       hosts: ["h1"],
       read: async (_h, p) => readFile(p, "utf8").catch(() => undefined),
     });
-    expect(byStatus(check, "changed")).toEqual(["h1:move two queues", "h1:a queue by its mask"]);
+    expect(byStatus(check, "changed")).toEqual([
+      "h1:move two queues",
+      "h1:a queue by its mask",
+      "h1:give back the originals",
+    ]);
     const read = (r: typeof check) =>
       r.results.find((e) => e.task === "what the second task read")?.result.msg;
     expect(read(check)).toBe("0-3 0-3");
@@ -72,11 +79,50 @@ describe("irq_affinity reads the affinities a check run planned", () => {
       .flatMap((e) =>
         (e.result.changes ?? []).map((c) => `${c.target.slice(root.length)} ${c.after?.trim()}`),
       );
+    const saved = (irqs: Record<string, [string, string, string]>, dflt?: string) =>
+      `/irq.json ${JSON.stringify(
+        {
+          version: 1,
+          irqs: Object.fromEntries(
+            Object.entries(irqs).map(([n, [name, list, mask]]) => [
+              n,
+              { name, smp_affinity_list: list, smp_affinity: mask },
+            ]),
+          ),
+          unchangeable: {},
+          ...(dflt ? { default_smp_affinity: dflt } : {}),
+        },
+        null,
+        2,
+      )}`;
+    const two: Record<string, [string, string, string]> = {
+      "24": ["eth0-TxRx-0", "0-7", "ff"],
+      "25": ["eth0-TxRx-1", "0-7", "ff"],
+    };
     expect(targets).toEqual([
+      saved(two, "ff"),
       "/proc/irq/24/smp_affinity_list 0-3",
       "/proc/irq/25/smp_affinity_list 0-3",
       "/proc/irq/default_smp_affinity 0f",
+      // the second save adds IRQ 26 to the planned one (its diff is against those bytes)
+      saved({ ...two, "26": ["eth0-TxRx-2", "", "ff"] }, "ff"),
       "/proc/irq/26/smp_affinity 02",
+      // the restore reads the planned save: every original back, then the save removed
+      "/proc/irq/24/smp_affinity_list 0-7",
+      "/proc/irq/25/smp_affinity_list 0-7",
+      "/proc/irq/26/smp_affinity ff",
+      "/proc/irq/default_smp_affinity ff",
+      "/irq.json undefined",
     ]);
+    const saves = check.results.flatMap((e) =>
+      (e.result.changes ?? []).filter((c) => c.target.endsWith("/irq.json")),
+    );
+    expect(saves[1].before).toBe(saves[0].after);
+    expect(saves[2]).toMatchObject({
+      summary: "remove the saved IRQ state (restored)",
+      before: saves[1].after,
+    });
+    // the run ends where it began
+    expect(await readFile(path.join(root, "irq.json"), "utf8").catch(() => "absent")).toBe("absent");
   });
 });

@@ -87,8 +87,13 @@ describe("on the fixture /proc and /sys trees", () => {
 
   test("by default the NIC's IRQs move, nothing else; the second run changes nothing", async () => {
     const first = await converge(irqAffinityModule, args(), host);
-    expect(first.changes.map((c) => c.summary)).toEqual(
-      [24, 25, 26, 27].map((n) => `IRQ ${n} (eth0-TxRx-${n - 24}): 0-7 → 0-3,5-7`),
+    expect(first.changes.map((c) => c.summary)).toEqual([
+      "save the originals of IRQ 24 (eth0-TxRx-0), IRQ 25 (eth0-TxRx-1), IRQ 26 (eth0-TxRx-2), IRQ 27 (eth0-TxRx-3)",
+      ...[24, 25, 26, 27].map((n) => `IRQ ${n} (eth0-TxRx-${n - 24}): 0-7 → 0-3,5-7`),
+    ]);
+    // the save's planned bytes are the ones written
+    expect(first.changes[0].after).toBe(
+      await readFile(join(dir, "var/lib/tickless/irq-affinity.json"), "utf8"),
     );
     expect(first.replan).toEqual([]);
     expect(await list(8)).toBe("0-7\n");
@@ -105,7 +110,8 @@ describe("on the fixture /proc and /sys trees", () => {
   test("irq_scope: all moves every movable IRQ; the managed one is recorded, and all restore byte for byte", async () => {
     const before = await hashTree(join(dir, "proc"));
     const r = await converge(irqAffinityModule, args({ irq_scope: "all" }), host);
-    expect(r.changes).toHaveLength(FIXTURE_IRQS.length);
+    // the save, then one write per IRQ
+    expect(r.changes).toHaveLength(FIXTURE_IRQS.length + 1);
     expect(r.result?.unchangeable).toEqual(["IRQ 28 (nvme0q0)"]);
     for (const i of FIXTURE_IRQS.filter((x) => !x.managed)) expect(await list(i.irq)).toBe("0-3,5-7\n");
     const back = await restore();

@@ -40,9 +40,13 @@ function state(over: Partial<IrqAffinityState> = {}): IrqAffinityState {
   };
 }
 
+/** The plan without the save of the originals (its own tests below). */
+const writes = (args: IrqAffinityArgs, s: IrqAffinityState) =>
+  planIrqAffinity(args, s).filter((c) => c.target !== s.save.path);
+
 describe("plan", () => {
   test("moves each selected IRQ through smp_affinity_list, with a one-line summary", () => {
-    const changes = planIrqAffinity({ name_regex: "^eth0-", cpus: "0-3,5-7" }, state());
+    const changes = writes({ name_regex: "^eth0-", cpus: "0-3,5-7" }, state());
     expect(changes.map((c) => [c.target, c.summary, c.after])).toEqual([
       ["/proc/irq/24/smp_affinity_list", "IRQ 24 (eth0-TxRx-0): 0-7 → 0-3,5-7", "0-3,5-7\n"],
       ["/proc/irq/25/smp_affinity_list", "IRQ 25 (eth0-TxRx-1): 0-7 → 0-3,5-7", "0-3,5-7\n"],
@@ -51,7 +55,7 @@ describe("plan", () => {
 
   test("falls back to the smp_affinity mask when the list file is missing (width kept)", () => {
     const old = [irq(24, "eth0", "", "00000000,000000ff")];
-    const [c] = planIrqAffinity({ irqs: [24], cpus: [0, 1, 2, 3] }, state({ selected: old, all: old }));
+    const [c] = writes({ irqs: [24], cpus: [0, 1, 2, 3] }, state({ selected: old, all: old }));
     expect(c).toMatchObject({ target: "/proc/irq/24/smp_affinity", after: "00000000,0000000f\n" });
   });
 
@@ -61,6 +65,7 @@ describe("plan", () => {
     const s = state({ selected: done, save: { path: "/s.json", data: save } });
     expect(planIrqAffinity({ irqs: [24, 28], cpus: "0-3,5-7", managed: "skip" }, s)).toEqual([]);
     expect(planIrqAffinity({ irqs: [24, 28], cpus: "0-3,5-7" }, s).map((c) => c.target)).toEqual([
+      "/s.json",
       "/proc/irq/28/smp_affinity_list",
     ]);
   });
@@ -74,16 +79,16 @@ describe("plan", () => {
       irq(29, "eth0-TxRx-5", "", "00000000,00000080"),
     ];
     const s = state({ selected: irqs, all: irqs });
-    const within = planIrqAffinity({ name_regex: "^eth0-", cpus: "0-3,5-7", cpus_match: "within" }, s);
+    const within = writes({ name_regex: "^eth0-", cpus: "0-3,5-7", cpus_match: "within" }, s);
     expect(within.map((c) => c.summary)).toEqual([
       "IRQ 26 (eth0-TxRx-2): 3-4 → 0-3,5-7",
       "IRQ 27 (eth0-TxRx-3):  → 0-3,5-7",
     ]);
     // exact (the default) moves every IRQ whose list is not the list itself
-    const exact = planIrqAffinity({ name_regex: "^eth0-", cpus: "0-3,5-7" }, s);
+    const exact = writes({ name_regex: "^eth0-", cpus: "0-3,5-7" }, s);
     expect(exact.map((c) => c.target)).toEqual(irqs.map((i) => expect.stringContaining(`/irq/${i.irq}/`)));
     expect(
-      planIrqAffinity({ name_regex: "^eth0-", cpus: "0-3,5-7", cpus_match: "exact" }, s).map((c) => c.target),
+      writes({ name_regex: "^eth0-", cpus: "0-3,5-7", cpus_match: "exact" }, s).map((c) => c.target),
     ).toEqual(exact.map((c) => c.target));
     expect(affinityHolds([6], [0, 1, 2, 3, 5, 6, 7], "within")).toBe(true);
     expect(affinityHolds([], [0, 1], "within")).toBe(false);
@@ -102,7 +107,7 @@ describe("plan", () => {
   });
 
   test("default_smp_affinity and irqbalance's banned list", () => {
-    const changes = planIrqAffinity(
+    const changes = writes(
       { default_smp_affinity: "0-3,5-7", irqbalance_banned_cpus: 4 },
       state({ selected: [] }),
     );
@@ -110,6 +115,42 @@ describe("plan", () => {
       ["/proc/irq/default_smp_affinity", "ef\n"],
       ["/etc/default/irqbalance", "IRQBALANCE_BANNED_CPULIST=4\n"],
     ]);
+  });
+
+  test("the originals are saved first, as written (0600): an existing save is only added to; nothing new to save, no change", () => {
+    const args = { name_regex: "^eth0-", cpus: "0-3,5-7", default_smp_affinity: "0-3,5-7" };
+    const [first] = planIrqAffinity(args, state());
+    expect(first).toMatchObject({
+      target: "/var/lib/tickless/irq-affinity.json",
+      summary: "save the originals of IRQ 24 (eth0-TxRx-0), IRQ 25 (eth0-TxRx-1), default_smp_affinity",
+      effect: { type: "file", mode: "0600" },
+    });
+    expect(first.before).toBeUndefined();
+    expect(JSON.parse(first.after ?? "")).toEqual({
+      version: 1,
+      irqs: {
+        "24": { name: "eth0-TxRx-0", smp_affinity_list: "0-7", smp_affinity: "ff" },
+        "25": { name: "eth0-TxRx-1", smp_affinity_list: "0-7", smp_affinity: "ff" },
+      },
+      unchangeable: {},
+      default_smp_affinity: "ff",
+    });
+    // IRQ 25 moved back by hand after a run: its original is kept, nothing else is saved again
+    const saved = JSON.parse(first.after ?? "");
+    const moved = [irq(24, "eth0-TxRx-0", "0-3,5-7"), irq(25, "eth0-TxRx-1", "0-7")];
+    const again = state({
+      selected: moved,
+      all: moved,
+      defaultAffinity: "ef",
+      save: { path: "/s.json", data: saved, text: first.after },
+    });
+    expect(planIrqAffinity(args, again).map((c) => c.target)).toEqual(["/proc/irq/25/smp_affinity_list"]);
+    // a new IRQ: added to the save, the diff from its bytes
+    const more = [...moved, irq(26, "eth0-TxRx-2", "0-7")];
+    const [added] = planIrqAffinity(args, { ...again, selected: more, all: more });
+    expect(added.summary).toBe("save the originals of IRQ 26 (eth0-TxRx-2)");
+    expect(added.before).toBe(first.after);
+    expect(Object.keys(JSON.parse(added.after ?? "").irqs)).toEqual(["24", "25", "26"]);
   });
 
   test("restore: saved values back, irqbalance config removed when it did not exist, then the save", () => {
@@ -185,7 +226,8 @@ describe("on a fixture /proc tree (the lab's) with the local connection", () => 
   test("converges with managed: skip, names the managed IRQ, saves first, is idempotent, restores byte for byte", async () => {
     const before = await hashTree(join(dir, "proc"));
     const first = await converge(irqAffinityModule, args({ managed: "skip" }), host);
-    expect(first.changes).toHaveLength(7);
+    // the save of the originals, then 4 IRQs, default_smp_affinity and irqbalance's config
+    expect(first.changes).toHaveLength(8);
     expect(first.replan).toEqual([]);
     expect(first.result?.msg).toContain(
       "IRQ 28 (nvme0q0) is kernel-managed: the kernel refused the affinity write (Operation not permitted)",
@@ -196,6 +238,9 @@ describe("on a fixture /proc tree (the lab's) with the local connection", () => 
     const save = JSON.parse(await readFile(join(dir, "var/lib/tickless/irq-affinity.json"), "utf8"));
     expect(save.irqs["24"]).toEqual({ name: "eth0-TxRx-0", smp_affinity_list: "0-7", smp_affinity: "ff" });
     expect(save.unchangeable).toEqual({ "28": "nvme0q0: Operation not permitted" });
+    // the planned save is what was written, but for the refusal only the write itself learned
+    const planned = JSON.parse(first.changes[0].after ?? "");
+    expect(save).toEqual({ ...planned, unchangeable: { "28": "nvme0q0: Operation not permitted" } });
 
     const second = await converge(irqAffinityModule, args({ managed: "skip" }), host);
     expect(second.changes).toEqual([]);

@@ -2,7 +2,10 @@
  * kernel_cmdline in a check run lists the grub.d snippets as the earlier tasks would leave them
  * (HostReader.plannedIn beside its glob), on a temp tree with the grub-mkconfig fixture: an operator's
  * snippet an earlier task would write, carrying one of the module's keys, is planned for too, one
- * it would remove is not read, and check mode predicts the real run (predicts.ts).
+ * it would remove is not read; the regenerated grub.cfg is predicted by the generator itself, run
+ * on the planned defaults in a private mount namespace (grub-predict.ts), so a second task finds it
+ * carrying the parameters and `stat` reads its planned bytes; and check mode predicts the real run
+ * (predicts.ts).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -23,6 +26,13 @@ const PLAY = `- hosts: all
       file: { path: "{{ root }}/etc/default/grub.d/60-stale.cfg", state: absent }
     - name: the kernel parameters
       kernel_cmdline: { ${ARGS} }
+    - name: the same again
+      kernel_cmdline: { ${ARGS} }
+    - name: grub.cfg as regenerated
+      stat: { path: "{{ root }}/boot/grub/grub.cfg", get_checksum: true }
+      register: cfg
+    - name: its checksum
+      debug: { msg: "{{ cfg.stat.checksum }}" }
 `;
 
 let base: string;
@@ -64,7 +74,7 @@ const play = (check: boolean) =>
 
 describe("kernel_cmdline reads the grub.d snippets a check run planned", () => {
   test("the vendor's snippet an earlier task would write is planned for; check mode predicts the run", async () => {
-    const { check } = await expectCheckPredicts({
+    const { check, real } = await expectCheckPredicts({
       check: () => play(true),
       real: () => play(false),
       snapshot: () => hashTree(root),
@@ -87,6 +97,22 @@ describe("kernel_cmdline reads the grub.d snippets a check run planned", () => {
       "h1:the kernel parameters",
     ]);
     // the removed snippet's nohz_full=3 is not the kernel's: only the parameters asked for are booted
-    expect(await readFile(path.join(root, "boot/grub/grub.cfg"), "utf8")).not.toContain("nohz_full=3");
+    const cfg = await readFile(path.join(root, "boot/grub/grub.cfg"), "utf8");
+    expect(cfg).not.toContain("nohz_full=3");
+    const later = (r: typeof check, task: string) => r.results.find((e) => e.task === task);
+    // grub.cfg's diff: nothing before (no grub.cfg yet), after the bytes the real run's generator wrote
+    const regenerated = changes.find((c) => c.target.endsWith("/boot/grub/grub.cfg"));
+    expect(regenerated?.before).toBeUndefined();
+    expect(regenerated?.after).toBe(cfg);
+    // the real run predicted it too (its diff) and says the generator wrote those bytes
+    expect(later(real, "the kernel parameters")?.result).toMatchObject({
+      regenerated: true,
+      cfg_as_predicted: true,
+    });
+    expect(cfg).toMatch(/\tlinux\t\S+ root=\S+ ro\s+console=ttyS0 isolcpus=4 nohz_full=4 quiet\n/);
+    // the later tasks read the planned grub.cfg: nothing to regenerate again, the real run's checksum
+    expect(later(check, "the same again")?.status).toBe("ok");
+    expect(later(check, "its checksum")?.result.msg).toBe(later(real, "its checksum")?.result.msg);
+    expect(later(check, "its checksum")?.result.msg).toMatch(/^[0-9a-f]{40}$/);
   });
 });
