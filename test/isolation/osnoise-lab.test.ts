@@ -87,7 +87,14 @@ describe("validate.yml's osnoise run on a lab host (fixture tracefs)", () => {
     const pid = await kernel();
     const check = await play(true);
     expect(check.summary.exitCode).toBe(0);
-    expect(check.results.find((r) => r.task === VALIDATION)?.status).toBe("skipped");
+    const planned = check.results.find((r) => r.task === VALIDATION);
+    expect(planned?.status).toBe("skipped");
+    // what the run would do, said and not done
+    expect(((planned?.result.changes ?? []) as { target: string; summary: string }[])[0]).toEqual({
+      target: TR,
+      summary:
+        "where available_tracers has osnoise and current_tracer is nop: run it on CPU 4 for 1 s, then put current_tracer, tracing_on and osnoise/cpus back",
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(await seen()).toBe("never");
     expect(await tree()).toBe(before);

@@ -230,12 +230,20 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
     return args;
   },
   probe: async () => null,
-  plan: (args) => [
-    {
-      target: `${validateSettings(args).reportDir}/validate-<timestamp>.json`,
-      summary: "validate and write the report",
-    },
-  ],
+  plan: (args) => {
+    const s = validateSettings(args);
+    return [
+      ...(s.osnoise
+        ? [
+            {
+              target: s.tracefs,
+              summary: `where available_tracers has osnoise and current_tracer is nop: run it on CPU ${formatCpuList(s.isolated)} for ${s.osnoiseWindow} s, then put current_tracer, tracing_on and osnoise/cpus back`,
+            },
+          ]
+        : []),
+      { target: `${s.reportDir}/validate-<timestamp>.json`, summary: "validate and write the report" },
+    ];
+  },
   async apply(host, args, ctx): Promise<ModuleResult> {
     const s = validateSettings(args);
     const res = await host.run(probeScript(args), {
