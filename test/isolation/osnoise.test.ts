@@ -376,6 +376,19 @@ describe("the osnoise run over a fixture tracefs (real shell, real files)", () =
     expect({ ...(await allFiles()), trace: "" }).toEqual({ ...before, trace: "" });
   });
 
+  it("puts the tracer back when the connection is gone (its output closed: SIGPIPE at the next write)", async () => {
+    const before = await allFiles();
+    const child = spawn("sh", ["-c", probeScript({ ...args(), osnoise_window: 1 })], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const seen = await kernel([DOC_PERIODS[4]]);
+    expect(seen?.tracer).toBe("osnoise\n");
+    child.stdout.destroy();
+    const code = await new Promise((res) => child.on("close", (c) => res(c)));
+    expect(code).toBe(141);
+    expect({ ...(await allFiles()), trace: "" }).toEqual({ ...before, trace: "" });
+  });
+
   it("leaves another user's tracer alone, and a tracefs without osnoise: not available, never a failure", async () => {
     await writeTree(tracefsFiles({ currentTracer: "function" }));
     const busy = await allFiles();

@@ -4,7 +4,7 @@
  * `osnoise/cpus`, runs the tracer on the isolated CPUs for `osnoise_window` seconds, reads
  * `trace` (one summary line per CPU and period: runtime, noise, % of CPU available, max single
  * noise, the HW/NMI/IRQ/SIRQ/THREAD interference counts) and writes the three files back as they
- * were, on a failed write and on SIGHUP/SIGINT/SIGTERM too. A tracer someone else set
+ * were, on a failed write and on SIGHUP/SIGINT/SIGPIPE/SIGTERM too. A tracer someone else set
  * (`current_tracer` other than `nop`) is left alone: the run is reported as not made.
  * The sh part and the parser of what it prints; the judging is in noise-limits.ts.
  */
@@ -59,9 +59,10 @@ export function osnoiseScript(tracefs: string, cpus: number[], window: number): 
     `  if [ "$ot" != nop ]; then printf '@@osnoise_in_use 1\\n'; else`,
     // one write; on failure its target and the shell's message, and a non-zero status
     `  ow() { e=$( { printf '%s\\n' "$2" > "$T/$1"; } 2>&1 ) && return 0; printf '@@%s 1\\nwriting "%s" to %s: %s\\n' "$3" "$2" "$1" "$e"; return 1; }`,
-    `  orestore() { trap - HUP INT TERM; r=ok; ow tracing_on 0 osnoise_restore_error || r=; ow current_tracer "$ot" osnoise_restore_error || r=; ow osnoise/cpus "$oc" osnoise_restore_error || r=; ow tracing_on "$oo" osnoise_restore_error || r=;`,
+    `  orestore() { trap - HUP INT TERM; trap '' PIPE; r=ok; ow tracing_on 0 osnoise_restore_error || r=; ow current_tracer "$ot" osnoise_restore_error || r=; ow osnoise/cpus "$oc" osnoise_restore_error || r=; ow tracing_on "$oo" osnoise_restore_error || r=;`,
     `    printf '@@osnoise_restored 1\\ncurrent_tracer=%s\\ntracing_on=%s\\ncpus=%s\\n' "$(cat "$T/current_tracer")" "$(cat "$T/tracing_on")" "$(cat "$T/osnoise/cpus")"; }`,
-    `  trap 'orestore; exit 129' HUP; trap 'orestore; exit 130' INT; trap 'orestore; exit 143' TERM`,
+    // a connection gone (SIGHUP, or SIGPIPE at the next write to it) or a stop: put the tracer back first
+    `  trap 'orestore; exit 129' HUP; trap 'orestore; exit 130' INT; trap 'orestore; exit 141' PIPE; trap 'orestore; exit 143' TERM`,
     `  if ow tracing_on 0 osnoise_error && ow osnoise/cpus ${q(formatCpuList(cpus))} osnoise_error && ow current_tracer osnoise osnoise_error && ow trace "" osnoise_error && ow tracing_on 1 osnoise_error; then`,
     `    sleep ${window}; ow tracing_on 0 osnoise_error; printf '@@osnoise_trace 1\\n'; cat "$T/trace"`,
     "  fi",
