@@ -196,6 +196,8 @@ describe("the noise report read by the probe over a fixture /proc (real shell, c
             tlb_per_s: { value: 1.5, max: 5, status: "ok" },
             softirqs_per_s: { value: 2.5, max: 50, status: "ok" },
             net_softirqs_per_s: { value: 0, max: 0, status: "ok" },
+            rcu_softirqs_per_s: { value: 0.5, max: 5, status: "ok" },
+            sched_softirqs_per_s: { value: 0, max: 5, status: "ok" },
             other_switches_in_per_s: { value: 6, max: 5, status: "warning" },
             osnoise_max_single_us: { value: null, max: 50, status: "skipped", reason: noOsnoise },
             osnoise_available_pct: { value: null, min: 99.9, status: "skipped", reason: noOsnoise },
@@ -204,7 +206,7 @@ describe("the noise report read by the probe over a fixture /proc (real shell, c
       },
     });
     expect(r.noise_text).toEqual([
-      "CPU 4 in 2 s: 16 interrupts (8/s): LOC 10, RES 3, TLB 3; 5 softirqs (2.5/s): TIMER 4, RCU 1; 12 tasks switched in — warning: other tasks switched in/s 6 (at most 5); ok: LOC/s 5, RES/s 1.5, CAL/s 0, TLB/s 1.5, softirqs/s 2.5, NET_RX+NET_TX softirqs/s 0; skipped: osnoise max single noise (µs) not measured, osnoise % of CPU available not measured",
+      "CPU 4 in 2 s: 16 interrupts (8/s): LOC 10, RES 3, TLB 3; 5 softirqs (2.5/s): TIMER 4, RCU 1; 12 tasks switched in — warning: other tasks switched in/s 6 (at most 5); ok: LOC/s 5, RES/s 1.5, CAL/s 0, TLB/s 1.5, softirqs/s 2.5, NET_RX+NET_TX softirqs/s 0, RCU softirqs/s 0.5, SCHED softirqs/s 0; skipped: osnoise max single noise (µs) not measured, osnoise % of CPU available not measured",
     ]);
     // a warning does not fail the host; the message names it
     expect(r.failed).toBe(false);

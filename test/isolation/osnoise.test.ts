@@ -170,6 +170,8 @@ describe("thresholds over a CPU's noise", () => {
       "noise tlb_per_s": "ok",
       "noise softirqs_per_s": "warning",
       "noise net_softirqs_per_s": "warning",
+      "noise rcu_softirqs_per_s": "ok",
+      "noise sched_softirqs_per_s": "ok",
       "noise other_switches_in_per_s": "ok",
       "noise osnoise_max_single_us": "failed",
       "noise osnoise_available_pct": "warning",
@@ -184,7 +186,7 @@ describe("thresholds over a CPU's noise", () => {
     );
     n.cpus["4"].osnoise = osnoiseCpu4["4"];
     expect(noiseText(n)[0]).toBe(
-      "CPU 4 in 10 s: 2600 interrupts (260/s): LOC 2500, RES 100; 2600 softirqs (260/s): TIMER 2500, NET_RX 100; 130 tasks switched in; osnoise: max single noise 168 µs, 99.8279% available over 1 period (HW 7, NMI 0, IRQ 1002, SIRQ 49, THREAD 41) — failed: LOC/s 250 (at most 20), osnoise max single noise (µs) 168 (at most 50); warning: softirqs/s 260 (at most 50), NET_RX+NET_TX softirqs/s 10 (at most 0), osnoise % of CPU available 99.8279 (at least 99.9); ok: RES/s 10, CAL/s 0, TLB/s 0, other tasks switched in/s 2",
+      "CPU 4 in 10 s: 2600 interrupts (260/s): LOC 2500, RES 100; 2600 softirqs (260/s): TIMER 2500, NET_RX 100; 130 tasks switched in; osnoise: max single noise 168 µs, 99.8279% available over 1 period (HW 7, NMI 0, IRQ 1002, SIRQ 49, THREAD 41) — failed: LOC/s 250 (at most 20), osnoise max single noise (µs) 168 (at most 50); warning: softirqs/s 260 (at most 50), NET_RX+NET_TX softirqs/s 10 (at most 0), osnoise % of CPU available 99.8279 (at least 99.9); ok: RES/s 10, CAL/s 0, TLB/s 0, RCU softirqs/s 0, SCHED softirqs/s 0, other tasks switched in/s 2",
     );
   });
 
@@ -197,7 +199,7 @@ describe("thresholds over a CPU's noise", () => {
       nohzFull: [],
       osnoise: ran(osnoiseCpu4),
     });
-    expect(checks.map((c) => c.status)).toEqual(Array(9).fill("skipped"));
+    expect(checks.map((c) => c.status)).toEqual(Array(11).fill("skipped"));
     expect(checks[0].detail).toBe("LOC/s (at most 20): reboot pending");
     expect(n.cpus["4"].limits?.loc_per_s).toEqual({
       value: 250,
@@ -220,6 +222,11 @@ describe("thresholds over a CPU's noise", () => {
       "skipped: LOC/s (at most 20): CPU 4 is not nohz_full on the running kernel: the tick runs",
     );
     expect(byName["noise softirqs_per_s"]).toMatch(/^skipped: /);
+    // RCU softirqs come from the tick too; SCHED ones from load balancing, which isolcpus=domain governs
+    expect(byName["noise rcu_softirqs_per_s"]).toMatch(/^skipped: .*the tick runs$/);
+    expect(byName["noise sched_softirqs_per_s"]).toBe(
+      "ok: SCHED softirqs/s (at most 5) on CPU 4 in 10 s: CPU 4 0",
+    );
     expect(byName["noise res_per_s"]).toBe("ok: RES/s (at most 50) on CPU 4 in 10 s: CPU 4 10");
     // no Redis on the CPU: all 130 are other tasks
     expect(n.cpus["4"].limits?.other_switches_in_per_s?.value).toBe(13);

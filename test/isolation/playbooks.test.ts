@@ -911,6 +911,8 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
             tlb_per_s: { value: 0, max: 5, status: "ok" },
             softirqs_per_s: { ...notMeasured, max: 50 },
             net_softirqs_per_s: { ...notMeasured, max: 0 },
+            rcu_softirqs_per_s: { ...notMeasured, max: 5 },
+            sched_softirqs_per_s: { ...notMeasured, max: 5 },
             other_switches_in_per_s: { ...notMeasured, max: 5 },
             osnoise_max_single_us: { value: null, max: 50, status: "skipped", reason: noOsnoise },
             osnoise_available_pct: { value: null, min: 99.9, status: "skipped", reason: noOsnoise },
@@ -926,7 +928,7 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
       ok.results.filter((r) => r.task === "noise on the isolated CPUs").map((r) => r.result.msg),
     ).toEqual(
       Array(3).fill(
-        "CPU 4 in 1 s: 0 interrupts (0/s); softirqs: not read (no file, or no column for the CPU); task switches: not read (no /proc/schedstat, or no line for the CPU) — ok: LOC/s 0, RES/s 0, CAL/s 0, TLB/s 0; skipped: softirqs/s not measured, NET_RX+NET_TX softirqs/s not measured, other tasks switched in/s not measured, osnoise max single noise (µs) not measured, osnoise % of CPU available not measured",
+        "CPU 4 in 1 s: 0 interrupts (0/s); softirqs: not read (no file, or no column for the CPU); task switches: not read (no /proc/schedstat, or no line for the CPU) — ok: LOC/s 0, RES/s 0, CAL/s 0, TLB/s 0; skipped: softirqs/s not measured, NET_RX+NET_TX softirqs/s not measured, RCU softirqs/s not measured, SCHED softirqs/s not measured, other tasks switched in/s not measured, osnoise max single noise (µs) not measured, osnoise % of CPU available not measured",
       ),
     );
     const onHost = await conns[0].run("cat /var/lib/tickless/validate-*.json | tail -n +1");

@@ -87,6 +87,8 @@ describe("validate_isolation checks", () => {
       // no /proc/softirqs nor /proc/schedstat in this snapshot: not measured, never a zero
       ["noise softirqs_per_s", "skipped"],
       ["noise net_softirqs_per_s", "skipped"],
+      ["noise rcu_softirqs_per_s", "skipped"],
+      ["noise sched_softirqs_per_s", "skipped"],
       ["noise other_switches_in_per_s", "skipped"],
       ["noise osnoise_max_single_us", "skipped"],
       ["noise osnoise_available_pct", "skipped"],

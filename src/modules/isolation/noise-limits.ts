@@ -5,7 +5,7 @@
  * one check per limit (the worst CPU's status: `failed` only for a limit whose severity is `fail`).
  * A host whose boot-time isolation is not in effect yet (`skip_boot_checks`) has every limit
  * skipped with that reason; a CPU the running kernel does not run tickless (not in nohz_full) has
- * the tick-driven ones (LOC, softirqs) skipped: its tick fires HZ times a second by design.
+ * the tick-driven ones (LOC, softirqs, RCU softirqs) skipped: its tick fires HZ times a second by design.
  */
 import { formatCpuList } from "./cpus.js";
 import type { NoiseReport } from "./noise.js";
@@ -27,6 +27,8 @@ export const LIMIT_NAMES = [
   "tlb_per_s",
   "softirqs_per_s",
   "net_softirqs_per_s",
+  "rcu_softirqs_per_s",
+  "sched_softirqs_per_s",
   "other_switches_in_per_s",
   "osnoise_max_single_us",
   "osnoise_available_pct",
@@ -42,6 +44,8 @@ export const DEFAULT_LIMITS: Limits = {
   tlb_per_s: { max: 5, severity: "warn" },
   softirqs_per_s: { max: 50, severity: "warn" },
   net_softirqs_per_s: { max: 0, severity: "warn" },
+  rcu_softirqs_per_s: { max: 5, severity: "warn" },
+  sched_softirqs_per_s: { max: 5, severity: "warn" },
   other_switches_in_per_s: { max: 5, severity: "warn" },
   osnoise_max_single_us: { max: 50, severity: "warn" },
   osnoise_available_pct: { min: 99.9, severity: "warn" },
@@ -86,6 +90,8 @@ const LABEL: Record<LimitName, string> = {
   tlb_per_s: "TLB/s",
   softirqs_per_s: "softirqs/s",
   net_softirqs_per_s: "NET_RX+NET_TX softirqs/s",
+  rcu_softirqs_per_s: "RCU softirqs/s",
+  sched_softirqs_per_s: "SCHED softirqs/s",
   other_switches_in_per_s: "other tasks switched in/s",
   osnoise_max_single_us: "osnoise max single noise (µs)",
   osnoise_available_pct: "osnoise % of CPU available",
@@ -122,7 +128,13 @@ export function judgeNoise(
           : `CPU ${cpu} is not nohz_full on the running kernel: the tick runs`;
     const kind = (k: string) => (n.interrupts ? rate(n.interrupts.by_kind[k] ?? 0, w) : null);
     const soft = n.softirqs;
-    const net = soft ? rate((soft.by_kind.NET_RX ?? 0) + (soft.by_kind.NET_TX ?? 0), w) : null;
+    const softKind = (...ks: string[]) =>
+      soft
+        ? rate(
+            ks.reduce((t, k) => t + (soft.by_kind[k] ?? 0), 0),
+            w,
+          )
+        : null;
     const redis =
       inp.redisCpu === cpu && noise.redis
         ? noise.redis.voluntary_switches + noise.redis.nonvoluntary_switches
@@ -143,7 +155,11 @@ export function judgeNoise(
       cal_per_s: judge(kind("CAL"), L.cal_per_s, b),
       tlb_per_s: judge(kind("TLB"), L.tlb_per_s, b),
       softirqs_per_s: judge(soft ? soft.per_s : null, L.softirqs_per_s, b ?? tickless),
-      net_softirqs_per_s: judge(net, L.net_softirqs_per_s, b),
+      net_softirqs_per_s: judge(softKind("NET_RX", "NET_TX"), L.net_softirqs_per_s, b),
+      // raised from the tick (rcu_sched_clock_irq): as LOC
+      rcu_softirqs_per_s: judge(softKind("RCU"), L.rcu_softirqs_per_s, b ?? tickless),
+      // load balancing, which isolcpus=domain takes away
+      sched_softirqs_per_s: judge(softKind("SCHED"), L.sched_softirqs_per_s, b),
       other_switches_in_per_s: judge(others, L.other_switches_in_per_s, b),
       osnoise_max_single_us: judge(os?.max_single_noise_us ?? null, L.osnoise_max_single_us, b ?? osSkip),
       osnoise_available_pct: judge(os?.available_pct ?? null, L.osnoise_available_pct, b ?? osSkip),
