@@ -46,7 +46,12 @@ const THREADS: [number, string, string, string, string][] = [
   [901, "(sd-pam)", STAT.user, "0-7", "ff"],
 ];
 
-const ARGS: ValidateIsolationArgs = { isolated_cpus: "4", nic_irq_pattern: "^eth0-TxRx-", window: 0 };
+const ARGS: ValidateIsolationArgs = {
+  isolated_cpus: "4",
+  nic_irq_pattern: "^eth0-TxRx-",
+  window: 0,
+  osnoise: "off",
+};
 
 describe("kernel threads on the isolated CPUs", () => {
   let dir: string;

@@ -934,18 +934,55 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
     expect(report).toMatchObject({ host: "lab1", isolated_cpus: "4", ok: true });
     expect(
       report.checks.filter((c: { status: string }) => c.status === "ok").map((c: { name: string }) => c.name),
-    ).toEqual(["isolated", "nohz_full", "nic_irqs", "interrupts_on_isolated", "kthreads"]);
+    ).toEqual([
+      "isolated",
+      "nohz_full",
+      "nic_irqs",
+      "interrupts_on_isolated",
+      "kthreads",
+      "noise loc_per_s",
+      "noise res_per_s",
+      "noise cal_per_s",
+      "noise tlb_per_s",
+    ]);
     // the noise report: the hosts' /proc/interrupts is the 8-CPU fixture (no count moves); their
-    // softirqs and schedstat are this machine's, which has no CPU 4: not read, never a zero
+    // softirqs and schedstat are this machine's, which has no CPU 4: not read, never a zero; the
+    // fixture sys_root has no tracefs: osnoise not available
+    const noOsnoise =
+      "osnoise not available: /tmp/sys-fixture/kernel/tracing/available_tracers has no osnoise tracer (or tracefs is not mounted there)";
+    const notMeasured = { value: null, status: "skipped", reason: "not measured" };
     expect(report.noise).toEqual({
       window_s: 1,
-      cpus: { "4": { interrupts: { total: 0, per_s: 0, by_kind: {} }, softirqs: null, switches_in: null } },
+      cpus: {
+        "4": {
+          interrupts: { total: 0, per_s: 0, by_kind: {} },
+          softirqs: null,
+          switches_in: null,
+          limits: {
+            loc_per_s: { value: 0, max: 20, status: "ok" },
+            res_per_s: { value: 0, max: 50, status: "ok" },
+            cal_per_s: { value: 0, max: 5, status: "ok" },
+            tlb_per_s: { value: 0, max: 5, status: "ok" },
+            softirqs_per_s: { ...notMeasured, max: 50 },
+            net_softirqs_per_s: { ...notMeasured, max: 0 },
+            rcu_softirqs_per_s: { ...notMeasured, max: 5 },
+            sched_softirqs_per_s: { ...notMeasured, max: 5 },
+            other_switches_in_per_s: { ...notMeasured, max: 5 },
+            osnoise_max_single_us: { value: null, max: 50, status: "skipped", reason: noOsnoise },
+            osnoise_available_pct: { value: null, min: 99.9, status: "skipped", reason: noOsnoise },
+          },
+        },
+      },
+    });
+    expect(report.osnoise).toMatchObject({
+      state: "not available",
+      tracefs: "/tmp/sys-fixture/kernel/tracing",
     });
     expect(
       ok.results.filter((r) => r.task === "noise on the isolated CPUs").map((r) => r.result.msg),
     ).toEqual(
       Array(3).fill(
-        "CPU 4 in 1 s: 0 interrupts (0/s); softirqs: not read (no file, or no column for the CPU); task switches: not read (no /proc/schedstat, or no line for the CPU)",
+        "CPU 4 in 1 s: 0 interrupts (0/s); softirqs: not read (no file, or no column for the CPU); task switches: not read (no /proc/schedstat, or no line for the CPU) — ok: LOC/s 0, RES/s 0, CAL/s 0, TLB/s 0; skipped: softirqs/s not measured, NET_RX+NET_TX softirqs/s not measured, RCU softirqs/s not measured, SCHED softirqs/s not measured, other tasks switched in/s not measured, osnoise max single noise (µs) not measured, osnoise % of CPU available not measured",
       ),
     );
     const onHost = await conns[0].run("cat /var/lib/tickless/validate-*.json | tail -n +1");

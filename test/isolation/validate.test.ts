@@ -77,7 +77,25 @@ describe("validate_isolation checks", () => {
       ["redis_nonvoluntary_switches", "ok"],
       // no kernel thread in this snapshot (kthreads.test.ts reads them)
       ["kthreads", "ok"],
+      // the probe found no osnoise tracer: not run, and its limits not judged
+      ["osnoise", "skipped"],
+      // LOC +2 in 5 s; no RES, CAL, TLB row moved
+      ["noise loc_per_s", "ok"],
+      ["noise res_per_s", "ok"],
+      ["noise cal_per_s", "ok"],
+      ["noise tlb_per_s", "ok"],
+      // no /proc/softirqs nor /proc/schedstat in this snapshot: not measured, never a zero
+      ["noise softirqs_per_s", "skipped"],
+      ["noise net_softirqs_per_s", "skipped"],
+      ["noise rcu_softirqs_per_s", "skipped"],
+      ["noise sched_softirqs_per_s", "skipped"],
+      ["noise other_switches_in_per_s", "skipped"],
+      ["noise osnoise_max_single_us", "skipped"],
+      ["noise osnoise_available_pct", "skipped"],
     ]);
+    expect(checks.find((c) => c.name === "noise loc_per_s")?.detail).toBe(
+      "LOC/s (at most 20) on CPU 4 in 5 s: CPU 4 0.4",
+    );
     expect(checks.find((c) => c.name === "interrupts_on_isolated")?.detail).toBe(
       "0 device interrupts on CPU 4 in 5 s; other counters: LOC +2",
     );
@@ -165,7 +183,9 @@ describe("validate_isolation checks", () => {
 
   it("reports systemd checks as skipped where systemd does not run, never as passed", () => {
     const s: Snapshot = { ...good(), systemd: false, redisShow: undefined, unitShow: {}, status0: undefined };
-    const skipped = evaluate(ARGS, s).filter((c) => c.status === "skipped");
+    const skipped = evaluate(ARGS, s).filter(
+      (c) => c.status === "skipped" && !/osnoise|^noise /.test(c.name),
+    );
     expect(skipped.map((c) => `${c.name}: ${c.detail}`)).toEqual([
       "redis_affinity: skipped: no systemd on this host",
       "system.slice AllowedCPUs: skipped: no systemd on this host",

@@ -7,6 +7,8 @@
  * involuntary context switches. Raw deltas in JSON, and one line per CPU for people.
  */
 import { parseInterrupts } from "../../facts/interrupts.js";
+import { type CpuLimit, type LimitName, limitsText } from "./noise-limits.js";
+import type { OsnoiseCpu } from "./osnoise.js";
 
 /** Counts of one kind during the window: total, per second, and by kind (non-zero only). */
 export interface KindCounts {
@@ -21,6 +23,10 @@ export interface CpuNoise {
   softirqs: KindCounts | null;
   /** Tasks switched in on the CPU (/proc/schedstat); null when the kernel has no schedstat. */
   switches_in: number | null;
+  /** The osnoise tracer's figure for the CPU, where it ran (validate_isolation adds it). */
+  osnoise?: OsnoiseCpu;
+  /** Each threshold against the numbers above (noise-limits.ts; validate_isolation adds them). */
+  limits?: Partial<Record<LimitName, CpuLimit>>;
 }
 
 export interface NoiseReport {
@@ -128,6 +134,11 @@ function kindText(label: string, k: KindCounts | null): string {
   return `${k.total} ${label} (${k.per_s}/s)${parts.length > 0 ? `: ${parts.join(", ")}` : ""}`;
 }
 
+function osnoiseText(o: OsnoiseCpu): string {
+  const i = o.interference;
+  return `osnoise: max single noise ${o.max_single_noise_us} µs, ${o.available_pct}% available over ${o.periods} period${o.periods === 1 ? "" : "s"} (HW ${i.hw}, NMI ${i.nmi}, IRQ ${i.irq}, SIRQ ${i.sirq}, THREAD ${i.thread})`;
+}
+
 /** One line per isolated CPU (and one for Redis): `CPU 4 in 10 s: 25 interrupts (2.5/s): LOC 20, …`. */
 export function noiseText(report: NoiseReport): string[] {
   const lines = Object.entries(report.cpus).map(
@@ -136,7 +147,7 @@ export function noiseText(report: NoiseReport): string[] {
         n.switches_in === null
           ? "task switches: not read (no /proc/schedstat, or no line for the CPU)"
           : `${n.switches_in} tasks switched in`
-      }`,
+      }${n.osnoise ? `; ${osnoiseText(n.osnoise)}` : ""}${n.limits ? ` — ${limitsText(n.limits)}` : ""}`,
   );
   if (report.redis)
     lines.push(

@@ -7,7 +7,9 @@
 import { type InterruptRow, parseInterrupts } from "../../facts/interrupts.js";
 import { formatCpuList, parseCpuList } from "./cpus.js";
 import { kthreadCheck } from "./kthreads.js";
-import type { NoiseReads } from "./noise.js";
+import { type NoiseReads, type NoiseReport, noiseReport } from "./noise.js";
+import { judgeNoise, resolveLimits } from "./noise-limits.js";
+import { type OsnoiseRun, type OsnoiseSections, osnoiseRun } from "./osnoise.js";
 import type { ValidateIsolationArgs } from "./validate_isolation.js";
 
 /** `warning`: reported, never fails the host (the kernel threads that could be moved off). */
@@ -20,7 +22,7 @@ export interface Check {
 }
 
 /** What the probe script read, by section (`undefined` = the file did not exist). */
-export interface Snapshot extends NoiseReads {
+export interface Snapshot extends NoiseReads, OsnoiseSections {
   isolated?: string;
   nohzFull?: string;
   /** The irq_affinity save (for the IRQs it recorded as kernel-managed). */
@@ -38,6 +40,7 @@ export interface Snapshot extends NoiseReads {
 export const DEFAULT_UNITS = ["system.slice", "user.slice", "init.scope"];
 
 export function validateSettings(args: ValidateIsolationArgs) {
+  const sysRoot = (args.sys_root ?? "/sys").replace(/\/+$/, "");
   return {
     isolated: parseCpuList(args.isolated_cpus),
     pattern: new RegExp(args.nic_irq_pattern),
@@ -47,7 +50,12 @@ export function validateSettings(args: ValidateIsolationArgs) {
     maxDeviceInterrupts: args.max_device_interrupts ?? 0,
     maxSwitches: args.max_nonvoluntary_switches ?? 20,
     procRoot: (args.proc_root ?? "/proc").replace(/\/+$/, ""),
-    sysRoot: (args.sys_root ?? "/sys").replace(/\/+$/, ""),
+    sysRoot,
+    /** tracefs: where the osnoise tracer is looked for (a fixture in tests, like sys_root). */
+    tracefs: (args.tracefs ?? `${sysRoot}/kernel/tracing`).replace(/\/+$/, ""),
+    osnoise: (args.osnoise ?? "auto") === "auto",
+    osnoiseWindow: args.osnoise_window ?? 5,
+    limits: resolveLimits(args.limits),
     saveFile: args.save_file ?? "/var/lib/tickless/irq-affinity.json",
     reportDir: args.report_dir ?? "/var/lib/tickless",
   };
@@ -106,7 +114,41 @@ export function evaluate(args: ValidateIsolationArgs, snap: Snapshot): Check[] {
   checks.push(interruptCheck(s, snap));
   checks.push(switchCheck(s, snap));
   checks.push(kthreadCheck(s.isolated, snap.kthreads, s.procRoot));
+  checks.push(...noiseFindings(args, snap).checks);
   return checks;
+}
+
+/**
+ * The noise report with the osnoise figures and each limit's status per CPU, and the checks: the
+ * osnoise run itself (failed when the tracer could not be run or put back), then one per limit.
+ */
+export function noiseFindings(
+  args: ValidateIsolationArgs,
+  snap: Snapshot,
+): { noise: NoiseReport; osnoise: OsnoiseRun; checks: Check[] } {
+  const s = validateSettings(args);
+  const noise = noiseReport(s.isolated, s.window, snap);
+  const osnoise = osnoiseRun(s.tracefs, s.osnoiseWindow, s.osnoise, snap);
+  for (const [cpu, figure] of Object.entries(osnoise.cpus)) {
+    const n = noise.cpus[cpu];
+    if (n) n.osnoise = figure;
+  }
+  const allowed = statusField(snap.status0, "Cpus_allowed_list");
+  const redisCpus = allowed === undefined ? [] : cpus(allowed);
+  const limitChecks = judgeNoise(noise, {
+    limits: s.limits,
+    isolated: s.isolated,
+    bootSkipped: args.skip_boot_checks || undefined,
+    nohzFull: snap.nohzFull === undefined ? undefined : cpus(snap.nohzFull),
+    redisCpu: redisCpus.length === 1 ? redisCpus[0] : undefined,
+    osnoise,
+  });
+  const osnoiseCheck: Check = {
+    name: "osnoise",
+    status: osnoise.state === "ran" ? "ok" : osnoise.state === "failed" ? "failed" : "skipped",
+    detail: `${osnoise.state === "ran" ? "" : `${osnoise.state}: `}${osnoise.detail}`,
+  };
+  return { noise, osnoise, checks: [osnoiseCheck, ...limitChecks] };
 }
 
 type Settings = ReturnType<typeof validateSettings>;

@@ -12,8 +12,12 @@
  * run (never silently passed); boot-time checks are skipped with `skip_boot_checks` as the reason
  * (a reboot is pending). Beside the checks, the noise report (noise.ts): per isolated CPU, the
  * interrupts by kind, the softirqs and the tasks switched in during the window (`report.noise`,
- * raw numbers; `noise_text`, a line per CPU). A command: skipped in check mode; it changes
- * nothing but its report.
+ * raw numbers; `noise_text`, a line per CPU), each judged against its limit (noise-limits.ts: a
+ * status per CPU and a check per limit, a warning or a failure as the limit's severity says).
+ * After the window, where tracefs has the osnoise tracer, it runs on the isolated CPUs for
+ * `osnoise_window` seconds and is put back as it was (osnoise.ts). A command: skipped in check
+ * mode, so a check run never starts the tracer; it changes nothing but its report (and the tracer
+ * files, for the osnoise window only).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,8 +26,10 @@ import type { ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 import { ensureStateDir } from "../util/state-dir.js";
 import { formatCpuList } from "./cpus.js";
-import { noiseReport, noiseText } from "./noise.js";
-import { evaluate, type Snapshot, validateSettings } from "./validate-checks.js";
+import { noiseText } from "./noise.js";
+import { LIMIT_NAMES, type Limit, type LimitName } from "./noise-limits.js";
+import { osnoiseScript } from "./osnoise.js";
+import { evaluate, noiseFindings, type Snapshot, validateSettings } from "./validate-checks.js";
 
 export {
   type Check,
@@ -46,6 +52,14 @@ export interface ValidateIsolationArgs {
   max_device_interrupts?: number;
   /** Involuntary context switches of Redis's main thread allowed during the window (default 20). */
   max_nonvoluntary_switches?: number;
+  /** The noise thresholds, each `{max|min, severity: fail|warn|off}`, over the defaults (noise-limits.ts). */
+  limits?: Partial<Record<LimitName, Partial<Limit>>>;
+  /** auto: run the osnoise tracer where tracefs has it; off: never. */
+  osnoise?: "auto" | "off";
+  /** Seconds the osnoise tracer runs, after the counting window (default 5). */
+  osnoise_window?: number;
+  /** Where tracefs is (default `<sys_root>/kernel/tracing`). */
+  tracefs?: string;
   /** Why the boot-time checks (isolated, nohz_full) cannot hold yet: they are skipped with it. */
   skip_boot_checks?: string;
   proc_root?: string;
@@ -80,6 +94,7 @@ export function probeScript(args: ValidateIsolationArgs): string {
     `f interrupts1 "$P/interrupts"; f softirqs1 "$P/softirqs"; f schedstat1 "$P/schedstat"`,
     `[ "\${pid:-0}" -gt 0 ] 2>/dev/null && f status1 "$P/$pid/status"`,
     ...KTHREADS_SCRIPT,
+    ...(s.osnoise ? osnoiseScript(s.tracefs, s.isolated, s.osnoiseWindow) : []),
     "true",
   ].join("\n");
 }
@@ -141,6 +156,12 @@ export function parseSnapshot(output: string): Snapshot {
     status0: get("status0"),
     status1: get("status1"),
     kthreads: get("kthreads"),
+    osnoiseSaved: get("osnoise_saved"),
+    osnoiseInUse: sections.has("osnoise_in_use"),
+    osnoiseError: get("osnoise_error"),
+    osnoiseTrace: get("osnoise_trace"),
+    osnoiseRestored: get("osnoise_restored"),
+    osnoiseRestoreError: get("osnoise_restore_error"),
   };
 }
 
@@ -173,6 +194,27 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
       window: { type: "number", minimum: 0 },
       max_device_interrupts: { type: "integer", minimum: 0 },
       max_nonvoluntary_switches: { type: "integer", minimum: 0 },
+      limits: {
+        type: "object",
+        properties: Object.fromEntries(
+          LIMIT_NAMES.map((n) => [
+            n,
+            {
+              type: "object",
+              properties: {
+                // osnoise_available_pct is a floor; every other limit a ceiling
+                [n === "osnoise_available_pct" ? "min" : "max"]: { type: "number", minimum: 0 },
+                severity: { enum: ["fail", "warn", "off"] },
+              },
+              additionalProperties: false,
+            },
+          ]),
+        ),
+        additionalProperties: false,
+      },
+      osnoise: { enum: ["auto", "off"] },
+      osnoise_window: { type: "number", minimum: 0 },
+      tracefs: { type: "string", pattern: "^/" },
       skip_boot_checks: { type: "string" },
       proc_root: { type: "string", pattern: "^/" },
       sys_root: { type: "string", pattern: "^/" },
@@ -188,15 +230,25 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
     return args;
   },
   probe: async () => null,
-  plan: (args) => [
-    {
-      target: `${validateSettings(args).reportDir}/validate-<timestamp>.json`,
-      summary: "validate and write the report",
-    },
-  ],
+  plan: (args) => {
+    const s = validateSettings(args);
+    return [
+      ...(s.osnoise
+        ? [
+            {
+              target: s.tracefs,
+              summary: `where available_tracers has osnoise and current_tracer is nop: run it on CPU ${formatCpuList(s.isolated)} for ${s.osnoiseWindow} s, then put current_tracer, tracing_on and osnoise/cpus back`,
+            },
+          ]
+        : []),
+      { target: `${s.reportDir}/validate-<timestamp>.json`, summary: "validate and write the report" },
+    ];
+  },
   async apply(host, args, ctx): Promise<ModuleResult> {
     const s = validateSettings(args);
-    const res = await host.run(probeScript(args), { timeoutMs: (s.window + 120) * 1000 });
+    const res = await host.run(probeScript(args), {
+      timeoutMs: (s.window + (s.osnoise ? s.osnoiseWindow : 0) + 120) * 1000,
+    });
     if (res.rc !== 0) {
       return {
         failed: true,
@@ -208,7 +260,7 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
     const date = new Date();
     const snap = parseSnapshot(res.stdout);
     const checks = evaluate(args, snap);
-    const noise = noiseReport(s.isolated, s.window, snap);
+    const { noise, osnoise } = noiseFindings(args, snap);
     const broken = checks.filter((c) => c.status === "failed");
     const report = {
       host: ctx.host,
@@ -218,6 +270,7 @@ export const validateIsolationModule = defineModule<ValidateIsolationArgs, null>
       ok: broken.length === 0,
       checks,
       noise,
+      osnoise,
     };
     const json = `${JSON.stringify(report, null, 2)}\n`;
     const file = `${s.reportDir}/validate-${reportStamp(date)}.json`;
