@@ -48,6 +48,7 @@ describe("validate.yml's osnoise run on a lab host (fixture tracefs)", () => {
         sys_root: SYS,
         nic_irq_pattern: "^eth0-TxRx-",
         validate_window: 0,
+        validate_osnoise: "auto",
         validate_osnoise_window: 1,
         results_dir: results,
         ...extra,

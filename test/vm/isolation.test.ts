@@ -306,7 +306,14 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect(tuning).toContain("/sys/kernel/mm/ksm/run 0\n");
         expect(tuning).toMatch(/^\/etc\/sysctl\.d\/90-tickless-isolation\.conf [0-9a-f]{16}$/m);
         // validate.yml checks them, and the boot parameters, against the record
-        const validated = await play("validate.yml", { isolated_cpus: S1 });
+        // with the osnoise tracer on the real kernel: it runs on 2,6-7 and tracefs comes back as it was
+        const tracefs =
+          "cat /sys/kernel/tracing/current_tracer /sys/kernel/tracing/tracing_on /sys/kernel/tracing/osnoise/cpus";
+        const tracefsBefore = (await vm.ssh(tracefs, { allowFailure: true })).stdout;
+        const validated = await play("validate.yml", { isolated_cpus: S1, validate_osnoise: "auto" });
+        expect((await vm.ssh(tracefs, { allowFailure: true })).stdout).toBe(tracefsBefore);
+        const osnoise = checksOf(validated, "scenario 1 validate.yml").find((c) => c.name === "osnoise");
+        expect(osnoise?.status).toMatch(/^(ok|skipped)$/);
         expect(failures(validated)).toEqual([]);
         expect(validated.results.find((r) => r.task === "every tuning setting holds")?.status).toBe(
           "skipped",
