@@ -242,7 +242,9 @@ async function runCommand(
     const msg = `remote module (${module.name}) does not support check mode`;
     return { changed: false, failed: false, skipped: true, msg };
   }
-  const current = await module.probe(host, args, ctx);
+  const refused = module.refuse?.(args);
+  if (refused) return fromModuleResult(refused, false);
+  const current = await module.probe(host, args, ctx, check);
   const changes = module.plan(args, current);
   if (changes.length === 0) {
     return {
