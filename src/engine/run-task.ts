@@ -247,14 +247,16 @@ async function runCommand(
   const current = await module.probe(host, args, ctx, check);
   const changes = module.plan(args, current);
   if (changes.length === 0) {
+    const report = module.report?.(args, current);
     return {
       msg: "nothing to do",
-      ...module.report?.(args, current),
+      ...report,
       changed: false,
       failed: false,
-      skipped: false,
+      skipped: report?.skipped === true,
     };
   }
+  if (check && module.checkReport) return { ...fromModuleResult(module.checkReport(args), false), changes };
   if (check) {
     // ansible-core: a command its creates/removes guard counts as changed, any other as skipped
     const { creates, removes } = args as { creates?: unknown; removes?: unknown };
