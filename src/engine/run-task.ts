@@ -270,6 +270,9 @@ async function runCommand(
       rc: 0,
       msg: "Command would have run if not in check mode",
       ...outputFields("", ""),
+      start: null,
+      end: null,
+      delta: null,
     };
   }
   const r = await module.apply(host, args, ctx);

@@ -7,6 +7,7 @@
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { quote } from "shell-quote";
 import type { HostReader } from "../../connection/types.js";
+import { pathInfo } from "../files/file-result.js";
 import type { ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 import { lastProbeError } from "../util/last-error.js";
@@ -128,6 +129,8 @@ export const waitForModule = defineModule<WaitForArgs>({
     const start = Date.now();
     const { match, failure, elapsed } = await wait(host, args, start, ctx);
     if (failure) return { ...failure, failed: true, msg: args.msg ?? timeoutMessage(args), elapsed };
+    // as AnsibleModule's add_path_info: an existing path's owner, mode, size (and `state` of the path)
+    const info = args.path === undefined ? {} : pathInfo(await host.stat(args.path));
     return {
       changed: false,
       state: s.state,
@@ -136,6 +139,7 @@ export const waitForModule = defineModule<WaitForArgs>({
       ...(match ? matchFields(match) : { match_groups: [], match_groupdict: {} }),
       path: args.path ?? null,
       elapsed,
+      ...info,
     };
   },
 });
