@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
 import { removeDir } from "./helpers.js";
-import { refereeFixture, refereeRun, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
+import { refereeFixture, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
 import { shownValues } from "./registered-values.js";
 
 const TASKS = `
@@ -84,7 +84,7 @@ let theirs: Record<string, unknown>;
 beforeAll(async () => {
   if (!hasAnsible) return;
   fixture = await refereeFixture("tickless-compat-cmdargs-", PLAYBOOK);
-  const { report, root } = await refereeRun(fixture.dir);
+  const { report, root } = fixture;
   const debugs = report.plays[0].tasks.filter((t) => t.task.action === "debug").map((t) => t.hosts.h1);
   theirs = shownValues(debugs, NAMES, root, DROP);
 }, 180_000);

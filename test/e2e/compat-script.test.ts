@@ -8,15 +8,8 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
-import { removeDir, tempDir, writeTree } from "./helpers.js";
-import {
-  filesOf,
-  refereeInventory,
-  refereeOutcomes,
-  refereeRun,
-  ticklessOutcomes,
-  ticklessRun,
-} from "./referee-runs.js";
+import { removeDir } from "./helpers.js";
+import { filesOf, refereeFixture, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
 import { shownValues } from "./registered-values.js";
 
 const TASKS = `
@@ -73,22 +66,14 @@ const FILES = {
 /** tickless's check-mode plan (not a key of Ansible's), and the empty traceback ("NoneType: None") Ansible adds to a failed action. */
 const DROP = new Set(["changes", "invocation", "exception"]);
 
-let fixture: { dir: string; lines: string[]; msgTasks: Set<string> };
+let fixture: Awaited<ReturnType<typeof refereeFixture>>;
 let theirs: Record<string, unknown>;
 let theirFiles: string[];
 
 beforeAll(async () => {
   if (!hasAnsible) return;
-  const dir = await tempDir("tickless-compat-script-");
-  await writeTree(dir, {
-    "inventory.yml": refereeInventory(["h1"]),
-    "p.yml": PLAYBOOK,
-    ...FILES,
-    "ansible/.keep": "",
-    "tickless/.keep": "",
-  });
-  const { report, root } = await refereeRun(dir);
-  fixture = { dir, ...refereeOutcomes(report) };
+  fixture = await refereeFixture("tickless-compat-script-", PLAYBOOK, FILES);
+  const { report, root } = fixture;
   const debugs = report.plays[0].tasks.filter((t) => t.task.action === "debug").map((t) => t.hosts.h1);
   theirs = shownValues(debugs, NAMES, root, DROP);
   theirFiles = await filesOf(root);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
 import { removeDir } from "./helpers.js";
-import { refereeFixture, refereeRun, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
+import { refereeFixture, ticklessOutcomes, ticklessRun } from "./referee-runs.js";
 import { shownValues } from "./registered-values.js";
 
 /** A loopback port nothing listens on (bound once, then closed). */
@@ -87,7 +87,7 @@ beforeAll(async () => {
     - copy: { dest: "{{ root }}/kw", content: "first line\\ncompleted data 123\\n" }
 ${body}${names.map((n) => `    - debug: { var: ${n} }\n`).join("")}`;
   fixture = await refereeFixture("tickless-compat-waitfor-", playbook);
-  const { report, root } = await refereeRun(fixture.dir);
+  const { report, root } = fixture;
   const debugs = report.plays[0].tasks.filter((t) => t.task.action === "debug").map((t) => t.hosts.h1);
   theirs = shownValues(debugs, names, root, DROP);
 }, 180_000);
