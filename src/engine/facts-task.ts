@@ -1,6 +1,7 @@
 /** The implicit "Gathering Facts" task: one round trip per host, counted and reported like a task. */
 import { ConnectionError, formatError } from "../errors.js";
 import { gatherFacts } from "../facts/index.js";
+import { inventoryVars } from "../inventory/index.js";
 import type { PlayContext } from "./context.js";
 import type { TaskResult } from "./events.js";
 import { mapLimit } from "./fork-pool.js";
@@ -8,6 +9,13 @@ import { isActive } from "./host-state.js";
 import { statusOf } from "./recap-counts.js";
 
 const TASK = "Gathering Facts";
+
+/** The host's `ansible_python_interpreter` (extra vars, then the inventory), when it is a plain path. */
+function pythonInterpreter(run: PlayContext["run"], host: string): string | undefined {
+  const value =
+    run.extraVars.ansible_python_interpreter ?? inventoryVars(run.inventory, host).ansible_python_interpreter;
+  return typeof value === "string" && value !== "" && !value.includes("{{") ? value : undefined;
+}
 
 export async function gatherBatchFacts(pc: PlayContext): Promise<void> {
   const run = pc.run;
@@ -18,7 +26,7 @@ export async function gatherBatchFacts(pc: PlayContext): Promise<void> {
     const state = run.hosts.get(host)!;
     let result: TaskResult;
     try {
-      state.facts = await gatherFacts(await run.connect(host));
+      state.facts = await gatherFacts(await run.connect(host), pythonInterpreter(run, host));
       result = { changed: false, failed: false, skipped: false };
     } catch (err) {
       const unreachable = err instanceof ConnectionError;

@@ -4,6 +4,7 @@
  * blocks' or task's own `vars:` (ansible-core leaves them out too). Each host's mapping is built
  * when a template reads it, from the host's state at that moment, so one object serves a play.
  */
+import { factVars } from "../facts/index.js";
 import { inventoryVars, magicVars, resolveVars } from "../inventory/index.js";
 import type { PlayContext } from "./context.js";
 
@@ -31,7 +32,7 @@ function varsOfHost(pc: PlayContext, name: string): Record<string, unknown> {
   const facts = state?.facts ?? {};
   return resolveVars({
     inventory: inventoryVars(run.inventory, name),
-    facts: { ansible_facts: facts },
+    facts: factVars(facts),
     registered: state?.registered ?? {},
     extra: run.extraVars,
     magic: magicVars(run.inventory, name, {

@@ -2,7 +2,7 @@
  * A result as `register` keeps it and conditions read it: Ansible's (2.14) keys only. A task that
  * ran has no `skipped` key in Ansible (`'skipped' not in result` holds); a loop's result keeps its
  * `skipped`, and has `failed` only when an item failed. A skipped result has no `failed` (nor the
- * condition that skipped it), an ignored failure does not say it was ignored, and internal
+ * condition that skipped it; a module's own skip keeps `failed: false`), an ignored failure does not say it was ignored, and internal
  * `_ansible_*` keys are dropped: tickless's events carry those, the registered value not.
  */
 import type { TaskResult } from "./events.js";
@@ -14,7 +14,7 @@ export function registeredValue(result: TaskResult): TaskResult {
     if (out.failed === false) return without(out, "failed") as TaskResult;
     return out;
   }
-  if (out.skipped === true) return without(out, "failed") as TaskResult;
+  if (out.skipped === true) return out;
   if (out.skipped !== false) return out;
   return without(out, "skipped") as TaskResult;
 }
@@ -27,7 +27,15 @@ function ansibleKeys(value: unknown): unknown {
       ([k]) => k !== "false_condition" && k !== "ignored" && !k.startsWith("_ansible_"),
     ),
   );
-  return kept.skipped === true ? without(kept, "failed") : kept;
+  return skippedByCondition(kept) ? without(kept, "failed") : kept;
+}
+
+/**
+ * Skipped by `when` (it says why: `skip_reason`), where Ansible ran nothing and keeps no `failed`;
+ * a module that skips itself (script's `creates`, a command in check mode) keeps `failed: false`.
+ */
+function skippedByCondition(result: Record<string, unknown>): boolean {
+  return result.skipped === true && "skip_reason" in result;
 }
 
 function without(record: Record<string, unknown>, key: string): Record<string, unknown> {

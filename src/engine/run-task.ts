@@ -242,17 +242,21 @@ async function runCommand(
     const msg = `remote module (${module.name}) does not support check mode`;
     return { changed: false, failed: false, skipped: true, msg };
   }
-  const current = await module.probe(host, args, ctx);
+  const refused = module.refuse?.(args);
+  if (refused) return fromModuleResult(refused, false);
+  const current = await module.probe(host, args, ctx, check);
   const changes = module.plan(args, current);
   if (changes.length === 0) {
+    const report = module.report?.(args, current);
     return {
       msg: "nothing to do",
-      ...module.report?.(args, current),
+      ...report,
       changed: false,
       failed: false,
-      skipped: false,
+      skipped: report?.skipped === true,
     };
   }
+  if (check && module.checkReport) return { ...fromModuleResult(module.checkReport(args), false), changes };
   if (check) {
     // ansible-core: a command its creates/removes guard counts as changed, any other as skipped
     const { creates, removes } = args as { creates?: unknown; removes?: unknown };
@@ -266,6 +270,9 @@ async function runCommand(
       rc: 0,
       msg: "Command would have run if not in check mode",
       ...outputFields("", ""),
+      start: null,
+      end: null,
+      delta: null,
     };
   }
   const r = await module.apply(host, args, ctx);

@@ -1,4 +1,5 @@
 /** The variables one task sees on one host: every layer handed to the one precedence function. */
+import { factVars } from "../facts/index.js";
 import { inventoryVars, magicVars, resolveVars } from "../inventory/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import type { HostState } from "./host-state.js";
@@ -16,7 +17,7 @@ export function hostVars(
   return resolveVars({
     roleDefaults: Object.assign({}, ...roles.map((r) => r.defaults), role?.defaults),
     inventory: inventoryVars(run.inventory, host.name),
-    facts: { facts: host.facts, ansible_facts: host.facts },
+    facts: factVars(host.facts),
     play: pc.play.vars,
     playVarsFiles: pc.varsFiles.get(host.name) ?? {},
     roleVars: Object.assign({}, ...roles.map((r) => r.vars), role?.vars),

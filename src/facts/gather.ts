@@ -2,6 +2,7 @@
 import type { HostReader } from "../connection/types.js";
 import { ConnectionError, TicklessError } from "../errors.js";
 import { parseFacts } from "./parse.js";
+import { pythonSection } from "./python.js";
 
 /** Each section starts with a `@@name` line; missing files just leave a section empty. */
 export const FACTS_SCRIPT = [
@@ -21,11 +22,17 @@ export const FACTS_SCRIPT = [
   "echo @@irqbalance_config; grep -hE '^[[:space:]]*IRQBALANCE_BANNED_CPU' /etc/default/irqbalance /etc/sysconfig/irqbalance 2>/dev/null",
   "echo @@cgroup_fs; stat -fc %T /sys/fs/cgroup 2>/dev/null",
   "echo @@systemd_version; systemctl --version 2>/dev/null | head -n 1",
-  "true",
+  "echo @@system; uname -s",
 ].join("\n");
 
-export async function gatherFacts(host: HostReader): Promise<Record<string, unknown>> {
-  const r = await host.run("/bin/sh -s", { stdin: FACTS_SCRIPT });
+/** The whole script: the sections above, then the Python facts (with the host's interpreter, when it names one). */
+export function factsScript(interpreter?: string): string {
+  return `${FACTS_SCRIPT}\n${pythonSection(interpreter)}\ntrue\n`;
+}
+
+/** `interpreter`: the host's `ansible_python_interpreter`, for the Python facts. */
+export async function gatherFacts(host: HostReader, interpreter?: string): Promise<Record<string, unknown>> {
+  const r = await host.run("/bin/sh -s", { stdin: factsScript(interpreter) });
   if (r.rc !== 0) {
     if (r.rc === 255) throw new ConnectionError(`fact gathering lost the connection: ${r.stderr.trim()}`);
     throw new TicklessError("TASK", `fact gathering failed (rc ${r.rc}): ${r.stderr.trim()}`);

@@ -1,4 +1,11 @@
 /** Read-only facts about a host, gathered in one round trip. */
 export { FACTS_SCRIPT, gatherFacts } from "./gather.js";
 export { type InterruptRow, type Interrupts, interruptsPerCpu, parseInterrupts } from "./interrupts.js";
-export { cgroupVersion, parseCmdline, parseFacts, parseOsRelease, systemdVersion } from "./parse.js";
+export {
+  cgroupVersion,
+  factVars,
+  parseCmdline,
+  parseFacts,
+  parseOsRelease,
+  systemdVersion,
+} from "./parse.js";

@@ -1,6 +1,7 @@
 /** Parses the fact script's output (sections introduced by `@@name` lines) into facts. */
 import { parseCpuList } from "../modules/isolation/cpus.js";
 import { interruptsPerCpu, parseInterrupts } from "./interrupts.js";
+import { parsePythonFacts } from "./python.js";
 
 /** ID → Ansible's `distribution` spelling, for the common ones. */
 const DISTRIBUTIONS: Record<string, string> = {
@@ -77,6 +78,17 @@ export function parseCmdline(cmdline: string): Record<string, string | true> {
   return out;
 }
 
+/**
+ * The variables gathered facts give a task, as ansible-core's default `inject_facts_as_vars`:
+ * `ansible_facts` holds them all, and each is also `ansible_<name>` (`ansible_python`,
+ * `ansible_system`); tickless's own playbooks read them as `facts`.
+ */
+export function factVars(facts: Record<string, unknown>): Record<string, unknown> {
+  const vars: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(facts)) vars[`ansible_${name}`] = value;
+  return { ...vars, facts, ansible_facts: facts };
+}
+
 export function parseFacts(output: string): Record<string, unknown> {
   const s = splitSections(output);
   const os = parseOsRelease(s.get("os_release") ?? "");
@@ -105,6 +117,8 @@ export function parseFacts(output: string): Record<string, unknown> {
     proc_cmdline: cmdline,
     cmdline: parseCmdline(cmdline),
     service_mgr: s.get("systemd") === "yes" ? "systemd" : init || "unknown",
+    system: s.get("system") ?? "",
+    ...parsePythonFacts(s.get("python") ?? ""),
     ...isolationFacts(s),
   };
 }

@@ -138,11 +138,16 @@ export interface StateModule<Args = any, State = any> extends ModuleBase<Args> {
  */
 export interface CommandModule<Args = any, State = any> extends ModuleBase<Args> {
   kind: "command";
-  probe(host: HostReader, args: Args, ctx: ModuleContext): Promise<State>;
+  /** The module's own failure before it looks at the host (no command given), as a result. */
+  refuse?(args: Args): ModuleResult | undefined;
+  /** `check`: the task runs in check mode (Ansible's command words a skip "Would not run" then). */
+  probe(host: HostReader, args: Args, ctx: ModuleContext, check?: boolean): Promise<State>;
   plan(args: Args, current: State): Change[];
   apply(host: HostWriter, args: Args, ctx: ModuleContext): Promise<ModuleResult>;
   /** Fields to report when plan says the command will not run (e.g. `msg: "skipped, /x exists"`). */
   report?(args: Args, state: State): ModuleResult;
+  /** The result in check mode of a command that would run, where it is not command's (script's). */
+  checkReport?(args: Args): ModuleResult;
   /**
    * "unsupported": like an Ansible module without check mode support, the task is skipped in check
    * mode with "remote module (NAME) does not support check mode".

@@ -102,6 +102,55 @@ export function parseKv(args: string): KvWord[] {
   });
 }
 
+/** The `k=v` words Ansible takes out of a command's free-form text (parse_kv's check_raw list). */
+export const RAW_PARAM_KEYS = [
+  "creates",
+  "removes",
+  "chdir",
+  "executable",
+  "warn",
+  "stdin",
+  "stdin_add_newline",
+  "strip_empty_ends",
+] as const;
+
+/**
+ * Ansible's parse_kv with check_raw (command, shell, script): `k=v` words whose key is one of
+ * `keys` become params; every other word stays as written in the free-form text, the words joined
+ * as join_args joins them (a space, or nothing after a newline). `raw` is undefined when no word is left.
+ */
+export function parseRawKv(
+  args: string,
+  keys: readonly string[],
+): { params: Record<string, string>; raw: string | undefined } {
+  const params: Record<string, string> = {};
+  const raw: string[] = [];
+  for (const word of splitArgs(args)) {
+    const x = decodeEscapes(word);
+    let pos = 0;
+    let escapedOnly = false;
+    for (;;) {
+      pos = x.indexOf("=", pos + 1);
+      if (pos < 0) {
+        escapedOnly = x.includes("=");
+        break;
+      }
+      if (x[pos - 1] !== "\\") break;
+    }
+    if (pos < 0) raw.push(escapedOnly ? x.replace(/\\=/g, "=") : word);
+    else if (!keys.includes(x.slice(0, pos))) raw.push(word);
+    else params[x.slice(0, pos).trim()] = unquote(x.slice(pos + 1).trim());
+  }
+  return { params, raw: raw.length === 0 ? undefined : joinArgs(raw) };
+}
+
+/** Ansible's join_args: words joined by a space, except after a word that ends a line. */
+function joinArgs(words: string[]): string {
+  let out = "";
+  for (const w of words) out += out === "" || out.endsWith("\n") ? w : ` ${w}`;
+  return out;
+}
+
 /** Drops the quotes around a value that is wholly quoted (and whose closing quote is not escaped). */
 export function unquote(data: string): string {
   const quoted =

@@ -11,7 +11,7 @@ import { VaultValue } from "../vault/keyring.js";
 import { describe, isRecord } from "./fields.js";
 import { closest, didYouMean, suggestion, unsupportedHint, unsupportedModuleHint } from "./hints.js";
 import { INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
-import { type KvWord, parseKv } from "./kv.js";
+import { type KvWord, parseKv, parseRawKv, RAW_PARAM_KEYS } from "./kv.js";
 import { schemaValidator } from "./schema/validators.js";
 import type { FieldLocations } from "./types.js";
 
@@ -133,6 +133,7 @@ export function writtenArgs(
 function freeFormArgs(module: Module, text: string): Record<string, unknown> {
   const declared = Object.keys(propertiesOf(module)).filter((k) => k !== module.freeForm);
   if (declared.length === 0) return { [module.freeForm!]: text };
+  if (module.kind === "command") return commandFreeForm(module, text, declared);
   const pattern = new RegExp(`(^|\\s)(${declared.map(escapeRegExp).join("|")})=("[^"]*"|'[^']*'|\\S+)`, "g");
   const args: Record<string, unknown> = {};
   const rest = text.replace(pattern, (_m, _lead: string, key: string, raw: string) => {
@@ -140,6 +141,27 @@ function freeFormArgs(module: Module, text: string): Record<string, unknown> {
     return "";
   });
   args[module.freeForm!] = rest.trim();
+  return args;
+}
+
+/**
+ * A command's free-form text as Ansible's parse_kv (check_raw) reads it: its `k=v` words for
+ * `creates`, `chdir`, … (those the module declares) taken out, the rest kept as written,
+ * newlines and indentation included; nothing left is no command (the module then fails).
+ */
+function commandFreeForm(module: Module, text: string, declared: string[]): Record<string, unknown> {
+  let parsed: ReturnType<typeof parseRawKv>;
+  try {
+    parsed = parseRawKv(text, RAW_PARAM_KEYS);
+  } catch {
+    // an unbalanced quote or {{ }}: the template error, located, comes when the task renders it
+    return { [module.freeForm!]: text };
+  }
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed.params)) {
+    args[key] = declared.includes(key) ? coerce(module, key, value) : value;
+  }
+  if (parsed.raw !== undefined) args[module.freeForm!] = parsed.raw;
   return args;
 }
 

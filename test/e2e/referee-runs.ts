@@ -24,7 +24,8 @@ function paths(dir: string, side: string) {
 
 /**
  * A compat suite's fixture: a temp dir with the inventory of `hosts`, `p.yml`, the `extra` files and
- * both roots; the playbook run once by the referee, its outcome lines kept for the comparison.
+ * both roots; the playbook run once by the referee, its outcome lines kept for the comparison (and
+ * its report and root, for a suite that compares results too).
  */
 export async function refereeFixture(prefix: string, playbook: string, extra: Record<string, string> = {}) {
   const dir = await tempDir(prefix);
@@ -35,8 +36,8 @@ export async function refereeFixture(prefix: string, playbook: string, extra: Re
     "ansible/.keep": "",
     "tickless/.keep": "",
   });
-  const { report } = await refereeRun(dir);
-  return { dir, ...refereeOutcomes(report) };
+  const { report, root } = await refereeRun(dir);
+  return { dir, ...refereeOutcomes(report), report, root };
 }
 
 /** ansible-playbook on `<dir>/p.yml` with `root=<dir>/ansible`. */

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { parseCmdline, parseFacts, parseOsRelease } from "../../src/facts/index.js";
+import { LocalConnection } from "../../src/connection/local.js";
+import { factVars, gatherFacts, parseCmdline, parseFacts, parseOsRelease } from "../../src/facts/index.js";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 
@@ -72,4 +73,25 @@ test("parseOsRelease unquotes values", () => {
 
 test("parseCmdline keeps the last of a repeated key", () => {
   expect(parseCmdline("a=1 b a=2")).toEqual({ a: "2", b: true });
+});
+
+test("the host's python, as ansible-core's collectors, on this machine; each fact also as ansible_<name>", async () => {
+  const f = await gatherFacts(new LocalConnection(), "/usr/bin/python3");
+  const py = f.python as {
+    executable: string;
+    version: { major: number };
+    version_info: unknown[];
+    type: string;
+  };
+  expect(py.executable).toBe("/usr/bin/python3");
+  expect(py.version.major).toBe(3);
+  expect(py.version_info).toHaveLength(5);
+  expect(py.type).toBe("cpython");
+  expect(f.python_version).toMatch(/^3\.\d+\.\d+$/);
+  expect(f.system).toBe("Linux");
+  const vars = factVars(f);
+  expect(vars.ansible_python).toBe(f.python);
+  expect((vars.ansible_facts as Record<string, unknown>).python_version).toBe(f.python_version);
+  // no interpreter answers: no python facts
+  expect(parseFacts("@@python\n@@system\nLinux\n").python).toBeUndefined();
 });

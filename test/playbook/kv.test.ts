@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
-import { type KvWord, parseKv, splitArgs } from "../../src/playbook/kv.js";
+import { type KvWord, parseKv, parseRawKv, RAW_PARAM_KEYS, splitArgs } from "../../src/playbook/kv.js";
 
 const CASES = [
   "a=b c=d",
@@ -63,5 +63,37 @@ describe("splitArgs", () => {
     expect(() => splitArgs('a="open secret')).toThrow(/not closed/);
     expect(() => splitArgs("a={{ b")).toThrow(/not closed/);
     expect(() => splitArgs('a="open secret')).not.toThrow(/secret/);
+  });
+});
+
+/** A command's free-form text: parse_kv with check_raw, as ansible-core reads `shell: |` blocks. */
+const RAW_CASES = [
+  'executable="/bin/bash"\ncreates={{ dir }}/afile.txt\necho "test"\n',
+  "cat <<EOF\nOne\n  Two\n    Three\nEOF\n",
+  "echo a=b chdir=/tmp removes=/x",
+  "ls -l   two  spaces",
+  "python -c 'print(1)' stdin_add_newline=no",
+  "creates=/only",
+];
+
+async function refereeRaw(cases: string[]): Promise<Record<string, string>[]> {
+  const script = [
+    "import json, sys",
+    "from ansible.parsing.splitter import parse_kv",
+    "print(json.dumps([parse_kv(c, check_raw=True) for c in json.load(sys.stdin)]))",
+  ].join("\n");
+  const child = promisify(execFile)("/usr/bin/python3", ["-c", script]);
+  child.child.stdin?.end(JSON.stringify(cases));
+  return JSON.parse((await child).stdout);
+}
+
+describe.skipIf(!hasAnsible)("parseRawKv matches ansible-core's parse_kv(check_raw=True)", () => {
+  let expected: Record<string, string>[];
+  beforeAll(async () => {
+    expected = await refereeRaw(RAW_CASES);
+  });
+  test.each(RAW_CASES.map((c, i) => [c, i] as const))("%j", (text, i) => {
+    const { params, raw } = parseRawKv(text, RAW_PARAM_KEYS);
+    expect(raw === undefined ? params : { ...params, _raw_params: raw }).toEqual(expected[i]);
   });
 });

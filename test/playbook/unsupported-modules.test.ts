@@ -10,6 +10,7 @@ describe("Ansible modules tickless leaves out", () => {
     ["ansible.builtin.package: { name: redis, state: present }", /no package module/],
     ["apt: { name: redis }", /no package module/],
     ["dnf: { name: redis }", /no package module/],
+    ["pip: { name: psutil==5.8.0 }", /no pip module/],
   ])("%s is refused at load time, located, with what to write instead", async (task, hint) => {
     const dir = await testdir({ "p.yml": `- hosts: all\n  tasks:\n    - name: t\n      ${task}\n` });
     const result = await validatePlaybook(path.join(dir, "p.yml"), { registry: defaultRegistry() });

@@ -14,8 +14,11 @@ export interface CommandArgs {
   cmd?: string;
   argv?: string[];
   chdir?: string;
+  /** A path; Ansible's `path` type takes any scalar as its text (`creates: yes` is "True"). */
   creates?: string;
   removes?: string;
+  /** Shell's; on command Ansible warns that it is not used, and runs the command anyway. */
+  executable?: string;
   stdin?: string;
   stdin_add_newline?: boolean;
   /** false keeps the trailing newlines of stdout and stderr. Default true. */
@@ -34,8 +37,9 @@ export interface CommandState {
 export const COMMAND_ARG_PROPERTIES = {
   cmd: { type: "string" },
   chdir: { type: "string" },
-  creates: { type: "string" },
-  removes: { type: "string" },
+  creates: { type: ["string", "boolean", "number"] },
+  removes: { type: ["string", "boolean", "number"] },
+  executable: { type: "string" },
   stdin: { type: "string" },
   stdin_add_newline: { type: "boolean" },
   strip_empty_ends: { type: "boolean" },
@@ -47,6 +51,45 @@ export function globWord(path: string): string {
     .split(/([*?]+)/)
     .map((part, i) => (i % 2 === 1 ? part : part === "" ? "" : quote([part])))
     .join("");
+}
+
+/** A scalar as Python's str() words it: `True`, `False`, `3`. */
+function pyStr(value: unknown): string {
+  if (typeof value === "boolean") return value ? "True" : "False";
+  return String(value);
+}
+
+/** `creates` / `removes` as the text Ansible's `path` type makes of them. */
+export function normalizeGuards<A extends CommandArgs>(args: A): A {
+  const out = { ...args };
+  if (out.creates !== undefined) out.creates = pyStr(out.creates);
+  if (out.removes !== undefined) out.removes = pyStr(out.removes);
+  return out;
+}
+
+/**
+ * What Ansible's command module fails before it looks at anything (rc 256): no command, or both a
+ * command string and `argv`. Its result carries the fields the module always returns.
+ */
+export function refusal(args: CommandArgs, shell = false): ModuleResult | undefined {
+  const noCmd = args.cmd === undefined || args.cmd.trim() === "";
+  const noArgv = args.argv === undefined || args.argv.length === 0;
+  let msg: string | undefined;
+  if (noCmd && noArgv) msg = "no command given";
+  else if (!noCmd && args.argv !== undefined && args.argv.length > 0) {
+    msg = "only command or argv can be given, not both";
+  }
+  if (msg === undefined) return undefined;
+  const always = { changed: false, stdout: "", stderr: "", rc: 256, cmd: null, start: null, end: null };
+  return { ...always, delta: null, msg, failed: true, ...executableWarning(args, shell) };
+}
+
+/** Ansible's warning for `executable` on command (it runs the command without it). */
+export function executableWarning(args: CommandArgs, shell = false): { warnings?: string[] } {
+  if (shell || args.executable === undefined || args.executable === "") return {};
+  const why =
+    "As of Ansible 2.4, the parameter 'executable' is no longer supported with the 'command' module.";
+  return { warnings: [`${why} Not using '${args.executable}'.`] };
 }
 
 const CHDIR_FAILED = "Unable to change directory before execution: ";
@@ -67,7 +110,8 @@ export function inDir(chdir: string | undefined, line: string): string {
     "else e='[Errno 13] Permission denied'; fi",
   ].join("; ");
   const fail = `printf '%s%s%s\\n' ${quote([CHDIR_FAILED])} "$e" ${tail} >&2; exit ${CHDIR_RC}`;
-  return `cd ${dir} 2>/dev/null || { ${why}; ${fail}; }\n${line}`;
+  // -P: the directory's real path, as after Python's os.chdir (a link in chdir is resolved: $PWD says so)
+  return `cd -P ${dir} 2>/dev/null || { ${why}; ${fail}; }\n${line}`;
 }
 
 /** Ansible's message when the `cd` of `inDir` failed, else undefined. */
@@ -251,17 +295,19 @@ export const commandModule = defineModule<CommandArgs, CommandState>({
     type: "object",
     properties: {
       ...COMMAND_ARG_PROPERTIES,
-      argv: { type: "array", items: { type: "string" }, minItems: 1 },
+      argv: { type: "array", items: { type: "string" } },
     },
-    oneOf: [{ required: ["cmd"] }, { required: ["argv"] }],
     additionalProperties: false,
   },
-  // Ansible words a skip in check mode "Would not run"; the mode reaches a module as the magic variable
-  probe: (host, args, ctx) => probeGuards(host, args, ctx.vars.ansible_check_mode === true),
+  normalize: normalizeGuards,
+  refuse: (args) => refusal(args),
+  // Ansible words a skip in check mode "Would not run"
+  probe: (host, args, _ctx, check) => probeGuards(host, args, check),
   plan: (args, state) => planRun(args.argv ? quote(args.argv) : (args.cmd ?? ""), args, state),
-  apply: (host, args, ctx) => {
+  apply: async (host, args, ctx) => {
     const argv = commandArgv(args);
-    return runAndReport(host, argv.map(hostWord).join(" "), args, argv, ctx);
+    const result = await runAndReport(host, argv.map(hostWord).join(" "), args, argv, ctx);
+    return { ...result, ...executableWarning(args) };
   },
-  report: (args, state) => skippedReport(args, state, commandArgv(args)),
+  report: (args, state) => ({ ...skippedReport(args, state, commandArgv(args)), ...executableWarning(args) }),
 });

@@ -1,4 +1,4 @@
-/** Core modules: command, shell, assert, debug, set_fact, fail, meta, wait_for, ping, pause, include_vars, async_status. */
+/** Core modules: command, shell, assert, debug, set_fact, fail, meta, wait_for, ping, pause, include_vars, async_status, script. */
 
 import type { Module } from "../types.js";
 import { assertModule } from "./assert.js";
@@ -10,6 +10,7 @@ import { includeVarsModule } from "./include_vars.js";
 import { metaModule } from "./meta.js";
 import { pauseModule } from "./pause.js";
 import { pingModule } from "./ping.js";
+import { scriptModule } from "./script.js";
 import { setFactModule } from "./set_fact.js";
 import { shellModule } from "./shell.js";
 import { waitForModule } from "./wait_for.js";
@@ -27,4 +28,5 @@ export const CORE_MODULES: readonly Module[] = [
   pauseModule,
   includeVarsModule,
   asyncStatusModule,
+  scriptModule,
 ];

@@ -5,16 +5,15 @@ import {
   COMMAND_ARG_PROPERTIES,
   type CommandArgs,
   type CommandState,
+  normalizeGuards,
   planRun,
   probeGuards,
+  refusal,
   runAndReport,
   skippedReport,
 } from "./command.js";
 
-export interface ShellArgs extends Omit<CommandArgs, "argv"> {
-  cmd: string;
-  executable?: string;
-}
+export type ShellArgs = Omit<CommandArgs, "argv"> & { cmd: string };
 
 /** The line the host runs: `<executable> -c '<cmd>'`. */
 export function shellLine(args: ShellArgs): string {
@@ -28,12 +27,13 @@ export const shellModule = defineModule<ShellArgs, CommandState>({
   freeForm: "cmd",
   args: {
     type: "object",
-    properties: { ...COMMAND_ARG_PROPERTIES, executable: { type: "string" } },
-    required: ["cmd"],
+    properties: COMMAND_ARG_PROPERTIES,
     additionalProperties: false,
   },
-  // Ansible words a skip in check mode "Would not run"; the mode reaches a module as the magic variable
-  probe: (host, args, ctx) => probeGuards(host, args, ctx.vars.ansible_check_mode === true),
+  normalize: normalizeGuards,
+  refuse: (args) => refusal(args, true),
+  // Ansible words a skip in check mode "Would not run"
+  probe: (host, args, _ctx, check) => probeGuards(host, args, check),
   plan: (args, state) => planRun(args.cmd, args, state),
   apply: (host, args, ctx) => runAndReport(host, shellLine(args), args, args.cmd, ctx),
   report: (args, state) => skippedReport(args, state, args.cmd),

@@ -1,84 +1,103 @@
 /**
- * `wait_for`: waits on the host for a TCP port to open or close, or a file to appear (optionally
- * with matching content) or go. The loop runs on the host as one small sh script bounded by
- * timeout(1); ports are checked with bash's /dev/tcp, or `nc -z` when bash is missing.
+ * `wait_for`: waits on the host for a TCP port to open, close or drain, or a path to appear
+ * (optionally with content matching a Python `search_regex`) or go; or just for `timeout`
+ * seconds. Its result and failures are ansible-core's: `state`, `port`, `path`, `search_regex`,
+ * `match_groups`, `match_groupdict`, `elapsed` (whole seconds), and "Timeout when waiting for …".
  */
+import { setTimeout as sleepMs } from "node:timers/promises";
 import { quote } from "shell-quote";
-import type { ModuleResult } from "../types.js";
+import type { HostReader } from "../../connection/types.js";
+import { pathInfo } from "../files/file-result.js";
+import type { ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
-import { lastProbeError, withLastError } from "../util/last-error.js";
+import { lastProbeError } from "../util/last-error.js";
+import {
+  checkCommand,
+  matchFields,
+  procNetAddress,
+  searchRegex,
+  type WaitForArgs,
+  waitScript,
+  waitSettings,
+} from "./wait-for-checks.js";
 
-export interface WaitForArgs {
-  host?: string;
-  port?: number;
-  path?: string;
-  state?: "started" | "stopped" | "present" | "absent";
-  timeout?: number;
-  delay?: number;
-  sleep?: number;
-  connect_timeout?: number;
-  search_regex?: string;
-  msg?: string;
-}
+export { checkCommand, type WaitForArgs, waitScript, waitSettings } from "./wait-for-checks.js";
 
-/** What the loop waits for, with defaults filled in. */
-export function waitSettings(args: WaitForArgs) {
-  return {
-    host: args.host ?? "127.0.0.1",
-    state: args.state ?? "started",
-    timeout: args.timeout ?? 300,
-    delay: args.delay ?? 0,
-    sleep: args.sleep ?? 1,
-    connectTimeout: args.connect_timeout ?? 5,
-  };
-}
-
-/**
- * The shell test for one attempt: succeeds when the port is open / the file is there. `loud`: the
- * test says why it fails on stderr (the probe run once more after a timeout, for the message).
- */
-export function checkCommand(args: WaitForArgs, loud = false): string {
+/** Ansible's words for a wait that ran out of time. */
+function timeoutMessage(args: WaitForArgs): string {
   const s = waitSettings(args);
-  const quiet = loud ? "" : " >/dev/null 2>&1";
-  if (args.port !== undefined) {
-    const tcp = quote([`exec 3<>/dev/tcp/${s.host}/${args.port}`]);
-    const ct = s.connectTimeout;
-    return (
-      `if command -v bash >/dev/null 2>&1; then timeout ${ct} bash -c ${tcp}${quiet}; ` +
-      `else nc -z -w ${ct} ${quote([s.host, String(args.port)])}${quiet}; fi`
-    );
+  const where = `${s.host}:${args.port}`;
+  if (s.state === "drained") return `Timeout when waiting for ${where} to drain`;
+  if (s.state === "absent" || s.state === "stopped") {
+    return args.port !== undefined
+      ? `Timeout when waiting for ${where} to stop.`
+      : `Timeout when waiting for ${args.path} to be absent.`;
   }
-  const path = quote([args.path ?? ""]);
-  if (args.search_regex === undefined) return loud ? `ls -d -- ${path} >/dev/null` : `test -e ${path}`;
-  const grep = `grep -Eq -- ${quote([args.search_regex])} ${path}`;
-  return loud
-    ? `${grep} || { rc=$?; [ $rc = 1 ] && echo "no line matches" >&2; exit $rc; }`
-    : `${grep} 2>/dev/null`;
+  if (args.port !== undefined) return `Timeout when waiting for ${where}`;
+  return args.search_regex !== undefined
+    ? `Timeout when waiting for search string ${args.search_regex} in ${args.path}`
+    : `Timeout when waiting for file ${args.path}`;
 }
 
-/** The whole wait as one script: exits 0 when the condition holds, 124 (timeout) otherwise. */
-export function waitScript(args: WaitForArgs): string {
+/** Arguments Ansible's module refuses when it runs (it accepts them when the playbook loads). */
+function misuse(args: WaitForArgs): string | undefined {
   const s = waitSettings(args);
-  const check = checkCommand(args);
-  const wantsPresence = s.state === "started" || s.state === "present";
-  if (args.port === undefined && args.path === undefined) return `sleep ${s.timeout}`;
-  const loop = wantsPresence
-    ? `until ${check}; do sleep ${s.sleep}; done`
-    : `while ${check}; do sleep ${s.sleep}; done`;
-  const delay = s.delay > 0 ? `sleep ${s.delay}; ` : "";
-  return `${delay}timeout ${s.timeout} sh -c ${quote([loop])}`;
+  if (args.path !== undefined && (s.state === "stopped" || s.state === "drained")) {
+    return `state=${s.state} should only be used for checking a port in the wait_for module`;
+  }
+  if (s.state === "drained" && args.port !== undefined && procNetAddress(s.host) === undefined) {
+    return `state=drained: host must be an IPv4 address or localhost in tickless, got ${s.host}`;
+  }
+  return undefined;
 }
 
-/** What the last probe of a wait for stopped/absent found. */
-function stillThere(args: WaitForArgs): string {
-  if (args.port !== undefined) return "the port still accepts connections";
-  return args.search_regex === undefined ? "the path still exists" : "a line still matches";
+/** Whole seconds since `start`, as Python's timedelta.seconds. */
+function secondsSince(start: number): number {
+  return Math.floor((Date.now() - start) / 1000);
 }
 
-/** "127.0.0.1:6390" or the path. */
-function subject(args: WaitForArgs): string {
-  if (args.port !== undefined) return `${waitSettings(args).host}:${args.port}`;
-  return args.path ?? "";
+/** Reads the file every `sleep` seconds until its bytes match; the match, or undefined at the timeout. */
+async function waitForMatch(
+  host: HostReader,
+  args: WaitForArgs,
+  start: number,
+  signal?: AbortSignal,
+): Promise<RegExpExecArray | undefined> {
+  const s = waitSettings(args);
+  const regex = searchRegex(args.search_regex ?? "");
+  if (s.delay > 0) await sleepMs(s.delay * 1000, undefined, { signal });
+  const end = start + s.timeout * 1000;
+  while (Date.now() < end) {
+    const file = await host.readFile(args.path ?? "");
+    const m = file.content === undefined ? null : regex.exec(file.content.toString("latin1"));
+    if (m) return m;
+    await sleepMs(s.sleep * 1000, undefined, { signal });
+  }
+  return undefined;
+}
+
+/** Runs the wait; undefined when the condition held, else the failure's fields. */
+async function wait(
+  host: HostReader,
+  args: WaitForArgs,
+  start: number,
+  ctx: ModuleContext,
+): Promise<{ match?: RegExpExecArray; failure?: ModuleResult; elapsed: number }> {
+  const s = waitSettings(args);
+  if (args.path !== undefined && args.search_regex !== undefined && s.state !== "absent") {
+    const match = await waitForMatch(host, args, start, ctx.signal);
+    const elapsed = secondsSince(start);
+    return match ? { match, elapsed } : { failure: { last_error: "no match in the file" }, elapsed };
+  }
+  const bound = (s.timeout + s.delay + s.connectTimeout + 10) * 1000;
+  const res = await host.run(waitScript(args), { timeoutMs: bound });
+  const elapsed = secondsSince(start);
+  if (res.rc === 0) return { elapsed };
+  if (res.rc !== 124) return { failure: { last_error: lastProbeError(res) }, elapsed };
+  if (s.state !== "started" && s.state !== "present") return { failure: {}, elapsed };
+  // the loop's probe is quiet: run it once more, loud, for why it still fails
+  const last = await host.run(`sh -c ${quote([checkCommand(args, true)])}`, { timeoutMs: bound });
+  return { failure: { last_error: lastProbeError(last) }, elapsed };
 }
 
 export const waitForModule = defineModule<WaitForArgs>({
@@ -91,7 +110,7 @@ export const waitForModule = defineModule<WaitForArgs>({
       host: { type: "string", pattern: "^[A-Za-z0-9_.:-]+$" },
       port: { type: "integer", minimum: 1, maximum: 65535 },
       path: { type: "string", minLength: 1 },
-      state: { enum: ["started", "stopped", "present", "absent"] },
+      state: { enum: ["started", "stopped", "present", "absent", "drained"] },
       timeout: { type: "number", minimum: 0 },
       delay: { type: "number", minimum: 0 },
       sleep: { type: "number", exclusiveMinimum: 0 },
@@ -103,29 +122,24 @@ export const waitForModule = defineModule<WaitForArgs>({
     dependencies: { search_regex: ["path"] },
     additionalProperties: false,
   },
-  async run(args, _ctx, host): Promise<ModuleResult> {
+  async run(args, ctx, host): Promise<ModuleResult> {
     const s = waitSettings(args);
+    const wrong = misuse(args);
+    if (wrong !== undefined) return { failed: true, msg: wrong, elapsed: 0 };
     const start = Date.now();
-    const bound = (s.timeout + s.delay + s.connectTimeout + 10) * 1000;
-    const res = await host.run(waitScript(args), { timeoutMs: bound });
-    const elapsed = Math.round((Date.now() - start) / 100) / 10;
-    const result: ModuleResult = { elapsed, state: s.state, port: args.port, path: args.path };
-    if (res.rc === 0) return result;
-    result.failed = true;
-    const timedOut = `timed out waiting for ${subject(args)} to be ${s.state} after ${s.timeout} s`;
-    if (res.rc === 124 && (s.state === "started" || s.state === "present")) {
-      // the loop's probe is quiet: run it once more, loud, for why it still fails
-      const last = await host.run(`sh -c ${quote([checkCommand(args, true)])}`, { timeoutMs: bound });
-      result.last_error = lastProbeError(last);
-      result.msg = args.msg ?? withLastError(timedOut, last);
-      return result;
-    }
-    if (res.rc === 124) result.last_error = stillThere(args);
-    result.msg =
-      args.msg ??
-      (res.rc === 124
-        ? `${timedOut} (last answer: ${result.last_error})`
-        : `waiting for ${subject(args)} failed on ${host.name}: ${lastProbeError(res)}`);
-    return result;
+    const { match, failure, elapsed } = await wait(host, args, start, ctx);
+    if (failure) return { ...failure, failed: true, msg: args.msg ?? timeoutMessage(args), elapsed };
+    // as AnsibleModule's add_path_info: an existing path's owner, mode, size (and `state` of the path)
+    const info = args.path === undefined ? {} : pathInfo(await host.stat(args.path));
+    return {
+      changed: false,
+      state: s.state,
+      port: args.port ?? null,
+      search_regex: args.search_regex ?? null,
+      ...(match ? matchFields(match) : { match_groups: [], match_groupdict: {} }),
+      path: args.path ?? null,
+      elapsed,
+      ...info,
+    };
   },
 });

@@ -63,8 +63,29 @@ describe("command plan", () => {
     const validate = new Ajv().compile(commandModule.args);
     expect(validate({ cmd: "ls" })).toBe(true);
     expect(validate({ argv: ["ls", "-l"] })).toBe(true);
-    expect(validate({ cmd: "ls", executable: "/bin/bash" })).toBe(false);
-    expect(validate({ chdir: "/" })).toBe(false);
+    // accepted as Ansible accepts them: the module warns or fails when the task runs (refusal)
+    expect(validate({ cmd: "ls", executable: "/bin/bash" })).toBe(true);
+    expect(validate({ chdir: "/" })).toBe(true);
+    expect(validate({ cmd: "true", creates: true })).toBe(true);
+    expect(validate({ cmd: "ls", nope: 1 })).toBe(false);
+  });
+
+  it("fails before touching the host as Ansible's does: no command, or a string and argv", () => {
+    expect(commandModule.refuse?.({ chdir: "/" })).toMatchObject({
+      failed: true,
+      rc: 256,
+      msg: "no command given",
+      cmd: null,
+    });
+    expect(commandModule.refuse?.({ cmd: "  " })).toMatchObject({ msg: "no command given" });
+    expect(commandModule.refuse?.({ cmd: "echo a", argv: ["echo", "a"] })).toMatchObject({
+      msg: "only command or argv can be given, not both",
+    });
+    expect(commandModule.refuse?.({ cmd: "ls" })).toBeUndefined();
+    expect(commandModule.normalize?.({ cmd: "true", creates: true as unknown as string })).toEqual({
+      cmd: "true",
+      creates: "True",
+    });
   });
 });
 

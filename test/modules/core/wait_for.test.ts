@@ -67,12 +67,8 @@ describe("wait_for", () => {
     const started = Date.now();
     const result = await waitForModule.run({ port, timeout: 1, sleep: 0.1 }, ctx, host);
     expect(result.failed).toBe(true);
-    // the probe's own words and exit code, not just "timed out"
-    expect(result.msg).toMatch(
-      new RegExp(
-        `^timed out waiting for 127\\.0\\.0\\.1:${port} to be started after 1 s \\(last error: exit 1: .*Connection refused\\)$`,
-      ),
-    );
+    // Ansible's words and whole seconds; the probe's own words and exit code beside them
+    expect(result).toMatchObject({ msg: `Timeout when waiting for 127.0.0.1:${port}`, elapsed: 1 });
     expect(result.last_error).toMatch(/^exit 1: .*Connection refused/);
     expect(Date.now() - started).toBeLessThan(2500);
     const stopped = await waitForModule.run({ port, state: "stopped", timeout: 1, sleep: 0.1 }, ctx, host);
@@ -91,7 +87,15 @@ describe("wait_for", () => {
       host,
     );
     expect(matched.failed).toBeUndefined();
-    expect(Number(matched.elapsed)).toBeGreaterThan(0);
+    expect(matched).toMatchObject({ search_regex: "Ready to accept", match_groups: [], match_groupdict: {} });
+    expect(Number.isInteger(matched.elapsed)).toBe(true);
+    const grouped = await waitForModule.run(
+      { path, search_regex: "^(?P<word>R\\w+) to (\\w+) connections$", timeout: 2, sleep: 0.1 },
+      ctx,
+      host,
+    );
+    // Python's re.MULTILINE over the whole file: groups() and groupdict()
+    expect(grouped).toMatchObject({ match_groups: ["Ready", "accept"], match_groupdict: { word: "Ready" } });
   });
 
   it("fails when content never matches, with the custom msg when given", async () => {
@@ -106,15 +110,12 @@ describe("wait_for", () => {
     expect(result).toMatchObject({
       failed: true,
       msg: "redis did not start",
-      last_error: "exit 1: no line matches",
+      last_error: "no match in the file",
     });
     const missing = await waitForModule.run({ path: join(dir, "never"), timeout: 1, sleep: 0.1 }, ctx, host);
-    expect(missing.msg).toMatch(
-      / after 1 s \(last error: exit \d+: ls: cannot access .*never.*: No such file or directory\)$/,
-    );
+    expect(missing.msg).toBe(`Timeout when waiting for file ${join(dir, "never")}`);
+    expect(missing.last_error).toMatch(/^exit \d+: ls: cannot access .*never.*: No such file or directory$/);
     const absent = await waitForModule.run({ path, state: "absent", timeout: 1, sleep: 0.1 }, ctx, host);
-    expect(absent.msg).toBe(
-      `timed out waiting for ${path} to be absent after 1 s (last answer: the path still exists)`,
-    );
+    expect(absent.msg).toBe(`Timeout when waiting for ${path} to be absent.`);
   });
 });
