@@ -1,8 +1,10 @@
-/** The package version, read from package.json (two levels up from both src/cli and dist/cli). */
+/** The package version, read from tickless's package.json. */
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { packageRoot } from "../package-root.js";
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as {
     version: string;
   };
   return pkg.version;

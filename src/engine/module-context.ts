@@ -1,9 +1,9 @@
 /** Controller-side helpers handed to modules (ModuleContext). */
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { TicklessError } from "../errors.js";
 import type { ModuleContext, TemplateFileOptions } from "../modules/types.js";
+import { packageRoot } from "../package-root.js";
 import type { Task } from "../playbook/types.js";
 import { evaluate, renderTemplateFile } from "../template/index.js";
 import type { JinjaOptions } from "../template/jinja/lex.js";
@@ -58,9 +58,6 @@ function jinjaOptions(options: TemplateFileOptions = {}): Partial<JinjaOptions> 
   return out;
 }
 
-/** The package's own root (src/engine or dist/engine → ../..): its templates/ ship with tickless. */
-const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-
 /**
  * Ansible's search order: `<dir>/<kind>/<path>` then `<dir>/<path>`, for the task's role's dir,
  * the task's dir, then the playbook's; last, tickless's own `templates/` or `files/`, so the built-in playbooks find their templates.
@@ -68,7 +65,7 @@ const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 async function findControllerFile(p: string, dirs: string[], kind: string, task: Task): Promise<string> {
   if (path.isAbsolute(p)) return p;
   const candidates = [...new Set(dirs)].flatMap((d) => [path.join(d, kind, p), path.join(d, p)]);
-  candidates.push(path.join(PACKAGE_ROOT, kind, p));
+  candidates.push(path.join(packageRoot(), kind, p));
   for (const c of candidates) {
     try {
       await access(c);

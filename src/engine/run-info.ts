@@ -5,6 +5,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { packageRoot } from "../package-root.js";
 import type { LockInfo } from "./host-lock.js";
 
 export interface RunInfo {
@@ -21,10 +23,10 @@ export interface RunInfo {
 
 let version: string | undefined;
 
-/** The package version (package.json two levels up from both src/engine and dist/engine). */
+/** The package version (tickless's package.json). */
 function ticklessVersion(): string {
   version ??= (
-    JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+    JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string }
   ).version;
   return version;
 }

@@ -8,7 +8,9 @@
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import path from "node:path";
 import type { Ajv, Options, ValidateFunction } from "ajv";
+import { packageRoot, runningFrom } from "../../package-root.js";
 
 export type SchemaKind = "playbook" | "module-args";
 
@@ -53,10 +55,13 @@ export function precompiledFile(key: string): string {
   return `precompiled/${key}.cjs`;
 }
 
+/** The directory of this file in the build (dist/playbook/schema), also when the build is bundled. */
+const SCHEMA_DIR = path.join(packageRoot(), runningFrom(), "playbook", "schema");
+
 /** The precompiled validator with this key, if the build made one. */
 function precompiled(key: string): ValidateFunction | undefined {
   try {
-    return (require(`./${precompiledFile(key)}`) as { validate: ValidateFunction }).validate;
+    return (require(path.join(SCHEMA_DIR, precompiledFile(key))) as { validate: ValidateFunction }).validate;
   } catch (err) {
     // Not built (running from the sources, a schema the build did not know): compile instead.
     if ((err as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") return undefined;
