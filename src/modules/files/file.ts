@@ -1,7 +1,7 @@
 /**
  * file: a path's kind (file, directory, link, hard link: file-hard.ts, absent) and attributes.
- * `state: touch` creates a missing file but does not update an existing file's times, so that
- * the task converges (Ansible's touch reports a change on every run). Without `state`, an
+ * `state: touch` creates a missing file and sets a path's times to now (unless `preserve`d), a
+ * change on every run as in Ansible (file-times.ts). Without `state`, an
  * existing path keeps its kind and only its attributes are managed, as in Ansible.
  * `follow` (default true, as Ansible's file module): a link's target is the path managed, except
  * for `state: link` and `absent`. `modification_time` / `access_time`: file-times.ts.
@@ -145,7 +145,8 @@ export const fileModule = defineModule<FileArgs, FileState>({
       args.recurse && stat.exists && stat.type === "directory"
         ? await probeTree(host, path, args.follow !== false)
         : undefined;
-    const timed = managesTimes(args) && args.state !== "absent" && args.state !== "link";
+    const timed =
+      (managesTimes(args) || args.state === "touch") && args.state !== "absent" && args.state !== "link";
     const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
     const linkTarget = await followedLinkTarget(host, args, stat);
     if (args.state !== "link" || args.force || args.src === undefined) {
@@ -339,7 +340,7 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
       { ...create(path, args, "link"), summary: `replace ${kindName(stat.type)} by link → ${args.src}` },
     ];
   }
-  // touch on a directory manages its attributes (Ansible also sets its times to now, every run)
+  // touch on a directory: its attributes here, its times in file-times.ts
   if (kind === "touch" && stat.type === "directory") return attributeChanges(path, args, stat);
   const wantedType: FileType = kind === "directory" ? "directory" : "file";
   if (stat.type !== wantedType && stat.type !== "link") {
