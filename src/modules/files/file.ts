@@ -21,6 +21,7 @@ import {
   attributeCommands,
   type FileAttributes,
 } from "./attributes.js";
+import { accountFailure, accountWarnings, type MissingAccounts, missingAccounts } from "./file-accounts.js";
 import {
   type HardLinkState,
   hardLinkCommands,
@@ -69,6 +70,8 @@ export interface FileState {
   hard?: HardLinkState & { srcStat: FileStat };
   /** recurse: what is under the directory. */
   tree?: TreeState;
+  /** The owner or group names the host does not know, for a path that exists (file-accounts.ts). */
+  missing?: MissingAccounts;
 }
 
 const PATH = pathArg(["dest", "name"]);
@@ -114,6 +117,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
     ],
   },
   normalize: (args) => resolveAliases(args, PATH.aliases),
+  checkModeWarnings: accountWarnings,
   async probe(host, args, ctx) {
     if (args.state === "hard") {
       const path = await hardLinkPath(host, args.path, args.src);
@@ -149,8 +153,10 @@ export const fileModule = defineModule<FileArgs, FileState>({
       (managesTimes(args) || args.state === "touch") && args.state !== "absent" && args.state !== "link";
     const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
     const linkTarget = await followedLinkTarget(host, args, stat);
+    const kept = args.state !== "link" || stat.type === "link";
+    const missing = kept && args.state !== "absent" ? await missingAccounts(host, args, stat) : undefined;
     if (args.state !== "link" || args.force || args.src === undefined) {
-      return { path, stat, times, tree, linkTarget };
+      return { path, stat, times, tree, linkTarget, missing };
     }
     const source = linkSourcePath(args.path, args.src, stat);
     return {
@@ -175,6 +181,8 @@ export const fileModule = defineModule<FileArgs, FileState>({
     }
     const own = state.linkTarget ? withoutAttributes(args) : args;
     const planned = planFile({ ...own, path: state.path }, state.stat);
+    const failure = accountFailure(state.path, state.missing);
+    if (failure) throw failure;
     if (state.linkTarget) planned.push(...attributeChanges(state.linkTarget.path, args, state.linkTarget));
     const times = state.times ? timeChanges(state.path, state.times) : [];
     return [...planned, ...times, ...(state.tree ? treeChanges(args, state.tree) : [])];
