@@ -5,13 +5,7 @@
  * changed_when / failed_when / until → task verify → register.
  */
 import type { Connection, HostWriter } from "../connection/types.js";
-import {
-  ConnectionError,
-  formatError,
-  formatLocation,
-  type SourceLocation,
-  TicklessError,
-} from "../errors.js";
+import { TicklessError } from "../errors.js";
 import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";

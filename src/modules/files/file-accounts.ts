@@ -10,19 +10,23 @@ import { TicklessError } from "../../errors.js";
 import type { FileAttributes } from "./attributes.js";
 
 /** Python's int() on an id: digits with an optional sign and blanks around. */
-function numeric(id: string): number | undefined {
+export function numeric(id: string): number | undefined {
   return /^\s*[+-]?\d+\s*$/.test(id) ? Number(id) : undefined;
 }
 
-/** Whether each of `names` is in NSS's `db` (passwd or group), in one round trip. */
-async function known(host: HostReader, db: "passwd" | "group", names: string[]): Promise<boolean[]> {
+/** The id of each of `names` in NSS's `db` (passwd or group), undefined where none, in one round trip. */
+async function lookupIds(
+  host: HostReader,
+  db: "passwd" | "group",
+  names: string[],
+): Promise<(number | undefined)[]> {
   if (names.length === 0) return [];
-  const script = names.map((n) => `getent ${db} ${quote([n])} >/dev/null && echo y || echo n`).join("; ");
-  const r = await host.run(script);
+  const one = (n: string) => `{ getent ${db} ${quote([n])} | cut -d: -f3 | grep . || echo -; }`;
+  const r = await host.run(names.map(one).join("; "));
   return r.stdout
     .split("\n")
     .slice(0, names.length)
-    .map((l) => l === "y");
+    .map((l) => (/^\d+$/.test(l) ? Number(l) : undefined));
 }
 
 /** Ansible's check_owner_exists and check_group_exists (file.py), for a state other than absent. */
@@ -35,8 +39,8 @@ export async function accountWarnings(
   const ask = async (db: "passwd" | "group", value: string | undefined, what: "user" | "group") => {
     if (!value) return;
     const id = numeric(value);
-    const [found] = await known(host, db, [id === undefined ? value : String(id)]);
-    if (found) return;
+    const [found] = await lookupIds(host, db, [id === undefined ? value : String(id)]);
+    if (found !== undefined) return;
     const name =
       id === undefined ? `${what} ${value}` : `${what} with ${what === "user" ? "uid" : "gid"} ${id}`;
     out.push(`failed to look up ${name}. Create ${what} up to this point in real play`);
@@ -46,10 +50,15 @@ export async function accountWarnings(
   return out;
 }
 
-/** Which of the owner and group names the host does not know (asked only where the path's differ). */
+/**
+ * The owner and group names the host does not know (`owner`, `group`) and the ids of those it
+ * knows (`ownerId`, `groupId`, for the result's diff); asked only where the path's own differ.
+ */
 export interface MissingAccounts {
   owner?: string;
   group?: string;
+  ownerId?: number;
+  groupId?: number;
 }
 
 export async function missingAccounts(
@@ -62,13 +71,13 @@ export async function missingAccounts(
   const owner = stat.exists ? asked(attrs.owner, stat.owner) : undefined;
   const group = stat.exists ? asked(attrs.group, stat.group) : undefined;
   if (owner === undefined && group === undefined) return {};
-  const [ownerKnown, groupKnown] = await Promise.all([
-    owner === undefined ? [true] : known(host, "passwd", [owner]),
-    group === undefined ? [true] : known(host, "group", [group]),
+  const [[ownerId], [groupId]] = await Promise.all([
+    owner === undefined ? [undefined] : lookupIds(host, "passwd", [owner]),
+    group === undefined ? [undefined] : lookupIds(host, "group", [group]),
   ]);
   return {
-    ...(ownerKnown[0] ? {} : { owner }),
-    ...(groupKnown[0] ? {} : { group }),
+    ...(owner === undefined ? {} : ownerId === undefined ? { owner } : { ownerId }),
+    ...(group === undefined ? {} : groupId === undefined ? { group } : { groupId }),
   };
 }
 
