@@ -3,7 +3,8 @@
  * both sides, `state` where the kind changes, a removed directory's `path_content`, a link's old
  * and new `src`, owner and group as ids, mode, and the times where they change (their values
  * masked: the clock differs between the runs). For real and in check mode; a removed directory's
- * lists sorted (both tools list it in the file system's order).
+ * lists sorted (both tools list it in the file system's order). `_diff_peek` answers whether a
+ * file looks binary, and nothing else.
  */
 import { symlink } from "node:fs/promises";
 import path from "node:path";
@@ -38,6 +39,10 @@ const PLAYBOOK = `
       file: { path: "{{ root }}/none", state: absent }
     - name: a file removed
       file: { path: "{{ root }}/h", state: absent }
+    - name: peek at a text file
+      file: { path: "{{ root }}/f", _diff_peek: true }
+    - name: peek at a binary file
+      file: { path: "{{ root }}/bin", _diff_peek: true }
 `;
 
 let dir: string;
@@ -53,9 +58,14 @@ function shown(diff: unknown, root: string): string {
   return text.replaceAll(root, "<root>");
 }
 
+/** `_diff_peek`'s answer, and the warnings (none) beside it. */
+function peeked(r: Record<string, unknown>): string {
+  return r.appears_binary === undefined ? "" : ` binary=${r.appears_binary} warnings=${r.warnings ?? "none"}`;
+}
+
 async function setup(side: string) {
   const root = path.join(dir, side);
-  await writeTree(root, { f: "x\n", g: "y\n", h: "z\n", "d/a": "1", "d/sub/b": "2" });
+  await writeTree(root, { f: "x\n", g: "y\n", h: "z\n", bin: "a\u0000b", "d/a": "1", "d/sub/b": "2" });
   await symlink("f", path.join(root, "l2"));
 }
 
@@ -68,7 +78,9 @@ beforeAll(async () => {
     await setup("ansible");
     const { rc, report, root } = await refereeRun(dir, check ? ["--check"] : []);
     const tasks = report.plays.flatMap((p) =>
-      p.tasks.map((t) => `${t.task.name}: ${t.hosts.h1.status} ${shown(t.hosts.h1.diff, root)}`),
+      p.tasks.map(
+        (t) => `${t.task.name}: ${t.hosts.h1.status} ${shown(t.hosts.h1.diff, root)}${peeked(t.hosts.h1)}`,
+      ),
     );
     referee[check ? "check" : "real"] = { rc, tasks };
   }
@@ -85,7 +97,9 @@ describe.skipIf(!hasAnsible)("the diff of file's result against ansible-playbook
       await removeDir(path.join(dir, "tickless"));
       await setup("tickless");
       const ours = await ticklessRun(dir, mode === "check");
-      const tasks = ours.results.map((e) => `${e.task}: ${e.status} ${shown(e.result.diff, ours.root)}`);
+      const tasks = ours.results.map(
+        (e) => `${e.task}: ${e.status} ${shown(e.result.diff, ours.root)}${peeked(e.result)}`,
+      );
       expect(tasks.join("\n")).toBe(referee[mode].tasks.join("\n"));
       expect(ours.summary.exitCode).toBe(referee[mode].rc);
     },

@@ -42,6 +42,8 @@ export interface FileArgs extends FileAttributes, TimeArgs {
   follow?: boolean;
   /** state directory: mode, owner and group on everything under it too (file-recurse.ts). */
   recurse?: boolean;
+  /** Ansible's internal `_diff_peek`: only whether the file looks binary (a NUL in its first 8 KiB). */
+  _diff_peek?: boolean;
 }
 
 export interface FileState {
@@ -62,6 +64,10 @@ export interface FileState {
   missing?: MissingAccounts;
   /** state: absent on a directory: what is in it, for the result's diff (file-diff.ts). */
   content?: PathContent;
+  /** state: link over a directory: whether the directory holds anything (then it is not replaced). */
+  fullDir?: boolean;
+  /** `_diff_peek`: whether the file looks binary. */
+  appearsBinary?: boolean;
 }
 
 const PATH = pathArg(["dest", "name"]);
@@ -81,6 +87,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
       force: { type: "boolean" },
       follow: { type: "boolean" },
       recurse: { type: "boolean" },
+      _diff_peek: { type: "boolean" },
       ...TIME_PROPERTIES,
       ...ATTRIBUTE_PROPERTIES,
     },
@@ -109,6 +116,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
   normalize: (args) => resolveAliases(args, PATH.aliases),
   checkModeWarnings: accountWarnings,
   async probe(host, args, ctx) {
+    if (args._diff_peek !== undefined) return peek(host, args.path);
     if (args.state === "hard") {
       const path = await hardLinkPath(host, args.path, args.src);
       const [stat, hard, srcStat] = await Promise.all([
@@ -148,7 +156,9 @@ export const fileModule = defineModule<FileArgs, FileState>({
     const removed = args.state === "absent" && stat.type === "directory";
     const content = removed ? await probeContent(host, path) : undefined;
     if (args.state !== "link" || args.force || args.src === undefined) {
-      return { path, stat, times, tree, linkTarget, missing, content };
+      const replaced = args.state === "link" && stat.type === "directory";
+      const fullDir = replaced ? (await host.run(quote(["ls", "-A", "--", path]))).stdout !== "" : undefined;
+      return { path, stat, times, tree, linkTarget, missing, content, fullDir };
     }
     const source = linkSourcePath(args.path, args.src, stat);
     return {
@@ -164,6 +174,8 @@ export const fileModule = defineModule<FileArgs, FileState>({
     return { diff: diffOf(args, state, changes) };
   },
   report: (args, state, applied) => {
+    if (state.appearsBinary !== undefined)
+      return { path: state.path, appears_binary: state.appearsBinary, ...pathInfo(state.stat) };
     // Ansible's ensure_symlink takes an existing link's own target as src when follow holds
     const kept = args.state === "link" && args.src === undefined && args.follow !== false;
     const src = kept ? state.stat.linkTarget : args.src;
@@ -193,7 +205,14 @@ function diffOf(args: FileArgs, state: FileState, changes: Change[]) {
   );
 }
 
+/** Ansible's execute_diff_peek: a NUL byte in the first 8192 bytes (an unreadable file is text). */
+async function peek(host: HostReader, path: string): Promise<FileState> {
+  const r = await host.run(`head -c 8192 -- ${quote([path])} 2>/dev/null | tr -dc '\\000' | wc -c`);
+  return { path, stat: await host.stat(path), appearsBinary: Number(r.stdout.trim()) > 0 };
+}
+
 function planFileTask(args: FileArgs, state: FileState): Change[] {
+  if (state.appearsBinary !== undefined) return [];
   if (state.hard) {
     const link = planHardLink({ ...args, path: state.path }, state.stat, state.hard);
     const now = link.length > 0 ? state.hard.srcStat : state.stat;
@@ -205,6 +224,11 @@ function planFileTask(args: FileArgs, state: FileState): Change[] {
       `src file does not exist, use "force=yes" if you really want to create the link: ${state.linkSource.path}`,
       { hint: "a relative src is taken from the link's directory; force: true creates a dangling link" },
     );
+  }
+  if (args.force && state.fullDir) {
+    throw new TicklessError("TASK", `the directory ${state.path} is not empty, refusing to convert it`, {
+      fields: { path: state.path, ...pathInfo(state.stat) },
+    });
   }
   const own = state.linkTarget ? withoutAttributes(args) : args;
   const planned = planFile({ ...own, path: state.path }, state.stat);
