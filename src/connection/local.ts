@@ -35,8 +35,8 @@ interface IdTable {
 
 export class LocalConnection implements Connection {
   readonly transport = "local" as const;
-  private passwd?: Promise<IdTable>;
-  private group?: Promise<IdTable>;
+  private passwd?: { stamp: string; table: Promise<IdTable> };
+  private group?: { stamp: string; table: Promise<IdTable> };
   /** The file operations as shell scripts through sudo, when become asks for another user. */
   private readonly scripts: ScriptFiles;
 
@@ -189,14 +189,15 @@ export class LocalConnection implements Connection {
     return user === undefined || user === currentUser() ? undefined : user;
   }
 
-  private users(): Promise<IdTable> {
-    this.passwd ??= loadIdTable("/etc/passwd");
-    return this.passwd;
+  /** The names of /etc/passwd, read again once the file changed (useradd, userdel). */
+  private async users(): Promise<IdTable> {
+    this.passwd = await freshIdTable("/etc/passwd", this.passwd);
+    return this.passwd.table;
   }
 
-  private groups(): Promise<IdTable> {
-    this.group ??= loadIdTable("/etc/group");
-    return this.group;
+  private async groups(): Promise<IdTable> {
+    this.group = await freshIdTable("/etc/group", this.group);
+    return this.group.table;
   }
 
   /** A user/group name or numeric id → id; unknown names are an error. */
@@ -224,6 +225,16 @@ export async function openLocal(settings: ConnectionSettings): Promise<Connectio
     becomeUser: settings.becomeUser,
     commandTimeoutMs: settings.commandTimeoutMs,
   });
+}
+
+/** The table read before, or a new one when the file's mtime or size differs from then. */
+async function freshIdTable(
+  file: string,
+  cached: { stamp: string; table: Promise<IdTable> } | undefined,
+): Promise<{ stamp: string; table: Promise<IdTable> }> {
+  const st = await stat(file).catch(() => undefined);
+  const stamp = st === undefined ? "" : `${st.mtimeMs}:${st.size}:${st.ino}`;
+  return cached?.stamp === stamp ? cached : { stamp, table: loadIdTable(file) };
 }
 
 async function loadIdTable(file: string): Promise<IdTable> {

@@ -5,13 +5,7 @@
  * changed_when / failed_when / until → task verify → register.
  */
 import type { Connection, HostWriter } from "../connection/types.js";
-import {
-  ConnectionError,
-  formatError,
-  formatLocation,
-  type SourceLocation,
-  TicklessError,
-} from "../errors.js";
+import { TicklessError } from "../errors.js";
 import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";
@@ -28,6 +22,7 @@ import { moduleContext } from "./module-context.js";
 import { registeredValue } from "./registered.js";
 import { taskHost } from "./task-host.js";
 import type { ResolvedTask } from "./task-keywords.js";
+import { errorResult, fromModuleResult } from "./task-result.js";
 import { loopItemVars } from "./with-loops.js";
 
 export interface TaskInput {
@@ -195,8 +190,22 @@ async function runRendered(
   return runState(module, args, ctx, input, check);
 }
 
-/** A state module: the engine's convergence loop (converge.ts), its outcome as the task's result. */
+/** A state module: in check mode its check-mode warnings first (on any outcome), then converge. */
 async function runState(
+  module: Extract<Module, { kind: "state" }>,
+  args: unknown,
+  ctx: ModuleContext,
+  input: TaskInput,
+  check: boolean,
+): Promise<TaskResult> {
+  const warned = check ? ((await module.checkModeWarnings?.(await hostFor(input), args)) ?? []) : [];
+  if (warned.length === 0) return convergeState(module, args, ctx, input, check);
+  const r = await convergeState(module, args, ctx, input, check).catch((e) => errorResult(e, input.task.loc));
+  return { ...r, warnings: [...warned, ...((r.warnings as string[] | undefined) ?? [])] };
+}
+
+/** The engine's convergence loop (converge.ts), its outcome as the task's result. */
+async function convergeState(
   module: Extract<Module, { kind: "state" }>,
   args: unknown,
   ctx: ModuleContext,
@@ -290,20 +299,6 @@ async function hostFor(input: TaskInput): Promise<HostWriter> {
 /** The connection bound to the task's resolved become, environment and abort signal. */
 function withTask(input: TaskInput, conn: Connection): HostWriter {
   return taskHost(conn, input.keywords, input.signal);
-}
-
-function fromModuleResult(r: ModuleResult | undefined, changed: boolean): TaskResult {
-  const { facts, ...rest } = r ?? {};
-  const result: TaskResult = {
-    ...rest,
-    changed: Boolean(rest.changed ?? changed),
-    failed: Boolean(rest.failed),
-    skipped: Boolean(rest.skipped),
-  };
-  if (typeof result.stdout === "string") result.stdout_lines = splitLines(result.stdout);
-  if (typeof result.stderr === "string") result.stderr_lines = splitLines(result.stderr);
-  if (facts) result.ansible_facts = facts;
-  return result;
 }
 
 /** changed_when then failed_when, each a list of conditions that must all hold, as Ansible. */
@@ -411,28 +406,6 @@ function loopResult(results: TaskResult[]): TaskResult {
   if (unreachable) result.unreachable = true;
   if (changes.length > 0) result.changes = changes;
   return result;
-}
-
-/**
- * A thrown error becomes a result: a lost connection is unreachable, anything else fails the task.
- * A bad value (MODULE_ARGS and the like) that names no place in a file is located at the task; a
- * TASK error is the module's own outcome and keeps its words (Ansible's, where users match on them).
- */
-function errorResult(err: unknown, taskLoc: SourceLocation): TaskResult {
-  if (err instanceof ConnectionError) {
-    return { changed: false, failed: true, skipped: false, unreachable: true, msg: formatError(err) };
-  }
-  const located = err instanceof TicklessError && !err.location && err.code !== "TASK";
-  const where = located ? `${formatLocation(taskLoc)}: ` : "";
-  const msg = err instanceof TicklessError ? where + formatError(err) : `module error: ${formatError(err)}`;
-  const fields = err instanceof TicklessError ? err.fields : undefined;
-  const result: TaskResult = { ...fields, changed: false, failed: true, skipped: false, msg };
-  const output = err instanceof TicklessError ? err.output : undefined;
-  return output ? { ...result, ...fromModuleResult({ ...output }, false), failed: true } : result;
-}
-
-function splitLines(s: string): string[] {
-  return s === "" ? [] : s.replace(/\n$/, "").split("\n");
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

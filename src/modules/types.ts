@@ -129,6 +129,12 @@ export interface StateModule<Args = any, State = any> extends ModuleBase<Args> {
    * (`applied` false: nothing to change, or check mode), or the verify probe's after apply.
    */
   report?(args: Args, state: State, applied?: boolean): ModuleResult;
+  /**
+   * Warnings Ansible's module gives in check mode only, before it does anything (file: an owner the
+   * host does not have yet). The engine asks in check mode and puts them on the task's result, a
+   * failure included; the module still does not know which mode it runs in.
+   */
+  checkModeWarnings?(host: HostReader, args: Args): Promise<string[]>;
 }
 
 /**

@@ -52,7 +52,6 @@ const PACKAGE_HINT =
 
 /** Ansible modules tickless leaves out, with what to write instead. */
 const UNSUPPORTED_MODULES: Record<string, string> = {
-  user: "tickless has no user module: use command: useradd … with creates: /home/NAME (or group: for groups)",
   package: PACKAGE_HINT,
   apt: PACKAGE_HINT,
   dnf: PACKAGE_HINT,

@@ -5,7 +5,8 @@
  * symbolic link without `src` (kept when there is one, else a failure), a link's `mode` set on
  * what it points to. Also
  * the file module's failures in Ansible's words and fields: a missing path or a directory with
- * `state: file`, a file where a directory or a link is asked for.
+ * `state: file`, a file where a directory or a link is asked for, a directory that is not empty
+ * where a link is forced.
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -30,6 +31,12 @@ const TASKS = `
       file: { path: "{{ root }}/lone", state: touch }
     - name: setup
       file: { path: "{{ root }}/d", state: directory }
+    - name: setup
+      file: { path: "{{ root }}/full/x", state: directory }
+    - name: link_over_full_dir
+      file: { path: "{{ root }}/full", src: "{{ root }}/t", state: link, force: true }
+      register: link_over_full_dir
+      ignore_errors: true
     - name: hard
       file: { path: "{{ root }}/h", src: "{{ root }}/t", state: hard }
       register: hard

@@ -13,8 +13,11 @@ const execFileAsync = promisify(execFile);
 
 export const SSHD = "/usr/sbin/sshd";
 
-/** Real directories each host sees through its own overlay. */
-export const OVERLAID = ["/etc", "/opt", "/boot", "/root", "/var/lib"];
+/**
+ * Real directories each host sees through its own overlay. `/home`, `/var/log` and `/var/mail` too:
+ * useradd and userdel write there (homes, lastlog and faillog, mail spools).
+ */
+export const OVERLAID = ["/etc", "/opt", "/boot", "/root", "/var/lib", "/home", "/var/log", "/var/mail"];
 
 export interface LabHost {
   name: string;
@@ -280,8 +283,8 @@ function renderStartScript(s: StartScript): string {
 
 /**
  * Shell lines that give a host sudo (the unpacked package over /usr, read-only; its /etc files in
- * the host's /etc overlay) and the users, written into the overlay's passwd/shadow/group (no
- * useradd: it would touch the machine's own /var/log), each with a home under /var/lib.
+ * the host's /etc overlay) and the users, written straight into the overlay's passwd/shadow/group,
+ * each with a home under /var/lib.
  */
 async function sudoSetup(sudo: NonNullable<LabOptions["sudo"]>): Promise<string[]> {
   const q = (v: string) => quote([v]);

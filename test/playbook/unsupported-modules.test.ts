@@ -6,7 +6,6 @@ import { removeDir, testdir } from "../support/fs.js";
 
 describe("Ansible modules tickless leaves out", () => {
   it.each([
-    ["user: { name: app }", /no user module/],
     ["ansible.builtin.package: { name: redis, state: present }", /no package module/],
     ["apt: { name: redis }", /no package module/],
     ["dnf: { name: redis }", /no package module/],
@@ -18,5 +17,19 @@ describe("Ansible modules tickless leaves out", () => {
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatchObject({ code: "UNKNOWN_MODULE", location: { line: 4 } });
     expect(result.errors[0].hint).toMatch(hint);
+  });
+
+  it.each([
+    "user: { name: app, generate_ssh_key: true }",
+    "user: { name: app, expires: 1 }",
+    "user: { name: app, password_lock: true }",
+    "user: { name: app, local: true }",
+  ])("user's options tickless does not run are refused at load time, located: %s", async (task) => {
+    const dir = await testdir({ "p.yml": `- hosts: all\n  tasks:\n    - name: t\n      ${task}\n` });
+    const result = await validatePlaybook(path.join(dir, "p.yml"), { registry: defaultRegistry() });
+    await removeDir(dir);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]).toMatchObject({ code: "MODULE_ARGS", location: { line: 4 } });
+    expect(result.errors[0].message).toMatch(/unknown argument "\w+" for module user/);
   });
 });

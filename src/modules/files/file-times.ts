@@ -140,8 +140,7 @@ export async function probeTimes(
   ctx: ModuleContext,
 ): Promise<TimesState> {
   const state = args.state;
-  // touch's unset time is "now" in Ansible: here too once the task names a time (tickless's touch
-  // without one leaves the times alone, so that it converges)
+  // touch's unset time is "now", as in Ansible
   const unset = state === "touch" ? "now" : "preserve";
   const m = request(args.modification_time, args.modification_time_format, unset);
   const a = request(args.access_time, args.access_time_format, unset);

@@ -1,7 +1,7 @@
 /**
  * file: a path's kind (file, directory, link, hard link: file-hard.ts, absent) and attributes.
- * `state: touch` creates a missing file but does not update an existing file's times, so that
- * the task converges (Ansible's touch reports a change on every run). Without `state`, an
+ * `state: touch` creates a missing file and sets a path's times to now (unless `preserve`d), a
+ * change on every run as in Ansible (file-times.ts). Without `state`, an
  * existing path keeps its kind and only its attributes are managed, as in Ansible.
  * `follow` (default true, as Ansible's file module): a link's target is the path managed, except
  * for `state: link` and `absent`. `modification_time` / `access_time`: file-times.ts.
@@ -14,22 +14,12 @@ import type { FileStat, FileType, HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
 import { type Change, defineModule } from "../types.js";
 import { pathArg, resolveAliases } from "../util/args.js";
-import { runChecked } from "../util/shell.js";
-import {
-  ATTRIBUTE_PROPERTIES,
-  attributeChanges,
-  attributeCommands,
-  type FileAttributes,
-} from "./attributes.js";
-import {
-  type HardLinkState,
-  hardLinkCommands,
-  hardLinkPath,
-  hardState,
-  planHardLink,
-  probeHardLink,
-} from "./file-hard.js";
-import { checkRecurse, probeTree, type TreeState, treeChanges, treeCommands } from "./file-recurse.js";
+import { ATTRIBUTE_PROPERTIES, attributeChanges, type FileAttributes } from "./attributes.js";
+import { accountFailure, accountWarnings, type MissingAccounts, missingAccounts } from "./file-accounts.js";
+import { applyChanges, withoutAttributes } from "./file-apply.js";
+import { fileDiff, type PathContent, probeContent } from "./file-diff.js";
+import { type HardLinkState, hardLinkPath, hardState, planHardLink, probeHardLink } from "./file-hard.js";
+import { checkRecurse, probeTree, type TreeState, treeChanges } from "./file-recurse.js";
 import { fileResult, pathInfo } from "./file-result.js";
 import {
   managesTimes,
@@ -38,7 +28,6 @@ import {
   type TimeArgs,
   type TimesState,
   timeChanges,
-  timeCommands,
 } from "./file-times.js";
 import { resolveMode } from "./mode.js";
 
@@ -53,6 +42,8 @@ export interface FileArgs extends FileAttributes, TimeArgs {
   follow?: boolean;
   /** state directory: mode, owner and group on everything under it too (file-recurse.ts). */
   recurse?: boolean;
+  /** Ansible's internal `_diff_peek`: only whether the file looks binary (a NUL in its first 8 KiB). */
+  _diff_peek?: boolean;
 }
 
 export interface FileState {
@@ -69,6 +60,14 @@ export interface FileState {
   hard?: HardLinkState & { srcStat: FileStat };
   /** recurse: what is under the directory. */
   tree?: TreeState;
+  /** The owner or group names the host does not know, for a path that exists (file-accounts.ts). */
+  missing?: MissingAccounts;
+  /** state: absent on a directory: what is in it, for the result's diff (file-diff.ts). */
+  content?: PathContent;
+  /** state: link over a directory: whether the directory holds anything (then it is not replaced). */
+  fullDir?: boolean;
+  /** `_diff_peek`: whether the file looks binary. */
+  appearsBinary?: boolean;
 }
 
 const PATH = pathArg(["dest", "name"]);
@@ -88,6 +87,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
       force: { type: "boolean" },
       follow: { type: "boolean" },
       recurse: { type: "boolean" },
+      _diff_peek: { type: "boolean" },
       ...TIME_PROPERTIES,
       ...ATTRIBUTE_PROPERTIES,
     },
@@ -114,7 +114,9 @@ export const fileModule = defineModule<FileArgs, FileState>({
     ],
   },
   normalize: (args) => resolveAliases(args, PATH.aliases),
+  checkModeWarnings: accountWarnings,
   async probe(host, args, ctx) {
+    if (args._diff_peek !== undefined) return peek(host, args.path);
     if (args.state === "hard") {
       const path = await hardLinkPath(host, args.path, args.src);
       const [stat, hard, srcStat] = await Promise.all([
@@ -145,11 +147,18 @@ export const fileModule = defineModule<FileArgs, FileState>({
       args.recurse && stat.exists && stat.type === "directory"
         ? await probeTree(host, path, args.follow !== false)
         : undefined;
-    const timed = managesTimes(args) && args.state !== "absent" && args.state !== "link";
+    const timed =
+      (managesTimes(args) || args.state === "touch") && args.state !== "absent" && args.state !== "link";
     const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
     const linkTarget = await followedLinkTarget(host, args, stat);
+    const kept = args.state !== "link" || stat.type === "link";
+    const missing = kept && args.state !== "absent" ? await missingAccounts(host, args, stat) : undefined;
+    const removed = args.state === "absent" && stat.type === "directory";
+    const content = removed ? await probeContent(host, path) : undefined;
     if (args.state !== "link" || args.force || args.src === undefined) {
-      return { path, stat, times, tree, linkTarget };
+      const replaced = args.state === "link" && stat.type === "directory";
+      const fullDir = replaced ? (await host.run(quote(["ls", "-A", "--", path]))).stdout !== "" : undefined;
+      return { path, stat, times, tree, linkTarget, missing, content, fullDir };
     }
     const source = linkSourcePath(args.path, args.src, stat);
     return {
@@ -159,77 +168,76 @@ export const fileModule = defineModule<FileArgs, FileState>({
       linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists },
     };
   },
-  plan: (args, state) => {
-    if (state.hard) {
-      const link = planHardLink({ ...args, path: state.path }, state.stat, state.hard);
-      const now = link.length > 0 ? state.hard.srcStat : state.stat;
-      return [...link, ...(now.exists ? attributeChanges(state.path, args, now) : [])];
-    }
-    if (state.linkSource && !state.linkSource.exists) {
-      throw new TicklessError(
-        "TASK",
-        `src file does not exist, use "force=yes" if you really want to create the link: ${state.linkSource.path}`,
-        { hint: "a relative src is taken from the link's directory; force: true creates a dangling link" },
-      );
-    }
-    const own = state.linkTarget ? withoutAttributes(args) : args;
-    const planned = planFile({ ...own, path: state.path }, state.stat);
-    if (state.linkTarget) planned.push(...attributeChanges(state.linkTarget.path, args, state.linkTarget));
-    const times = state.times ? timeChanges(state.path, state.times) : [];
-    return [...planned, ...times, ...(state.tree ? treeChanges(args, state.tree) : [])];
-  },
+  plan: planFileTask,
   async apply(host, args, changes, state) {
-    const { stat } = state;
-    const path = state.path;
-    const kind = args.state ?? "file";
-    if (kind === "absent") {
-      await host.remove(path, { recursive: true });
-      return {};
-    }
-    if (changes.length === 0) return {};
-    if (state.hard) {
-      const linked = changes.some((c) => c.target === path);
-      const now = linked ? state.hard.srcStat : stat;
-      const commands = [
-        ...(linked ? hardLinkCommands(path, args.src!, stat.exists) : []),
-        ...attributeCommands(path, args, now),
-      ];
-      await runChecked(host, commands, `file ${path}`);
-      return {};
-    }
-    const commands: string[] = [];
-    const created = changes.some((c) => c.target === path);
-    const times = timeCommands(path, changes);
-    const own = state.linkTarget ? withoutAttributes(args) : args;
-    if (!created) {
-      commands.push(...attributeCommands(path, own, stat));
-    } else if (kind === "directory") {
-      commands.push(...newDirectories(path, args));
-    } else if (kind === "touch") {
-      commands.push(quote(["touch", "--", path]), ...newPathAttributes(path, args, "file"));
-    } else if (kind === "link") {
-      if (stat.type === "file" || stat.type === "other") commands.push(quote(["rm", "-f", "--", path]));
-      if (stat.type === "directory") commands.push(quote(["rmdir", "--", path]));
-      commands.push(quote(["ln", "-sfn", "--", args.src!, path]), ...newPathAttributes(path, own, "link"));
-    }
-    if (state.linkTarget) commands.push(...attributeCommands(state.linkTarget.path, args, state.linkTarget));
-    commands.push(...times);
-    if (state.tree) commands.push(...treeCommands(args, state.tree));
-    await runChecked(host, commands, `file ${path}`);
-    return {};
+    await applyChanges(host, args, changes, state);
+    return { diff: diffOf(args, state, changes) };
   },
-  report: (args, state) => {
+  report: (args, state, applied) => {
+    if (state.appearsBinary !== undefined)
+      return { path: state.path, appears_binary: state.appearsBinary, ...pathInfo(state.stat) };
     // Ansible's ensure_symlink takes an existing link's own target as src when follow holds
     const kept = args.state === "link" && args.src === undefined && args.follow !== false;
     const src = kept ? state.stat.linkTarget : args.src;
-    return fileResult(
+    const result = fileResult(
       { ...args, src },
       state.path,
       state.stat,
       state.hard && hardState(state.stat, state.hard),
     );
+    return applied ? result : { ...result, ...unappliedDiff(args, state) };
   },
 });
+
+/** The diff of a task whose changes were not applied (none needed, or check mode), as Ansible's. */
+function unappliedDiff(args: FileArgs, state: FileState) {
+  const changes = planFileTask(args, state);
+  // nothing there and nothing to do (absent), or a check run's touch of a missing file: no diff
+  if (!state.stat.exists && (changes.length === 0 || args.state === "touch")) return {};
+  return { diff: diffOf(args, state, changes) };
+}
+
+function diffOf(args: FileArgs, state: FileState, changes: Change[]) {
+  const ids = state.missing;
+  return fileDiff(
+    { args, path: state.path, stat: state.stat, times: state.times, ids, content: state.content },
+    changes,
+  );
+}
+
+/** Ansible's execute_diff_peek: a NUL byte in the first 8192 bytes (an unreadable file is text). */
+async function peek(host: HostReader, path: string): Promise<FileState> {
+  const r = await host.run(`head -c 8192 -- ${quote([path])} 2>/dev/null | tr -dc '\\000' | wc -c`);
+  return { path, stat: await host.stat(path), appearsBinary: Number(r.stdout.trim()) > 0 };
+}
+
+function planFileTask(args: FileArgs, state: FileState): Change[] {
+  if (state.appearsBinary !== undefined) return [];
+  if (state.hard) {
+    const link = planHardLink({ ...args, path: state.path }, state.stat, state.hard);
+    const now = link.length > 0 ? state.hard.srcStat : state.stat;
+    return [...link, ...(now.exists ? attributeChanges(state.path, args, now) : [])];
+  }
+  if (state.linkSource && !state.linkSource.exists) {
+    throw new TicklessError(
+      "TASK",
+      `src file does not exist, use "force=yes" if you really want to create the link: ${state.linkSource.path}`,
+      { hint: "a relative src is taken from the link's directory; force: true creates a dangling link" },
+    );
+  }
+  if (args.force && state.fullDir) {
+    throw new TicklessError("TASK", `the directory ${state.path} is not empty, refusing to convert it`, {
+      fields: { path: state.path, ...pathInfo(state.stat) },
+    });
+  }
+  const own = state.linkTarget ? withoutAttributes(args) : args;
+  const planned = planFile({ ...own, path: state.path }, state.stat);
+  const failure = accountFailure(state.path, state.missing);
+  if (failure) throw failure;
+  if (state.linkTarget) planned.push(...attributeChanges(state.linkTarget.path, args, state.linkTarget));
+  const times = state.times ? timeChanges(state.path, state.times) : [];
+  return [...planned, ...times, ...(state.tree ? treeChanges(args, state.tree) : [])];
+}
 
 /**
  * state: link with `follow` (the default) and mode, owner or group: Ansible sets them on what the
@@ -252,10 +260,6 @@ async function followedLinkTarget(
   if (target === undefined) return undefined;
   const found = await host.stat(target, { follow: true });
   return found.exists ? { ...found, path: target } : undefined;
-}
-
-function withoutAttributes(args: FileArgs): FileArgs {
-  return { ...args, mode: undefined, owner: undefined, group: undefined };
 }
 
 /** Whether the task manages a link's target (Ansible's `follow`, true by default). */
@@ -339,7 +343,7 @@ export function planFile(args: FileArgs, stat: FileStat): Change[] {
       { ...create(path, args, "link"), summary: `replace ${kindName(stat.type)} by link → ${args.src}` },
     ];
   }
-  // touch on a directory manages its attributes (Ansible also sets its times to now, every run)
+  // touch on a directory: its attributes here, its times in file-times.ts
   if (kind === "touch" && stat.type === "directory") return attributeChanges(path, args, stat);
   const wantedType: FileType = kind === "directory" ? "directory" : "file";
   if (stat.type !== wantedType && stat.type !== "link") {
@@ -372,33 +376,6 @@ function create(path: string, args: FileArgs, kind: "directory" | "touch" | "lin
       : { path, type, content: "", mode, owner: args.owner, group: args.group };
   const summary = `create ${type}${mode === undefined ? "" : ` (mode ${mode})`}`;
   return { target: path, summary, before: "absent", after: type, effect };
-}
-
-/**
- * mkdir of the directory and of each missing parent, outermost first, each given the task's mode,
- * owner and group as Ansible's file module gives them (a parent that exists is left alone).
- */
-function newDirectories(path: string, args: FileArgs): string[] {
-  const dirs: string[] = [];
-  for (
-    let d = posix.normalize(path).replace(/\/+$/, "");
-    d !== "" && d !== "/" && d !== ".";
-    d = posix.dirname(d)
-  )
-    dirs.unshift(d);
-  return dirs.map((d) => {
-    const made = [quote(["mkdir", "--", d]), ...newPathAttributes(d, args, "directory")].join(" && ");
-    return `{ test -d ${quote([d])} || { ${made}; }; }`;
-  });
-}
-
-/** chown/chmod for a path just created: every attribute asked for is set. */
-function newPathAttributes(path: string, attrs: FileAttributes, type: FileType): string[] {
-  const mode =
-    type === "link" || attrs.mode === undefined
-      ? undefined
-      : resolveMode(attrs.mode, undefined, type === "directory");
-  return attributeCommands(path, { ...attrs, mode }, { path, exists: true, type });
 }
 
 function kindName(type: FileType | undefined): string {

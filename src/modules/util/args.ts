@@ -35,7 +35,7 @@ export function pathArg(aliases: readonly string[]) {
   const names = ["path", ...aliases];
   return {
     properties: Object.fromEntries(names.map((n) => [n, { type: "string", minLength: 1 }])),
-    required: requireOneOf(names),
+    required: { ...requireOneOf(names), description: `one of ${names.join(", ")} (the path to manage)` },
     aliases: Object.fromEntries(aliases.map((a) => [a, "path"])) as Record<string, string>,
   };
 }
