@@ -17,6 +17,7 @@ import {
   toEnvironment,
   toList,
   toTags,
+  toVars,
   toVerify,
 } from "./fields.js";
 import { loopFields } from "./loop-fields.js";
@@ -77,7 +78,7 @@ async function importPlaybook(raw: Raw, path: YamlPath, source: YamlSource, ctx:
   ctx.stack.push(file);
   const plays = await normalizePlays(imported, ctx);
   ctx.stack.pop();
-  const vars = isRecord(raw.vars) ? raw.vars : {};
+  const vars = toVars(raw.vars);
   const tags = toTags(raw.tags);
   return plays.map((p) => ({
     ...p,
@@ -147,7 +148,7 @@ async function normalizePlay(
   return {
     name: raw.name === undefined ? hosts : String(raw.name),
     hosts,
-    vars: isRecord(raw.vars) ? raw.vars : {},
+    vars: toVars(raw.vars),
     varsFiles,
     gatherFacts:
       optionalBoolean(raw.gather_facts) ?? (typeof raw.gather_facts === "string" ? raw.gather_facts : true),
@@ -253,7 +254,7 @@ export function common(raw: Raw, path: YamlPath, source: YamlSource) {
     name: optionalString(raw.name),
     when: toConditions(raw.when) ?? [],
     tags: toTags(raw.tags),
-    vars: isRecord(raw.vars) ? raw.vars : {},
+    vars: toVars(raw.vars),
     become: optionalBoolean(raw.become),
     becomeUser: optionalString(raw.become_user),
     ignoreErrors:

@@ -7,7 +7,7 @@ import { access, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { ParseError, type SourceLocation } from "../errors.js";
-import { describe, isRecord, optionalBoolean, type Raw } from "./fields.js";
+import { describe, isRecord, optionalBoolean, type Raw, toVars } from "./fields.js";
 import { readYamlFile } from "./read-source.js";
 import type { IncludeRoleSpec } from "./types.js";
 import { loadVarsFile } from "./vars-file.js";
@@ -207,13 +207,18 @@ export function roleEntry(value: unknown, path: YamlPath, source: YamlSource): R
     } else params[k] = v;
   }
   const vars = value.vars;
-  if (vars !== undefined && vars !== null && !isRecord(vars))
+  if (
+    vars !== undefined &&
+    vars !== null &&
+    !isRecord(vars) &&
+    !(Array.isArray(vars) && vars.every(isRecord))
+  )
     throw new ParseError("SCHEMA", `vars of a role: expected a mapping, got ${describe(vars)}`, {
       location: source.locate([...path, "vars"], "value"),
       hint: "vars:\n  name: value",
     });
   delete keywords.vars;
-  return { name: name.trim(), keywords, vars: isRecord(vars) ? vars : {}, params };
+  return { name: name.trim(), keywords, vars: toVars(vars), params };
 }
 
 /** include_role / import_role arguments tickless reads; `role` is the alias of `name`. */
