@@ -178,6 +178,7 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
     try {
       refuseDeepInclude(includes, inc);
       nodes = await loadIncluded(pc, inc, g.target, file);
+      sharePublicRole(pc, inc, nodes);
     } catch (err) {
       failInclude(
         pc,
@@ -190,6 +191,19 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
     const includeVars = { ...scope.includeVars, ...inc.vars, ...g.loopVars };
     await walk(pc, nodes, g.hosts, { ...inner, includeVars, includes });
   }
+}
+
+/**
+ * include_role with `public: true`: its defaults and vars join the play's from now on, for every
+ * host (ansible-core appends the role to the play's roles when it loads the include).
+ */
+function sharePublicRole(pc: PlayContext, inc: Include, nodes: TaskNode[]): void {
+  const role = nodes[0]?.kind === "block" ? nodes[0].role : undefined;
+  if (!inc.includeRole?.public || !role) return;
+  pc.run.publicRoles ??= new Map();
+  const list = pc.run.publicRoles.get(pc.play) ?? [];
+  list.push(role);
+  pc.run.publicRoles.set(pc.play, list);
 }
 
 /** What an include names once rendered for a host: a task file, or include_role's role and files. */

@@ -232,9 +232,12 @@ const ROLE_INCLUDE_ARGS = [
   "allow_duplicates",
 ];
 
+/** Arguments include_role takes and import_role does not. */
+const INCLUDE_ONLY = ["apply", "public"];
+
 export type RoleIncludeArgs = Pick<
   IncludeRoleSpec,
-  "name" | "tasksFrom" | "varsFrom" | "defaultsFrom" | "handlersFrom" | "allowDuplicates" | "apply"
+  "name" | "tasksFrom" | "varsFrom" | "defaultsFrom" | "handlersFrom" | "allowDuplicates" | "apply" | "public"
 >;
 
 /** The arguments of include_role/import_role (a mapping, or `name=x tasks_from=y`). */
@@ -251,13 +254,13 @@ export function roleIncludeArgs(
       hint: `${action}:\n  name: ROLE`,
     });
   for (const k of Object.keys(args)) {
-    if (ROLE_INCLUDE_ARGS.includes(k) || (k === "apply" && action === "include_role")) continue;
+    if (ROLE_INCLUDE_ARGS.includes(k) || (INCLUDE_ONLY.includes(k) && action === "include_role")) continue;
     const hint =
       k === "public"
-        ? "an include_role's variables stay its own; use import_role to share them with the play"
+        ? "import_role's variables are always the play's (ansible-core: Invalid options for import_role: public)"
         : k === "apply"
           ? "import_role's own keywords (when, tags, become …) already apply to the role's tasks"
-          : `valid: ${ROLE_INCLUDE_ARGS.join(", ")}${action === "include_role" ? ", apply" : ""}`;
+          : `valid: ${ROLE_INCLUDE_ARGS.join(", ")}${action === "include_role" ? `, ${INCLUDE_ONLY.join(", ")}` : ""}`;
     throw new ParseError("MODULE_ARGS", `${action} does not take "${k}"`, { location: at, hint });
   }
   const apply = applyKeywords(args.apply, at);
@@ -285,7 +288,20 @@ export function roleIncludeArgs(
     handlersFrom: from("handlers_from"),
     allowDuplicates: optionalBoolean(args.allow_duplicates) ?? true,
     ...(apply ? { apply } : {}),
+    ...(publicOf(args.public, at) ? { public: true } : {}),
   };
+}
+
+/** include_role's `public`: a boolean (or yes/no); a template is refused (it is read before the role runs). */
+function publicOf(value: unknown, at: SourceLocation): boolean {
+  if (value === undefined || value === null) return false;
+  const b = optionalBoolean(value);
+  if (b === undefined)
+    throw new ParseError("MODULE_ARGS", `include_role: public must be a boolean, got ${describe(value)}`, {
+      location: at,
+      hint: "public: true",
+    });
+  return b;
 }
 
 /** Keywords `apply:` may set on an included role's tasks. */

@@ -129,6 +129,11 @@ export interface IncludeRoleSpec {
   allowDuplicates: boolean;
   /** `apply:` keywords (when, tags, become …) as written, put on every task of the role. */
   apply?: Record<string, unknown>;
+  /**
+   * `public: true`: once the include has run, the role's defaults and vars are the play's (every
+   * host's, as ansible-core appends the role to the play's roles).
+   */
+  public?: boolean;
   /** The playbook's directory and the roles path the playbook was loaded with (where roles are found). */
   playDir: string;
   rolesPath: string[];
