@@ -68,6 +68,7 @@ export const INCLUDE_KEYWORDS = [
   "loop",
   ...WITH_KEYWORDS,
   "loop_control",
+  "register",
 ] as const;
 
 export const TASK_KEYWORDS = [

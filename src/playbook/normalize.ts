@@ -301,6 +301,7 @@ function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: Nor
     ...loopFields(raw, path, source, ctx.errors),
     file: includeFile(raw.include_tasks) ?? "",
     baseDir: dirname(source.file),
+    ...(typeof raw.register === "string" ? { register: raw.register } : {}),
     ...(ctx.role ? { role: ctx.role } : {}),
   };
 }

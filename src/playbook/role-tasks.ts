@@ -41,12 +41,16 @@ function checkKeys(
     } else if (
       !(INCLUDE_KEYWORDS as readonly string[]).includes(k) ||
       k === "include_tasks" ||
-      k === "import_tasks"
+      k === "import_tasks" ||
+      k === "register"
     ) {
       ctx.errors.push(
         new ParseError("UNKNOWN_KEY", `unknown key "${k}" in ${key}`, {
           location: source.locate([...path, k], "key"),
-          hint: unsupportedHint(k) ?? suggestion(k, INCLUDE_KEYWORDS, "keys"),
+          hint:
+            k === "register"
+              ? "tickless registers include_tasks only; register a task of the role instead"
+              : (unsupportedHint(k) ?? suggestion(k, INCLUDE_KEYWORDS, "keys")),
         }),
       );
     }

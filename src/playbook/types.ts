@@ -117,6 +117,8 @@ export interface Include extends NodeCommon, LoopFields {
   includeRole?: IncludeRoleSpec;
   /** The role the include_tasks was written in (its tasks keep that role). */
   role?: RoleRef;
+  /** include_tasks' `register`: the include's own result (include_role refuses it). */
+  register?: string;
 }
 
 /** include_role's arguments as written (name and *_from may be templates). */
