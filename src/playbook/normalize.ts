@@ -80,10 +80,12 @@ async function importPlaybook(raw: Raw, path: YamlPath, source: YamlSource, ctx:
   ctx.stack.pop();
   const vars = toVars(raw.vars);
   const tags = toTags(raw.tags);
+  const when = toConditions(raw.when) ?? [];
   return plays.map((p) => ({
     ...p,
     vars: { ...p.vars, ...vars },
     tags: [...p.tags, ...tags],
+    ...(when.length > 0 ? { importWhen: [...when, ...(p.importWhen ?? [])] } : {}),
     varsFiles: p.varsFiles.map((f) => (f.includes("{{") ? f : resolve(dirname(file), f))),
   }));
 }

@@ -149,6 +149,11 @@ export type SerialStep = number | string;
 export interface Play {
   name: string;
   hosts: string;
+  /**
+   * `when` of the import_playbook that brought the play in: asked before its fact gathering and
+   * each of its tasks (not its handlers), as ansible-core prepends it to each block's.
+   */
+  importWhen?: string[];
   vars: Record<string, unknown>;
   /** Paths as written (may be templates), relative to the playbook's directory. */
   varsFiles: string[];
