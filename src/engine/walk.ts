@@ -216,8 +216,8 @@ function sharePublicRole(pc: PlayContext, inc: Include, nodes: TaskNode[]): void
 const SKIPPED = { changed: false, skipped: true, skip_reason: "Conditional result was False" };
 
 /**
- * include_tasks' registered result, as ansible-core's: the file and its other arguments (none in
- * tickless), per item in a loop (without `changed`, as ansible-core's items).
+ * include_tasks' registered result, as ansible-core's: the file and its other arguments (`apply`),
+ * per item in a loop (without `changed`, as ansible-core's items).
  */
 function includeResult(looped: boolean, results: Record<string, unknown>[]): Record<string, unknown> {
   if (!looped) return { ...results[0], changed: false };
@@ -226,7 +226,10 @@ function includeResult(looped: boolean, results: Record<string, unknown>[]): Rec
 
 /** One item of it, its keys in ansible-core's order. */
 function includeItem(file: string | undefined, inc: Include, loopVars: Record<string, unknown>) {
-  const item: Record<string, unknown> = { include: file, include_args: {} };
+  const item: Record<string, unknown> = {
+    include: file,
+    include_args: inc.apply ? { apply: inc.apply } : {},
+  };
   if (inc.loop === undefined) return item;
   item[inc.loopVar] = loopVars[inc.loopVar];
   item.ansible_loop_var = inc.loopVar;
@@ -268,6 +271,7 @@ async function loadIncluded(pc: PlayContext, inc: Include, target: IncludeTarget
     play: pc.play,
     playDir: pc.run.playbook.dir,
     rolesPath: pc.run.rolesPath,
+    ...(inc.apply ? { apply: { keywords: inc.apply, from: inc.loc } } : {}),
   };
   if (inc.includeRole && target.role)
     return [await loadIncludedRole(inc.includeRole, target.role, inc.vars, inc.loc, options)];

@@ -69,6 +69,8 @@ export const INCLUDE_KEYWORDS = [
   ...WITH_KEYWORDS,
   "loop_control",
   "register",
+  "args",
+  "debugger",
 ] as const;
 
 export const TASK_KEYWORDS = [

@@ -38,7 +38,7 @@ export function detectModule(
   const allowed: readonly string[] = isInclude ? INCLUDE_KEYWORDS : TASK_KEYWORDS;
   // import_tasks is no task of its own: there is no result to register
   const others = Object.keys(task).filter(
-    (k) => !allowed.includes(k) || (k === "register" && "import_tasks" in task),
+    (k) => !allowed.includes(k) || ((k === "register" || k === "args") && "import_tasks" in task),
   );
   const errors: ParseError[] = [];
   if (isInclude) {

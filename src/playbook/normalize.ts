@@ -24,7 +24,7 @@ import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
 import { readYamlFile } from "./read-source.js";
 import { playRoles, type RoleLayers } from "./role-blocks.js";
-import { importRole, includeRole } from "./role-tasks.js";
+import { importRole, includeRole, includeTasksApply } from "./role-tasks.js";
 import type { Block, FieldLocations, Include, Play, RoleRef, SerialStep, Task, TaskNode } from "./types.js";
 import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
 import { loadVarsFile } from "./vars-file.js";
@@ -304,6 +304,7 @@ function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: Nor
     file: includeFile(raw.include_tasks) ?? "",
     baseDir: dirname(source.file),
     ...(typeof raw.register === "string" ? { register: raw.register } : {}),
+    ...includeTasksApply(raw, path, source, ctx),
     ...(ctx.role ? { role: ctx.role } : {}),
   };
 }

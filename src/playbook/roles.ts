@@ -263,7 +263,7 @@ export function roleIncludeArgs(
           : `valid: ${ROLE_INCLUDE_ARGS.join(", ")}${action === "include_role" ? `, ${INCLUDE_ONLY.join(", ")}` : ""}`;
     throw new ParseError("MODULE_ARGS", `${action} does not take "${k}"`, { location: at, hint });
   }
-  const apply = applyKeywords(args.apply, at);
+  const apply = applyKeywords(args.apply, at, action);
   const name = args.name ?? args.role;
   if (typeof name !== "string" || name.trim() === "")
     throw new ParseError("MODULE_ARGS", `${action} needs name: the role`, {
@@ -307,13 +307,13 @@ function publicOf(value: unknown, at: SourceLocation): boolean {
 /** Keywords `apply:` may set on an included role's tasks. */
 const APPLY_KEYWORDS = [...ROLE_ENTRY_KEYWORDS].filter((k) => k !== "name" && k !== "role" && k !== "vars");
 
-/** include_role's `apply:`: keywords put on every task of the role, as a block around them. */
-function applyKeywords(value: unknown, at: SourceLocation): Raw | undefined {
+/** `apply:` of include_role or include_tasks: keywords put on every included task, as a block around them. */
+export function applyKeywords(value: unknown, at: SourceLocation, action = "include_role"): Raw | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isRecord(value))
     throw new ParseError(
       "MODULE_ARGS",
-      `include_role: apply must be a mapping of keywords, got ${describe(value)}`,
+      `${action}: apply must be a mapping of keywords, got ${describe(value)}`,
       {
         location: at,
         hint: "apply:\n  tags: [setup]\n  become: true",
@@ -321,13 +321,13 @@ function applyKeywords(value: unknown, at: SourceLocation): Raw | undefined {
     );
   for (const k of Object.keys(value)) {
     if (!APPLY_KEYWORDS.includes(k))
-      throw new ParseError("MODULE_ARGS", `include_role: apply does not take "${k}"`, {
+      throw new ParseError("MODULE_ARGS", `${action}: apply does not take "${k}"`, {
         location: at,
         hint:
           k in ROLE_ENTRY_REFUSED
             ? ROLE_ENTRY_REFUSED[k]
             : k === "vars"
-              ? "put vars: on the include_role task itself"
+              ? `put vars: on the ${action} task itself`
               : `apply takes ${APPLY_KEYWORDS.join(", ")}`,
       });
   }

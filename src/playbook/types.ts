@@ -119,6 +119,8 @@ export interface Include extends NodeCommon, LoopFields {
   role?: RoleRef;
   /** include_tasks' `register`: the include's own result (include_role refuses it). */
   register?: string;
+  /** include_tasks' `args: { apply: … }`: keywords put on every included task, as a block around them. */
+  apply?: Record<string, unknown>;
 }
 
 /** include_role's arguments as written (name and *_from may be templates). */

@@ -2,7 +2,8 @@
  * `register` on include_tasks (also written `ansible.builtin.include_tasks`) against the referee:
  * the include's own result as ansible-core registers it — the file and `include_args`, per item
  * in a loop (with the loop and index variables), the skip result when its `when` is false (its
- * loop not even rendered then) — printed whole, so the keys and their order are compared too.
+ * loop not even rendered then), `args: { apply }` (in `include_args`, its keywords on every
+ * included task) and `debugger: ~` — printed whole, so the keys and their order are compared too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
@@ -31,8 +32,18 @@ const PLAYBOOK = `
       loop: "{{ not_defined_anywhere }}"
       when: false
       register: r4
+    - name: include with args apply and debugger
+      include_tasks: inc.yml
+      args:
+        apply:
+          tags: [bar]
+          when: x == 2
+      debugger: ~
+      loop: [1, 2]
+      loop_control: { loop_var: x }
+      register: r5
     - name: what they registered
-      debug: { msg: "{{ r1 }} {{ r2 }} {{ r3 }} {{ r4 }}" }
+      debug: { msg: "{{ r1 }} {{ r2 }} {{ r3 }} {{ r4 }} {{ r5 }}" }
     - name: tests on them
       assert:
         that:
@@ -49,6 +60,7 @@ const INCLUDES = [
   "include skipped",
   "include in a loop",
   "include skipped, its loop undefined",
+  "include with args apply and debugger",
 ];
 
 let dir: string;
