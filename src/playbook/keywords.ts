@@ -71,6 +71,7 @@ export const INCLUDE_KEYWORDS = [
   "register",
   "args",
   "debugger",
+  "listen",
 ] as const;
 
 export const TASK_KEYWORDS = [

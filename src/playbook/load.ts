@@ -7,7 +7,7 @@ import { readYamlFile } from "./read-source.js";
 import { roleBlock } from "./role-blocks.js";
 import { defaultRolesPath } from "./roles.js";
 import { checkPlaybook, checkTaskNodes } from "./rules.js";
-import type { Block, IncludeRoleSpec, Playbook, RoleRef, Task, TaskNode } from "./types.js";
+import type { Block, Handler, IncludeRoleSpec, Playbook, RoleRef, TaskNode } from "./types.js";
 import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
 import type { YamlSource } from "./yaml.js";
 
@@ -28,7 +28,7 @@ export interface RunTimeLoadOptions extends LoadOptions {
   /** The role the including task belongs to: the loaded tasks keep it. */
   role?: RoleRef;
   /** The play's roles and handlers: import_role/include_role add theirs. */
-  play?: { roles: RoleRef[]; handlers: Task[] };
+  play?: { roles: RoleRef[]; handlers: Handler[] };
   /**
    * include_tasks' `apply` keywords and where the include is written: the file's tasks come in a
    * block that carries them, as ansible-core's.

@@ -20,12 +20,23 @@ import {
   toVars,
   toVerify,
 } from "./fields.js";
+import { normalizeHandlers } from "./handlers.js";
 import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
 import { readYamlFile } from "./read-source.js";
 import { playRoles, type RoleLayers } from "./role-blocks.js";
 import { importRole, includeRole, includeTasksApply } from "./role-tasks.js";
-import type { Block, FieldLocations, Include, Play, RoleRef, SerialStep, Task, TaskNode } from "./types.js";
+import type {
+  Block,
+  FieldLocations,
+  Handler,
+  Include,
+  Play,
+  RoleRef,
+  SerialStep,
+  Task,
+  TaskNode,
+} from "./types.js";
 import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
 import { loadVarsFile } from "./vars-file.js";
 import type { YamlPath, YamlSource } from "./yaml.js";
@@ -45,7 +56,7 @@ export interface NormalizeContext {
   /** The roles being read, outermost first: a dependency inherits their layers. */
   roleChain: RoleLayers[];
   /** The play being read: the roles it shares variables with and their handlers. */
-  play?: { roles: RoleRef[]; handlers: Task[] };
+  play?: { roles: RoleRef[]; handlers: Handler[] };
 }
 
 /** Adds a thrown TicklessError to the context; anything else is a bug and propagates. */
@@ -194,31 +205,6 @@ async function checkVarsFiles(
   }
 }
 
-export async function normalizeHandlers(
-  value: unknown,
-  path: YamlPath,
-  source: YamlSource,
-  ctx: NormalizeContext,
-) {
-  const nodes = await normalizeTaskList(value, path, source, ctx);
-  const handlers: Task[] = [];
-  for (const node of nodes) {
-    if (node.kind === "task") handlers.push(node);
-    else
-      ctx.errors.push(
-        new ParseError(
-          "SCHEMA",
-          `a handler must be a task, not ${node.kind === "block" ? "a block" : "an include"}`,
-          {
-            location: node.loc,
-            hint: "write each handler as one task with a name",
-          },
-        ),
-      );
-  }
-  return handlers;
-}
-
 /** A list of tasks/blocks/includes; import_tasks entries are replaced by the imported tasks. */
 export async function normalizeTaskList(
   value: unknown,
@@ -304,6 +290,7 @@ function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: Nor
     file: includeFile(raw.include_tasks) ?? "",
     baseDir: dirname(source.file),
     ...(typeof raw.register === "string" ? { register: raw.register } : {}),
+    ...(raw.listen === undefined ? {} : { listen: toList(raw.listen) }),
     ...includeTasksApply(raw, path, source, ctx),
     ...(ctx.role ? { role: ctx.role } : {}),
   };

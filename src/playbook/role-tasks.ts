@@ -68,7 +68,8 @@ function checkKeys(
       k === "include_tasks" ||
       k === "import_tasks" ||
       k === "register" ||
-      k === "args"
+      k === "args" ||
+      k === "listen"
     ) {
       ctx.errors.push(
         new ParseError("UNKNOWN_KEY", `unknown key "${k}" in ${key}`, {

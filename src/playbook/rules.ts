@@ -8,7 +8,7 @@ import { hasTemplate } from "../template/jinja/classify.js";
 import { didYouMean } from "./hints.js";
 import { loopKey } from "./loop-fields.js";
 import { checkTemplateFile } from "./template-files.js";
-import type { Play, Playbook, Task, TaskNode } from "./types.js";
+import type { Handler, Play, Playbook, TaskNode } from "./types.js";
 
 export interface RuleFindings {
   errors: TicklessError[];
@@ -59,9 +59,10 @@ function attempt(found: RuleFindings, check: () => void): void {
 const report = (found: RuleFindings) => (err: TicklessError) => found.errors.push(err);
 
 /** What a handler answers to: its name, "role : name" for a role's, and its listen topics. */
-function handlerNames(h: Task): string[] {
-  if (h.name === undefined) return h.listen;
-  return [h.name, ...(h.role ? [`${h.role.name} : ${h.name}`] : []), ...h.listen];
+function handlerNames(h: Handler): string[] {
+  const listen = h.listen ?? [];
+  if (h.name === undefined) return listen;
+  return [h.name, ...(h.role ? [`${h.role.name} : ${h.name}`] : []), ...listen];
 }
 
 const handlersExist: PlayRule = (play, found) => {

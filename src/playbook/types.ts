@@ -117,6 +117,8 @@ export interface Include extends NodeCommon, LoopFields {
   includeRole?: IncludeRoleSpec;
   /** The role the include_tasks was written in (its tasks keep that role). */
   role?: RoleRef;
+  /** A handler include's `listen` topics. */
+  listen?: string[];
   /** include_tasks' `register`: the include's own result (include_role refuses it). */
   register?: string;
   /** include_tasks' `args: { apply: … }`: keywords put on every included task, as a block around them. */
@@ -145,6 +147,9 @@ export interface IncludeRoleSpec {
 
 export type TaskNode = Task | Block | Include;
 
+/** A handler: a task, or an include_tasks whose file's tasks run when it is notified. */
+export type Handler = Task | Include;
+
 /** `serial:` entries: a count or a percentage ("30%"); the last one repeats. */
 export type SerialStep = number | string;
 
@@ -169,7 +174,7 @@ export interface Play {
   preTasks: TaskNode[];
   tasks: TaskNode[];
   postTasks: TaskNode[];
-  handlers: Task[];
+  handlers: Handler[];
   /** Roles of `roles:` and import_role: their defaults and vars are seen by every task of the play. */
   roles: RoleRef[];
   tags: string[];
