@@ -93,4 +93,5 @@ export const TASK_KEYWORDS = [
   "listen",
   "delegate_to",
   "delegate_facts",
+  "debugger",
 ] as const;
