@@ -43,6 +43,8 @@ export interface RunContext {
    * exits 2, failed, even where a host was unreachable earlier.
    */
   brokeOff?: boolean;
+  /** Roles an include_role with `public: true` made a play's, once it ran (its batches share them). */
+  publicRoles?: Map<Play, RoleRef[]>;
 }
 
 export interface PlayContext {

@@ -2,11 +2,13 @@
 import { ConnectionError, formatError } from "../errors.js";
 import { gatherFacts } from "../facts/index.js";
 import { inventoryVars } from "../inventory/index.js";
-import type { PlayContext } from "./context.js";
+import { evaluateCondition } from "../template/index.js";
+import { type PlayContext, rootScope } from "./context.js";
 import type { TaskResult } from "./events.js";
 import { mapLimit } from "./fork-pool.js";
 import { isActive } from "./host-state.js";
 import { statusOf } from "./recap-counts.js";
+import { hostVars } from "./vars.js";
 
 const TASK = "Gathering Facts";
 
@@ -15,6 +17,16 @@ function pythonInterpreter(run: PlayContext["run"], host: string): string | unde
   const value =
     run.extraVars.ansible_python_interpreter ?? inventoryVars(run.inventory, host).ansible_python_interpreter;
   return typeof value === "string" && value !== "" && !value.includes("{{") ? value : undefined;
+}
+
+/** The when of the import_playbook that brought the play in (ansible-core puts it on the setup task). */
+async function importWhenHolds(pc: PlayContext, host: string): Promise<boolean> {
+  const conditions = pc.play.importWhen ?? [];
+  if (conditions.length === 0) return true;
+  const vars = await hostVars(pc, pc.run.hosts.get(host)!, rootScope(pc.play));
+  for (const c of conditions)
+    if (!(await evaluateCondition(c, vars, pc.play.locs.when ?? pc.play.loc))) return false;
+  return true;
 }
 
 export async function gatherBatchFacts(pc: PlayContext): Promise<void> {
@@ -26,8 +38,17 @@ export async function gatherBatchFacts(pc: PlayContext): Promise<void> {
     const state = run.hosts.get(host)!;
     let result: TaskResult;
     try {
-      state.facts = await gatherFacts(await run.connect(host), pythonInterpreter(run, host));
-      result = { changed: false, failed: false, skipped: false };
+      if (!(await importWhenHolds(pc, host))) {
+        result = {
+          changed: false,
+          failed: false,
+          skipped: true,
+          skip_reason: "Conditional result was False",
+        };
+      } else {
+        state.facts = await gatherFacts(await run.connect(host), pythonInterpreter(run, host));
+        result = { changed: false, failed: false, skipped: false };
+      }
     } catch (err) {
       const unreachable = err instanceof ConnectionError;
       result = {

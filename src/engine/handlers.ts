@@ -1,16 +1,17 @@
 /** Handlers: run once per flush, in definition order, on the hosts that notified them. */
-import type { Task } from "../playbook/types.js";
+import type { Handler } from "../playbook/types.js";
 import type { PlayContext, Scope } from "./context.js";
 import { isActive } from "./host-state.js";
 import { runTaskStep } from "./step.js";
+import { walk } from "./walk.js";
 
 /** A handler answers to its name and to each of its `listen` topics. */
-function answers(handler: Task, notified: Set<string>): boolean {
+function answers(handler: Handler, notified: Set<string>): boolean {
   if (handler.name !== undefined && notified.has(handler.name)) return true;
   // a role's handler also answers to "role : name", as Ansible's
   if (handler.name !== undefined && handler.role && notified.has(`${handler.role.name} : ${handler.name}`))
     return true;
-  return handler.listen.some((topic) => notified.has(topic));
+  return (handler.listen ?? []).some((topic) => notified.has(topic));
 }
 
 /** Runs every notified handler for `hosts`; handlers notified by handlers run in a further pass. */
@@ -27,8 +28,11 @@ export async function flushHandlers(pc: PlayContext, hosts: string[], scope: Sco
     for (const handler of pc.play.handlers) {
       if (pc.aborted || pc.run.signal?.aborted) return;
       const targets = [...pending].filter(([, names]) => answers(handler, names)).map(([h]) => h);
-      if (targets.length > 0)
-        await runTaskStep(pc, handler, targets, { ...handlerScope, role: handler.role });
+      if (targets.length === 0) continue;
+      // an include handler: its file's tasks, as handlers, on the hosts that notified it
+      if (handler.kind === "include")
+        await walk(pc, [handler], targets, { ...handlerScope, role: handler.role });
+      else await runTaskStep(pc, handler, targets, { ...handlerScope, role: handler.role });
     }
   }
 }

@@ -8,21 +8,25 @@ import { factVars } from "../facts/index.js";
 import { inventoryVars, magicVars, resolveVars } from "../inventory/index.js";
 import type { PlayContext } from "./context.js";
 
-const perPlay = new WeakMap<PlayContext, Record<string, unknown>>();
+const perPlay = new WeakMap<PlayContext, { made: Record<string, unknown>; hosts: number }>();
 
-/** The play's `hostvars` mapping: host name → that host's variables, read lazily. */
+/**
+ * The play's `hostvars` mapping: host name → that host's variables, read lazily; a host add_host
+ * brings in is added when the mapping is next asked for.
+ */
 export function hostvarsOf(pc: PlayContext): Record<string, unknown> {
-  let made = perPlay.get(pc);
-  if (made) return made;
-  made = {};
+  const known = perPlay.get(pc);
+  if (known && known.hosts === pc.run.inventory.hosts.size) return known.made;
+  const made = known?.made ?? {};
   const names = new Set([...pc.run.inventory.hosts.keys(), ...pc.run.hosts.keys()]);
   for (const name of names) {
+    if (Object.hasOwn(made, name)) continue;
     Object.defineProperty(made, name, {
       enumerable: true,
       get: () => varsOfHost(pc, name),
     });
   }
-  perPlay.set(pc, made);
+  perPlay.set(pc, { made, hosts: pc.run.inventory.hosts.size });
   return made;
 }
 

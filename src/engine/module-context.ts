@@ -2,6 +2,8 @@
 import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { TicklessError } from "../errors.js";
+import { addDynamicGroup, addDynamicHost } from "../inventory/dynamic.js";
+import type { Inventory } from "../inventory/types.js";
 import type { ModuleContext, TemplateFileOptions } from "../modules/types.js";
 import { packageRoot } from "../package-root.js";
 import type { Task } from "../playbook/types.js";
@@ -18,6 +20,8 @@ export interface ModuleContextInput {
   playbookDir: string;
   reconnect?: ModuleContext["reconnect"];
   signal?: AbortSignal;
+  /** The run's inventory, which group_by and add_host change. */
+  inventory?: Inventory;
 }
 
 /** Ansible's default `poll` (seconds between two reads of an async job). */
@@ -47,6 +51,14 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     ...(input.signal ? { signal: input.signal } : {}),
     ...(task.async ? { async: { seconds: task.async, poll: task.poll ?? DEFAULT_POLL } } : {}),
     ...(input.reconnect ? { reconnect: input.reconnect } : {}),
+    ...(input.inventory ? { inventory: inventoryEdits(input.inventory, input.host) } : {}),
+  };
+}
+
+function inventoryEdits(inv: Inventory, host: string): ModuleContext["inventory"] {
+  return {
+    addToGroup: (group, parents) => addDynamicGroup(inv, host, group, parents),
+    addHost: (name, groups, vars) => addDynamicHost(inv, name, groups, vars),
   };
 }
 

@@ -11,6 +11,7 @@ import { openConnection } from "../connection/index.js";
 import { plannedConnection } from "../connection/planned.js";
 import type { Connection, ConnectionSettings } from "../connection/types.js";
 import { ConnectionError, EXIT, formatError, formatLocation, OptionError } from "../errors.js";
+import { copyInventory } from "../inventory/dynamic.js";
 import {
   connectionSettings,
   emptyInventory,
@@ -171,7 +172,8 @@ async function resolveInventory(
     await applyVarsDirs(inv, playbook.dir);
     return inv;
   }
-  if (typeof source === "object" && !Array.isArray(source)) return source;
+  // group_by and add_host change the run's inventory, not the caller's
+  if (typeof source === "object" && !Array.isArray(source)) return copyInventory(source);
   return loadInventory(source, { playbookDir: playbook.dir });
 }
 

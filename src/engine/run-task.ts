@@ -6,6 +6,7 @@
  */
 import type { Connection, HostWriter } from "../connection/types.js";
 import { TicklessError } from "../errors.js";
+import type { Inventory } from "../inventory/types.js";
 import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";
@@ -19,6 +20,7 @@ import { converge } from "./converge.js";
 import type { TaskResult } from "./events.js";
 import { loopItems } from "./loop-items.js";
 import { moduleContext } from "./module-context.js";
+import { applyOutcomeConditions } from "./outcome-conditions.js";
 import { registeredValue } from "./registered.js";
 import { taskHost } from "./task-host.js";
 import type { ResolvedTask } from "./task-keywords.js";
@@ -36,6 +38,8 @@ export interface TaskInput {
   keywords: ResolvedTask;
   registry: ModuleRegistry;
   playbookDir: string;
+  /** The run's inventory, which group_by and add_host change (ModuleContext.inventory). */
+  inventory?: Inventory;
   connect(): Promise<Connection>;
   /** Drops the host's connection and opens a new one (ModuleContext.reconnect). */
   reconnect?(): Promise<Connection>;
@@ -181,6 +185,7 @@ async function runRendered(
     playbookDir: input.playbookDir,
     reconnect: input.reconnect && (async () => withTask(input, await input.reconnect!())),
     signal: input.signal,
+    inventory: input.inventory,
   });
   if (module.kind === "action") {
     const r = await module.run(args, ctx, await hostFor(input));
@@ -301,18 +306,6 @@ function withTask(input: TaskInput, conn: Connection): HostWriter {
   return taskHost(conn, input.keywords, input.signal);
 }
 
-/** changed_when then failed_when, each a list of conditions that must all hold, as Ansible. */
-async function applyOutcomeConditions(task: Task, result: TaskResult, vars: Record<string, unknown>) {
-  if (task.changedWhen) {
-    result.changed = await allHold(task.changedWhen, vars, task, "changedWhen");
-  }
-  if (task.failedWhen) {
-    const failed = await allHold(task.failedWhen, vars, task, "failedWhen");
-    result.failed = failed;
-    result.failed_when_result = failed;
-  }
-}
-
 /** tickless's `verify:` — expressions over the result, and a command that must exit 0. */
 async function runTaskVerify(input: TaskInput, vars: Record<string, unknown>, result: TaskResult) {
   const { task } = input;
@@ -354,11 +347,6 @@ async function firstFalse(conditions: string[], vars: Record<string, unknown>, t
     if (!(await evaluateCondition(c, vars, task.locs.when ?? task.loc))) return c;
   }
   return undefined;
-}
-
-async function allHold(conds: string[], vars: Record<string, unknown>, task: Task, field: string) {
-  for (const c of conds) if (!(await evaluateCondition(c, vars, task.locs[field] ?? task.loc))) return false;
-  return true;
 }
 
 async function itemLabel(task: Task, vars: Record<string, unknown>, item: unknown): Promise<string> {

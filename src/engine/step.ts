@@ -73,6 +73,7 @@ async function runOnHost(
     keywords,
     registry: run.registry,
     playbookDir: run.playbook.dir,
+    inventory: run.inventory,
     connect: () => run.connect(host),
     reconnect: () => run.reconnect(host),
     delegate: async (itemVars) => {

@@ -19,9 +19,11 @@ export async function runPlayBatch(pc: PlayContext): Promise<void> {
 
 async function runSections(pc: PlayContext, hosts: string[]): Promise<void> {
   const scope = rootScope(pc.play);
+  // import_playbook's when: on every task of the play, not on its handlers
+  const tasksScope = { ...scope, when: [...(pc.play.importWhen ?? []), ...scope.when] };
   for (const section of [pc.play.preTasks, pc.play.tasks, pc.play.postTasks]) {
     if (pc.aborted || pc.batchEnded || pc.run.signal?.aborted) return;
-    await walk(pc, section, hosts, scope);
+    await walk(pc, section, hosts, tasksScope);
     if (pc.aborted || pc.run.signal?.aborted) return;
     await flushHandlers(pc, hosts, scope);
   }

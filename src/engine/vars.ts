@@ -13,7 +13,7 @@ export function hostVars(
 ): Record<string, unknown> {
   const run = pc.run;
   const role = scope.role;
-  const roles = pc.play.roles;
+  const roles = [...pc.play.roles, ...(run.publicRoles?.get(pc.play) ?? [])];
   return resolveVars({
     roleDefaults: Object.assign({}, ...roles.map((r) => r.defaults), role?.defaults),
     inventory: inventoryVars(run.inventory, host.name),

@@ -148,7 +148,10 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
     if (!isActive(state)) continue;
     try {
       const vars = await hostVars(pc, state, scope, inc.vars);
-      if (!(await allHold([...scope.when, ...inc.when], vars, inc))) continue;
+      if (!(await allHold([...scope.when, ...inc.when], vars, inc))) {
+        if (inc.register) state.registered[inc.register] = { ...SKIPPED };
+        continue;
+      }
       const looped = inc.loop !== undefined;
       const items = looped
         ? loopItems(
@@ -157,14 +160,17 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
             pc.run.playbook.dir,
           )
         : [undefined];
+      const results: Record<string, unknown>[] = [];
       for (const index of items.keys()) {
         const loopVars = looped ? loopItemVars(inc, items, index) : {};
         const target = await includeTarget(inc, { ...vars, ...loopVars });
+        results.push(includeItem(target.file, inc, loopVars));
         const key = JSON.stringify([target, loopVars]);
         const g = groups.get(key) ?? { target, loopVars, hosts: [] as string[] };
         g.hosts.push(host);
         groups.set(key, g);
       }
+      if (inc.register) state.registered[inc.register] = includeResult(looped, results);
     } catch (err) {
       failures.push({ host, msg: formatError(err) });
     }
@@ -178,6 +184,7 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
     try {
       refuseDeepInclude(includes, inc);
       nodes = await loadIncluded(pc, inc, g.target, file);
+      sharePublicRole(pc, inc, nodes);
     } catch (err) {
       failInclude(
         pc,
@@ -190,6 +197,48 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
     const includeVars = { ...scope.includeVars, ...inc.vars, ...g.loopVars };
     await walk(pc, nodes, g.hosts, { ...inner, includeVars, includes });
   }
+}
+
+/**
+ * include_role with `public: true`: its defaults and vars join the play's from now on, for every
+ * host (ansible-core appends the role to the play's roles when it loads the include).
+ */
+function sharePublicRole(pc: PlayContext, inc: Include, nodes: TaskNode[]): void {
+  const role = nodes[0]?.kind === "block" ? nodes[0].role : undefined;
+  if (!inc.includeRole?.public || !role) return;
+  pc.run.publicRoles ??= new Map();
+  const list = pc.run.publicRoles.get(pc.play) ?? [];
+  list.push(role);
+  pc.run.publicRoles.set(pc.play, list);
+}
+
+/** A skipped include's registered result, as ansible-core's. */
+const SKIPPED = { changed: false, skipped: true, skip_reason: "Conditional result was False" };
+
+/**
+ * include_tasks' registered result, as ansible-core's: the file and its other arguments (`apply`),
+ * per item in a loop (without `changed`, as ansible-core's items).
+ */
+function includeResult(looped: boolean, results: Record<string, unknown>[]): Record<string, unknown> {
+  if (!looped) return { ...results[0], changed: false };
+  return { results, skipped: false, msg: "All items completed", changed: false };
+}
+
+/** One item of it, its keys in ansible-core's order. */
+function includeItem(file: string | undefined, inc: Include, loopVars: Record<string, unknown>) {
+  const item: Record<string, unknown> = {
+    include: file,
+    include_args: inc.apply ? { apply: inc.apply } : {},
+  };
+  if (inc.loop === undefined) return item;
+  item[inc.loopVar] = loopVars[inc.loopVar];
+  item.ansible_loop_var = inc.loopVar;
+  if (inc.indexVar !== undefined) {
+    item[inc.indexVar] = loopVars[inc.indexVar];
+    item.ansible_index_var = inc.indexVar;
+  }
+  if (loopVars.ansible_loop !== undefined) item.ansible_loop = loopVars.ansible_loop;
+  return item;
 }
 
 /** What an include names once rendered for a host: a task file, or include_role's role and files. */
@@ -222,6 +271,7 @@ async function loadIncluded(pc: PlayContext, inc: Include, target: IncludeTarget
     play: pc.play,
     playDir: pc.run.playbook.dir,
     rolesPath: pc.run.rolesPath,
+    ...(inc.apply ? { apply: { keywords: inc.apply, from: inc.loc } } : {}),
   };
   if (inc.includeRole && target.role)
     return [await loadIncludedRole(inc.includeRole, target.role, inc.vars, inc.loc, options)];

@@ -83,6 +83,19 @@ export interface ModuleContext {
   taskDir?: string;
   /** Fires when the run is aborted (a controller-side wait ends early). */
   signal?: AbortSignal;
+  /**
+   * The run's in-memory inventory, for group_by and add_host (src/inventory/dynamic.ts); each call
+   * returns whether it changed anything. Absent where there is no engine behind the context.
+   */
+  inventory?: InventoryEdits;
+}
+
+/** What a task may change in the run's inventory, as ansible-core's add_dynamic_group / add_dynamic_host. */
+export interface InventoryEdits {
+  /** The task's host into `group`, which becomes a child of each of `parents`. */
+  addToGroup(group: string, parents: string[]): boolean;
+  /** A host by name, with variables, in `groups`. */
+  addHost(name: string, groups: string[], vars: Record<string, unknown>): boolean;
 }
 
 interface ModuleBase<Args> {

@@ -23,6 +23,16 @@ export function toConditions(value: unknown): string[] | undefined {
   return [value].flat().map((v) => (typeof v === "boolean" ? String(v) : String(v).trim()));
 }
 
+/**
+ * `vars:` as Ansible's `_load_vars` reads it: a mapping, or a list of mappings merged in order
+ * (a later one's names win), or nothing.
+ */
+export function toVars(value: unknown): Raw {
+  if (isRecord(value)) return value;
+  if (Array.isArray(value)) return Object.assign({}, ...value.filter(isRecord));
+  return {};
+}
+
 /** A string or a list of strings (anything else was reported by the schema). */
 export function toList(value: unknown): string[] {
   if (value === undefined || value === null) return [];

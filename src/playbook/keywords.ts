@@ -68,6 +68,10 @@ export const INCLUDE_KEYWORDS = [
   "loop",
   ...WITH_KEYWORDS,
   "loop_control",
+  "register",
+  "args",
+  "debugger",
+  "listen",
 ] as const;
 
 export const TASK_KEYWORDS = [
@@ -89,4 +93,5 @@ export const TASK_KEYWORDS = [
   "listen",
   "delegate_to",
   "delegate_facts",
+  "debugger",
 ] as const;

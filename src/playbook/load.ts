@@ -2,12 +2,12 @@
 import { dirname, resolve } from "node:path";
 import { formatError, ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { defaultRegistry, type ModuleRegistry } from "../modules/registry.js";
-import { type NormalizeContext, normalizePlays, normalizeTaskList } from "./normalize.js";
+import { common, type NormalizeContext, normalizePlays, normalizeTaskList } from "./normalize.js";
 import { readYamlFile } from "./read-source.js";
 import { roleBlock } from "./role-blocks.js";
 import { defaultRolesPath } from "./roles.js";
 import { checkPlaybook, checkTaskNodes } from "./rules.js";
-import type { Block, IncludeRoleSpec, Playbook, RoleRef, Task, TaskNode } from "./types.js";
+import type { Block, Handler, IncludeRoleSpec, Playbook, RoleRef, TaskNode } from "./types.js";
 import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
 import type { YamlSource } from "./yaml.js";
 
@@ -28,7 +28,12 @@ export interface RunTimeLoadOptions extends LoadOptions {
   /** The role the including task belongs to: the loaded tasks keep it. */
   role?: RoleRef;
   /** The play's roles and handlers: import_role/include_role add theirs. */
-  play?: { roles: RoleRef[]; handlers: Task[] };
+  play?: { roles: RoleRef[]; handlers: Handler[] };
+  /**
+   * include_tasks' `apply` keywords and where the include is written: the file's tasks come in a
+   * block that carries them, as ansible-core's.
+   */
+  apply?: { keywords: Record<string, unknown>; from: SourceLocation };
 }
 
 export interface ValidationResult {
@@ -115,6 +120,7 @@ export async function validateTaskFile(
     ctx.errors.push(...taskFileSchemaErrors(source));
     nodes = await normalizeTaskList(source.value, [], source, ctx);
     ctx.errors.push(...checkTaskNodes(nodes).errors);
+    if (options.apply) nodes = [appliedBlock(options.apply, nodes)];
   } catch (err) {
     if (!(err instanceof TicklessError)) throw err;
     ctx.errors.push(err);
@@ -182,6 +188,12 @@ export async function validateIncludedRole(
     ctx,
   );
   return { value: block, errors: sortErrors(ctx.errors) };
+}
+
+/** The block include_tasks' `apply` puts around the file's tasks. */
+function appliedBlock(apply: NonNullable<RunTimeLoadOptions["apply"]>, nodes: TaskNode[]): Block {
+  const at: YamlSource = { file: apply.from.file, value: null, locate: () => apply.from };
+  return { kind: "block", ...common(apply.keywords, [], at), block: nodes, rescue: [], always: [] };
 }
 
 function context(options: LoadOptions & { playDir?: string }, file: string): NormalizeContext {

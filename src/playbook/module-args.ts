@@ -36,7 +36,10 @@ export function detectModule(
 ): ModuleDetection {
   const isInclude = "include_tasks" in task || "import_tasks" in task;
   const allowed: readonly string[] = isInclude ? INCLUDE_KEYWORDS : TASK_KEYWORDS;
-  const others = Object.keys(task).filter((k) => !allowed.includes(k));
+  // import_tasks is no task of its own: there is no result to register
+  const others = Object.keys(task).filter(
+    (k) => !allowed.includes(k) || ((k === "register" || k === "args") && "import_tasks" in task),
+  );
   const errors: ParseError[] = [];
   if (isInclude) {
     for (const k of others) errors.push(unknownKey(k, "include", INCLUDE_KEYWORDS, locate(k)));

@@ -17,14 +17,26 @@ import {
   toEnvironment,
   toList,
   toTags,
+  toVars,
   toVerify,
 } from "./fields.js";
+import { normalizeHandlers } from "./handlers.js";
 import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
 import { readYamlFile } from "./read-source.js";
 import { playRoles, type RoleLayers } from "./role-blocks.js";
-import { importRole, includeRole } from "./role-tasks.js";
-import type { Block, FieldLocations, Include, Play, RoleRef, SerialStep, Task, TaskNode } from "./types.js";
+import { importRole, includeRole, includeTasksApply } from "./role-tasks.js";
+import type {
+  Block,
+  FieldLocations,
+  Handler,
+  Include,
+  Play,
+  RoleRef,
+  SerialStep,
+  Task,
+  TaskNode,
+} from "./types.js";
 import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
 import { loadVarsFile } from "./vars-file.js";
 import type { YamlPath, YamlSource } from "./yaml.js";
@@ -44,7 +56,7 @@ export interface NormalizeContext {
   /** The roles being read, outermost first: a dependency inherits their layers. */
   roleChain: RoleLayers[];
   /** The play being read: the roles it shares variables with and their handlers. */
-  play?: { roles: RoleRef[]; handlers: Task[] };
+  play?: { roles: RoleRef[]; handlers: Handler[] };
 }
 
 /** Adds a thrown TicklessError to the context; anything else is a bug and propagates. */
@@ -77,12 +89,14 @@ async function importPlaybook(raw: Raw, path: YamlPath, source: YamlSource, ctx:
   ctx.stack.push(file);
   const plays = await normalizePlays(imported, ctx);
   ctx.stack.pop();
-  const vars = isRecord(raw.vars) ? raw.vars : {};
+  const vars = toVars(raw.vars);
   const tags = toTags(raw.tags);
+  const when = toConditions(raw.when) ?? [];
   return plays.map((p) => ({
     ...p,
     vars: { ...p.vars, ...vars },
     tags: [...p.tags, ...tags],
+    ...(when.length > 0 ? { importWhen: [...when, ...(p.importWhen ?? [])] } : {}),
     varsFiles: p.varsFiles.map((f) => (f.includes("{{") ? f : resolve(dirname(file), f))),
   }));
 }
@@ -147,7 +161,7 @@ async function normalizePlay(
   return {
     name: raw.name === undefined ? hosts : String(raw.name),
     hosts,
-    vars: isRecord(raw.vars) ? raw.vars : {},
+    vars: toVars(raw.vars),
     varsFiles,
     gatherFacts:
       optionalBoolean(raw.gather_facts) ?? (typeof raw.gather_facts === "string" ? raw.gather_facts : true),
@@ -191,31 +205,6 @@ async function checkVarsFiles(
   }
 }
 
-export async function normalizeHandlers(
-  value: unknown,
-  path: YamlPath,
-  source: YamlSource,
-  ctx: NormalizeContext,
-) {
-  const nodes = await normalizeTaskList(value, path, source, ctx);
-  const handlers: Task[] = [];
-  for (const node of nodes) {
-    if (node.kind === "task") handlers.push(node);
-    else
-      ctx.errors.push(
-        new ParseError(
-          "SCHEMA",
-          `a handler must be a task, not ${node.kind === "block" ? "a block" : "an include"}`,
-          {
-            location: node.loc,
-            hint: "write each handler as one task with a name",
-          },
-        ),
-      );
-  }
-  return handlers;
-}
-
 /** A list of tasks/blocks/includes; import_tasks entries are replaced by the imported tasks. */
 export async function normalizeTaskList(
   value: unknown,
@@ -253,7 +242,7 @@ export function common(raw: Raw, path: YamlPath, source: YamlSource) {
     name: optionalString(raw.name),
     when: toConditions(raw.when) ?? [],
     tags: toTags(raw.tags),
-    vars: isRecord(raw.vars) ? raw.vars : {},
+    vars: toVars(raw.vars),
     become: optionalBoolean(raw.become),
     becomeUser: optionalString(raw.become_user),
     ignoreErrors:
@@ -300,6 +289,9 @@ function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: Nor
     ...loopFields(raw, path, source, ctx.errors),
     file: includeFile(raw.include_tasks) ?? "",
     baseDir: dirname(source.file),
+    ...(typeof raw.register === "string" ? { register: raw.register } : {}),
+    ...(raw.listen === undefined ? {} : { listen: toList(raw.listen) }),
+    ...includeTasksApply(raw, path, source, ctx),
     ...(ctx.role ? { role: ctx.role } : {}),
   };
 }

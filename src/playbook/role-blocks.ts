@@ -5,7 +5,8 @@
  */
 import { ParseError, type SourceLocation } from "../errors.js";
 import type { Raw } from "./fields.js";
-import { common, type NormalizeContext, normalizeHandlers, normalizeTaskList } from "./normalize.js";
+import { normalizeHandlers } from "./handlers.js";
+import { common, type NormalizeContext, normalizeTaskList } from "./normalize.js";
 import { readYamlFile } from "./read-source.js";
 import {
   findRole,
@@ -18,7 +19,7 @@ import {
   roleSearchPath,
   roleVarsFile,
 } from "./roles.js";
-import type { Block, RoleRef, Task, TaskNode } from "./types.js";
+import type { Block, Handler, RoleRef, TaskNode } from "./types.js";
 import { taskFileSchemaErrors } from "./validate.js";
 import type { YamlPath, YamlSource } from "./yaml.js";
 
@@ -198,7 +199,7 @@ async function roleHandlers(ref: RoleRef, use: RoleUse, ctx: NormalizeContext, f
   const source = await readRoleSource(file, "role handler file", from, ctx);
   if (!source) return;
   ctx.errors.push(...taskFileSchemaErrors(source));
-  const handlers: Task[] = await withRole(ctx, ref, file, () =>
+  const handlers: Handler[] = await withRole(ctx, ref, file, () =>
     normalizeHandlers(source.value, [], source, ctx),
   );
   play.handlers.push(...handlers);

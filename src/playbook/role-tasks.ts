@@ -8,11 +8,36 @@ import { parseKv } from "./kv.js";
 import { loopFields } from "./loop-fields.js";
 import { common, type NormalizeContext } from "./normalize.js";
 import { roleBlock } from "./role-blocks.js";
-import { type RoleIncludeArgs, roleIncludeArgs } from "./roles.js";
+import { applyKeywords, type RoleIncludeArgs, roleIncludeArgs } from "./roles.js";
 import type { Include, TaskNode } from "./types.js";
 import type { YamlPath, YamlSource } from "./yaml.js";
 
 const LOOP_KEYS = /^(loop|loop_control|with_.+)$/;
+
+/** include_tasks' `args:`: only `apply` (keywords for every included task), as ansible-core takes it. */
+export function includeTasksApply(
+  raw: Raw,
+  path: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+): { apply?: Raw } {
+  if (raw.args === undefined || raw.args === null) return {};
+  const at = source.locate([...path, "args"], "value");
+  const args = raw.args as Raw;
+  const other = Object.keys(args).find((k) => k !== "apply");
+  try {
+    if (other !== undefined)
+      throw new ParseError("MODULE_ARGS", `include_tasks: args does not take "${other}"`, {
+        location: at,
+        hint: "args: of an include holds apply: only; name the file with include_tasks: FILE",
+      });
+    const apply = applyKeywords(args.apply, at, "include_tasks");
+    return apply ? { apply } : {};
+  } catch (err) {
+    ctx.errors.push(err as ParseError);
+    return {};
+  }
+}
 
 function kvArgs(text: string): Raw {
   const out: Raw = {};
@@ -41,12 +66,20 @@ function checkKeys(
     } else if (
       !(INCLUDE_KEYWORDS as readonly string[]).includes(k) ||
       k === "include_tasks" ||
-      k === "import_tasks"
+      k === "import_tasks" ||
+      k === "register" ||
+      k === "args" ||
+      k === "listen"
     ) {
       ctx.errors.push(
         new ParseError("UNKNOWN_KEY", `unknown key "${k}" in ${key}`, {
           location: source.locate([...path, k], "key"),
-          hint: unsupportedHint(k) ?? suggestion(k, INCLUDE_KEYWORDS, "keys"),
+          hint:
+            k === "register"
+              ? "tickless registers include_tasks only; register a task of the role instead"
+              : k === "args"
+                ? `write the arguments under ${key}: itself`
+                : (unsupportedHint(k) ?? suggestion(k, INCLUDE_KEYWORDS, "keys")),
         }),
       );
     }

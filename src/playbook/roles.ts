@@ -7,7 +7,7 @@ import { access, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { ParseError, type SourceLocation } from "../errors.js";
-import { describe, isRecord, optionalBoolean, type Raw } from "./fields.js";
+import { describe, isRecord, optionalBoolean, type Raw, toVars } from "./fields.js";
 import { readYamlFile } from "./read-source.js";
 import type { IncludeRoleSpec } from "./types.js";
 import { loadVarsFile } from "./vars-file.js";
@@ -207,13 +207,18 @@ export function roleEntry(value: unknown, path: YamlPath, source: YamlSource): R
     } else params[k] = v;
   }
   const vars = value.vars;
-  if (vars !== undefined && vars !== null && !isRecord(vars))
+  if (
+    vars !== undefined &&
+    vars !== null &&
+    !isRecord(vars) &&
+    !(Array.isArray(vars) && vars.every(isRecord))
+  )
     throw new ParseError("SCHEMA", `vars of a role: expected a mapping, got ${describe(vars)}`, {
       location: source.locate([...path, "vars"], "value"),
       hint: "vars:\n  name: value",
     });
   delete keywords.vars;
-  return { name: name.trim(), keywords, vars: isRecord(vars) ? vars : {}, params };
+  return { name: name.trim(), keywords, vars: toVars(vars), params };
 }
 
 /** include_role / import_role arguments tickless reads; `role` is the alias of `name`. */
@@ -227,9 +232,12 @@ const ROLE_INCLUDE_ARGS = [
   "allow_duplicates",
 ];
 
+/** Arguments include_role takes and import_role does not. */
+const INCLUDE_ONLY = ["apply", "public"];
+
 export type RoleIncludeArgs = Pick<
   IncludeRoleSpec,
-  "name" | "tasksFrom" | "varsFrom" | "defaultsFrom" | "handlersFrom" | "allowDuplicates" | "apply"
+  "name" | "tasksFrom" | "varsFrom" | "defaultsFrom" | "handlersFrom" | "allowDuplicates" | "apply" | "public"
 >;
 
 /** The arguments of include_role/import_role (a mapping, or `name=x tasks_from=y`). */
@@ -246,16 +254,16 @@ export function roleIncludeArgs(
       hint: `${action}:\n  name: ROLE`,
     });
   for (const k of Object.keys(args)) {
-    if (ROLE_INCLUDE_ARGS.includes(k) || (k === "apply" && action === "include_role")) continue;
+    if (ROLE_INCLUDE_ARGS.includes(k) || (INCLUDE_ONLY.includes(k) && action === "include_role")) continue;
     const hint =
       k === "public"
-        ? "an include_role's variables stay its own; use import_role to share them with the play"
+        ? "import_role's variables are always the play's (ansible-core: Invalid options for import_role: public)"
         : k === "apply"
           ? "import_role's own keywords (when, tags, become …) already apply to the role's tasks"
-          : `valid: ${ROLE_INCLUDE_ARGS.join(", ")}${action === "include_role" ? ", apply" : ""}`;
+          : `valid: ${ROLE_INCLUDE_ARGS.join(", ")}${action === "include_role" ? `, ${INCLUDE_ONLY.join(", ")}` : ""}`;
     throw new ParseError("MODULE_ARGS", `${action} does not take "${k}"`, { location: at, hint });
   }
-  const apply = applyKeywords(args.apply, at);
+  const apply = applyKeywords(args.apply, at, action);
   const name = args.name ?? args.role;
   if (typeof name !== "string" || name.trim() === "")
     throw new ParseError("MODULE_ARGS", `${action} needs name: the role`, {
@@ -280,19 +288,32 @@ export function roleIncludeArgs(
     handlersFrom: from("handlers_from"),
     allowDuplicates: optionalBoolean(args.allow_duplicates) ?? true,
     ...(apply ? { apply } : {}),
+    ...(publicOf(args.public, at) ? { public: true } : {}),
   };
+}
+
+/** include_role's `public`: a boolean (or yes/no); a template is refused (it is read before the role runs). */
+function publicOf(value: unknown, at: SourceLocation): boolean {
+  if (value === undefined || value === null) return false;
+  const b = optionalBoolean(value);
+  if (b === undefined)
+    throw new ParseError("MODULE_ARGS", `include_role: public must be a boolean, got ${describe(value)}`, {
+      location: at,
+      hint: "public: true",
+    });
+  return b;
 }
 
 /** Keywords `apply:` may set on an included role's tasks. */
 const APPLY_KEYWORDS = [...ROLE_ENTRY_KEYWORDS].filter((k) => k !== "name" && k !== "role" && k !== "vars");
 
-/** include_role's `apply:`: keywords put on every task of the role, as a block around them. */
-function applyKeywords(value: unknown, at: SourceLocation): Raw | undefined {
+/** `apply:` of include_role or include_tasks: keywords put on every included task, as a block around them. */
+export function applyKeywords(value: unknown, at: SourceLocation, action = "include_role"): Raw | undefined {
   if (value === undefined || value === null) return undefined;
   if (!isRecord(value))
     throw new ParseError(
       "MODULE_ARGS",
-      `include_role: apply must be a mapping of keywords, got ${describe(value)}`,
+      `${action}: apply must be a mapping of keywords, got ${describe(value)}`,
       {
         location: at,
         hint: "apply:\n  tags: [setup]\n  become: true",
@@ -300,13 +321,13 @@ function applyKeywords(value: unknown, at: SourceLocation): Raw | undefined {
     );
   for (const k of Object.keys(value)) {
     if (!APPLY_KEYWORDS.includes(k))
-      throw new ParseError("MODULE_ARGS", `include_role: apply does not take "${k}"`, {
+      throw new ParseError("MODULE_ARGS", `${action}: apply does not take "${k}"`, {
         location: at,
         hint:
           k in ROLE_ENTRY_REFUSED
             ? ROLE_ENTRY_REFUSED[k]
             : k === "vars"
-              ? "put vars: on the include_role task itself"
+              ? `put vars: on the ${action} task itself`
               : `apply takes ${APPLY_KEYWORDS.join(", ")}`,
       });
   }

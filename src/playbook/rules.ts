@@ -8,7 +8,7 @@ import { hasTemplate } from "../template/jinja/classify.js";
 import { didYouMean } from "./hints.js";
 import { loopKey } from "./loop-fields.js";
 import { checkTemplateFile } from "./template-files.js";
-import type { Play, Playbook, Task, TaskNode } from "./types.js";
+import type { Handler, Play, Playbook, TaskNode } from "./types.js";
 
 export interface RuleFindings {
   errors: TicklessError[];
@@ -59,9 +59,10 @@ function attempt(found: RuleFindings, check: () => void): void {
 const report = (found: RuleFindings) => (err: TicklessError) => found.errors.push(err);
 
 /** What a handler answers to: its name, "role : name" for a role's, and its listen topics. */
-function handlerNames(h: Task): string[] {
-  if (h.name === undefined) return h.listen;
-  return [h.name, ...(h.role ? [`${h.role.name} : ${h.name}`] : []), ...h.listen];
+function handlerNames(h: Handler): string[] {
+  const listen = h.listen ?? [];
+  if (h.name === undefined) return listen;
+  return [h.name, ...(h.role ? [`${h.role.name} : ${h.name}`] : []), ...listen];
 }
 
 const handlersExist: PlayRule = (play, found) => {
@@ -206,6 +207,27 @@ function where(loc: SourceLocation): string {
   return `${loc.file}:${loc.line ?? 0}:${loc.column ?? 0}`;
 }
 
+/** `{{ … omit … }}`: Ansible's placeholder that drops an argument; tickless has no such variable. */
+const OMIT = /\{\{[^}]*(?<![\w.'"])omit(?![\w'"])[^}]*\}\}/;
+
+const omitRefused: NodeRule = (node, found) => {
+  const values: [string, unknown][] =
+    node.kind === "task"
+      ? Object.entries(node.args).map(([k, v]) => [`args.${k}`, v])
+      : node.kind === "include" && node.includeRole
+        ? Object.entries(node.includeRole).map(([k, v]) => [k, v])
+        : [];
+  for (const [field, value] of values) {
+    if (!templateStrings(value).some((t) => OMIT.test(t))) continue;
+    found.errors.push(
+      new ParseError("TEMPLATE", "omit is not a variable of tickless", {
+        location: locOf(node, field),
+        hint: "leave the argument out, or write two tasks with opposite when: conditions",
+      }),
+    );
+  }
+};
+
 const PLAY_RULES: PlayRule[] = [
   handlersExist,
   handlersNotified,
@@ -215,7 +237,7 @@ const PLAY_RULES: PlayRule[] = [
 ];
 const templateFiles: NodeRule = (node, found) => checkTemplateFile(node, found.errors);
 
-const NODE_RULES: NodeRule[] = [identifiers, loopTwice, expressions, templates, templateFiles];
+const NODE_RULES: NodeRule[] = [identifiers, loopTwice, expressions, templates, templateFiles, omitRefused];
 
 /** Rules over task nodes only (a task file loaded by include_tasks). */
 export function checkTaskNodes(nodes: readonly TaskNode[]): RuleFindings {

@@ -117,6 +117,12 @@ export interface Include extends NodeCommon, LoopFields {
   includeRole?: IncludeRoleSpec;
   /** The role the include_tasks was written in (its tasks keep that role). */
   role?: RoleRef;
+  /** A handler include's `listen` topics. */
+  listen?: string[];
+  /** include_tasks' `register`: the include's own result (include_role refuses it). */
+  register?: string;
+  /** include_tasks' `args: { apply: … }`: keywords put on every included task, as a block around them. */
+  apply?: Record<string, unknown>;
 }
 
 /** include_role's arguments as written (name and *_from may be templates). */
@@ -129,6 +135,11 @@ export interface IncludeRoleSpec {
   allowDuplicates: boolean;
   /** `apply:` keywords (when, tags, become …) as written, put on every task of the role. */
   apply?: Record<string, unknown>;
+  /**
+   * `public: true`: once the include has run, the role's defaults and vars are the play's (every
+   * host's, as ansible-core appends the role to the play's roles).
+   */
+  public?: boolean;
   /** The playbook's directory and the roles path the playbook was loaded with (where roles are found). */
   playDir: string;
   rolesPath: string[];
@@ -136,12 +147,20 @@ export interface IncludeRoleSpec {
 
 export type TaskNode = Task | Block | Include;
 
+/** A handler: a task, or an include_tasks whose file's tasks run when it is notified. */
+export type Handler = Task | Include;
+
 /** `serial:` entries: a count or a percentage ("30%"); the last one repeats. */
 export type SerialStep = number | string;
 
 export interface Play {
   name: string;
   hosts: string;
+  /**
+   * `when` of the import_playbook that brought the play in: asked before its fact gathering and
+   * each of its tasks (not its handlers), as ansible-core prepends it to each block's.
+   */
+  importWhen?: string[];
   vars: Record<string, unknown>;
   /** Paths as written (may be templates), relative to the playbook's directory. */
   varsFiles: string[];
@@ -155,7 +174,7 @@ export interface Play {
   preTasks: TaskNode[];
   tasks: TaskNode[];
   postTasks: TaskNode[];
-  handlers: Task[];
+  handlers: Handler[];
   /** Roles of `roles:` and import_role: their defaults and vars are seen by every task of the play. */
   roles: RoleRef[];
   tags: string[];

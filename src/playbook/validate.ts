@@ -151,7 +151,7 @@ function keywordsOf(context: string): readonly string[] {
     case "play":
       return PLAY_KEYWORDS;
     case "import_playbook":
-      return ["import_playbook", "name", "vars", "tags"];
+      return ["import_playbook", "name", "vars", "tags", "when"];
     case "block":
       return BLOCK_KEYWORDS;
     case "include":

@@ -63,6 +63,9 @@ function ansibleTags(tags: Tags): Tags {
   return [pyyamlBool, ...kept];
 }
 
+/** Task keywords also written with their collection's name. */
+const FQCN_KEYS = new Set(["ansible.builtin.include_tasks", "ansible.builtin.import_tasks"]);
+
 /** Parses YAML text; throws ParseError("YAML_SYNTAX") located at the first problem. */
 export function parseYaml(source: string, file: string): YamlSource {
   refuseNul(source, file);
@@ -94,6 +97,11 @@ export function parseYaml(source: string, file: string): YamlSource {
     Scalar(_, node) {
       if (node.tag === "!vault")
         node.value = new VaultValue(String(node.value), where(rangeStart(node) ?? 0), keyring);
+    },
+    Pair(_, pair) {
+      // ansible.builtin.include_tasks is include_tasks (a key no vars file or inventory can hold)
+      if (isScalar(pair.key) && typeof pair.key.value === "string" && FQCN_KEYS.has(pair.key.value))
+        pair.key.value = pair.key.value.slice("ansible.builtin.".length);
     },
   });
   let value: unknown;

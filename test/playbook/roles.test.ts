@@ -114,7 +114,7 @@ describe("roles when the playbook loads", () => {
         "    - import_role: { name: '{{ which }}' }",
         "    - import_role: { name: r }",
         "      loop: [1, 2]",
-        "    - include_role: { name: r, public: true }",
+        "    - import_role: { name: r, public: true }",
       ].join("\n"),
     });
     expect(errors).toHaveLength(5);
@@ -128,7 +128,7 @@ describe("roles when the playbook loads", () => {
       /p\.yml:6:20: import_role .* cannot use a \{\{ template \}\} \(hint: use include_role/,
     );
     expect(errors[3]).toMatch(/p\.yml:8:7: import_role .* cannot loop \(hint: use include_role/);
-    expect(errors[4]).toMatch(/p\.yml:9:21: include_role does not take "public" \(hint: .*use import_role/);
+    expect(errors[4]).toMatch(/p\.yml:9:20: import_role does not take "public" \(hint: .*always the play's/);
   });
 
   it("takes include_role's apply keywords, and refuses apply on import_role and apply that is not a mapping", async () => {
