@@ -105,6 +105,11 @@ interface ModuleBase<Args> {
    * "include_vars": the layer below it, above task vars (engine/vars.ts).
    */
   factsLayer?: "include_vars";
+  /**
+   * Its arguments become variables (set_fact): an `!unsafe` string, and what a template that read
+   * one gives, reach it as UnsafeText (template/unsafe.ts), so they are never templated later.
+   */
+  keepsUnsafe?: boolean;
   /** Fill defaults / normalise aliases after validation (pure). */
   normalize?(args: Args): Args;
 }

@@ -7,6 +7,7 @@ import { distance } from "fastest-levenshtein";
 import { ParseError, type SourceLocation } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module } from "../modules/types.js";
+import { UnsafeText } from "../template/unsafe.js";
 import { VaultValue } from "../vault/keyring.js";
 import { describe, isRecord } from "./fields.js";
 import { closest, didYouMean, suggestion, unsupportedHint, unsupportedModuleHint } from "./hints.js";
@@ -328,6 +329,7 @@ const VAULTED = "{{ (vaulted) }}";
 
 function withoutVault(value: unknown): unknown {
   if (value instanceof VaultValue) return VAULTED;
+  if (value instanceof UnsafeText) return value.text;
   if (Array.isArray(value)) return value.map(withoutVault);
   if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype)
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutVault(v)]));

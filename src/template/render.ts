@@ -21,6 +21,7 @@ import { EXPRESSION_HELPER, type FoundExpression, splitTemplate, TEXT_HELPER } f
 import { literalValue, pyOutput } from "./python.js";
 import { Scope, toPlain } from "./scope.js";
 import { didYouMean, undefinedVariable } from "./suggest.js";
+import { markUnsafe, UnsafeText } from "./unsafe.js";
 
 const hb = Handlebars.create();
 registerHelpers(hb);
@@ -88,16 +89,27 @@ export function renderString(source: string, vars: Record<string, unknown>, loc?
 
 /**
  * Renders every string inside objects and arrays. A string that is exactly one `{{ … }}`
- * gives the native value (list, number, mapping), as Ansible does.
+ * gives the native value (list, number, mapping), as Ansible does. An `!unsafe` string is never
+ * rendered: its text, or with `keepUnsafe` the UnsafeText itself, and then so is what a template
+ * that read one gives (values that become variables again: set_fact).
  */
-export function renderValue(value: unknown, vars: Record<string, unknown>, loc?: SourceLocation): unknown {
+export function renderValue(
+  value: unknown,
+  vars: Record<string, unknown>,
+  loc?: SourceLocation,
+  { keepUnsafe = false } = {},
+): unknown {
   let scope: Scope | undefined;
   const walk = (item: unknown): unknown => {
     if (item instanceof VaultValue) return walk(item.reveal());
+    if (item instanceof UnsafeText) return keepUnsafe ? item : item.text;
     if (typeof item === "string") {
       if (!hasTemplate(item)) return item;
       scope ??= new Scope(vars, renderNested, loc);
-      return toPlain(renderNested(item, scope));
+      const inScope = scope;
+      if (!keepUnsafe) return toPlain(renderNested(item, inScope));
+      const rendered = inScope.tracking(() => toPlain(renderNested(item, inScope)));
+      return rendered.unsafe ? markUnsafe(rendered.value) : rendered.value;
     }
     if (Array.isArray(item)) return item.map(walk);
     if (item !== null && typeof item === "object" && Object.getPrototypeOf(item) === Object.prototype) {
