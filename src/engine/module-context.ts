@@ -50,11 +50,13 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
   };
 }
 
-/** The template module's trim_blocks / lstrip_blocks, where the task sets them. */
+/** The template module's trim_blocks, lstrip_blocks, newline_sequence and delimiters, where the task sets them. */
 function jinjaOptions(options: TemplateFileOptions = {}): Partial<JinjaOptions> {
   const out: Partial<JinjaOptions> = {};
   if (options.trimBlocks !== undefined) out.trimBlocks = options.trimBlocks;
   if (options.lstripBlocks !== undefined) out.lstripBlocks = options.lstripBlocks;
+  if (options.newlineSequence !== undefined) out.newlineSequence = options.newlineSequence;
+  if (options.delimiters !== undefined) out.delimiters = options.delimiters;
   return out;
 }
 

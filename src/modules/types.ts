@@ -43,6 +43,15 @@ export type ModuleResult = Record<string, unknown> & {
 export interface TemplateFileOptions {
   trimBlocks?: boolean;
   lstripBlocks?: boolean;
+  /** `newline_sequence`: what each newline of the template's own text becomes. */
+  newlineSequence?: string;
+  /** `variable_start_string` … `comment_end_string`, where the task sets them. */
+  delimiters?: Partial<
+    Record<
+      "variableStart" | "variableEnd" | "blockStart" | "blockEnd" | "commentStart" | "commentEnd",
+      string
+    >
+  >;
   /** The file's destination on the host, as `template_destpath`. */
   dest?: string;
 }
