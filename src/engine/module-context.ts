@@ -8,7 +8,7 @@ import type { Task } from "../playbook/types.js";
 import { evaluate, renderTemplateFile } from "../template/index.js";
 import type { JinjaOptions } from "../template/jinja/lex.js";
 import { openVaultFile } from "../vault/index.js";
-import { templateVars } from "./template-vars.js";
+import { nowSeconds, templateVars } from "./template-vars.js";
 
 export interface ModuleContextInput {
   host: string;
@@ -27,6 +27,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
   const { task, vars } = input;
   // a role's task looks in the role first (<role>/templates, <role>/files), as Ansible's
   const dirs = [...(task.role ? [task.role.dir] : []), path.dirname(task.loc.file), input.playbookDir];
+  const runDate = nowSeconds(); // template_run_date: one per task
   return {
     host: input.host,
     vars,
@@ -34,7 +35,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     location: task.loc,
     renderFile: async (p, options) => {
       const file = await findControllerFile(p, dirs, "templates", task);
-      const own = await templateVars(p, file, options);
+      const own = await templateVars(p, file, options, runDate);
       return renderTemplateFile(file, { ...vars, ...own }, jinjaOptions(options), dirs);
     },
     readControllerFile: async (p) => {
