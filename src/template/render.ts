@@ -20,6 +20,7 @@ import { checkJinja, type Report, renderJinja } from "./jinja/render.js";
 import { EXPRESSION_HELPER, type FoundExpression, splitTemplate, TEXT_HELPER } from "./mustaches.js";
 import { literalValue, pyOutput } from "./python.js";
 import { Scope, toPlain } from "./scope.js";
+import { endsWithStringFilter, keepsText } from "./string-filters.js";
 import { didYouMean, undefinedVariable } from "./suggest.js";
 import { markUnsafe, UnsafeText } from "./unsafe.js";
 
@@ -187,10 +188,14 @@ export function renderNested(source: string, scope: Scope): unknown {
   const entry = entryFor(source, scope.loc);
   const form = entry.native;
   switch (form.kind) {
-    case "none":
-      return literalValue(renderText(scope, source, entry));
-    case "expression":
-      return nativeValue(evaluateAt(scope, form.expression));
+    case "none": {
+      const text = renderText(scope, source, entry);
+      return keepsText(source, entry.expressions) ? text : literalValue(text);
+    }
+    case "expression": {
+      const value = evaluateAt(scope, form.expression);
+      return endsWithStringFilter(form.expression.source) ? pyOutput(value) : nativeValue(value);
+    }
     case "literal":
       return typeof form.value === "string" ? literalValue(form.value) : form.value;
     case "path":
