@@ -109,7 +109,7 @@ export function writtenArgs(
 ): { args: Record<string, unknown>; errors: ParseError[] } {
   const base = isRecord(argsKeyword) ? argsKeyword : {};
   if (value === null || value === undefined) return { args: { ...base }, errors: [] };
-  if (isRecord(value)) return { args: { ...base, ...value }, errors: [] };
+  if (isRecord(value) && !(value instanceof UnsafeText)) return { args: { ...base, ...value }, errors: [] };
   if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
     return {
       args: { ...base },
@@ -119,7 +119,10 @@ export function writtenArgs(
           `arguments of ${module.name}: expected a mapping, got ${describe(value)}`,
           {
             location,
-            hint: `write the arguments as a mapping under ${module.name}:`,
+            hint:
+              value instanceof UnsafeText
+                ? `write the arguments as a mapping under ${module.name}:, with !unsafe on the one to keep as written (${module.freeForm ?? "an argument"}: !unsafe '…')`
+                : `write the arguments as a mapping under ${module.name}:`,
           },
         ),
       ],

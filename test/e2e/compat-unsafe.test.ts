@@ -1,7 +1,7 @@
 /**
  * `!unsafe` against the referee: a tagged string is never templated, in play vars, in a list or
  * mapping tagged as a whole (numbers and booleans kept), in a vars file, in module arguments
- * (copy's content written as it is), and through set_fact (a template that read one gives an
+ * (copy's content written as it is, a shell's `cmd` run as written), and through set_fact (a template that read one gives an
  * unsafe result, so the fact is not templated when it is read later); each task's status, the
  * debug messages and the files left must be the same.
  */
@@ -52,6 +52,8 @@ const PLAYBOOK = `
       template: { src: "{{ root }}/t.j2", dest: "{{ root }}/out" }
     - name: a fact read from an unsafe one
       copy: { content: "{{ joined }}", dest: "{{ root }}/joined" }
+    - name: a command kept as written
+      shell: { cmd: !unsafe 'printf %s "{{ nottemplated }}" > cmd', chdir: "{{ root }}" }
     - name: statements kept
       copy: { content: !unsafe "{% if x %}{{ y }}{% endif %}", dest: "{{ root }}/raw" }
 `;
