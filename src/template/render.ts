@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import Handlebars from "handlebars";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { decodeSource } from "../playbook/yaml-checks.js";
-import { openVaultFile, VaultValue } from "../vault/keyring.js";
+import { openVaultFile } from "../vault/keyring.js";
 import { checkExpression, evaluateIn } from "./expression.js";
 import {
   INTERNAL_HELPERS,
@@ -19,10 +19,9 @@ import { fileLoader } from "./jinja/loader.js";
 import { checkJinja, type Report, renderJinja } from "./jinja/render.js";
 import { EXPRESSION_HELPER, type FoundExpression, splitTemplate, TEXT_HELPER } from "./mustaches.js";
 import { literalValue, pyOutput } from "./python.js";
-import { Scope, toPlain } from "./scope.js";
+import { Scope } from "./scope.js";
 import { endsWithStringFilter, keepsText } from "./string-filters.js";
 import { didYouMean, undefinedVariable } from "./suggest.js";
-import { markUnsafe, UnsafeText } from "./unsafe.js";
 
 const hb = Handlebars.create();
 registerHelpers(hb);
@@ -86,41 +85,6 @@ export function renderString(source: string, vars: Record<string, unknown>, loc?
   if (!hasTemplate(source)) return source;
   const scope = new Scope(vars, renderNested, loc);
   return isJinja(source) ? renderJinja(source, scope) : renderText(scope, source);
-}
-
-/**
- * Renders every string inside objects and arrays. A string that is exactly one `{{ … }}`
- * gives the native value (list, number, mapping), as Ansible does. An `!unsafe` string is never
- * rendered: its text, or with `keepUnsafe` the UnsafeText itself, and then so is what a template
- * that read one gives (values that become variables again: set_fact).
- */
-export function renderValue(
-  value: unknown,
-  vars: Record<string, unknown>,
-  loc?: SourceLocation,
-  { keepUnsafe = false } = {},
-): unknown {
-  let scope: Scope | undefined;
-  const walk = (item: unknown): unknown => {
-    if (item instanceof VaultValue) return walk(item.reveal());
-    if (item instanceof UnsafeText) return keepUnsafe ? item : item.text;
-    if (typeof item === "string") {
-      if (!hasTemplate(item)) return item;
-      scope ??= new Scope(vars, renderNested, loc);
-      const inScope = scope;
-      if (!keepUnsafe) return toPlain(renderNested(item, inScope));
-      const rendered = inScope.tracking(() => toPlain(renderNested(item, inScope)));
-      return rendered.unsafe ? markUnsafe(rendered.value) : rendered.value;
-    }
-    if (Array.isArray(item)) return item.map(walk);
-    if (item !== null && typeof item === "object" && Object.getPrototypeOf(item) === Object.prototype) {
-      const out: Record<string, unknown> = {};
-      for (const [key, inner] of Object.entries(item)) out[key] = walk(inner);
-      return out;
-    }
-    return item;
-  };
-  return walk(value);
 }
 
 /**
