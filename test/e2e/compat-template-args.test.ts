@@ -1,7 +1,8 @@
 /**
  * The template module's own arguments against the referee: `newline_sequence` (written or escaped,
  * unchanged again), `output_encoding` (default, UTF-8, windows-1252 by either name; latin-1 that
- * cannot hold "€" fails), the six delimiters (and on a `#jinja2:` first line), a directory as
+ * cannot hold "€" fails), the six delimiters (and on a `#jinja2:` first line, with a
+ * `line_statement_prefix`), a directory as
  * `dest` (with and without "/", unchanged again) and `mode: preserve`; each task's status, the
  * messages, the bytes and the modes left must be the same. A `#jinja2:` pair without a colon is
  * refused when the playbook loads, in Ansible's words.
@@ -46,6 +47,8 @@ const PLAYBOOK = `
       template: { src: comments.j2, dest: "{{ root }}/comments", comment_start_string: "[#", comment_end_string: "#]" }
     - name: delimiters on the first line
       template: { src: header.j2, dest: "{{ root }}/header" }
+    - name: line statements
+      template: { src: lines.j2, dest: "{{ root }}/lines" }
     - name: a directory
       file: { path: "{{ root }}/d", state: directory, mode: "0755" }
     - name: into the directory
@@ -77,6 +80,8 @@ const TEMPLATES = {
   "templates/header.j2":
     "#jinja2:variable_start_string:'<<' , variable_end_string:'>>'\nvar: << v >> {{ v }}\n",
   "templates/foo.j2": "x {{ v }}\n",
+  "templates/lines.j2":
+    '#jinja2: line_statement_prefix: "%"\n  % for x in [1, 2]\n  item {{ x }}\n\n% endfor\n  % if v\nlast\n% endif\n',
 };
 
 let dir: string;

@@ -93,7 +93,7 @@ describe("refused when the template is checked", () => {
       ".hbs",
     ],
     [
-      "#jinja2: line_statement_prefix: ':'\n: if x\n",
+      "#jinja2: line_comment_prefix: '##'\n## x\n",
       "TEMPLATE",
       "1:1 unsupported #jinja2: setting",
       "*_start_string",

@@ -16,6 +16,8 @@ export interface JinjaOptions {
   delimiters?: Partial<Delimiters>;
   /** What each newline of the template's text becomes (the template module's `newline_sequence`). */
   newlineSequence?: string;
+  /** Jinja's `line_statement_prefix`: a line starting with it (after blanks) is one statement. */
+  lineStatementPrefix?: string;
 }
 
 /** The six strings that open and close Jinja's tags. */
@@ -91,9 +93,10 @@ function delimitersOf(options: JinjaOptions) {
 
 /** Splits a template (newlines already `\n`) into text, output and statement tokens. */
 export function tokenize(text: string, options: JinjaOptions): Token[] {
-  const source = !options.keepTrailingNewline && text.endsWith("\n") ? text.slice(0, -1) : text;
-  const position = positions(source);
+  const kept = !options.keepTrailingNewline && text.endsWith("\n") ? text.slice(0, -1) : text;
   const d = delimitersOf(options);
+  const source = options.lineStatementPrefix ? lineStatements(kept, options.lineStatementPrefix, d) : kept;
+  const position = positions(source);
   const newline = options.newlineSequence ?? "\n";
   const tokens: Token[] = [];
   let pos = 0;
@@ -143,6 +146,16 @@ export function tokenize(text: string, options: JinjaOptions): Token[] {
   }
   pushText(source.slice(pos));
   return tokens;
+}
+
+/**
+ * Line statements written as statement tags: `: if x` (blanks before it dropped) becomes
+ * `{%+ if x` and its newline `+%}`, so the line's newline goes with it (Jinja's
+ * linestatement_end), neither trim_blocks nor lstrip_blocks applies, and lines keep their numbers.
+ */
+function lineStatements(source: string, prefix: string, d: Delimiters): string {
+  const line = new RegExp(`^[ \\t\\v]*${escapeRe(prefix)}(.*)(\\n|$)`, "gm");
+  return source.replace(line, (_, body: string, nl: string) => `${d.blockStart}+${body}${nl}+${d.blockEnd}`);
 }
 
 /**

@@ -203,10 +203,11 @@ function header(line: string, loc?: SourceLocation): Partial<JinjaOptions> {
       out.delimiters = { ...out.delimiters, [HEADER_DELIMITERS[key]]: pyEscapes(text[2]) };
     else if (key === "newline_sequence" && text && NEWLINES.includes(pyEscapes(text[2])))
       out.newlineSequence = pyEscapes(text[2]);
+    else if (key === "line_statement_prefix" && text?.[2]) out.lineStatementPrefix = pyEscapes(text[2]);
     else {
       throw refuse(
         `unsupported #jinja2: setting "${pair.trim()}"`,
-        "the first line may set trim_blocks, lstrip_blocks and keep_trailing_newline to True or False, the *_start_string and *_end_string delimiters and newline_sequence to a quoted string",
+        "the first line may set trim_blocks, lstrip_blocks and keep_trailing_newline to True or False, the *_start_string and *_end_string delimiters, newline_sequence and line_statement_prefix to a quoted string",
       );
     }
   }
