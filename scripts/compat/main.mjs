@@ -47,9 +47,14 @@ export const DEFAULT_TARGETS = [
   "wait_for",
 ];
 
-function ansibleEnv() {
+/**
+ * ansible-test gives a target its output directory as OUTPUT_DIR too, and targets read it
+ * (`lookup('env', 'OUTPUT_DIR')`): unset, their files would go to "/", outside the sandbox.
+ */
+function ansibleEnv(outputDir) {
   return {
     ...process.env,
+    OUTPUT_DIR: outputDir,
     ANSIBLE_STDOUT_CALLBACK: "parity_json",
     ANSIBLE_CALLBACK_PLUGINS: CALLBACKS,
     ANSIBLE_NOCOLOR: "1",
@@ -90,13 +95,13 @@ async function runBoth(base, targetSrc, kind, run, { timeoutMs, keepGoing }) {
     workDir: a.dir,
     keep: [ROOT],
     cwd: a.targetDir,
-    env: ansibleEnv(),
+    env: ansibleEnv(a.outputDir),
     timeoutMs,
   });
   const patched = await patchRefusals(TICKLESS, run.playbook, t.inventory, t.targetDir);
   const ours = await runSandboxed(
     [process.execPath, TICKLESS, "run", run.playbook, "-i", t.inventory, "--json", ...run.args],
-    { workDir: t.dir, keep: [ROOT], cwd: t.targetDir, env: process.env, timeoutMs },
+    { workDir: t.dir, keep: [ROOT], cwd: t.targetDir, env: { ...process.env, OUTPUT_DIR: t.outputDir }, timeoutMs },
   );
   const start = theirs.stdout.search(/^\{/m);
   if (start < 0) {

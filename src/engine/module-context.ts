@@ -10,7 +10,7 @@ import type { Task } from "../playbook/types.js";
 import { evaluate, renderTemplateFile } from "../template/index.js";
 import type { JinjaOptions } from "../template/jinja/lex.js";
 import { openVaultFile } from "../vault/index.js";
-import { templateVars } from "./template-vars.js";
+import { nowSeconds, templateVars } from "./template-vars.js";
 
 export interface ModuleContextInput {
   host: string;
@@ -31,6 +31,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
   const { task, vars } = input;
   // a role's task looks in the role first (<role>/templates, <role>/files), as Ansible's
   const dirs = [...(task.role ? [task.role.dir] : []), path.dirname(task.loc.file), input.playbookDir];
+  const runDate = nowSeconds(); // template_run_date: one per task
   return {
     host: input.host,
     vars,
@@ -38,7 +39,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     location: task.loc,
     renderFile: async (p, options) => {
       const file = await findControllerFile(p, dirs, "templates", task);
-      const own = await templateVars(p, file, options);
+      const own = await templateVars(p, file, options, runDate);
       return renderTemplateFile(file, { ...vars, ...own }, jinjaOptions(options), dirs);
     },
     readControllerFile: async (p) => {
@@ -62,11 +63,13 @@ function inventoryEdits(inv: Inventory, host: string): ModuleContext["inventory"
   };
 }
 
-/** The template module's trim_blocks / lstrip_blocks, where the task sets them. */
+/** The template module's trim_blocks, lstrip_blocks, newline_sequence and delimiters, where the task sets them. */
 function jinjaOptions(options: TemplateFileOptions = {}): Partial<JinjaOptions> {
   const out: Partial<JinjaOptions> = {};
   if (options.trimBlocks !== undefined) out.trimBlocks = options.trimBlocks;
   if (options.lstripBlocks !== undefined) out.lstripBlocks = options.lstripBlocks;
+  if (options.newlineSequence !== undefined) out.newlineSequence = options.newlineSequence;
+  if (options.delimiters !== undefined) out.delimiters = options.delimiters;
   return out;
 }
 

@@ -154,7 +154,9 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
   }
   const rendered = coerceRenderedArgs(
     module,
-    (await renderValue(task.args, vars, task.locs.args ?? task.loc)) as Record<string, unknown>,
+    (await renderValue(task.args, vars, task.locs.args ?? task.loc, {
+      keepUnsafe: module.keepsUnsafe,
+    })) as Record<string, unknown>,
     task.args,
   );
   try {

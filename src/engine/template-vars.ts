@@ -1,29 +1,45 @@
 /**
  * The variables Ansible's template module adds for a template file (its
- * generate_ansible_template_vars): `ansible_managed` and where the template came from.
- * `template_mtime` and `template_run_date` (Python datetimes) are not given.
+ * generate_ansible_template_vars): `ansible_managed`, where the template came from, its
+ * `template_mtime` and the `template_run_date` (Python datetimes: template/py-datetime.ts).
  */
 import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { TemplateFileOptions } from "../modules/types.js";
+import { PyDateTime } from "../template/py-datetime.js";
 
 /** Ansible's default `ansible_managed` string (ansible.cfg's `ansible_managed`). */
 export const ANSIBLE_MANAGED = "Ansible managed";
 
+/**
+ * `runDate` (seconds since the epoch) is taken once per task, so the probe after the write
+ * renders the bytes it wrote (Ansible renders once; the next run gives a new date, a change).
+ */
 export async function templateVars(
   src: string,
   fullpath: string,
   options: TemplateFileOptions = {},
+  runDate = nowSeconds(),
 ): Promise<Record<string, unknown>> {
-  const { uid } = await stat(fullpath);
+  const { uid, mtimeNs } = await stat(fullpath, { bigint: true });
   return {
     ansible_managed: ANSIBLE_MANAGED,
     template_host: hostname(),
     template_path: src,
     template_fullpath: fullpath,
-    template_uid: await userName(uid),
+    template_uid: await userName(Number(uid)),
+    // st_mtime as Python's float seconds, then fromtimestamp's rounding
+    template_mtime: new PyDateTime(
+      Number(mtimeNs / 1_000_000_000n) + Number(mtimeNs % 1_000_000_000n) * 1e-9,
+    ),
+    template_run_date: new PyDateTime(runDate),
     template_destpath: options.dest ?? null,
   };
+}
+
+/** Now, in seconds since the epoch, to the microsecond. */
+export function nowSeconds(): number {
+  return (performance.timeOrigin + performance.now()) / 1000;
 }
 
 /** The name of a uid, from /etc/passwd; the number as text when it has none. */

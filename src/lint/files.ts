@@ -14,6 +14,7 @@ import { checkTemplate } from "../template/index.js";
 import { fileEngine, hasTemplate } from "../template/jinja/classify.js";
 import { fileLoader } from "../template/jinja/loader.js";
 import { checkJinja } from "../template/jinja/render.js";
+import { UnsafeText } from "../template/unsafe.js";
 import { type Findings, findingOf } from "./finding.js";
 
 /** Every Jinja file under `<dir>/templates/`, checked as the template module would load it. */
@@ -62,6 +63,7 @@ async function lintVarsFile(file: string, findings: Findings): Promise<void> {
 /** The strings holding `{{` (or `{%`) in a value, each with its path. */
 function templateStrings(value: unknown, at: YamlPath): [YamlPath, string][] {
   if (typeof value === "string") return hasTemplate(value) ? [[at, value]] : [];
+  if (value instanceof UnsafeText) return [];
   if (Array.isArray(value)) return value.flatMap((v, i) => templateStrings(v, [...at, i]));
   if (value !== null && typeof value === "object")
     return Object.entries(value).flatMap(([k, v]) => templateStrings(v, [...at, k]));

@@ -43,6 +43,15 @@ export type ModuleResult = Record<string, unknown> & {
 export interface TemplateFileOptions {
   trimBlocks?: boolean;
   lstripBlocks?: boolean;
+  /** `newline_sequence`: what each newline of the template's own text becomes. */
+  newlineSequence?: string;
+  /** `variable_start_string` … `comment_end_string`, where the task sets them. */
+  delimiters?: Partial<
+    Record<
+      "variableStart" | "variableEnd" | "blockStart" | "blockEnd" | "commentStart" | "commentEnd",
+      string
+    >
+  >;
   /** The file's destination on the host, as `template_destpath`. */
   dest?: string;
 }
@@ -118,6 +127,11 @@ interface ModuleBase<Args> {
    * "include_vars": the layer below it, above task vars (engine/vars.ts).
    */
   factsLayer?: "include_vars";
+  /**
+   * Its arguments become variables (set_fact): an `!unsafe` string, and what a template that read
+   * one gives, reach it as UnsafeText (template/unsafe.ts), so they are never templated later.
+   */
+  keepsUnsafe?: boolean;
   /** Fill defaults / normalise aliases after validation (pure). */
   normalize?(args: Args): Args;
 }

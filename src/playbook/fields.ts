@@ -1,4 +1,5 @@
 /** Converters from written field values to their resolved forms; shapes were checked by the schema. */
+import { UnsafeText } from "../template/unsafe.js";
 import type { Task } from "./types.js";
 
 export type Raw = Record<string, unknown>;
@@ -71,6 +72,7 @@ export function optionalString(value: unknown): string | undefined {
 export function describe(value: unknown): string {
   if (value === null || value === undefined) return "nothing (an empty value)";
   if (Array.isArray(value)) return "a list";
+  if (value instanceof UnsafeText) return "an !unsafe string";
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string") return "a string";
   if (typeof value === "number") return "a number";

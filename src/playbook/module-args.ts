@@ -7,6 +7,7 @@ import { distance } from "fastest-levenshtein";
 import { ParseError, type SourceLocation } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module } from "../modules/types.js";
+import { UnsafeText } from "../template/unsafe.js";
 import { VaultValue } from "../vault/keyring.js";
 import { describe, isRecord } from "./fields.js";
 import { closest, didYouMean, suggestion, unsupportedHint, unsupportedModuleHint } from "./hints.js";
@@ -111,7 +112,7 @@ export function writtenArgs(
 ): { args: Record<string, unknown>; errors: ParseError[] } {
   const base = isRecord(argsKeyword) ? argsKeyword : {};
   if (value === null || value === undefined) return { args: { ...base }, errors: [] };
-  if (isRecord(value)) return { args: { ...base, ...value }, errors: [] };
+  if (isRecord(value) && !(value instanceof UnsafeText)) return { args: { ...base, ...value }, errors: [] };
   if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
     return {
       args: { ...base },
@@ -121,7 +122,10 @@ export function writtenArgs(
           `arguments of ${module.name}: expected a mapping, got ${describe(value)}`,
           {
             location,
-            hint: `write the arguments as a mapping under ${module.name}:`,
+            hint:
+              value instanceof UnsafeText
+                ? `write the arguments as a mapping under ${module.name}:, with !unsafe on the one to keep as written (${module.freeForm ?? "an argument"}: !unsafe '…')`
+                : `write the arguments as a mapping under ${module.name}:`,
           },
         ),
       ],
@@ -353,6 +357,7 @@ const VAULTED = "{{ (vaulted) }}";
 
 function withoutVault(value: unknown): unknown {
   if (value instanceof VaultValue) return VAULTED;
+  if (value instanceof UnsafeText) return value.text;
   if (Array.isArray(value)) return value.map(withoutVault);
   if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype)
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutVault(v)]));

@@ -5,6 +5,7 @@
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { checkExpression, checkTemplate } from "../template/index.js";
 import { hasTemplate } from "../template/jinja/classify.js";
+import { UnsafeText } from "../template/unsafe.js";
 import { didYouMean } from "./hints.js";
 import { loopKey } from "./loop-fields.js";
 import { checkTemplateFile } from "./template-files.js";
@@ -198,6 +199,7 @@ const playTemplates: PlayRule = (play, found) => {
 /** Strings holding `{{` anywhere inside a value (lists and mappings included). */
 function templateStrings(value: unknown): string[] {
   if (typeof value === "string") return hasTemplate(value) ? [value] : [];
+  if (value instanceof UnsafeText) return []; // never templated
   if (Array.isArray(value)) return value.flatMap(templateStrings);
   if (typeof value === "object" && value !== null) return Object.values(value).flatMap(templateStrings);
   return [];

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { TicklessError } from "../errors.js";
 import { fileEngine } from "../template/jinja/classify.js";
+import type { Delimiters, JinjaOptions } from "../template/jinja/lex.js";
 import { fileLoader, searchPath } from "../template/jinja/loader.js";
 import { checkJinja } from "../template/jinja/render.js";
 import type { TaskNode } from "./types.js";
@@ -33,5 +34,37 @@ export function checkTemplateFile(node: TaskNode, errors: TicklessError[]): void
     return;
   }
   if (fileEngine(file, text) !== "jinja") return;
-  checkJinja(text, { file }, undefined, fileLoader([...dirs, path.dirname(file)]), (err) => errors.push(err));
+  const options = literalOptions(node.args);
+  if (!options) return;
+  checkJinja(text, { file }, options, fileLoader([...dirs, path.dirname(file)]), (err) => errors.push(err));
+}
+
+const DELIMITERS: Record<string, keyof Delimiters> = {
+  variable_start_string: "variableStart",
+  variable_end_string: "variableEnd",
+  block_start_string: "blockStart",
+  block_end_string: "blockEnd",
+  comment_start_string: "commentStart",
+  comment_end_string: "commentEnd",
+};
+
+/** The task's delimiters and trim/lstrip settings; none when one is a template (known at run time). */
+function literalOptions(args: Record<string, unknown>): Partial<JinjaOptions> | undefined {
+  const options: Partial<JinjaOptions> = {};
+  for (const [arg, key] of Object.entries(DELIMITERS)) {
+    const value = args[arg];
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value.includes("{{")) return undefined;
+    options.delimiters = { ...options.delimiters, [key]: value };
+  }
+  for (const [arg, key] of [
+    ["trim_blocks", "trimBlocks"],
+    ["lstrip_blocks", "lstripBlocks"],
+  ] as const) {
+    const value = args[arg];
+    if (value === undefined) continue;
+    if (typeof value !== "boolean") return undefined;
+    options[key] = value;
+  }
+  return options;
 }

@@ -1,6 +1,8 @@
 /** Validates the written playbook against the JSON Schema and turns every ajv error into a located ParseError. */
+
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { ParseError } from "../errors.js";
+import { UnsafeText } from "../template/unsafe.js";
 import { describe, isRecord } from "./fields.js";
 import { suggestion, unsupportedHint } from "./hints.js";
 import { BLOCK_KEYWORDS, INCLUDE_KEYWORDS, PLAY_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
@@ -178,6 +180,8 @@ function fieldName(path: YamlPath): string | undefined {
 
 function schemaHint(field: string | undefined, expected: string, value: unknown): string {
   const name = field ?? "the value";
+  if (value instanceof UnsafeText)
+    return `!unsafe is taken on variables and module arguments only: remove it from ${name}`;
   if (isRecord(value) && /string|expression/.test(expected))
     return `${name} holds a mapping: check the indentation, or quote the value`;
   if (typeof value === "string" && /^(\d+|true|false|yes|no|on|off)$/i.test(value))

@@ -17,6 +17,7 @@ import {
   type YAMLError,
 } from "yaml";
 import { ParseError, type SourceLocation } from "../errors.js";
+import { UnsafeText } from "../template/unsafe.js";
 import { currentKeyring, isVaultText, VaultValue } from "../vault/index.js";
 import { checkNodes, firstAlias, refuseNul } from "./yaml-checks.js";
 
@@ -97,6 +98,10 @@ export function parseYaml(source: string, file: string): YamlSource {
     Scalar(_, node) {
       if (node.tag === "!vault")
         node.value = new VaultValue(String(node.value), where(rangeStart(node) ?? 0), keyring);
+      else if (node.tag === UNSAFE_TAG) markUnsafeNode(node);
+    },
+    Collection(_, node) {
+      if (node.tag === UNSAFE_TAG) markUnsafeNode(node);
     },
     Pair(_, pair) {
       // ansible.builtin.include_tasks is include_tasks (a key no vars file or inventory can hold)
@@ -134,6 +139,24 @@ export function parseYaml(source: string, file: string): YamlSource {
       return where(offsetOf(doc.contents, steps, target, doc));
     },
   };
+}
+
+const UNSAFE_TAG = "!unsafe";
+
+/**
+ * `!unsafe` on a scalar makes it a string that is never templated (PyYAML reads the scalar as
+ * text whatever it spells); on a list or mapping, every string value inside it (ansible-core's
+ * wrap_var: numbers and booleans stay what they are, keys are never templated anyway).
+ */
+function markUnsafeNode(node: unknown, tagged = true): void {
+  if (isScalar(node)) {
+    if (tagged) node.value = new UnsafeText(String(node.value));
+    else if (typeof node.value === "string") node.value = new UnsafeText(node.value);
+  } else if (isMap(node)) {
+    for (const pair of node.items) markUnsafeNode(pair.value, false);
+  } else if (isSeq(node)) {
+    for (const item of node.items) markUnsafeNode(item, false);
+  }
 }
 
 /** Decodes a JSON pointer (`/0/tasks/3/whn`) into path steps. */

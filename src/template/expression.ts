@@ -7,7 +7,14 @@ import { LOOKUP_FUNCTIONS, lookupInstead } from "./lookups.js";
 import { renderNested } from "./render.js";
 import { KEYWORD_PREFIX, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
-import { makeStrict, STRICT_ATTR, strictAttr } from "./strict-attr.js";
+import {
+  LENIENT_ATTR,
+  lenientAttr,
+  makeLenientAccess,
+  makeStrict,
+  STRICT_ATTR,
+  strictAttr,
+} from "./strict-attr.js";
 import { didYouMean } from "./suggest.js";
 import { allTransforms, FILTERS, GUARDS, RESULT_TESTS, TESTS, toText } from "./transforms.js";
 
@@ -48,6 +55,7 @@ jexl.addFunction(STRICT_ATTR, (...args: Parameters<typeof strictAttr>) => {
     throw err;
   }
 });
+jexl.addFunction(LENIENT_ATTR, lenientAttr);
 jexl.addFunction(CALL, callMacro);
 
 /** What a transform threw last: jexl re-wraps errors that cross its operators. */
@@ -178,6 +186,13 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
       for (const arg of node.args) prepare(arg, ctx, false);
       return;
     }
+  }
+  // a guarded `a['b']['c']`: an undefined step reads as undefined, as Jinja's Undefined does
+  if (guarded && node.type === "FilterExpression" && !node.relative) {
+    makeLenientAccess(node);
+    prepare(node.args[0], ctx, true);
+    prepare(node.args[1], ctx);
+    return;
   }
   const children = [
     node.left,

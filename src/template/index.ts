@@ -1,3 +1,4 @@
 export { cpuListToMask, formatCpuList, maskToCpuList, parseCpuList } from "../modules/isolation/cpus.js";
 export { checkExpression, evaluate, evaluateCondition } from "./expression.js";
-export { checkTemplate, isTemplate, renderString, renderTemplateFile, renderValue } from "./render.js";
+export { checkTemplate, isTemplate, renderString, renderTemplateFile } from "./render.js";
+export { renderValue } from "./render-value.js";

@@ -5,6 +5,7 @@
  */
 import jexlModule from "jexl";
 import { Macro } from "./jinja/macro.js";
+import { PyDateTime } from "./py-datetime.js";
 import { rewriteExpression, STRING_PLACEHOLDER } from "./rewrite.js";
 
 /** Python's repr() of a string: single quotes unless the text holds one and no double quote. */
@@ -20,6 +21,7 @@ function reprString(s: string): string {
 /** Python's repr() of the values templates meet. */
 export function pyRepr(value: unknown): string {
   if (value instanceof Macro) return `<Macro '${value.name}'>`;
+  if (value instanceof PyDateTime) return value.repr();
   if (typeof value === "string") return reprString(value);
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(", ")}]`;
   if (value !== null && typeof value === "object") {
@@ -37,6 +39,7 @@ export function pyStr(value: unknown): string {
   if (value === true) return "True";
   if (value === false) return "False";
   if (typeof value === "number" && !Number.isFinite(value)) return value > 0 ? "inf" : "nan";
+  if (value instanceof PyDateTime) return value.toString();
   if (typeof value === "object") return pyRepr(value);
   return String(value);
 }

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import Handlebars from "handlebars";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { decodeSource } from "../playbook/yaml-checks.js";
-import { openVaultFile, VaultValue } from "../vault/keyring.js";
+import { openVaultFile } from "../vault/keyring.js";
 import { checkExpression, evaluateIn } from "./expression.js";
 import {
   INTERNAL_HELPERS,
@@ -19,7 +19,8 @@ import { fileLoader } from "./jinja/loader.js";
 import { checkJinja, type Report, renderJinja } from "./jinja/render.js";
 import { EXPRESSION_HELPER, type FoundExpression, splitTemplate, TEXT_HELPER } from "./mustaches.js";
 import { literalValue, pyOutput } from "./python.js";
-import { Scope, toPlain } from "./scope.js";
+import { Scope } from "./scope.js";
+import { endsWithStringFilter, keepsText } from "./string-filters.js";
 import { didYouMean, undefinedVariable } from "./suggest.js";
 
 const hb = Handlebars.create();
@@ -87,30 +88,6 @@ export function renderString(source: string, vars: Record<string, unknown>, loc?
 }
 
 /**
- * Renders every string inside objects and arrays. A string that is exactly one `{{ … }}`
- * gives the native value (list, number, mapping), as Ansible does.
- */
-export function renderValue(value: unknown, vars: Record<string, unknown>, loc?: SourceLocation): unknown {
-  let scope: Scope | undefined;
-  const walk = (item: unknown): unknown => {
-    if (item instanceof VaultValue) return walk(item.reveal());
-    if (typeof item === "string") {
-      if (!hasTemplate(item)) return item;
-      scope ??= new Scope(vars, renderNested, loc);
-      return toPlain(renderNested(item, scope));
-    }
-    if (Array.isArray(item)) return item.map(walk);
-    if (item !== null && typeof item === "object" && Object.getPrototypeOf(item) === Object.prototype) {
-      const out: Record<string, unknown> = {};
-      for (const [key, inner] of Object.entries(item)) out[key] = walk(inner);
-      return out;
-    }
-    return item;
-  };
-  return walk(value);
-}
-
-/**
  * Renders a controller-side template file; errors point at the line inside it. A `.j2` file (or
  * one with `{% %}` / `{# #}`) renders as Jinja, with the template module's options.
  */
@@ -175,10 +152,14 @@ export function renderNested(source: string, scope: Scope): unknown {
   const entry = entryFor(source, scope.loc);
   const form = entry.native;
   switch (form.kind) {
-    case "none":
-      return literalValue(renderText(scope, source, entry));
-    case "expression":
-      return nativeValue(evaluateAt(scope, form.expression));
+    case "none": {
+      const text = renderText(scope, source, entry);
+      return keepsText(source, entry.expressions) ? text : literalValue(text);
+    }
+    case "expression": {
+      const value = evaluateAt(scope, form.expression);
+      return endsWithStringFilter(form.expression.source) ? pyOutput(value) : nativeValue(value);
+    }
     case "literal":
       return typeof form.value === "string" ? literalValue(form.value) : form.value;
     case "path":

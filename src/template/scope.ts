@@ -2,6 +2,7 @@ import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { VaultValue } from "../vault/keyring.js";
 import { hasTemplate } from "./jinja/classify.js";
 import { undefinedVariable } from "./suggest.js";
+import { UnsafeText } from "./unsafe.js";
 
 /** Renders one template string found inside the vars, in the same scope (so cycles are seen). */
 export type NestedRenderer = (source: string, scope: Scope, label: string) => unknown;
@@ -36,6 +37,8 @@ export class Scope {
   private readonly render: NestedRenderer;
   private readonly stack: { label: string; source: string }[];
   private readonly views: WeakMap<object, unknown>;
+  /** Whether an `!unsafe` value was read since the last `tracking` began (shared with child scopes). */
+  private readonly taint: { read: boolean };
   /** A template's own names (loop variables, `set`): plain values, read before the vars. */
   private readonly locals?: Record<string, unknown>;
   private strictRootCache?: Record<string, unknown>;
@@ -53,6 +56,7 @@ export class Scope {
     this.loc = loc;
     this.stack = parent?.stack ?? [];
     this.views = parent?.views ?? new WeakMap();
+    this.taint = parent?.taint ?? { read: false };
     this.root = parent?.root ?? (this.view(raw, "") as Record<string, unknown>);
   }
 
@@ -118,9 +122,25 @@ export class Scope {
     });
   }
 
+  /** Runs `body` and says whether it read an `!unsafe` value (its result is then unsafe too). */
+  tracking<T>(body: () => T): { value: T; unsafe: boolean } {
+    const before = this.taint.read;
+    this.taint.read = false;
+    try {
+      const value = body();
+      return { value, unsafe: this.taint.read };
+    } finally {
+      this.taint.read ||= before;
+    }
+  }
+
   /** Resolves a value read from the vars: template strings rendered, containers wrapped. */
   resolve(value: unknown, label: string): unknown {
     if (value instanceof VaultValue) return this.resolve(value.reveal(), label);
+    if (value instanceof UnsafeText) {
+      this.taint.read = true;
+      return value.text;
+    }
     if (typeof value === "string") {
       return hasTemplate(value) ? this.renderNested(value, label) : value;
     }
@@ -168,12 +188,12 @@ export class Scope {
    * over a 200,000-item registered loop builds no view of any item).
    */
   private arrayView(raw: unknown[], path: string): unknown[] {
-    const memo = new Map<number, unknown>();
+    const memo = new Map<number, { value: unknown; unsafe: boolean }>();
     const at = (i: number): unknown => {
-      if (memo.has(i)) return memo.get(i);
-      const value = this.resolve(raw[i], `${path}[${i}]`);
-      memo.set(i, value);
-      return value;
+      const known = memo.get(i) ?? this.tracking(() => this.resolve(raw[i], `${path}[${i}]`));
+      memo.set(i, known);
+      if (known.unsafe) this.taint.read = true;
+      return known.value;
     };
     const index = (key: string | symbol): number | undefined =>
       typeof key === "string" && /^(0|[1-9]\d*)$/.test(key) && Number(key) < raw.length
@@ -196,12 +216,13 @@ export class Scope {
   }
 
   private objectView(raw: Record<string, unknown>, path: string): Record<string, unknown> {
-    const memo = new Map<string, unknown>();
+    const memo = new Map<string, { value: unknown; unsafe: boolean }>();
     const read = (key: string): unknown => {
-      if (memo.has(key)) return memo.get(key);
-      const value = this.resolve(raw[key], path ? `${path}.${key}` : key);
-      memo.set(key, value);
-      return value;
+      const known =
+        memo.get(key) ?? this.tracking(() => this.resolve(raw[key], path ? `${path}.${key}` : key));
+      memo.set(key, known);
+      if (known.unsafe) this.taint.read = true;
+      return known.value;
     };
     return new Proxy(Object.create(null) as Record<string, unknown>, {
       get: (_target, key) => {

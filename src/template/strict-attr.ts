@@ -63,3 +63,20 @@ export function makeStrict(node: Node, lenientRoot: string): void {
     Object.assign(node, { type: "FunctionCall", name: STRICT_ATTR, pool: "functions", args });
   }
 }
+
+/** The function name a guarded `subject[key]` calls (`x['a']['b'] is defined`). */
+export const LENIENT_ATTR = "__tickless_lenient_attr";
+
+/** `subject[key]` under a guard: undefined where the subject is (Jinja's Undefined goes on). */
+export function lenientAttr(subject: unknown, key: unknown): unknown {
+  if (typeof key === "boolean") return key ? subject : undefined;
+  if (subject === null || subject === undefined) return undefined;
+  return (subject as Record<string, unknown>)[String(key)];
+}
+
+/** Rewrites a guarded `a[b]` (not a relative filter) in place into a lenientAttr call. */
+export function makeLenientAccess(node: Node): void {
+  const args = [node.subject, node.expr];
+  for (const k of Object.keys(node)) delete node[k];
+  Object.assign(node, { type: "FunctionCall", name: LENIENT_ATTR, pool: "functions", args });
+}

@@ -93,10 +93,16 @@ describe("refused when the template is checked", () => {
       ".hbs",
     ],
     [
-      "#jinja2: variable_start_string: '[['\n[[ x ]]",
+      "#jinja2: line_comment_prefix: '##'\n## x\n",
       "TEMPLATE",
       "1:1 unsupported #jinja2: setting",
-      "trim_blocks",
+      "*_start_string",
+    ],
+    [
+      "#jinja2: lstrip_blocks=True\nx\n",
+      "TEMPLATE",
+      "1:1 failed to parse jinja2 override 'lstrip_blocks=True'.",
+      "key: value",
     ],
   ];
   it.each(cases)("%j → %s at %s", (source, code, where, hint) => {

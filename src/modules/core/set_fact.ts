@@ -1,4 +1,5 @@
 /** `set_fact`: sets host variables (facts) from its args; the engine stores them on the host. */
+import { UnsafeText } from "../../template/unsafe.js";
 import { defineModule } from "../types.js";
 
 export type SetFactArgs = Record<string, unknown> & { cacheable?: boolean };
@@ -11,14 +12,16 @@ export type SetFactArgs = Record<string, unknown> & { cacheable?: boolean };
 const FACT_BOOLEANS: Record<string, boolean> = { true: true, yes: true, false: false, no: false };
 
 export function factValue(value: unknown): unknown {
-  if (typeof value !== "string") return value;
-  return FACT_BOOLEANS[value.toLowerCase()] ?? value;
+  const text = value instanceof UnsafeText ? value.text : value;
+  if (typeof text !== "string") return value;
+  return FACT_BOOLEANS[text.toLowerCase()] ?? value;
 }
 
 export const setFactModule = defineModule<SetFactArgs>({
   name: "set_fact",
   kind: "action",
   description: "Set variables on the host for the rest of the run.",
+  keepsUnsafe: true,
   args: {
     type: "object",
     properties: { cacheable: { type: "boolean" } },

@@ -12,7 +12,32 @@ export interface JinjaOptions {
   trimBlocks: boolean;
   lstripBlocks: boolean;
   keepTrailingNewline: boolean;
+  /** The template module's `variable_start_string` … `comment_end_string`; Jinja's by default. */
+  delimiters?: Partial<Delimiters>;
+  /** What each newline of the template's text becomes (the template module's `newline_sequence`). */
+  newlineSequence?: string;
+  /** Jinja's `line_statement_prefix`: a line starting with it (after blanks) is one statement. */
+  lineStatementPrefix?: string;
 }
+
+/** The six strings that open and close Jinja's tags. */
+export interface Delimiters {
+  variableStart: string;
+  variableEnd: string;
+  blockStart: string;
+  blockEnd: string;
+  commentStart: string;
+  commentEnd: string;
+}
+
+export const JINJA_DELIMITERS: Delimiters = {
+  variableStart: "{{",
+  variableEnd: "}}",
+  blockStart: "{%",
+  blockEnd: "%}",
+  commentStart: "{#",
+  commentEnd: "#}",
+};
 
 /** Where something starts in the template: 1-based line and column. */
 export interface Position {
@@ -41,54 +66,71 @@ export class JinjaSyntaxError extends Error {
   }
 }
 
-const OPEN: Record<string, "output" | "statement" | "comment"> = {
-  "{": "output",
-  "%": "statement",
-  "#": "comment",
-};
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's ${#var}, shown to the user
 const COMMENT_HINT = "close it with #}; a literal {# (as in the shell's ${#var}) is written {{ '{#' }}";
 const CLOSERS: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
-const RAW_BEGIN = /\{%([-+]?)\s*raw\s*(-%\}\s*|%\})/y;
-const RAW_END = /\{%([-+]?)\s*endraw\s*(\+%\}|-%\}\s*|%\}\n?)/g;
+type TagKind = "output" | "statement" | "comment";
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The delimiters of a render, and the raw block's patterns written with them. */
+function delimitersOf(options: JinjaOptions) {
+  const d = { ...JINJA_DELIMITERS, ...options.delimiters };
+  const [bs, be] = [escapeRe(d.blockStart), escapeRe(d.blockEnd)];
+  const opens: [string, TagKind][] = [
+    [d.variableStart, "output"],
+    [d.blockStart, "statement"],
+    [d.commentStart, "comment"],
+  ];
+  opens.sort((a, b) => b[0].length - a[0].length);
+  return {
+    ...d,
+    opens,
+    rawBegin: new RegExp(`${bs}([-+]?)\\s*raw\\s*(-${be}\\s*|${be})`, "y"),
+    rawEnd: new RegExp(`${bs}([-+]?)\\s*endraw\\s*(\\+${be}|-${be}\\s*|${be}\\n?)`, "g"),
+  };
+}
 
 /** Splits a template (newlines already `\n`) into text, output and statement tokens. */
 export function tokenize(text: string, options: JinjaOptions): Token[] {
-  const source = !options.keepTrailingNewline && text.endsWith("\n") ? text.slice(0, -1) : text;
+  const kept = !options.keepTrailingNewline && text.endsWith("\n") ? text.slice(0, -1) : text;
+  const d = delimitersOf(options);
+  const source = options.lineStatementPrefix ? lineStatements(kept, options.lineStatementPrefix, d) : kept;
   const position = positions(source);
+  const newline = options.newlineSequence ?? "\n";
   const tokens: Token[] = [];
   let pos = 0;
   let lineStarting = true;
   const pushText = (t: string) => {
-    if (t) tokens.push({ kind: "text", text: t });
+    if (t) tokens.push({ kind: "text", text: newline === "\n" ? t : t.replace(/\n/g, newline) });
   };
   while (pos < source.length) {
-    const start = nextTag(source, pos);
-    if (start < 0) break;
-    const kind = OPEN[source[start + 1]];
-    const sign = "-+".includes(source[start + 2] ?? "") ? source[start + 2] : "";
+    const next = nextTag(source, pos, d.opens);
+    if (!next) break;
+    const { start, open, kind } = next;
+    const sign = "-+".includes(source[start + open.length] ?? "") ? source[start + open.length] : "";
     pushText(stripBefore(source.slice(pos, start), sign, kind, options.lstripBlocks, lineStarting));
-    RAW_BEGIN.lastIndex = start;
-    const raw = RAW_BEGIN.exec(source);
+    d.rawBegin.lastIndex = start;
+    const raw = d.rawBegin.exec(source);
     if (raw) {
-      RAW_END.lastIndex = RAW_BEGIN.lastIndex;
-      const end = RAW_END.exec(source);
+      d.rawEnd.lastIndex = d.rawBegin.lastIndex;
+      const end = d.rawEnd.exec(source);
       if (!end) throw new JinjaSyntaxError("missing {% endraw %}", position(start), "close the raw block");
-      const body = source.slice(RAW_BEGIN.lastIndex, end.index);
+      const body = source.slice(d.rawBegin.lastIndex, end.index);
       pushText(stripBefore(body, end[1], "statement", options.lstripBlocks, /\n$/.test(raw[0])));
-      pos = end.index + end[0].length - (!options.trimBlocks && /^%\}\n$/.test(end[2]) ? 1 : 0);
+      pos = end.index + end[0].length - (!options.trimBlocks && end[2] === `${d.blockEnd}\n` ? 1 : 0);
       lineStarting = source[pos - 1] === "\n";
       continue;
     }
-    const from = start + 2 + sign.length;
+    const from = start + open.length + sign.length;
     if (kind === "comment") {
-      const end = commentEnd(source, from, options.trimBlocks);
+      const end = commentEnd(source, from, options.trimBlocks, d.commentEnd);
       if (!end) throw new JinjaSyntaxError("missing end of comment tag", position(start), COMMENT_HINT);
       pos = end.after;
     } else {
-      const end = tagEnd(source, from, kind, options.trimBlocks, position);
+      const closer = kind === "output" ? d.variableEnd : d.blockEnd;
+      const end = tagEnd(source, from, kind, closer, options.trimBlocks, position);
       if (!end) {
-        const closer = kind === "output" ? "}}" : "%}";
         throw new JinjaSyntaxError(
           `unexpected end of template: ${source.slice(start, start + 2)} is not closed`,
           position(start),
@@ -106,12 +148,31 @@ export function tokenize(text: string, options: JinjaOptions): Token[] {
   return tokens;
 }
 
-/** Where the next `{{`, `{%` or `{#` starts, from `pos` on. */
-function nextTag(source: string, pos: number): number {
-  for (let i = source.indexOf("{", pos); i >= 0; i = source.indexOf("{", i + 1)) {
-    if (source[i + 1] in OPEN) return i;
+/**
+ * Line statements written as statement tags: `: if x` (blanks before it dropped) becomes
+ * `{%+ if x` and its newline `+%}`, so the line's newline goes with it (Jinja's
+ * linestatement_end), neither trim_blocks nor lstrip_blocks applies, and lines keep their numbers.
+ */
+function lineStatements(source: string, prefix: string, d: Delimiters): string {
+  const line = new RegExp(`^[ \\t\\v]*${escapeRe(prefix)}(.*)(\\n|$)`, "gm");
+  return source.replace(line, (_, body: string, nl: string) => `${d.blockStart}+${body}${nl}+${d.blockEnd}`);
+}
+
+/**
+ * The next tag from `pos` on: the first delimiter found, the longest where two start at the same
+ * place (as Jinja's lexer orders its rules).
+ */
+function nextTag(
+  source: string,
+  pos: number,
+  opens: [string, TagKind][],
+): { start: number; open: string; kind: TagKind } | undefined {
+  let found: { start: number; open: string; kind: TagKind } | undefined;
+  for (const [open, kind] of opens) {
+    const start = source.indexOf(open, pos);
+    if (start >= 0 && (!found || start < found.start)) found = { start, open, kind };
   }
-  return -1;
+  return found;
 }
 
 /** The text before a tag, with `-` or lstrip_blocks applied. */
@@ -131,11 +192,16 @@ function stripBefore(
 }
 
 /** The end of a comment: the first `#}`, with its `-` or `+` and trim_blocks. */
-function commentEnd(source: string, from: number, trimBlocks: boolean): { after: number } | undefined {
-  const close = source.indexOf("#}", from);
+function commentEnd(
+  source: string,
+  from: number,
+  trimBlocks: boolean,
+  closer: string,
+): { after: number } | undefined {
+  const close = source.indexOf(closer, from);
   if (close < 0) return undefined;
   const sign = close > from ? source[close - 1] : "";
-  return { after: afterClose(source, close + 2, sign, trimBlocks) };
+  return { after: afterClose(source, close + closer.length, sign, trimBlocks) };
 }
 
 /** Past a closing delimiter: `-` eats all following whitespace, trim_blocks one newline. */
@@ -157,10 +223,10 @@ function tagEnd(
   source: string,
   from: number,
   kind: "output" | "statement",
+  closer: string,
   trimBlocks: boolean,
   position: (i: number) => Position,
 ): { at: number; after: number } | undefined {
-  const closer = kind === "output" ? "}}" : "%}";
   const open: string[] = [];
   for (let i = from; i < source.length; i++) {
     const c = source[i];
@@ -168,7 +234,12 @@ function tagEnd(
       const signed = (c === "-" || (c === "+" && kind === "statement")) && source.startsWith(closer, i + 1);
       if (signed || source.startsWith(closer, i)) {
         const close = signed ? i + 1 : i;
-        const after = afterClose(source, close + 2, signed ? c : "", kind === "statement" && trimBlocks);
+        const after = afterClose(
+          source,
+          close + closer.length,
+          signed ? c : "",
+          kind === "statement" && trimBlocks,
+        );
         return { at: i, after };
       }
     }

@@ -10,7 +10,7 @@ import { truthy } from "../helpers.js";
 import { pyOutput } from "../python.js";
 import type { Scope } from "../scope.js";
 import { hasHandlebarsBlocks } from "./classify.js";
-import { type JinjaOptions, JinjaSyntaxError, type Position, tokenize } from "./lex.js";
+import { type Delimiters, type JinjaOptions, JinjaSyntaxError, type Position, tokenize } from "./lex.js";
 import { callBlock, defineMacro, importNames, include, type RenderContext } from "./load-render.js";
 import type { LoadedTemplate, TemplateLoader } from "./loader.js";
 import { type Expr, type JinjaNode, parse } from "./parse.js";
@@ -35,6 +35,8 @@ interface Compiled {
   nodes: JinjaNode[];
   /** How many newlines the text ended with (Ansible puts back what Jinja dropped). */
   newlines: number;
+  /** What those newlines are put back as: the environment's newline_sequence. */
+  newline: string;
 }
 
 const cache = new Map<string, Compiled>();
@@ -77,7 +79,7 @@ export function renderJinja(
   run(compiled.nodes, scope, {}, out, { options, loader, depth: 0 });
   const text = out.join("");
   const missing = compiled.newlines - trailingNewlines(text);
-  return missing > 0 ? text + "\n".repeat(missing) : text;
+  return missing > 0 ? text + compiled.newline.repeat(missing) : text;
 }
 
 function compile(
@@ -113,7 +115,8 @@ function compile(
   let lineOffset = 0;
   if (source.startsWith(HEADER)) {
     const eol = source.indexOf("\n");
-    Object.assign(options, header(source.slice(HEADER.length, eol < 0 ? undefined : eol), loc));
+    const set = header(source.slice(HEADER.length, eol < 0 ? undefined : eol), loc);
+    Object.assign(options, set, { delimiters: { ...options.delimiters, ...set.delimiters } });
     source = eol < 0 ? "" : source.slice(eol + 1);
     lineOffset = 1;
   }
@@ -121,7 +124,8 @@ function compile(
     if (!loc || loc.line !== undefined) return loc;
     return { ...loc, line: at.line + lineOffset, column: at.column };
   };
-  const block = hasHandlebarsBlocks(source) ? /\{\{~?\s*(?:[#/^]|else\b)/.exec(source) : null;
+  const defaultStart = (options.delimiters?.variableStart ?? "{{") === "{{";
+  const block = defaultStart && hasHandlebarsBlocks(source) ? /\{\{~?\s*(?:[#/^]|else\b)/.exec(source) : null;
   if (block) {
     const before = source.slice(0, block.index).split("\n");
     throw new ParseError("TEMPLATE", `a Handlebars block "${block[0]}" in a Jinja template`, {
@@ -140,7 +144,7 @@ function compile(
       hint: err.hint,
     });
   }
-  const compiled = { nodes, newlines };
+  const compiled = { nodes, newlines, newline: options.newlineSequence ?? "\n" };
   // a template whose problems were only reported must not pass a later strict check from the cache
   if (reported > 0) return compiled;
   if (cache.size >= CACHE_LIMIT) cache.clear();
@@ -173,22 +177,58 @@ function checkLoaded(
   }
 }
 
-/** `#jinja2: trim_blocks: False, lstrip_blocks: True` on the first line. */
+/**
+ * `#jinja2: trim_blocks: False, lstrip_blocks: True` on the first line: each `key: value` (split
+ * at the first colon, as ansible-core does) a boolean setting, a delimiter or `newline_sequence`
+ * as a quoted string.
+ */
 function header(line: string, loc?: SourceLocation): Partial<JinjaOptions> {
   const out: Partial<JinjaOptions> = {};
   const at = loc && loc.line === undefined ? { ...loc, line: 1, column: 1 } : loc;
+  const refuse = (message: string, hint: string) =>
+    new ParseError("TEMPLATE", message, { location: at, hint });
   for (const pair of line.split(",")) {
-    const m = /^\s*(\w+)\s*:\s*(True|False|true|false)\s*$/.exec(pair);
-    const option = m ? HEADER_KEYS[m[1]] : undefined;
-    if (!m || !option) {
-      throw new ParseError("TEMPLATE", `unsupported #jinja2: setting "${pair.trim()}"`, {
-        location: at,
-        hint: "the first line may set trim_blocks, lstrip_blocks and keep_trailing_newline to True or False",
-      });
+    const colon = pair.indexOf(":");
+    if (colon < 0) {
+      throw refuse(
+        `failed to parse jinja2 override '${pair.trim()}'. Did you use something different from colon as key-value separator?`,
+        "write #jinja2: key: value, key: value",
+      );
     }
-    out[option] = /^[Tt]/.test(m[2]);
+    const [key, value] = [pair.slice(0, colon).trim(), pair.slice(colon + 1).trim()];
+    const flag = HEADER_KEYS[key];
+    const text = /^(['"])(.*)\1$/.exec(value);
+    if (flag && /^(True|False|true|false)$/.test(value)) Object.assign(out, { [flag]: /^[Tt]/.test(value) });
+    else if (Object.hasOwn(HEADER_DELIMITERS, key) && text?.[2])
+      out.delimiters = { ...out.delimiters, [HEADER_DELIMITERS[key]]: pyEscapes(text[2]) };
+    else if (key === "newline_sequence" && text && NEWLINES.includes(pyEscapes(text[2])))
+      out.newlineSequence = pyEscapes(text[2]);
+    else if (key === "line_statement_prefix" && text?.[2]) out.lineStatementPrefix = pyEscapes(text[2]);
+    else {
+      throw refuse(
+        `unsupported #jinja2: setting "${pair.trim()}"`,
+        "the first line may set trim_blocks, lstrip_blocks and keep_trailing_newline to True or False, the *_start_string and *_end_string delimiters, newline_sequence and line_statement_prefix to a quoted string",
+      );
+    }
   }
   return out;
+}
+
+const HEADER_DELIMITERS: Record<string, keyof Delimiters> = {
+  variable_start_string: "variableStart",
+  variable_end_string: "variableEnd",
+  block_start_string: "blockStart",
+  block_end_string: "blockEnd",
+  comment_start_string: "commentStart",
+  comment_end_string: "commentEnd",
+};
+
+/** The newline sequences Jinja accepts. */
+export const NEWLINES = ["\n", "\r", "\r\n"];
+
+/** `\n`, `\r`, `\t`, `\\` and quotes escaped in a Python string literal. */
+function pyEscapes(text: string): string {
+  return text.replace(/\\([nrt\\'"])/g, (_, c: string) => ({ n: "\n", r: "\r", t: "\t" })[c] ?? c);
 }
 
 function trailingNewlines(text: string): number {
