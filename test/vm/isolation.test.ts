@@ -589,7 +589,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
       "isolation.yml with irqbalance running reboots into isolcpus=4, bans CPU 4 from irqbalance, which stays active and keeps the NIC IRQs off CPU 4",
       async () => {
         const bootBefore = await vm.bootId();
-        const real = await play("isolation.yml", {}, false, "isolation.yml (irqbalance)");
+        const real = await play("isolation.yml", { allow_reboot: true }, false, "isolation.yml (irqbalance)");
         expect(failures(real)).toEqual([]);
         expect(real.summary.exitCode).toBe(0);
         const reboot = real.results.find((r) => r.task === "reboot into the new kernel command line");
