@@ -9,12 +9,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { stringify } from "yaml";
 import { removeDir, run, tempDir } from "../e2e/helpers.js";
 import type { LabHost } from "../lab/lab.js";
 import { isolateHome, sharedLab } from "../lab/use-lab.js";
 import { ansiblePlaybook, hasAnsible } from "../referee/ansible.js";
-import { onHost, uniqueId } from "./helpers.js";
+import { onHost, refereeHostInventory, resultLine, uniqueId } from "./helpers.js";
 
 const lab = sharedLab();
 
@@ -49,22 +48,9 @@ let release: (() => Promise<void>) | undefined;
 const grp = uniqueId("tkg");
 const gid = 42000 + Math.floor(Math.random() * 5000);
 
-function inventory(host: LabHost): string {
-  const vars = {
-    ansible_host: host.address,
-    ansible_port: host.port,
-    ansible_user: "root",
-    ansible_ssh_private_key_file: lab!.keyFile,
-    ansible_python_interpreter: "/usr/bin/python3",
-    tickless_known_hosts_file: lab!.knownHostsFile,
-  };
-  return stringify({ all: { hosts: { g: vars } } });
-}
-
-function line(name: string, status: string, r: Record<string, unknown>): string {
-  const fields = Object.fromEntries(FIELDS.filter((f) => r[f] !== undefined).map((f) => [f, r[f]]));
-  return `${name}: ${status} ${JSON.stringify(fields)}`;
-}
+const inventory = (host: LabHost) => refereeHostInventory(lab!, host, "g");
+const line = (name: string, status: string, r: Record<string, unknown>) =>
+  resultLine(FIELDS, name, status, r);
 
 async function referee(check: boolean): Promise<{ rc: number; tasks: string[] }> {
   const args = [

@@ -161,3 +161,30 @@ export async function untilListening(port: number): Promise<void> {
   }
   throw new Error(`nothing listens on 127.0.0.1:${port}`);
 }
+
+/**
+ * A one-host inventory for both ansible-playbook and tickless: the lab host under `alias`, root by
+ * key, the lab's known_hosts, and the host's python3 (the referee's modules run there).
+ */
+export function refereeHostInventory(lab: LabDescription, host: LabHost, alias: string): string {
+  const vars = {
+    ansible_host: host.address,
+    ansible_port: host.port,
+    ansible_user: "root",
+    ansible_ssh_private_key_file: lab.keyFile,
+    ansible_python_interpreter: "/usr/bin/python3",
+    tickless_known_hosts_file: lab.knownHostsFile,
+  };
+  return stringify({ all: { hosts: { [alias]: vars } } });
+}
+
+/** `name: status {the result's `fields` that are set}`: one task's outcome, comparable across tools. */
+export function resultLine(
+  fields: readonly string[],
+  name: string,
+  status: string,
+  r: Record<string, unknown>,
+) {
+  const kept = Object.fromEntries(fields.filter((f) => r[f] !== undefined).map((f) => [f, r[f]]));
+  return `${name}: ${status} ${JSON.stringify(kept)}`;
+}

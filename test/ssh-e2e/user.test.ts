@@ -10,12 +10,11 @@ import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { stringify } from "yaml";
 import { removeDir, run, tempDir } from "../e2e/helpers.js";
 import type { LabHost } from "../lab/lab.js";
 import { isolateHome, sharedLab } from "../lab/use-lab.js";
 import { ansiblePlaybook, hasAnsible } from "../referee/ansible.js";
-import { onHost, uniqueId } from "./helpers.js";
+import { onHost, refereeHostInventory, resultLine, uniqueId } from "./helpers.js";
 
 const lab = sharedLab();
 
@@ -97,22 +96,9 @@ const uid = 43000 + Math.floor(Math.random() * 5000);
 const gid = 43000 + Math.floor(Math.random() * 5000);
 const vars = { usr, uid, uid2: uid + 1, uid3: uid + 2, gid, gid2: gid + 1 };
 
-function inventory(host: LabHost): string {
-  const hostVars = {
-    ansible_host: host.address,
-    ansible_port: host.port,
-    ansible_user: "root",
-    ansible_ssh_private_key_file: lab!.keyFile,
-    ansible_python_interpreter: "/usr/bin/python3",
-    tickless_known_hosts_file: lab!.knownHostsFile,
-  };
-  return stringify({ all: { hosts: { u: hostVars } } });
-}
-
-function line(name: string, status: string, r: Record<string, unknown>): string {
-  const fields = Object.fromEntries(FIELDS.filter((f) => r[f] !== undefined).map((f) => [f, r[f]]));
-  return `${name}: ${status} ${JSON.stringify(fields)}`;
-}
+const inventory = (host: LabHost) => refereeHostInventory(lab!, host, "u");
+const line = (name: string, status: string, r: Record<string, unknown>) =>
+  resultLine(FIELDS, name, status, r);
 
 async function referee(check: boolean): Promise<{ rc: number; tasks: string[] }> {
   const extra = Object.entries(vars)
