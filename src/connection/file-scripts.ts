@@ -68,6 +68,7 @@ export class ScriptFiles {
     options: WriteOptions & { prelude?: string[] } = {},
   ): Promise<void> {
     const target = quote([path]);
+    const bytes = typeof content === "string" ? Buffer.byteLength(content) : content.length;
     const owner =
       options.owner || options.group ? `${options.owner ?? ""}:${options.group ?? ""}` : undefined;
     const script = [
@@ -77,6 +78,9 @@ export class ScriptFiles {
       `t=$(mktemp -p ${quote([dirname(path)])} ${quote([`.${basename(path)}.tickless.XXXXXX`])})`,
       `trap 'rm -f "$t"' EXIT`,
       `cat > "$t"`,
+      // A run killed mid-write closes stdin early and cat ends "well": the size tells it, and the
+      // temp file goes instead of a cut-off target.
+      `n=$(wc -c < "$t"); [ "$n" -eq ${bytes} ] || { echo "cut off after $n of ${bytes} bytes" >&2; exit 1; }`,
       owner
         ? `chown ${quote([owner])} "$t"`
         : `if [ -e ${target} ]; then chown --reference=${target} "$t" 2>/dev/null || true; fi`,

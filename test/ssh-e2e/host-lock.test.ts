@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readdir, readFile, readlink, utimes, writeFile } from "node:fs/promises";
+import { readdir, readFile, readlink, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,7 +42,10 @@ const PLAYBOOK = `
       loop: [1, 2, 3]
 `;
 
-/** A big file written into /opt/{{ id }}: slow enough to be cut off mid-write. */
+/**
+ * A big file written into /opt/{{ id }}: slow enough to be cut off mid-write. With its mode given
+ * it goes over SFTP, a chunk at a time, so a killed run stops the bytes on their way.
+ */
 const BIG = `
 - name: big write
   hosts: lab
@@ -51,7 +54,7 @@ const BIG = `
     - name: dir
       file: { path: "/opt/{{ id }}", state: directory }
     - name: big
-      copy: { src: big.bin, dest: "/opt/{{ id }}/big.bin" }
+      copy: { src: big.bin, dest: "/opt/{{ id }}/big.bin", mode: "0644" }
 `;
 
 const TICKS = `
@@ -190,32 +193,57 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
     expect(await contents(k1, id)).toEqual(FILES.map(() => "B\n"));
   });
 
-  test("a SIGKILLed holder: the next run takes over with a notice and sweeps its cut-off temp file", async () => {
+  test("a SIGKILLed holder mid-write leaves no cut-off target; the next run takes over with a notice and sweeps its temp file", async () => {
     if (!existsSync(bin)) {
       const build = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
       if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
     }
-    const id = uniqueId("lock-kill");
-    await writeTree(dir, { "files/big.bin": "" });
-    await writeFile(join(dir, "files/big.bin"), randomBytes(48 * 1024 * 1024));
-    const upper = join(k1.upper, "opt", id);
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [bin, "run", join(dir, "big.yml"), "-i", inventory, "-l", "k1", "-e", `id=${id}`],
-      { stdio: "ignore", env: { ...process.env } },
-    );
-    const killedRun = await untilLocked(k1);
+    // The kill must land while the big file is being written. The child is stopped as soon as its
+    // temp file shows; when the copy had already renamed it by then (a loaded machine), the run is
+    // let finish and tried again with a file twice the size.
+    let id = "";
+    let upper = "";
+    let killedRun = "";
     let temp: string | undefined;
-    for (const end = Date.now() + 20_000; !temp && Date.now() < end; ) {
-      temp = (await readdir(upper).catch(() => [] as string[])).find((n) => /\.tickless\./.test(n));
-      if (!temp) await new Promise((r) => setTimeout(r, 2));
+    for (let attempt = 0, size = 48; attempt < 4 && !temp; attempt++, size *= 2) {
+      id = uniqueId("lock-kill");
+      await writeTree(dir, { "files/big.bin": "" });
+      await writeFile(join(dir, "files/big.bin"), randomBytes(size * 1024 * 1024));
+      upper = join(k1.upper, "opt", id);
+      const child: ChildProcess = spawn(
+        process.execPath,
+        [bin, "run", join(dir, "big.yml"), "-i", inventory, "-l", "k1", "-e", `id=${id}`],
+        { stdio: "ignore", env: { ...process.env } },
+      );
+      const exited = new Promise((r) => child.once("exit", r));
+      killedRun = await untilLocked(k1);
+      let seen: string | undefined;
+      for (const end = Date.now() + 20_000; !seen && child.exitCode === null && Date.now() < end; ) {
+        // a temp file with content: the write itself, not an empty probe
+        const temps = (await readdir(upper).catch(() => [] as string[])).filter((n) =>
+          /\.tickless\./.test(n),
+        );
+        for (const n of temps)
+          if (((await stat(join(upper, n)).catch(() => undefined))?.size ?? 0) > 0) seen = n;
+        if (!seen) await new Promise((r) => setTimeout(r, 2));
+      }
+      child.kill("SIGSTOP");
+      // what the host already had in flight settles before the temp file is looked at again
+      await new Promise((r) => setTimeout(r, 300));
+      if (seen && (await readdir(upper)).includes(seen)) {
+        temp = seen;
+        child.kill("SIGKILL");
+      } else {
+        child.kill("SIGCONT");
+      }
+      await exited;
     }
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
     expect(temp, "the kill landed while the big file was being written").toBeDefined();
-    // mtimes are whole seconds: the next run starts in a later second than the cut-off write.
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(await readdir(upper)).toContain(temp);
+    // The cut-off bytes never take the target's name; they stay in the temp file, for the next
+    // run to sweep.
+    await new Promise((r) => setTimeout(r, 1200)); // mtimes are whole seconds
+    const cut = await readdir(upper);
+    expect(cut).toEqual([temp]);
     expect((await lockInfo(k1))?.run_id).toBe(killedRun);
     // A temp file newer than the next run is not an earlier run's: it stays.
     const fresh = join(upper, ".other.tickless.Zz9_-x");
