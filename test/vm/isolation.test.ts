@@ -78,6 +78,8 @@ const S1_WORDS =
   "isolcpus=managed_irq,domain,2,6-7 nohz_full=2,6-7 rcu_nocbs=2,6-7 irqaffinity=0-1,3-5 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never";
 const S1_CPUS = [2, 6, 7];
 const DROPIN = "/etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf";
+/** The receive packet steering mask of the VM's one NIC queue (virtio-net, ens3): 0 (RPS off) at boot. */
+const RPS = "/sys/class/net/ens3/queues/rx-0/rps_cpus";
 /** GRUB's files, the generated grub.cfg, the drop-ins and the state directory, hashed (a rollback refused changes none). */
 const STATE = [
   "for f in $(find /etc/default/grub /etc/default/grub.d /boot/grub/grub.cfg /boot/grub/custom.cfg /etc/default/irqbalance /etc/systemd/system /etc/tmpfiles.d /var/lib/tickless 2>/dev/null | sort); do",
@@ -387,15 +389,16 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     );
 
     it(
-      "day two: a NIC IRQ moved onto CPU 6 by hand and the Redis drop-in deleted: status exit 2 naming both; isolation.yml rerun with the same variables repairs them, status exit 0",
+      "day two: a NIC IRQ moved onto CPU 6 by hand, the Redis drop-in deleted and RPS turned on for every CPU: status exit 2 naming the first two; isolation.yml rerun with the same variables repairs all three, status exit 0",
       async () => {
         const [irq, name] = (await nicIrqsOn(S1_CPUS)).irqs.find(([, n]) => /-input\.0$/.test(n ?? "")) ?? [];
         expect(irq).toMatch(/^\d+$/);
         const baseline = new RegExp(`^/proc/irq/${irq}/smp_affinity_list (\\S+)$`, "m").exec(before)?.[1];
         expect(baseline).toMatch(/^[\d,-]+$/);
         moved = { irq: String(irq), name: String(name), baseline: String(baseline) };
+        // and packet steering turned on for every CPU (as a boot script or a NIC tuning guide does)
         await vm.ssh(
-          `echo 6 > /proc/irq/${irq}/smp_affinity_list && rm ${DROPIN} && systemctl daemon-reload`,
+          `echo 6 > /proc/irq/${irq}/smp_affinity_list && rm ${DROPIN} && systemctl daemon-reload && echo ff > ${RPS}`,
         );
         const drifted = await status();
         expect(drifted.code).toBe(2);
@@ -422,6 +425,9 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect((await vm.ssh(`grep Cpus_allowed_list /proc/${pid}/status`)).stdout).toMatch(
           new RegExp(`^Cpus_allowed_list:\\s+${S1}$`, "m"),
         );
+        // RPS keeps every CPU but 2, 6 and 7: ff less 0xc4; the hand-set ff is the saved original
+        expect(repair.results.find((r) => r.task.startsWith("packet steering"))?.status).toBe("changed");
+        expect((await vm.ssh(`cat ${RPS}`)).stdout.trim()).toBe("3b");
       },
       30 * MINUTES,
     );
@@ -470,7 +476,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     );
 
     it(
-      "day two: rollback.yml with no variables and no allow_reboot restores every part, the moved IRQ to its original; reboot pending in the recap, the task's result and status (exit 2)",
+      "day two: rollback.yml with no variables and no allow_reboot restores every part, the moved IRQ to its original, RPS to the mask the repair found; reboot pending in the recap, the task's result and status (exit 2)",
       async () => {
         const bootBefore = await vm.bootId();
         const back = await play("rollback.yml", {}, false, "rollback.yml (no reboot)");
@@ -489,6 +495,8 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect((await vm.ssh(`cat /proc/irq/${moved.irq}/smp_affinity_list`)).stdout.trim()).toBe(
           moved.baseline,
         );
+        // the steering mask the repair run found (ff) is what it saved and what comes back
+        expect((await vm.ssh(`cat ${RPS}`)).stdout.trim()).toBe("ff");
         expect(back.summary.rebootPending).toEqual(["vm1"]);
         const recap = back.events.find((e) => e.type === "recap");
         expect(recap?.type === "recap" && recap.rebootPending).toEqual(["vm1"]);
