@@ -7,6 +7,9 @@ export const STRING_PLACEHOLDER = /^__tickless_str_(\d+)$/;
 /** Names the identifier that carries a keyword argument's name until the AST is built. */
 export const KEYWORD_PREFIX = "__tickless_kw_";
 
+/** The transform a method call `x.name(…)` becomes (methods.ts). */
+export const METHOD = "__tickless_method";
+
 /** The transform that `loop.cycle(…)` becomes: a method call jexl cannot make. */
 export const CYCLE = "__tickless_cycle";
 
@@ -18,6 +21,9 @@ const REWRITES: [RegExp, string][] = [
   [/\bnot\s+in\b/g, " not_in "],
   // `xs.0` is Jinja's index; jexl reads `.0` as a number
   [/(\b[A-Za-z_]\w*|[\])])\.(\d+)\b/g, "$1[$2]"],
+  // a Python method call, `x.split(',')`: jexl would drop its subject (methods.ts answers it)
+  [/(^|[\w\])}])\s*\.\s*([A-Za-z_]\w*)\s*\(\s*\)/g, `$1|${METHOD}(${KEYWORD_PREFIX}$2)`],
+  [/(^|[\w\])}])\s*\.\s*([A-Za-z_]\w*)\s*\(/g, `$1|${METHOD}(${KEYWORD_PREFIX}$2, `],
   // a filter's keyword argument, `map(attribute='name')`: a pair that expression.ts unpacks
   [/\b([A-Za-z_]\w*)\s*=(?!=)/g, `${KEYWORD_PREFIX}$1 := `],
 ];
