@@ -6,7 +6,14 @@ import { CALL, callMacro } from "./jinja/macro.js";
 import { LOOKUP_FUNCTIONS, lookupInstead } from "./lookups.js";
 import { callMethod, methodProblem } from "./methods.js";
 import { renderNested } from "./render.js";
-import { KEYWORD_PREFIX, METHOD, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
+import {
+  KEYWORD_PREFIX,
+  METHOD,
+  rewriteExpression,
+  STRING_PLACEHOLDER,
+  stripBraces,
+  TUPLE,
+} from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
 import {
   LENIENT_ATTR,
@@ -58,6 +65,7 @@ jexl.addFunction(STRICT_ATTR, (...args: Parameters<typeof strictAttr>) => {
 });
 jexl.addFunction(LENIENT_ATTR, lenientAttr);
 jexl.addFunction(CALL, callMacro);
+jexl.addFunction(TUPLE, (...items: unknown[]) => items);
 jexl.addTransforms(recordingErrors({ [METHOD]: callMethod }));
 
 /** What a transform threw last: jexl re-wraps errors that cross its operators. */
@@ -162,7 +170,7 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
     }
     if (node.name === METHOD) {
       const name = String(node.args?.[1]?.value ?? "").slice(KEYWORD_PREFIX.length);
-      const problem = methodProblem(name);
+      const problem = methodProblem(name, node.args?.[2]?.type);
       if (problem) throw syntaxError(ctx.expression, problem.why, ctx.loc, problem.hint);
     }
     if (!known)

@@ -49,8 +49,17 @@ const NOT_RUN = new Set([
   "fromkeys",
 ]);
 
-/** Why a method cannot be called at all (refused before the run), or undefined. */
-export function methodProblem(name: string): { why: string; hint: string } | undefined {
+/**
+ * Why a method cannot be called at all (refused before the run), or undefined. `firstArg` is the
+ * type of the first argument's node: a written list where Python wants a tuple is refused too.
+ */
+export function methodProblem(name: string, firstArg?: string): { why: string; hint: string } | undefined {
+  if ((name === "startswith" || name === "endswith") && firstArg === "ArrayLiteral") {
+    return {
+      why: `${name} first arg must be str or a tuple of str, not list`,
+      hint: `write a tuple: x.${name}(('a', 'b'))`,
+    };
+  }
   if (Object.hasOwn(MUTATING, name)) {
     return {
       why: `.${name}() changes the value it is called on; tickless refuses it`,

@@ -27,6 +27,7 @@ const VALUES = [
   "'  hi'.lstrip(' h')",
   "'abcdef'.startswith('cd', 2)",
   "'abc'.endswith('c') and not 'abc'.startswith('b')",
+  "['abc'.endswith(('x', 'c')), 'abc'.startswith(('x', 'y')), 2 in (1, 2), (1,) | length]",
   "'hello World'.title() ~ \"they're\".title() ~ 'hELLO'.capitalize() ~ 'aB'.swapcase()",
   "'aaa'.replace('a', 'b', 2) ~ '|' ~ 'ab'.replace('', '-')",
   "'abcabc'.find('c') ~ 'abcabc'.rfind('c') ~ 'abcabc'.index('b', 2) ~ 'abc'.find('z')",

@@ -79,6 +79,12 @@ describe("refused when the template is checked", () => {
       "xs + [item]",
     ],
     ["{{ d.update({'k': 1}) }}", "EXPRESSION", "1:4 .update() changes the value", "combine"],
+    [
+      "{{ x.endswith(['a']) }}",
+      "EXPRESSION",
+      "1:4 endswith first arg must be str or a tuple of str, not list",
+      "('a', 'b')",
+    ],
     ["{{ x.casefold() }}", "EXPRESSION", "1:4 the method .casefold() is not supported", "filter"],
     ["{{ frob(x) }}", "EXPRESSION", '1:4 invalid expression "frob(x)": unknown function "frob"', "filters"],
     [
