@@ -90,6 +90,9 @@ ${ERRORS.map(([e], i) => task(`error ${i}`, `      debug: { msg: ${JSON.stringif
       set_fact: { kept: "{{ [{'a': 1, 'b': omit}] }}" }
     - name: the mapping without its omitted key
       debug: { msg: "{{ kept }}" }
+    - name: omit delegate_to
+      debug: { msg: "{{ inventory_hostname }}" }
+      delegate_to: "{{ nowhere | default(omit) }}"
     - name: omit include_role's tasks_from
       include_role: { name: foo, tasks_from: "{{ omit }}" }
     - name: the role's main.yml ran
@@ -114,7 +117,7 @@ function line(name: string, status: string, msg: unknown): string {
     const cause = ERRORS.map(([, c]) => c).find((c) => String(msg).includes(c));
     return `${name}: failed ${cause ?? String(msg)}`;
   }
-  return `${name}: ${status} ${name.startsWith("value") || name.startsWith("the ") || name.startsWith("omit debug") ? shown(msg) : ""}`;
+  return `${name}: ${status} ${name.startsWith("value") || name.startsWith("the ") || name.startsWith("omit d") ? shown(msg) : ""}`;
 }
 
 let dir: string;
