@@ -121,6 +121,15 @@ export function callMethod(subject: unknown, name: unknown, ...rest: unknown[]):
         : subject !== null && typeof subject === "object"
           ? DICT
           : {};
+  if (
+    table === DICT &&
+    Object.getPrototypeOf(subject) !== Object.prototype &&
+    Object.getPrototypeOf(subject) !== null
+  ) {
+    throw new TicklessError("EXPRESSION", `the method .${method}() of ${pyRepr(subject)} is not supported`, {
+      hint: "tickless runs the methods of str, list and dict only; use a filter (strftime, …) or compute the value in a task",
+    });
+  }
   const fn = Object.hasOwn(table, method) ? table[method] : undefined;
   if (!fn) {
     const what = subject === null || subject === undefined ? "'None'" : `'${pyType(subject)} object'`;
