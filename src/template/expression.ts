@@ -170,7 +170,9 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
     }
     if (node.name === METHOD) {
       const name = String(node.args?.[1]?.value ?? "").slice(KEYWORD_PREFIX.length);
-      const problem = methodProblem(name, node.args?.[2]?.type);
+      const subject = node.args?.[0];
+      const named = subject?.type === "Identifier" && !subject.from ? String(subject.value) : undefined;
+      const problem = methodProblem(name, node.args?.[2]?.type, named);
       if (problem) throw syntaxError(ctx.expression, problem.why, ctx.loc, problem.hint);
     }
     if (!known)

@@ -51,9 +51,20 @@ const NOT_RUN = new Set([
 
 /**
  * Why a method cannot be called at all (refused before the run), or undefined. `firstArg` is the
- * type of the first argument's node: a written list where Python wants a tuple is refused too.
+ * type of the first argument's node: a written list where Python wants a tuple is refused too;
+ * `subject` the name the method is called on, when it is a bare name (a datetime's are refused).
  */
-export function methodProblem(name: string, firstArg?: string): { why: string; hint: string } | undefined {
+export function methodProblem(
+  name: string,
+  firstArg?: string,
+  subject?: string,
+): { why: string; hint: string } | undefined {
+  if (subject === "template_mtime" || subject === "template_run_date") {
+    return {
+      why: `the methods of a datetime are not supported: ${subject}.${name}()`,
+      hint: `print it whole ({{ ${subject} }}), or compute the date in a task (command: date +%F, register)`,
+    };
+  }
   if ((name === "startswith" || name === "endswith") && firstArg === "ArrayLiteral") {
     return {
       why: `${name} first arg must be str or a tuple of str, not list`,
@@ -127,7 +138,7 @@ export function callMethod(subject: unknown, name: unknown, ...rest: unknown[]):
     Object.getPrototypeOf(subject) !== null
   ) {
     throw new TicklessError("EXPRESSION", `the method .${method}() of ${pyRepr(subject)} is not supported`, {
-      hint: "tickless runs the methods of str, list and dict only; use a filter (strftime, …) or compute the value in a task",
+      hint: "tickless runs the methods of str, list and dict only; use a filter, or compute the value in a task",
     });
   }
   const fn = Object.hasOwn(table, method) ? table[method] : undefined;

@@ -65,6 +65,7 @@ describe("refused before the run", () => {
     ["d.setdefault('a', 1)", ".setdefault() changes the value", "combine"],
     ["xs.sort()", ".sort() changes the value", "xs | sort"],
     ["s.partition(' ')", "the method .partition() is not supported", "filter"],
+    ["template_mtime.strftime('%Y')", "the methods of a datetime are not supported", "print it whole"],
     ["s.startswith(['a'])", "startswith first arg must be str or a tuple of str, not list", "tuple"],
   ])("%s", (expression, message, hint) => {
     let error: unknown;
