@@ -16,7 +16,7 @@ import { STR_METHODS } from "./str-methods.js";
 const MUTATING: Record<string, string> = {
   append: 'set_fact: { xs: "{{ xs + [item] }}" }',
   extend: 'set_fact: { xs: "{{ xs + more }}" }',
-  insert: 'set_fact: { xs: "{{ xs[:i] + [item] + xs[i:] }}" } or a sorted list',
+  insert: 'set_fact with the list built in order: { xs: "{{ [item] + xs }}" }',
   pop: "set_fact with a filter: xs | reject('equalto', x) | list, or d | dict2items | rejectattr(…)",
   remove: "set_fact: { xs: \"{{ xs | reject('equalto', x) | list }}\" }",
   clear: "set_fact: { xs: [] }",
