@@ -9,7 +9,7 @@ import type { Connection } from "../connection/types.js";
 import { ParseError } from "../errors.js";
 import { LOCALHOST_NAMES } from "../inventory/index.js";
 import type { Task } from "../playbook/types.js";
-import { renderString } from "../template/index.js";
+import { OMIT_TOKEN, renderString } from "../template/index.js";
 import type { RunContext } from "./context.js";
 import { newHostState } from "./host-state.js";
 
@@ -29,6 +29,8 @@ export async function delegation(
   if (task.delegateTo === undefined) return undefined;
   const loc = task.locs.delegate_to ?? task.loc;
   const name = String(await renderString(task.delegateTo, vars, loc)).trim();
+  // as Ansible's keywords: one that renders to `omit` is as if not written
+  if (name === OMIT_TOKEN) return undefined;
   if (!run.inventory.hosts.has(name) && !LOCALHOST_NAMES.includes(name)) {
     throw new ParseError("INVENTORY", `delegate_to: host \`${name}\` is not in the inventory`, {
       location: loc,

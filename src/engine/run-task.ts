@@ -14,7 +14,7 @@ import { withLastError } from "../modules/util/last-error.js";
 import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
 import type { Task } from "../playbook/types.js";
-import { evaluateCondition, renderString, renderValue } from "../template/index.js";
+import { evaluateCondition, removeOmit, renderString, renderValue } from "../template/index.js";
 import { recordPlan, withoutEffects } from "./check-plan.js";
 import { converge } from "./converge.js";
 import type { TaskResult } from "./events.js";
@@ -154,9 +154,11 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
   }
   const rendered = coerceRenderedArgs(
     module,
-    (await renderValue(task.args, vars, task.locs.args ?? task.loc, {
-      keepUnsafe: module.keepsUnsafe,
-    })) as Record<string, unknown>,
+    removeOmit(
+      (await renderValue(task.args, vars, task.locs.args ?? task.loc, {
+        keepUnsafe: module.keepsUnsafe,
+      })) as Record<string, unknown>,
+    ),
     task.args,
   );
   try {

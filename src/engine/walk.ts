@@ -7,7 +7,7 @@ import { formatError, formatLocation } from "../errors.js";
 import { loadIncludedRole, loadTaskFile } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
 import type { Block, Include, Task, TaskNode } from "../playbook/types.js";
-import { evaluateCondition, renderString, renderValue } from "../template/index.js";
+import { evaluateCondition, OMIT_TOKEN, renderString, renderValue } from "../template/index.js";
 import type { PlayContext, Scope } from "./context.js";
 import type { HostStats } from "./events.js";
 import { isActive } from "./host-state.js";
@@ -252,13 +252,18 @@ async function includeTarget(inc: Include, vars: Record<string, unknown>): Promi
     v === undefined ? undefined : String(await renderString(v, vars, inc.loc));
   const spec = inc.includeRole;
   if (!spec) return { file: await render(inc.file) };
+  // as Ansible: a `*_from` that renders to `omit` is left out (the role's main.yml then)
+  const from = async (v: string | undefined) => {
+    const text = await render(v);
+    return text === OMIT_TOKEN ? undefined : text;
+  };
   return {
     role: {
       name: (await render(spec.name)) ?? "",
-      tasks: await render(spec.tasksFrom),
-      vars: await render(spec.varsFrom),
-      defaults: await render(spec.defaultsFrom),
-      handlers: await render(spec.handlersFrom),
+      tasks: await from(spec.tasksFrom),
+      vars: await from(spec.varsFrom),
+      defaults: await from(spec.defaultsFrom),
+      handlers: await from(spec.handlersFrom),
     },
   };
 }

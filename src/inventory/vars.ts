@@ -1,6 +1,7 @@
 /** Variable precedence: the one place that decides which value of a variable a task sees. */
 import { dirname } from "node:path";
 import { ParseError } from "../errors.js";
+import { OMIT_TOKEN } from "../template/omit.js";
 import { ensureImplicitLocalhost, LOCALHOST_NAMES } from "./group-tree.js";
 import { hostsOfGroup } from "./patterns.js";
 import type { Inventory, InventoryGroup, InventoryHost } from "./types.js";
@@ -58,7 +59,7 @@ export interface VarLayers {
  *  9b. `roleParams` — the task's role's params (`- { role: x, port: 1 }`), above set_fact
  * 10. `include` — include_tasks parameters (its `vars:` and loop item)
  * 11. `extra` — extra vars (`-e`)
- * 12. `magic` — inventory_hostname, groups, group_names, playbook_dir, … : set last, as Ansible
+ * 12. `magic` — inventory_hostname, groups, group_names, playbook_dir, omit, … : set last, as Ansible
  *     does, so not even `-e` can fake which host a task runs on.
  */
 export function resolveVars(layers: VarLayers): Record<string, unknown> {
@@ -122,6 +123,7 @@ export function magicVars(
     ansible_check_mode: ctx.check ?? false,
     ansible_play_hosts: ctx.playHosts ?? [],
     ansible_play_hosts_all: ctx.playHosts ?? [],
+    omit: OMIT_TOKEN,
   };
   if (ctx.playbookDir !== undefined) magic.playbook_dir = ctx.playbookDir;
   if (inv.file !== undefined) {

@@ -209,27 +209,6 @@ function where(loc: SourceLocation): string {
   return `${loc.file}:${loc.line ?? 0}:${loc.column ?? 0}`;
 }
 
-/** `{{ … omit … }}`: Ansible's placeholder that drops an argument; tickless has no such variable. */
-const OMIT = /\{\{[^}]*(?<![\w.'"])omit(?![\w'"])[^}]*\}\}/;
-
-const omitRefused: NodeRule = (node, found) => {
-  const values: [string, unknown][] =
-    node.kind === "task"
-      ? Object.entries(node.args).map(([k, v]) => [`args.${k}`, v])
-      : node.kind === "include" && node.includeRole
-        ? Object.entries(node.includeRole).map(([k, v]) => [k, v])
-        : [];
-  for (const [field, value] of values) {
-    if (!templateStrings(value).some((t) => OMIT.test(t))) continue;
-    found.errors.push(
-      new ParseError("TEMPLATE", "omit is not a variable of tickless", {
-        location: locOf(node, field),
-        hint: "leave the argument out, or write two tasks with opposite when: conditions",
-      }),
-    );
-  }
-};
-
 const PLAY_RULES: PlayRule[] = [
   handlersExist,
   handlersNotified,
@@ -239,7 +218,7 @@ const PLAY_RULES: PlayRule[] = [
 ];
 const templateFiles: NodeRule = (node, found) => checkTemplateFile(node, found.errors);
 
-const NODE_RULES: NodeRule[] = [identifiers, loopTwice, expressions, templates, templateFiles, omitRefused];
+const NODE_RULES: NodeRule[] = [identifiers, loopTwice, expressions, templates, templateFiles];
 
 /** Rules over task nodes only (a task file loaded by include_tasks). */
 export function checkTaskNodes(nodes: readonly TaskNode[]): RuleFindings {

@@ -4,8 +4,16 @@ import { Keyword, range } from "./filters.js";
 import { truthy } from "./helpers.js";
 import { CALL, callMacro } from "./jinja/macro.js";
 import { LOOKUP_FUNCTIONS, lookupInstead } from "./lookups.js";
+import { callMethod, methodProblem } from "./methods.js";
 import { renderNested } from "./render.js";
-import { KEYWORD_PREFIX, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
+import {
+  KEYWORD_PREFIX,
+  METHOD,
+  rewriteExpression,
+  STRING_PLACEHOLDER,
+  stripBraces,
+  TUPLE,
+} from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
 import {
   LENIENT_ATTR,
@@ -57,6 +65,8 @@ jexl.addFunction(STRICT_ATTR, (...args: Parameters<typeof strictAttr>) => {
 });
 jexl.addFunction(LENIENT_ATTR, lenientAttr);
 jexl.addFunction(CALL, callMacro);
+jexl.addFunction(TUPLE, (...items: unknown[]) => items);
+jexl.addTransforms(recordingErrors({ [METHOD]: callMethod }));
 
 /** What a transform threw last: jexl re-wraps errors that cross its operators. */
 let thrown: unknown;
@@ -158,14 +168,12 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
         lookupInstead(plugin),
       );
     }
-    if (!known && node.pool !== "transforms") {
-      const instead = METHODS[String(node.name)] ?? "a filter: value | name(…)";
-      throw syntaxError(
-        ctx.expression,
-        `method calls are not supported: .${node.name}()`,
-        ctx.loc,
-        `write ${instead}`,
-      );
+    if (node.name === METHOD) {
+      const name = String(node.args?.[1]?.value ?? "").slice(KEYWORD_PREFIX.length);
+      const subject = node.args?.[0];
+      const named = subject?.type === "Identifier" && !subject.from ? String(subject.value) : undefined;
+      const problem = methodProblem(name, node.args?.[2]?.type, named);
+      if (problem) throw syntaxError(ctx.expression, problem.why, ctx.loc, problem.hint);
     }
     if (!known)
       throw syntaxError(ctx.expression, unknownName(String(node.name), node.pool), ctx.loc, UNKNOWN_HINT);
@@ -290,27 +298,6 @@ function recordingErrors(transforms: Record<string, (...args: any[]) => unknown>
 function syntaxError(expression: string, why: string, loc?: SourceLocation, hint = HINT): ParseError {
   return new ParseError("EXPRESSION", `invalid expression "${expression}": ${why}`, { location: loc, hint });
 }
-
-/** The filter or test to write for a Python method an Ansible user calls. */
-const METHODS: Record<string, string> = {
-  split: "text | split(',')",
-  strip: "text | trim",
-  lower: "text | lower",
-  upper: "text | upper",
-  replace: "text | replace('a', 'b')",
-  startswith: "text is match('prefix')",
-  endswith: "text is search('suffix$')",
-  format: "'%s' | format(value)",
-  join: "list | join(',')",
-  items: "mapping | dict2items, or {% for k, v in mapping.items() %} in a template",
-  keys: "mapping | list",
-  values: "mapping.values() in a for loop, or mapping | dict2items | map(attribute='value')",
-  get: "mapping[key] | default(value)",
-  capitalize: "text | capitalize",
-  title: "text | title",
-  center: "text | center(40)",
-  cycle: "loop.cycle(a, b) inside a for loop",
-};
 
 function evaluationError(err: unknown, expression: string, loc?: SourceLocation): TicklessError {
   if (err instanceof TicklessError) {

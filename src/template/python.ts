@@ -6,7 +6,7 @@
 import jexlModule from "jexl";
 import { Macro } from "./jinja/macro.js";
 import { PyDateTime } from "./py-datetime.js";
-import { rewriteExpression, STRING_PLACEHOLDER } from "./rewrite.js";
+import { rewriteExpression, STRING_PLACEHOLDER, TUPLE } from "./rewrite.js";
 
 /** Python's repr() of a string: single quotes unless the text holds one and no double quote. */
 function reprString(s: string): string {
@@ -83,6 +83,9 @@ function literalOf(node: Node, strings: string[]): unknown {
       return node.value;
     case "ArrayLiteral":
       return (node.value as Node[]).map((item) => literalOf(item, strings));
+    case "FunctionCall":
+      if (node.name !== TUPLE) throw new Error("not a literal");
+      return (node.args as Node[]).map((item) => literalOf(item, strings));
     case "ObjectLiteral": {
       const out: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(node.value as Record<string, Node>)) {

@@ -7,6 +7,12 @@ export const STRING_PLACEHOLDER = /^__tickless_str_(\d+)$/;
 /** Names the identifier that carries a keyword argument's name until the AST is built. */
 export const KEYWORD_PREFIX = "__tickless_kw_";
 
+/** The transform a method call `x.name(…)` becomes (methods.ts). */
+export const METHOD = "__tickless_method";
+
+/** The function a tuple `(a, b)` becomes: it gives the list [a, b] (Python's tuples are lists here). */
+export const TUPLE = "__tickless_tuple";
+
 /** The transform that `loop.cycle(…)` becomes: a method call jexl cannot make. */
 export const CYCLE = "__tickless_cycle";
 
@@ -18,6 +24,9 @@ const REWRITES: [RegExp, string][] = [
   [/\bnot\s+in\b/g, " not_in "],
   // `xs.0` is Jinja's index; jexl reads `.0` as a number
   [/(\b[A-Za-z_]\w*|[\])])\.(\d+)\b/g, "$1[$2]"],
+  // a Python method call, `x.split(',')`: jexl would drop its subject (methods.ts answers it)
+  [/(^|[\w\])}])\s*\.\s*([A-Za-z_]\w*)\s*\(\s*\)/g, `$1|${METHOD}(${KEYWORD_PREFIX}$2)`],
+  [/(^|[\w\])}])\s*\.\s*([A-Za-z_]\w*)\s*\(/g, `$1|${METHOD}(${KEYWORD_PREFIX}$2, `],
   // a filter's keyword argument, `map(attribute='name')`: a pair that expression.ts unpacks
   [/\b([A-Za-z_]\w*)\s*=(?!=)/g, `${KEYWORD_PREFIX}$1 := `],
 ];
@@ -59,7 +68,7 @@ export function rewriteExpression(expression: string): Rewritten {
   }
   code += rewriteCode(text.slice(last));
   const problem = bracketProblem(code);
-  if (!problem) code = testArguments(code);
+  if (!problem) code = tuples(testArguments(code));
   return { source: (problem ? code : conditionals(code)).trim(), strings, problem };
 }
 
@@ -100,6 +109,32 @@ function testArguments(code: string): string {
     last = end;
   }
   return out + code.slice(last);
+}
+
+/** Words after which `(` opens a group, not a call's arguments. */
+const GROUP_AFTER = new Set(["and", "or", "not", "in", "not_in", "if", "else"]);
+
+/** Python's tuple `(a, b)`, `(a,)`: brackets that group (not a call's) around a top-level comma. */
+function tuples(code: string): string {
+  let out = "";
+  for (let i = 0; i < code.length; i++) {
+    if (!"([{".includes(code[i])) {
+      out += code[i];
+      continue;
+    }
+    const end = closing(code, i);
+    const inner = tuples(code.slice(i + 1, end));
+    const before = out.trimEnd();
+    const word = /\w+$/.exec(before)?.[0];
+    const group = word ? GROUP_AFTER.has(word) : !/[)\]}]$/.test(before);
+    if (code[i] === "(" && group && splitTopLevel(inner, /,/g).length > 1) {
+      out += `${TUPLE}(${inner.replace(/,\s*$/, "")})`;
+    } else {
+      out += code[i] + inner + code[end];
+    }
+    i = end;
+  }
+  return out;
 }
 
 /** Python string escapes: \\ \' \" \n \t \r; any other backslash stays as written (regexes). */

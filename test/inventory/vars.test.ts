@@ -139,6 +139,7 @@ describe("magicVars", () => {
       ansible_check_mode: true,
       ansible_play_hosts: ["w1.example.com"],
       ansible_play_hosts_all: ["w1.example.com"],
+      omit: expect.stringMatching(/^__omit_place_holder__[0-9a-f]{40}$/),
       playbook_dir: "/pb",
     });
     expect(magicVars(inv, "solo.lan", {}).group_names).toEqual(["ungrouped"]);

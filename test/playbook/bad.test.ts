@@ -30,7 +30,7 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["loop-control-unknown-key.yml", "UNKNOWN_KEY", "6:9", 'did you mean "label"?'],
   ["verify-unknown-key.yml", "UNKNOWN_KEY", "6:9", "command, that"],
   ["include-unknown-key.yml", "UNKNOWN_KEY", "4:7", "include_tasks"],
-  ["omit.yml", "TEMPLATE", "3:47", "leave the argument out"],
+  ["method-append.yml", "EXPRESSION", "3:21", "set_fact"],
   ["include-args.yml", "MODULE_ARGS", "4:13", "apply: only"],
   ["unknown-module.yml", "UNKNOWN_MODULE", "4:7", 'did you mean "copy"?'],
   ["two-modules.yml", "SCHEMA", "4:7", "one task per module"],
