@@ -200,6 +200,44 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("jemalloc.yml, redis.yml and the
   );
 
   it(
+    "Redis placing its own threads under Debian's system-call filter: the drop-in gives sched_setaffinity back, Redis runs with its main thread on CPU 1 and its bio threads on CPU 0; without the lists the line goes again",
+    async () => {
+      // Debian's unit: a deny list holding @resources, which holds sched_setaffinity
+      expect(await sh("systemctl show -p SystemCallFilter --value redis-server")).toMatch(
+        /^~.*\bsched_setaffinity\b/,
+      );
+      const dropin = "/etc/systemd/system/redis-server.service.d/40-tickless-redis-hft.conf";
+      const placed = await play("redis.yml", {
+        redis_max_downtime_ms: 20_000,
+        redis_server_cpulist: "1",
+        redis_background_cpulist: "0",
+      });
+      expect(failures(placed)).toEqual([]);
+      expect(await sh(`cat ${dropin}`)).toMatch(/^SystemCallFilter=sched_setaffinity$/m);
+      expect(await sh("systemctl is-active redis-server")).toBe("active");
+      // Redis set these itself with sched_setaffinity: a filtered call would have killed it (SIGSYS)
+      const pid = await sh("systemctl show -p MainPID --value redis-server");
+      const threads = await sh(
+        `for t in /proc/${pid}/task/*; do echo "$(cat $t/comm) $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' $t/status)"; done`,
+      );
+      console.log(`VM Redis threads (comm allowed):\n${threads}`);
+      const lines = threads.split("\n").map((l) => l.split(" "));
+      expect(lines.filter(([comm]) => comm === "redis-server").map(([, allowed]) => allowed)).toContain("1");
+      const bio = lines.filter(([comm]) => comm.startsWith("bio_"));
+      expect(bio.length).toBeGreaterThan(0);
+      for (const [comm, allowed] of bio) expect([comm, allowed]).toEqual([comm, "0"]);
+      expect(await cli("DBSIZE")).toBe("1001");
+
+      const back = await play("redis.yml", { redis_max_downtime_ms: 20_000 });
+      expect(failures(back)).toEqual([]);
+      expect(await sh(`cat ${dropin}`)).not.toContain("SystemCallFilter");
+      expect(await cli("CONFIG GET server_cpulist")).toBe("server_cpulist");
+      expect(await cli("DBSIZE")).toBe("1001");
+    },
+    20 * MINUTES,
+  );
+
+  it(
     "the A/B gate compares stock with custom and prints its verdict with the p-value",
     async () => {
       const custom = await latency({
