@@ -71,6 +71,22 @@ describe("the report over a window", () => {
     expect(r.line).toMatch(/^3 samples in the last 24 h: gate pass rate 66.7 % \(1 failed\); ALARM/);
   });
 
+  it("over 7 days (168 h) the same samples include the one 30 h old, and a sample 8 days old stays out", () => {
+    const samples = [
+      sample(opts.now - 8 * 24 * 3600, [900, 900, 900, 900, 900]), // outside 7 days
+      sample(opts.now - 30 * 3600, [500, 500, 500, 500, 500]),
+      sample(opts.now - 3 * 3600, [100, 99, 101, 100, 102]),
+      sample(opts.now - 2 * 3600, [150, 160, 155, 149, 171]),
+      sample(opts.now - 3600, [99, 100, 98, 101, 100]),
+    ];
+    const week = monitorReport(baseline, { samples, bad_lines: [] }, { ...opts, windowHours: 168 });
+    expect(week.samples).toBe(4);
+    expect(week.verdicts.map((v) => v.verdict)).toEqual(["FAIL", "NO CHANGE", "FAIL", "NO CHANGE"]);
+    expect(week.pass_rate).toBeCloseTo(2 / 4, 12);
+    expect(week.line).toMatch(/^4 samples in the last 168 h: gate pass rate 50 % \(2 failed\); ALARM/);
+    expect(monitorReport(baseline, { samples, bad_lines: [] }, opts).samples).toBe(3);
+  });
+
   it("counts a sample with no measurement as a failure, and names it", () => {
     const s = { ...sample(opts.now - 10, []), error: "Could not connect to Redis" };
     const r = monitorReport(baseline, { samples: [s], bad_lines: [] }, opts);

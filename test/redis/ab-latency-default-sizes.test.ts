@@ -1,0 +1,86 @@
+/**
+ * The three planted cases at validate-latency.yml's default sizes (opt-in: a few minutes on a
+ * loaded machine; TICKLESS_LATENCY_DEFAULT_SIZES=1): the ab phase with no latency_runs given, so
+ * the playbook's own 50 runs a side, interleaved, against two servers running side by side; then
+ * the sequential protocol's defaults, 100 baseline runs and 50 candidate runs. Each run is 400 SETs
+ * (the verdict on SET p99 at alpha 0.001, as in ab-latency.test.ts, which runs the same cases at
+ * 24 runs a side in the default suite).
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sharedLab } from "../lab/use-lab.js";
+import { type AbLab, expectPlanted, failures, type PlantedCase, planted, startAbLab } from "./ab-lab.js";
+
+const OPT_IN = process.env.TICKLESS_LATENCY_DEFAULT_SIZES === "1";
+const ALPHA = 0.001;
+const REQUESTS = 400;
+
+describe.runIf(OPT_IN && sharedLab() !== undefined)("the planted cases at the default sizes", () => {
+  let ab: AbLab;
+
+  beforeAll(async () => {
+    ab = await startAbLab("ab-defaults");
+  }, 120_000);
+
+  afterAll(async () => {
+    await ab?.stop();
+  });
+
+  const cases: Array<[PlantedCase, number]> = [
+    ["no change", 21],
+    ["regression", 22],
+    ["improvement", 23],
+  ];
+  it.each(cases)(
+    "interleaved, 50 runs a side by default: %s",
+    async (kase, seed) => {
+      const { r, report, name } = await planted(ab, kase, { requests: REQUESTS, alpha: ALPHA, seed });
+      expect(report).toMatchObject({ n_baseline: 50, n_candidate: 50 });
+      const host = ab.lab.hosts[0].name;
+      const rec = JSON.parse(await readFile(join(ab.results, host, `${name}.json`), "utf8"));
+      expect(rec).toMatchObject({ protocol: "interleaved", seed });
+      expect(rec.order).toHaveLength(50);
+      expect(rec.runs).toHaveLength(50);
+      // every run keeps its whole latency distribution (HDR percentile ticks, µs), not only p99
+      for (const run of rec.runs) expect(run.SET.histogram.at(-1)).toEqual([100, run.SET.max_us]);
+      await expectPlanted(ab, kase, r, report);
+    },
+    1_200_000,
+  );
+
+  it("sequential, 100 baseline runs then 50 candidate runs by default: the fsync candidate fails", async () => {
+    const common = {
+      latency_tests: ["set"],
+      latency_test: "SET",
+      latency_runs: null,
+      latency_requests: REQUESTS,
+      latency_alpha: ALPHA,
+      latency_seed: 24,
+      latency_noise_seconds: 0,
+      latency_baseline: "seq-base",
+      latency_baseline_port: null,
+    };
+    const base = await ab.play({
+      ...common,
+      latency_phase: "baseline",
+      latency_name: "seq-base",
+      redis_port: ab.ports[0],
+    });
+    expect(failures(base)).toEqual([]);
+    const cand = await ab.play({
+      ...common,
+      latency_phase: "candidate",
+      latency_name: "seq-fsync",
+      redis_port: ab.fsyncPort,
+    });
+    const report = JSON.parse(
+      await readFile(join(ab.results, ab.lab.hosts[0].name, "gate-seq-fsync.json"), "utf8"),
+    );
+    console.log(
+      `sequential, planted regression: ${report.line} (U ${report.u}, p ${report.p_value.toExponential(2)})`,
+    );
+    expect(report).toMatchObject({ n_baseline: 100, n_candidate: 50 });
+    await expectPlanted(ab, "regression", cand, report);
+  }, 1_200_000);
+});
