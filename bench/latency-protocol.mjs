@@ -1,6 +1,7 @@
 // How long the latency gate's default protocol takes (validate-latency.yml: 100 baseline runs, 50
-// runs a side for A/B, each run `redis-benchmark -c 1 -P 1 -n 10000` for PING, GET and SET, plus
-// 10 s of intrinsic latency before the candidate is measured).
+// runs a side for A/B, each run `redis-benchmark -c 1 -P 1 -n 10000 -r 10000` for PING, GET and
+// SET, after 10 000 keys loaded and one warm-up run per server, plus 10 s of intrinsic latency
+// before the candidate is measured).
 // Measured: RUNS interleaved runs a side at the default request count and tests, through
 // validate-latency.yml's ab phase on one lab host (real sshd in a namespace, bench/lab.mjs) against
 // two stock redis-server on loopback; redis_latency records the wall time per run (the SSH round
@@ -20,7 +21,15 @@ import { fileURLToPath } from "node:url";
 import { importLab } from "./lab.mjs";
 
 const RUNS = Number(process.argv[2] ?? 4);
-const DEFAULTS = { baseline: 100, candidate: 50, ab: 50, requests: 10000, noiseSeconds: 10 };
+const DEFAULTS = {
+  baseline: 100,
+  candidate: 50,
+  ab: 50,
+  requests: 10000,
+  noiseSeconds: 10,
+  warmup: 1,
+  keyspace: 10000,
+};
 const dist = process.env.TICKLESS_DIST_DIR ?? fileURLToPath(new URL("../dist/", import.meta.url));
 const { runPlaybook } = await import(join(dist, "index.js"));
 const { openSsh } = await import(join(dist, "connection", "ssh.js"));
@@ -94,6 +103,10 @@ try {
       `validate-latency.yml failed (exit ${summary.exitCode}): ${JSON.stringify(measured?.result?.msg)}`,
     );
   const m = measured.result;
+  if (m.keyspace !== DEFAULTS.keyspace || m.warmup_runs !== DEFAULTS.warmup)
+    throw new Error(
+      `expected the playbook's dataset and warm-up, got ${m.keyspace} keys, ${m.warmup_runs} warm-up`,
+    );
   const runs = [...m.runs, ...m.baseline_runs];
   if (runs.length !== 2 * RUNS) throw new Error(`expected ${2 * RUNS} runs, got ${runs.length}`);
   const perRun = m.duration_s / runs.length;
@@ -106,11 +119,17 @@ try {
   const overhead = Math.max(0, perRun - mean(requestSeconds));
   const quietestUs = Math.min(...runs.map((r) => r.GET.p50_us));
   const realPerRun = measuredTests.length * DEFAULTS.requests * quietestUs * 1e-6 + overhead;
-  const phases = (per) => ({
-    baseline_s: DEFAULTS.baseline * per,
-    candidate_s: DEFAULTS.candidate * per + DEFAULTS.noiseSeconds,
-    ab_s: 2 * DEFAULTS.ab * per + DEFAULTS.noiseSeconds,
-  });
+  // the dataset's load and the warm-up run, per server (measured here for both servers at once)
+  const loadPerServer = Math.max(0, m.setup_s / 2 - DEFAULTS.warmup * perRun);
+  const phases = (per) => {
+    const setup = loadPerServer + DEFAULTS.warmup * per;
+    return {
+      setup_s_per_server: setup,
+      baseline_s: DEFAULTS.baseline * per + setup,
+      candidate_s: DEFAULTS.candidate * per + setup + DEFAULTS.noiseSeconds,
+      ab_s: 2 * DEFAULTS.ab * per + 2 * setup + DEFAULTS.noiseSeconds,
+    };
+  };
   const result = {
     runs_a_side: RUNS,
     requests: DEFAULTS.requests,
@@ -120,6 +139,7 @@ try {
     seconds_per_run: perRun,
     request_seconds_per_run: mean(requestSeconds),
     overhead_seconds_per_run: overhead,
+    keyspace_load_seconds_per_server: loadPerServer,
     get_p50_us_quietest: quietestUs,
     lab: phases(perRun),
     real_host_estimate: { seconds_per_run: realPerRun, ...phases(realPerRun) },
@@ -130,10 +150,11 @@ try {
       `measured: ${RUNS} interleaved runs a side on a lab host, ${result.cpus} CPUs, load ${result.load_average})`,
   );
   console.log(
-    `  per run: ${perRun.toFixed(2)} s (requests ${result.request_seconds_per_run.toFixed(2)} s, overhead ${overhead.toFixed(2)} s)`,
+    `  per run: ${perRun.toFixed(2)} s (requests ${result.request_seconds_per_run.toFixed(2)} s, overhead ${overhead.toFixed(2)} s); ` +
+      `keyspace load ${loadPerServer.toFixed(2)} s and ${DEFAULTS.warmup} warm-up run per server`,
   );
   const line = (p) =>
-    `ab (50 + 50 runs, interleaved) ${min(p.ab_s)}, baseline (100 runs) ${min(p.baseline_s)}, candidate (50 runs) ${min(p.candidate_s)}; intrinsic latency's ${DEFAULTS.noiseSeconds} s included where measured`;
+    `ab (50 + 50 runs, interleaved) ${min(p.ab_s)}, baseline (100 runs) ${min(p.baseline_s)}, candidate (50 runs) ${min(p.candidate_s)}; the load, the warm-up and the intrinsic latency's ${DEFAULTS.noiseSeconds} s included where measured`;
   console.log(`  this lab:  ${line(result.lab)}`);
   console.log(
     `  real host: ${line(result.real_host_estimate)} — baseline: every request at this lab's quietest ` +

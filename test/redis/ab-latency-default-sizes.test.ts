@@ -61,6 +61,7 @@ describe.runIf(OPT_IN && sharedLab() !== undefined)("the planted cases at the de
       latency_baseline: "seq-base",
       latency_baseline_port: null,
     };
+    const started = Date.now();
     const base = await ab.play({
       ...common,
       latency_phase: "baseline",
@@ -77,8 +78,10 @@ describe.runIf(OPT_IN && sharedLab() !== undefined)("the planted cases at the de
     const report = JSON.parse(
       await readFile(join(ab.results, ab.lab.hosts[0].name, "gate-seq-fsync.json"), "utf8"),
     );
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const load = (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
     console.log(
-      `sequential, planted regression: ${report.line} (U ${report.u}, p ${report.p_value.toExponential(2)})`,
+      `sequential, planted regression: ${report.line} (U ${report.u}, p ${report.p_value.toExponential(2)}; ${seconds} s, load ${load})`,
     );
     expect(report).toMatchObject({ n_baseline: 100, n_candidate: 50 });
     await expectPlanted(ab, "regression", cand, report);
