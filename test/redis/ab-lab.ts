@@ -27,6 +27,8 @@ export interface AbLab {
   /** The planted regression: a Redis that fsyncs its AOF on every write. */
   fsyncPort: number;
   sh(cmd: string): Promise<string>;
+  /** Starts one more server pinned to CPU 0 (stopped with the lab); returns its port. */
+  start(dir: string, persistence: string, binary?: string): Promise<number>;
   /** validate-latency.yml's ab phase on the two stock servers, 4 runs of 300 GETs unless overridden. */
   play(extra: Record<string, unknown>): Promise<Run>;
   stop(): Promise<void>;
@@ -45,10 +47,10 @@ export async function startAbLab(name: string): Promise<AbLab> {
   const started: number[] = [];
   // the AOF of the fsync server on /var/lib (the host's overlay over the real disk: /tmp is a
   // tmpfs, whose fsync costs nothing)
-  const start = async (dir: string, persistence: string) => {
+  const start = async (dir: string, persistence: string, binary = "redis-server") => {
     const port = await freePort();
     await sh(
-      `mkdir -p ${dir} && taskset -c 0 redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir ${dir} --save '' ${persistence} --pidfile ${dir}/redis.pid --logfile ${dir}/redis.log`,
+      `mkdir -p ${dir} && taskset -c 0 ${binary} --port ${port} --bind 127.0.0.1 --daemonize yes --dir ${dir} --save '' ${persistence} --pidfile ${dir}/redis.pid --logfile ${dir}/redis.log`,
     );
     started.push(port);
     await sh(
@@ -67,6 +69,7 @@ export async function startAbLab(name: string): Promise<AbLab> {
     ports,
     fsyncPort,
     sh,
+    start,
     play: (extra) =>
       run({
         playbook: PLAYBOOK,
