@@ -119,8 +119,8 @@ try {
   const overhead = Math.max(0, perRun - mean(requestSeconds));
   const quietestUs = Math.min(...runs.map((r) => r.GET.p50_us));
   const realPerRun = measuredTests.length * DEFAULTS.requests * quietestUs * 1e-6 + overhead;
-  // the dataset's load and the warm-up run, per server (measured here for both servers at once)
-  const loadPerServer = Math.max(0, m.setup_s / 2 - DEFAULTS.warmup * perRun);
+  // the dataset's load per server (measured here for both servers); a warm-up run costs a run
+  const loadPerServer = m.keyspace_load_s / 2;
   const phases = (per) => {
     const setup = loadPerServer + DEFAULTS.warmup * per;
     return {

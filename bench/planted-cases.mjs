@@ -1,6 +1,7 @@
 // How long the latency gate's three planted cases take (no change, a regression, an improvement;
 // test/redis/ab-lab.ts) at validate-latency.yml's default sizes — 50 interleaved runs a side, then
-// the sequential protocol's 100 baseline and 50 candidate runs — against the 24 runs a side the
+// the sequential protocol's 100 baseline and 50 candidate runs, and the stock server against the
+// custom build when the build cache has it — against the 24 runs a side the
 // default suite uses, with each case's verdict. Runs the two test files one after the other
 // (test/redis/ab-latency-default-sizes.test.ts with TICKLESS_LATENCY_DEFAULT_SIZES=1, then
 // test/redis/ab-latency.test.ts) on a lab host with real Redis servers, reads the line each case
@@ -14,7 +15,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CASE =
-  /^(planted (?:no change|regression|improvement)|sequential, planted regression): (.*) \(U ([\d.]+), p ([\d.e+-]+); ([\d.]+) s, load ([\d. ]+)\)$/;
+  /^(planted (?:no change|regression|improvement)|sequential, planted regression|stock vs the custom build): (.*) \(U ([\d.]+), p ([\d.e+-]+); ([\d.]+) s, load ([\d. ]+)\)$/;
 
 /** Runs one test file; returns its cases and whether it passed. */
 function runFile(file, env) {

@@ -63,10 +63,11 @@ export interface LatencyRecord {
   /** Wall time of the measurement (both sides when interleaved) and per run. */
   duration_s: number;
   seconds_per_run: number;
-  /** Keys loaded before measuring, warm-up runs per server, and how long both took. */
+  /** Keys loaded before measuring, warm-up runs per server, how long both took, and the load alone. */
   keyspace?: number;
   warmup_runs?: number;
   setup_s?: number;
+  keyspace_load_s?: number;
   /** Interleaved measurements: the random seed, the other side's name, and each block's order. */
   protocol?: "interleaved";
   seed?: number;
@@ -141,8 +142,9 @@ async function measure(host: HostWriter, t: Target): Promise<LatencyRun> {
   return parsed;
 }
 
-/** The same dataset in every server, then `warmup` discarded runs of each. */
-async function prepare(host: HostWriter, targets: Target[], args: RedisLatencyArgs): Promise<void> {
+/** The same dataset in every server, then `warmup` discarded runs of each; returns the load's seconds. */
+async function prepare(host: HostWriter, targets: Target[], args: RedisLatencyArgs): Promise<number> {
+  const started = Date.now();
   for (const t of targets) {
     if (!args.keyspace) continue;
     const res = await host.run(keyspaceLine(args.keyspace, t), { timeoutMs: t.timeoutMs });
@@ -154,7 +156,9 @@ async function prepare(host: HostWriter, targets: Target[], args: RedisLatencyAr
       });
     }
   }
+  const loaded = (Date.now() - started) / 1000;
   for (let i = 0; i < (args.warmup ?? 0); i++) for (const t of targets) await measure(host, t);
+  return loaded;
 }
 
 /** `blocks` blocks of one run a side, each block's order from the random seed ("BC": baseline first). */
@@ -250,7 +254,7 @@ export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, 
             port: args.baseline_port,
           };
     const prepared = Date.now();
-    await prepare(host, other ? [other, target] : [target], a);
+    const loadSeconds = await prepare(host, other ? [other, target] : [target], a);
     const started = Date.now();
     let runs: LatencyRun[] = [];
     let paired: { target: Target; runs: LatencyRun[]; seed: number; order: string[] } | undefined;
@@ -272,6 +276,7 @@ export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, 
       keyspace: args.keyspace ?? 0,
       warmup_runs: args.warmup ?? 0,
       setup_s: (started - prepared) / 1000,
+      keyspace_load_s: loadSeconds,
       ...(paired ? { seed: paired.seed, order: paired.order } : {}),
     };
     const result: Record<string, unknown> = { changed: false, command: target.line, ...common, runs };
