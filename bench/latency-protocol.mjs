@@ -12,15 +12,24 @@
 // per-run overhead measured here (wall time per run minus the time its requests took at the
 // throughput redis-benchmark reported).
 // Run after `npm run build`:  node bench/latency-protocol.mjs [runs=4]
+// On another host (the VM, a real server) instead of the lab:
+//   node bench/latency-protocol.mjs 4 --inventory inv.yml --limit HOST [--ports 6391,6392]
+// starts the two stock servers there (redis-server on those loopback ports, data in /tmp) through
+// a generated playbook, measures, and stops them again.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { importLab } from "./lab.mjs";
 
-const RUNS = Number(process.argv[2] ?? 4);
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { inventory: { type: "string" }, limit: { type: "string" }, ports: { type: "string" } },
+});
+const RUNS = Number(positionals[0] ?? 4);
 const DEFAULTS = {
   baseline: 100,
   candidate: 50,
@@ -45,43 +54,93 @@ const freePort = () =>
     });
   });
 
-if (
-  !execFileSync("sh", ["-c", "command -v redis-server redis-benchmark || true"], { encoding: "utf8" }).trim()
-)
-  throw new Error("redis-server and redis-benchmark are needed (redis-server, redis-tools)");
+/** Two stock servers on a lab host, over SSH. */
+async function labTarget() {
+  if (
+    !execFileSync("sh", ["-c", "command -v redis-server redis-benchmark || true"], {
+      encoding: "utf8",
+    }).trim()
+  )
+    throw new Error("redis-server and redis-benchmark are needed (redis-server, redis-tools)");
+  const { startLab } = await importLab();
+  const lab = await startLab(1, { names: ["latbench"] });
+  const host = lab.hosts[0];
+  const conn = await openSsh({
+    host: host.name,
+    transport: "ssh",
+    address: host.address,
+    port: host.port,
+    user: "root",
+    privateKeyFile: lab.keyFile,
+    knownHostsFile: lab.knownHostsFile,
+  });
+  const ports = [await freePort(), await freePort()];
+  const sh = async (cmd) => {
+    const r = await conn.run(cmd);
+    if (r.rc !== 0) throw new Error(`${cmd}: rc ${r.rc}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  return {
+    where: "a lab host",
+    inventory: lab.inventoryFile,
+    ports,
+    async start() {
+      for (const [i, port] of ports.entries()) {
+        await sh(
+          `mkdir -p /tmp/r${i} && redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir /tmp/r${i} --save '' --appendonly no --logfile /tmp/r${i}/redis.log`,
+        );
+        await sh(
+          `for i in $(seq 50); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.1; done; exit 1`,
+        );
+      }
+    },
+    async stop() {
+      for (const port of ports) await conn.run(`redis-cli -p ${port} SHUTDOWN NOSAVE`).catch(() => {});
+      await conn.close();
+      await lab.stop();
+    },
+  };
+}
 
-const { startLab } = await importLab();
-const lab = await startLab(1, { names: ["latbench"] });
-const host = lab.hosts[0];
-const conn = await openSsh({
-  host: host.name,
-  transport: "ssh",
-  address: host.address,
-  port: host.port,
-  user: "root",
-  privateKeyFile: lab.keyFile,
-  knownHostsFile: lab.knownHostsFile,
-});
+/** Two stock servers on an inventory's host, started and stopped by generated playbooks. */
+function inventoryTarget(work) {
+  const ports = (opts.ports ?? "6391,6392").split(",").map(Number);
+  const play = async (name, cmd) => {
+    const file = join(work, `${name}.yml`);
+    const tasks = ports.map(
+      (port, i) => `    - shell: ${JSON.stringify(cmd(port, i))}\n      changed_when: false`,
+    );
+    writeFileSync(
+      file,
+      `- hosts: all\n  become: true\n  gather_facts: false\n  tasks:\n${tasks.join("\n")}\n`,
+    );
+    const s = await runPlaybook({ playbook: file, inventory: opts.inventory, limit: opts.limit });
+    if (s.exitCode !== 0) throw new Error(`${name} failed on the host (exit ${s.exitCode})`);
+  };
+  return {
+    where: `host ${opts.limit ?? "(all of the inventory)"}`,
+    inventory: opts.inventory,
+    ports,
+    start: () =>
+      play(
+        "start",
+        (port, i) =>
+          `mkdir -p /tmp/latbench-r${i} && redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir /tmp/latbench-r${i} --save '' --appendonly no --logfile /tmp/latbench-r${i}/redis.log && for i in $(seq 100); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.2; done; exit 1`,
+      ),
+    stop: () => play("stop", (port) => `redis-cli -p ${port} SHUTDOWN NOSAVE || true`).catch(() => {}),
+  };
+}
+
 const results = mkdtempSync(join(tmpdir(), "tickless-latbench-"));
-const ports = [await freePort(), await freePort()];
-const sh = async (cmd) => {
-  const r = await conn.run(cmd);
-  if (r.rc !== 0) throw new Error(`${cmd}: rc ${r.rc}: ${r.stderr}`);
-  return r.stdout.trim();
-};
+const target = opts.inventory ? inventoryTarget(results) : await labTarget();
+const { ports } = target;
 try {
-  for (const [i, port] of ports.entries()) {
-    await sh(
-      `mkdir -p /tmp/r${i} && redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir /tmp/r${i} --save '' --appendonly no --logfile /tmp/r${i}/redis.log`,
-    );
-    await sh(
-      `for i in $(seq 50); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.1; done; exit 1`,
-    );
-  }
+  await target.start();
   const events = [];
   const summary = await runPlaybook({
     playbook,
-    inventory: lab.inventoryFile,
+    inventory: target.inventory,
+    limit: opts.limit,
     extraVars: {
       latency_phase: "ab",
       latency_baseline_port: ports[0],
@@ -141,13 +200,13 @@ try {
     overhead_seconds_per_run: overhead,
     keyspace_load_seconds_per_server: loadPerServer,
     get_p50_us_quietest: quietestUs,
-    lab: phases(perRun),
+    measured: phases(perRun),
     real_host_estimate: { seconds_per_run: realPerRun, ...phases(realPerRun) },
   };
   const min = (s) => `${(s / 60).toFixed(1)} min`;
   console.log(
     `validate-latency.yml's default protocol (${DEFAULTS.requests} requests × ${measuredTests.join("/")} a run; ` +
-      `measured: ${RUNS} interleaved runs a side on a lab host, ${result.cpus} CPUs, load ${result.load_average})`,
+      `measured: ${RUNS} interleaved runs a side on ${target.where}; this machine: ${result.cpus} CPUs, load ${result.load_average})`,
   );
   console.log(
     `  per run: ${perRun.toFixed(2)} s (requests ${result.request_seconds_per_run.toFixed(2)} s, overhead ${overhead.toFixed(2)} s); ` +
@@ -155,17 +214,15 @@ try {
   );
   const line = (p) =>
     `ab (50 + 50 runs, interleaved) ${min(p.ab_s)}, baseline (100 runs) ${min(p.baseline_s)}, candidate (50 runs) ${min(p.candidate_s)}; the load, the warm-up and the intrinsic latency's ${DEFAULTS.noiseSeconds} s included where measured`;
-  console.log(`  this lab:  ${line(result.lab)}`);
+  console.log(`  measured:  ${line(result.measured)}`);
   console.log(
-    `  real host: ${line(result.real_host_estimate)} — baseline: every request at this lab's quietest ` +
-      `round trip (lowest GET p50, ${quietestUs} µs) plus the overhead measured here; ratio lab/real ${(perRun / realPerRun).toFixed(2)}`,
+    `  real host: ${line(result.real_host_estimate)} — baseline: every request at the measured host's quietest ` +
+      `round trip (lowest GET p50, ${quietestUs} µs) plus the overhead measured here; ratio measured/real ${(perRun / realPerRun).toFixed(2)}`,
   );
   const outDir = fileURLToPath(new URL("results/", import.meta.url));
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "latency-protocol.json"), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
-  for (const port of ports) await conn.run(`redis-cli -p ${port} SHUTDOWN NOSAVE`).catch(() => {});
-  await conn.close();
-  await lab.stop();
+  await target.stop();
   rmSync(results, { recursive: true, force: true });
 }
