@@ -8,6 +8,7 @@ const sample = (t: number, p99: number[], rss: number | null = 1_000_000): Sampl
   rss_bytes: rss,
   used_memory: null,
   allocator_allocated: null,
+  jemalloc: null,
   error: "",
 });
 const baseline = [100, 101, 99, 102, 98, 100, 103, 97, 101, 99];
@@ -34,6 +35,24 @@ describe("the samples file", () => {
     expect(p.samples.map((s) => s.t)).toEqual([10, 11]);
     expect(p.samples[1]).toMatchObject({ p99_us: [], rss_bytes: null, error: "Could not connect" });
     expect(p.bad_lines).toEqual([3, 4]);
+  });
+
+  it("reads jemalloc's totals when the sample has them all; null otherwise (older samples, another allocator)", () => {
+    const totals = { allocated: 1, active: 2, metadata: 3, resident: 4, mapped: 5, retained: 6 };
+    const line = (jemalloc: unknown) =>
+      JSON.stringify({
+        t: 1,
+        p99_us: [1],
+        rss_bytes: 1,
+        used_memory: 1,
+        allocator_allocated: 1,
+        jemalloc,
+        error: "",
+      });
+    const p = parseSamples(
+      [line(totals), line({ ...totals, retained: "x" }), line(null), line(undefined)].join("\n"),
+    );
+    expect(p.samples.map((s) => s.jemalloc)).toEqual([totals, null, null, null]);
   });
 });
 
