@@ -15,7 +15,8 @@
 // On another host (the VM, a real server) instead of the lab:
 //   node bench/latency-protocol.mjs 4 --inventory inv.yml --limit HOST [--ports 6391,6392]
 // starts the two stock servers there (redis-server on those loopback ports, data in /tmp) through
-// a generated playbook, measures, and stops them again.
+// a generated playbook, measures, and stops them again, removing their data and the bench's
+// result files from /var/lib/tickless/latency (and those directories when nothing else is in them).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -127,7 +128,13 @@ function inventoryTarget(work) {
         (port, i) =>
           `mkdir -p /tmp/latbench-r${i} && redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir /tmp/latbench-r${i} --save '' --appendonly no --logfile /tmp/latbench-r${i}/redis.log && for i in $(seq 100); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.2; done; exit 1`,
       ),
-    stop: () => play("stop", (port) => `redis-cli -p ${port} SHUTDOWN NOSAVE || true`).catch(() => {}),
+    // the servers, their data and the bench's own result files on the host go again
+    stop: () =>
+      play(
+        "stop",
+        (port, i) =>
+          `redis-cli -p ${port} SHUTDOWN NOSAVE; rm -rf /tmp/latbench-r${i}; cd /var/lib/tickless/latency 2>/dev/null && rm -f bench-baseline.json bench-candidate.json gate-bench-candidate.json gate-bench-candidate.svg; rmdir /var/lib/tickless/latency /var/lib/tickless 2>/dev/null; true`,
+      ).catch(() => {}),
   };
 }
 
