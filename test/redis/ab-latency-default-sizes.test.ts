@@ -120,8 +120,9 @@ describe.runIf(OPT_IN && sharedLab() !== undefined)("the planted cases at the de
       await readFile(join(ab.results, ab.lab.hosts[0].name, "gate-built.json"), "utf8"),
     );
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const load = (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
     console.log(
-      `stock vs the custom build: ${report.line} (U ${report.u}, p ${report.p_value.toExponential(2)}; ${seconds} s)`,
+      `stock vs the custom build: ${report.line} (U ${report.u}, p ${report.p_value.toExponential(2)}; ${seconds} s, load ${load})`,
     );
     expect(report).toMatchObject({
       test: "GET",
