@@ -17,6 +17,7 @@ export const FACTS_SCRIPT = [
   "echo @@os_release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null",
   "echo @@cpu_isolated; cat /sys/devices/system/cpu/isolated 2>/dev/null",
   "echo @@cpu_nohz_full; cat /sys/devices/system/cpu/nohz_full 2>/dev/null",
+  'echo @@numa_nodes; for n in /sys/devices/system/node/node[0-9]*; do [ -r "$n/cpulist" ] && echo "$(basename "$n") $(cat "$n/cpulist")"; done',
   "echo @@interrupts; cat /proc/interrupts 2>/dev/null",
   "echo @@irqbalance_pid; pidof irqbalance 2>/dev/null || pgrep -x irqbalance 2>/dev/null",
   "echo @@irqbalance_config; grep -hE '^[[:space:]]*IRQBALANCE_BANNED_CPU' /etc/default/irqbalance /etc/sysconfig/irqbalance 2>/dev/null",

@@ -6,6 +6,7 @@ export {
   factVars,
   parseCmdline,
   parseFacts,
+  parseNumaNodes,
   parseOsRelease,
   systemdVersion,
 } from "./parse.js";

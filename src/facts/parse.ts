@@ -146,6 +146,19 @@ function cpuListFact(text: string): number[] {
   return text && text !== "(null)" ? parseCpuList(text) : [];
 }
 
+/**
+ * `node<N> <cpulist>` lines from /sys/devices/system/node/node*\/cpulist → `{ "0": [0, 1, …] }`;
+ * empty when the kernel has no NUMA support (or the host shows no node directory).
+ */
+export function parseNumaNodes(text: string): Record<string, number[]> {
+  const nodes: Record<string, number[]> = {};
+  for (const line of text.split("\n")) {
+    const m = /^node(\d+)\s*(\S*)$/.exec(line.trim());
+    if (m) nodes[m[1]] = cpuListFact(m[2]);
+  }
+  return nodes;
+}
+
 /** The facts the isolation playbooks need: isolated/nohz_full CPUs, interrupts, irqbalance, cgroups, systemd. */
 function isolationFacts(s: Map<string, string>): Record<string, unknown> {
   const isolated = s.get("cpu_isolated") ?? "";
@@ -158,6 +171,7 @@ function isolationFacts(s: Map<string, string>): Record<string, unknown> {
     cpus_isolated_list: cpuListFact(isolated),
     cpus_nohz_full: nohzFull,
     cpus_nohz_full_list: cpuListFact(nohzFull),
+    numa_nodes: parseNumaNodes(s.get("numa_nodes") ?? ""),
     interrupts,
     interrupts_per_cpu: interruptsPerCpu(interrupts),
     irqbalance: { running: pid > 0, pid, banned_cpulist: bannedCpulist(s.get("irqbalance_config") ?? "") },

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
@@ -12,6 +12,7 @@ import {
   parseInterrupts,
   systemdVersion,
 } from "../../src/facts/index.js";
+import { parseCpuList } from "../../src/modules/isolation/cpus.js";
 import { renderInterrupts } from "../lab/irq-fixture.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
 
@@ -97,6 +98,16 @@ describe("isolation facts", () => {
     expect(f).toMatchObject({ cpus_isolated_list: [], cpus_nohz_full_list: [] });
   });
 
+  test("NUMA nodes: each node's CPUs, a memory-only node without CPUs, none without NUMA", () => {
+    const f = parseFacts(["@@numa_nodes", "node0 0-3,8-11", "node1 4-7,12-15", "node2 "].join("\n"));
+    expect(f.numa_nodes).toEqual({
+      "0": [0, 1, 2, 3, 8, 9, 10, 11],
+      "1": [4, 5, 6, 7, 12, 13, 14, 15],
+      "2": [],
+    });
+    expect(parseFacts("@@numa_nodes\n").numa_nodes).toEqual({});
+  });
+
   test("helpers", () => {
     expect(cgroupVersion("cgroup2fs")).toBe(2);
     expect(cgroupVersion("tmpfs")).toBe(1);
@@ -127,6 +138,15 @@ test("gathering on this machine costs one round trip and reads the real kernel's
   expect(f.proc_cmdline).toBe((await readFile("/proc/cmdline", "utf8")).trim());
   expect((f.interrupts as { cpus: number[] }).cpus.length).toBeGreaterThan(0);
   expect([0, 1, 2]).toContain(f.cgroup_version);
+  // every node directory with a cpulist, as the kernel lists them
+  const nodes: Record<string, number[]> = {};
+  for (const d of await readdir("/sys/devices/system/node").catch(() => [])) {
+    const m = /^node(\d+)$/.exec(d);
+    if (!m) continue;
+    const text = (await readFile(`/sys/devices/system/node/${d}/cpulist`, "utf8")).trim();
+    nodes[m[1]] = text ? parseCpuList(text) : [];
+  }
+  expect(f.numa_nodes).toEqual(nodes);
 });
 
 describe("on lab hosts (fixture /proc/interrupts, no systemd)", () => {

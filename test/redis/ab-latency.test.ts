@@ -10,88 +10,32 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openSsh } from "../../src/connection/ssh.js";
-import type { Connection } from "../../src/connection/types.js";
 import { blockOrder } from "../../src/modules/redis/protocol.js";
-import { type Run, removeDir, run, tempDir } from "../e2e/helpers.js";
-import { type Lab, startLab } from "../lab/lab.js";
-import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
-import { freePort } from "../ssh-e2e/helpers.js";
-
-const PLAYBOOK = join(import.meta.dirname, "..", "..", "playbooks", "validate-latency.yml");
+import { sharedLab } from "../lab/use-lab.js";
+import { type AbLab, expectPlanted, failures, type PlantedCase, planted, startAbLab } from "./ab-lab.js";
 
 describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab host", () => {
-  let lab: Lab;
-  let conn: Connection;
-  let home: Awaited<ReturnType<typeof isolateHome>>;
-  let results: string;
-  const ports: number[] = [];
-  /** The planted regression: a Redis that fsyncs its AOF on every write. */
-  let fsyncPort: number;
-
-  const sh = async (cmd: string) => {
-    const r = await conn.run(cmd);
-    if (r.rc !== 0) throw new Error(`${cmd}: rc ${r.rc}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  let ab: AbLab;
+  const sh = (cmd: string) => ab.sh(cmd);
+  const play = (extra: Record<string, unknown>) => ab.play(extra);
   /** Connections each server has accepted so far: one per redis-benchmark run and test, plus redis-cli's. */
   const connections = async (port: number) =>
     Number((await sh(`redis-cli -p ${port} INFO stats`)).match(/total_connections_received:(\d+)/)?.[1]);
-  const play = (extra: Record<string, unknown>) =>
-    run({
-      playbook: PLAYBOOK,
-      inventory: lab.inventoryFile,
-      extraVars: {
-        latency_phase: "ab",
-        latency_baseline_port: ports[0],
-        latency_candidate_port: ports[1],
-        latency_results_dir: results,
-        latency_runs: 4,
-        latency_requests: 300,
-        latency_tests: ["get"],
-        ...extra,
-      },
-    });
-  const failures = (r: Run) =>
-    r.results.filter((e) => e.status === "failed").map((e) => `${e.task}: ${JSON.stringify(e.result?.msg)}`);
 
   beforeAll(async () => {
-    home = await isolateHome();
-    lab = await startLab(1, { names: ["ab-lab"] });
-    conn = await openSsh(labSettings(lab, lab.hosts[0]));
-    results = await tempDir("tickless-ab-");
-    // every server on CPU 0, so that no side gets a quieter CPU; the AOF of the fsync server on
-    // /var/lib (the host's overlay over the real disk: /tmp is a tmpfs, whose fsync costs nothing)
-    const start = async (dir: string, persistence: string) => {
-      const port = await freePort();
-      await sh(
-        `mkdir -p ${dir} && taskset -c 0 redis-server --port ${port} --bind 127.0.0.1 --daemonize yes --dir ${dir} --save '' ${persistence} --pidfile ${dir}/redis.pid --logfile ${dir}/redis.log`,
-      );
-      await sh(
-        `for i in $(seq 50); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.1; done; exit 1`,
-      );
-      return port;
-    };
-    for (const name of ["stock", "custom"]) ports.push(await start(`/tmp/${name}`, "--appendonly no"));
-    fsyncPort = await start("/var/lib/planted-fsync", "--appendonly yes --appendfsync always");
+    ab = await startAbLab("ab-lab");
   }, 120_000);
 
   afterAll(async () => {
-    for (const port of [...ports, fsyncPort]) {
-      if (port !== undefined) await conn?.run(`redis-cli -p ${port} SHUTDOWN NOSAVE`);
-    }
-    await conn?.close();
-    await lab?.stop();
-    await removeDir(results);
-    await home?.release();
+    await ab?.stop();
   });
 
   it("measures both servers in blocks ordered by the random seed, on a housekeeping CPU, and gates", async () => {
-    const before = await Promise.all(ports.map(connections));
+    const before = await Promise.all(ab.ports.map(connections));
     const r = await play({ latency_seed: 2024, latency_name: "custom", latency_baseline: "stock" });
     expect(failures(r)).toEqual([]);
     expect(r.summary.exitCode).toBe(0);
-    const after = await Promise.all(ports.map(connections));
+    const after = await Promise.all(ab.ports.map(connections));
     // 4 runs a side, one test each: both servers saw the same number of benchmark connections
     const used = after.map((a, i) => a - before[i]);
     expect(used[0]).toBe(used[1]);
@@ -105,8 +49,13 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
     expect(stock).toMatchObject({ protocol: "interleaved", seed: 2024, paired_with: "custom", order });
     expect(custom.runs).toHaveLength(4);
     expect(stock.runs).toHaveLength(4);
-    expect(custom.command).toContain(`-p ${ports[1]}`);
-    expect(stock.command).toContain(`-p ${ports[0]}`);
+    // each run keeps redis-benchmark's whole latency distribution (HDR percentile ticks, µs)
+    for (const run of [...custom.runs, ...stock.runs]) {
+      expect(run.GET.histogram.length).toBeGreaterThan(3);
+      expect(run.GET.histogram.at(-1)).toEqual([100, run.GET.max_us]);
+    }
+    expect(custom.command).toContain(`-p ${ab.ports[1]}`);
+    expect(stock.command).toContain(`-p ${ab.ports[0]}`);
     // the lab host sees this machine's CPUs, none isolated: the highest one other than CPU 0
     const online = (await sh("cat /sys/devices/system/cpu/online")).split(/[-,]/).map(Number);
     const highest = Math.max(...online);
@@ -128,7 +77,7 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
     expect(report.noise_floor).toBeUndefined();
     expect(r.results.find((e) => e.task.startsWith("the host's intrinsic latency"))?.status).toBe("skipped");
     // the picture beside the report, on the controller and the host
-    const svg = await readFile(join(results, "ab-lab", "gate-custom.svg"), "utf8");
+    const svg = await readFile(join(ab.results, "ab-lab", "gate-custom.svg"), "utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("custom");
     expect(svg).toContain("stock");
@@ -170,63 +119,21 @@ describe.skipIf(sharedLab() === undefined)("interleaved latency A/B on a lab hos
     // their 4th worst, so one stall of this loaded machine does not make a stock run look like an
     // fsync run; the runs that still overlap when the machine is busy (U 203 of 256 pairs at 16
     // runs a side beside a booting VM, p 0.005) leave p below alpha at 24. The no-change case's
-    // chance of a false claim is alpha itself: 0.001 keeps that rare.
-    const planted = async (name: string, baselinePort: number, candidatePort: number, seed: number) => {
-      const r = await play({
-        latency_name: name,
-        latency_baseline: `${name}-base`,
-        latency_baseline_port: baselinePort,
-        latency_candidate_port: candidatePort,
-        latency_tests: ["set"],
-        latency_test: "SET",
-        latency_runs: 24,
-        latency_requests: 400,
-        latency_alpha: 0.001,
-        latency_seed: seed,
-        latency_noise_seconds: 0,
-      });
-      const report = JSON.parse(await readFile(join(results, "ab-lab", `gate-${name}.json`), "utf8"));
-      console.log(`planted ${name}: ${report.line} (U ${report.u}, p ${report.p_value.toExponential(2)})`);
-      expect(report).toMatchObject({ test: "SET", metric: "p99_us", n_baseline: 24, n_candidate: 24, seed });
-      return { r, report };
-    };
-
-    it("no change: two stock servers pass and nothing is claimed", async () => {
-      const { r, report } = await planted("same", ports[0], ports[1], 11);
-      expect(failures(r)).toEqual([]);
-      expect(r.summary.exitCode).toBe(0);
-      expect(report.verdict).toBe("NO CHANGE");
-      expect(report.finding).toBe("no significant change");
-      expect(report.p_value).toBeGreaterThanOrEqual(0.001);
-    }, 300_000);
-
-    it("a regression: the candidate that fsyncs every write fails, its interval above zero", async () => {
-      const { r, report } = await planted("fsync", ports[0], fsyncPort, 12);
-      expect(r.summary.exitCode).toBe(2);
-      expect(failures(r)).toEqual([`latency gate against the baseline: ${JSON.stringify(report.line)}`]);
-      expect(report.verdict).toBe("FAIL");
-      expect(report.finding).toBe("regression");
-      expect(report.p_value).toBeLessThan(0.001);
-      expect(report.shift.lower).toBeGreaterThan(0);
-      expect(report.change_ci_pct[0]).toBeGreaterThan(report.max_regression_pct);
-      expect(report.bootstrap.lower).toBeGreaterThan(0);
-      expect(report.line).toMatch(/, FAIL \(regression over 5 %\)$/);
-      // the planted server did fsync: its AOF holds the benchmark's writes
-      expect(Number(await sh("stat -c %s /var/lib/planted-fsync/appendonlydir/*.incr.aof"))).toBeGreaterThan(
-        0,
-      );
-    }, 300_000);
-
-    it("an improvement: the stock server against the fsync one is claimed, its interval below zero", async () => {
-      const { r, report } = await planted("nofsync", fsyncPort, ports[0], 13);
-      expect(failures(r)).toEqual([]);
-      expect(r.summary.exitCode).toBe(0);
-      expect(report.verdict).toBe("PASS");
-      expect(report.finding).toBe("improvement");
-      expect(report.p_value).toBeLessThan(0.001);
-      expect(report.shift.upper).toBeLessThan(0);
-      expect(report.change_ci_pct[1]).toBeLessThan(0);
-      expect(report.bootstrap.upper).toBeLessThan(0);
-    }, 300_000);
+    // chance of a false claim is alpha itself: 0.001 keeps that rare. The same cases at the
+    // playbook's default sizes: ab-latency-default-sizes.test.ts.
+    const cases: Array<[PlantedCase, string, number]> = [
+      ["no change", "two stock servers pass and nothing is claimed", 11],
+      ["regression", "the candidate that fsyncs every write fails, its interval above zero", 12],
+      ["improvement", "the stock server against the fsync one is claimed, its interval below zero", 13],
+    ];
+    it.each(cases)(
+      "%s: %s",
+      async (kase, _what, seed) => {
+        const { r, report } = await planted(ab, kase, { runs: 24, requests: 400, alpha: 0.001, seed });
+        expect(report).toMatchObject({ n_baseline: 24, n_candidate: 24 });
+        await expectPlanted(ab, kase, r, report);
+      },
+      300_000,
+    );
   });
 });

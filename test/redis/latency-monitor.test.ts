@@ -106,6 +106,20 @@ describe.skipIf(sharedLab() === undefined)("the latency monitor on a lab host", 
       expect(s.rss_bytes).toBeGreaterThan(0);
     }
     expect(parsed[2].used_memory).toBeGreaterThan(parsed[0].used_memory);
+    // jemalloc's own totals (MEMORY MALLOC-STATS of the distribution's jemalloc build), growing with the keys
+    for (const s of parsed) {
+      expect(Object.keys(s.jemalloc)).toEqual([
+        "allocated",
+        "active",
+        "metadata",
+        "resident",
+        "mapped",
+        "retained",
+      ]);
+      expect(s.jemalloc.active).toBeGreaterThanOrEqual(s.jemalloc.allocated);
+      expect(s.jemalloc.resident).toBeGreaterThan(0);
+    }
+    expect(parsed[2].jemalloc.allocated).toBeGreaterThan(parsed[0].jemalloc.allocated + 50_000_000);
 
     const r = await play("latency-report.yml", { report_baseline: "mon-base", report_samples_file: samples });
     const task = r.results.find((e) => e.task.startsWith("the gate over the window"));
@@ -117,6 +131,7 @@ describe.skipIf(sharedLab() === undefined)("the latency monitor on a lab host", 
       bad_lines: number[];
       rss: { first_bytes: number; last_bytes: number; pct_per_hour: number };
       leak: boolean;
+      jemalloc: { first: Record<string, number>; last: Record<string, number> };
     };
     expect(report.samples).toBe(3);
     expect(report.bad_lines).toEqual([4]);
@@ -124,6 +139,7 @@ describe.skipIf(sharedLab() === undefined)("the latency monitor on a lab host", 
     expect(report.pass_rate).toBeCloseTo(report.passed / 3, 12);
     expect(report.rss.first_bytes).toBe(parsed[0].rss_bytes);
     expect(report.rss.last_bytes).toBe(parsed[2].rss_bytes);
+    expect(report.jemalloc).toEqual({ first: parsed[0].jemalloc, last: parsed[2].jemalloc });
     // seconds apart, tens of megabytes more each time: far over 1 %/h
     expect(parsed[1].rss_bytes).toBeGreaterThan(parsed[0].rss_bytes);
     expect(parsed[2].rss_bytes).toBeGreaterThan(parsed[1].rss_bytes);

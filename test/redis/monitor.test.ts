@@ -8,6 +8,7 @@ const sample = (t: number, p99: number[], rss: number | null = 1_000_000): Sampl
   rss_bytes: rss,
   used_memory: null,
   allocator_allocated: null,
+  jemalloc: null,
   error: "",
 });
 const baseline = [100, 101, 99, 102, 98, 100, 103, 97, 101, 99];
@@ -34,6 +35,24 @@ describe("the samples file", () => {
     expect(p.samples.map((s) => s.t)).toEqual([10, 11]);
     expect(p.samples[1]).toMatchObject({ p99_us: [], rss_bytes: null, error: "Could not connect" });
     expect(p.bad_lines).toEqual([3, 4]);
+  });
+
+  it("reads jemalloc's totals when the sample has them all; null otherwise (older samples, another allocator)", () => {
+    const totals = { allocated: 1, active: 2, metadata: 3, resident: 4, mapped: 5, retained: 6 };
+    const line = (jemalloc: unknown) =>
+      JSON.stringify({
+        t: 1,
+        p99_us: [1],
+        rss_bytes: 1,
+        used_memory: 1,
+        allocator_allocated: 1,
+        jemalloc,
+        error: "",
+      });
+    const p = parseSamples(
+      [line(totals), line({ ...totals, retained: "x" }), line(null), line(undefined)].join("\n"),
+    );
+    expect(p.samples.map((s) => s.jemalloc)).toEqual([totals, null, null, null]);
   });
 });
 
@@ -69,6 +88,22 @@ describe("the report over a window", () => {
     expect(r.pass_rate).toBeCloseTo(2 / 3, 12);
     expect(r.spike_alarm).toBe(true);
     expect(r.line).toMatch(/^3 samples in the last 24 h: gate pass rate 66.7 % \(1 failed\); ALARM/);
+  });
+
+  it("over 7 days (168 h) the same samples include the one 30 h old, and a sample 8 days old stays out", () => {
+    const samples = [
+      sample(opts.now - 8 * 24 * 3600, [900, 900, 900, 900, 900]), // outside 7 days
+      sample(opts.now - 30 * 3600, [500, 500, 500, 500, 500]),
+      sample(opts.now - 3 * 3600, [100, 99, 101, 100, 102]),
+      sample(opts.now - 2 * 3600, [150, 160, 155, 149, 171]),
+      sample(opts.now - 3600, [99, 100, 98, 101, 100]),
+    ];
+    const week = monitorReport(baseline, { samples, bad_lines: [] }, { ...opts, windowHours: 168 });
+    expect(week.samples).toBe(4);
+    expect(week.verdicts.map((v) => v.verdict)).toEqual(["FAIL", "NO CHANGE", "FAIL", "NO CHANGE"]);
+    expect(week.pass_rate).toBeCloseTo(2 / 4, 12);
+    expect(week.line).toMatch(/^4 samples in the last 168 h: gate pass rate 50 % \(2 failed\); ALARM/);
+    expect(monitorReport(baseline, { samples, bad_lines: [] }, opts).samples).toBe(3);
   });
 
   it("counts a sample with no measurement as a failure, and names it", () => {

@@ -15,6 +15,11 @@ describe("blockOrder", () => {
   });
 });
 
+const range = (from: number, to?: number) =>
+  to === undefined
+    ? Array.from({ length: from }, (_, i) => i)
+    : Array.from({ length: to - from }, (_, i) => from + i);
+
 describe("loadgenCpu", () => {
   it.each([
     [
@@ -32,6 +37,43 @@ describe("loadgenCpu", () => {
     ["isolated low CPUs", { cpus_online_list: [0, 1, 2, 3, 4, 5], cpus_isolated_list: [1, 2] }, 5],
   ])("%s", (_name, facts, cpu) => {
     expect(loadgenCpu(facts).cpu).toBe(cpu);
+  });
+
+  it.each([
+    [
+      "two nodes, isolated on node 0: node 0's highest, not the machine's",
+      {
+        cpus_online_list: range(16),
+        cpus_isolated_list: [4, 5, 6, 7],
+        numa_nodes: { "0": range(8), "1": range(8, 16) },
+      },
+      3,
+      "housekeeping CPU 3, the highest of 0,1,2,3,8,9,10,11,12,13,14,15 other than CPU 0 on NUMA node 0 (isolated CPU 4's)",
+    ],
+    [
+      "two nodes, isolated on node 1",
+      {
+        cpus_online_list: range(16),
+        cpus_isolated_list: [12, 13, 14, 15],
+        numa_nodes: { "0": range(8), "1": range(8, 16) },
+      },
+      11,
+      "housekeeping CPU 11, the highest of 0,1,2,3,4,5,6,7,8,9,10,11 other than CPU 0 on NUMA node 1 (isolated CPU 12's)",
+    ],
+    [
+      "the isolated CPU's node has only CPU 0 left: another node's, said so",
+      { cpus_online_list: [0, 1, 2, 3], cpus_isolated_list: [1], numa_nodes: { "0": [0, 1], "1": [2, 3] } },
+      3,
+      "housekeeping CPU 3, the highest of 0,2,3 other than CPU 0; NUMA node 0 (isolated CPU 1's) has none",
+    ],
+    [
+      "one node (this machine's facts): as without NUMA",
+      { cpus_online_list: [0, 1, 2, 3], cpus_isolated_list: [2], numa_nodes: { "0": [0, 1, 2, 3] } },
+      3,
+      "housekeeping CPU 3, the highest of 0,1,3 other than CPU 0 on NUMA node 0 (isolated CPU 2's)",
+    ],
+  ])("NUMA: %s", (_name, facts, cpu, why) => {
+    expect(loadgenCpu(facts)).toEqual({ cpu, why });
   });
 
   it("says why, and refuses without facts or without a housekeeping CPU", () => {

@@ -15,6 +15,8 @@ export interface Sample {
   rss_bytes: number | null;
   used_memory: number | null;
   allocator_allocated: number | null;
+  /** jemalloc's own totals from `MEMORY MALLOC-STATS` (allocated, active, metadata, resident, mapped, retained); null when not jemalloc. */
+  jemalloc: Record<string, number> | null;
   /** What redis-benchmark said when a run gave no number ("" when all ran). */
   error: string;
 }
@@ -27,6 +29,14 @@ export interface ParsedSamples {
 
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const numOrNull = (v: unknown) => (isNum(v) ? v : null);
+const JEMALLOC_TOTALS = ["allocated", "active", "metadata", "resident", "mapped", "retained"];
+const jemallocOrNull = (v: unknown): Record<string, number> | null => {
+  if (typeof v !== "object" || v === null) return null;
+  const o = v as Record<string, unknown>;
+  return JEMALLOC_TOTALS.every((k) => isNum(o[k]))
+    ? Object.fromEntries(JEMALLOC_TOTALS.map((k) => [k, o[k] as number]))
+    : null;
+};
 
 /** The samples file, line by line; what is not a sample is counted, not fatal. */
 export function parseSamples(text: string): ParsedSamples {
@@ -51,6 +61,7 @@ export function parseSamples(text: string): ParsedSamples {
       rss_bytes: numOrNull(v.rss_bytes),
       used_memory: numOrNull(v.used_memory),
       allocator_allocated: numOrNull(v.allocator_allocated),
+      jemalloc: jemallocOrNull(v.jemalloc),
       error: typeof v.error === "string" ? v.error : "",
     });
   });
@@ -134,11 +145,22 @@ export interface MonitorReport {
   spike_alarm: boolean;
   rss: RssTrend | null;
   leak: boolean;
+  /** jemalloc's totals at the window's first and last sample that has them (null: none has). */
+  jemalloc: { first: Record<string, number>; last: Record<string, number> } | null;
   verdicts: SampleVerdict[];
   line: string;
 }
 
 const round = (v: number, d = 2) => Number(v.toFixed(d));
+
+function jemallocSpan(samples: Sample[]): MonitorReport["jemalloc"] {
+  const withStats = samples.filter((s) => s.jemalloc !== null);
+  if (withStats.length === 0) return null;
+  return {
+    first: withStats[0].jemalloc as Record<string, number>,
+    last: withStats[withStats.length - 1].jemalloc as Record<string, number>,
+  };
+}
 
 /** Every sample of the window against the baseline, and what they show together. */
 export function monitorReport(
@@ -194,6 +216,7 @@ export function monitorReport(
     spike_alarm: spike,
     rss,
     leak,
+    jemalloc: jemallocSpan(inWindow),
     verdicts,
     line: parts.join("; "),
   };

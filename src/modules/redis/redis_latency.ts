@@ -4,8 +4,11 @@
  * CPU 0 from the facts), and returns p50, p99, p99.9 and max in µs per run and per test.
  * With `baseline_port`, a second Redis (the baseline) is measured in the same task, interleaved:
  * one run of each per block, which first drawn per block from a recorded seed, so that both sides
- * see the same drift of the machine. With `save_as` (and `baseline_save_as`), the runs are kept as
- * JSON on the host (/var/lib/tickless/latency/) and on the controller (`results_dir`) for perf_gate.
+ * see the same drift of the machine. Before measuring, `keyspace` keys are loaded into every
+ * measured server (the names redis-benchmark's `-r` draws from, so that every GET finds its key)
+ * and `warmup` runs per server are made and discarded. With `save_as` (and `baseline_save_as`),
+ * the runs are kept as JSON on the host (/var/lib/tickless/latency/) and on the controller
+ * (`results_dir`) for perf_gate.
  */
 import { quote } from "shell-quote";
 import type { HostWriter } from "../../connection/types.js";
@@ -38,6 +41,10 @@ export interface RedisLatencyArgs {
   state_dir?: string;
   /** Seconds one benchmark run may take (default: 60 plus 20 ms a request). */
   run_timeout?: number;
+  /** Keys loaded before measuring (0: none) and drawn from by every request (`-r`). */
+  keyspace?: number;
+  /** Runs per server made before measuring and discarded. */
+  warmup?: number;
 }
 
 /** One run: its latencies per test. */
@@ -56,6 +63,11 @@ export interface LatencyRecord {
   /** Wall time of the measurement (both sides when interleaved) and per run. */
   duration_s: number;
   seconds_per_run: number;
+  /** Keys loaded before measuring, warm-up runs per server, how long both took, and the load alone. */
+  keyspace?: number;
+  warmup_runs?: number;
+  setup_s?: number;
+  keyspace_load_s?: number;
   /** Interleaved measurements: the random seed, the other side's name, and each block's order. */
   protocol?: "interleaved";
   seed?: number;
@@ -84,7 +96,18 @@ export function benchmarkLine(args: RedisLatencyArgs, target?: { port: number; a
     String(args.requests ?? 10000),
     "-t",
     (args.tests ?? ["ping", "get", "set"]).join(","),
+    ...(args.keyspace ? ["-r", String(args.keyspace)] : []),
   ]);
+}
+
+/**
+ * Loads `keyspace` keys into a server, pipelined: the names redis-benchmark's `-r` draws
+ * (`key:` and 12 digits) with a value of the size its SET writes (3 bytes).
+ */
+export function keyspaceLine(keyspace: number, target: { port: number; address: string }): string {
+  const awk = `BEGIN { for (i = 0; i < ${keyspace}; i++) printf "SET key:%012d xxx\\r\\n", i }`;
+  const cli = ["redis-cli", "-h", target.address, "-p", String(target.port), "--pipe"];
+  return `${quote(["awk", awk])} | ${quote(cli)}`;
 }
 
 /** One server to measure: its benchmark line, where it listens, and how long one run may take. */
@@ -117,6 +140,25 @@ async function measure(host: HostWriter, t: Target): Promise<LatencyRun> {
     });
   }
   return parsed;
+}
+
+/** The same dataset in every server, then `warmup` discarded runs of each; returns the load's seconds. */
+async function prepare(host: HostWriter, targets: Target[], args: RedisLatencyArgs): Promise<number> {
+  const started = Date.now();
+  for (const t of targets) {
+    if (!args.keyspace) continue;
+    const res = await host.run(keyspaceLine(args.keyspace, t), { timeoutMs: t.timeoutMs });
+    // redis-cli --pipe ends with "errors: E, replies: R"; every key must have been written
+    if (res.rc !== 0 || !res.stdout.includes(`errors: 0, replies: ${args.keyspace}`)) {
+      const words = { rc: res.rc, stderr: `${res.stdout}\n${res.stderr}` };
+      throw new TicklessError("TASK", `loading ${args.keyspace} keys failed: ${lastProbeError(words)}`, {
+        hint: `is Redis listening on ${t.address}:${t.port}, and does it accept writes?`,
+      });
+    }
+  }
+  const loaded = (Date.now() - started) / 1000;
+  for (let i = 0; i < (args.warmup ?? 0); i++) for (const t of targets) await measure(host, t);
+  return loaded;
 }
 
 /** `blocks` blocks of one run a side, each block's order from the random seed ("BC": baseline first). */
@@ -168,6 +210,8 @@ export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, 
       results_dir: { type: "string", minLength: 1 },
       state_dir: { type: "string", minLength: 1 },
       run_timeout: { type: "integer", minimum: 1, maximum: 86_400 },
+      keyspace: { type: "integer", minimum: 0, maximum: 100_000_000 },
+      warmup: { type: "integer", minimum: 0, maximum: 100 },
     },
   },
   probe: async () => ({}),
@@ -199,19 +243,24 @@ export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, 
       port: args.port ?? 6379,
     };
     const n = args.runs ?? 5;
+    const baselineAddress = args.baseline_address ?? target.address;
+    const other: Target | undefined =
+      args.baseline_port === undefined
+        ? undefined
+        : {
+            line: benchmarkLine(a, { port: args.baseline_port, address: baselineAddress }),
+            timeoutMs: runTimeoutMs(a),
+            address: baselineAddress,
+            port: args.baseline_port,
+          };
+    const prepared = Date.now();
+    const loadSeconds = await prepare(host, other ? [other, target] : [target], a);
     const started = Date.now();
     let runs: LatencyRun[] = [];
     let paired: { target: Target; runs: LatencyRun[]; seed: number; order: string[] } | undefined;
-    if (args.baseline_port === undefined) {
+    if (other === undefined) {
       for (let i = 0; i < n; i++) runs.push(await measure(host, target));
     } else {
-      const address = args.baseline_address ?? target.address;
-      const other: Target = {
-        line: benchmarkLine(a, { port: args.baseline_port, address }),
-        timeoutMs: runTimeoutMs(a),
-        address,
-        port: args.baseline_port,
-      };
       const seed = args.seed ?? newSeed();
       const m = await measureInterleaved(host, target, other, n, seed);
       runs = m.candidate;
@@ -224,6 +273,10 @@ export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, 
       ...(choice ? { cpu_choice: choice.why } : {}),
       duration_s: duration,
       seconds_per_run: perRun,
+      keyspace: args.keyspace ?? 0,
+      warmup_runs: args.warmup ?? 0,
+      setup_s: (started - prepared) / 1000,
+      keyspace_load_s: loadSeconds,
       ...(paired ? { seed: paired.seed, order: paired.order } : {}),
     };
     const result: Record<string, unknown> = { changed: false, command: target.line, ...common, runs };
