@@ -158,6 +158,8 @@ try {
       latency_results_dir: results,
       latency_name: "bench-candidate",
       latency_baseline: "bench-baseline",
+      // the bench's own two servers: the A/B's dataset, which the playbook loads only when asked
+      latency_keyspace: DEFAULTS.keyspace,
     },
     onEvent: (e) => events.push(e),
   });
@@ -171,7 +173,7 @@ try {
   const m = measured.result;
   if (m.keyspace !== DEFAULTS.keyspace || m.warmup_runs !== DEFAULTS.warmup)
     throw new Error(
-      `expected the playbook's dataset and warm-up, got ${m.keyspace} keys, ${m.warmup_runs} warm-up`,
+      `expected the A/B's dataset and the playbook's warm-up, got ${m.keyspace} keys, ${m.warmup_runs} warm-up`,
     );
   const runs = [...m.runs, ...m.baseline_runs];
   if (runs.length !== 2 * RUNS) throw new Error(`expected ${2 * RUNS} runs, got ${runs.length}`);

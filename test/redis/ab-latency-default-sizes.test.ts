@@ -112,6 +112,8 @@ describe.runIf(OPT_IN && sharedLab() !== undefined)("the planted cases at the de
       latency_runs: null,
       latency_requests: 1000,
       latency_tests: ["ping", "get", "set"],
+      // two servers of the test's own: the same dataset in both (the playbook loads none by default)
+      latency_keyspace: 10000,
       latency_seed: 25,
       latency_noise_seconds: 0,
     });
