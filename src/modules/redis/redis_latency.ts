@@ -40,7 +40,7 @@ export interface RedisLatencyArgs {
   results_dir?: string;
   state_dir?: string;
   /** Seconds one benchmark run may take (default: 60 plus 20 ms a request). */
-  run_timeout?: number;
+  run_timeout?: number | null;
   /** Keys loaded before measuring (0: none) and drawn from by every request (`-r`). */
   keyspace?: number;
   /** Runs per server made before measuring and discarded. */
@@ -124,7 +124,7 @@ interface Target {
  * redis-benchmark never gives up on a server that does not answer: it waits for it forever.
  */
 export function runTimeoutMs(args: RedisLatencyArgs): number {
-  if (args.run_timeout !== undefined) return args.run_timeout * 1000;
+  if (args.run_timeout !== undefined && args.run_timeout !== null) return args.run_timeout * 1000;
   return 60_000 + 20 * (args.requests ?? 10000) * (args.tests ?? ["ping", "get", "set"]).length;
 }
 
@@ -209,7 +209,7 @@ export const redisLatencyModule = defineModule<RedisLatencyArgs, Record<string, 
       seed: { anyOf: [{ type: "integer", minimum: 0, maximum: SEED_LIMIT - 1 }, { type: "null" }] },
       results_dir: { type: "string", minLength: 1 },
       state_dir: { type: "string", minLength: 1 },
-      run_timeout: { type: "integer", minimum: 1, maximum: 86_400 },
+      run_timeout: { anyOf: [{ type: "integer", minimum: 1, maximum: 86_400 }, { type: "null" }] },
       keyspace: { type: "integer", minimum: 0, maximum: 100_000_000 },
       warmup: { type: "integer", minimum: 0, maximum: 100 },
     },
