@@ -8,7 +8,8 @@
  * - `irq`: an IRQ tickless moved (the saved irq-affinity state) or found in place (the record's
  *   `irqs`) is on an isolated CPU again;
  * - `grub_files`, `state_files`, `units`: a recorded file missing or changed (sha256);
- * - `irq_effective`, `irqbalance`, `workqueue`, `redis_threads`: what runs now (runtime-checks.ts).
+ * - `irq_effective`, `irqbalance`, `workqueue`, `steering`, `redis_threads`: what runs now
+ *   (runtime-checks.ts).
  */
 import { formatCpuList, parseCpuList } from "../modules/isolation/cpus.js";
 import { carriesOnce, formatParam, grubCfgCmdlines } from "../modules/isolation/grub-cmdline.js";
@@ -29,6 +30,7 @@ import {
   irqbalanceFinding,
   irqEffectiveFinding,
   redisThreadsFinding,
+  steeringFinding,
   workqueueFinding,
 } from "./runtime-checks.js";
 
@@ -40,6 +42,7 @@ export const CHECKS = [
   "irq_effective",
   "irqbalance",
   "workqueue",
+  "steering",
   "redis_threads",
   "grub_files",
   "state_files",
@@ -169,6 +172,7 @@ export function assessHost(host: string, probe: StatusProbe, root = ""): HostTun
     ["irq_effective", irqEffectiveFinding(probe, isolated)],
     ["irqbalance", irqbalanceFinding(probe, isolated)],
     ["workqueue", workqueueFinding(probe, s)],
+    ["steering", steeringFinding(probe, s)],
     ["redis_threads", redisThreadsFinding(probe, s)],
   ];
   for (const [check, detail] of found) if (detail) status.drift.push({ check, detail });

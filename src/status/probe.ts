@@ -2,7 +2,8 @@
  * The one read-only shell script `tickless status` runs on a host, and its parser. It prints
  * sections `@@name` (file contents in base64, `-` when missing), so one round trip gathers the
  * record, history.jsonl's last line, /proc/cmdline, grub.cfg, the saved IRQ state, every IRQ's affinity (set and effective),
- * the sha256 of each file the record names, the workqueue cpumask the record names, irqbalance's
+ * the sha256 of each file the record names, the workqueue cpumask the record names, every NIC
+ * queue's steering mask under the class/net the record names (and net-queues.json), irqbalance's
  * config, and the irqbalance and Redis processes (each Redis thread's Cpus_allowed_list, and its
  * children's). Every path is read under `root` (a fake root in tests; "" on a host).
  */
@@ -37,6 +38,14 @@ export interface StatusProbe {
   hashes: Map<string, string | null>;
   /** The workqueue cpumask file the record names, undefined when missing (or not recorded). */
   workqueueMask?: string;
+  /**
+   * Every queue's steering mask under the class/net the record names, its path below that
+   * directory (`ens3/queues/rx-0/rps_cpus`) → its text; a mask that cannot be read (xps_cpus of a
+   * device with one transmit queue) is left out.
+   */
+  steeringMasks: Map<string, string>;
+  /** net-queues.json's text (the queues whose new mask the kernel refused), undefined when missing. */
+  netQueueSave?: string;
   /** /etc/default/irqbalance, else /etc/sysconfig/irqbalance (path and text), undefined when neither exists. */
   irqbalanceConfig?: { path: string; text: string };
   irqbalancePids: number[];
@@ -75,6 +84,9 @@ export function statusScript(root: string): string {
     `sec interrupts; b64 "$R/proc/interrupts"`,
     `sec hashes; [ -f "$S/applied.json" ] && sed -n 's/^ *"path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json" | while IFS= read -r p; do if [ -f "$R$p" ]; then h=$(sha256sum < "$R$p"); printf '%s %s\\n' "\${h%% *}" "$p"; else printf -- '- %s\\n' "$p"; fi; done`,
     `sec workqueue; p=$([ -f "$S/applied.json" ] && sed -n 's/^ *"cpumask_path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json"); if [ -n "$p" ]; then b64 "$R$p"; else printf -- '-'; fi`,
+    // the shell's own `read` again: a host has a queue pair per CPU per NIC
+    `sec steering; p=$([ -f "$S/applied.json" ] && sed -n 's/^ *"net_path": "\\(.*\\)",\\{0,1\\}$/\\1/p' "$S/applied.json"); if [ -n "$p" ]; then n="$R$p"; for f in "$n"/*/queues/rx-*/rps_cpus "$n"/*/queues/tx-*/xps_cpus; do [ -f "$f" ] || continue; v=; { read -r v || [ -n "$v" ]; } < "$f" || continue; printf '%s %s\\n' "\${f#"$n"/}" "$v"; done 2>/dev/null; fi`,
+    `sec netsave; b64 "$S/net-queues.json"`,
     `sec ibdefault; b64 "$R/etc/default/irqbalance"`,
     `sec ibsysconfig; b64 "$R/etc/sysconfig/irqbalance"`,
     PROCS,
@@ -119,6 +131,8 @@ export function parseStatusProbe(stdout: string): StatusProbe {
     ),
     hashes: parseHashes(s.get("hashes") ?? ""),
     workqueueMask: decoded(s.get("workqueue"))?.trim(),
+    steeringMasks: new Map(pairs(s.get("steering")).map(([path, mask]) => [path, mask.trim()])),
+    netQueueSave: decoded(s.get("netsave")),
     irqbalanceConfig:
       ibDefault !== undefined
         ? { path: "/etc/default/irqbalance", text: ibDefault }

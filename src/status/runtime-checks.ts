@@ -6,11 +6,15 @@
  * - `irqbalance`: irqbalance's config no longer bans every isolated CPU (`IRQBALANCE_BANNED_CPULIST`,
  *   else the older `IRQBALANCE_BANNED_CPUS` mask), said with whether irqbalance runs;
  * - `workqueue`: the unbound workqueue cpumask the record names holds other CPUs than housekeeping;
+ * - `steering`: when the record says the play keeps packet steering off the isolated CPUs, a NIC
+ *   queue's rps_cpus or xps_cpus (under the class/net it names) holds an isolated CPU (0, RPS off,
+ *   holds none), unless the kernel refused the play a new mask for it (net-queues.json's `refused`);
  * - `redis_threads`: the Redis the record names (by the port in its process title) has its main
  *   thread off the isolated CPUs, or, when Redis places its own threads (server_cpulist), a bio
  *   thread or a child off the housekeeping CPUs; without the split, every thread on the isolated ones.
  */
 import { formatCpuList, maskToCpuList, parseCpuList } from "../modules/isolation/cpus.js";
+import { queueLabel } from "../modules/isolation/net_queue_masks.js";
 import type { RecordSettings } from "../modules/isolation/record.js";
 import { placeThread } from "../modules/redis/redis_threads.js";
 import type { StatusProbe } from "./probe.js";
@@ -94,6 +98,39 @@ export function workqueueFinding(probe: StatusProbe, s: RecordSettings): Finding
   return now === want
     ? ""
     : `${wq.cpumask_path} is ${probe.workqueueMask} (CPUs ${now}), the record says ${want}`;
+}
+
+/** The queues the kernel refused a new mask (net-queues.json's `refused`: absolute path → errno text). */
+function refusedQueues(text: string | undefined): Record<string, string> {
+  try {
+    const save = JSON.parse(text ?? "{}") as { refused?: Record<string, string> };
+    return typeof save?.refused === "object" && save.refused !== null ? save.refused : {};
+  } catch {
+    // a corrupt save is the state_files check's finding
+    return {};
+  }
+}
+
+export function steeringFinding(probe: StatusProbe, s: RecordSettings): Finding {
+  const st = s.steering;
+  if (!st?.off_isolated) return "";
+  const isolated = parseCpuList(s.isolated_cpus);
+  const refused = refusedQueues(probe.netQueueSave);
+  const out: string[] = [];
+  for (const [rel, mask] of probe.steeringMasks) {
+    const path = `${st.net_path}/${rel}`;
+    if (refused[path] !== undefined) continue;
+    let cpus: number[];
+    try {
+      cpus = maskToCpuList(mask);
+    } catch {
+      // not a mask: the play leaves it too, with a warning
+      continue;
+    }
+    const on = cpus.filter((c) => isolated.includes(c));
+    if (on.length) out.push(`${queueLabel(path)} ${mask} (CPU ${formatCpuList(on)})`);
+  }
+  return out.sort((a, b) => a.localeCompare(b, "en", { numeric: true })).join(", ");
 }
 
 /** The port in a Redis process title (`/usr/bin/redis-server 127.0.0.1:6379`, `redis-server *:6380`). */

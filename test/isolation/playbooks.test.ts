@@ -511,6 +511,8 @@ describe.skipIf(!lab)("isolation playbooks on the lab hosts", () => {
         ...ISOLATED_4,
         kernel_params: KERNEL_PARAMS,
         grub: snippetGrub("/etc/default/grub.d/99-tickless.cfg", recorded[1].snippetSha),
+        // status judges the queues' steering masks under the fixture's class/net
+        steering: { off_isolated: true, net_path: `${HOST_SYS}/class/net` },
       },
     });
     expect(recorded[1].doc.settings.state_files).toContainEqual({

@@ -1,7 +1,7 @@
 /**
  * The runtime checks of `tickless status` as tables of (probe, record settings) → finding, no host:
- * irqbalance's ban in both of its spellings and both config paths, the workqueue mask, which Redis
- * is judged (by the port in its title) and the thread roles with and without server_cpulist.
+ * irqbalance's ban in both of its spellings and both config paths, the workqueue mask, the NIC
+ * queues' steering masks, which Redis is judged (by the port in its title) and the thread roles with and without server_cpulist.
  */
 import { describe, expect, test } from "vitest";
 import type { RecordSettings } from "../../src/modules/isolation/record.js";
@@ -10,6 +10,7 @@ import {
   irqbalanceFinding,
   irqEffectiveFinding,
   redisThreadsFinding,
+  steeringFinding,
   workqueueFinding,
 } from "../../src/status/runtime-checks.js";
 import { ISOLATED_4 } from "../modules/isolation/record-fixture.js";
@@ -19,6 +20,7 @@ const probe = (over: Partial<StatusProbe> = {}): StatusProbe => ({
   irqs: new Map(),
   irqEffective: new Map(),
   hashes: new Map(),
+  steeringMasks: new Map(),
   irqbalancePids: [],
   redis: [],
   ...over,
@@ -100,6 +102,67 @@ describe("the workqueue cpumask", () => {
 
   test("a record without a workqueue file is not judged", () => {
     expect(workqueueFinding(probe({ workqueueMask: "ff" }), settings({ workqueue: undefined }))).toBe("");
+  });
+});
+
+describe("packet steering", () => {
+  const NET = "/sys/class/net";
+  const wide = (over: Partial<RecordSettings> = {}) =>
+    settings({ isolated_cpus: "2,6-7", housekeeping_cpus: "0-1,3-5", ...over });
+  const masks = (m: Record<string, string>) => probe({ steeringMasks: new Map(Object.entries(m)) });
+
+  test.each([
+    ["3b", ""],
+    ["0", ""],
+    ["00000000,0000003b", ""],
+    ["ff", "ens3 rx-0 rps_cpus ff (CPU 2,6-7)"],
+    ["04", "ens3 rx-0 rps_cpus 04 (CPU 2)"],
+    ["00000000,00000040", "ens3 rx-0 rps_cpus 00000000,00000040 (CPU 6)"],
+    ["zz", ""],
+  ])("rx-0 rps_cpus %j → %j", (mask, want) => {
+    expect(
+      steeringFinding(
+        masks({ "ens3/queues/rx-0/rps_cpus": mask }),
+        wide({ steering: { off_isolated: true, net_path: NET } }),
+      ),
+    ).toBe(want);
+  });
+
+  test("every queue holding an isolated CPU is named, receive and transmit, in the NICs' and queues' order", () => {
+    const found = steeringFinding(
+      masks({
+        "eth1/queues/tx-10/xps_cpus": "80",
+        "eth1/queues/tx-2/xps_cpus": "01",
+        "eth1/queues/tx-3/xps_cpus": "40",
+        "eth0/queues/rx-1/rps_cpus": "0",
+        "eth0/queues/rx-0/rps_cpus": "f",
+      }),
+      wide({ steering: { off_isolated: true, net_path: NET } }),
+    );
+    expect(found).toBe(
+      "eth0 rx-0 rps_cpus f (CPU 2), eth1 tx-3 xps_cpus 40 (CPU 6), eth1 tx-10 xps_cpus 80 (CPU 7)",
+    );
+  });
+
+  test("a queue the kernel refused a new mask (net-queues.json) is left, as the play leaves it; a corrupt save refuses nothing", () => {
+    const p = masks({ "eth0/queues/rx-0/rps_cpus": "ff", "eth0/queues/rx-1/rps_cpus": "ff" });
+    const s = wide({ steering: { off_isolated: true, net_path: NET } });
+    p.netQueueSave = JSON.stringify({
+      version: 1,
+      originals: {},
+      refused: { [`${NET}/eth0/queues/rx-0/rps_cpus`]: "Invalid argument" },
+    });
+    expect(steeringFinding(p, s)).toBe("eth0 rx-1 rps_cpus ff (CPU 2,6-7)");
+    p.netQueueSave = "{not json";
+    expect(steeringFinding(p, s)).toBe(
+      "eth0 rx-0 rps_cpus ff (CPU 2,6-7), eth0 rx-1 rps_cpus ff (CPU 2,6-7)",
+    );
+  });
+
+  test("not judged: a record written before the check (no steering), or a play told to leave the masks", () => {
+    const p = masks({ "ens3/queues/rx-0/rps_cpus": "ff" });
+    expect(steeringFinding(p, wide())).toBe("");
+    expect(steeringFinding(p, wide({ steering: { off_isolated: false, net_path: NET } }))).toBe("");
   });
 });
 

@@ -30,6 +30,14 @@ const IRQ_SAVE = JSON.stringify({
   unchangeable: { "28": "nvme0q0: Input/output error" },
 });
 const WORKQUEUE = "/sys/devices/virtual/workqueue/cpumask";
+const NET = "/sys/class/net";
+/** eth0's queues as a multiqueue driver leaves them once the play took CPU 4 out: RPS off on rx-0, on on rx-1. */
+const QUEUES = {
+  [`${NET.slice(1)}/eth0/queues/rx-0/rps_cpus`]: "00\n",
+  [`${NET.slice(1)}/eth0/queues/rx-1/rps_cpus`]: "ef\n",
+  [`${NET.slice(1)}/eth0/queues/tx-0/xps_cpus`]: "01\n",
+  [`${NET.slice(1)}/eth0/queues/tx-1/xps_cpus`]: "02\n",
+};
 
 /**
  * A process under a fake /proc as the kernel lays it out: comm, cmdline (NUL-separated; Redis
@@ -116,6 +124,7 @@ function record(host: string): TuningRecord {
         { path: "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf", sha256: sha(DROPIN) },
       ],
       workqueue: { cpumask_path: WORKQUEUE, cpus: "0-3,5-7" },
+      steering: { off_isolated: true, net_path: NET },
       redis: { unit: "redis-server.service", port: 6379, threads_split: true },
     },
   };
@@ -136,6 +145,7 @@ function tunedRoot(host: string, over: Record<string, string> = {}): Record<stri
     [`${host}/proc/irq/28/effective_affinity_list`]: "4\n",
     [`${host}/etc/default/irqbalance`]: "#IRQBALANCE_ONESHOT=\nIRQBALANCE_BANNED_CPULIST=4\n",
     [`${host}${WORKQUEUE}`]: "ef\n",
+    ...Object.fromEntries(Object.entries(QUEUES).map(([k, v]) => [`${host}/${k}`, v])),
     ...Object.fromEntries(Object.entries(redis()).map(([k, v]) => [`${host}/${k}`, v])),
     ...Object.fromEntries(Object.entries(over).map(([k, v]) => [`${host}/${k}`, v])),
   };
@@ -202,6 +212,8 @@ describe("tickless status on fake roots", () => {
         "proc/irq/24/effective_affinity_list": "4\n",
         "etc/default/irqbalance": "IRQBALANCE_BANNED_CPULIST=5\n",
         [WORKQUEUE.slice(1)]: "ff\n",
+        [`${NET.slice(1)}/eth0/queues/rx-1/rps_cpus`]: "ff\n",
+        [`${NET.slice(1)}/eth0/queues/tx-1/xps_cpus`]: "10\n",
         ...redis("0-7", "0-3,5-7", "4"),
       }),
     });
@@ -336,7 +348,7 @@ describe("tickless status on fake roots", () => {
     expect(validate(doc)).toBe(false);
   });
 
-  test("what runs now against the record: an IRQ delivered to the isolated CPU, irqbalance's ban, the workqueue mask, Redis's threads, each a named check", async () => {
+  test("what runs now against the record: an IRQ delivered to the isolated CPU, irqbalance's ban, the workqueue mask, the NIC queues' steering masks, Redis's threads, each a named check", async () => {
     const before = await hashTree(join(dir, "roots"));
     const r = await cli(["status", "-i", inventory, "-l", "astray", "--json"]);
     expect([r.code, r.stderr]).toEqual([2, ""]);
@@ -351,6 +363,7 @@ describe("tickless status on fake roots", () => {
         check: "workqueue",
         detail: `${WORKQUEUE} is ff (CPUs 0-7), the record says 0-3,5-7`,
       },
+      { check: "steering", detail: "eth0 rx-1 rps_cpus ff (CPU 4), eth0 tx-1 xps_cpus 10 (CPU 4)" },
       {
         check: "redis_threads",
         detail:
@@ -359,14 +372,15 @@ describe("tickless status on fake roots", () => {
     ]);
     const line = (await cli(["status", "-i", inventory, "-l", "astray"])).stdout;
     expect(line).toMatch(
-      /^astray {2}tuned .* {2}DRIFT: irq_effective \(IRQ 24 .*; irqbalance \(.*; workqueue \(.*; redis_threads \(Redis 812 /,
+      /^astray {2}tuned .* {2}DRIFT: irq_effective \(IRQ 24 .*; irqbalance \(.*; workqueue \(.*; steering \(eth0 rx-1 .*; redis_threads \(Redis 812 /,
     );
     expect(await hashTree(join(dir, "roots"))).toEqual(before);
 
-    // a record written before these checks existed names no workqueue file and no Redis: those two are not judged
+    // a record written before these checks existed names no workqueue file, no steering and no Redis: those three are not judged
     const file = join(dir, "roots/astray/var/lib/tickless/applied.json");
     const older = JSON.parse(await readFile(file, "utf8"));
     delete older.settings.workqueue;
+    delete older.settings.steering;
     delete older.settings.redis;
     await writeTree(dir, { "roots/astray/var/lib/tickless/applied.json": recordText(older) });
     const old = JSON.parse((await cli(["status", "-i", inventory, "-l", "astray", "--json"])).stdout);
@@ -452,7 +466,7 @@ describe("tickless status on fake roots", () => {
       samples.find((s) => s.name === name && JSON.stringify(s.labels) === JSON.stringify(labels))?.value;
     expect(value("tickless_drift", { host: "drifted", check: "irq" })).toBe(1);
     expect(value("tickless_drift", { host: "clean", check: "irq" })).toBe(0);
-    for (const check of ["irq_effective", "irqbalance", "workqueue", "redis_threads"]) {
+    for (const check of ["irq_effective", "irqbalance", "workqueue", "steering", "redis_threads"]) {
       expect(value("tickless_drift", { host: "astray", check })).toBe(1);
       expect(value("tickless_drift", { host: "clean", check })).toBe(0);
     }

@@ -389,7 +389,7 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
     );
 
     it(
-      "day two: a NIC IRQ moved onto CPU 6 by hand, the Redis drop-in deleted and RPS turned on for every CPU: status exit 2 naming the first two; isolation.yml rerun with the same variables repairs all three, status exit 0",
+      "day two: a NIC IRQ moved onto CPU 6 by hand, the Redis drop-in deleted and RPS turned on for every CPU: status exit 2 naming all three; isolation.yml rerun with the same variables repairs all three, status exit 0",
       async () => {
         const [irq, name] = (await nicIrqsOn(S1_CPUS)).irqs.find(([, n]) => /-input\.0$/.test(n ?? "")) ?? [];
         expect(irq).toMatch(/^\d+$/);
@@ -406,10 +406,12 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("isolation.yml and rollback.yml 
         expect(drifted.host.drift).toEqual(
           expect.arrayContaining([
             { check: "irq", detail: `IRQ ${irq} (${name}) on CPU 6` },
+            { check: "steering", detail: "ens3 rx-0 rps_cpus ff (CPU 2,6-7)" },
             { check: "units", detail: `${DROPIN} (missing)` },
           ]),
         );
         expect(drifted.line).toContain(`irq (IRQ ${irq} (${name}) on CPU 6)`);
+        expect(drifted.line).toContain("steering (ens3 rx-0 rps_cpus ff (CPU 2,6-7))");
         expect(drifted.line).toContain(`units (${DROPIN} (missing))`);
 
         const bootBefore = await vm.bootId();

@@ -33,6 +33,11 @@ export interface RecordSettings {
   units: HashedFile[];
   /** The unbound workqueue cpumask file the run wrote (under its sys_root) and the CPUs it holds. */
   workqueue?: { cpumask_path: string; cpus: string };
+  /**
+   * Whether the run keeps packet steering (every NIC queue's rps_cpus and xps_cpus under
+   * `net_path`, its sys_root's class/net) off the isolated CPUs (`steering_off_isolated`).
+   */
+  steering?: { off_isolated: boolean; net_path: string };
   /** The Redis the run pinned, and whether Redis places its own threads (server_cpulist). */
   redis?: { unit: string; port: number; threads_split: boolean };
   /**

@@ -10,6 +10,7 @@
  * parameters, so a pending reboot reaches the recap, the JSON and the JUnit report.
  */
 import { createHash } from "node:crypto";
+import { posix } from "node:path";
 import { quote } from "shell-quote";
 import type { HostReader, HostWriter } from "../../connection/types.js";
 import type { RunInfo } from "../../engine/run-info.js";
@@ -57,6 +58,10 @@ export interface TuningRecordArgs {
   units?: string[];
   /** The unbound workqueue cpumask file the run wrote (`tickless status` compares it with housekeeping_cpus). */
   workqueue_cpumask?: string;
+  /** The class/net directory whose queues' steering masks the run keeps off the isolated CPUs (`tickless status` reads them). */
+  steering_net_path?: string;
+  /** Whether the run keeps packet steering off the isolated CPUs (isolation.yml's `steering_off_isolated`). */
+  steering_off_isolated?: boolean | string;
   /** The IRQs the run kept off the isolated CPUs (irq_affinity's `irqs`; other keys are dropped). */
   irqs?: { irq: number; name?: string }[];
   /** The Redis the run pinned (`tickless status` finds it by the port in its process title). */
@@ -196,6 +201,9 @@ function withPlannedHashes(host: HostReader, hashes: Map<string, string | null>)
   return hashes;
 }
 
+/** A boolean argument that a template may have rendered as text ("True", "yes", "1"). */
+const truthy = (v: boolean | string | undefined) => v === true || /^(true|yes|on|1)$/i.test(String(v));
+
 /** Pure: the record the args describe, the files' hashes as probed. */
 export function desiredRecord(args: TuningRecordArgs, state: TuningRecordState): TuningRecord {
   const hashed = (paths: string[] = []): HashedFile[] =>
@@ -210,14 +218,21 @@ export function desiredRecord(args: TuningRecordArgs, state: TuningRecordState):
     ...(args.workqueue_cpumask
       ? { workqueue: { cpumask_path: args.workqueue_cpumask, cpus: String(args.housekeeping_cpus ?? "") } }
       : {}),
+    ...(args.steering_net_path
+      ? {
+          steering: {
+            off_isolated: truthy(args.steering_off_isolated ?? true),
+            net_path: posix.normalize(args.steering_net_path).replace(/(.)\/+$/, "$1"),
+          },
+        }
+      : {}),
     ...(args.irqs ? { irqs: args.irqs.map((i) => ({ irq: i.irq, name: i.name ?? "" })) } : {}),
     ...(args.redis_unit
       ? {
           redis: {
             unit: args.redis_unit,
             port: Number(args.redis_port ?? 6379),
-            threads_split:
-              args.redis_threads_split === true || /^(true|yes|1)$/i.test(String(args.redis_threads_split)),
+            threads_split: truthy(args.redis_threads_split),
           },
         }
       : {}),
@@ -381,6 +396,8 @@ export const tuningRecordModule = defineModule<TuningRecordArgs, TuningRecordSta
       state_files: pathList,
       units: pathList,
       workqueue_cpumask: { type: "string", pattern: "^/" },
+      steering_net_path: { type: "string", pattern: "^/" },
+      steering_off_isolated: { type: ["boolean", "string"] },
       irqs: {
         type: "array",
         items: {

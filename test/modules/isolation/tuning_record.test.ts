@@ -127,6 +127,22 @@ describe("tuning_record on a fake root", () => {
     expect(JSON.parse(await readFile(record(), "utf8")).settings.redis.threads_split).toBe(false);
   });
 
+  test("whether the play keeps packet steering off the isolated CPUs is recorded with the class/net it reads (the flag as a template renders it); without the path no steering is recorded", async () => {
+    const net = join(dir, "sys/class/net");
+    const args = applied({ steering_net_path: `${net}/`, steering_off_isolated: "True" });
+    await converge(tuningRecordModule, args, host, ctx());
+    expect(JSON.parse(await readFile(record(), "utf8")).settings.steering).toEqual({
+      off_isolated: true,
+      net_path: net,
+    });
+    expect((await converge(tuningRecordModule, args, host, ctx())).changes).toEqual([]);
+    const off = await converge(tuningRecordModule, { ...args, steering_off_isolated: "false" }, host, ctx());
+    expect(off.changes.map((c) => c.summary)[0]).toBe("update the applied-state record (isolated_cpus=4)");
+    expect(JSON.parse(await readFile(record(), "utf8")).settings.steering.off_isolated).toBe(false);
+    await converge(tuningRecordModule, applied(), host, ctx());
+    expect(JSON.parse(await readFile(record(), "utf8")).settings).not.toHaveProperty("steering");
+  });
+
   test("a CPU set written as a YAML number is recorded as the CPU list it is", async () => {
     await converge(tuningRecordModule, applied({ isolated_cpus: 4 }), host, ctx());
     expect(JSON.parse(await readFile(record(), "utf8")).settings.isolated_cpus).toBe("4");
