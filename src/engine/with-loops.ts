@@ -11,7 +11,8 @@ import { pyFormatInt, pyStr } from "./py-format.js";
 
 type Lookup = (terms: unknown, searchDirs: string[]) => unknown[];
 
-const LOOKUPS: Record<WithLookup, Lookup> = {
+/** The plugins behind the loops, shared with `lookup(…)` and `query(…)` (template/lookup-plugins.ts). */
+export const WITH_LOOKUP_PLUGINS: Record<WithLookup, Lookup> = {
   items: (terms) => flatten(iterate(terms)),
   list: (terms) => {
     if (!Array.isArray(terms)) fail("with_list expects a list");
@@ -50,7 +51,7 @@ const LOOKUPS: Record<WithLookup, Lookup> = {
  * playbook's), each with its files/ first, as Ansible's search path.
  */
 export function withLoopItems(lookup: WithLookup, rendered: unknown, searchDirs: string[]): unknown[] {
-  return LOOKUPS[lookup](listify(rendered), searchDirs);
+  return WITH_LOOKUP_PLUGINS[lookup](listify(rendered), searchDirs);
 }
 
 /** The variables an item adds: the loop var, and index_var and ansible_loop when loop_control asks. */

@@ -1,34 +1,99 @@
 /**
- * Ansible's lookup plugins (`lookup('env', 'HOME')`, `query(…)`, `q(…)`): tickless runs none of
- * them inside expressions. The refusal names the plugin and what to write instead.
+ * Ansible's `lookup(name, …)`, `query(name, …)` and `q(…)` in expressions and templates: the
+ * plugin runs on the controller (template/lookup-plugins.ts) with the keyword arguments as its
+ * options, then ansible-core's Templar._lookup: `wantlist`, `errors=strict|warn|ignore`, a list
+ * of strings joined with "," for lookup(), and the result marked unsafe (never templated again).
  */
-import { WITH_LOOKUPS } from "../playbook/keywords.js";
+import { dirname } from "node:path";
+import { TicklessError } from "../errors.js";
+import { Keyword } from "./filters.js";
+import { truthy } from "./helpers.js";
+import { LOOKUP_PLUGINS, LookupError, runPlugin } from "./lookup-plugins.js";
+import { type Scope, toPlain } from "./scope.js";
 
 /** The functions Ansible's templates call a lookup plugin with. */
 export const LOOKUP_FUNCTIONS = new Set(["lookup", "query", "q"]);
 
-const VALUE_INSTEAD = "pass the value with -e name=value (or -e @file.yml), or set it in vars";
+/** A plugin's short name: `ansible.builtin.env` is `env`. */
+export function pluginName(name: string): string {
+  return name.replace(/^ansible\.(builtin|legacy)\./, "");
+}
 
-/** What to write instead of each lookup plugin an Ansible playbook commonly calls. */
-const INSTEAD: Record<string, string> = {
-  env: `tickless does not read the controller's environment in templates: ${VALUE_INSTEAD}, e.g. -e home="$HOME"`,
-  file: "read the file in a task: include_vars for YAML, or copy: src=… to put it on the host; pass text with -e @file.yml",
-  template: "render it on the host with the template module, or pass the text with -e @file.yml",
-  pipe: "run the command in a task (delegate_to: localhost) and register its output",
-  lines: "run the command in a task (delegate_to: localhost), register it and use result.stdout_lines",
-  password: `tickless does not generate or store passwords: ${VALUE_INSTEAD} from a file only you can read`,
-  vars: "name the variable directly, or vars[name] | default(…)",
-  first_found: "name the file directly, or choose it in vars with a condition",
-  url: "fetch it in a task with command: curl … (delegate_to: localhost) and register its output",
-  ini: "put the value in vars (group_vars/ or -e @file.yml)",
-  csvfile: "put the value in vars (group_vars/ or -e @file.yml)",
-  dict: "loop over mapping | dict2items",
-};
+/** Whether tickless runs the lookup plugin of that name. */
+export function isLookupPlugin(name: string): boolean {
+  return LOOKUP_PLUGINS.has(pluginName(name));
+}
 
-/** The refusal's hint for a call of lookup/query with this plugin name (undefined when not a string literal). */
+let warn: ((message: string) => void) | undefined;
+
+/** Where `errors='warn'` sends its warning while a playbook runs (undefined: nowhere). */
+export function setLookupWarnings(listener: ((message: string) => void) | undefined): void {
+  warn = listener;
+}
+
+/** Calls a lookup plugin as `fn(name, *terms, **options)` does in an Ansible template. */
+export function callLookup(fn: string, scope: Scope, args: unknown[]): unknown {
+  const options: Record<string, unknown> = {};
+  const positional: unknown[] = [];
+  for (const arg of args) {
+    if (arg instanceof Keyword) options[arg.name] = toPlain(arg.value);
+    else positional.push(toPlain(arg));
+  }
+  const [written, ...terms] = positional;
+  const name = pluginName(String(written));
+  const wantlist = fn !== "lookup" || truthy(options.wantlist ?? false);
+  const errors = String(options.errors ?? "strict");
+  const allowUnsafe = truthy(options.allow_unsafe ?? false);
+  for (const key of ["wantlist", "errors", "allow_unsafe"]) delete options[key];
+  if (!["strict", "warn", "ignore"].includes(errors))
+    throw new TicklessError(
+      "TASK",
+      `Invalid value "${errors}" for "errors", valid values are strict, warn, ignore`,
+    );
+  let ran: unknown[];
+  try {
+    ran = runPlugin(name, terms, {
+      options,
+      scope,
+      searchDirs: searchDirs(scope),
+      playbookDir: playbookDir(scope),
+    });
+  } catch (err) {
+    if (!(err instanceof LookupError)) throw err;
+    const message = err.handled
+      ? err.message
+      : `An unhandled exception occurred while running the lookup plugin '${name}'. Error was a <class 'ansible.errors.AnsibleError'>, original message: ${err.message}. ${err.message}`;
+    if (errors === "strict") throw new TicklessError("TASK", message, { cause: err });
+    const reported = err.handled ? `Lookup failed but the error is being ignored: ${err.message}` : message;
+    if (errors === "warn") warn?.(reported);
+    return wantlist ? [] : null;
+  }
+  if (ran.length === 0) return ran;
+  if (!allowUnsafe) scope.markUnsafe();
+  if (wantlist) return ran;
+  if (ran.every((r) => typeof r === "string")) return ran.join(",");
+  return ran.length === 1 ? ran[0] : ran;
+}
+
+/** ansible_search_path of the calling task: its role's directory, then the task file's. */
+function searchDirs(scope: Scope): string[] {
+  const dirs: string[] = [];
+  const role = scope.raw.role_path;
+  if (typeof role === "string") dirs.push(role);
+  const file = scope.loc?.file;
+  if (file !== undefined && /\.ya?ml$/i.test(file) && !dirs.includes(dirname(file))) dirs.push(dirname(file));
+  return dirs;
+}
+
+function playbookDir(scope: Scope): string {
+  const dir = scope.raw.playbook_dir;
+  return typeof dir === "string" ? dir : process.cwd();
+}
+
+/** The refusal's hint for a lookup(…) whose plugin tickless does not run. */
 export function lookupInstead(plugin: string | undefined): string {
-  if (plugin !== undefined && Object.hasOwn(INSTEAD, plugin)) return INSTEAD[plugin];
-  if (plugin !== undefined && (WITH_LOOKUPS as readonly string[]).includes(plugin))
-    return `loop over the list with loop:, or write with_${plugin}: on the task`;
-  return `tickless has no lookup plugins: ${VALUE_INSTEAD}, or compute it in a task and register it`;
+  const known = [...LOOKUP_PLUGINS].sort().join(", ");
+  if (plugin === undefined)
+    return `write the plugin's name as a quoted string: lookup('env', 'HOME'); tickless runs ${known}`;
+  return `tickless runs the lookup plugins ${known}; for another, compute the value in a task and register it, or pass it with -e`;
 }
