@@ -6,6 +6,7 @@
  * options) are thrown as TicklessError (exitCodeFor gives 4 or 5); once hosts are being worked on,
  * problems become failed or unreachable hosts and runPlaybook returns a RunSummary.
  */
+
 import path from "node:path";
 import { openConnection } from "../connection/index.js";
 import { plannedConnection } from "../connection/planned.js";
@@ -29,6 +30,7 @@ import { defaultRegistry } from "../modules/registry.js";
 import { loadPlaybook, loadVarsFile } from "../playbook/index.js";
 import type { Play, Playbook } from "../playbook/types.js";
 import { renderString } from "../template/index.js";
+import { setLookupWarnings } from "../template/lookups.js";
 import { loadVaultSecrets, VaultKeyring, withVault } from "../vault/index.js";
 import { serialBatches } from "./batches.js";
 import type { PlayContext, RunContext } from "./context.js";
@@ -133,12 +135,14 @@ async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring
     },
   };
   run.emit({ type: "playbook_start", file: playbook.file, check: run.check });
+  setLookupWarnings((message) => run.emit({ type: "warning", message }));
   try {
     for (const play of playbook.plays) {
       if (options.signal?.aborted) break;
       if (!(await runPlay(run, play, options.limit))) break;
     }
   } finally {
+    setLookupWarnings(undefined);
     await locks.releaseAll();
     await closeAll(connections);
   }

@@ -2,8 +2,9 @@ import jexlModule from "jexl";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { Keyword, range } from "./filters.js";
 import { truthy } from "./helpers.js";
+import { hasTemplate } from "./jinja/classify.js";
 import { CALL, callMacro } from "./jinja/macro.js";
-import { callLookup, isLookupPlugin, LOOKUP_FUNCTIONS, lookupInstead } from "./lookups.js";
+import { callLookup, isLookupPlugin, LOOKUP_FUNCTIONS, lookupInstead, TermTemplate } from "./lookups.js";
 import { renderNested } from "./render.js";
 import { KEYWORD_PREFIX, rewriteExpression, STRING_PLACEHOLDER, stripBraces } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
@@ -177,6 +178,13 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
           lookupInstead(plugin),
         );
       }
+      for (const arg of node.args) prepare(arg, ctx);
+      // a term written as a string is templated before the plugin runs, as ansible-core's terms are
+      for (const arg of node.args.slice(1)) {
+        if (arg.type === "Literal" && typeof arg.value === "string" && hasTemplate(arg.value))
+          arg.value = new TermTemplate(arg.value);
+      }
+      return;
     }
     if (!known && node.pool !== "transforms") {
       const instead = METHODS[String(node.name)] ?? "a filter: value | name(…)";

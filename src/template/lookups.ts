@@ -9,6 +9,7 @@ import { TicklessError } from "../errors.js";
 import { Keyword } from "./filters.js";
 import { truthy } from "./helpers.js";
 import { LOOKUP_PLUGINS, LookupError, runPlugin } from "./lookup-plugins.js";
+import { renderNested } from "./render.js";
 import { type Scope, toPlain } from "./scope.js";
 
 /** The functions Ansible's templates call a lookup plugin with. */
@@ -24,6 +25,11 @@ export function isLookupPlugin(name: string): boolean {
   return LOOKUP_PLUGINS.has(pluginName(name));
 }
 
+/** A lookup's term written as a string holding a template: rendered in the caller's scope first. */
+export class TermTemplate {
+  constructor(readonly source: string) {}
+}
+
 let warn: ((message: string) => void) | undefined;
 
 /** Where `errors='warn'` sends its warning while a playbook runs (undefined: nowhere). */
@@ -36,8 +42,8 @@ export function callLookup(fn: string, scope: Scope, args: unknown[]): unknown {
   const options: Record<string, unknown> = {};
   const positional: unknown[] = [];
   for (const arg of args) {
-    if (arg instanceof Keyword) options[arg.name] = toPlain(arg.value);
-    else positional.push(toPlain(arg));
+    if (arg instanceof Keyword) options[arg.name] = toPlain(term(arg.value, scope));
+    else positional.push(toPlain(term(arg, scope)));
   }
   const [written, ...terms] = positional;
   const name = pluginName(String(written));
@@ -60,11 +66,13 @@ export function callLookup(fn: string, scope: Scope, args: unknown[]): unknown {
     });
   } catch (err) {
     if (!(err instanceof LookupError)) throw err;
-    const message = err.handled
-      ? err.message
-      : `An unhandled exception occurred while running the lookup plugin '${name}'. Error was a <class 'ansible.errors.AnsibleError'>, original message: ${err.message}. ${err.message}`;
-    if (errors === "strict") throw new TicklessError("TASK", message, { cause: err });
-    const reported = err.handled ? `Lookup failed but the error is being ignored: ${err.message}` : message;
+    const unhandled = `An unhandled exception occurred while running the lookup plugin '${name}'. Error was a <class 'ansible.errors.AnsibleError'>, original message: ${err.message}`;
+    if (errors === "strict") {
+      // AnsibleError(msg, orig_exc=e) prints the original message once more
+      const message = err.handled ? err.message : `${unhandled}. ${err.message}`;
+      throw new TicklessError("TASK", message, { cause: err });
+    }
+    const reported = err.handled ? `Lookup failed but the error is being ignored: ${err.message}` : unhandled;
     if (errors === "warn") warn?.(reported);
     return wantlist ? [] : null;
   }
@@ -73,6 +81,10 @@ export function callLookup(fn: string, scope: Scope, args: unknown[]): unknown {
   if (wantlist) return ran;
   if (ran.every((r) => typeof r === "string")) return ran.join(",");
   return ran.length === 1 ? ran[0] : ran;
+}
+
+function term(value: unknown, scope: Scope): unknown {
+  return value instanceof TermTemplate ? renderNested(value.source, scope) : value;
 }
 
 /** ansible_search_path of the calling task: its role's directory, then the task file's. */
@@ -90,10 +102,22 @@ function playbookDir(scope: Scope): string {
   return typeof dir === "string" ? dir : process.cwd();
 }
 
+const VALUE_INSTEAD = "pass the value with -e name=value (or -e @file.yml), or set it in vars";
+
+/** What to write instead of a lookup plugin tickless does not run, for the common ones. */
+const INSTEAD: Record<string, string> = {
+  password: `tickless does not generate or store passwords: ${VALUE_INSTEAD} from a file only you can read`,
+  url: "read it with lookup('pipe', 'curl -fsS URL'), or fetch it in a task (delegate_to: localhost) and register it",
+  ini: `put the value in vars (group_vars/ or -e @file.yml), or read the file with lookup('file', …)`,
+  csvfile: `put the value in vars (group_vars/ or -e @file.yml), or read the file with lookup('file', …)`,
+};
+
 /** The refusal's hint for a lookup(…) whose plugin tickless does not run. */
 export function lookupInstead(plugin: string | undefined): string {
-  const known = [...LOOKUP_PLUGINS].sort().join(", ");
+  const known = `tickless runs the lookup plugins ${[...LOOKUP_PLUGINS].sort().join(", ")}`;
   if (plugin === undefined)
-    return `write the plugin's name as a quoted string: lookup('env', 'HOME'); tickless runs ${known}`;
-  return `tickless runs the lookup plugins ${known}; for another, compute the value in a task and register it, or pass it with -e`;
+    return `write the plugin's name as a quoted string, as lookup('env', 'HOME'); ${known}`;
+  const instead = INSTEAD[pluginName(plugin)];
+  if (instead !== undefined) return `${instead}; ${known}`;
+  return `${known}; for another, compute the value in a task and register it, or ${VALUE_INSTEAD}`;
 }
