@@ -5,12 +5,13 @@
  * of strings joined with "," for lookup(), and the result marked unsafe (never templated again).
  */
 import { dirname } from "node:path";
-import { TicklessError } from "../errors.js";
+import { type SourceLocation, TicklessError } from "../errors.js";
 import { Keyword } from "./filters.js";
 import { truthy } from "./helpers.js";
 import { LOOKUP_PLUGINS, LookupError, runPlugin } from "./lookup-plugins.js";
 import { renderNested } from "./render.js";
-import { type Scope, toPlain } from "./scope.js";
+import { Scope, toPlain } from "./scope.js";
+import { markUnsafe } from "./unsafe.js";
 
 /** The functions Ansible's templates call a lookup plugin with. */
 export const LOOKUP_FUNCTIONS = new Set(["lookup", "query", "q"]);
@@ -85,6 +86,33 @@ export function callLookup(fn: string, scope: Scope, args: unknown[]): unknown {
 
 function term(value: unknown, scope: Scope): unknown {
   return value instanceof TermTemplate ? renderNested(value.source, scope) : value;
+}
+
+/**
+ * The items of a `with_<plugin>` loop over a plugin of lookup-plugins.ts: the written terms
+ * (rendered) as the plugin's terms, each item unsafe (ansible-core's wrap_var); a plugin's error
+ * fails the task in its own words, as ansible-core's loop reports it.
+ */
+export function withLookupItems(
+  name: string,
+  rendered: unknown,
+  vars: Record<string, unknown>,
+  loc: SourceLocation,
+): unknown[] {
+  const scope = new Scope(vars, renderNested, loc);
+  try {
+    const terms = Array.isArray(rendered) ? rendered : [rendered];
+    const items = runPlugin(name, terms, {
+      options: {},
+      scope,
+      searchDirs: searchDirs(scope),
+      playbookDir: playbookDir(scope),
+    });
+    return items.map(markUnsafe);
+  } catch (err) {
+    if (err instanceof LookupError) throw new TicklessError("TASK", err.message, { cause: err });
+    throw err;
+  }
 }
 
 /** ansible_search_path of the calling task: its role's directory, then the task file's. */

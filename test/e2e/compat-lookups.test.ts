@@ -100,6 +100,40 @@ const PLAYBOOK = `- hosts: h1
     - name: in a when
       debug: { msg: ran }
       when: lookup('file', 'beside.txt') == 'beside'
+    - name: a file's braces stay text
+      set_fact:
+        braces: "{{ lookup('file', 'braces.txt') }}"
+    - name: the braces
+      debug: { msg: "{{ braces }}" }
+    - name: with_file
+      debug: { msg: "<{{ item }}>" }
+      with_file: [pad.txt, beside.txt, braces.txt]
+    - name: with_file missing
+      debug: { msg: "{{ item }}" }
+      with_file: [beside.txt, nope.txt]
+      ignore_errors: true
+    - name: with_lines
+      debug: { msg: "{{ item }}" }
+      with_lines: "printf 'x\\ny\\n'"
+    - name: with_pipe failing
+      debug: { msg: "{{ item }}" }
+      with_pipe: "exit 4"
+      ignore_errors: true
+    - name: with_first_found
+      debug: { msg: "{{ item | basename }}" }
+      with_first_found: [nope.txt, both.txt]
+    - name: with_first_found skip
+      debug: { msg: "{{ item }}" }
+      with_first_found: [{ files: [nope.txt], skip: true }]
+    - name: with_env, with_vars, with_template
+      debug: { msg: "{{ item }}" }
+      with_env: [TICKLESS_LOOKUP_ENV]
+    - name: with_vars
+      debug: { msg: "{{ item }}" }
+      with_vars: [who, n]
+    - name: with_template
+      debug: { msg: "{{ item }}" }
+      with_template: hello.j2
     - name: a role
       include_role: { name: r }
     - name: a secret read under no_log
@@ -117,6 +151,7 @@ const FILES: Record<string, string> = {
   "files/both.txt": "in files\n",
   "both.txt": "beside both\n",
   "files/secret.txt": "secret-value-123\n",
+  "braces.txt": "{{ who }}\n",
   "roles/r/files/rf.txt": "role file\n",
   "roles/r/templates/rt.j2": 'role {{ who }} {{ extra | default("none") }}\n',
   "templates/data.j2": '{"a": {{ n }}, "b": "{{ who }}"}\n',
@@ -142,6 +177,14 @@ function message(msg: unknown): string {
     );
 }
 
+/** A task's status and message, and each loop item's. */
+function line(task: string, status: string, r: Record<string, any>): string {
+  const items = ((r.results ?? []) as Record<string, unknown>[]).map(
+    (i) => `\n  ${i.item} ${message(i.msg)}`,
+  );
+  return `${task}: ${status} ${message(r.msg)}${items.join("")}`;
+}
+
 let dir: string;
 let referee: { rc: number; tasks: string[]; stats: unknown; raw: string };
 
@@ -162,7 +205,7 @@ beforeAll(async () => {
   for (const p of report.plays)
     for (const t of p.tasks) {
       if (t.task.action === "include_role") continue;
-      for (const r of Object.values(t.hosts)) tasks.push(`${t.task.name}: ${r.status} ${message(r.msg)}`);
+      for (const r of Object.values(t.hosts)) tasks.push(line(t.task.name, r.status, r));
     }
   referee = { rc, tasks, stats: report.stats, raw: JSON.stringify(report) };
 }, 120_000);
@@ -187,7 +230,7 @@ describe.skipIf(!hasAnsible)("lookup plugins against ansible-playbook", () => {
   test("every task's status and message, the recap and the exit code", () => {
     const tasks = events.flatMap((e) =>
       e.type === "host_result" && e.item === undefined
-        ? [`${e.task}: ${e.status} ${message((e.result as Record<string, unknown>).msg)}`]
+        ? [line(e.task, e.status, e.result as Record<string, unknown>)]
         : [],
     );
     expect(tasks.join("\n")).toBe(referee.tasks.join("\n"));
