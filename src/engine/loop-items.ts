@@ -16,7 +16,10 @@ export function loopItems(
     const searchDirs = [...new Set([dirname(node.loc.file), playbookDir])];
     return withLoopItems(lookup as keyof typeof WITH_LOOKUP_PLUGINS, rendered, searchDirs);
   }
-  if (lookup !== undefined) return withLookupItems(lookup, rendered, vars, node.loc);
+  if (lookup !== undefined) {
+    const action = node.kind === "include" ? "include" : node.module;
+    return withLookupItems(lookup, rendered, vars, node.loc, action);
+  }
   if (!Array.isArray(rendered)) {
     throw new TicklessError("TASK", `loop must be a list, got ${typeof rendered}`, {
       location: node.locs.loop ?? node.loc,

@@ -26,6 +26,8 @@ export interface LookupContext {
   /** ansible_search_path: the role's directory, the task's, then the playbook's. */
   searchDirs: string[];
   playbookDir: string;
+  /** Where first_found looks in each directory: `templates` for a template task's loop, `vars` for include_vars, else `files`. */
+  subdir?: string;
 }
 
 type Plugin = (terms: unknown[], ctx: LookupContext) => unknown[];
@@ -188,7 +190,7 @@ function pyType(value: unknown): string {
 function firstFound(terms: unknown[], ctx: LookupContext): unknown[] {
   const { search, skip } = firstFoundSearch(terms, ctx.options);
   for (const name of search) {
-    const found = findFile(ctx, "files", name);
+    const found = findFile(ctx, ctx.subdir ?? "files", name);
     if (found !== undefined) return [found];
   }
   if (skip) return [];

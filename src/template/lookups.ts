@@ -98,6 +98,7 @@ export function withLookupItems(
   rendered: unknown,
   vars: Record<string, unknown>,
   loc: SourceLocation,
+  action = "",
 ): unknown[] {
   const scope = new Scope(vars, renderNested, loc);
   try {
@@ -107,6 +108,8 @@ export function withLookupItems(
       scope,
       searchDirs: searchDirs(scope),
       playbookDir: playbookDir(scope),
+      // ansible-core's TaskExecutor gives a loop's lookup the task's kind of file
+      subdir: `${["template", "var"].find((kind) => action.includes(kind)) ?? "file"}s`,
     });
     return items.map(markUnsafe);
   } catch (err) {

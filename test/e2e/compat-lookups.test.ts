@@ -134,6 +134,11 @@ const PLAYBOOK = `- hosts: h1
     - name: with_template
       debug: { msg: "{{ item }}" }
       with_template: hello.j2
+    - name: include_vars with_first_found looks in vars/
+      include_vars: "{{ item }}"
+      with_first_found: [nope.yml, defaults.yml]
+    - name: the included var
+      debug: { msg: "{{ from_vars }}" }
     - name: a role
       include_role: { name: r }
     - name: a secret read under no_log
@@ -152,6 +157,8 @@ const FILES: Record<string, string> = {
   "both.txt": "beside both\n",
   "files/secret.txt": "secret-value-123\n",
   "braces.txt": "{{ who }}\n",
+  "vars/defaults.yml": "from_vars: in vars dir\n",
+  "defaults.yml": "from_vars: beside the playbook\n",
   "roles/r/files/rf.txt": "role file\n",
   "roles/r/templates/rt.j2": 'role {{ who }} {{ extra | default("none") }}\n',
   "templates/data.j2": '{"a": {{ n }}, "b": "{{ who }}"}\n',
