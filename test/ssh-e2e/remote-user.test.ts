@@ -1,8 +1,9 @@
 /**
  * `remote_user` on a task, a block (templated) and an import_tasks, over real sshd, against the
  * referee: the task runs logged in as that user over a second connection to the host; the host's
- * own `ansible_user` wins over the keyword (as in Ansible); tasks without it keep the host's
- * login. Both tools run the same playbook on the same lab host; each task's `stdout` must match.
+ * own `ansible_user` wins over the keyword, the keyword over ansible.cfg's `remote_user` (as in
+ * Ansible); tasks without it keep the host's login. Both tools run the same playbook, with the
+ * same ansible.cfg, on the same lab host; each task's `stdout` must match.
  */
 import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -10,6 +11,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { stringify } from "yaml";
+import { configDefaults } from "../../src/cli/run.js";
+import { loadAnsibleConfig } from "../../src/config/ansible-cfg.js";
 import { removeDir, run, tempDir } from "../e2e/helpers.js";
 import { type Lab, startLab } from "../lab/lab.js";
 import { isolateHome, sharedLab } from "../lab/use-lab.js";
@@ -21,7 +24,7 @@ const PLAYBOOK = `
 - hosts: free:fixed
   gather_facts: false
   vars:
-    login: deploy
+    login: root
   tasks:
     - name: the host's login
       command: id -un
@@ -68,7 +71,7 @@ describe.skipIf(!sharedLab() || !hasAnsible)("remote_user over ssh against ansib
       ansible_python_interpreter: "/usr/bin/python3",
       tickless_known_hosts_file: lab.knownHostsFile,
     };
-    // free: no login user of its own (this machine's user, root, and the keyword's where written);
+    // free: no login user of its own (ansible.cfg's deploy, and the keyword's where written);
     // fixed: ansible_user root, which wins over every remote_user
     inventory = join(dir, "inventory.yml");
     await writeFile(
@@ -77,6 +80,7 @@ describe.skipIf(!sharedLab() || !hasAnsible)("remote_user over ssh against ansib
     );
     await writeFile(join(dir, "p.yml"), PLAYBOOK);
     await writeFile(join(dir, "imported.yml"), IMPORTED);
+    await writeFile(join(dir, "ansible.cfg"), "[defaults]\nremote_user = deploy\n");
   }, 180_000);
 
   afterAll(async () => {
@@ -94,13 +98,15 @@ describe.skipIf(!sharedLab() || !hasAnsible)("remote_user over ssh against ansib
           .map(([host, r]) => `${host} ${t.task.name}: ${r.status} ${r.stdout}`),
       ),
     );
-    const ours = await run({ playbook: join(dir, "p.yml"), inventory });
+    const cfg = await loadAnsibleConfig({}, dir);
+    const ours = await run({ playbook: join(dir, "p.yml"), inventory, configDefaults: configDefaults(cfg) });
     const got = ours.results
       .map((e) => `${e.host} ${e.task}: ${e.status} ${(e.result as Record<string, unknown>).stdout}`)
       .sort((a, b) => expected.indexOf(a) - expected.indexOf(b));
     expect(got).toEqual(expected);
+    expect(expected).toContain("free the host's login: changed deploy");
     expect(expected).toContain("free remote_user on the task: changed ops");
-    expect(expected).toContain("free remote_user of the block, templated: changed deploy");
+    expect(expected).toContain("free remote_user of the block, templated: changed root");
     expect(expected).toContain("fixed remote_user on the task: changed root");
     expect(ours.summary.exitCode).toBe(rc);
   }, 180_000);
