@@ -29,10 +29,13 @@ export interface RunContext {
   stats: RecapCounts;
   /** The run's id, controller user and host, playbook and its sha256 (the magic var `tickless_run`). */
   info: RunInfo;
-  /** The host's one connection for the whole run (opened on first use). */
-  connect(host: string): Promise<Connection>;
+  /**
+   * The host's connection for the whole run (opened on first use), one per login user: `user` is
+   * a task's rendered `remote_user`, which the host's own ansible_user overrides.
+   */
+  connect(host: string, user?: string): Promise<Connection>;
   /** Closes the host's connection (if any) and opens a new one, which `connect` then returns. */
-  reconnect(host: string): Promise<Connection>;
+  reconnect(host: string, user?: string): Promise<Connection>;
   /** Sends an event to every listener, secrets scrubbed. */
   emit(event: EngineEvent): void;
   signal?: AbortSignal;

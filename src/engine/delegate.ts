@@ -12,6 +12,7 @@ import type { Task } from "../playbook/types.js";
 import { OMIT_TOKEN, renderString } from "../template/index.js";
 import type { RunContext } from "./context.js";
 import { newHostState } from "./host-state.js";
+import { loginUser } from "./remote-user.js";
 
 /** The connection an item runs over when its task delegates. */
 export interface Delegation {
@@ -25,6 +26,7 @@ export async function delegation(
   run: RunContext,
   task: Task,
   vars: Record<string, unknown>,
+  remoteUser?: string,
 ): Promise<Delegation | undefined> {
   if (task.delegateTo === undefined) return undefined;
   const loc = task.locs.delegate_to ?? task.loc;
@@ -37,7 +39,8 @@ export async function delegation(
       hint: "delegate to a host of the inventory, or to localhost",
     });
   }
-  return { name, connect: () => run.connect(name), reconnect: () => run.reconnect(name) };
+  const user = await loginUser(remoteUser, vars, task.locs.remote_user ?? task.loc);
+  return { name, connect: () => run.connect(name, user), reconnect: () => run.reconnect(name, user) };
 }
 
 /** Where the facts a task sets go: the delegate with delegate_facts, else the host itself. */

@@ -8,6 +8,7 @@ import type { TaskResult } from "./events.js";
 import { mapLimit } from "./fork-pool.js";
 import { isActive } from "./host-state.js";
 import { statusOf } from "./recap-counts.js";
+import { loginUser } from "./remote-user.js";
 import { hostVars } from "./vars.js";
 
 const TASK = "Gathering Facts";
@@ -29,6 +30,13 @@ async function importWhenHolds(pc: PlayContext, host: string): Promise<boolean> 
   return true;
 }
 
+/** The play's `remote_user` for this host (facts are gathered over the play's connection). */
+async function playUser(pc: PlayContext, host: string): Promise<string | undefined> {
+  if (pc.play.remoteUser === undefined) return undefined;
+  const vars = await hostVars(pc, pc.run.hosts.get(host)!, rootScope(pc.play));
+  return loginUser(pc.play.remoteUser, vars, pc.play.locs.remote_user ?? pc.play.loc);
+}
+
 export async function gatherBatchFacts(pc: PlayContext): Promise<void> {
   const run = pc.run;
   const hosts = pc.batch.filter((h) => isActive(run.hosts.get(h)!));
@@ -46,7 +54,10 @@ export async function gatherBatchFacts(pc: PlayContext): Promise<void> {
           skip_reason: "Conditional result was False",
         };
       } else {
-        state.facts = await gatherFacts(await run.connect(host), pythonInterpreter(run, host));
+        state.facts = await gatherFacts(
+          await run.connect(host, await playUser(pc, host)),
+          pythonInterpreter(run, host),
+        );
         result = { changed: false, failed: false, skipped: false };
       }
     } catch (err) {

@@ -6,6 +6,7 @@
  * options) are thrown as TicklessError (exitCodeFor gives 4 or 5); once hosts are being worked on,
  * problems become failed or unreachable hosts and runPlaybook returns a RunSummary.
  */
+
 import path from "node:path";
 import { openConnection } from "../connection/index.js";
 import { plannedConnection } from "../connection/planned.js";
@@ -29,6 +30,7 @@ import { defaultRegistry } from "../modules/registry.js";
 import { loadPlaybook, loadVarsFile } from "../playbook/index.js";
 import type { Play, Playbook } from "../playbook/types.js";
 import { renderString } from "../template/index.js";
+import { setLookupWarnings } from "../template/lookups.js";
 import { loadVaultSecrets, VaultKeyring, withVault } from "../vault/index.js";
 import { serialBatches } from "./batches.js";
 import type { PlayContext, RunContext } from "./context.js";
@@ -111,34 +113,39 @@ async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring
           : scrub(event, secrets);
       for (const l of listeners) l(clean);
     },
-    connect: (host) => {
-      let c = connections.get(host);
+    connect: (host, user) => {
+      const vars = hostConnectionVars(inventory, host, extraVars, options, user);
+      const key = connectionKey(host, vars);
+      let c = connections.get(key);
       if (!c) {
-        c = openHost(inventory, host, extraVars, options, locks);
+        c = openHost(host, vars, options, locks);
         c.catch(() => undefined);
-        connections.set(host, c);
+        connections.set(key, c);
       }
       return c;
     },
-    reconnect: async (host) => {
-      const old = connections.get(host);
-      connections.delete(host);
+    reconnect: async (host, user) => {
+      const key = connectionKey(host, hostConnectionVars(inventory, host, extraVars, options, user));
+      const old = connections.get(key);
+      connections.delete(key);
       await old
         ?.then((c) => {
           locks.connectionClosing(c);
           return c.close();
         })
         .catch(() => undefined);
-      return run.connect(host);
+      return run.connect(host, user);
     },
   };
   run.emit({ type: "playbook_start", file: playbook.file, check: run.check });
+  setLookupWarnings((message) => run.emit({ type: "warning", message }));
   try {
     for (const play of playbook.plays) {
       if (options.signal?.aborted) break;
       if (!(await runPlay(run, play, options.limit))) break;
     }
   } finally {
+    setLookupWarnings(undefined);
     await locks.releaseAll();
     await closeAll(connections);
   }
@@ -291,23 +298,46 @@ async function wantsFacts(pc: PlayContext): Promise<boolean> {
 }
 
 /**
+ * The vars a host's connection is made from: ansible.cfg's defaults < a `remote_user` keyword <
+ * the inventory's vars < extra vars (Ansible's ansible_user wins over the keyword).
+ */
+function hostConnectionVars(
+  inv: Inventory,
+  host: string,
+  extraVars: Record<string, unknown>,
+  options: RunPlaybookOptions,
+  remoteUser: string | undefined,
+): Record<string, unknown> {
+  return {
+    ...options.configDefaults?.connectionVars,
+    ...(remoteUser === undefined ? {} : { ansible_user: remoteUser }),
+    ...inventoryVars(inv, host),
+    ...extraVars,
+  };
+}
+
+/** One connection per host and login user: a `remote_user` the host's vars override shares the host's. */
+function connectionKey(host: string, vars: Record<string, unknown>): string {
+  try {
+    return `${host}\u0000${connectionSettings(host, vars).user ?? ""}`;
+  } catch {
+    return host;
+  }
+}
+
+/**
  * Opens a host's connection, then takes its host lock (host-locks.ts). A failure to connect
  * becomes a ConnectionError (the host is unreachable); a refused lock fails the host.
  */
 async function openHost(
-  inv: Inventory,
   host: string,
-  extraVars: Record<string, unknown>,
+  vars: Record<string, unknown>,
   options: RunPlaybookOptions,
   locks: HostLocks,
 ): Promise<Connection> {
   let opened: { conn: Connection; settings: ConnectionSettings };
   try {
-    const settings = connectionSettings(host, {
-      ...options.configDefaults?.connectionVars,
-      ...inventoryVars(inv, host),
-      ...extraVars,
-    });
+    const settings = connectionSettings(host, vars);
     if (options.hostKeyChecking) settings.hostKeyChecking = options.hostKeyChecking;
     if (settings.unreachableTimeoutMs === undefined && options.unreachableTimeout !== undefined)
       settings.unreachableTimeoutMs = Math.round(options.unreachableTimeout * 1000);

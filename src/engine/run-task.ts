@@ -79,6 +79,7 @@ async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
     task,
     await renderValue(task.loop, vars, task.locs[loopKey(task)] ?? task.loc),
     input.playbookDir,
+    vars,
   );
   const results: TaskResult[] = [];
   for (const [index, item] of items.entries()) {
@@ -382,12 +383,15 @@ function skippedResult(falseCondition: string): TaskResult {
   };
 }
 
-/** A loop's registered value: changed/failed if any item was, skipped if every item was. */
+/** A loop's registered value: changed/failed if any item was, skipped if every item was (or there was none). */
 function loopResult(results: TaskResult[]): TaskResult {
   const failed = results.some((r) => r.failed && !r.ignored);
   const unreachable = results.some((r) => r.unreachable);
   const changes = results.flatMap((r) => r.changes ?? []);
   const skipped = results.length === 0 || results.every((r) => r.skipped);
+  // no items at all: ansible-core's result has no msg, and says why it skipped
+  if (results.length === 0)
+    return { changed: false, failed: false, skipped: true, skipped_reason: "No items in the list", results };
   const result: TaskResult = {
     changed: results.some((r) => r.changed),
     failed: failed || unreachable,

@@ -9,6 +9,7 @@ import { mapLimit } from "./fork-pool.js";
 import { type HostState, isActive } from "./host-state.js";
 import { statusOf } from "./recap-counts.js";
 import { registeredValue } from "./registered.js";
+import { loginUser } from "./remote-user.js";
 import { runTask } from "./run-task.js";
 import { censor } from "./secrets.js";
 import { type ResolvedTask, resolveTask } from "./task-keywords.js";
@@ -64,6 +65,7 @@ async function runOnHost(
     return { result: { changed: false, failed: true, skipped: false, msg: String((err as Error).message) } };
   }
   const { noLog, diff } = keywords;
+  const userLoc = task.locs.remote_user ?? task.loc;
   let delegate: string | undefined;
   const result = await runTask({
     task,
@@ -74,10 +76,10 @@ async function runOnHost(
     registry: run.registry,
     playbookDir: run.playbook.dir,
     inventory: run.inventory,
-    connect: () => run.connect(host),
-    reconnect: () => run.reconnect(host),
+    connect: async () => run.connect(host, await loginUser(keywords.remoteUser, vars, userLoc)),
+    reconnect: async () => run.reconnect(host, await loginUser(keywords.remoteUser, vars, userLoc)),
     delegate: async (itemVars) => {
-      const d = await delegation(run, task, itemVars);
+      const d = await delegation(run, task, itemVars, keywords.remoteUser);
       delegate = d?.name;
       return d;
     },

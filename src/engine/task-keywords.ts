@@ -10,6 +10,7 @@ import type { Play, Task } from "../playbook/types.js";
 export interface InheritedKeywords {
   become?: boolean;
   becomeUser?: string;
+  remoteUser?: string;
   environment: Record<string, string>;
   noLog: boolean;
   ignoreErrors?: boolean | string;
@@ -23,6 +24,8 @@ export interface ResolvedTask {
   /** undefined: the connection's own (the host's ansible_become). */
   become?: boolean;
   becomeUser?: string;
+  /** remote_user as written (a template); the host's ansible_user wins over it, as in Ansible. */
+  remoteUser?: string;
   environment: Record<string, string>;
   noLog: boolean;
   ignoreErrors?: boolean | string;
@@ -33,7 +36,7 @@ export interface ResolvedTask {
   anyErrorsFatal?: boolean;
 }
 
-type KeywordNode = Pick<InheritedKeywords, "become" | "becomeUser" | "environment" | "noLog"> &
+type KeywordNode = Pick<InheritedKeywords, "become" | "becomeUser" | "remoteUser" | "environment" | "noLog"> &
   Partial<Pick<InheritedKeywords, "ignoreErrors" | "checkMode" | "diff" | "anyErrorsFatal">>;
 
 /** The play's keywords: the start of every task's inheritance. */
@@ -46,6 +49,7 @@ export function inherit(outer: InheritedKeywords, node: KeywordNode): InheritedK
   return {
     become: node.become ?? outer.become,
     becomeUser: node.becomeUser ?? outer.becomeUser,
+    remoteUser: node.remoteUser ?? outer.remoteUser,
     environment: { ...outer.environment, ...node.environment },
     noLog: outer.noLog || node.noLog,
     ignoreErrors: node.ignoreErrors ?? outer.ignoreErrors,

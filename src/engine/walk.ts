@@ -158,6 +158,7 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
             inc,
             await renderValue(inc.loop, vars, inc.locs[loopKey(inc)] ?? inc.loc),
             pc.run.playbook.dir,
+            vars,
           )
         : [undefined];
       const results: Record<string, unknown>[] = [];

@@ -6,12 +6,25 @@ import { readdirSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { TicklessError } from "../errors.js";
 import { parseKv } from "../playbook/kv.js";
-import type { LoopFields, WithLookup } from "../playbook/types.js";
+import type { LoopFields } from "../playbook/types.js";
 import { pyFormatInt, pyStr } from "./py-format.js";
 
 type Lookup = (terms: unknown, searchDirs: string[]) => unknown[];
 
-const LOOKUPS: Record<WithLookup, Lookup> = {
+/** The with_ loops whose plugins live here (the others: template/lookup-plugins.ts). */
+export type SharedLookup =
+  | "items"
+  | "list"
+  | "dict"
+  | "indexed_items"
+  | "together"
+  | "nested"
+  | "subelements"
+  | "sequence"
+  | "fileglob";
+
+/** The plugins behind the loops, shared with `lookup(…)` and `query(…)` (template/lookup-plugins.ts). */
+export const WITH_LOOKUP_PLUGINS: Record<SharedLookup, Lookup> = {
   items: (terms) => flatten(iterate(terms)),
   list: (terms) => {
     if (!Array.isArray(terms)) fail("with_list expects a list");
@@ -49,8 +62,8 @@ const LOOKUPS: Record<WithLookup, Lookup> = {
  * rendered; `searchDirs` are where with_fileglob looks (the task file's directory, then the
  * playbook's), each with its files/ first, as Ansible's search path.
  */
-export function withLoopItems(lookup: WithLookup, rendered: unknown, searchDirs: string[]): unknown[] {
-  return LOOKUPS[lookup](listify(rendered), searchDirs);
+export function withLoopItems(lookup: SharedLookup, rendered: unknown, searchDirs: string[]): unknown[] {
+  return WITH_LOOKUP_PLUGINS[lookup](listify(rendered), searchDirs);
 }
 
 /** The variables an item adds: the loop var, and index_var and ansible_loop when loop_control asks. */

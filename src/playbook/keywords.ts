@@ -8,6 +8,7 @@ export const PLAY_KEYWORDS = [
   "gather_facts",
   "become",
   "become_user",
+  "remote_user",
   "serial",
   "strategy",
   "max_fail_percentage",
@@ -25,7 +26,7 @@ export const PLAY_KEYWORDS = [
   "import_playbook",
 ] as const;
 
-/** The `with_<lookup>` loops tickless runs (src/engine/with-loops.ts), as ansible-core's lookups. */
+/** The `with_<lookup>` loops tickless runs (engine/with-loops.ts, template/lookup-plugins.ts), as ansible-core's lookups. */
 export const WITH_LOOKUPS = [
   "items",
   "list",
@@ -36,6 +37,13 @@ export const WITH_LOOKUPS = [
   "subelements",
   "sequence",
   "fileglob",
+  "env",
+  "file",
+  "pipe",
+  "lines",
+  "template",
+  "vars",
+  "first_found",
 ] as const;
 
 const WITH_KEYWORDS = WITH_LOOKUPS.map((l) => `with_${l}` as const);
@@ -49,6 +57,7 @@ const COMMON_KEYWORDS = [
   "environment",
   "become",
   "become_user",
+  "remote_user",
   "ignore_errors",
   "no_log",
   "check_mode",

@@ -167,6 +167,7 @@ async function normalizePlay(
       optionalBoolean(raw.gather_facts) ?? (typeof raw.gather_facts === "string" ? raw.gather_facts : true),
     become: optionalBoolean(raw.become),
     becomeUser: optionalString(raw.become_user),
+    remoteUser: optionalString(raw.remote_user),
     serial: raw.serial === undefined || raw.serial === null ? [] : ([raw.serial].flat() as SerialStep[]),
     strategy: raw.strategy === "free" ? "free" : "linear",
     maxFailPercentage: typeof raw.max_fail_percentage === "number" ? raw.max_fail_percentage : undefined,
@@ -245,6 +246,7 @@ export function common(raw: Raw, path: YamlPath, source: YamlSource) {
     vars: toVars(raw.vars),
     become: optionalBoolean(raw.become),
     becomeUser: optionalString(raw.become_user),
+    remoteUser: optionalString(raw.remote_user),
     ignoreErrors:
       typeof raw.ignore_errors === "boolean" || typeof raw.ignore_errors === "string"
         ? raw.ignore_errors

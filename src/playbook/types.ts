@@ -17,6 +17,8 @@ interface NodeCommon {
   vars: Record<string, unknown>;
   become?: boolean;
   becomeUser?: string;
+  /** The login user of the task's connection (a template), unless the host's vars name one. */
+  remoteUser?: string;
   /** Boolean or an expression string rendered per host. */
   ignoreErrors?: boolean | string;
   environment: Record<string, string>;
@@ -167,6 +169,8 @@ export interface Play {
   gatherFacts: boolean | string;
   become?: boolean;
   becomeUser?: string;
+  /** The login user of the task's connection (a template), unless the host's vars name one. */
+  remoteUser?: string;
   serial: SerialStep[];
   strategy: "linear" | "free";
   maxFailPercentage?: number;

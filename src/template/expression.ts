@@ -2,8 +2,9 @@ import jexlModule from "jexl";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { Keyword, range } from "./filters.js";
 import { truthy } from "./helpers.js";
+import { hasTemplate } from "./jinja/classify.js";
 import { CALL, callMacro } from "./jinja/macro.js";
-import { LOOKUP_FUNCTIONS, lookupInstead } from "./lookups.js";
+import { callLookup, isLookupPlugin, LOOKUP_FUNCTIONS, lookupInstead, TermTemplate } from "./lookups.js";
 import { callMethod, methodProblem } from "./methods.js";
 import { renderNested } from "./render.js";
 import {
@@ -67,9 +68,21 @@ jexl.addFunction(LENIENT_ATTR, lenientAttr);
 jexl.addFunction(CALL, callMacro);
 jexl.addFunction(TUPLE, (...items: unknown[]) => items);
 jexl.addTransforms(recordingErrors({ [METHOD]: callMethod }));
+for (const fn of LOOKUP_FUNCTIONS) {
+  jexl.addFunction(fn, (...args: unknown[]) => {
+    try {
+      return callLookup(fn, current as Scope, args);
+    } catch (err) {
+      thrown = err;
+      throw err;
+    }
+  });
+}
 
 /** What a transform threw last: jexl re-wraps errors that cross its operators. */
 let thrown: unknown;
+/** The scope of the evaluation under way, for the lookup plugins (they read the vars). */
+let current: Scope | undefined;
 
 const cache = new Map<string, Expression>();
 
@@ -82,13 +95,16 @@ export function evaluate(expression: string, vars: Record<string, unknown>, loc?
 export function evaluateIn(expression: string, scope: Scope, loc = scope.loc): unknown {
   const compiled = compile(expression, loc);
   const before = thrown;
+  const outer = current;
   thrown = undefined;
+  current = scope;
   try {
     return toPlain(compiled.evalSync(scope.strictRoot));
   } catch (err) {
     throw scope.pendingError ?? evaluationError(thrown ?? err, expression, loc);
   } finally {
     thrown = before;
+    current = outer;
   }
 }
 
@@ -158,15 +174,27 @@ function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
   }
   if (node.type === "FunctionCall") {
     const known = node.pool === "transforms" ? jexl.getTransform(node.name) : jexl.getFunction(node.name);
-    if (!known && node.pool !== "transforms" && LOOKUP_FUNCTIONS.has(String(node.name))) {
+    if (node.pool !== "transforms" && LOOKUP_FUNCTIONS.has(String(node.name))) {
       const plugin = lookupPlugin(node.args?.[0], ctx);
-      const what = plugin === undefined ? "lookup plugins are" : `the lookup plugin "${plugin}" is`;
-      throw syntaxError(
-        ctx.expression,
-        `${what} not supported: ${node.name}(…)`,
-        ctx.loc,
-        lookupInstead(plugin),
-      );
+      if (plugin === undefined || !isLookupPlugin(plugin)) {
+        const what =
+          plugin === undefined
+            ? "a lookup plugin named by a variable is"
+            : `the lookup plugin "${plugin}" is`;
+        throw syntaxError(
+          ctx.expression,
+          `${what} not supported: ${node.name}(…)`,
+          ctx.loc,
+          lookupInstead(plugin),
+        );
+      }
+      for (const arg of node.args) prepare(arg, ctx);
+      // a term written as a string is templated before the plugin runs, as ansible-core's terms are
+      for (const arg of node.args.slice(1)) {
+        if (arg.type === "Literal" && typeof arg.value === "string" && hasTemplate(arg.value))
+          arg.value = new TermTemplate(arg.value);
+      }
+      return;
     }
     if (node.name === METHOD) {
       const name = String(node.args?.[1]?.value ?? "").slice(KEYWORD_PREFIX.length);

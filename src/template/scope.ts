@@ -134,6 +134,11 @@ export class Scope {
     }
   }
 
+  /** Marks what is being rendered unsafe, as a lookup plugin's result makes it (ansible-core's _lookup). */
+  markUnsafe(): void {
+    this.taint.read = true;
+  }
+
   /** Resolves a value read from the vars: template strings rendered, containers wrapped. */
   resolve(value: unknown, label: string): unknown {
     if (value instanceof VaultValue) return this.resolve(value.reveal(), label);

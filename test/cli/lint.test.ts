@@ -98,7 +98,7 @@ describe("tickless lint (the built bin)", () => {
         "group_vars/all.yml": lines(
           "redis_port: 6379",
           "redis_maxmemory: 4G",
-          `deploy_user: "{{ lookup('env', 'USER') }}"`,
+          `deploy_password: "{{ lookup('password', '/tmp/deploy') }}"`,
         ),
         "ansible.cfg": lines("[defaults]", "inventory = hosts.yml", "stdout_callback = yaml"),
       },

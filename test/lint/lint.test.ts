@@ -46,8 +46,8 @@ describe("lintPlaybooks", () => {
     expect(by("unknownFilter").message).toMatch(/unknown filter "to_json_pretty"/);
     expect(by("lookupEnv")).toMatchObject({
       code: "EXPRESSION",
-      message: expect.stringMatching(/the lookup plugin "env" is not supported/),
-      hint: expect.stringMatching(/-e home="\$HOME"/),
+      message: expect.stringMatching(/the lookup plugin "password" is not supported/),
+      hint: expect.stringMatching(/does not generate or store passwords/),
     });
     expect(by("templateFilter").message).toMatch(/unknown filter "quux"/);
     expect(by("templateFilterAgain").message).toMatch(/unknown filter "zap" \(did you mean "zip"\?\)/);

@@ -38,7 +38,10 @@ export function repository(unsupported: boolean): Record<string, string> {
       pick('        msg: "{{ greeting | to_json_pretty }}"', '        msg: "{{ greeting | to_nice_json }}"'),
       "    - name: home",
       "      debug:",
-      pick(`        msg: "{{ lookup('env', 'HOME') }}"`, `        msg: "{{ home | default('/root') }}"`),
+      pick(
+        `        msg: "{{ lookup('password', '/tmp/pw') }}"`,
+        `        msg: "{{ home | default('/root') }}"`,
+      ),
       "    - include_tasks: tasks/extra.yml",
     ),
     "tasks/extra.yml": lines(

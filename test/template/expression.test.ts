@@ -290,11 +290,15 @@ describe("evaluate: syntax and wrappers", () => {
   });
 
   it.each([
-    ["lookup('env', 'HOME')", 'the lookup plugin "env" is', /-e home="\$HOME"/],
-    ["query('file', 'a.txt') | first", 'the lookup plugin "file" is', /include_vars/],
-    ["q('pipe', 'date')", 'the lookup plugin "pipe" is', /register/],
-    ["lookup('items', xs)", 'the lookup plugin "items" is', /with_items/],
-    ["lookup(name, 'x')", "lookup plugins are", /no lookup plugins/],
+    [
+      "lookup('password', '/tmp/pw')",
+      'the lookup plugin "password" is',
+      /does not generate or store passwords/,
+    ],
+    ["query('ini', 'k section=s file=a.ini') | first", 'the lookup plugin "ini" is', /lookup\('file'/],
+    ["q('nope', 'date')", 'the lookup plugin "nope" is', /runs the lookup plugins .*env, file/],
+    ["lookup('community.general.redis', 'k')", 'the lookup plugin "community.general.redis" is', /register/],
+    ["lookup(name, 'x')", "a lookup plugin named by a variable is", /quoted string/],
   ])("refuses %s, naming the plugin and what to write instead", (expr, what, hint) => {
     const err = thrown(() => checkExpression(expr, loc));
     expect(err.code).toBe("EXPRESSION");
