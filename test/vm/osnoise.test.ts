@@ -98,7 +98,9 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("the osnoise tracer on Debian's 
       });
       phases["install + reboot"] = (Date.now() - t0) / 1000;
       expect(
-        installed.results.filter((r) => r.status === "failed").map((r) => `${r.task}: ${r.result.msg}`),
+        installed.results
+          .filter((r) => r.status === "failed")
+          .map((r) => `${r.task}: ${r.result.msg} ${String(r.result.stderr ?? "").slice(-1500)}`),
       ).toEqual([]);
       expect(installed.summary.exitCode).toBe(0);
       expect((await vm.ssh("uname -r")).stdout.trim()).toBe(rt);
