@@ -39,8 +39,15 @@ async function countingConnect(settings) {
     wrapped[op] = (...args) => {
       phases.firstOp ??= sinceStart();
       mine[op]++;
-      // A call sent while others are in flight and none has answered yet shares their wait.
       const t = perTask.get(task);
+      // The host lock's holder (keepStdinOpen) waits one round trip for the lock, then stays in
+      // flight until the run releases it: counted once, never as a wait other calls share.
+      if (op === "run" && args[1]?.keepStdinOpen) {
+        waits.count++;
+        if (t) t.calls++;
+        return conn[op](...args);
+      }
+      // A call sent while others are in flight and none has answered yet shares their wait.
       if (waits.inFlight === 0 || waits.answered) {
         waits.count++;
         waits.answered = false;

@@ -10,6 +10,20 @@ import { build } from "esbuild";
 
 const EXTERNAL = ["ssh2", "node-ssh", "ajv", "ajv-formats", "vega", "vega-lite"];
 
+/**
+ * Handlebars requires source-map (60 KB) at load time, for source maps of compiled templates that
+ * tickless never asks for (no `srcName`); an empty module makes it use its own small SourceNode.
+ */
+const noSourceMap = {
+  name: "no-source-map",
+  setup(b) {
+    b.onResolve({ filter: /^source-map$/ }, (args) =>
+      /[\\/]handlebars[\\/]/.test(args.importer) ? { path: "source-map", namespace: "empty" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "empty" }, () => ({ contents: "module.exports = {};", loader: "js" }));
+  },
+};
+
 rmSync("dist/chunks", { recursive: true, force: true });
 await build({
   entryPoints: { index: "src/index.ts", "cli/main": "src/cli/main.ts" },
@@ -21,6 +35,7 @@ await build({
   platform: "node",
   target: "node20",
   external: EXTERNAL,
+  plugins: [noSourceMap],
   sourcemap: true,
   logLevel: "warning",
   // The bundled CommonJS dependencies (yaml, handlebars, jexl, …) call require() for Node's own modules.

@@ -36,6 +36,8 @@ export interface SessionCommand {
 /** A long-lived remote `sh` that runs commands one at a time, framed by per-command random tokens. */
 export interface ShellSession {
   run(command: SessionCommand): Promise<ScriptResult>;
+  /** Opens the shell now rather than with the first command (which then does not wait for it). */
+  prepare(): void;
   close(): void;
 }
 
@@ -114,11 +116,21 @@ export function openShellSession(
     channel = undefined;
   };
 
+  /** The shell's channel, opened once; a failed open is forgotten, so the next command tries again. */
+  const opened = (): Promise<ClientChannel> => {
+    if (channel) return channel;
+    const opening = open(pidFirst("sh 4>&1 5>&2")).then(attach);
+    channel = opening;
+    opening.catch(() => {
+      if (channel === opening) channel = undefined;
+    });
+    return opening;
+  };
+
   const runOne = async (command: SessionCommand): Promise<ScriptResult> => {
     const { timeoutMs, signal } = command;
     if (signal?.aborted) return interrupted();
-    channel ??= open(pidFirst("sh 4>&1 5>&2")).then(attach);
-    const ch = await channel;
+    const ch = await opened();
     const token = newToken();
     return new Promise<ScriptResult>((resolve, reject) => {
       /** A timeout (rc 124) or an abort (rc 130) drops the shell and its process group, as ^C would. */
@@ -150,6 +162,9 @@ export function openShellSession(
       queue = result.catch(() => undefined);
       return result;
     },
+    prepare() {
+      void opened().catch(() => undefined);
+    },
     close() {
       discard();
     },
@@ -179,6 +194,10 @@ export function openShellPool(
       } finally {
         slot.busy--;
       }
+    },
+    prepare() {
+      if (sessions.length === 0) sessions.push({ session: openShellSession(open, killGroup), busy: 0 });
+      sessions[0].session.prepare();
     },
     close() {
       for (const s of sessions) s.session.close();

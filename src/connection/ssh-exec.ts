@@ -88,6 +88,11 @@ export class SshExec {
     );
   }
 
+  /** Opens the first shell ahead of the first command (shell mode). */
+  prepare(): void {
+    this.shell?.prepare();
+  }
+
   /** Frames the command (environment on stdin, cwd, become) and runs it. */
   async run(command: string, options: RunOptions): Promise<ScriptResult> {
     this.link.assertUp();

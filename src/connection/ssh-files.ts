@@ -65,6 +65,11 @@ export class SshFiles {
     await this.scripts.remove(path, options).finally(() => this.changed(path));
   }
 
+  /** Opens SFTP ahead of the first file operation, when the connection's own privilege uses it. */
+  prepare(): void {
+    void this.sftpFiles({});
+  }
+
   /** After a command, which may have changed accounts on the host (after, so a concurrent read cannot keep old names). */
   recheckNames(): void {
     this.sftpOpen?.recheckNames();

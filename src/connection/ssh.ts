@@ -72,6 +72,11 @@ class SshConnection implements Connection {
     return this.files.remove(path, options);
   }
 
+  prepare(): void {
+    this.commands.prepare();
+    this.files.prepare();
+  }
+
   async close(): Promise<void> {
     // A kill still on its way would be lost with the connection, leaving the command running.
     await this.commands.settle();

@@ -117,6 +117,12 @@ export interface HostWriter extends HostReader {
 /** An open connection to one host. */
 export interface Connection extends HostWriter {
   readonly transport: "local" | "ssh";
+  /**
+   * Starts opening what the first operations use (over SSH: a shell and the SFTP subsystem), so
+   * that they do not wait for it; the engine calls it while it takes the host lock. Changes nothing
+   * on the host; a failure is left for the operation that needs what failed to open.
+   */
+  prepare?(): void;
   close(): Promise<void>;
 }
 

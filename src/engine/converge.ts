@@ -2,7 +2,8 @@
  * A state module's convergence loop, in one place: probe → plan → [check mode: stop, the plan is
  * the report] → apply → probe again → plan again must be [] (and `verify` must find nothing), else
  * the task did not converge. run-task.ts runs it for every state task; the module tests run it too.
- * The probe after apply reads the files apply wrote from their read-backs (read-back.ts).
+ * The probe after apply reads the files apply wrote from their read-backs (read-back.ts); in a
+ * loop, the next item's probe reads what this item read or wrote last (`kept`).
  */
 import type { HostWriter } from "../connection/types.js";
 import type { Change, ModuleContext, ModuleResult, StateModule } from "../modules/types.js";
@@ -23,7 +24,9 @@ export interface Convergence {
 
 /**
  * Runs the loop for normalized `args`. `host` gives the host to probe and apply on; it is asked again
- * after apply, so a module that reconnected (reboot) is probed over the new connection.
+ * after apply, so a module that reconnected (reboot) is probed over the new connection. `kept`: the
+ * reads kept from the loop's previous items (a ReadBacks that keeps reads), which this item's
+ * probes read through and add to.
  */
 export async function converge<A, S>(
   module: StateModule<A, S>,
@@ -31,14 +34,15 @@ export async function converge<A, S>(
   ctx: ModuleContext,
   host: () => Promise<HostWriter>,
   check: boolean,
+  kept?: ReadBacks,
 ): Promise<Convergence> {
   const before = await host();
-  const current = await module.probe(before, args, ctx);
+  const current = await module.probe(kept ? kept.reading(before) : before, args, ctx);
   const changes = module.plan(args, current);
   if (check || changes.length === 0) {
     return { changes, remaining: [], problems: [], report: module.report?.(args, current, false) };
   }
-  const readBacks = new ReadBacks();
+  const readBacks = kept ?? new ReadBacks();
   const applied = await module.apply(readBacks.writing(before), args, changes, current, ctx);
   if (applied?.failed) return { changes, applied, remaining: [], problems: [] };
   const after = await module.probe(readBacks.reading(await host()), args, ctx);

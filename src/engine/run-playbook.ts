@@ -326,7 +326,8 @@ function connectionKey(host: string, vars: Record<string, unknown>): string {
 }
 
 /**
- * Opens a host's connection, then takes its host lock (host-locks.ts). A failure to connect
+ * Opens a host's connection, then takes its host lock (host-locks.ts) while the connection opens
+ * what the first task will use (Connection.prepare). A failure to connect
  * becomes a ConnectionError (the host is unreachable); a refused lock fails the host.
  */
 async function openHost(
@@ -346,6 +347,8 @@ async function openHost(
     if (err instanceof ConnectionError) throw err;
     throw new ConnectionError(`cannot connect to ${host}: ${formatError(err)}`, { cause: err });
   }
+  // The first task's shell and SFTP open while the lock is taken; nothing runs before it is held.
+  opened.conn.prepare?.();
   const guarded = await locks.guard(opened.conn, opened.settings);
   // a check run reads each host through the overlay of what its earlier tasks planned
   return options.check ? plannedConnection(guarded) : guarded;

@@ -21,6 +21,7 @@ import type { TaskResult } from "./events.js";
 import { loopItems } from "./loop-items.js";
 import { moduleContext } from "./module-context.js";
 import { applyOutcomeConditions } from "./outcome-conditions.js";
+import { ReadBacks } from "./read-back.js";
 import { registeredValue } from "./registered.js";
 import { taskHost } from "./task-host.js";
 import type { ResolvedTask } from "./task-keywords.js";
@@ -50,6 +51,8 @@ export interface TaskInput {
   /** Waited for between loop items (RunPlaybookOptions.pace). */
   pace?: () => Promise<void> | undefined;
   signal?: AbortSignal;
+  /** Set by the loop for its items: reads kept from one item to the next (read-back.ts). */
+  keptReads?: ReadBacks;
 }
 
 /** Runs the task (all loop items) and returns the result to register; never throws. */
@@ -82,6 +85,7 @@ async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
     vars,
   );
   const results: TaskResult[] = [];
+  const itemInput = keepsReads(task) ? { ...input, keptReads: new ReadBacks(true) } : input;
   for (const [index, item] of items.entries()) {
     if (index > 0 && task.loopPause) await sleep(task.loopPause * 1000, input.signal);
     const loopVars = loopItemVars(task, items, index);
@@ -90,7 +94,8 @@ async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
     const r =
       falseCondition !== undefined
         ? skippedResult(falseCondition)
-        : await runItem(input, itemVars).catch((err: unknown) => errorResult(err, task.loc));
+        : await runItem(itemInput, itemVars).catch((err: unknown) => errorResult(err, task.loc));
+    if (r.failed) itemInput.keptReads?.clear();
     const kept = itemResult(r, loopVars);
     results.push(kept);
     input.onItem?.(await itemLabel(task, itemVars, item), kept);
@@ -98,6 +103,15 @@ async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
     await betweenItems(input, index);
   }
   return loopResult(results);
+}
+
+/**
+ * Whether the loop's items may read what the previous item read (read-back.ts): not when time is
+ * meant to pass between reads (until, loop_control.pause), when items run on other hosts
+ * (delegate_to), or when a verify command of the task's own runs between them.
+ */
+function keepsReads(task: Task): boolean {
+  return !task.until && !task.loopPause && task.delegateTo === undefined && !task.verify?.command;
 }
 
 /** Items that run without I/O (debug, set_fact) would never let the event loop turn: it does every so often. */
@@ -222,11 +236,13 @@ async function convergeState(
   input: TaskInput,
   check: boolean,
 ): Promise<TaskResult> {
-  const c = await converge(module, args, ctx, () => hostFor(input), check);
+  const c = await converge(module, args, ctx, () => hostFor(input), check, input.keptReads);
   if (check || c.changes.length === 0) {
     const changes = check
       ? await recordPlan(await input.connect(), c.changes, privilegeOf(input))
       : c.changes;
+    // the next item reads the host through the overlay of what this one planned
+    if (check && changes.length > 0) input.keptReads?.clear();
     return { ...c.report, changed: changes.length > 0, failed: false, skipped: false, changes };
   }
   c.changes = withoutEffects(c.changes);

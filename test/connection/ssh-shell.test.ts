@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { openShellPool } from "../../src/connection/shell-session.js";
 import { openSsh } from "../../src/connection/ssh.js";
+import { connectSsh } from "../../src/connection/ssh-connect.js";
 import type { Connection } from "../../src/connection/types.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
 
@@ -84,6 +86,46 @@ describe.skipIf(!lab)("long-lived shell mode (runMode: shell)", () => {
       expect((await c.run(`pgrep -fx "sleep 3${mode === "shell" ? 1 : 2}" || true`)).stdout).toBe("");
     },
   );
+
+  test("prepare opens the shell before any command, the first command runs in it; a failed open is tried again", async () => {
+    const settings = labSettings(lab!, lab!.hosts[2]);
+    const live = await connectSsh(settings);
+    const dead = await connectSsh(settings);
+    dead.dispose();
+    try {
+      const opened: string[] = [];
+      const pool = openShellPool(
+        (command) => {
+          opened.push(command);
+          return live.exec(command);
+        },
+        () => undefined,
+        4,
+      );
+      pool.prepare();
+      expect(opened).toHaveLength(1);
+      const r = await pool.run({ script: "echo one", preamble: Buffer.alloc(0) });
+      expect(r).toMatchObject({ rc: 0, stdout: Buffer.from("one\n") });
+      expect(opened).toHaveLength(1);
+      pool.close();
+
+      // the first open goes to a closed connection and fails: the command opens the shell again
+      const links = [dead, live];
+      const retried = openShellPool(
+        (command) => links.shift()!.exec(command),
+        () => undefined,
+        4,
+      );
+      retried.prepare();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const again = await retried.run({ script: "echo two", preamble: Buffer.alloc(0) });
+      expect(again).toMatchObject({ rc: 0, stdout: Buffer.from("two\n") });
+      expect(links).toHaveLength(0);
+      retried.close();
+    } finally {
+      live.dispose();
+    }
+  });
 
   test("measure: 100 sequential commands and 50 file reads, exec channel vs long-lived shell", async () => {
     const time = async (c: Connection, fn: (c: Connection) => Promise<unknown>, n: number) => {

@@ -1,7 +1,8 @@
 /**
  * The probe after apply reads the files apply wrote from their read-backs (engine/read-back.ts), on a
  * real lab host over SFTP: no further read of those paths, the same answer readFile gives, and after
- * a command the host is asked again.
+ * a command the host is asked again. Kept across a loop's items (keepReads), what a probe read
+ * answers the next probe, until a write (for the reads of other paths), a command or a removal.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { openSsh } from "../../src/connection/ssh.js";
@@ -73,5 +74,39 @@ describe.skipIf(!lab)("read-backs of apply's writes", () => {
       expect((await probe.readFile(file)).content?.toString()).toBe("b\n");
       expect(reads).toEqual([`readFile ${file}`]);
     }
+  });
+
+  test("keepReads: a probe's reads answer the next probe; a write drops the others (a link shows it), not its read-back", async () => {
+    const kept = new ReadBacks(true);
+    const file = `${DIR}/kept`;
+    const link = `${DIR}/kept-link`;
+    expect((await conn.run(`printf 'one\\n' > ${file} && ln -sfn ${file} ${link}`)).rc).toBe(0);
+    reads.length = 0;
+    const first = kept.reading(host);
+    expect((await first.readFile(file)).content?.toString()).toBe("one\n");
+    expect((await first.readFile(link)).content?.toString()).toBe("one\n");
+    expect((await first.stat(link)).type).toBe("link");
+    expect(reads).toEqual([`readFile ${file}`, `readFile ${link}`, `stat ${link}`]);
+    // the next item's probe: no read of the host
+    reads.length = 0;
+    const next = kept.reading(host);
+    expect((await next.readFile(file)).content?.toString()).toBe("one\n");
+    expect((await next.readFile(link)).content?.toString()).toBe("one\n");
+    expect((await next.stat(link)).type).toBe("link");
+    expect(reads).toEqual([]);
+    // a write: its read-back stays, the link (which shows the new content) is read again
+    await kept.writing(host).writeFile(file, "two\n", { mode: "0644" });
+    reads.length = 0;
+    const after = kept.reading(host);
+    expect((await after.readFile(file)).content?.toString()).toBe("two\n");
+    expect(reads).toEqual([]);
+    expect((await after.readFile(link)).content?.toString()).toBe("two\n");
+    expect((await after.stat(link)).type).toBe("link");
+    expect(reads).toEqual([`readFile ${link}`, `stat ${link}`]);
+    // a command drops everything
+    await after.run(`printf 'three\\n' > ${file}`);
+    reads.length = 0;
+    expect((await kept.reading(host).readFile(file)).content?.toString()).toBe("three\n");
+    expect(reads).toEqual([`readFile ${file}`]);
   });
 });

@@ -2,9 +2,9 @@
  * The template module's `output_encoding`: the rendered text written in another character set,
  * as Python's `str.encode(name, 'strict')` would (iconv-lite does the encoding). Python's codec
  * names are matched without case, `_` read as `-`; a character the encoding cannot hold fails
- * the task, as Python's strict errors do.
+ * the task, as Python's strict errors do. iconv-lite (half a megabyte of code and tables) loads
+ * when a template asks for an encoding other than UTF-8, not with every run.
  */
-import iconv from "iconv-lite";
 
 /** Python's names of the encodings tickless writes (aliases → iconv-lite's name). */
 const CODECS: Record<string, string> = {
@@ -25,7 +25,7 @@ const CODECS: Record<string, string> = {
 };
 
 /** The bytes of `text` in `encoding` ("" or none: UTF-8); throws Python's words when it cannot. */
-export function encodeOutput(text: string, encoding: string | undefined): Buffer {
+export async function encodeOutput(text: string, encoding: string | undefined): Promise<Buffer> {
   const name = (encoding || "utf-8").toLowerCase().replace(/_/g, "-");
   const codec = CODECS[name];
   if (!codec) {
@@ -34,6 +34,7 @@ export function encodeOutput(text: string, encoding: string | undefined): Buffer
     );
   }
   if (codec === "utf8") return Buffer.from(text);
+  const { default: iconv } = await import("iconv-lite");
   const bytes = iconv.encode(text, codec);
   const back = iconv.decode(bytes, codec);
   if (back !== text) {

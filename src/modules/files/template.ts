@@ -118,7 +118,7 @@ export const templateModule = defineModule<TemplateArgs, TemplateState>({
       named.file.type === "directory"
         ? await probeManagedFile(host, posix.join(args.dest, posix.basename(args.src)), follow)
         : named;
-    const desired = encodeOutput(rendered, args.output_encoding);
+    const desired = await encodeOutput(rendered, args.output_encoding);
     const mode = args.mode === "preserve" ? await sourceMode(args.src, ctx) : undefined;
     return { ...dest, desired, diffMode: ctx.diff, ...(mode ? { mode } : {}) };
   },
