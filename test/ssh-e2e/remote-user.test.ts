@@ -76,7 +76,16 @@ describe.skipIf(!sharedLab() || !hasAnsible)("remote_user over ssh against ansib
     inventory = join(dir, "inventory.yml");
     await writeFile(
       inventory,
-      stringify({ all: { hosts: { free: common, fixed: { ...common, ansible_user: "root" } } } }),
+      // two inventory hosts on one machine, with different login users and no become: each its own
+      // host lock in /tmp, which both may write (/var/lib/tickless is root's)
+      stringify({
+        all: {
+          hosts: {
+            free: { ...common, tickless_lock_file: "/tmp/tickless-free.lock" },
+            fixed: { ...common, ansible_user: "root", tickless_lock_file: "/tmp/tickless-fixed.lock" },
+          },
+        },
+      }),
     );
     await writeFile(join(dir, "p.yml"), PLAYBOOK);
     await writeFile(join(dir, "imported.yml"), IMPORTED);
