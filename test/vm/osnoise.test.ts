@@ -38,6 +38,9 @@ const INSTALL = `
 - hosts: vm
   gather_facts: false
   tasks:
+    # the image's file system is 1 GiB of its 4 GiB partition: room for a second kernel's modules
+    - name: the root file system fills its partition
+      command: resize2fs /dev/vda1
     - name: the PREEMPT_RT kernel package
       copy: { src: "{{ deb_src }}", dest: "{{ deb_dest }}", mode: "0644" }
     - name: the PREEMPT_RT kernel installed
