@@ -2,7 +2,9 @@
  * Python's time.strftime on Linux (glibc's strftime in the C locale) for a local time:
  * the conversions of POSIX and glibc (`%a` … `%Z`, `%e`, `%k`, `%s`, `%G`, `%V`, …), the flags
  * `_`, `-`, `0`, `^`, `#`, a field width and the E/O modifiers (no-ops in the C locale). As
- * glibc, a conversion it does not know is copied as written.
+ * glibc, a conversion it does not know is copied as written. One difference: `%Z` is the zone's
+ * abbreviation as Intl names it, which for some zones is an offset (`GMT+5:30` where glibc's
+ * tzdata says `IST`); `UTC` and the US zones read the same.
  */
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -36,8 +38,9 @@ function convert(c: string, d: Date, flags: string, width?: number): string | un
   const v = value(c, d);
   if (v === undefined) return undefined;
   if (typeof v === "string") {
-    const text = flags.includes("^") || (flags.includes("#") && /[aAbBhp]/.test(c)) ? v.toUpperCase() : v;
-    const cased = flags.includes("#") && c === "Z" ? text.toLowerCase() : text;
+    // `#` swaps case as glibc does: names up, `%p` and `%Z` down
+    const text = flags.includes("^") || (flags.includes("#") && /[aAbBh]/.test(c)) ? v.toUpperCase() : v;
+    const cased = flags.includes("#") && /[pZ]/.test(c) ? text.toLowerCase() : text;
     return width && cased.length < width
       ? (flags.includes("0") ? "0" : " ").repeat(width - cased.length) + cased
       : cased;
