@@ -14,6 +14,17 @@ export const ANSIBLE_MANAGED_SETTING: unique symbol = Symbol("ansible.cfg ansibl
 
 const WHERE = "ansible.cfg [defaults] ansible_managed";
 
+/** What Python's str.format raised on the setting (`KeyError`, `'nope'`), and where the setting is. */
+export class ManagedFormatError extends TicklessError {
+  constructor(
+    readonly pyClass: string,
+    readonly pyMessage: string,
+    readonly note: string,
+  ) {
+    super("TASK", `${pyClass}: ${pyMessage} (${note})`);
+  }
+}
+
 /** The configured string a task's variables carry; Ansible's default without one. */
 export function managedSetting(vars: Record<string | symbol, unknown>): string {
   const v = vars[ANSIBLE_MANAGED_SETTING];
@@ -34,8 +45,10 @@ export function ansibleManaged(
  * fails the task in Python's words (as Ansible reports it), with the setting named.
  */
 export function pyFormat(text: string, fields: Record<string, string>): string {
-  const fail = (python: string, hint: string) =>
-    new TicklessError("TASK", `${python} (from ${WHERE} = ${text}; ${hint})`);
+  const fail = (python: string, hint: string) => {
+    const [pyClass, ...rest] = python.split(": ");
+    return new ManagedFormatError(pyClass, rest.join(": "), `from ${WHERE} = ${text}; ${hint}`);
+  };
   const known = `it may name ${Object.keys(fields)
     .map((k) => `{${k}}`)
     .join(", ")}; write {{ and }} for a brace`;
