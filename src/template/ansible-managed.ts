@@ -4,6 +4,7 @@
  * `{uid}` and `{file}`, then time.strftime at the template file's mtime, in local time.
  */
 import { TicklessError } from "../errors.js";
+import { pyFormat } from "./py-format.js";
 import { pyStrftime } from "./py-strftime.js";
 
 /** Ansible's default (DEFAULT_MANAGED_STR). */
@@ -37,48 +38,30 @@ export function ansibleManaged(
   fields: { host: string; uid: string; file: string },
   mtime: number,
 ): string {
-  return pyStrftime(pyFormat(setting, fields), mtime);
+  return pyStrftime(formatManaged(setting, fields), mtime);
 }
 
 /**
- * Python's str.format with keyword arguments only: `{name}`, `{{`, `}}`. What Python would raise
- * fails the task in Python's words (as Ansible reports it), with the setting named.
+ * The setting through Python's str.format (py-format.ts) with the fields as keywords. What Python
+ * would raise fails the task in Python's words (`KeyError: 'nope'`, as Ansible reports it), with
+ * the setting and the fields it may name.
  */
-export function pyFormat(text: string, fields: Record<string, string>): string {
-  const fail = (python: string, hint: string) => {
-    const [pyClass, ...rest] = python.split(": ");
-    return new ManagedFormatError(pyClass, rest.join(": "), `from ${WHERE} = ${text}; ${hint}`);
-  };
-  const known = `it may name ${Object.keys(fields)
-    .map((k) => `{${k}}`)
-    .join(", ")}; write {{ and }} for a brace`;
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === "}") {
-      if (text[i + 1] !== "}") throw fail("ValueError: Single '}' encountered in format string", known);
-      out += "}";
-      i++;
-    } else if (c === "{") {
-      if (text[i + 1] === "{") {
-        out += "{";
-        i++;
-        continue;
-      }
-      const end = text.indexOf("}", i);
-      if (end < 0) throw fail("ValueError: Single '{' encountered in format string", known);
-      const field = text.slice(i + 1, end);
-      if (field === "")
-        throw fail("IndexError: Replacement index 0 out of range for positional args tuple", known);
-      if (!/^[A-Za-z_]\w*$/.test(field))
-        throw fail(
-          `ValueError: unsupported format field {${field}}`,
-          `tickless reads plain fields: ${known}`,
-        );
-      if (!Object.hasOwn(fields, field)) throw fail(`KeyError: '${field}'`, known);
-      out += fields[field];
-      i = end;
-    } else out += c;
+export function formatManaged(text: string, fields: Record<string, string>): string {
+  try {
+    return pyFormat(text, [], fields);
+  } catch (err) {
+    if (!(err instanceof TicklessError)) throw err;
+    const known = `it may name ${Object.keys(fields)
+      .map((k) => `{${k}}`)
+      .join(", ")}; write {{ and }} for a brace`;
+    throw new ManagedFormatError(pythonClass(err.message), err.message, `from ${WHERE} = ${text}; ${known}`);
   }
-  return out;
+}
+
+/** The exception str.format raises with the message. */
+function pythonClass(message: string): string {
+  if (/^'.*'$/.test(message)) return "KeyError";
+  if (/out of range/.test(message)) return "IndexError";
+  if (/has no attribute/.test(message)) return "AttributeError";
+  return "ValueError";
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ansibleManaged, pyFormat } from "../../src/template/ansible-managed.js";
+import { ansibleManaged, formatManaged } from "../../src/template/ansible-managed.js";
 import { pyStrftime } from "../../src/template/py-strftime.js";
 
 /** What Python's time.strftime(format, time.localtime(t)) gives for each time, under the zone. */
@@ -51,18 +51,31 @@ describe("pyStrftime (Python's time.strftime on Linux)", () => {
   });
 });
 
-describe("pyFormat (str.format with host, uid and file)", () => {
+describe("formatManaged (str.format with host, uid and file)", () => {
   const fields = { host: "ctl", uid: "deploy", file: "redis.conf.j2" };
   it("fills the fields and unescapes doubled braces", () => {
-    expect(pyFormat("{uid}@{host}: {file} {{x}} {host}", fields)).toBe("deploy@ctl: redis.conf.j2 {x} ctl");
+    expect(formatManaged("{uid}@{host}: {file} {{x}} {host}", fields)).toBe(
+      "deploy@ctl: redis.conf.j2 {x} ctl",
+    );
+    // Python's conversions and format specs, as python3 gives them
+    const texts = ["[{uid!r}] [{host:>5}] [{file:.5}]", "{file:*^17}|{host!s:<4}|", "}}{{uid}}"];
+    const code =
+      "import json,sys\nprint(json.dumps([t.format(host='ctl', uid='deploy', file='redis.conf.j2') for t in sys.argv[1:]]))";
+    const theirs = JSON.parse(execFileSync("python3", ["-c", code, ...texts], { encoding: "utf8" }));
+    expect(texts.map((t) => formatManaged(t, fields))).toEqual(theirs);
+    expect(theirs[0]).toBe("['deploy'] [  ctl] [redis]");
   });
   it("fails as Python would, naming the ansible.cfg key", () => {
-    expect(() => pyFormat("by {nope}", fields)).toThrow(
+    expect(() => formatManaged("by {nope}", fields)).toThrow(
       /^KeyError: 'nope' \(from ansible\.cfg \[defaults\] ansible_managed = by \{nope\}; it may name \{host\}, \{uid\}, \{file\}/,
     );
-    expect(() => pyFormat("a } b", fields)).toThrow(/^ValueError: Single '}' encountered in format string/);
-    expect(() => pyFormat("a { b", fields)).toThrow(/^ValueError: Single '\{' encountered in format string/);
-    expect(() => pyFormat("{}", fields)).toThrow(/^IndexError: Replacement index 0 out of range/);
+    expect(() => formatManaged("a } b", fields)).toThrow(
+      /^ValueError: Single '}' encountered in format string/,
+    );
+    expect(() => formatManaged("a { b", fields)).toThrow(
+      /^ValueError: Single '\{' encountered in format string/,
+    );
+    expect(() => formatManaged("{}", fields)).toThrow(/^IndexError: Replacement index 0 out of range/);
   });
   it("formats first, then strftime: a field's own % is a conversion", () => {
     const at = Date.UTC(2024, 2, 5, 7, 8, 9) / 1000;
