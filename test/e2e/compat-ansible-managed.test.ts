@@ -26,6 +26,10 @@ const PLAYBOOK = `
     - name: the value
       debug: { msg: "{{ lookup('template', 'managed.j2') }}" }
       ignore_errors: true
+    - name: in a loop
+      template: { src: managed.j2, dest: "{{ root }}/looped-{{ item }}" }
+      loop: [1]
+      ignore_errors: true
 `;
 
 const MANAGED = "managed by {uid} on {host}: {file} %Y-%m-%d %% done";
@@ -87,7 +91,7 @@ describe.skipIf(!hasAnsible)("ansible.cfg's ansible_managed against ansible-play
     const referee = refereeOutcomes(theirs.good);
     const mine = await ours(good);
     expect(ticklessOutcomes(mine.results, referee.msgTasks)).toEqual(referee.lines);
-    for (const name of ["managed", "looked-up"]) {
+    for (const name of ["managed", "looked-up", "looped-1"]) {
       const expected = await readFile(path.join(good, "ansible", name), "utf8");
       expect(expected).toMatch(/^# managed by \S+ on \S+: managed\.j2 2021-03-0[345] % done\n$/);
       expect(await readFile(path.join(good, "tickless", name), "utf8")).toBe(expected);
@@ -100,6 +104,7 @@ describe.skipIf(!hasAnsible)("ansible.cfg's ansible_managed against ansible-play
       'the template@h1: failed ""',
       'the lookup@h1: failed ""',
       expect.stringMatching(/^the value@h1: failed "An unhandled exception/),
+      'in a loop@h1: failed ""',
     ]);
     const mine = await ours(bad);
     expect(ticklessOutcomes(mine.results, new Set())).toEqual(
