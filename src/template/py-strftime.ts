@@ -4,7 +4,7 @@
  * `_`, `-`, `0`, `^`, `#`, a field width and the E/O modifiers (no-ops in the C locale). As
  * glibc, a conversion it does not know is copied as written. One difference: `%Z` is the zone's
  * abbreviation as Intl names it, which for some zones is an offset (`GMT+5:30` where glibc's
- * tzdata says `IST`); `UTC` and the US zones read the same.
+ * tzdata says `IST`); UTC and America/New_York read the same.
  */
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
