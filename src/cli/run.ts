@@ -36,7 +36,12 @@ export function configDefaults(cfg: AnsibleConfig): ConfigDefaults {
   if (cfg.privateKeyFile !== undefined) vars.ansible_private_key_file = cfg.privateKeyFile;
   if (cfg.timeout !== undefined) vars.ansible_timeout = cfg.timeout;
   if (cfg.hostKeyChecking !== undefined) vars.ansible_host_key_checking = cfg.hostKeyChecking;
-  return { connectionVars: vars, become: cfg.become, becomeUser: cfg.becomeUser };
+  return {
+    connectionVars: vars,
+    become: cfg.become,
+    becomeUser: cfg.becomeUser,
+    ...(cfg.ansibleManaged !== undefined ? { ansibleManaged: cfg.ansibleManaged } : {}),
+  };
 }
 
 /** The library options for a run, with -e values read and ansible.cfg's defaults under the flags. */

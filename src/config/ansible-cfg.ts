@@ -25,6 +25,8 @@ export interface AnsibleConfig {
   privateKeyFile?: string;
   /** A vault password file (or script), tried after --vault-id and --vault-password-file. */
   vaultPasswordFile?: string;
+  /** `[defaults] ansible_managed`, as written (the template module formats it); no environment variable. */
+  ansibleManaged?: string;
   /** `name = value (file:line)` or `(env NAME)` per setting given, for `-v` and the docs. */
   origins: Record<string, string>;
   /** The same per setting, in parts: the line as written and where (`file:line`, `env NAME`). */
@@ -49,7 +51,7 @@ export const IGNORED_HINT = 'tickless has no equivalent (see docs/compat.md, "an
 type Kind = "paths" | "pathspec" | "path" | "string" | "int" | "bool";
 
 /** section/key → the setting, its kind and the environment variable that overrides it. */
-const KNOWN: Record<string, { setting: keyof AnsibleConfig; kind: Kind; env: string }> = {
+const KNOWN: Record<string, { setting: keyof AnsibleConfig; kind: Kind; env?: string }> = {
   "defaults/inventory": { setting: "inventory", kind: "paths", env: "ANSIBLE_INVENTORY" },
   "defaults/hostfile": { setting: "inventory", kind: "paths", env: "ANSIBLE_HOSTS" },
   "defaults/roles_path": { setting: "rolesPath", kind: "pathspec", env: "ANSIBLE_ROLES_PATH" },
@@ -67,6 +69,8 @@ const KNOWN: Record<string, { setting: keyof AnsibleConfig; kind: Kind; env: str
     kind: "path",
     env: "ANSIBLE_VAULT_PASSWORD_FILE",
   },
+  // DEFAULT_MANAGED_STR: read from the file only, as Ansible
+  "defaults/ansible_managed": { setting: "ansibleManaged", kind: "string" },
   "privilege_escalation/become": { setting: "become", kind: "bool", env: "ANSIBLE_BECOME" },
   "privilege_escalation/become_user": { setting: "becomeUser", kind: "string", env: "ANSIBLE_BECOME_USER" },
 };
@@ -121,6 +125,7 @@ export async function loadAnsibleConfig(
     readConfigText(text, found.file, config);
   }
   for (const [key, known] of Object.entries(KNOWN)) {
+    if (known.env === undefined) continue;
     const value = env[known.env];
     if (value === undefined || value === "") continue;
     set(config, key, value, cwd, `env ${known.env}`, { file: known.env });

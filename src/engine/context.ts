@@ -23,6 +23,8 @@ export interface RunContext {
   extraVars: Record<string, unknown>;
   /** Where include_role and run-time import_role look for roles (after roles/ beside the playbook). */
   rolesPath?: string[];
+  /** ansible.cfg's `ansible_managed` (ConfigDefaults), which templates format. */
+  ansibleManaged?: string;
   /** -v count, visible to tasks as `ansible_verbosity` (debug's `verbosity:`). */
   verbosity: number;
   hosts: Map<string, HostState>;

@@ -7,6 +7,7 @@ import type { Inventory } from "../inventory/types.js";
 import type { ModuleContext, TemplateFileOptions } from "../modules/types.js";
 import { packageRoot } from "../package-root.js";
 import type { Task } from "../playbook/types.js";
+import { managedSetting } from "../template/ansible-managed.js";
 import { evaluate, renderTemplateFile } from "../template/index.js";
 import type { JinjaOptions } from "../template/jinja/lex.js";
 import { openVaultFile } from "../vault/index.js";
@@ -39,7 +40,7 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
     location: task.loc,
     renderFile: async (p, options) => {
       const file = await findControllerFile(p, dirs, "templates", task);
-      const own = await templateVars(p, file, options, runDate);
+      const own = await templateVars(p, file, options, runDate, managedSetting(vars));
       return renderTemplateFile(file, { ...vars, ...own }, jinjaOptions(options), dirs);
     },
     readControllerFile: async (p) => {

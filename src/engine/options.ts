@@ -80,4 +80,9 @@ export interface ConfigDefaults {
   /** `become` / `become_user` of plays that do not set them. */
   become?: boolean;
   becomeUser?: string;
+  /**
+   * `[defaults] ansible_managed`: what templates see as `ansible_managed`, after Python's
+   * str.format (`{host}`, `{uid}`, `{file}`) and time.strftime at the template's mtime.
+   */
+  ansibleManaged?: string;
 }

@@ -100,6 +100,7 @@ async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring
     startAtTask: options.startAtTask,
     extraVars,
     rolesPath: options.rolesPath,
+    ansibleManaged: options.configDefaults?.ansibleManaged,
     verbosity: options.verbosity ?? 0,
     hosts: new Map(),
     stats,

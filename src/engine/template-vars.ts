@@ -6,10 +6,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { TemplateFileOptions } from "../modules/types.js";
+import { ansibleManaged, DEFAULT_ANSIBLE_MANAGED } from "../template/ansible-managed.js";
 import { PyDateTime } from "../template/py-datetime.js";
-
-/** Ansible's default `ansible_managed` string (ansible.cfg's `ansible_managed`). */
-export const ANSIBLE_MANAGED = "Ansible managed";
 
 /**
  * `runDate` (seconds since the epoch) is taken once per task, so the probe after the write
@@ -20,18 +18,20 @@ export async function templateVars(
   fullpath: string,
   options: TemplateFileOptions = {},
   runDate = nowSeconds(),
+  managed = DEFAULT_ANSIBLE_MANAGED,
 ): Promise<Record<string, unknown>> {
   const { uid, mtimeNs } = await stat(fullpath, { bigint: true });
+  // st_mtime as Python's float seconds, then fromtimestamp's rounding
+  const mtime = Number(mtimeNs / 1_000_000_000n) + Number(mtimeNs % 1_000_000_000n) * 1e-9;
+  const host = hostname();
+  const user = await userName(Number(uid));
   return {
-    ansible_managed: ANSIBLE_MANAGED,
-    template_host: hostname(),
+    ansible_managed: ansibleManaged(managed, { host, uid: user, file: src }, mtime),
+    template_host: host,
     template_path: src,
     template_fullpath: fullpath,
-    template_uid: await userName(Number(uid)),
-    // st_mtime as Python's float seconds, then fromtimestamp's rounding
-    template_mtime: new PyDateTime(
-      Number(mtimeNs / 1_000_000_000n) + Number(mtimeNs % 1_000_000_000n) * 1e-9,
-    ),
+    template_uid: user,
+    template_mtime: new PyDateTime(mtime),
     template_run_date: new PyDateTime(runDate),
     template_destpath: options.dest ?? null,
   };

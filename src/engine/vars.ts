@@ -1,6 +1,7 @@
 /** The variables one task sees on one host: every layer handed to the one precedence function. */
 import { factVars } from "../facts/index.js";
 import { inventoryVars, magicVars, resolveVars } from "../inventory/index.js";
+import { ANSIBLE_MANAGED_SETTING } from "../template/ansible-managed.js";
 import type { PlayContext, Scope } from "./context.js";
 import type { HostState } from "./host-state.js";
 import { hostvarsOf } from "./hostvars.js";
@@ -14,7 +15,7 @@ export function hostVars(
   const run = pc.run;
   const role = scope.role;
   const roles = [...pc.play.roles, ...(run.publicRoles?.get(pc.play) ?? [])];
-  return resolveVars({
+  const vars: Record<string | symbol, unknown> = resolveVars({
     roleDefaults: Object.assign({}, ...roles.map((r) => r.defaults), role?.defaults),
     inventory: inventoryVars(run.inventory, host.name),
     facts: factVars(host.facts),
@@ -44,4 +45,7 @@ export function hostVars(
       ...(role ? { role_name: role.name, role_path: role.dir, ansible_role_name: role.name } : {}),
     },
   });
+  // rides along (a symbol: no variable, not in hostvars) to the template module and lookup
+  if (run.ansibleManaged !== undefined) vars[ANSIBLE_MANAGED_SETTING] = run.ansibleManaged;
+  return vars;
 }

@@ -11,6 +11,7 @@ import { WITH_LOOKUP_PLUGINS } from "../engine/with-loops.js";
 import { TicklessError } from "../errors.js";
 import { decodeSource } from "../playbook/yaml-checks.js";
 import { openVaultFile } from "../vault/keyring.js";
+import { ansibleManaged, ManagedFormatError, managedSetting } from "./ansible-managed.js";
 import { truthy } from "./helpers.js";
 import { fileLoader } from "./jinja/loader.js";
 import { renderJinja } from "./jinja/render.js";
@@ -141,24 +142,39 @@ function template(name: string, ctx: LookupContext): unknown {
   const own = ctx.options.template_vars ?? {};
   if (typeof own !== "object" || own === null || Array.isArray(own))
     throw new LookupError(`Invalid type for configuration option template_vars: ${pyStr(own)}`);
-  const vars = { ...ctx.scope.raw, ...templateFileVars(name, found), ...own };
+  const vars = { ...ctx.scope.raw, ...managedVars(name, found, ctx), ...own };
   const loader = fileLoader([...ctx.searchDirs, ctx.playbookDir, dirname(found)]);
   const rendered = renderJinja(text, new Scope(vars, renderNested, { file: found }), undefined, loader);
   return truthy(ctx.options.convert_data ?? true) ? literalValue(rendered) : rendered;
 }
 
+/** templateFileVars; ansible_managed's str.format error as Ansible's lookup reports a Python exception. */
+function managedVars(name: string, found: string, ctx: LookupContext): Record<string, unknown> {
+  try {
+    return templateFileVars(name, found, managedSetting(ctx.scope.raw));
+  } catch (err) {
+    if (!(err instanceof ManagedFormatError)) throw err;
+    const { pyClass, pyMessage, note } = err;
+    throw new LookupError(
+      `An unhandled exception occurred while running the lookup plugin 'template'. Error was a <class '${pyClass}'>, original message: ${pyMessage}. ${pyMessage} (${note})`,
+      true,
+    );
+  }
+}
+
 /** generate_ansible_template_vars for a template the lookup renders. */
-function templateFileVars(name: string, path: string): Record<string, unknown> {
+function templateFileVars(name: string, path: string, managed: string): Record<string, unknown> {
   const st = statSync(path, { bigint: true });
+  const mtime = Number(st.mtimeNs / 1_000_000_000n) + Number(st.mtimeNs % 1_000_000_000n) * 1e-9;
+  const host = hostname();
+  const uid = userName(Number(st.uid));
   return {
-    ansible_managed: "Ansible managed",
-    template_host: hostname(),
+    ansible_managed: ansibleManaged(managed, { host, uid, file: name }, mtime),
+    template_host: host,
     template_path: name,
     template_fullpath: resolve(path),
-    template_uid: userName(Number(st.uid)),
-    template_mtime: new PyDateTime(
-      Number(st.mtimeNs / 1_000_000_000n) + Number(st.mtimeNs % 1_000_000_000n) * 1e-9,
-    ),
+    template_uid: uid,
+    template_mtime: new PyDateTime(mtime),
     template_run_date: new PyDateTime(Date.now() / 1000),
     template_destpath: null,
   };

@@ -111,6 +111,22 @@ describe("ansible.cfg", () => {
     expect(cfg.origins.forks).toBe("forks = 9 (env ANSIBLE_FORKS)");
   });
 
+  it("reads [defaults] ansible_managed as written, from the file only (Ansible has no variable for it)", async () => {
+    const d = await dir({
+      "ansible.cfg": "[defaults]\nansible_managed = by {uid} on {host}: {file} %Y-%m-%d %% done ; a note\n",
+    });
+    const cfg = await loadAnsibleConfig(
+      { ANSIBLE_CONFIG: d.file("ansible.cfg"), ANSIBLE_MANAGED: "from env", ANSIBLE_ANSIBLE_MANAGED: "env" },
+      d.path,
+    );
+    expect(cfg.ansibleManaged).toBe("by {uid} on {host}: {file} %Y-%m-%d %% done");
+    expect(cfg.warnings).toEqual([]);
+    expect(configDefaults(cfg).ansibleManaged).toBe("by {uid} on {host}: {file} %Y-%m-%d %% done");
+    expect(configDefaults({ origins: {}, sources: {}, warnings: [], ignored: [] })).not.toHaveProperty(
+      "ansibleManaged",
+    );
+  });
+
   it("refuses a bad value with its file:line", async () => {
     const d = await dir({ "ansible.cfg": "[defaults]\n\nforks = many\n" });
     const err = await loadAnsibleConfig({ ANSIBLE_CONFIG: d.file("ansible.cfg") }, d.path).catch((e) => e);
