@@ -12,6 +12,16 @@ export const STRICT_ATTR = "__tickless_attr";
 type Node = Record<string, any>;
 
 /**
+ * Python's negative index on a list or a string: `l[-1]` is the last item; an index out of range
+ * (either way) reads as undefined, as Jinja's getitem gives Undefined on IndexError.
+ */
+function pyIndex(from: unknown, key: unknown): string | undefined {
+  if (!Array.isArray(from) && typeof from !== "string") return undefined;
+  if (typeof key !== "number" || !Number.isInteger(key) || key >= 0) return undefined;
+  return String(from.length + key);
+}
+
+/**
  * `subject.key` (`dotted`) or `subject[key]`, refusing a key a mapping does not have; everything
  * else as jexl reads it (a dotted name on a list reads its first element, on nothing is undefined).
  * `path` names the access for the error.
@@ -22,7 +32,7 @@ export function strictAttr(subject: unknown, key: unknown, path: string, dotted:
   let from = subject as Record<string, unknown>;
   if (dotted && Array.isArray(subject)) from = subject[0] as Record<string, unknown>;
   if (from === null || from === undefined) return undefined;
-  const name = String(key);
+  const name = (dotted ? undefined : pyIndex(from, key)) ?? String(key);
   if (typeof from === "object" && !Array.isArray(from) && !(name in from)) {
     throw new ParseError("UNDEFINED_VARIABLE", `'dict object' has no attribute '${name}' (in "${path}")`, {
       hint: `guard it with "${path} is defined" or "${path}|default(…)"`,
@@ -71,7 +81,7 @@ export const LENIENT_ATTR = "__tickless_lenient_attr";
 export function lenientAttr(subject: unknown, key: unknown): unknown {
   if (typeof key === "boolean") return key ? subject : undefined;
   if (subject === null || subject === undefined) return undefined;
-  return (subject as Record<string, unknown>)[String(key)];
+  return (subject as Record<string, unknown>)[pyIndex(subject, key) ?? String(key)];
 }
 
 /** Rewrites a guarded `a[b]` (not a relative filter) in place into a lenientAttr call. */

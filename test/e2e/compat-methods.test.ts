@@ -46,6 +46,8 @@ const VALUES = [
   "l.index(2) ~ '|' ~ l.count(2) ~ '|' ~ l.index(2, 2)",
   "r.stdout.endswith('/www') and r.stdout_lines[0].split('/') | last | upper == 'WWW'",
   "s.split()[0].upper() ~ d['b'].upper()",
+  // Python's negative indexes on a list and a string; out of range is undefined
+  "l[-1] ~ '|' ~ l[-3] ~ '|' ~ (l[-9] is defined) ~ '|' ~ 'abc'[-1] ~ '|' ~ s.split()[-1]",
 ];
 
 /** Calls that fail, and the cause both must name. */
