@@ -47,16 +47,24 @@ export async function startAbLab(name: string): Promise<AbLab> {
   const started: number[] = [];
   // the AOF of the fsync server on /var/lib (the host's overlay over the real disk: /tmp is a
   // tmpfs, whose fsync costs nothing)
+  // A free port may be taken by another test's server before this one binds it: the server that
+  // answers must be this one (its dir), or another port is tried.
   const start = async (dir: string, persistence: string, binary = "redis-server") => {
-    const port = await freePort();
-    await sh(
-      `mkdir -p ${dir} && taskset -c 0 ${binary} --port ${port} --bind 127.0.0.1 --daemonize yes --dir ${dir} --save '' ${persistence} --pidfile ${dir}/redis.pid --logfile ${dir}/redis.log`,
-    );
-    started.push(port);
-    await sh(
-      `for i in $(seq 50); do [ "$(redis-cli -p ${port} PING 2>/dev/null)" = PONG ] && exit 0; sleep 0.1; done; exit 1`,
-    );
-    return port;
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      await sh(
+        `mkdir -p ${dir} && taskset -c 0 ${binary} --port ${port} --bind 127.0.0.1 --daemonize yes --dir ${dir} --save '' ${persistence} --pidfile ${dir}/redis.pid --logfile ${dir}/redis.log`,
+      );
+      const ours = await conn.run(
+        `for i in $(seq 50); do [ "$(redis-cli -p ${port} CONFIG GET dir 2>/dev/null | sed -n 2p)" = ${dir} ] && exit 0; sleep 0.1; done; exit 1`,
+      );
+      if (ours.rc === 0) {
+        started.push(port);
+        return port;
+      }
+      if (attempt === 5)
+        throw new Error(`no Redis with --dir ${dir} answers on port ${port}: ${dir}/redis.log`);
+    }
   };
   const stock = await start("/tmp/stock", "--appendonly no");
   const custom = await start("/tmp/custom", "--appendonly no");
