@@ -15,7 +15,7 @@ import { TicklessError } from "../../errors.js";
 import { parseSystemctlShow } from "../system/systemd.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
-import { ensureDir, removeDirIfCreated } from "../util/created-dir.js";
+import { ensureDir, MARKER, removeDirIfCreated } from "../util/created-dir.js";
 import { runChecked } from "../util/shell.js";
 import { parseCpuList } from "./cpus.js";
 
@@ -41,6 +41,8 @@ export interface SystemdDropinState {
   properties?: Record<string, string>;
   /** Why systemd could not be asked (not booted with systemd, no systemctl). */
   systemdMissing?: string;
+  /** absent: the drop-in directory holds nothing but tickless's marker (the file removed by hand). */
+  leftoverDir?: boolean;
 }
 
 export function dropinPath(args: SystemdDropinArgs): string {
@@ -66,17 +68,22 @@ async function probeDropin(
   const path = dropinPath(args);
   const present = (args.state ?? "present") === "present";
   const props = ["NeedDaemonReload", ...Object.keys(args.verify ?? {})].join(",");
-  const [file, desired, show] = await Promise.all([
+  const dir = posix.dirname(path);
+  const [file, desired, show, listing] = await Promise.all([
     host.readFile(path),
     present ? (args.content ?? ctx.renderFile(args.template as string)) : undefined,
     host.run(`systemctl show --no-pager -p ${quote([props])} -- ${quote([args.unit])}`, {
       env: { LC_ALL: "C", SYSTEMD_PAGER: "" },
     }),
+    present ? undefined : host.run(`ls -A -- ${quote([dir])} 2>/dev/null`),
   ]);
   const state: SystemdDropinState = {
     path,
     file: { exists: file.exists, content: file.content?.toString("utf8") ?? "" },
     ...(desired !== undefined ? { desired } : {}),
+    ...(!file.exists && listing?.rc === 0 && listing.stdout.toString().trim() === MARKER
+      ? { leftoverDir: true }
+      : {}),
   };
   if (show.rc === 0) return { ...state, properties: parseSystemctlShow(show.stdout) };
   const why =
@@ -112,6 +119,11 @@ export function planDropin(args: SystemdDropinArgs, state: SystemdDropinState): 
       effect: { path: state.path, type: "absent" },
     });
   }
+  if (!present && state.leftoverDir) {
+    // the file went by hand: the directory tickless made for it goes as it would have with it
+    const dir = posix.dirname(state.path);
+    changes.push({ target: dir, summary: "remove the drop-in directory tickless created (empty)" });
+  }
   const props = state.properties;
   if (!props) return changes;
   if ((args.daemon_reload ?? true) && (changes.length > 0 || props.NeedDaemonReload === "yes")) {
@@ -143,6 +155,8 @@ async function applyDropin(
     await host.writeFile(state.path, state.desired, { mode: "0644" });
   } else if (fileChange) {
     await host.remove(state.path);
+    await removeDirIfCreated(host, dir);
+  } else if (changes.some((c) => c.target === dir)) {
     await removeDirIfCreated(host, dir);
   }
   if (!state.properties) {

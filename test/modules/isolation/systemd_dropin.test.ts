@@ -1,4 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
@@ -60,6 +60,12 @@ describe("plan", () => {
       [PATH, "systemd:daemon-reload"],
     ],
     ["absent and gone: nothing", { desired: undefined }, { state: "absent" }, []],
+    [
+      "absent, the file removed by hand, the directory tickless made left: it goes",
+      { desired: undefined, leftoverDir: true },
+      { state: "absent" },
+      ["/etc/systemd/system/system.slice.d", "systemd:daemon-reload"],
+    ],
   ])("%s", (_n, over, extra, targets) => {
     expect(planDropin({ ...args, ...extra }, state(over)).map((c) => c.target)).toEqual(targets);
   });
@@ -102,6 +108,23 @@ describe("on this machine (systemctl present, systemd not running) in a temp dir
     expect((await converge(systemdDropinModule, a, host, ctx)).changes).toEqual([]);
     await converge(systemdDropinModule, { ...a, state: "absent" as const }, host, ctx);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  test("absent after the file was removed by hand: the directory tickless created goes too; one it did not create stays", async () => {
+    const a = { ...args, dir, require_systemd: false };
+    await converge(systemdDropinModule, a, host, testContext());
+    await rm(join(dir, "system.slice.d/50-tickless-allowedcpus.conf"));
+    expect(await readdir(join(dir, "system.slice.d"))).toEqual([".tickless-created"]);
+    const gone = await converge(systemdDropinModule, { ...a, state: "absent" as const }, host, testContext());
+    expect(gone.changes.map((c) => c.target)).toEqual([join(dir, "system.slice.d")]);
+    expect(await readdir(dir)).toEqual([]);
+    expect(
+      (await converge(systemdDropinModule, { ...a, state: "absent" as const }, host, testContext())).changes,
+    ).toEqual([]);
+    // an operator's own directory (no marker) is never removed
+    await mkdir(join(dir, "system.slice.d"));
+    await converge(systemdDropinModule, { ...a, state: "absent" as const }, host, testContext());
+    expect(await readdir(dir)).toEqual(["system.slice.d"]);
   });
 
   test("require_systemd defaults to true: a clear failure", async () => {
