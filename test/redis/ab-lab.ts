@@ -110,8 +110,11 @@ export const failures = (r: Run) =>
 export type PlantedCase = "no change" | "regression" | "improvement";
 
 /**
- * One planted case on SET p99 at level alpha: `runs` interleaved runs a side of `requests` SETs,
- * or validate-latency.yml's own default number of runs when `runs` is undefined.
+ * One planted case on SET p50 at level alpha: `runs` interleaved runs a side of `requests` SETs,
+ * or validate-latency.yml's own default number of runs when `runs` is undefined. The median, not
+ * the p99: an fsync costs every SET, while the tail of a run is the machine's (in the full suite,
+ * other files' servers and builds share its CPUs: a stock run's p99 reached 2 ms there, as far
+ * as an fsync adds).
  */
 export async function planted(
   ab: AbLab,
@@ -132,6 +135,7 @@ export async function planted(
     latency_candidate_port: candidatePort,
     latency_tests: ["set"],
     latency_test: "SET",
+    latency_metric: "p50_us",
     latency_runs: opts.runs ?? null,
     latency_requests: opts.requests,
     latency_alpha: opts.alpha,
@@ -145,7 +149,7 @@ export async function planted(
   console.log(
     `planted ${kase}: ${report.line} (U ${report.u}, p ${report.p_value.toExponential(2)}; ${seconds.toFixed(1)} s, load ${load})`,
   );
-  expect(report).toMatchObject({ test: "SET", metric: "p99_us", seed: opts.seed });
+  expect(report).toMatchObject({ test: "SET", metric: "p50_us", seed: opts.seed });
   return { r, report, seconds, name };
 }
 

@@ -3,7 +3,7 @@
  * loaded machine; TICKLESS_LATENCY_DEFAULT_SIZES=1): the ab phase with no latency_runs given, so
  * the playbook's own 50 runs a side, interleaved, against two servers running side by side; then
  * the sequential protocol's defaults, 100 baseline runs and 50 candidate runs. Each run is 400 SETs
- * (the verdict on SET p99 at alpha 0.001, as in ab-latency.test.ts, which runs the same cases at
+ * (the verdict on SET p50 at alpha 0.001, as in ab-latency.test.ts, which runs the same cases at
  * 24 runs a side in the default suite). Last, the two Redis builds themselves side by side: the
  * stock server against the custom build from the build cache (redis.yml's release tree), with the
  * playbook's defaults but for a shorter run.
