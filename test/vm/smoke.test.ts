@@ -193,20 +193,26 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
   // clock stand still) is what a kernel hung while booting looks like from outside: no SSH banner.
   it("a guest that hangs is reset by the harness's supervisor and comes back under a new boot id", async () => {
     const before = await vm.bootId();
-    expect(vm.resets).toBe(0);
+    // A slow machine may already have needed a reset during an earlier boot (the supervisor doing
+    // its job); this test counts from wherever it stands, as long as one reset is left.
+    const resetsBefore = vm.resets;
+    expect(resetsBefore).toBeLessThan(3);
     vm.setHangTimeout(30_000);
     const t0 = Date.now();
     await vm.freeze();
-    while (vm.resets === 0 && Date.now() - t0 < 180_000) await new Promise((r) => setTimeout(r, 1000));
+    while (vm.resets === resetsBefore && Date.now() - t0 < 180_000)
+      await new Promise((r) => setTimeout(r, 1000));
     // Back to the default before the new boot, which takes longer than 30 s under TCG.
     vm.setHangTimeout(480_000);
-    expect(vm.resets).toBe(1);
+    expect(vm.resets).toBe(resetsBefore + 1);
     phases["hang → reset"] = (Date.now() - t0) / 1000;
     await vm.waitForReboot(before);
     phases["hang → reset → SSH"] = (Date.now() - t0) / 1000;
-    expect(vm.resets).toBe(1);
+    expect(vm.resets).toBe(resetsBefore + 1);
     expect(await readFile(vm.harnessLog, "utf8")).toMatch(
-      /\[tickless vm harness\] vm1: no SSH banner for \d+ s: system_reset #1/,
+      new RegExp(
+        `\\[tickless vm harness\\] vm1: no SSH banner for \\d+ s: system_reset #${resetsBefore + 1}\\b`,
+      ),
     );
     expect((await vm.ssh("cat /proc/1/comm")).stdout.trim()).toBe("systemd");
     // the boot after the reset runs the command line grub.yml wrote through GRUB
