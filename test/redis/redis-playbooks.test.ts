@@ -215,6 +215,63 @@ describe.skipIf(!available)("jemalloc and Redis builds on a lab host", () => {
     }
   }, 120_000);
 
+  it("Redis's CPU lists: a bad list is refused before any change; given lists restart Redis into them, thread by thread; a second run changes nothing; without them it goes back", async () => {
+    const pidNow = async () => (await cli("INFO server")).match(/process_id:(\d+)/)?.[1] ?? "";
+    const allowed = (pid: string) =>
+      sh(
+        `for t in /proc/${pid}/task/*; do echo "$(cat $t/comm) $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' $t/status)"; done`,
+      );
+    const restarted = (r: Run) =>
+      r.results.some((e) => e.status === "changed" && e.task.startsWith("Redis runs the current release"));
+    const pid0 = await pidNow();
+    const before = await hostState();
+    for (const [server, background, words] of [
+      ["999", "0", "redis_server_cpulist: CPU 999 not online on this host"],
+      ["1-", "0", "redis_server_cpulist"],
+      ["0", "1", "includes CPU 0, the boot CPU"],
+      ["", "0", "redis_background_cpulist (0) is set without redis_server_cpulist"],
+    ]) {
+      const bad = await play("redis.yml", {
+        redis_server_cpulist: server,
+        redis_background_cpulist: background,
+      });
+      expect(bad.summary.exitCode, `${server}/${background}`).not.toBe(0);
+      expect(failures(bad).join("\n")).toContain(words);
+      expect(byStatus(bad, "changed")).toEqual([]);
+    }
+    expect(await hostState()).toBe(before);
+    expect(await pidNow()).toBe(pid0);
+
+    // the last online CPU plays the isolated one, CPU 0 the housekeeping one (CPU 0 cannot be isolated)
+    const online = await sh("cat /sys/devices/system/cpu/online");
+    const last = online.split(/[,-]/).at(-1) ?? "0";
+    if (last === "0") return console.log("one CPU online: the thread placement part needs two");
+    const lists = { redis_server_cpulist: last, redis_background_cpulist: "0" };
+    const placed = await play("redis.yml", lists);
+    expect(failures(placed)).toEqual([]);
+    expect(restarted(placed)).toBe(true);
+    expect(await cli("CONFIG GET server_cpulist")).toBe(`server_cpulist\n${last}`);
+    expect(await cli("CONFIG GET bgsave_cpulist")).toBe("bgsave_cpulist\n0");
+    const threads = (await allowed(await pidNow())).split("\n").map((l) => l.split(" "));
+    expect(threads.find(([comm]) => comm === "redis-server")?.[1]).toBe(last);
+    const bio = threads.filter(([comm]) => comm?.startsWith("bio_"));
+    expect(bio.length).toBeGreaterThan(0);
+    for (const [comm, cpus] of bio) expect(cpus, comm).toBe("0");
+    expect(await cli("DBSIZE")).toBe("1001");
+
+    const again = await play("redis.yml", lists);
+    expect(failures(again)).toEqual([]);
+    expect(byStatus(again, "changed")).toEqual([]);
+
+    const back = await play("redis.yml");
+    expect(failures(back)).toEqual([]);
+    expect(restarted(back)).toBe(true);
+    expect(await cli("CONFIG GET server_cpulist")).toBe("server_cpulist");
+    const main = (await allowed(await pidNow())).split("\n").find((l) => l.startsWith("redis-server "));
+    expect(main).toBe(`redis-server ${online}`);
+    expect(await cli("DBSIZE")).toBe("1001");
+  }, 180_000);
+
   it("rollback-redis.yml returns to the stock binary in under 5 s of downtime, data and config intact", async () => {
     const before = await hostState();
     const check = await play("rollback-redis.yml", {}, true);

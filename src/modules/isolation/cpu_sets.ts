@@ -31,6 +31,11 @@ export interface CpuSetsArgs {
   require_idle_sibling?: boolean;
   /** The NICs whose NUMA node the isolated CPUs should share; absent or empty: every NIC with a device. */
   nics?: string[];
+  /** The lists' names in messages (default isolated_cpus, housekeeping_cpus): the playbook's variables. */
+  isolated_name?: string;
+  housekeeping_name?: string;
+  /** Set the fact housekeeping_cpus (default true; false where the lists are not isolation's). */
+  set_fact?: boolean;
 }
 
 /** What the host says: the online list and each isolated CPU's thread siblings ("" when unknown). */
@@ -68,12 +73,14 @@ const plural = (cpus: number[]) => `CPU${cpus.length > 1 ? "s" : ""} ${formatCpu
 
 /** Pure: the checks above against a topology. */
 export function checkCpuSets(args: CpuSetsArgs, topo: CpuTopology): CpuSetsOutcome {
+  const iso = args.isolated_name ?? "isolated_cpus";
+  const hk = args.housekeeping_name ?? "housekeeping_cpus";
   const problems: string[] = [];
   const warnings: string[] = [];
   const online = parse("the host's online CPUs", topo.online);
-  const isolated = parse("isolated_cpus", args.isolated);
+  const isolated = parse(iso, args.isolated);
   const given = args.housekeeping === undefined || args.housekeeping === null || args.housekeeping === "";
-  const housekeepingArg = given ? undefined : parse("housekeeping_cpus", args.housekeeping as CpuList);
+  const housekeepingArg = given ? undefined : parse(hk, args.housekeeping as CpuList);
   for (const r of [online, isolated, housekeepingArg]) if (typeof r === "string") problems.push(r);
   if (typeof online === "string" || typeof isolated === "string" || typeof housekeepingArg === "string") {
     return { isolated: [], housekeeping: [], problems, warnings, numaWarnings: [] };
@@ -81,28 +88,24 @@ export function checkCpuSets(args: CpuSetsArgs, topo: CpuTopology): CpuSetsOutco
   if (online.length === 0) problems.push("the host's online CPU list is empty");
   if (typeof args.isolated === "string" && /\s/.test(args.isolated.trim())) {
     problems.push(
-      `isolated_cpus ${JSON.stringify(args.isolated)} has whitespace: the kernel splits its command line on it (write 4-7,9)`,
+      `${iso} ${JSON.stringify(args.isolated)} has whitespace: the kernel splits its command line on it (write 4-7,9)`,
     );
   }
-  if (isolated.length === 0) problems.push(`isolated_cpus ${JSON.stringify(args.isolated)} names no CPU`);
+  if (isolated.length === 0) problems.push(`${iso} ${JSON.stringify(args.isolated)} names no CPU`);
   if (isolated.includes(0)) {
     problems.push(
-      `isolated_cpus ${JSON.stringify(String(args.isolated))} includes CPU 0, the boot CPU: nohz_full cannot take it and the kernel needs it for housekeeping`,
+      `${iso} ${JSON.stringify(String(args.isolated))} includes CPU 0, the boot CPU: nohz_full cannot take it and the kernel needs it for housekeeping`,
     );
   }
   const offline = isolated.filter((c) => !online.includes(c));
   if (offline.length) {
-    problems.push(
-      `isolated_cpus: ${plural(offline)} not online on this host (online: ${topo.online.trim()})`,
-    );
+    problems.push(`${iso}: ${plural(offline)} not online on this host (online: ${topo.online.trim()})`);
   }
   const housekeeping = housekeepingArg ?? online.filter((c) => !isolated.includes(c));
   if (housekeepingArg) {
     const off = housekeepingArg.filter((c) => !online.includes(c));
     if (off.length)
-      problems.push(
-        `housekeeping_cpus: ${plural(off)} not online on this host (online: ${topo.online.trim()})`,
-      );
+      problems.push(`${hk}: ${plural(off)} not online on this host (online: ${topo.online.trim()})`);
     const both = housekeepingArg.filter((c) => isolated.includes(c));
     if (both.length) problems.push(`${plural(both)} both isolated and housekeeping`);
   }
@@ -221,6 +224,9 @@ export const cpuSetsModule = defineModule<CpuSetsArgs>({
       sys_root: { type: "string", pattern: "^/" },
       require_idle_sibling: { type: "boolean" },
       nics: { type: "array", items: { type: "string", minLength: 1 } },
+      isolated_name: { type: "string", minLength: 1 },
+      housekeeping_name: { type: "string", minLength: 1 },
+      set_fact: { type: "boolean" },
     },
     required: ["isolated"],
     additionalProperties: false,
@@ -255,7 +261,7 @@ export const cpuSetsModule = defineModule<CpuSetsArgs>({
       msg: warnings.length
         ? warnings.map((w) => `WARNING: ${w}`).join("\n")
         : `isolated ${result.isolated}, housekeeping ${result.housekeeping} (online ${topo.online})`,
-      facts: { housekeeping_cpus: result.housekeeping },
+      ...(args.set_fact === false ? {} : { facts: { housekeeping_cpus: result.housekeeping } }),
     };
   },
 });

@@ -280,7 +280,7 @@ export const redisServerModule = defineModule<RedisServerArgs, RedisServerState>
       settings: {
         type: "object",
         additionalProperties: { type: "string" },
-        propertyNames: { pattern: "^[a-z][a-z0-9-]*$" },
+        propertyNames: { pattern: "^[a-z][a-z0-9_-]*$" },
       },
     },
   },

@@ -193,4 +193,21 @@ describe("on a fixture sys_root with the local connection", () => {
     const err = await run({ sys_root: join(dir, "nowhere") }).catch((e) => e);
     expect(String(err.message)).toContain(`cannot read ${join(dir, "nowhere")}/devices/system/cpu/online on`);
   });
+
+  test("redis.yml's use: the lists named by its variables in messages, and no housekeeping_cpus fact", async () => {
+    const names = { isolated_name: "redis_server_cpulist", housekeeping_name: "redis_background_cpulist" };
+    expect(await run({ isolated: "9", ...names })).toMatchObject({
+      failed: true,
+      msg: "redis_server_cpulist: CPU 9 not online on this host (online: 0-7)",
+    });
+    expect(String((await run({ isolated: "4", housekeeping: "4-5", ...names })).msg)).toBe(
+      "CPU 4 both isolated and housekeeping",
+    );
+    expect(String((await run({ isolated: "4", housekeeping: "12", ...names })).msg)).toContain(
+      "redis_background_cpulist: CPU 12 not online",
+    );
+    const ok = await run({ isolated: "4", housekeeping: "0-3", ...names, set_fact: false });
+    expect(ok.failed).toBeUndefined();
+    expect(ok.facts).toBeUndefined();
+  });
 });
