@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { LocalConnection } from "../../src/connection/local.js";
 import { openSsh } from "../../src/connection/ssh.js";
-import type { Connection, RunOptions } from "../../src/connection/types.js";
+import type { Connection } from "../../src/connection/types.js";
 import {
   cgroupVersion,
   gatherFacts,
@@ -15,6 +15,7 @@ import {
 import { parseCpuList } from "../../src/modules/isolation/cpus.js";
 import { renderInterrupts } from "../lab/irq-fixture.js";
 import { isolateHome, labSettings, sharedLab } from "../lab/use-lab.js";
+import { countingRuns } from "../support/counting.js";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 
@@ -117,19 +118,8 @@ describe("isolation facts", () => {
   });
 });
 
-/** Counts round trips on a connection. */
-function counting(conn: Connection): { conn: Connection; runs: () => number } {
-  let n = 0;
-  const wrapped = Object.create(conn) as Connection;
-  wrapped.run = (command: string, options?: RunOptions) => {
-    n++;
-    return conn.run(command, options);
-  };
-  return { conn: wrapped, runs: () => n };
-}
-
 test("gathering on this machine costs one round trip and reads the real kernel's files", async () => {
-  const { conn, runs } = counting(new LocalConnection());
+  const { conn, runs } = countingRuns(new LocalConnection());
   const f = await gatherFacts(conn);
   expect(runs()).toBe(1);
   const online = (await readFile("/sys/devices/system/cpu/online", "utf8")).trim();
@@ -164,7 +154,7 @@ describe("on lab hosts (fixture /proc/interrupts, no systemd)", () => {
   });
 
   test.skipIf(!lab)("one round trip; the NIC queues of the fixture, not the machine's", async () => {
-    const { conn: c, runs } = counting(conn!);
+    const { conn: c, runs } = countingRuns(conn!);
     const f = await gatherFacts(c);
     expect(runs()).toBe(1);
     expect(f.hostname).toBe(lab!.hosts[0].name);

@@ -6,106 +6,44 @@
  * record's CPU sets, and status clean again (exit 0); then rollback.yml without allow_reboot: status
  * says the reboot is pending (exit 2) until the "reboot", then "not tuned".
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { openSsh } from "../../src/connection/ssh.js";
-import type { Connection } from "../../src/connection/types.js";
-import { cli } from "../cli/helpers.js";
 import { run } from "../e2e/helpers.js";
-import { type Lab, SSHD, startLab } from "../lab/lab.js";
-import { isolateHome, labSettings } from "../lab/use-lab.js";
+import {
+  type DayTwoHost,
+  hasSshd,
+  ORIGINAL,
+  ROOT,
+  startDayTwoHost,
+  vars,
+  WORKQUEUE_MASK,
+} from "./day-two-host.js";
 
-const ROOT = join(import.meta.dirname, "../..");
-const FIXTURE = join(import.meta.dirname, "../isolation/fixtures/grub-mkconfig.sh");
-const HOST_FIXTURE = "/opt/tickless-test/grub-mkconfig.sh";
-/** The host's sys_root: this machine's real /sys must never be written. */
-const HOST_SYS = "/opt/tickless-test/sys";
-const WORKQUEUE_MASK = `${HOST_SYS}/devices/virtual/workqueue/cpumask`;
 const DROPIN = "/etc/systemd/system/redis-server.service.d/50-tickless-cpuaffinity.conf";
 /** A stand-in irqbalance (a process of that name; the real daemon would move this machine's IRQs). */
 const STAND_IN = "/opt/tickless-test/irqbalance";
 
-const vars = {
-  require_systemd: false,
-  validate_window: 1,
-  housekeeping_cpus: "0-3,5-7",
-  nic_irq_pattern: "^(eth0-TxRx-\\d+|nvme0q0)$",
-  grub_mkconfig_command: `sh ${HOST_FIXTURE} -o /boot/grub/grub.cfg`,
-  sys_root: HOST_SYS,
-  // the sysctls live in this machine's kernel (the lab hosts share it): the playbook tests cover them on a fixture
-  isolation_sysctls: [],
-};
-
-const hasSshd = await readFile(SSHD).then(
-  () => true,
-  () => false,
-);
-
 describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
-  let lab: Lab;
-  let conn: Connection;
-  let home: Awaited<ReturnType<typeof isolateHome>>;
-  let results: string;
+  let host: DayTwoHost;
   let standIn = "";
-  const sh = async (cmd: string) => {
-    const r = await conn.run(cmd);
-    expect(r.rc, `${cmd}: ${r.stderr}`).toBe(0);
-    return r.stdout;
-  };
-  const isolation = (extra: Record<string, unknown> = {}) =>
-    run({
-      playbook: join(ROOT, "playbooks/isolation.yml"),
-      inventory: lab.inventoryFile,
-      extraVars: { ...vars, results_dir: results, ...extra },
-    });
-  const status = async () => {
-    const r = await cli(["status", "-i", lab.inventoryFile, "--json"]);
-    expect(r.stderr).toBe("");
-    return {
-      code: r.code,
-      host: JSON.parse(r.stdout).hosts[0],
-      line: (await cli(["status", "-i", lab.inventoryFile])).stdout,
-    };
-  };
+  const sh = (cmd: string) => host.sh(cmd);
 
   beforeAll(async () => {
-    home = await isolateHome();
-    results = join(home.home, "results");
-    lab = await startLab(1, { names: ["day2"] });
-    conn = await openSsh(labSettings(lab, lab.hosts[0]));
-    await sh(
-      `mkdir -p /opt/tickless-test ${HOST_SYS}/devices/virtual/workqueue && echo ff > ${WORKQUEUE_MASK} && mkdir -p ${HOST_SYS}/devices/system/cpu && echo 0-7 > ${HOST_SYS}/devices/system/cpu/online && for n in 0 1 2 3 4 5 6 7; do mkdir -p ${HOST_SYS}/devices/system/cpu/cpu$n/topology && echo $n > ${HOST_SYS}/devices/system/cpu/cpu$n/topology/thread_siblings_list; done`,
-    );
-    await conn.writeFile(HOST_FIXTURE, await readFile(FIXTURE), { mode: "0755" });
+    host = await startDayTwoHost("day2");
   });
   afterAll(async () => {
-    if (standIn) await conn?.run(`kill ${standIn}; rm -f ${STAND_IN}`).catch(() => undefined);
-    await conn?.close();
-    await lab?.stop();
-    await home?.release();
+    if (standIn) await host?.conn.run(`kill ${standIn}; rm -f ${STAND_IN}`).catch(() => undefined);
+    await host?.stop();
   });
 
   test("status names an IRQ moved onto the isolated CPU, a deleted drop-in, irqbalance's changed ban and the workqueue mask (exit 2); isolation.yml rerun from the record's settings makes it clean (exit 0); rollback.yml without allow_reboot leaves status saying reboot pending (exit 2) until the reboot, then not tuned", async () => {
-    // the host's own boot line, before tickless: a fixture, as what a "reboot" brings back must be
-    // what the host's GRUB gives (this machine's own line is another kernel's, e.g. with nowatchdog)
-    const original = "BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=/dev/vda1 ro quiet";
-    await conn.writeFile("/opt/tickless-test/cmdline-original", `${original}\n`);
-    await sh("mount --bind /opt/tickless-test/cmdline-original /proc/cmdline");
-    const first = await isolation();
-    expect(first.summary.exitCode).toBe(0);
-    const pending = await status();
+    await host.isolation();
+    const pending = await host.status();
     expect(pending.code).toBe(2);
     expect(pending.host).toMatchObject({ tuned: true, reboot_pending: true, drift: [] });
 
-    // the reboot: the running command line carries what grub.cfg gives, the kernel isolates CPU 4
-    const booted =
-      "isolcpus=managed_irq,domain,4 nohz_full=4 rcu_nocbs=4 irqaffinity=0-3,5-7 skew_tick=1 nosoftlockup nowatchdog transparent_hugepage=never";
-    await conn.writeFile("/opt/tickless-test/cmdline", `${original} ${booted}\n`);
-    await sh(
-      `mount --bind /opt/tickless-test/cmdline /proc/cmdline && echo 4 > ${HOST_SYS}/devices/system/cpu/isolated && echo 4 > ${HOST_SYS}/devices/system/cpu/nohz_full`,
-    );
-    const clean = await status();
+    await host.boot();
+    const clean = await host.status();
     expect(clean.code).toBe(0);
     expect(clean.host).toMatchObject({ tuned: true, reboot_pending: false, drift: [] });
     expect(clean.line).toMatch(
@@ -123,7 +61,7 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     await sh(
       `echo 4 > /proc/irq/25/smp_affinity_list && rm ${DROPIN} && sed -i 's/^IRQBALANCE_BANNED_CPULIST=.*/IRQBALANCE_BANNED_CPULIST=5/' /etc/default/irqbalance && echo ff > ${WORKQUEUE_MASK}`,
     );
-    const drifted = await status();
+    const drifted = await host.status();
     expect(drifted.code).toBe(2);
     expect(drifted.host.reboot_pending).toBe(false);
     expect(drifted.host.drift).toEqual([
@@ -140,15 +78,11 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     );
 
     // the repair: isolation.yml with the record's CPU sets
-    const again = await isolation({
+    await host.isolation({
       isolated_cpus: record.settings.isolated_cpus,
       housekeeping_cpus: record.settings.housekeeping_cpus,
     });
-    expect(
-      again.results.filter((r) => r.status === "failed").map((r) => `${r.task}: ${r.result.msg}`),
-    ).toEqual([]);
-    expect(again.summary.exitCode).toBe(0);
-    const repaired = await status();
+    const repaired = await host.status();
     expect(repaired.code).toBe(0);
     expect(repaired.host.drift).toEqual([]);
     // the same files as recorded, so the record (and its run) stays as the first apply wrote it
@@ -159,12 +93,12 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     // and status says so from history.jsonl's last line (exit 2) until the "reboot"
     const back = await run({
       playbook: join(ROOT, "playbooks/rollback.yml"),
-      inventory: lab.inventoryFile,
-      extraVars: { ...vars, results_dir: results },
+      inventory: host.lab.inventoryFile,
+      extraVars: { ...vars, results_dir: host.results },
     });
     expect(back.summary.exitCode).toBe(0);
     expect(back.summary.rebootPending).toEqual(["day2"]);
-    const rolledBack = await status();
+    const rolledBack = await host.status();
     expect(rolledBack.code).toBe(2);
     expect(rolledBack.host).toMatchObject({
       tuned: false,
@@ -186,8 +120,8 @@ describe.skipIf(!hasSshd)("drift and its repair on a tuned lab host", () => {
     );
     // the reboot into the restored line: the original boot line again
     await sh("umount /proc/cmdline");
-    expect((await sh("cat /proc/cmdline")).trim()).toBe(original);
-    const rebooted = await status();
+    expect((await sh("cat /proc/cmdline")).trim()).toBe(ORIGINAL);
+    const rebooted = await host.status();
     expect([rebooted.code, rebooted.line]).toEqual([0, "day2  not tuned\n"]);
   }, 180_000);
 });

@@ -15,7 +15,7 @@ import { TicklessError } from "../../errors.js";
 import { parseSystemctlShow } from "../system/systemd.js";
 import type { Change, ModuleContext, ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
-import { ensureDir, MARKER, removeDirIfCreated } from "../util/created-dir.js";
+import { ensureDir, onlyMarkerTest, removeDirIfCreated } from "../util/created-dir.js";
 import { runChecked } from "../util/shell.js";
 import { parseCpuList } from "./cpus.js";
 
@@ -45,6 +45,9 @@ export interface SystemdDropinState {
   leftoverDir?: boolean;
 }
 
+/** The probe's first line (state: absent) when the drop-in directory holds nothing but the marker. */
+const LEFTOVER = "leftover-dir";
+
 export function dropinPath(args: SystemdDropinArgs): string {
   const name = args.name.endsWith(".conf") ? args.name : `${args.name}.conf`;
   return posix.join(args.dir ?? "/etc/systemd/system", `${args.unit}.d`, name);
@@ -68,22 +71,24 @@ async function probeDropin(
   const path = dropinPath(args);
   const present = (args.state ?? "present") === "present";
   const props = ["NeedDaemonReload", ...Object.keys(args.verify ?? {})].join(",");
-  const dir = posix.dirname(path);
-  const [file, desired, show, listing] = await Promise.all([
+  const systemctl = `systemctl show --no-pager -p ${quote([props])} -- ${quote([args.unit])}`;
+  // absent: whether the drop-in directory holds nothing but tickless's marker, on a first line
+  // before systemctl's output, in the same command
+  const command = present
+    ? systemctl
+    : `if ${onlyMarkerTest(posix.dirname(path))}; then echo ${LEFTOVER}; else echo; fi; ${systemctl}`;
+  const [file, desired, run] = await Promise.all([
     host.readFile(path),
     present ? (args.content ?? ctx.renderFile(args.template as string)) : undefined,
-    host.run(`systemctl show --no-pager -p ${quote([props])} -- ${quote([args.unit])}`, {
-      env: { LC_ALL: "C", SYSTEMD_PAGER: "" },
-    }),
-    present ? undefined : host.run(`ls -A -- ${quote([dir])} 2>/dev/null`),
+    host.run(command, { env: { LC_ALL: "C", SYSTEMD_PAGER: "" } }),
   ]);
+  const firstLine = present ? "" : run.stdout.slice(0, run.stdout.indexOf("\n") + 1);
+  const show = { ...run, stdout: run.stdout.slice(firstLine.length) };
   const state: SystemdDropinState = {
     path,
     file: { exists: file.exists, content: file.content?.toString("utf8") ?? "" },
     ...(desired !== undefined ? { desired } : {}),
-    ...(!file.exists && listing?.rc === 0 && listing.stdout.toString().trim() === MARKER
-      ? { leftoverDir: true }
-      : {}),
+    ...(!file.exists && firstLine === `${LEFTOVER}\n` ? { leftoverDir: true } : {}),
   };
   if (show.rc === 0) return { ...state, properties: parseSystemctlShow(show.stdout) };
   const why =

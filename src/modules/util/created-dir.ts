@@ -22,10 +22,15 @@ export async function ensureDir(host: HostWriter, dir: string): Promise<void> {
   await runChecked(host, [`{ test -d ${q} || { mkdir -p ${q} && : > ${marker}; }; }`], `creating ${dir}`);
 }
 
+/** A shell test that holds when `dir` holds nothing but the marker (false when `dir` is missing). */
+export function onlyMarkerTest(dir: string): string {
+  return `test "$(ls -A -- ${quote([dir])} 2>/dev/null)" = ${quote([MARKER])}`;
+}
+
 /** Removes `dir` when tickless created it and nothing but the marker is left. */
 export async function removeDirIfCreated(host: HostWriter, dir: string): Promise<void> {
   const q = quote([dir]);
   const marker = quote([createdDirMarker(dir)]);
-  const script = `if test -f ${marker} && test "$(ls -A ${q})" = ${quote([MARKER])}; then rm -f ${marker} && rmdir ${q}; fi`;
+  const script = `if test -f ${marker} && ${onlyMarkerTest(dir)}; then rm -f ${marker} && rmdir ${q}; fi`;
   await runChecked(host, [script], `removing ${dir}`);
 }

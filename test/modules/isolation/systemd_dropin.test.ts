@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
@@ -8,7 +8,8 @@ import {
   sameProperty,
   systemdDropinModule,
 } from "../../../src/modules/isolation/systemd_dropin.js";
-import { converge, scratchDir, testContext } from "../harness.js";
+import { countingRuns } from "../../support/counting.js";
+import { checkPlan, converge, scratchDir, testContext } from "../harness.js";
 
 const PATH = "/etc/systemd/system/system.slice.d/50-tickless-allowedcpus.conf";
 const BODY = "[Slice]\nAllowedCPUs=0-3,5-7\n";
@@ -125,6 +126,27 @@ describe("on this machine (systemctl present, systemd not running) in a temp dir
     await mkdir(join(dir, "system.slice.d"));
     await converge(systemdDropinModule, { ...a, state: "absent" as const }, host, testContext());
     expect(await readdir(dir)).toEqual(["system.slice.d"]);
+  });
+
+  test("absent probes in one command: the leftover directory is seen by the systemctl call itself; other files, or no marker, keep it", async () => {
+    const a = { ...args, dir, require_systemd: false, state: "absent" as const };
+    const sub = join(dir, "system.slice.d");
+    const probe = async () => {
+      const { conn, runs } = countingRuns(host);
+      const changes = await checkPlan(systemdDropinModule, a, conn);
+      return { targets: changes.map((c) => c.target), runs: runs() };
+    };
+    expect(await probe()).toEqual({ targets: [], runs: 1 });
+    await converge(systemdDropinModule, { ...a, state: "present" as const }, host);
+    await rm(join(sub, "50-tickless-allowedcpus.conf"));
+    expect(await probe()).toEqual({ targets: [sub], runs: 1 });
+    // another file beside the marker: the directory is not empty, so it stays
+    await writeFile(join(sub, "10-operator.conf"), "[Slice]\n");
+    expect(await probe()).toEqual({ targets: [], runs: 1 });
+    // the operator's own directory, empty: no marker, no removal
+    await rm(sub, { recursive: true });
+    await mkdir(sub);
+    expect(await probe()).toEqual({ targets: [], runs: 1 });
   });
 
   test("require_systemd defaults to true: a clear failure", async () => {
