@@ -48,7 +48,8 @@ const INSTALL = `
     - name: the PREEMPT_RT kernel package
       copy: { src: "{{ deb_src }}", dest: "{{ deb_dest }}", mode: "0644" }
     - name: the PREEMPT_RT kernel installed
-      command: "dpkg -i {{ deb_dest }}"
+      # no fsync per file: under TCG dpkg's fsyncs of 390 MB of modules cost most of the install
+      command: "dpkg --force-unsafe-io -i {{ deb_dest }}"
       args: { creates: "/boot/vmlinuz-{{ rt_release }}" }
     - name: booted into it
       reboot: { reboot_timeout: 1800 }
