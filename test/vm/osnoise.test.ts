@@ -7,10 +7,10 @@
  * so it is GRUB's default entry. Then validate_isolation runs the tracer on CPU 4 of the real
  * kernel: the figures come from the kernel's own trace lines, and tracefs comes back as it was.
  *
- * Opt-in (TICKLESS_VM_RT_KERNEL=1, under vitest.vm.config.ts): under TCG the install alone runs
- * past ten minutes (dpkg unpacking 390 MB of modules, then the initramfs), too long for CI's VM
- * budget. It has not yet run to its end here: the first tries found the image's file system full
- * (now grown by the play), the next ran into the 600 s command timeout (now 3600 s for this run).
+ * Opt-in (TICKLESS_VM_RT_KERNEL=1, under vitest.vm.config.ts): under TCG the install and the
+ * reboot take about 13 minutes (dpkg unpacking 390 MB of modules without per-file fsyncs, then the
+ * initramfs), the whole file about 15, too long for CI's VM budget. The play grows the image's
+ * file system first (it is 1 GiB of its 4 GiB partition).
  *   TICKLESS_VM_RT_KERNEL=1 npx vitest run -c vitest.vm.config.ts test/vm/osnoise.test.ts
  */
 import { spawnSync } from "node:child_process";
