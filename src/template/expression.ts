@@ -12,12 +12,14 @@ import {
   KEYWORD_PREFIX,
   METHOD,
   rewriteExpression,
+  SLICE,
   STRING_PLACEHOLDER,
   stripBraces,
   TUPLE,
 } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
 import { foldSign, isSign, placeSign, SIGN_OPERATORS } from "./signs.js";
+import { pySlice } from "./slice.js";
 import {
   LENIENT_ATTR,
   lenientAttr,
@@ -71,7 +73,7 @@ jexl.addFunction(LENIENT_ATTR, lenientAttr);
 jexl.addFunction(CALL, callMacro);
 jexl.addFunction(TUPLE, (...items: unknown[]) => items);
 jexl.addFunction(GROUP, (value: unknown) => value);
-jexl.addTransforms(recordingErrors({ [METHOD]: callMethod }));
+jexl.addTransforms(recordingErrors({ [METHOD]: callMethod, [SLICE]: pySlice }));
 for (const fn of LOOKUP_FUNCTIONS) {
   jexl.addFunction(fn, (...args: unknown[]) => {
     try {

@@ -16,6 +16,9 @@ export const TUPLE = "__tickless_tuple";
 /** The function that brackets followed by an index become, `(a + b)[0]`: jexl indexes only a name or a call. */
 export const GROUP = "__tickless_group";
 
+/** The transform a slice `x[a:b:c]` becomes (slice.ts): jexl has no slices. */
+export const SLICE = "__tickless_slice";
+
 /** The unary operators that Jinja's `-x` and `+x` become: jexl knows only a minus glued to a number. */
 export const NEG = "__tickless_neg";
 export const POS = "__tickless_pos";
@@ -134,7 +137,12 @@ function tuples(code: string): string {
     const before = out.trimEnd();
     const word = /\w+$/.exec(before)?.[0];
     const group = word ? GROUP_AFTER.has(word) : !/[)\]}]$/.test(before);
-    if (code[i] === "(" && group && splitTopLevel(inner, /,/g).length > 1) {
+    const bounds = code[i] === "[" && !group ? splitTopLevel(inner, /:/g) : [];
+    if (bounds.length > 1) {
+      // Python's slice: each bound left out is None
+      const parts = bounds.filter((b) => typeof b === "string").map((b) => (b.trim() === "" ? "null" : b));
+      out += `|${SLICE}(${parts.join(", ")})`;
+    } else if (code[i] === "(" && group && splitTopLevel(inner, /,/g).length > 1) {
       out += `${TUPLE}(${inner.replace(/,\s*$/, "")})`;
     } else if (group && (/^\s*\[/.test(code.slice(end + 1)) || /[-+]$/.test(before))) {
       // an index on brackets (jexl indexes only a name or a call), or a sign on them: the sign

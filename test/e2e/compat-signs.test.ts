@@ -3,7 +3,8 @@
  * in a list, a tuple, a call or a filter's arguments (`[1, -2]`, `range(5, -1, -1)`), a sign on a
  * name or on brackets (`-x`, `-(a + b)`), with Jinja's binding (a filter after `-x` takes the
  * negated value; `-2 ** 2` is 4), and an index or attribute on brackets or a literal
- * (`(a + b)[0]`, `(l | list)[-1]`, `('a,b').split(',')`, `[1, 2][1]`). Each expression is a debug
+ * (`(a + b)[0]`, `(l | list)[-1]`, `('a,b').split(',')`, `[1, 2][1]`), and Python's slices
+ * (`l[1:]`, `'abc'[::-1]`; Python's words for what cannot be sliced). Each expression is a debug
  * task whose message must be the one ansible-playbook shows; the same forms in `when:`, in a
  * `{% for %}` and in a rendered text that literal_eval reads back as a list.
  */
@@ -52,12 +53,31 @@ const VALUES = [
   "{'k': 2}['k']",
   "'abc'[-1]",
   "(range(3) | list)[-1]",
+  // Python's slices
+  "l[1:]",
+  "l[:2]",
+  "l[::-1]",
+  "l[-2:]",
+  "'abcdef'[1:4]",
+  "'abcdef'[::-2]",
+  "l[1:][0]",
+  "l[5:]",
+  "'abc'[-10:2]",
+  "l[:-1] | length",
+  "(range(10) | list)[2:8:3]",
+  "[1, 2, 3, 4][3:0:-1]",
+  "'a,b,c'.split(',')[1:]",
+  "l[0:1] + l[2:]",
 ];
 
 /** Expressions that fail, and the cause both must name. */
 const ERRORS: [string, string][] = [
   ["-'text'", "bad operand type for unary -: 'str'"],
   ["-l | length", "bad operand type for unary -: 'list'"],
+  ["l[::0]", "slice step cannot be zero"],
+  ["d[1:]", "unhashable type: 'slice'"],
+  ["n[1:]", "'int' object is not subscriptable"],
+  ["l['a':]", "slice indices must be integers or None or have an __index__ method"],
 ];
 
 const task = (name: string, body: string) => `    - name: ${name}\n${body}`;
@@ -124,7 +144,7 @@ afterAll(async () => {
   if (dir) await removeDir(dir);
 });
 
-describe.skipIf(!hasAnsible)("signs and indexed brackets against ansible-playbook", () => {
+describe.skipIf(!hasAnsible)("signs, indexed brackets and slices against ansible-playbook", () => {
   test("each expression's value, each bad sign's cause, in when, for and literal_eval", async () => {
     const ours = await ticklessRun(dir);
     const lines = ours.results.map((e) => line(e.task, e.status, e.result.msg));
