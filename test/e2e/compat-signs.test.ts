@@ -78,6 +78,8 @@ const ERRORS: [string, string][] = [
   ["d[1:]", "unhashable type: 'slice'"],
   ["n[1:]", "'int' object is not subscriptable"],
   ["l['a':]", "slice indices must be integers or None or have an __index__ method"],
+  // an undefined name, in Jinja's words (Ansible's template target matches on them)
+  ["'x' in y", "'y' is undefined"],
 ];
 
 const task = (name: string, body: string) => `    - name: ${name}\n${body}`;

@@ -117,7 +117,7 @@ describe("evaluate: lookups", () => {
     const err = thrown(() => evaluate("reslt.rc == 0", vars, loc));
     expect(err).toBeInstanceOf(ParseError);
     expect(err.code).toBe("UNDEFINED_VARIABLE");
-    expect(err.message).toBe('undefined variable "reslt" in expression');
+    expect(err.message).toBe(`undefined variable "reslt" in expression: 'reslt' is undefined`);
     expect(err.location).toEqual(loc);
     expect(err.hint).toContain('did you mean "result"');
   });
@@ -134,7 +134,7 @@ describe("evaluate: lookups", () => {
     expect(evaluate("half|default('fallback')", broken)).toBe("fallback");
     const err = thrown(() => evaluate("half == 'x'", broken, loc));
     expect(err.code).toBe("UNDEFINED_VARIABLE");
-    expect(err.message).toBe('undefined variable "nowhere" in template');
+    expect(err.message).toBe(`undefined variable "nowhere" in template: 'nowhere' is undefined`);
     expect(err.location).toEqual(loc);
     expect(evaluate("root is defined", vars)).toBe(true);
   });
