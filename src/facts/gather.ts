@@ -3,6 +3,7 @@ import type { HostReader } from "../connection/types.js";
 import { ConnectionError, TicklessError } from "../errors.js";
 import { parseFacts } from "./parse.js";
 import { pythonSection } from "./python.js";
+import { USER_SECTION } from "./user.js";
 
 /** Each section starts with a `@@name` line; missing files just leave a section empty. */
 export const FACTS_SCRIPT = [
@@ -26,9 +27,9 @@ export const FACTS_SCRIPT = [
   "echo @@system; uname -s",
 ].join("\n");
 
-/** The whole script: the sections above, then the Python facts (with the host's interpreter, when it names one). */
+/** The whole script: the sections above, the user facts, then the Python facts (with the host's interpreter, when it names one). */
 export function factsScript(interpreter?: string): string {
-  return `${FACTS_SCRIPT}\n${pythonSection(interpreter)}\ntrue\n`;
+  return `${FACTS_SCRIPT}\n${USER_SECTION}\n${pythonSection(interpreter)}\ntrue\n`;
 }
 
 /** `interpreter`: the host's `ansible_python_interpreter`, for the Python facts. */

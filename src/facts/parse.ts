@@ -2,6 +2,7 @@
 import { parseCpuList } from "../modules/isolation/cpus.js";
 import { interruptsPerCpu, parseInterrupts } from "./interrupts.js";
 import { parsePythonFacts } from "./python.js";
+import { parseUserFacts } from "./user.js";
 
 /** ID → Ansible's `distribution` spelling, for the common ones. */
 const DISTRIBUTIONS: Record<string, string> = {
@@ -119,6 +120,7 @@ export function parseFacts(output: string): Record<string, unknown> {
     service_mgr: s.get("systemd") === "yes" ? "systemd" : init || "unknown",
     system: s.get("system") ?? "",
     ...parsePythonFacts(s.get("python") ?? ""),
+    ...parseUserFacts(s.get("user") ?? ""),
     ...isolationFacts(s),
   };
 }

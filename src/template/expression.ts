@@ -8,14 +8,18 @@ import { callLookup, isLookupPlugin, LOOKUP_FUNCTIONS, lookupInstead, TermTempla
 import { callMethod, methodProblem } from "./methods.js";
 import { renderNested } from "./render.js";
 import {
+  GROUP,
   KEYWORD_PREFIX,
   METHOD,
   rewriteExpression,
+  SLICE,
   STRING_PLACEHOLDER,
   stripBraces,
   TUPLE,
 } from "./rewrite.js";
 import { LENIENT_ROOT, Scope, toPlain } from "./scope.js";
+import { foldSign, isSign, placeSign, SIGN_OPERATORS } from "./signs.js";
+import { pySlice } from "./slice.js";
 import {
   LENIENT_ATTR,
   lenientAttr,
@@ -44,6 +48,7 @@ elements.and = elements["&&"];
 elements.or = elements["||"];
 // Jinja's `not` binds looser than comparisons and tighter than and/or: `not a == b and c`.
 elements.not = { type: "unaryOp", precedence: 15, eval: (value: unknown) => !truthy(value) };
+Object.assign(elements, SIGN_OPERATORS);
 jexl.addBinaryOp("==", 20, pyEquals);
 jexl.addBinaryOp("!=", 20, (a, b) => !pyEquals(a, b));
 jexl.addBinaryOp("in", 20, contains);
@@ -67,7 +72,8 @@ jexl.addFunction(STRICT_ATTR, (...args: Parameters<typeof strictAttr>) => {
 jexl.addFunction(LENIENT_ATTR, lenientAttr);
 jexl.addFunction(CALL, callMacro);
 jexl.addFunction(TUPLE, (...items: unknown[]) => items);
-jexl.addTransforms(recordingErrors({ [METHOD]: callMethod }));
+jexl.addFunction(GROUP, (value: unknown) => value);
+jexl.addTransforms(recordingErrors({ [METHOD]: callMethod, [SLICE]: pySlice }));
 for (const fn of LOOKUP_FUNCTIONS) {
   jexl.addFunction(fn, (...args: unknown[]) => {
     try {
@@ -159,6 +165,16 @@ interface Context {
  */
 function prepare(node: Node | undefined, ctx: Context, guarded = false): void {
   if (!node || typeof node !== "object") return;
+  // a sign goes under the filters after its operand (signs.ts), then a signed number folds
+  if (isSign(node) && placeSign(node)) {
+    prepare(node, ctx, guarded);
+    return;
+  }
+  if (isSign(node)) {
+    prepare(node.right, ctx);
+    foldSign(node);
+    return;
+  }
   const placeholder = node.type === "Identifier" && !node.from ? STRING_PLACEHOLDER.exec(node.value) : null;
   if (placeholder) {
     node.type = "Literal";

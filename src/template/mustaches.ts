@@ -25,7 +25,8 @@ export interface Split {
   expressions: FoundExpression[];
 }
 
-const PATH = /^(?:@?[A-Za-z_$][\w$-]*|this|\.\.?)(?:(?:\.|\/)(?:\[[^\]]*\]|[A-Za-z_$][\w$-]*))*$/;
+// no "-" in a name: Jinja reads `{{ n-1 }}` as a subtraction (an Ansible variable's name has none)
+const PATH = /^(?:@?[A-Za-z_$][\w$]*|this|\.\.?)(?:(?:\.|\/)(?:\[[^\]]*\]|[A-Za-z_$][\w$]*))*$/;
 const LITERAL = /^(?:-?\d+(?:\.\d+)?|'[^'\\]*'|"[^"\\]*"|true|false|null|undefined)$/;
 const PYTHON_CONSTANT = /^(?:None|none|True|False)$/;
 /** What follows a first word when the mustache is an expression, not a helper call. */

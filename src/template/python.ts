@@ -7,6 +7,7 @@ import jexlModule from "jexl";
 import { Macro } from "./jinja/macro.js";
 import { PyDateTime } from "./py-datetime.js";
 import { rewriteExpression, STRING_PLACEHOLDER, TUPLE } from "./rewrite.js";
+import { isSign, SIGN_OPERATORS } from "./signs.js";
 
 /** Python's repr() of a string: single quotes unless the text holds one and no double quote. */
 function reprString(s: string): string {
@@ -50,6 +51,8 @@ export function pyOutput(value: unknown): string {
 }
 
 const literals = new jexlModule.Jexl();
+// literal_eval reads a signed number (`[1, -2]`)
+Object.assign(literals._grammar.elements, SIGN_OPERATORS);
 type Node = Record<string, any>;
 const NAMES: Record<string, unknown> = {
   True: true,
@@ -94,6 +97,11 @@ function literalOf(node: Node, strings: string[]): unknown {
         out[strings[Number(m[1])]] = literalOf(value, strings);
       }
       return out;
+    }
+    case "UnaryExpression": {
+      const value = literalOf(node.right, strings);
+      if (!isSign(node) || typeof value !== "number") throw new Error("not a literal");
+      return SIGN_OPERATORS[node.operator].eval(value);
     }
     case "Identifier": {
       const m = node.from ? null : STRING_PLACEHOLDER.exec(node.value);

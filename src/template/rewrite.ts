@@ -13,6 +13,16 @@ export const METHOD = "__tickless_method";
 /** The function a tuple `(a, b)` becomes: it gives the list [a, b] (Python's tuples are lists here). */
 export const TUPLE = "__tickless_tuple";
 
+/** The function that brackets followed by an index become, `(a + b)[0]`: jexl indexes only a name or a call. */
+export const GROUP = "__tickless_group";
+
+/** The transform a slice `x[a:b:c]` becomes (slice.ts): jexl has no slices. */
+export const SLICE = "__tickless_slice";
+
+/** The unary operators that Jinja's `-x` and `+x` become: jexl knows only a minus glued to a number. */
+export const NEG = "__tickless_neg";
+export const POS = "__tickless_pos";
+
 /** The transform that `loop.cycle(…)` becomes: a method call jexl cannot make. */
 export const CYCLE = "__tickless_cycle";
 
@@ -68,7 +78,7 @@ export function rewriteExpression(expression: string): Rewritten {
   }
   code += rewriteCode(text.slice(last));
   const problem = bracketProblem(code);
-  if (!problem) code = tuples(testArguments(code));
+  if (!problem) code = unarySigns(tuples(testArguments(code)));
   return { source: (problem ? code : conditionals(code)).trim(), strings, problem };
 }
 
@@ -127,12 +137,45 @@ function tuples(code: string): string {
     const before = out.trimEnd();
     const word = /\w+$/.exec(before)?.[0];
     const group = word ? GROUP_AFTER.has(word) : !/[)\]}]$/.test(before);
-    if (code[i] === "(" && group && splitTopLevel(inner, /,/g).length > 1) {
+    const bounds = code[i] === "[" && !group ? splitTopLevel(inner, /:/g) : [];
+    if (bounds.length > 1) {
+      // Python's slice: each bound left out is None
+      const parts = bounds.filter((b) => typeof b === "string").map((b) => (b.trim() === "" ? "null" : b));
+      out += `|${SLICE}(${parts.join(", ")})`;
+    } else if (code[i] === "(" && group && splitTopLevel(inner, /,/g).length > 1) {
       out += `${TUPLE}(${inner.replace(/,\s*$/, "")})`;
+    } else if (group && (/^\s*\[/.test(code.slice(end + 1)) || /[-+]$/.test(before))) {
+      // an index on brackets (jexl indexes only a name or a call), or a sign on them: the sign
+      // then takes the brackets' value, not a filter inside them (`-(x | first) | abs`)
+      out += code[i] === "(" ? `${GROUP}(${inner})` : `${GROUP}(${code[i]}${inner}${code[end]})`;
     } else {
       out += code[i] + inner + code[end];
     }
     i = end;
+  }
+  return out;
+}
+
+/** Words after which `-` and `+` are a sign, not a subtraction or an addition. */
+const SIGN_AFTER = new Set(["and", "or", "not", "in", "not_in", "if", "else", NEG, POS]);
+
+/**
+ * Jinja's unary `-` and `+` (`[1, -2]`, `-x`, `-(a + b)`, `range(5, -1, -1)`): a sign where no
+ * operand ends before it (the start, an opening bracket, a comma, a colon, an operator or a word
+ * such as `and`), written as jexl's unary operators NEG and POS (expression.ts gives them Jinja's
+ * binding: a filter after `-x` takes the negated value).
+ */
+function unarySigns(code: string): string {
+  let out = "";
+  for (const c of code) {
+    if (c !== "-" && c !== "+") {
+      out += c;
+      continue;
+    }
+    const before = out.trimEnd();
+    const word = /\w+$/.exec(before)?.[0];
+    const sign = word ? SIGN_AFTER.has(word) : !/[)\]}]$/.test(before);
+    out += sign ? ` ${c === "-" ? NEG : POS} ` : c;
   }
   return out;
 }

@@ -25,8 +25,13 @@ export function undefinedVariable(
   const hint = guess
     ? `did you mean "${guess}"? Otherwise define "${head}" or guard it with ${guard}`
     : `define "${head}" (inventory, vars, register or -e) or guard it with ${guard}`;
-  return new ParseError("UNDEFINED_VARIABLE", `undefined variable "${name}" in ${where}`, {
-    location: loc,
-    hint,
-  });
+  // Jinja's own words follow, as Ansible shows them (playbooks match on "'x' is undefined")
+  return new ParseError(
+    "UNDEFINED_VARIABLE",
+    `undefined variable "${name}" in ${where}: '${head}' is undefined`,
+    {
+      location: loc,
+      hint,
+    },
+  );
 }

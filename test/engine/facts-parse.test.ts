@@ -95,3 +95,26 @@ test("the host's python, as ansible-core's collectors, on this machine; each fac
   // no interpreter answers: no python facts
   expect(parseFacts("@@python\n@@system\nLinux\n").python).toBeUndefined();
 });
+
+test("the user facts: the name found, its passwd entry, the real and effective ids", () => {
+  const f = parseFacts(
+    "@@user\nops\nops:x:1001:1002:Ops Team,,,:/home/ops:/bin/bash\n1001\n0\n1002\n@@system\nLinux\n",
+  );
+  expect(f).toMatchObject({
+    user_id: "ops",
+    user_uid: 1001,
+    user_gid: 1002,
+    user_gecos: "Ops Team,,,",
+    user_dir: "/home/ops",
+    user_shell: "/bin/bash",
+    real_user_id: 1001,
+    effective_user_id: 0,
+    real_group_id: 1002,
+    effective_group_id: 1002,
+  });
+  // a name without a passwd entry: the ids alone
+  const bare = parseFacts("@@user\nghost\n1001\n1001\n1002\n");
+  expect(bare.user_id).toBe("ghost");
+  expect(bare.user_uid).toBeUndefined();
+  expect(bare.real_user_id).toBe(1001);
+});

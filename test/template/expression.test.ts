@@ -117,7 +117,7 @@ describe("evaluate: lookups", () => {
     const err = thrown(() => evaluate("reslt.rc == 0", vars, loc));
     expect(err).toBeInstanceOf(ParseError);
     expect(err.code).toBe("UNDEFINED_VARIABLE");
-    expect(err.message).toBe('undefined variable "reslt" in expression');
+    expect(err.message).toBe(`undefined variable "reslt" in expression: 'reslt' is undefined`);
     expect(err.location).toEqual(loc);
     expect(err.hint).toContain('did you mean "result"');
   });
@@ -134,7 +134,7 @@ describe("evaluate: lookups", () => {
     expect(evaluate("half|default('fallback')", broken)).toBe("fallback");
     const err = thrown(() => evaluate("half == 'x'", broken, loc));
     expect(err.code).toBe("UNDEFINED_VARIABLE");
-    expect(err.message).toBe('undefined variable "nowhere" in template');
+    expect(err.message).toBe(`undefined variable "nowhere" in template: 'nowhere' is undefined`);
     expect(err.location).toEqual(loc);
     expect(evaluate("root is defined", vars)).toBe(true);
   });
@@ -317,5 +317,41 @@ describe("evaluateCondition", () => {
     expect(evaluateCondition("{}", vars)).toBe(false);
     expect(evaluateCondition("''", vars)).toBe(false);
     expect(evaluateCondition("result.rc == 0 and 'ok' in result.stdout", vars)).toBe(true);
+  });
+});
+
+describe("evaluate: signs, indexed brackets and slices, as Jinja parses them", () => {
+  it.each([
+    ["[1, -2]", [1, -2]],
+    ["range(3, -1, -1) | list", [3, 2, 1, 0]],
+    ["-n", -3],
+    ["-(n + 1)", -4],
+    ["-list[0] | abs", 3],
+    ["-(list | first) | abs", 3],
+    ["-2 ** 2", 4],
+    ["n-1", 2],
+    ["list | length - 1", 3],
+    ["(list | sort)[-1]", 3],
+    ["(obj).b.c", "deep"],
+    ["[1, 2][1]", 2],
+    ["{'k': -1}['k']", -1],
+    ["list[1:]", [1, 3, 2]],
+    ["list[::-1]", [2, 3, 1, 3]],
+    ["list[-2:]", [3, 2]],
+    ["s[:5]", "Hello"],
+    ["s[::-1][:5]", "dlroW"],
+    ["list[9:]", []],
+    ["list[1:3:1] + list[:1]", [1, 3, 3]],
+  ])("%s → %j", (expr, want) => {
+    expect(evaluate(expr, vars)).toEqual(want);
+  });
+
+  it.each([
+    ["-s", "bad operand type for unary -: 'str'"],
+    ["list[::0]", "slice step cannot be zero"],
+    ["obj[1:]", "unhashable type: 'slice'"],
+    ["n[1:]", "'int' object is not subscriptable"],
+  ])("%s fails: %s", (expr, why) => {
+    expect(thrown(() => evaluate(expr, vars, loc)).message).toContain(why);
   });
 });

@@ -49,7 +49,7 @@ describe("renderString", () => {
     const err = thrown(() => renderString("{{ fake_rot }}/etc", { fake_root: "/tmp/x", other: 1 }, loc));
     expect(err).toBeInstanceOf(ParseError);
     expect(err.code).toBe("UNDEFINED_VARIABLE");
-    expect(err.message).toBe('undefined variable "fake_rot" in template');
+    expect(err.message).toBe(`undefined variable "fake_rot" in template: 'fake_rot' is undefined`);
     expect(err.location).toEqual(loc);
     expect(err.hint).toContain('did you mean "fake_root"');
   });
@@ -280,7 +280,9 @@ describe("renderTemplateFile", () => {
     expect(err.code).toBe("UNDEFINED_VARIABLE");
     expect(err.location).toEqual({ file, line: 3, column: 10 });
     expect(err.hint).toContain('did you mean "redis_dir"');
-    expect(err.format()).toBe(`${file}:3:10: undefined variable "redis_dri" in template (hint: ${err.hint})`);
+    expect(err.format()).toBe(
+      `${file}:3:10: undefined variable "redis_dri" in template: 'redis_dri' is undefined (hint: ${err.hint})`,
+    );
   });
 
   it("refuses a file that is not UTF-8 text, at the byte (never renders U+FFFD)", async () => {
@@ -301,7 +303,7 @@ describe("undefined helper arguments", () => {
   it("are errors naming the variable, for helpers that do not guard", () => {
     const err = thrown(() => renderString('cores: {{join isolated_cpus " "}}', { isolated_cores: [1] }, loc));
     expect(err.code).toBe("UNDEFINED_VARIABLE");
-    expect(err.message).toBe('undefined variable "isolated_cpus" in template');
+    expect(err.message).toBe(`undefined variable "isolated_cpus" in template: 'isolated_cpus' is undefined`);
     expect(err.hint).toContain('did you mean "isolated_cores"');
     expect(err.location).toEqual(loc);
   });

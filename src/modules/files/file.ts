@@ -12,11 +12,19 @@ import type { PathEffect } from "../../connection/planned.js";
 import { refuseRecursiveRemoval } from "../../connection/system-paths.js";
 import type { FileStat, FileType, HostReader } from "../../connection/types.js";
 import { TicklessError } from "../../errors.js";
-import { type Change, defineModule } from "../types.js";
+import { type Change, defineModule, type ModuleContext } from "../types.js";
 import { pathArg, resolveAliases } from "../util/args.js";
 import { ATTRIBUTE_PROPERTIES, attributeChanges, type FileAttributes } from "./attributes.js";
 import { accountFailure, accountWarnings, type MissingAccounts, missingAccounts } from "./file-accounts.js";
 import { applyChanges, withoutAttributes } from "./file-apply.js";
+import {
+  applyChattr,
+  CHATTR_PROPERTIES,
+  type ChattrState,
+  chattrChanges,
+  chattrDiff,
+  probeChattr,
+} from "./file-chattr.js";
 import { fileDiff, type PathContent, probeContent } from "./file-diff.js";
 import { type HardLinkState, hardLinkPath, hardState, planHardLink, probeHardLink } from "./file-hard.js";
 import { checkRecurse, probeTree, type TreeState, treeChanges } from "./file-recurse.js";
@@ -44,6 +52,8 @@ export interface FileArgs extends FileAttributes, TimeArgs {
   recurse?: boolean;
   /** Ansible's internal `_diff_peek`: only whether the file looks binary (a NUL in its first 8 KiB). */
   _diff_peek?: boolean;
+  /** lsattr/chattr flags (alias `attr`): "A" exactly, "+A" added, "-A" removed (file-chattr.ts). */
+  attributes?: string;
 }
 
 export interface FileState {
@@ -68,6 +78,8 @@ export interface FileState {
   fullDir?: boolean;
   /** `_diff_peek`: whether the file looks binary. */
   appearsBinary?: boolean;
+  /** `attributes`: the flags of the path they are set on. */
+  chattr?: ChattrState;
 }
 
 const PATH = pathArg(["dest", "name"]);
@@ -90,6 +102,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
       _diff_peek: { type: "boolean" },
       ...TIME_PROPERTIES,
       ...ATTRIBUTE_PROPERTIES,
+      ...CHATTR_PROPERTIES,
     },
     allOf: [
       PATH.required,
@@ -111,67 +124,32 @@ export const fileModule = defineModule<FileArgs, FileState>({
         description:
           "modification_time and access_time without state: link or hard (tickless does not set a link's times)",
       },
+      {
+        not: {
+          properties: { recurse: { const: true } },
+          required: ["recurse"],
+          anyOf: [{ required: ["attributes"] }, { required: ["attr"] }],
+        },
+        description: "attributes without recurse (tickless sets the flags of the path itself only)",
+      },
     ],
   },
-  normalize: (args) => resolveAliases(args, PATH.aliases),
+  normalize: (args) => resolveAliases(args, { ...PATH.aliases, attr: "attributes" }),
   checkModeWarnings: accountWarnings,
   async probe(host, args, ctx) {
-    if (args._diff_peek !== undefined) return peek(host, args.path);
-    if (args.state === "hard") {
-      const path = await hardLinkPath(host, args.path, args.src);
-      const [stat, hard, srcStat] = await Promise.all([
-        host.stat(path),
-        probeHardLink(host, path, args.src),
-        args.src === undefined ? { path, exists: false } : host.stat(args.src, { follow: true }),
-      ]);
-      return { path, stat, hard: { ...hard, srcStat } };
-    }
-    let path = args.path;
-    let stat = await host.stat(path);
-    // Ansible's state defaults to the path's own (lstat) before a src is checked against it
-    const kind = args.state ?? (stat.type === "link" ? "link" : undefined);
-    if (args.src !== undefined && kind !== "link") {
-      throw new TicklessError("TASK", "src option requires state to be 'link' or 'hard'", {
-        fields: { path, ...pathInfo(stat) },
-      });
-    }
-    if (follows(args) && stat.type === "link") {
-      const real = await host.run(quote(["readlink", "-f", "--", path]));
-      if (real.rc === 0 && real.stdout.trim() !== "") {
-        path = real.stdout.trim();
-        stat = await host.stat(path);
-      }
-    }
-    if (args.recurse) checkRecurse(args.state, stat, path);
-    const tree =
-      args.recurse && stat.exists && stat.type === "directory"
-        ? await probeTree(host, path, args.follow !== false)
-        : undefined;
-    const timed =
-      (managesTimes(args) || args.state === "touch") && args.state !== "absent" && args.state !== "link";
-    const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
-    const linkTarget = await followedLinkTarget(host, args, stat);
-    const kept = args.state !== "link" || stat.type === "link";
-    const missing = kept && args.state !== "absent" ? await missingAccounts(host, args, stat) : undefined;
-    const removed = args.state === "absent" && stat.type === "directory";
-    const content = removed ? await probeContent(host, path) : undefined;
-    if (args.state !== "link" || args.force || args.src === undefined) {
-      const replaced = args.state === "link" && stat.type === "directory";
-      const fullDir = replaced ? (await host.run(quote(["ls", "-A", "--", path]))).stdout !== "" : undefined;
-      return { path, stat, times, tree, linkTarget, missing, content, fullDir };
-    }
-    const source = linkSourcePath(args.path, args.src, stat);
-    return {
-      path,
-      stat,
-      linkTarget,
-      linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists },
-    };
+    const state = await probeFile(host, args, ctx);
+    if (args.attributes === undefined || args.state === "absent" || state.appearsBinary !== undefined)
+      return state;
+    const on = state.linkTarget ?? state.stat;
+    const path = state.linkTarget?.path ?? state.path;
+    return { ...state, chattr: await probeChattr(host, path, on.exists, ctx) };
   },
   plan: planFileTask,
   async apply(host, args, changes, state) {
     await applyChanges(host, args, changes, state);
-    return { diff: diffOf(args, state, changes) };
+    const created = changes.some((c) => c.target === state.path && c.after !== "absent");
+    const flags = await applyChattr(host, args.attributes, state.chattr, changes, created);
+    return { diff: diffOf(args, state, flags ? [...changes, flags] : changes) };
   },
   report: (args, state, applied) => {
     if (state.appearsBinary !== undefined)
@@ -189,6 +167,61 @@ export const fileModule = defineModule<FileArgs, FileState>({
   },
 });
 
+/** The path's kind and what the task's other options need read (its flags: file-chattr.ts). */
+async function probeFile(host: HostReader, args: FileArgs, ctx: ModuleContext): Promise<FileState> {
+  if (args._diff_peek !== undefined) return peek(host, args.path);
+  if (args.state === "hard") {
+    const path = await hardLinkPath(host, args.path, args.src);
+    const [stat, hard, srcStat] = await Promise.all([
+      host.stat(path),
+      probeHardLink(host, path, args.src),
+      args.src === undefined ? { path, exists: false } : host.stat(args.src, { follow: true }),
+    ]);
+    return { path, stat, hard: { ...hard, srcStat } };
+  }
+  let path = args.path;
+  let stat = await host.stat(path);
+  // Ansible's state defaults to the path's own (lstat) before a src is checked against it
+  const kind = args.state ?? (stat.type === "link" ? "link" : undefined);
+  if (args.src !== undefined && kind !== "link") {
+    throw new TicklessError("TASK", "src option requires state to be 'link' or 'hard'", {
+      fields: { path, ...pathInfo(stat) },
+    });
+  }
+  if (follows(args) && stat.type === "link") {
+    const real = await host.run(quote(["readlink", "-f", "--", path]));
+    if (real.rc === 0 && real.stdout.trim() !== "") {
+      path = real.stdout.trim();
+      stat = await host.stat(path);
+    }
+  }
+  if (args.recurse) checkRecurse(args.state, stat, path);
+  const tree =
+    args.recurse && stat.exists && stat.type === "directory"
+      ? await probeTree(host, path, args.follow !== false)
+      : undefined;
+  const timed =
+    (managesTimes(args) || args.state === "touch") && args.state !== "absent" && args.state !== "link";
+  const times = timed ? await probeTimes(host, path, args, ctx) : undefined;
+  const linkTarget = await followedLinkTarget(host, args, stat);
+  const kept = args.state !== "link" || stat.type === "link";
+  const missing = kept && args.state !== "absent" ? await missingAccounts(host, args, stat) : undefined;
+  const removed = args.state === "absent" && stat.type === "directory";
+  const content = removed ? await probeContent(host, path) : undefined;
+  if (args.state !== "link" || args.force || args.src === undefined) {
+    const replaced = args.state === "link" && stat.type === "directory";
+    const fullDir = replaced ? (await host.run(quote(["ls", "-A", "--", path]))).stdout !== "" : undefined;
+    return { path, stat, times, tree, linkTarget, missing, content, fullDir };
+  }
+  const source = linkSourcePath(args.path, args.src, stat);
+  return {
+    path,
+    stat,
+    linkTarget,
+    linkSource: { path: source, exists: (await host.stat(source, { follow: true })).exists },
+  };
+}
+
 /** The diff of a task whose changes were not applied (none needed, or check mode), as Ansible's. */
 function unappliedDiff(args: FileArgs, state: FileState) {
   const changes = planFileTask(args, state);
@@ -199,10 +232,12 @@ function unappliedDiff(args: FileArgs, state: FileState) {
 
 function diffOf(args: FileArgs, state: FileState, changes: Change[]) {
   const ids = state.missing;
-  return fileDiff(
+  const diff = fileDiff(
     { args, path: state.path, stat: state.stat, times: state.times, ids, content: state.content },
     changes,
   );
+  const flags = chattrDiff(changes);
+  return { before: { ...diff.before, ...flags.before }, after: { ...diff.after, ...flags.after } };
 }
 
 /** Ansible's execute_diff_peek: a NUL byte in the first 8192 bytes (an unreadable file is text). */
@@ -216,7 +251,8 @@ function planFileTask(args: FileArgs, state: FileState): Change[] {
   if (state.hard) {
     const link = planHardLink({ ...args, path: state.path }, state.stat, state.hard);
     const now = link.length > 0 ? state.hard.srcStat : state.stat;
-    return [...link, ...(now.exists ? attributeChanges(state.path, args, now) : [])];
+    const attrs = now.exists ? attributeChanges(state.path, args, now) : [];
+    return [...link, ...attrs, ...chattrChanges(args.attributes, state.chattr)];
   }
   if (state.linkSource && !state.linkSource.exists) {
     throw new TicklessError(
@@ -235,6 +271,7 @@ function planFileTask(args: FileArgs, state: FileState): Change[] {
   const failure = accountFailure(state.path, state.missing);
   if (failure) throw failure;
   if (state.linkTarget) planned.push(...attributeChanges(state.linkTarget.path, args, state.linkTarget));
+  planned.push(...chattrChanges(args.attributes, state.chattr));
   const times = state.times ? timeChanges(state.path, state.times) : [];
   return [...planned, ...times, ...(state.tree ? treeChanges(args, state.tree) : [])];
 }
