@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
 import { removeDir } from "./helpers.js";
-import { refereeFixture, ticklessRun } from "./referee-runs.js";
+import { refereeFixture, shownMessage, ticklessRun } from "./referee-runs.js";
 
 /** Calls whose value both must show. */
 const VALUES = [
@@ -103,23 +103,13 @@ ${ERRORS.map(([e], i) => task(`error ${i}`, `      debug: { msg: ${JSON.stringif
 
 const ROLE = { "roles/foo/tasks/main.yml": "- set_fact: { from_main: yes }\n" };
 
-/** A debug message as data: tickless's debug shows a non-string value as JSON text. */
-function shown(msg: unknown): string {
-  if (typeof msg !== "string") return JSON.stringify(msg);
-  try {
-    return JSON.stringify(JSON.parse(msg));
-  } catch {
-    return JSON.stringify(msg);
-  }
-}
-
 /** Each task's status; a debug's message when it passed, the known cause when it failed. */
 function line(name: string, status: string, msg: unknown): string {
   if (status === "failed") {
     const cause = ERRORS.map(([, c]) => c).find((c) => String(msg).includes(c));
     return `${name}: failed ${cause ?? String(msg)}`;
   }
-  return `${name}: ${status} ${name.startsWith("value") || name.startsWith("the ") || name.startsWith("omit d") ? shown(msg) : ""}`;
+  return `${name}: ${status} ${name.startsWith("value") || name.startsWith("the ") || name.startsWith("omit d") ? shownMessage(msg) : ""}`;
 }
 
 let dir: string;

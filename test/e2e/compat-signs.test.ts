@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
 import { removeDir } from "./helpers.js";
-import { refereeFixture, ticklessRun } from "./referee-runs.js";
+import { refereeFixture, shownMessage, ticklessRun } from "./referee-runs.js";
 
 /** Expressions whose value both must show. */
 const VALUES = [
@@ -111,23 +111,13 @@ ${ERRORS.map(([e], i) => task(`error ${i}`, `      debug: { msg: ${JSON.stringif
       debug: { msg: "{{ signs | type_debug }} {{ signs[1] }}" }
 `;
 
-/** A debug message as data: tickless's debug shows a non-string value as JSON text. */
-function shown(msg: unknown): string {
-  if (typeof msg !== "string") return JSON.stringify(msg);
-  try {
-    return JSON.stringify(JSON.parse(msg));
-  } catch {
-    return JSON.stringify(msg);
-  }
-}
-
 /** Each task's status; its message when it passed, the known cause when it failed. */
 function line(name: string, status: string, msg: unknown): string {
   if (status === "failed") {
     const cause = ERRORS.map(([, c]) => c).find((c) => String(msg).includes(c));
     return `${name}: failed ${cause ?? String(msg)}`;
   }
-  return `${name}: ${status} ${status === "skipped" ? "" : shown(msg)}`;
+  return `${name}: ${status} ${status === "skipped" ? "" : shownMessage(msg)}`;
 }
 
 let dir: string;

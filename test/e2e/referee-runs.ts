@@ -105,3 +105,13 @@ export function ticklessOutcomes(results: TicklessResults, msgTasks: Set<string>
   }
   return [...byTask.values()].flatMap((l) => l.sort());
 }
+
+/** A debug message as data: tickless's debug shows a non-string value as JSON text. */
+export function shownMessage(msg: unknown): string {
+  if (typeof msg !== "string") return JSON.stringify(msg);
+  try {
+    return JSON.stringify(JSON.parse(msg));
+  } catch {
+    return JSON.stringify(msg);
+  }
+}
