@@ -9,6 +9,7 @@
 /** The fact script's `@@user` section: the name, its passwd line, then real uid, effective uid, real gid. */
 export const USER_SECTION = [
   "echo @@user",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the shell's parameter expansion, not a template
   'u=${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}; [ -n "$u" ] || u=$(id -un 2>/dev/null)',
   'echo "$u"',
   'getent passwd "$u" 2>/dev/null | head -n 1 || true',
