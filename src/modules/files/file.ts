@@ -138,7 +138,7 @@ export const fileModule = defineModule<FileArgs, FileState>({
   checkModeWarnings: accountWarnings,
   async probe(host, args, ctx) {
     const state = await probeFile(host, args, ctx);
-    if (args.attributes === undefined || args.state === "absent" || state.appearsBinary !== undefined)
+    if (args.attributes === undefined || args.state === "absent" || args._diff_peek !== undefined)
       return state;
     const on = state.linkTarget ?? state.stat;
     const path = state.linkTarget?.path ?? state.path;
