@@ -1,5 +1,5 @@
 // One tickless run in its own process (so its peak RSS is its own), with every host operation counted.
-// Usage: node bench/tickless-child.mjs '<json: {playbook, inventory, extraVars, check, diff, forks}>'
+// Usage: node bench/tickless-child.mjs '<json: {playbook, inventory, extraVars, ansibleManaged, check, diff, forks}>'
 // Prints one JSON line: exit code, totals, per-host stats, engine time, connection setup time,
 // calls per host (run/readFile/stat/writeFile/remove), round trips per host and per task (a call sent
 // while others of its host are in flight and none of them has answered shares their wait), CPU time, peak RSS, peak open file descriptors,
@@ -99,6 +99,7 @@ const summary = await runPlaybook({
   playbook: job.playbook,
   inventory: job.inventory,
   extraVars: job.extraVars,
+  configDefaults: { ansibleManaged: job.ansibleManaged },
   check: job.check,
   diff: job.diff,
   forks: job.forks,

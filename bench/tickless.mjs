@@ -7,7 +7,10 @@ import { FAKE_ROOT_BASE } from "./roots.mjs";
 
 const CHILD = fileURLToPath(new URL("./tickless-child.mjs", import.meta.url));
 const PLAYBOOK = fileURLToPath(new URL("../playbooks/demo.yml", import.meta.url));
-/** The baseline's ansible.cfg sets this; tickless takes it as a var, so both render identical files. */
+/**
+ * The baseline's ansible.cfg sets this. As in Ansible, a template's `ansible_managed` comes from the
+ * setting and an extra var of that name is not seen there, so tickless gets the setting itself.
+ */
 const ANSIBLE_MANAGED = "managed by tickless bench (ansible)";
 
 /** One timed run; resolves to the process wall time plus what the child reported (tickless-child.mjs). */
@@ -15,13 +18,16 @@ export async function runTickless({ inventory, forks, check, home }) {
   const job = {
     playbook: PLAYBOOK,
     inventory,
-    extraVars: { fake_root_base: FAKE_ROOT_BASE, ansible_managed: ANSIBLE_MANAGED },
+    extraVars: { fake_root_base: FAKE_ROOT_BASE },
+    ansibleManaged: ANSIBLE_MANAGED,
     check,
     diff: check,
     forks,
   };
   const start = performance.now();
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(job)], {
+  // BENCH_NODE_ARGS: flags for the child's node (e.g. --max-old-space-size=160), to measure their effect
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CHILD, JSON.stringify(job)], {
     env: { ...process.env, HOME: home },
     stdio: ["ignore", "pipe", "pipe"],
   });
