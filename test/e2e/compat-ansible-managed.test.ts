@@ -51,12 +51,12 @@ async function fixture(managed: string): Promise<string> {
 }
 
 /** tickless as its CLI runs it: ansible.cfg found from the directory, its defaults under the run. */
-async function ours(dir: string) {
+async function ours(dir: string, extraVars: Record<string, unknown> = {}) {
   const cfg = await loadAnsibleConfig({}, dir);
   return run({
     playbook: path.join(dir, "p.yml"),
     inventory: path.join(dir, "inventory.yml"),
-    extraVars: { root: path.join(dir, "tickless") },
+    extraVars: { root: path.join(dir, "tickless"), ...extraVars },
     configDefaults: configDefaults(cfg),
   });
 }
@@ -70,17 +70,23 @@ function messages(report: RefereeReport): Record<string, string> {
 
 let good: string;
 let bad: string;
-let theirs: { good: RefereeReport; bad: RefereeReport };
+let extra: string;
+let theirs: { good: RefereeReport; bad: RefereeReport; extra: RefereeReport };
 
 beforeAll(async () => {
   if (!hasAnsible) return;
   good = await fixture(MANAGED);
   bad = await fixture("managed {nope} by {uid}");
-  theirs = { good: (await refereeRun(good)).report, bad: (await refereeRun(bad)).report };
+  extra = await fixture("from the setting");
+  theirs = {
+    good: (await refereeRun(good)).report,
+    bad: (await refereeRun(bad)).report,
+    extra: (await refereeRun(extra, ["-e", "ansible_managed=from-the-extra-var"])).report,
+  };
 }, 180_000);
 
 afterAll(async () => {
-  for (const d of [good, bad]) if (d) await removeDir(d);
+  for (const d of [good, bad, extra]) if (d) await removeDir(d);
 });
 
 describe.skipIf(!hasAnsible)("ansible.cfg's ansible_managed against ansible-playbook", () => {
@@ -120,6 +126,17 @@ describe.skipIf(!hasAnsible)("ansible.cfg's ansible_managed against ansible-play
       expect(byTask[task]).toContain(
         "(from ansible.cfg [defaults] ansible_managed = managed {nope} by {uid}; it may name {host}, {uid}, {file}",
       );
+    }
+  }, 60_000);
+
+  test("an extra var named ansible_managed is not what a template sees: the setting is", async () => {
+    const referee = refereeOutcomes(theirs.extra);
+    const mine = await ours(extra, { ansible_managed: "from-the-extra-var" });
+    expect(ticklessOutcomes(mine.results, referee.msgTasks)).toEqual(referee.lines);
+    for (const name of ["managed", "looked-up", "looped-1"]) {
+      const expected = await readFile(path.join(extra, "ansible", name), "utf8");
+      expect(expected).toBe("# from the setting\n");
+      expect(await readFile(path.join(extra, "tickless", name), "utf8")).toBe(expected);
     }
   }, 60_000);
 });
