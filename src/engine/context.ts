@@ -48,6 +48,11 @@ export interface RunContext {
    * exits 2, failed, even where a host was unreachable earlier.
    */
   brokeOff?: boolean;
+  /**
+   * The `warnings` of module results already shown: as ansible-playbook's display, each text once
+   * per run (the same warning from 500 hosts is one line).
+   */
+  shownWarnings?: Set<string>;
   /** Roles an include_role with `public: true` made a play's, once it ran (its batches share them). */
   publicRoles?: Map<Play, RoleRef[]>;
 }

@@ -131,6 +131,7 @@ export function recordOutcome(
     result: eventResult(result, noLog, diff),
     diff,
   });
+  if (!noLog && status !== "skipped") showWarnings(run, result);
   applyResult(pc, task, host, result, factsHost(run, task, host, delegate));
   if (run.check) noteRegistered(state, task, name, result);
   trackReboot(state, task, result);
@@ -230,6 +231,23 @@ function applyFailureRules(
 /** The delegate a result names, when it is another host (Ansible's `[host -> delegate]`). */
 function shownDelegate(host: string, delegate: string | undefined): { delegatedTo?: string } {
   return delegate === undefined || delegate === host ? {} : { delegatedTo: delegate };
+}
+
+/**
+ * A module's `warnings` (its items' too), as ansible-playbook's default callback shows them after an
+ * ok, changed or failed result: `[WARNING]: text`, each text once per run. no_log shows none.
+ */
+function showWarnings(run: PlayContext["run"], result: TaskResult): void {
+  const texts = [result, ...(result.results ?? [])].flatMap((r) =>
+    Array.isArray(r.warnings) ? r.warnings.filter((w): w is string => typeof w === "string") : [],
+  );
+  if (texts.length === 0) return;
+  run.shownWarnings ??= new Set();
+  for (const message of texts) {
+    if (run.shownWarnings.has(message)) continue;
+    run.shownWarnings.add(message);
+    run.emit({ type: "warning", message });
+  }
 }
 
 /** What reporters see: no_log censors everything; without --diff, changes carry no file contents. */
