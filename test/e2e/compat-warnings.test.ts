@@ -37,7 +37,7 @@ function warningsOf(stderr: string): string[] {
   return stderr
     .split(/^\[WARNING\]: /m)
     .slice(1)
-    .map((w) => w.trim().split(/\s*\n\s*/).join(" "));
+    .map((w) => w.trim().replace(/\s*\n\s*/g, " "));
 }
 
 let dir: string;
