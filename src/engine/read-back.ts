@@ -24,6 +24,10 @@ interface Kept {
 export class ReadBacks {
   private readonly files = new Map<string, Kept>();
   private readonly stats = new Map<string, FileStat>();
+  /** Reads asked and not answered yet (a loop's probes sent together, prefetch.ts): asked once. */
+  private readonly inflight = new Map<string, Promise<FileRead | FileStat>>();
+  /** Bumped by whatever drops kept reads: a read asked before that is not kept when it answers. */
+  private generation = 0;
 
   /** `keepReads`: what the probes read is kept too, for the next item of a loop. */
   constructor(private readonly keepReads = false) {}
@@ -32,6 +36,32 @@ export class ReadBacks {
   clear(): void {
     this.files.clear();
     this.stats.clear();
+    this.forgetInflight();
+  }
+
+  private forgetInflight(): void {
+    this.generation++;
+    this.inflight.clear();
+  }
+
+  /** `fetch` once for concurrent asks of `key`; `keep` its answer unless kept reads were dropped meanwhile. */
+  private shared<T extends FileRead | FileStat>(
+    key: string,
+    fetch: () => Promise<T>,
+    keep: (v: T) => void,
+  ): Promise<T> {
+    const flying = this.inflight.get(key);
+    if (flying) return flying as Promise<T>;
+    const generation = this.generation;
+    const asked = fetch().then((v) => {
+      if (this.generation === generation) keep(v);
+      return v;
+    });
+    const tracked = asked.finally(() => {
+      if (this.inflight.get(key) === tracked) this.inflight.delete(key);
+    });
+    this.inflight.set(key, tracked);
+    return tracked;
   }
 
   /** apply's host: writes ask for their read-back and keep it; commands and removals drop what was kept. */
@@ -70,9 +100,14 @@ export class ReadBacks {
         const key = keyOf(path, o);
         const kept = this.files.get(key);
         if (kept) return kept.value;
-        const read = await host.readFile(path, o);
-        if (this.keepReads) this.files.set(key, { value: read, written: false });
-        return read;
+        if (!this.keepReads) return host.readFile(path, o);
+        return this.shared(
+          `file ${key}`,
+          () => host.readFile(path, o),
+          (read) => {
+            this.files.set(key, { value: read, written: false });
+          },
+        );
       },
       stat: async (path, o) => {
         const key = keyOf(path, o);
@@ -82,9 +117,14 @@ export class ReadBacks {
         const statKey = `${o?.follow ? "follow" : "lstat"} ${key}`;
         const kept = this.stats.get(statKey);
         if (kept) return kept;
-        const stat = await host.stat(path, o);
-        if (this.keepReads) this.stats.set(statKey, stat);
-        return stat;
+        if (!this.keepReads) return host.stat(path, o);
+        return this.shared(
+          `stat ${statKey}`,
+          () => host.stat(path, o),
+          (stat) => {
+            this.stats.set(statKey, stat);
+          },
+        );
       },
       writeFile: (path, content, o) => {
         this.clear();
@@ -95,6 +135,7 @@ export class ReadBacks {
 
   /** Before a write to `key`: every read kept may show it (links, directories); other read-backs stay. */
   private forgetFor(key: string): void {
+    this.forgetInflight();
     this.stats.clear();
     for (const [k, kept] of this.files) if (k === key || !kept.written) this.files.delete(k);
   }

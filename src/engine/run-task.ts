@@ -11,16 +11,17 @@ import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";
 import { withLastError } from "../modules/util/last-error.js";
-import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
+import { validateModuleArgs } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
 import type { Task } from "../playbook/types.js";
-import { evaluateCondition, removeOmit, renderString, renderValue } from "../template/index.js";
+import { evaluateCondition, renderString, renderValue } from "../template/index.js";
 import { recordPlan, withoutEffects } from "./check-plan.js";
 import { converge } from "./converge.js";
 import type { TaskResult } from "./events.js";
 import { loopItems } from "./loop-items.js";
 import { moduleContext } from "./module-context.js";
 import { applyOutcomeConditions } from "./outcome-conditions.js";
+import { prefetchProbes, renderArgs } from "./prefetch.js";
 import { ReadBacks } from "./read-back.js";
 import { registeredValue } from "./registered.js";
 import { taskHost } from "./task-host.js";
@@ -86,6 +87,11 @@ async function runLoopOrOnce(input: TaskInput): Promise<TaskResult> {
   );
   const results: TaskResult[] = [];
   const itemInput = keepsReads(task) ? { ...input, keptReads: new ReadBacks(true) } : input;
+  if (itemInput.keptReads)
+    await prefetchProbes(
+      itemInput,
+      items.map((_, i) => loopItemVars(task, items, i)),
+    );
   for (const [index, item] of items.entries()) {
     if (index > 0 && task.loopPause) await sleep(task.loopPause * 1000, input.signal);
     const loopVars = loopItemVars(task, items, index);
@@ -167,15 +173,7 @@ async function runModule(input: TaskInput, vars: Record<string, unknown>): Promi
   if (!module) {
     throw new TicklessError("UNKNOWN_MODULE", `unknown module "${task.module}"`, { location: task.loc });
   }
-  const rendered = coerceRenderedArgs(
-    module,
-    removeOmit(
-      (await renderValue(task.args, vars, task.locs.args ?? task.loc, {
-        keepUnsafe: module.keepsUnsafe,
-      })) as Record<string, unknown>,
-    ),
-    task.args,
-  );
+  const rendered = await renderArgs(module, task, vars);
   try {
     return await runRendered(module, rendered, input, vars);
   } catch (err) {

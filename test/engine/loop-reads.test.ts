@@ -4,7 +4,7 @@
  * same file as a run that reads it for every item; where time must pass between reads (until,
  * loop_control.pause) every item reads; in check mode an item sees what the item before it planned.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { openConnection } from "../../src/connection/index.js";
@@ -50,18 +50,23 @@ ${loopControl}`;
 /** Runs the playbook on one local host, counting the host's reads of each path. */
 async function counted(base: string, options: { check?: boolean } = {}) {
   const reads = new Map<string, number>();
+  /** The most reads the host had to answer at once (sent together, one round trip). */
+  let flying = 0;
+  let mostFlying = 0;
   const connect = async (settings: ConnectionSettings): Promise<Connection> => {
     const conn = await openConnection(settings);
-    const count = (p: string) => reads.set(p, (reads.get(p) ?? 0) + 1);
+    const count = async <T>(p: string, read: () => Promise<T>): Promise<T> => {
+      reads.set(p, (reads.get(p) ?? 0) + 1);
+      mostFlying = Math.max(mostFlying, ++flying);
+      try {
+        return await read();
+      } finally {
+        flying--;
+      }
+    };
     const wrapped = Object.create(conn) as Connection;
-    wrapped.readFile = (p, o) => {
-      count(p);
-      return conn.readFile(p, o);
-    };
-    wrapped.stat = (p, o) => {
-      count(p);
-      return conn.stat(p, o);
-    };
+    wrapped.readFile = (p, o) => count(p, () => conn.readFile(p, o));
+    wrapped.stat = (p, o) => count(p, () => conn.stat(p, o));
     return wrapped;
   };
   const r = await run({
@@ -71,7 +76,7 @@ async function counted(base: string, options: { check?: boolean } = {}) {
     diff: options.check ?? false,
     connect,
   });
-  return { ...r, reads };
+  return { ...r, reads, mostFlying };
 }
 
 async function lab(play: string, conf: string) {
@@ -123,5 +128,41 @@ describe("a loop's items read what the item before read or wrote", () => {
     const real = await counted(base);
     expect(predictedChanges(check)).toEqual(byStatus(real, "changed").sort());
     expect(await readFile(file, "utf8")).toBe(EXPECTED);
+  });
+
+  test("a loop's probes go out together: nested directories made in order, a re-run reads them in one trip", async () => {
+    const dirsPlay = `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: directories
+      file: { path: "{{ root }}/{{ item }}", state: directory, mode: "0750" }
+      loop: [opt/app, opt/app/conf, opt/app/conf/d, var/app, opt/app/log]
+`;
+    const base = await tempDir("tickless-loop-prefetch-");
+    dirs.push(base);
+    await writeFile(path.join(base, "inventory.yml"), localInventory(base, ["h1"]));
+    await writeFile(path.join(base, "play.yml"), dirsPlay);
+    await writeTree(path.join(base, "h1"), { "keep/.keep": "" });
+    const paths = ["opt/app", "opt/app/conf", "opt/app/conf/d", "var/app", "opt/app/log"].map((p) =>
+      path.join(base, "h1", p),
+    );
+    // check mode first: nothing made, and what it predicts is what the run then does
+    const check = await counted(base, { check: true });
+    expect(check.summary.exitCode).toBe(0);
+    for (const p of paths) await expect(stat(p)).rejects.toThrow(/ENOENT/);
+    const first = await counted(base);
+    expect(first.summary.exitCode).toBe(0);
+    expect(predictedChanges(check)).toEqual(byStatus(first, "changed").sort());
+    // an item inside the directory the item before made was read again after that change
+    for (const p of paths) expect(((await stat(p)).mode & 0o7777).toString(8)).toBe("750");
+    const itemsChanged = first.events.filter(
+      (e) => e.type === "host_result" && e.item !== undefined && e.result.changed,
+    );
+    expect(itemsChanged).toHaveLength(5);
+    const again = await counted(base);
+    expect(byStatus(again, "ok")).toEqual(["h1:directories"]);
+    // every item's probe was in flight at once, and each path was read once
+    expect(again.mostFlying).toBeGreaterThanOrEqual(5);
+    for (const p of paths) expect(again.reads.get(p)).toBe(1);
   });
 });
