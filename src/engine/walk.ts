@@ -277,6 +277,8 @@ async function loadIncluded(pc: PlayContext, inc: Include, target: IncludeTarget
     play: pc.play,
     playDir: pc.run.playbook.dir,
     rolesPath: pc.run.rolesPath,
+    extraVars: pc.run.extraVars,
+    playVars: { ...pc.play.vars, ...inc.vars },
     ...(inc.apply ? { apply: { keywords: inc.apply, from: inc.loc } } : {}),
   };
   if (inc.includeRole && target.role)
