@@ -29,6 +29,8 @@ export interface LoadVars {
   scopes: Raw[];
   /** The play's name, for ansible_play_name. */
   playName?: string;
+  /** A file included at run time is being read (not the playbook): for the error's words. */
+  included?: boolean;
 }
 
 export function emptyLoadVars(extra: Raw = {}): LoadVars {
@@ -81,12 +83,18 @@ export function renderAtLoad(
     return String(renderString(text, loadTimeVars(ctx, own), at));
   } catch (err) {
     if (!(err instanceof TicklessError)) throw err;
-    ctx.errors.push(loadError(text, name, at, err));
+    ctx.errors.push(loadError(text, name, at, err, ctx));
     return undefined;
   }
 }
 
-function loadError(text: string, name: LoadName, at: SourceLocation, err: TicklessError): ParseError {
+function loadError(
+  text: string,
+  name: LoadName,
+  at: SourceLocation,
+  err: TicklessError,
+  ctx: NormalizeContext,
+): ParseError {
   const undefinedName = /'([^']+)' is undefined/.exec(err.message)?.[1];
   if (err.code !== "UNDEFINED_VARIABLE" || undefinedName === undefined)
     return new ParseError(err.code, `${name.what} "${text}" cannot be rendered: ${err.message}`, {
@@ -94,9 +102,10 @@ function loadError(text: string, name: LoadName, at: SourceLocation, err: Tickle
       hint: err.hint,
       cause: err,
     });
+  const when = ctx.loadVars.included ? "the included file loads" : "the playbook loads";
   return new ParseError(
     "UNDEFINED_VARIABLE",
-    `${name.what} "${text}" is rendered when the playbook loads, and '${undefinedName}' is undefined`,
+    `${name.what} "${text}" is rendered when ${when}, and '${undefinedName}' is undefined`,
     {
       location: at,
       hint:

@@ -216,7 +216,10 @@ function context(options: RunTimeLoadOptions, file: string): NormalizeContext {
     rolesPath: options.rolesPath ?? defaultRolesPath(),
     playDir: options.playDir ?? dirname(file),
     roleChain: [],
-    loadVars: { ...emptyLoadVars(options.extraVars), play: options.playVars ?? {} },
+    loadVars: {
+      ...emptyLoadVars(options.extraVars),
+      ...(options.playVars ? { play: options.playVars, included: true } : {}),
+    },
   };
 }
 

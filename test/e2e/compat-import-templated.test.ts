@@ -2,8 +2,10 @@
  * import_role and import_tasks whose name is a template, against the referee: rendered as the
  * playbook loads with the play's vars, vars_files, the defaults and vars of the play's roles, a
  * block's and the task's vars, extra vars and an import_playbook's vars (under the imported play's
- * own while it loads, over them once it runs); a name using a variable known only per host (an
- * inventory var) or not at all is refused before anything runs, by both.
+ * own while it loads, over them once it runs); in a file included at run time, with the include's
+ * vars and loop variable but not a fact (the include fails on the host, in both); a name using a
+ * variable known only per host (an inventory var) or not at all is refused before anything runs,
+ * by both.
  */
 import { execFile } from "node:child_process";
 import path from "node:path";
@@ -89,6 +91,28 @@ const INVENTORY = `all:
     h1: { host_role: ra }
 `;
 
+const INCLUDED = `
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - include_tasks: inc.yml
+      vars: { r: rd }
+    - include_tasks: inc.yml
+      loop: [ra]
+      loop_control: { loop_var: r }
+    - name: a fact
+      set_fact: { late: ra }
+    - include_tasks: inc.yml
+      vars: { r: "{{ late }}" }
+    - name: never
+      debug: { msg: never }
+`;
+
+const INC = `
+- name: imported in an include
+  import_role: { name: "{{ r }}" }
+`;
+
 const EXTRA = { ev_role: "ra", ev_tasks: "tasks.yml" };
 
 /** Each result in the order it came: task, status and debug message (one host). */
@@ -139,6 +163,36 @@ describe.skipIf(!hasAnsible)("templated import_role and import_tasks against ans
     expect(ours.summary.exitCode).toBe(rc);
     const recap = ours.events.find((e) => e.type === "recap");
     expect(recap && "stats" in recap ? recap.stats : undefined).toEqual(report.stats);
+  }, 120_000);
+
+  test("an import in a file included at run time: the include's vars and loop variable, not a fact", async () => {
+    await writeTree(dir, { "included.yml": INCLUDED, "inc.yml": INC });
+    const { rc, report } = await (async () => {
+      const res = await promisify(execFile)(ANSIBLE_PLAYBOOK, ["-i", "inventory.yml", "included.yml"], {
+        env: refereeEnv(),
+        cwd: dir,
+      }).catch((e) => e);
+      const out: string = res.stdout;
+      return { rc: res.code ?? 0, report: JSON.parse(out.slice(out.indexOf("{"))) as RefereeReport };
+    })();
+    const ours = await run({
+      playbook: path.join(dir, "included.yml"),
+      inventory: path.join(dir, "inventory.yml"),
+    });
+    const notInclude = (l: string) => !l.startsWith("include_tasks");
+    const expected = refereeLines(report).filter(notInclude);
+    expect(expected).toEqual(["rd : shown: ok rd main ", "ra : shown: ok ra main ", "a fact: ok undefined"]);
+    const lines = ours.results.map((r) => `${r.task}: ${r.status} ${r.result.msg}`).filter(notInclude);
+    expect(lines).toEqual(expected);
+    expect(rc).toBe(2);
+    expect(ours.summary.exitCode).toBe(rc);
+    const recap = ours.events.find((e) => e.type === "recap");
+    expect(report.stats.h1.failed).toBe(1);
+    expect(recap && "stats" in recap ? recap.stats.h1.failed : undefined).toBe(1);
+    const failed = ours.results.find((r) => r.status === "failed");
+    expect(failed?.result.msg).toContain(
+      `inc.yml:3:24: import_role's name "{{ r }}" is rendered when the included file loads, and 'late' is undefined`,
+    );
   }, 120_000);
 
   const refused: [string, string, string][] = [
