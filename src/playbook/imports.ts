@@ -1,7 +1,8 @@
 /**
  * What is read while the playbook loads: import_playbook (the plays of another file) and
  * import_tasks (a task file, inlined). A template in import_tasks' file is rendered with the
- * load-time variables (load-vars.ts), as ansible-core does.
+ * load-time variables (load-vars.ts), as ansible-core does; so is import_playbook's (with its own
+ * vars and -e).
  */
 import { dirname, resolve } from "node:path";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
@@ -32,10 +33,14 @@ export async function importPlaybook(
   ctx: NormalizeContext,
 ): Promise<Play[]> {
   const from = source.locate([...path, "import_playbook"], "value");
-  const file = resolve(dirname(source.file), String(raw.import_playbook));
+  const vars = toVars(raw.vars);
+  // rendered with its own vars, -e and playbook_dir (ansible-core: get_vars() without a play)
+  const name = { what: "import_playbook's file" } as const;
+  const rendered = renderAtLoad(String(raw.import_playbook), vars, name, from, ctx);
+  if (rendered === undefined) return [];
+  const file = resolve(dirname(source.file), rendered);
   const imported = await loadImported(file, "playbook", from, ctx, playbookSchemaErrors);
   if (!imported) return [];
-  const vars = toVars(raw.vars);
   const outer = ctx.loadVars.imported;
   ctx.stack.push(file);
   ctx.loadVars.imported = vars;

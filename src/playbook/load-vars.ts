@@ -1,6 +1,6 @@
 /**
  * What a name rendered when the playbook loads can use: import_role's name and `*_from`, and
- * import_tasks' file, are templated by ansible-core while it reads the play, with the variables
+ * import_tasks' file (and import_playbook's), are templated by ansible-core while it reads the play, with the variables
  * known without a host (VariableManager.get_vars with a play and a task, no host): the defaults
  * and vars of the play's roles and of the role being read, the play's vars (the import_playbook's
  * `vars:` under them) and vars_files, the vars of the task and of the blocks and import_tasks
@@ -64,8 +64,8 @@ export function loadTimeVars(ctx: NormalizeContext, own: Raw): Raw {
 /** What is being rendered, for the error: `import_role's name`, `import_tasks' file`, … */
 export interface LoadName {
   what: string;
-  /** The action that chooses the same per host, at run time. */
-  dynamic: "include_role" | "include_tasks";
+  /** The action that chooses the same per host, at run time (none for a playbook). */
+  dynamic?: "include_role" | "include_tasks";
 }
 
 /**
@@ -108,10 +108,11 @@ function loadError(
     `${name.what} "${text}" is rendered when ${when}, and '${undefinedName}' is undefined`,
     {
       location: at,
-      hint:
-        `define "${undefinedName}" in the play's vars or vars_files, the import_playbook's vars, a role's ` +
-        `defaults or vars, the task's or a block's vars, or with -e (inventory vars, facts and registered ` +
-        `values are not known yet); or use ${name.dynamic} to choose it per host`,
+      hint: name.dynamic
+        ? `define "${undefinedName}" in the play's vars or vars_files, the import_playbook's vars, a role's ` +
+          `defaults or vars, the task's or a block's vars, or with -e (inventory vars, facts and registered ` +
+          `values are not known yet); or use ${name.dynamic} to choose it per host`
+        : `define "${undefinedName}" in the import_playbook's vars or with -e`,
       cause: err,
     },
   );

@@ -2,7 +2,7 @@
  * import_role and import_tasks whose name is a template, against the referee: rendered as the
  * playbook loads with the play's vars, vars_files, the defaults and vars of the play's roles, a
  * block's and the task's vars, extra vars and an import_playbook's vars (under the imported play's
- * own while it loads, over them once it runs); in a file included at run time, with the include's
+ * own while it loads, over them once it runs; its file named by them too); in a file included at run time, with the include's
  * vars and loop variable but not a fact (the include fails on the host, in both); a name using a
  * variable known only per host (an inventory var) or not at all is refused before anything runs,
  * by both.
@@ -45,8 +45,8 @@ const PLAYBOOK = `
       import_tasks: "{{ tasks_file }}"
     - import_tasks: "{{ ev_tasks }}"
       vars: { marker: from-extra }
-- import_playbook: needing.yml
-  vars: { ip_role: rd, shared: import }
+- import_playbook: "{{ stem }}.yml"
+  vars: { ip_role: rd, shared: import, stem: needing }
 `;
 
 const NEEDING = `
@@ -233,4 +233,24 @@ describe.skipIf(!hasAnsible)("templated import_role and import_tasks against ans
     },
     60_000,
   );
+
+  test("import_playbook of an undefined variable is refused as the playbook loads, by both", async () => {
+    await writeTree(dir, { "refused-playbook.yml": '- import_playbook: "{{ nope }}.yml"\n' });
+    const res = await promisify(execFile)(ANSIBLE_PLAYBOOK, ["-i", "inventory.yml", "refused-playbook.yml"], {
+      env: refereeEnv(),
+      cwd: dir,
+    }).catch((e) => e);
+    expect(res.code).toBeGreaterThan(0);
+    expect(res.stderr).toContain("'nope' is undefined");
+    const err = await run({
+      playbook: path.join(dir, "refused-playbook.yml"),
+      inventory: path.join(dir, "inventory.yml"),
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(PlaybookErrors);
+    expect(err.location).toMatchObject({ file: path.join(dir, "refused-playbook.yml"), line: 1, column: 20 });
+    expect(err.message).toBe(
+      `import_playbook's file "{{ nope }}.yml" is rendered when the playbook loads, and 'nope' is undefined`,
+    );
+    expect(err.hint).toBe('define "nope" in the import_playbook\'s vars or with -e');
+  }, 60_000);
 });
