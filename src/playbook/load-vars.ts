@@ -61,12 +61,29 @@ export function loadTimeVars(ctx: NormalizeContext, own: Raw): Raw {
   );
 }
 
+/**
+ * What a role's name in `roles:` or a role's `dependencies:` is rendered with: the play's level
+ * only (ansible-core's RoleDefinition: get_vars with the play, no task): the play's roles' defaults
+ * and vars (none yet while `roles:` itself is read), its vars and vars_files, -e.
+ */
+export function playLevelVars(ctx: NormalizeContext): Raw {
+  const lv = ctx.loadVars;
+  const roles = ctx.play?.roles ?? [];
+  return Object.assign({}, ...roles.map((r) => r.defaults), lv.play, ...roles.map((r) => r.vars), lv.extra, {
+    playbook_dir: ctx.playDir,
+    ...(lv.playName !== undefined ? { ansible_play_name: lv.playName } : {}),
+  });
+}
+
 /** What is being rendered, for the error: `import_role's name`, `import_tasks' file`, … */
 export interface LoadName {
   what: string;
   /** The action that chooses the same per host, at run time (none for a playbook). */
   dynamic?: "include_role" | "include_tasks";
 }
+
+/** renderAtLoad's `own` for a name rendered with the play's level only (playLevelVars). */
+export const PLAY_LEVEL: Raw = Object.freeze({});
 
 /**
  * `text` rendered with the load-time variables; a template that cannot be rendered (an undefined
@@ -80,7 +97,7 @@ export function renderAtLoad(
   ctx: NormalizeContext,
 ): string | undefined {
   try {
-    return String(renderString(text, loadTimeVars(ctx, own), at));
+    return String(renderString(text, own === PLAY_LEVEL ? playLevelVars(ctx) : loadTimeVars(ctx, own), at));
   } catch (err) {
     if (!(err instanceof TicklessError)) throw err;
     ctx.errors.push(loadError(text, name, at, err, ctx));

@@ -1,5 +1,6 @@
 /**
- * import_role and import_tasks whose name is a template, against the referee: rendered as the
+ * import_role and import_tasks whose name is a template (and a role of `roles:` and a role's
+ * dependency, with the play's variables), against the referee: rendered as the
  * playbook loads with the play's vars, vars_files, the defaults and vars of the play's roles, a
  * block's and the task's vars, extra vars and an import_playbook's vars (under the imported play's
  * own while it loads, over them once it runs; its file named by them too); in a file included at run time, with the include's
@@ -20,9 +21,11 @@ const PLAYBOOK = `
 - name: templated imports
   hosts: h1
   gather_facts: false
-  vars: { pv: ra, tf: other, tasks_file: tasks.yml, shared: play }
+  vars: { pv: ra, tf: other, tasks_file: tasks.yml, shared: play, dep_role: ra }
   vars_files: [vf.yml]
-  roles: [rb]
+  roles:
+    - rb
+    - role: "{{ vf_role }}"
   tasks:
     - name: from play vars
       import_role: { name: "{{ pv }}" }
@@ -80,6 +83,7 @@ const TREE: Record<string, string> = {
   "roles/rd/tasks/main.yml": ROLE_TASK("main"),
   "roles/rd/tasks/other.yml": ROLE_TASK("other"),
   "roles/rb/defaults/main.yml": "rb_default: rd\n",
+  "roles/rb/meta/main.yml": 'dependencies: ["{{ dep_role }}"]\n',
   "roles/rb/tasks/main.yml": ROLE_TASK("main"),
 };
 
@@ -145,7 +149,9 @@ describe.skipIf(!hasAnsible)("templated import_role and import_tasks against ans
     const lines = ours.results.map((r) => `${r.task}: ${r.status} ${r.result.msg}`);
     const expected = refereeLines(report);
     expect(expected).toEqual([
+      "ra : shown: ok ra main ",
       "rb : shown: ok rb main ",
+      "rd : shown: ok rd main ",
       "ra : shown: ok ra main ",
       "rd : shown: ok rd main ",
       "ra : shown: ok ra main ",
