@@ -9,7 +9,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
-import { renderString } from "../template/index.js";
+import { isTemplate, renderString } from "../template/index.js";
 import type { Raw } from "./fields.js";
 import type { NormalizeContext } from "./normalize.js";
 import { loadVarsFile } from "./vars-file.js";
@@ -96,6 +96,7 @@ export function renderAtLoad(
   at: SourceLocation,
   ctx: NormalizeContext,
 ): string | undefined {
+  if (!isTemplate(text)) return text;
   try {
     return String(renderString(text, own === PLAY_LEVEL ? playLevelVars(ctx) : loadTimeVars(ctx, own), at));
   } catch (err) {
