@@ -94,8 +94,9 @@ function warningText(w: unknown): string {
   return `[WARNING]: ${typeof w === "string" ? w : formatError(w)}`;
 }
 
-async function syntaxCheck(o: RunCommandOptions, io: CliIo, rolesPath?: string[]): Promise<number> {
-  const { errors, warnings } = await validatePlaybook(resolve(o.playbook), { rolesPath });
+async function syntaxCheck(o: RunCommandOptions, io: CliIo, options: RunPlaybookOptions): Promise<number> {
+  const { rolesPath, extraVars } = options;
+  const { errors, warnings } = await validatePlaybook(resolve(o.playbook), { rolesPath, extraVars });
   writeLines(io.stderr, warnings.map(warningText));
   if (errors.length) {
     writeLines(
@@ -109,7 +110,10 @@ async function syntaxCheck(o: RunCommandOptions, io: CliIo, rolesPath?: string[]
 }
 
 async function list(o: RunCommandOptions, io: CliIo, options: RunPlaybookOptions): Promise<number> {
-  const playbook = await loadPlaybook(resolve(o.playbook), { rolesPath: options.rolesPath });
+  const playbook = await loadPlaybook(resolve(o.playbook), {
+    rolesPath: options.rolesPath,
+    extraVars: options.extraVars,
+  });
   const inventory = await loadInventory((options.inventory as string[] | undefined) ?? [], {
     playbookDir: playbook.dir,
   });
@@ -168,7 +172,7 @@ export async function runCommand(o: RunCommandOptions, io: CliIo): Promise<numbe
   // the passwords are read once (a prompt asks once), before any file is loaded
   const keyring = new VaultKeyring(await loadVaultSecrets(options.vault as VaultSources));
   options.vault = keyring;
-  if (o.syntaxCheck) return withVault(keyring, () => syntaxCheck(o, io, options.rolesPath));
+  if (o.syntaxCheck) return withVault(keyring, () => syntaxCheck(o, io, options));
   if (o.listHosts || o.listTasks) return withVault(keyring, () => list(o, io, options));
   const reporters = chooseReporters(o, io);
   try {

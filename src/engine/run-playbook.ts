@@ -62,7 +62,11 @@ async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring
   const registry = defaultRegistry(options.modules ?? []);
   const playbook = withConfigDefaults(
     typeof options.playbook === "string"
-      ? await loadPlaybook(options.playbook, { registry, rolesPath: options.rolesPath })
+      ? await loadPlaybook(options.playbook, {
+          registry,
+          rolesPath: options.rolesPath,
+          extraVars: options.extraVars,
+        })
       : options.playbook,
     options.configDefaults,
   );

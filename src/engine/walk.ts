@@ -181,10 +181,11 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
     if (stopped(pc)) return;
     const file = g.target.role ? g.target.role.name : path.resolve(inc.baseDir, g.target.file ?? "");
     const includes = [...(scope.includes ?? []), file];
+    const includeVars = { ...scope.includeVars, ...inc.vars, ...g.loopVars };
     let nodes: TaskNode[];
     try {
       refuseDeepInclude(includes, inc);
-      nodes = await loadIncluded(pc, inc, g.target, file);
+      nodes = await loadIncluded(pc, inc, g.target, file, includeVars);
       sharePublicRole(pc, inc, nodes);
     } catch (err) {
       failInclude(
@@ -195,7 +196,6 @@ async function walkInclude(pc: PlayContext, inc: Include, hosts: string[], scope
       );
       continue;
     }
-    const includeVars = { ...scope.includeVars, ...inc.vars, ...g.loopVars };
     await walk(pc, nodes, g.hosts, { ...inner, includeVars, includes });
   }
 }
@@ -269,14 +269,26 @@ async function includeTarget(inc: Include, vars: Record<string, unknown>): Promi
   };
 }
 
-/** The included task file's nodes, or include_role's block (its handlers join the play's). */
-async function loadIncluded(pc: PlayContext, inc: Include, target: IncludeTarget, file: string) {
+/**
+ * The included task file's nodes, or include_role's block (its handlers join the play's). An
+ * import in them renders its name with the play's vars, the include's (its loop variable too) and
+ * -e, as ansible-core does without a host.
+ */
+async function loadIncluded(
+  pc: PlayContext,
+  inc: Include,
+  target: IncludeTarget,
+  file: string,
+  includeVars: Record<string, unknown>,
+) {
   const options = {
     registry: pc.run.registry,
     role: inc.role,
     play: pc.play,
     playDir: pc.run.playbook.dir,
     rolesPath: pc.run.rolesPath,
+    extraVars: pc.run.extraVars,
+    playVars: { ...pc.play.vars, ...includeVars },
     ...(inc.apply ? { apply: { keywords: inc.apply, from: inc.loc } } : {}),
   };
   if (inc.includeRole && target.role)

@@ -2,6 +2,7 @@
 import { dirname, resolve } from "node:path";
 import { formatError, ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { defaultRegistry, type ModuleRegistry } from "../modules/registry.js";
+import { emptyLoadVars } from "./load-vars.js";
 import { common, type NormalizeContext, normalizePlays, normalizeTaskList } from "./normalize.js";
 import { readYamlFile } from "./read-source.js";
 import { roleBlock } from "./role-blocks.js";
@@ -19,6 +20,11 @@ export interface LoadOptions {
    * default: ANSIBLE_ROLES_PATH, else Ansible's default roles path.
    */
   rolesPath?: string[];
+  /**
+   * Extra vars (`-e`): import_role's name and import_tasks' file are rendered as the playbook
+   * loads, with these over the play's vars (load-vars.ts).
+   */
+  extraVars?: Record<string, unknown>;
 }
 
 /** What a task file or role read at run time needs of the play it runs in. */
@@ -34,6 +40,11 @@ export interface RunTimeLoadOptions extends LoadOptions {
    * block that carries them, as ansible-core's.
    */
   apply?: { keywords: Record<string, unknown>; from: SourceLocation };
+  /**
+   * What an import in the loaded file renders its name with besides -e: the play's vars and the
+   * include's (ansible-core: get_vars with the play and the include, without a host).
+   */
+  playVars?: Record<string, unknown>;
 }
 
 export interface ValidationResult {
@@ -196,7 +207,7 @@ function appliedBlock(apply: NonNullable<RunTimeLoadOptions["apply"]>, nodes: Ta
   return { kind: "block", ...common(apply.keywords, [], at), block: nodes, rescue: [], always: [] };
 }
 
-function context(options: LoadOptions & { playDir?: string }, file: string): NormalizeContext {
+function context(options: RunTimeLoadOptions, file: string): NormalizeContext {
   return {
     registry: options.registry ?? defaultRegistry(),
     errors: [],
@@ -205,6 +216,10 @@ function context(options: LoadOptions & { playDir?: string }, file: string): Nor
     rolesPath: options.rolesPath ?? defaultRolesPath(),
     playDir: options.playDir ?? dirname(file),
     roleChain: [],
+    loadVars: {
+      ...emptyLoadVars(options.extraVars),
+      ...(options.playVars ? { play: options.playVars, included: true } : {}),
+    },
   };
 }
 

@@ -3,8 +3,8 @@
  * engine runs. Defensive about shapes (schema errors are reported separately); collects every
  * problem into `ctx.errors` and keeps going.
  */
-import { dirname, resolve } from "node:path";
-import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import { dirname } from "node:path";
+import type { TicklessError } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import { actionForm } from "./action-form.js";
 import { asyncFields } from "./async-fields.js";
@@ -21,9 +21,10 @@ import {
   toVerify,
 } from "./fields.js";
 import { normalizeHandlers } from "./handlers.js";
+import { importPlaybook, importTasks } from "./imports.js";
+import { type LoadVars, loadTimeVarsFiles } from "./load-vars.js";
 import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
-import { readYamlFile } from "./read-source.js";
 import { playRoles, type RoleLayers } from "./role-blocks.js";
 import { importRole, includeRole, includeTasksApply } from "./role-tasks.js";
 import type {
@@ -37,8 +38,6 @@ import type {
   Task,
   TaskNode,
 } from "./types.js";
-import { playbookSchemaErrors, taskFileSchemaErrors } from "./validate.js";
-import { loadVarsFile } from "./vars-file.js";
 import type { YamlPath, YamlSource } from "./yaml.js";
 
 export interface NormalizeContext {
@@ -57,12 +56,8 @@ export interface NormalizeContext {
   roleChain: RoleLayers[];
   /** The play being read: the roles it shares variables with and their handlers. */
   play?: { roles: RoleRef[]; handlers: Handler[] };
-}
-
-/** Adds a thrown TicklessError to the context; anything else is a bug and propagates. */
-function collect(ctx: NormalizeContext, err: unknown): void {
-  if (err instanceof TicklessError) ctx.errors.push(err);
-  else throw err;
+  /** What import_role's name and import_tasks' file are rendered with as they load. */
+  loadVars: LoadVars;
 }
 
 /** The plays of a parsed playbook file, with import_playbook entries expanded. */
@@ -81,55 +76,6 @@ export async function normalizePlays(source: YamlSource, ctx: NormalizeContext):
   return plays;
 }
 
-async function importPlaybook(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext) {
-  const from = source.locate([...path, "import_playbook"], "value");
-  const file = resolve(dirname(source.file), String(raw.import_playbook));
-  const imported = await loadImported(file, "playbook", from, ctx, playbookSchemaErrors);
-  if (!imported) return [];
-  ctx.stack.push(file);
-  const plays = await normalizePlays(imported, ctx);
-  ctx.stack.pop();
-  const vars = toVars(raw.vars);
-  const tags = toTags(raw.tags);
-  const when = toConditions(raw.when) ?? [];
-  return plays.map((p) => ({
-    ...p,
-    vars: { ...p.vars, ...vars },
-    tags: [...p.tags, ...tags],
-    ...(when.length > 0 ? { importWhen: [...when, ...(p.importWhen ?? [])] } : {}),
-    varsFiles: p.varsFiles.map((f) => (f.includes("{{") ? f : resolve(dirname(file), f))),
-  }));
-}
-
-/** Reads, parses and schema-checks an imported file; reports cycles and problems, undefined then. */
-async function loadImported(
-  file: string,
-  what: string,
-  from: SourceLocation,
-  ctx: NormalizeContext,
-  schemaErrors: (s: YamlSource) => ParseError[],
-): Promise<YamlSource | undefined> {
-  if (ctx.stack.includes(file)) {
-    const chain = [...ctx.stack.slice(ctx.stack.indexOf(file)), file].join(" → ");
-    ctx.errors.push(
-      new ParseError("SCHEMA", `import cycle: ${chain}`, {
-        location: from,
-        hint: "a file must not import itself, directly or through other files",
-      }),
-    );
-    return undefined;
-  }
-  try {
-    const source = await readYamlFile(file, what, from);
-    const errors = schemaErrors(source);
-    ctx.errors.push(...errors);
-    return source;
-  } catch (err) {
-    collect(ctx, err);
-    return undefined;
-  }
-}
-
 async function normalizePlay(
   raw: Raw,
   path: YamlPath,
@@ -139,7 +85,11 @@ async function normalizePlay(
   const hosts = Array.isArray(raw.hosts) ? raw.hosts.map(String).join(",") : String(raw.hosts ?? "");
   const varsFiles = toList(raw.vars_files);
   const varsFilesPath: YamlPath = Array.isArray(raw.vars_files) ? [...path, "vars_files"] : [...path];
-  await checkVarsFiles(varsFiles, varsFilesPath, source, ctx);
+  const name = raw.name === undefined ? hosts : String(raw.name);
+  // the import's vars under the play's own, then vars_files: what import_role/import_tasks render with
+  const lv = ctx.loadVars;
+  Object.assign(lv, { play: { ...lv.imported, ...toVars(raw.vars) }, scopes: [], playName: name });
+  Object.assign(lv.play, await loadTimeVarsFiles(varsFiles, varsFilesPath, source, ctx));
   const tasksOf = (key: string) => normalizeTaskList(raw[key], [...path, key], source, ctx);
   const collected = { roles: [] as RoleRef[], handlers: [] as Task[] };
   ctx.play = collected;
@@ -158,8 +108,9 @@ async function normalizePlay(
     ...collected.handlers.slice(rolesHandlers),
   ];
   ctx.play = undefined;
+  Object.assign(lv, { play: {}, playName: undefined });
   return {
-    name: raw.name === undefined ? hosts : String(raw.name),
+    name,
     hosts,
     vars: toVars(raw.vars),
     varsFiles,
@@ -185,25 +136,6 @@ async function normalizePlay(
     loc: source.locate(path, "value"),
     locs: fieldLocations(raw, path, source),
   };
-}
-
-/** vars_files are read at run time; at load time each one that is not a template must exist and hold a mapping. */
-async function checkVarsFiles(
-  files: string[],
-  listPath: YamlPath,
-  source: YamlSource,
-  ctx: NormalizeContext,
-) {
-  for (let i = 0; i < files.length; i++) {
-    if (files[i].includes("{{")) continue;
-    const entry = listPath.at(-1) === "vars_files" ? [...listPath, i] : [...listPath, "vars_files"];
-    const from = source.locate(entry, "value");
-    try {
-      await loadVarsFile(resolve(dirname(source.file), files[i]), from);
-    } catch (err) {
-      collect(ctx, err);
-    }
-  }
 }
 
 /** A list of tasks/blocks/includes; import_tasks entries are replaced by the imported tasks. */
@@ -268,16 +200,23 @@ async function normalizeBlock(
   source: YamlSource,
   ctx: NormalizeContext,
 ): Promise<Block> {
-  return {
-    kind: "block",
-    ...common(raw, path, source),
-    block: await normalizeTaskList(raw.block, [...path, "block"], source, ctx),
-    rescue: await normalizeTaskList(raw.rescue, [...path, "rescue"], source, ctx),
-    always: await normalizeTaskList(raw.always, [...path, "always"], source, ctx),
-  };
+  const base = common(raw, path, source);
+  ctx.loadVars.scopes.push(base.vars);
+  try {
+    return {
+      kind: "block",
+      ...base,
+      block: await normalizeTaskList(raw.block, [...path, "block"], source, ctx),
+      rescue: await normalizeTaskList(raw.rescue, [...path, "rescue"], source, ctx),
+      always: await normalizeTaskList(raw.always, [...path, "always"], source, ctx),
+    };
+  } finally {
+    ctx.loadVars.scopes.pop();
+  }
 }
 
-function includeFile(value: unknown): string | undefined {
+/** include_tasks/import_tasks: the file, written alone or as `file:`. */
+export function includeFile(value: unknown): string | undefined {
   if (typeof value === "string") return value;
   if (isRecord(value) && typeof value.file === "string") return value.file;
   return undefined;
@@ -296,42 +235,6 @@ function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: Nor
     ...includeTasksApply(raw, path, source, ctx),
     ...(ctx.role ? { role: ctx.role } : {}),
   };
-}
-
-/** import_tasks: the file's tasks, inlined now (in a block when the import sets when/tags/vars/…). */
-async function importTasks(
-  raw: Raw,
-  path: YamlPath,
-  source: YamlSource,
-  ctx: NormalizeContext,
-): Promise<TaskNode[]> {
-  reportModuleKeys(raw, path, source, ctx);
-  const from = source.locate([...path, "import_tasks"], "value");
-  const written = includeFile(raw.import_tasks);
-  if (written === undefined) return [];
-  if (written.includes("{{")) {
-    ctx.errors.push(
-      new ParseError(
-        "SCHEMA",
-        "import_tasks is read when the playbook loads and cannot use a {{ template }}",
-        {
-          location: from,
-          hint: "use include_tasks for a file chosen at run time",
-        },
-      ),
-    );
-    return [];
-  }
-  const file = resolve(dirname(source.file), written);
-  const imported = await loadImported(file, "task file", from, ctx, taskFileSchemaErrors);
-  if (!imported) return [];
-  ctx.stack.push(file);
-  const tasks = await normalizeTaskList(imported.value, [], imported, ctx);
-  ctx.stack.pop();
-  const wrapper = common(raw, path, source);
-  const onlyNamed = Object.keys(raw).every((k) => k === "import_tasks" || k === "name");
-  if (onlyNamed) return tasks;
-  return [{ kind: "block", ...wrapper, block: tasks, rescue: [], always: [] }];
 }
 
 /** Includes take no module; report any stray key. */

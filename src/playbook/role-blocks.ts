@@ -6,6 +6,7 @@
 import { ParseError, type SourceLocation } from "../errors.js";
 import type { Raw } from "./fields.js";
 import { normalizeHandlers } from "./handlers.js";
+import { PLAY_LEVEL, renderAtLoad } from "./load-vars.js";
 import { common, type NormalizeContext, normalizeTaskList } from "./normalize.js";
 import { readYamlFile } from "./read-source.js";
 import {
@@ -92,7 +93,11 @@ async function loadRole(use: RoleUse, ctx: NormalizeContext): Promise<Loaded | u
   const from = use.source.locate(use.at ?? use.path, "value");
   const chain = ctx.roleChain;
   const search = roleSearchPath(ctx.playDir, ctx.rolesPath, chain.at(-1)?.dir);
-  const found = await findRole(use.entry.name, search, from);
+  // a role of roles: or a dependency named by a template: rendered now, with the play's variables
+  const what = { what: "the role's name", dynamic: "include_role" } as const;
+  const name = renderAtLoad(use.entry.name, PLAY_LEVEL, what, from, ctx);
+  if (name === undefined) return undefined;
+  const found = await findRole(name.trim(), search, from);
   if (chain.some((r) => r.dir === found.dir)) {
     throw new ParseError(
       "SCHEMA",

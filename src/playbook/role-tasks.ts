@@ -1,10 +1,11 @@
 /** import_role (read now, as a block) and include_role (an include the engine loads per host). */
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { ParseError } from "../errors.js";
-import type { Raw } from "./fields.js";
+import { isRecord, type Raw } from "./fields.js";
 import { suggestion, unsupportedHint } from "./hints.js";
 import { INCLUDE_KEYWORDS } from "./keywords.js";
 import { parseKv } from "./kv.js";
+import { renderAtLoad } from "./load-vars.js";
 import { loopFields } from "./loop-fields.js";
 import { common, type NormalizeContext } from "./normalize.js";
 import { roleBlock } from "./role-blocks.js";
@@ -118,6 +119,39 @@ function files(args: RoleIncludeArgs) {
   };
 }
 
+/**
+ * import_role's name and `*_from` rendered now with the load-time variables, as ansible-core
+ * templates them while it reads the play (a `*_from` after taking its base name, as it does);
+ * undefined when one cannot be (the error is in ctx.errors).
+ */
+function renderedArgs(
+  args: RoleIncludeArgs,
+  written: unknown,
+  vars: Raw,
+  at: YamlPath,
+  source: YamlSource,
+  ctx: NormalizeContext,
+) {
+  const render = (text: string | undefined, arg: string, base: boolean) => {
+    if (text === undefined) return undefined;
+    const located = isRecord(written) && arg in written ? [...at, arg] : at;
+    const name = { what: `import_role's ${arg}`, dynamic: "include_role" } as const;
+    return renderAtLoad(base ? basename(text) : text, vars, name, source.locate(located, "value"), ctx);
+  };
+  const name = render(args.name, isRecord(written) && "role" in written ? "role" : "name", false);
+  const fromFiles = {
+    tasks: render(args.tasksFrom, "tasks_from", true),
+    vars: render(args.varsFrom, "vars_from", true),
+    defaults: render(args.defaultsFrom, "defaults_from", true),
+    handlers: render(args.handlersFrom, "handlers_from", true),
+  };
+  const failed = Object.entries(files(args)).some(
+    ([k, v]) => v !== undefined && fromFiles[k as keyof typeof fromFiles] === undefined,
+  );
+  if (name === undefined || failed) return undefined;
+  return { name: name.trim(), files: fromFiles };
+}
+
 /** import_role: the role's block now, its keywords (when, tags, vars, …) on the block; the play shares its variables. */
 export async function importRole(
   raw: Raw,
@@ -129,28 +163,17 @@ export async function importRole(
   checkKeys(raw, key, path, source, ctx, false);
   const args = readArgs("import_role", raw, key, path, source, ctx);
   if (!args) return [];
-  if (!isStatic(args)) {
-    ctx.errors.push(
-      new ParseError(
-        "SCHEMA",
-        "import_role is read when the playbook loads and cannot use a {{ template }}",
-        {
-          location: source.locate([...path, key], "value"),
-          hint: "use include_role for a role chosen at run time",
-        },
-      ),
-    );
-    return [];
-  }
   const keywords: Raw = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== key));
   const vars = (keywords.vars ?? {}) as Raw;
+  const rendered = renderedArgs(args, raw[key], vars, [...path, key], source, ctx);
+  if (!rendered) return [];
   const block = await roleBlock(
     {
-      entry: { name: args.name, keywords, vars, params: {} },
+      entry: { name: rendered.name, keywords, vars, params: {} },
       path,
       at: [...path, key],
       source,
-      files: files(args),
+      files: rendered.files,
       fromInclude: true,
       allowDuplicates: args.allowDuplicates,
     },

@@ -43,7 +43,7 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["import-missing.yml", "FILE_NOT_FOUND", "3:21", "relative to the file"],
   ["import-cycle.yml", "SCHEMA", "parts/cycle-b.yml:2:17", "import itself"],
   ["import-bad-task.yml", "UNKNOWN_KEY", "parts/bad-tasks.yml:5:3", 'did you mean "when"?'],
-  ["import-template.yml", "SCHEMA", "3:21", "include_tasks"],
+  ["import-template.yml", "UNDEFINED_VARIABLE", "3:21", "include_tasks"],
   ["import-playbook-missing.yml", "FILE_NOT_FOUND", "1:20", "relative to the file"],
   ["unknown-handler.yml", "UNKNOWN_HANDLER", "4:15", 'did you mean "restart redis-server"?'],
   ["handler-block.yml", "SCHEMA", "4:7", "one task"],

@@ -125,7 +125,7 @@ describe("roles when the playbook loads", () => {
       /p\.yml:5:21: include_role: apply does not take "delegate_to" \(hint: delegate_to goes on each task/,
     );
     expect(errors[2]).toMatch(
-      /p\.yml:6:20: import_role .* cannot use a \{\{ template \}\} \(hint: use include_role/,
+      /p\.yml:6:28: import_role's name "\{\{ which \}\}" is rendered when the playbook loads, and 'which' is undefined \(hint: define "which" .* or use include_role/,
     );
     expect(errors[3]).toMatch(/p\.yml:8:7: import_role .* cannot loop \(hint: use include_role/);
     expect(errors[4]).toMatch(/p\.yml:9:20: import_role does not take "public" \(hint: .*always the play's/);
@@ -224,5 +224,43 @@ describe.skipIf(!hasAnsible)("a role's tags against ansible-playbook", () => {
       text.split("\n").filter((l) => l.includes("TAGS:") && !l.includes("play #"));
     expect(tasks(ours.stdout)).toEqual(["      b : b task\tTAGS: [web]", "      w : w task\tTAGS: [web]"]);
     expect(tasks(ours.stdout)).toEqual(tasks(theirs.stdout));
+  }, 60_000);
+});
+
+describe.skipIf(!hasAnsible)("import_role named by -e against ansible-playbook", () => {
+  it("--list-tasks and --syntax-check render the name with -e; without it both refuse it", async () => {
+    const d = await tree({
+      ...ROLE,
+      "p.yml": [
+        "- hosts: localhost",
+        "  gather_facts: false",
+        "  tasks:",
+        "    - import_role: { name: '{{ which }}', tasks_from: '{{ entry }}' }",
+      ].join("\n"),
+    });
+    const env = { ...process.env, ANSIBLE_ROLES_PATH: d.file("none"), ANSIBLE_NOCOLOR: "1" };
+    const given = ["-e", "which=r", "-e", "entry=other"];
+    const theirs = await promisify(execFile)(ANSIBLE_PLAYBOOK, ["p.yml", "--list-tasks", ...given], {
+      cwd: d.path,
+      env,
+    });
+    const ours = await cli(["run", d.file("p.yml"), "--list-tasks", ...given]);
+    const tasks = (text: string) =>
+      text.split("\n").filter((l) => l.includes("TAGS:") && !l.includes("play #"));
+    expect(tasks(ours.stdout)).toEqual(["      r : r other\tTAGS: []"]);
+    expect(tasks(ours.stdout)).toEqual(tasks(theirs.stdout));
+    expect((await cli(["run", d.file("p.yml"), "--syntax-check", ...given])).code).toBe(0);
+
+    const refused = await promisify(execFile)(ANSIBLE_PLAYBOOK, ["p.yml", "--syntax-check"], {
+      cwd: d.path,
+      env,
+    }).catch((e) => e);
+    expect(refused.code).toBeGreaterThan(0);
+    expect(refused.stderr).toContain("'which' is undefined");
+    const ourRefusal = await cli(["run", d.file("p.yml"), "--syntax-check", "-e", "entry=other"]);
+    expect(ourRefusal.code).toBe(4);
+    expect(ourRefusal.stderr).toContain(
+      `${d.file("p.yml")}:4:28: import_role's name "{{ which }}" is rendered when the playbook loads, and 'which' is undefined`,
+    );
   }, 60_000);
 });
