@@ -43,7 +43,8 @@ const SPEC = {
 
 const NAME = {
   anyOf: [SPEC, { type: "array", items: SPEC }],
-  description: "a package name, a comma-separated list or a list of names (name=version pins one)",
+  description:
+    "a package name, a comma-separated list or a list of names (name=version pins one; name>=version is not taken)",
 };
 
 const PACKAGE_NAMES = ["name", "pkg", "package"];
@@ -52,8 +53,9 @@ const PACKAGE_NAMES = ["name", "pkg", "package"];
 export const APT_PROPERTIES: Record<string, unknown> = {
   ...Object.fromEntries(PACKAGE_NAMES.map((n) => [n, NAME])),
   state: {
-    enum: ["present", "absent", "latest"],
-    description: "present, absent or latest (build-dep and fixed are not implemented)",
+    enum: ["present", "absent", "latest", "build-dep", "fixed"],
+    not: { enum: ["build-dep", "fixed"] },
+    description: "present, absent or latest (tickless's apt does not run build-dep or fixed)",
   },
   update_cache: { type: "boolean" },
   "update-cache": { type: "boolean" },
@@ -78,14 +80,19 @@ export const APT_RULES: Record<string, unknown>[] = [
   ...mutuallyExclusive(["deb", "package"]),
 ];
 
+/** Ansible's required_one_of, described as one rule. */
+export const APT_ONE_OF = {
+  anyOf: ["autoremove", "deb", ...PACKAGE_NAMES, "update_cache", "update-cache"].map((n) => ({
+    required: [n],
+  })),
+  description: "one of name (pkg, package), deb, update_cache or autoremove",
+};
+
 export const APT_SCHEMA: Record<string, unknown> = {
   type: "object",
   properties: APT_PROPERTIES,
   additionalProperties: false,
-  allOf: APT_RULES,
-  anyOf: ["autoremove", "deb", ...PACKAGE_NAMES, "update_cache", "update-cache"].map((n) => ({
-    required: [n],
-  })),
+  allOf: [...APT_RULES, APT_ONE_OF],
 };
 
 /** Ansible's `list` of `str`: a string is split on commas, every spec trimmed, `*` dropped. */

@@ -10,7 +10,7 @@ import { TicklessError } from "../../errors.js";
 import { gatherFacts } from "../../facts/gather.js";
 import { defineModule, type ModuleContext } from "../types.js";
 import { aptModule } from "./apt.js";
-import { APT_PROPERTIES, APT_RULES, type AptArgs, normalizeApt } from "./apt-args.js";
+import { APT_ONE_OF, APT_PROPERTIES, APT_RULES, type AptArgs, normalizeApt } from "./apt-args.js";
 import type { AptState } from "./apt-probe.js";
 
 interface PackageArgs extends AptArgs {
@@ -36,15 +36,13 @@ export const packageModule = defineModule<PackageArgs, AptState>({
     properties: {
       ...APT_PROPERTIES,
       use: {
-        enum: ["auto", "apt"],
-        description: "auto or apt (tickless has no other package manager module)",
+        type: "string",
+        not: { pattern: "^(?!(auto|apt)$)" },
+        description: "auto or apt (tickless has no other package manager's module)",
       },
     },
     additionalProperties: false,
-    allOf: APT_RULES,
-    anyOf: ["name", "pkg", "package", "deb", "update_cache", "update-cache", "autoremove"].map((n) => ({
-      required: [n],
-    })),
+    allOf: [...APT_RULES, APT_ONE_OF],
   },
   normalize(written) {
     const { use, ...rest } = written as unknown as Record<string, unknown>;
