@@ -31,6 +31,7 @@ const canRun =
 /** A package task, then what dpkg says of the test packages. */
 const STEPS: [string, string][] = [
   ["update the cache", "apt: update_cache=yes"],
+  ["update it in check mode", "apt: update_cache=yes\n  check_mode: true"],
   ["install a pinned version", "apt: name=tickless-dummy=1.0"],
   ["install it again", "apt: { name: tickless-dummy=1.0 }"],
   ["install in check mode", "apt: { pkg: tickless-other }\n  check_mode: true"],
@@ -46,6 +47,7 @@ const STEPS: [string, string][] = [
   ["the .deb again", "apt: { deb: '{{ deb_file }}' }"],
   ["package with use auto", "package: { name: tickless-other, state: present }"],
   ["remove by wildcard", "apt: { name: 'tickless-oth*', state: absent }"],
+  ["install with a cache update", "apt: { name: tickless-other, update_cache: true }"],
   ["a cache still valid", "apt: { update_cache: true, cache_valid_time: 3600 }"],
 ];
 
@@ -220,7 +222,7 @@ describe.skipIf(!canRun)("apt and package in a sandbox, against ansible-playbook
     expect(states(ours)).toEqual(states(theirs));
     // what the steps are for, spelt out: check mode installed nothing, latest upgraded, purge purged
     const after = (step: string) => states(ours)[STEPS.findIndex(([n]) => n === step)];
-    expect(after("install in check mode")).toMatch(/^dpkg after 3: tickless-dummy installed 1\.0$/);
+    expect(after("install in check mode")).toMatch(/^dpkg after 4: tickless-dummy installed 1\.0$/);
     expect(after("upgrade to the latest")).toContain("tickless-dummy installed 1.1");
     expect(after("remove")).toContain("tickless-dummy config-files 1.1");
     expect(after("purge what the removal left")).not.toContain("tickless-dummy");
@@ -234,11 +236,21 @@ describe.skipIf(!canRun)("apt and package in a sandbox, against ansible-playbook
     expect(missing?.result.msg).toBe("No package matching 'tickless-nothere' is available");
     const update = ours.find((e) => e.name === "update the cache")?.result;
     expect(update).toMatchObject({ changed: true, cache_updated: true });
+    // check mode updates nothing and says it did, with the cache's time as it was
+    const checked = ours.find((e) => e.name === "update it in check mode")?.result;
+    expect(checked).toMatchObject({
+      changed: true,
+      cache_updated: true,
+      cache_update_time: update?.cache_update_time,
+    });
+    const again = ours.find((e) => e.name === "install with a cache update")?.result;
+    expect(again).toMatchObject({ changed: true });
+    expect(again?.cache_update_time).toBeGreaterThanOrEqual(update?.cache_update_time);
     const valid = ours.find((e) => e.name === "a cache still valid")?.result;
     expect(valid).toMatchObject({
       changed: false,
       cache_updated: false,
-      cache_update_time: update?.cache_update_time,
+      cache_update_time: again?.cache_update_time,
     });
   });
 

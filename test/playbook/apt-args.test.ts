@@ -35,6 +35,7 @@ describe("apt and package at load time", () => {
     ["apt: { name: acl, state: fixed }", /does not run build-dep or fixed/],
     ["apt: { name: 'acl>=2.0' }", /name>=version is not taken/],
     ["apt: { deb: /tmp/x.deb, name: acl }", /apt/],
+    ["apt: { deb: 'https://example.org/x.deb' }", /does not download one from a URL/],
     ["apt: { state: present }", /expected one of name \(pkg, package\), deb, update_cache or autoremove/],
     ["package: { name: acl, use: dnf }", /argument "use" of package: expected auto or apt/],
     ["package: { name: acl, provider: apt }", /unknown argument "provider" for module package/],

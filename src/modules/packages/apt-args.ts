@@ -63,7 +63,12 @@ export const APT_PROPERTIES: Record<string, unknown> = {
   purge: { type: "boolean" },
   install_recommends: { type: "boolean" },
   "install-recommends": { type: "boolean" },
-  deb: { type: "string", minLength: 1 },
+  deb: {
+    type: "string",
+    minLength: 1,
+    not: { pattern: "://" },
+    description: "the path of a .deb file on the host (tickless does not download one from a URL)",
+  },
   force: { type: "boolean" },
   allow_downgrade: { type: "boolean" },
   "allow-downgrade": { type: "boolean" },

@@ -119,7 +119,7 @@ export async function probeApt(
   const { cache, packages } = parseStatus(r.stdout);
   const due = !afterUpdate && cacheDue(args, cache);
   const state: AptState = { cache, cacheDue: due, install: [], remove: [], names, autoremove: false };
-  const fields = { cache_updated: due, cache_update_time: cache.mtime };
+  const fields = { cache_updated: due, cache_update_time: Math.floor(cache.mtime) };
   try {
     if (args.state === "absent") state.remove = planRemove(specs, packages, args.purge);
     else if (specs.length > 0) state.install = planInstall(specs, packages, args.state === "latest");

@@ -22,9 +22,12 @@ export interface PackageStatus {
 }
 
 export interface CacheStatus {
-  /** Ansible's cache_update_time: the stamp's (or the lists directory's) mtime, 0 when neither exists. */
+  /**
+   * The stamp's (or the lists directory's) mtime in seconds, with its fraction (Ansible compares it
+   * with the clock as a datetime); 0 when neither exists. Its whole seconds are cache_update_time.
+   */
   mtime: number;
-  /** The host's clock, in seconds. */
+  /** The host's clock, in seconds with their fraction. */
   now: number;
   /** apt-get's path on the host (as Ansible names it in its messages). */
   aptGet: string;
@@ -32,8 +35,8 @@ export interface CacheStatus {
 
 const CACHE_SCRIPT = [
   "echo @@cache",
-  "stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0",
-  "date +%s",
+  "stat -c %.9Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %.9Y /var/lib/apt/lists 2>/dev/null || echo 0",
+  "date +%s.%N",
   "command -v apt-get || echo apt-get",
 ];
 

@@ -41,7 +41,7 @@ export function planApt(args: AptArgs, s: AptState): Change[] {
 function cacheFields(args: AptArgs, s: AptState, updated: boolean): ModuleResult {
   return args.state === "absent" || s.deb || s.autoremove
     ? {}
-    : { cache_updated: updated, cache_update_time: s.cache.mtime };
+    : { cache_updated: updated, cache_update_time: Math.floor(s.cache.mtime) };
 }
 
 /** Nothing to do: Ansible's `ok` result. */
@@ -74,10 +74,11 @@ async function applyApt(host: HostWriter, args: AptArgs): Promise<ModuleResult> 
   let updated = false;
   if (s.cacheDue) {
     const u = await updateCache(host, s);
-    if (!("mtime" in u)) return u;
-    updated = u.mtime !== s.cache.mtime;
+    if (typeof u.mtime !== "number") return u;
+    // Ansible compares the whole seconds
+    updated = Math.floor(u.mtime) !== Math.floor(s.cache.mtime);
     s = await probeApt(host, args, false, true);
-    s.cache.mtime = u.mtime as number;
+    s.cache.mtime = u.mtime;
   }
   const cache = cacheFields(args, s, updated);
   if (s.deb) {
