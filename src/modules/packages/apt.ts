@@ -89,19 +89,6 @@ async function applyApt(host: HostWriter, args: AptArgs): Promise<ModuleResult> 
     return { changed: true, stdout: r.stdout, stderr: r.stderr };
   }
   if (args.name.length === 0 && !args.autoremove) return { changed: updated, ...cache };
-  if (args.state === "absent") {
-    if (s.remove.length === 0) return { changed: false };
-    const r = await runApt(host, removeCommand(s.cache.aptGet, args, s.remove, false));
-    if (r.rc !== 0)
-      return {
-        failed: true,
-        msg: `'apt-get remove ${quoted(s.remove)}' failed: ${r.stderr}`,
-        stdout: r.stdout,
-        stderr: r.stderr,
-        rc: r.rc,
-      };
-    return { changed: true, stdout: r.stdout, stderr: r.stderr };
-  }
   if (args.name.length === 0) {
     const cmd = autoremoveCommand(s.cache.aptGet, args, false);
     const r = await runApt(host, cmd);
@@ -114,6 +101,19 @@ async function applyApt(host: HostWriter, args: AptArgs): Promise<ModuleResult> 
         rc: r.rc,
       };
     return { changed: r.stdout.includes(AUTOREMOVE_CHANGED), stdout: r.stdout, stderr: r.stderr };
+  }
+  if (args.state === "absent") {
+    if (s.remove.length === 0) return { changed: false };
+    const r = await runApt(host, removeCommand(s.cache.aptGet, args, s.remove, false));
+    if (r.rc !== 0)
+      return {
+        failed: true,
+        msg: `'apt-get remove ${quoted(s.remove)}' failed: ${r.stderr}`,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        rc: r.rc,
+      };
+    return { changed: true, stdout: r.stdout, stderr: r.stderr };
   }
   if (s.install.length === 0) return { changed: false, ...cache };
   const cmd = installCommand(s.cache.aptGet, args, s.install, false);
