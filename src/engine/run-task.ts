@@ -289,7 +289,8 @@ async function runCommand(
       skipped: report?.skipped === true,
     };
   }
-  if (check && module.checkReport) return { ...fromModuleResult(module.checkReport(args), false), changes };
+  if (check && module.checkReport)
+    return { ...fromModuleResult(module.checkReport(args, current), false), changes };
   if (check) {
     // ansible-core: a command its creates/removes guard counts as changed, any other as skipped
     const { creates, removes } = args as { creates?: unknown; removes?: unknown };

@@ -5,6 +5,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { TicklessError } from "../errors.js";
+import { fnmatchRegExp } from "../modules/util/fnmatch.js";
 import { parseKv } from "../playbook/kv.js";
 import type { LoopFields } from "../playbook/types.js";
 import { pyFormatInt, pyStr } from "./py-format.js";
@@ -270,29 +271,4 @@ function globDir(dir: string, pattern: string): string[] {
     .map((n) => join(dir, n))
     .filter((p) => statSync(p, { throwIfNoEntry: false })?.isFile() ?? false)
     .sort();
-}
-
-/** Python's fnmatch.translate: `*`, `?`, `[seq]`, `[!seq]`; an unclosed `[` is literal. */
-function fnmatchRegExp(pattern: string): RegExp {
-  let re = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      let j = i + 1;
-      if (pattern[j] === "!") j++;
-      if (pattern[j] === "]") j++;
-      while (j < pattern.length && pattern[j] !== "]") j++;
-      if (j >= pattern.length) re += "\\[";
-      else {
-        let set = pattern.slice(i + 1, j).replace(/\\/g, "\\\\");
-        if (set.startsWith("!")) set = `^${set.slice(1)}`;
-        else if (set.startsWith("^")) set = `\\${set}`;
-        re += `[${set}]`;
-        i = j;
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`, "s");
 }

@@ -2,6 +2,7 @@
 import type { HostReader } from "../connection/types.js";
 import { ConnectionError, TicklessError } from "../errors.js";
 import { parseFacts } from "./parse.js";
+import { PKG_MGR_SECTION } from "./pkg-mgr.js";
 import { pythonSection } from "./python.js";
 import { USER_SECTION } from "./user.js";
 
@@ -25,6 +26,7 @@ export const FACTS_SCRIPT = [
   "echo @@cgroup_fs; stat -fc %T /sys/fs/cgroup 2>/dev/null",
   "echo @@systemd_version; systemctl --version 2>/dev/null | head -n 1",
   "echo @@system; uname -s",
+  PKG_MGR_SECTION,
 ].join("\n");
 
 /** The whole script: the sections above, the user facts, then the Python facts (with the host's interpreter, when it names one). */

@@ -1,6 +1,7 @@
 /** Parses the fact script's output (sections introduced by `@@name` lines) into facts. */
 import { parseCpuList } from "../modules/isolation/cpus.js";
 import { interruptsPerCpu, parseInterrupts } from "./interrupts.js";
+import { pkgMgr } from "./pkg-mgr.js";
 import { parsePythonFacts } from "./python.js";
 import { parseUserFacts } from "./user.js";
 
@@ -100,6 +101,8 @@ export function parseFacts(output: string): Record<string, unknown> {
   const cmdline = s.get("cmdline") ?? "";
   const init = s.get("init") ?? "";
   const hostname = s.get("hostname") ?? "";
+  const distribution = DISTRIBUTIONS[id] ?? os.NAME ?? id;
+  const pkgMgrs = (s.get("pkg_mgrs") ?? "").split("\n").filter(Boolean);
   return {
     hostname: hostname.split(".")[0],
     fqdn: hostname,
@@ -108,7 +111,7 @@ export function parseFacts(output: string): Record<string, unknown> {
     os_id: id,
     os_version_id: os.VERSION_ID ?? "",
     os_pretty_name: os.PRETTY_NAME ?? "",
-    distribution: DISTRIBUTIONS[id] ?? os.NAME ?? id,
+    distribution,
     distribution_version: os.VERSION_ID ?? "",
     distribution_release: os.VERSION_CODENAME ?? "",
     os_family: family,
@@ -117,6 +120,7 @@ export function parseFacts(output: string): Record<string, unknown> {
     cpus_online_list: online ? parseCpuList(online) : [],
     proc_cmdline: cmdline,
     cmdline: parseCmdline(cmdline),
+    pkg_mgr: pkgMgr(pkgMgrs, family, distribution, os.VERSION_ID ?? ""),
     service_mgr: s.get("systemd") === "yes" ? "systemd" : init || "unknown",
     system: s.get("system") ?? "",
     ...parsePythonFacts(s.get("python") ?? ""),

@@ -179,8 +179,11 @@ export interface CommandModule<Args = any, State = any> extends ModuleBase<Args>
   apply(host: HostWriter, args: Args, ctx: ModuleContext): Promise<ModuleResult>;
   /** Fields to report when plan says the command will not run (e.g. `msg: "skipped, /x exists"`). */
   report?(args: Args, state: State): ModuleResult;
-  /** The result in check mode of a command that would run, where it is not command's (script's). */
-  checkReport?(args: Args): ModuleResult;
+  /**
+   * The result in check mode of a command that would run, where it is not command's (script's, or
+   * apt's, from what its probe simulated).
+   */
+  checkReport?(args: Args, state: State): ModuleResult;
   /**
    * "unsupported": like an Ansible module without check mode support, the task is skipped in check
    * mode with "remote module (NAME) does not support check mode".

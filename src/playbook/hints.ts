@@ -48,12 +48,10 @@ export function unsupportedHint(key: string): string | undefined {
 }
 
 const PACKAGE_HINT =
-  "tickless has no package module: install packages before the run, or with command: apt-get install -y NAME (creates: a file the package installs)";
+  "tickless has apt (and package on apt hosts) only: install the packages before the run, or use apt:";
 
 /** Ansible modules tickless leaves out, with what to write instead. */
 const UNSUPPORTED_MODULES: Record<string, string> = {
-  package: PACKAGE_HINT,
-  apt: PACKAGE_HINT,
   dnf: PACKAGE_HINT,
   yum: PACKAGE_HINT,
   pip: "tickless has no pip module (it installs no Python packages): use command: python3 -m pip install NAME==VERSION with creates: the path it installs, or bake the package into the host's image",

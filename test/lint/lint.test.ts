@@ -37,10 +37,10 @@ describe("lintPlaybooks", () => {
       code: "UNKNOWN_KEY",
       hint: expect.stringMatching(/-e name=value/),
     });
-    expect(by("packageModule")).toMatchObject({
+    expect(by("dnfModule")).toMatchObject({
       code: "UNKNOWN_MODULE",
-      message: 'unknown module "package"',
-      hint: expect.stringMatching(/apt-get install -y/),
+      message: 'unknown module "dnf"',
+      hint: expect.stringMatching(/use apt:/),
     });
     expect(by("yumModule").message).toBe('unknown module "yum"');
     expect(by("unknownFilter").message).toMatch(/unknown filter "to_json_pretty"/);
@@ -63,8 +63,8 @@ describe("lintPlaybooks", () => {
         .sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0))
         .map((f) => [f.file, f.line]),
     );
-    expect(formatFinding(by("packageModule"))).toBe(
-      `${path.join(dir, "site.yml")}:9:7: unknown module "package" (hint: ${by("packageModule").hint})`,
+    expect(formatFinding(by("dnfModule"))).toBe(
+      `${path.join(dir, "site.yml")}:9:7: unknown module "dnf" (hint: ${by("dnfModule").hint})`,
     );
   });
 
@@ -92,7 +92,7 @@ describe("lintPlaybooks", () => {
       {
         "site.yml": "- hosts: all\n  tasks:\n    - include_role:\n        name: db\n",
         "roles/db/tasks/main.yml": "- include_tasks: more.yml\n",
-        "roles/db/tasks/more.yml": "- name: x\n  apt:\n    name: redis\n",
+        "roles/db/tasks/more.yml": "- name: x\n  yum:\n    name: redis\n",
         "roles/db/templates/db.conf.j2": "{% for x in xs %}{{ x | nope }}{% endfor %}\n",
       },
       "tickless-lint-",
@@ -100,7 +100,7 @@ describe("lintPlaybooks", () => {
     dirs.push(dir);
     const findings = await lintPlaybooks([path.join(dir, "site.yml")], { env: {}, cwd: dir });
     expect(findings.map((f) => `${path.relative(dir, f.file)}:${f.line}: ${f.message}`)).toEqual([
-      'roles/db/tasks/more.yml:2: unknown module "apt"',
+      'roles/db/tasks/more.yml:2: unknown module "yum"',
       'roles/db/templates/db.conf.j2:1: invalid expression "x | nope": unknown filter "nope"',
     ]);
   });

@@ -8,7 +8,7 @@ import { lines } from "../support/fs.js";
 /** file → line:column of each construct written when `unsupported` is set. */
 export const LINES = {
   varsPrompt: "site.yml:3:3",
-  packageModule: "site.yml:9:7",
+  dnfModule: "site.yml:9:7",
   unknownFilter: "site.yml:13:14",
   lookupEnv: "site.yml:16:14",
   yumModule: "tasks/extra.yml:2:3",
@@ -31,7 +31,7 @@ export function repository(unsupported: boolean): Record<string, string> {
       "    - web",
       "  tasks:",
       "    - name: install redis",
-      pick("      package:", "      debug:"),
+      pick("      dnf:", "      debug:"),
       pick("        name: redis", "        msg: redis"),
       "    - name: greet",
       "      debug:",
