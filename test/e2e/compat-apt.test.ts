@@ -169,6 +169,10 @@ beforeAll(async () => {
       "rm -f /etc/apt/sources.list.d/*",
       `echo 'deb [trusted=yes] file:${repo} ./' > /etc/apt/sources.list`,
       "rm -rf /var/lib/apt/lists/*",
+      // an hour-old cache: both tools compare the cache's time in whole seconds before and after
+      // an update (as Ansible's apt module does), so a cache emptied in the second the update ran
+      // in would read as not updated
+      "touch -d '1 hour ago' /var/lib/apt/lists",
       'exec "$@"',
     ),
   );
