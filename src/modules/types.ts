@@ -134,6 +134,12 @@ interface ModuleBase<Args> {
   keepsUnsafe?: boolean;
   /** Fill defaults / normalise aliases after validation (pure). */
   normalize?(args: Args): Args;
+  /**
+   * What the module's Ansible action checks in its arguments before anything else, in its words
+   * (copy: "dest is required"); undefined when it has nothing to say. Such a failure is judged when
+   * the task runs if the task handles it (playbook/arg-failures.ts), else refused at load time.
+   */
+  argsFailure?(args: Record<string, unknown>): string | undefined;
 }
 
 /** A module that manages state: probe → plan → apply → (engine) probe → plan must be []. */

@@ -355,7 +355,8 @@ export function validateModuleArgs(
 /** Stands for a `!vault` value while args are checked at load: a string known only at run time. */
 const VAULTED = "{{ (vaulted) }}";
 
-function withoutVault(value: unknown): unknown {
+/** The args with each `!vault` value as a template string and each `!unsafe` one as its text. */
+export function withoutVault(value: unknown): unknown {
   if (value instanceof VaultValue) return VAULTED;
   if (value instanceof UnsafeText) return value.text;
   if (Array.isArray(value)) return value.map(withoutVault);

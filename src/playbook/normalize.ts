@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import { actionForm } from "./action-form.js";
+import { handledBy, handlesFailure, taskTimeArgFailure } from "./arg-failures.js";
 import { asyncFields } from "./async-fields.js";
 import {
   isRecord,
@@ -57,6 +58,8 @@ export interface NormalizeContext {
   roleChain: RoleLayers[];
   /** The play being read: the roles it shares variables with and their handlers. */
   play?: { roles: RoleRef[]; handlers: Handler[] };
+  /** The tasks being read sit in a block with `rescue` or `ignore_errors: true` (arg-failures.ts). */
+  failureHandled?: boolean;
 }
 
 /** Adds a thrown TicklessError to the context; anything else is a bug and propagates. */
@@ -271,7 +274,7 @@ async function normalizeBlock(
   return {
     kind: "block",
     ...common(raw, path, source),
-    block: await normalizeTaskList(raw.block, [...path, "block"], source, ctx),
+    block: await handledBy(raw, ctx, () => normalizeTaskList(raw.block, [...path, "block"], source, ctx)),
     rescue: await normalizeTaskList(raw.rescue, [...path, "rescue"], source, ctx),
     always: await normalizeTaskList(raw.always, [...path, "always"], source, ctx),
   };
@@ -326,7 +329,7 @@ async function importTasks(
   const imported = await loadImported(file, "task file", from, ctx, taskFileSchemaErrors);
   if (!imported) return [];
   ctx.stack.push(file);
-  const tasks = await normalizeTaskList(imported.value, [], imported, ctx);
+  const tasks = await handledBy(raw, ctx, () => normalizeTaskList(imported.value, [], imported, ctx));
   ctx.stack.pop();
   const wrapper = common(raw, path, source);
   const onlyNamed = Object.keys(raw).every((k) => k === "import_tasks" || k === "name");
@@ -369,7 +372,11 @@ function normalizeTask(
         return source.locate([...path, "args", name], "key");
       return argLocs[`args.${name}`] ?? source.locate([...path, at(key)], "value");
     };
-    ctx.errors.push(...moduleArgsErrors(module, args, locate, true));
+    // an argument error Ansible judges in the task fails the task when it runs, if it handles that
+    const handled = ctx.failureHandled || handlesFailure(raw);
+    if (!handled || taskTimeArgFailure(module, args, true) === undefined) {
+      ctx.errors.push(...moduleArgsErrors(module, args, locate, true));
+    }
   }
   return {
     kind: "task",

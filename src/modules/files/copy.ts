@@ -82,6 +82,15 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       ...mutuallyExclusive(["src", "content"]),
     ],
   },
+  // copy's action plugin checks these before anything else, in this order
+  argsFailure(args) {
+    const { src, content, dest } = args;
+    const noContent = content === undefined || content === null;
+    if (!src && noContent) return "src (or content) is required";
+    if (!dest) return "dest is required";
+    if (src && !noContent) return "src and content are mutually exclusive";
+    return undefined;
+  },
   normalize(args) {
     const out = resolveAliases(args, { thirsty: "force" });
     if (out.content !== undefined) out.content = String(out.content);
