@@ -71,8 +71,11 @@ export interface ModuleContext {
    * `template_path` …); Handlebars (strict) for `.hbs`.
    */
   renderFile(path: string, options?: TemplateFileOptions): Promise<string>;
-  /** Read a controller-side file (for `copy: src=`), resolved like renderFile. */
-  readControllerFile(path: string): Promise<Buffer>;
+  /**
+   * Read a controller-side file (for `copy: src=`), resolved like renderFile; an ansible-vault
+   * encrypted one is decrypted unless `decrypt` is false (copy's `decrypt: no`).
+   */
+  readControllerFile(path: string, options?: { decrypt?: boolean }): Promise<Buffer>;
   /** Evaluate a safe expression (no eval) against the task's vars. */
   evaluate(expression: string): Promise<unknown>;
   /**

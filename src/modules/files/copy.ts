@@ -42,6 +42,8 @@ export interface CopyArgs extends FileAttributes {
   /** Mode of the directories a `dest` ending in "/" creates. */
   directory_mode?: string | number;
   local_follow?: boolean;
+  /** false: an ansible-vault encrypted `src` is copied as it is. Default true, as Ansible. */
+  decrypt?: boolean;
 }
 
 /** The destination as probed, and the bytes it should hold. */
@@ -74,6 +76,7 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       follow: { type: "boolean" },
       directory_mode: { anyOf: [{ type: "string" }, { type: "integer" }] },
       local_follow: { type: "boolean" },
+      decrypt: { type: "boolean" },
       ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
@@ -105,7 +108,9 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     }
     const dir = await controllerDir(args, ctx);
     if (dir !== undefined) {
-      const tree = await probeTree(host, args, dir, (p) => ctx.readControllerFile(p));
+      const tree = await probeTree(host, args, dir, (p) =>
+        ctx.readControllerFile(p, { decrypt: args.decrypt }),
+      );
       return { path: tree.dest, file: { path: tree.dest, exists: true }, desired: Buffer.alloc(0), tree };
     }
     const intoDir = args.src !== undefined && args.dest.endsWith("/");
@@ -226,12 +231,14 @@ export function contentReason(state: CopyState): string {
 async function sourceBytes(host: HostReader, args: CopyArgs, ctx: ModuleContext): Promise<Buffer> {
   if (args.content !== undefined) return Buffer.from(args.content);
   if (!args.remote_src) {
-    return ctx.readControllerFile(args.src!).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "EISDIR") throw err;
-      throw new TicklessError("TASK", `${args.src} is a directory: tickless copies single files`, {
-        hint: "copy each file with a loop (with_fileglob), or use a template per file",
+    return ctx
+      .readControllerFile(args.src!, { decrypt: args.decrypt })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "EISDIR") throw err;
+        throw new TicklessError("TASK", `${args.src} is a directory: tickless copies single files`, {
+          hint: "copy each file with a loop (with_fileglob), or use a template per file",
+        });
       });
-    });
   }
   const src = await host.readFile(args.src!);
   if (!src.exists || src.content === undefined) {
