@@ -9,6 +9,7 @@ import type { ModuleRegistry } from "../modules/registry.js";
 import { actionForm } from "./action-form.js";
 import { handledBy, handlesFailure, taskTimeArgFailure } from "./arg-failures.js";
 import { asyncFields } from "./async-fields.js";
+import { delegateDown } from "./delegate-down.js";
 import {
   isRecord,
   optionalBoolean,
@@ -271,13 +272,16 @@ async function normalizeBlock(
   source: YamlSource,
   ctx: NormalizeContext,
 ): Promise<Block> {
-  return {
+  const list = (key: string) => normalizeTaskList(raw[key], [...path, key], source, ctx);
+  const node: Block = {
     kind: "block",
     ...common(raw, path, source),
-    block: await handledBy(raw, ctx, () => normalizeTaskList(raw.block, [...path, "block"], source, ctx)),
-    rescue: await normalizeTaskList(raw.rescue, [...path, "rescue"], source, ctx),
-    always: await normalizeTaskList(raw.always, [...path, "always"], source, ctx),
+    block: await handledBy(raw, ctx, () => list("block")),
+    rescue: await list("rescue"),
+    always: await list("always"),
   };
+  delegateDown([node], raw, path, source, ctx.errors);
+  return node;
 }
 
 function includeFile(value: unknown): string | undefined {
@@ -329,7 +333,8 @@ async function importTasks(
   const imported = await loadImported(file, "task file", from, ctx, taskFileSchemaErrors);
   if (!imported) return [];
   ctx.stack.push(file);
-  const tasks = await handledBy(raw, ctx, () => normalizeTaskList(imported.value, [], imported, ctx));
+  const read = await handledBy(raw, ctx, () => normalizeTaskList(imported.value, [], imported, ctx));
+  const tasks = delegateDown(read, raw, path, source, ctx.errors);
   ctx.stack.pop();
   const wrapper = common(raw, path, source);
   const onlyNamed = Object.keys(raw).every((k) => k === "import_tasks" || k === "name");
