@@ -23,6 +23,7 @@ import {
   toVerify,
 } from "./fields.js";
 import { normalizeHandlers } from "./handlers.js";
+import { includeFile } from "./kv.js";
 import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
 import { readYamlFile } from "./read-source.js";
@@ -282,12 +283,6 @@ async function normalizeBlock(
   };
   delegateDown([node], raw, path, source, ctx.errors);
   return node;
-}
-
-function includeFile(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (isRecord(value) && typeof value.file === "string") return value.file;
-  return undefined;
 }
 
 function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext): Include {
