@@ -125,6 +125,11 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       return { path, file: { path, exists: false }, desired, newDirs, diffMode: ctx.diff };
     }
     let dest = named ?? (await probeManagedFile(host, args.dest, follow));
+    if (args.content !== undefined && dest.file.type === "directory") {
+      throw new TicklessError("TASK", "can not use content with a dir as dest", {
+        hint: "name the file in dest",
+      });
+    }
     if (args.src !== undefined && (args.dest.endsWith("/") || dest.file.type === "directory")) {
       dest = await probeManagedFile(host, posix.join(args.dest, posix.basename(args.src)), follow);
     }
