@@ -25,6 +25,7 @@ export const FACTS_SCRIPT = [
   "echo @@cgroup_fs; stat -fc %T /sys/fs/cgroup 2>/dev/null",
   "echo @@systemd_version; systemctl --version 2>/dev/null | head -n 1",
   "echo @@system; uname -s",
+  "echo @@fips; cat /proc/sys/crypto/fips_enabled 2>/dev/null",
 ].join("\n");
 
 /** The whole script: the sections above, the user facts, then the Python facts (with the host's interpreter, when it names one). */

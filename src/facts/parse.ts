@@ -119,6 +119,8 @@ export function parseFacts(output: string): Record<string, unknown> {
     cmdline: parseCmdline(cmdline),
     service_mgr: s.get("systemd") === "yes" ? "systemd" : init || "unknown",
     system: s.get("system") ?? "",
+    // Ansible's fips collector: true only when the kernel says 1
+    fips: s.get("fips") === "1",
     ...parsePythonFacts(s.get("python") ?? ""),
     ...parseUserFacts(s.get("user") ?? ""),
     ...isolationFacts(s),
