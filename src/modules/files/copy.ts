@@ -55,6 +55,8 @@ export interface CopyState extends ManagedFile {
   newDirs?: string[];
   /** A controller directory `src` (copy-tree.ts). */
   tree?: CopyTree;
+  /** `mode: preserve`: the source file's mode, which the copy is given. */
+  srcMode?: string;
 }
 
 export const copyModule = defineModule<CopyArgs, CopyState>({
@@ -118,11 +120,12 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     const reading = intoDir ? undefined : probeManagedFile(host, args.dest, follow);
     reading?.catch(() => {}); // the source's error, if any, is the one to report
     const desired = await sourceBytes(host, args, ctx);
+    const preserved = args.mode === "preserve" ? { srcMode: await sourceMode(host, args, ctx) } : {};
     const named = await reading;
     const newDirs = intoDir ? await missingDirs(host, args.dest) : [];
     if (newDirs.length > 0) {
       const path = posix.join(args.dest, posix.basename(args.src ?? ""));
-      return { path, file: { path, exists: false }, desired, newDirs, diffMode: ctx.diff };
+      return { path, file: { path, exists: false }, desired, newDirs, diffMode: ctx.diff, ...preserved };
     }
     let dest = named ?? (await probeManagedFile(host, args.dest, follow));
     if (args.content !== undefined && dest.file.type === "directory") {
@@ -133,7 +136,7 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     if (args.src !== undefined && (args.dest.endsWith("/") || dest.file.type === "directory")) {
       dest = await probeManagedFile(host, posix.join(args.dest, posix.basename(args.src)), follow);
     }
-    return { ...dest, desired, diffMode: ctx.diff };
+    return { ...dest, desired, diffMode: ctx.diff, ...preserved };
   },
   plan(args, state) {
     if (state.tree) return planTree(args, state.tree);
@@ -151,12 +154,14 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
         group: args.group,
       },
     }));
-    return [...dirs, ...planManagedFile(state, wanted(args, state), args, contentReason(state))];
+    const own = withMode(args, state);
+    return [...dirs, ...planManagedFile(state, wanted(own, state), own, contentReason(state))];
   },
   async apply(host, args, _changes, state) {
     if (state.tree) return applyTree(host, args, state.tree, copyOptions(args));
     if (state.newDirs?.length) await createDirs(host, state.newDirs, args);
-    const result = await applyManagedFile(host, state, wanted(args, state), args, copyOptions(args));
+    const own = withMode(args, state);
+    const result = await applyManagedFile(host, state, wanted(own, state), own, copyOptions(args));
     return result.failed ? result : { ...result, diff: copyDiff(state, copySource(args)) };
   },
   report: (args, state, applied) =>
@@ -166,7 +171,9 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
           state,
           copySource(args),
           applied,
-          !applied && planManagedFile(state, wanted(args, state), args, "").length > 0,
+          !applied &&
+            planManagedFile(state, wanted(withMode(args, state), state), withMode(args, state), "").length >
+              0,
         ),
 });
 
@@ -176,6 +183,20 @@ async function controllerDir(args: CopyArgs, ctx: ModuleContext): Promise<string
   const found = await ctx.findFile(args.src.replace(/\/+$/, "") || "/", "files").catch(() => undefined);
   if (found === undefined) return undefined;
   return (await stat(found).catch(() => undefined))?.isDirectory() ? found : undefined;
+}
+
+/** `mode: preserve` as the source's mode (Ansible's copy action reads it from the source file). */
+function withMode(args: CopyArgs, state: CopyState): CopyArgs {
+  return state.srcMode === undefined ? args : { ...args, mode: state.srcMode };
+}
+
+/** The permission bits of `src`: the controller file's, or the host file's with remote_src. */
+async function sourceMode(host: HostReader, args: CopyArgs, ctx: ModuleContext): Promise<string | undefined> {
+  if (args.src === undefined) return undefined;
+  if (args.remote_src) return (await host.stat(args.src, { follow: true })).mode;
+  const found = await ctx.findFile?.(args.src, "files");
+  const bits = found === undefined ? undefined : (await stat(found)).mode & 0o7777;
+  return bits === undefined ? undefined : `0${bits.toString(8).padStart(3, "0")}`;
 }
 
 /** The directories of a `dest` ending in "/" that do not exist yet, outermost first. */
