@@ -267,7 +267,12 @@ async function sourceBytes(host: HostReader, args: CopyArgs, ctx: ModuleContext)
       });
   }
   const src = await host.readFile(args.src!);
-  if (!src.exists || src.content === undefined) {
+  // Ansible's copy module's words for a missing source and for one neither a file nor a directory
+  if (!src.exists) throw new TicklessError("TASK", `Source ${args.src} not found`);
+  if (src.content === undefined && src.type !== "directory" && src.type !== "link") {
+    throw new TicklessError("TASK", `Cannot copy invalid source '${args.src}': not a file`);
+  }
+  if (src.content === undefined) {
     throw new TicklessError("TASK", `${args.src} is not a regular file on ${host.name}`, {
       hint: "remote_src: true reads src on the host, not on the controller",
     });
