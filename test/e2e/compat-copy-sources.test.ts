@@ -2,7 +2,8 @@
  * copy's failures over its source, against the referee, in Ansible's words: a `remote_src` that is
  * missing ("Source … not found") or neither a file nor a directory ("Cannot copy invalid source
  * '/dev/null': not a file"), and an encrypted `src` with no vault password given ("A vault password
- * or secret must be specified to decrypt …", also for a directory holding one). Each task's status
+ * or secret must be specified to decrypt …", also for a directory holding one: the file named is
+ * the first as Python's os.walk goes, a directory's files before its subdirectories'). Each task's status
  * and message must match.
  */
 import path from "node:path";
@@ -48,13 +49,16 @@ beforeAll(async () => {
   dir = await tempDir("tickless-copy-sources-");
   await writeTree(dir, {
     "files/vault/vault-file": "secret\n",
+    "files/vault/folder/nested-file": "nested\n",
     "inventory.yml": refereeInventory(["h1"]),
     "p.yml": PLAYBOOK,
     "ansible/.keep": "",
     "tickless/.keep": "",
   });
   if (hasAnsibleVault) {
-    await encryptFile(path.join(dir, "files/vault/vault-file"), await passwordFile(dir, "pw", "x"));
+    const pw = await passwordFile(dir, "pw", "x");
+    await encryptFile(path.join(dir, "files/vault/vault-file"), pw);
+    await encryptFile(path.join(dir, "files/vault/folder/nested-file"), pw);
   }
 });
 
