@@ -43,9 +43,10 @@ export function moduleContext(input: ModuleContextInput): ModuleContext {
       const own = await templateVars(p, file, options, runDate, managedSetting(vars));
       return renderTemplateFile(file, { ...vars, ...own }, jinjaOptions(options), dirs);
     },
-    readControllerFile: async (p) => {
+    readControllerFile: async (p, options) => {
       const file = await findControllerFile(p, dirs, "files", task);
-      return openVaultFile(await readFile(file), file);
+      const bytes = await readFile(file);
+      return options?.decrypt === false ? bytes : openVaultFile(bytes, file);
     },
     evaluate: async (expression) => evaluate(expression, vars, task.locs.args ?? task.loc),
     findFile: (p, kind) => findControllerFile(p, dirs, kind, task),

@@ -11,7 +11,7 @@ import { outputFields } from "../modules/core/command.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import type { Module, ModuleContext, ModuleResult } from "../modules/types.js";
 import { withLastError } from "../modules/util/last-error.js";
-import { validateModuleArgs } from "../playbook/index.js";
+import { taskTimeArgFailure, validateModuleArgs } from "../playbook/index.js";
 import { loopKey } from "../playbook/loop-fields.js";
 import type { Task } from "../playbook/types.js";
 import { evaluateCondition, renderString, renderValue } from "../template/index.js";
@@ -191,6 +191,8 @@ async function runRendered(
   vars: Record<string, unknown>,
 ): Promise<TaskResult> {
   const { task } = input;
+  const failure = taskTimeArgFailure(module, rendered);
+  if (failure !== undefined) return fromModuleResult({ changed: false, failed: true, msg: failure }, false);
   validateModuleArgs(module, rendered, task.locs.args ?? task.loc, task.locs);
   const args = module.normalize ? module.normalize(rendered) : rendered;
   const { check, diff } = input.keywords;

@@ -27,6 +27,7 @@ export const FACTS_SCRIPT = [
   "echo @@systemd_version; systemctl --version 2>/dev/null | head -n 1",
   "echo @@system; uname -s",
   PKG_MGR_SECTION,
+  "echo @@fips; cat /proc/sys/crypto/fips_enabled 2>/dev/null",
 ].join("\n");
 
 /** The whole script: the sections above, the user facts, then the Python facts (with the host's interpreter, when it names one). */

@@ -123,6 +123,8 @@ export function parseFacts(output: string): Record<string, unknown> {
     pkg_mgr: pkgMgr(pkgMgrs, family, distribution, os.VERSION_ID ?? ""),
     service_mgr: s.get("systemd") === "yes" ? "systemd" : init || "unknown",
     system: s.get("system") ?? "",
+    // Ansible's fips collector: true only when the kernel says 1
+    fips: s.get("fips") === "1",
     ...parsePythonFacts(s.get("python") ?? ""),
     ...parseUserFacts(s.get("user") ?? ""),
     ...isolationFacts(s),

@@ -71,8 +71,11 @@ export interface ModuleContext {
    * `template_path` …); Handlebars (strict) for `.hbs`.
    */
   renderFile(path: string, options?: TemplateFileOptions): Promise<string>;
-  /** Read a controller-side file (for `copy: src=`), resolved like renderFile. */
-  readControllerFile(path: string): Promise<Buffer>;
+  /**
+   * Read a controller-side file (for `copy: src=`), resolved like renderFile; an ansible-vault
+   * encrypted one is decrypted unless `decrypt` is false (copy's `decrypt: no`).
+   */
+  readControllerFile(path: string, options?: { decrypt?: boolean }): Promise<Buffer>;
   /** Evaluate a safe expression (no eval) against the task's vars. */
   evaluate(expression: string): Promise<unknown>;
   /**
@@ -134,6 +137,12 @@ interface ModuleBase<Args> {
   keepsUnsafe?: boolean;
   /** Fill defaults / normalise aliases after validation (pure). */
   normalize?(args: Args): Args;
+  /**
+   * What the module's Ansible action checks in its arguments before anything else, in its words
+   * (copy: "dest is required"); undefined when it has nothing to say. Such a failure is judged when
+   * the task runs if the task handles it (playbook/arg-failures.ts), else refused at load time.
+   */
+  argsFailure?(args: Record<string, unknown>): string | undefined;
 }
 
 /** A module that manages state: probe → plan → apply → (engine) probe → plan must be []. */

@@ -32,8 +32,9 @@ export function suggestion(word: string, candidates: readonly string[], what: st
 /** Ansible keywords tickless does not support, with what to write instead. */
 const UNSUPPORTED: Record<string, string> = {
   include: "include was removed from Ansible: use import_tasks or include_tasks",
-  delegate_to: "delegate_to goes on each task (not on a block, an include or a play)",
-  delegate_facts: "delegate_facts goes on a task, beside its delegate_to",
+  delegate_to:
+    "delegate_to goes on a task, a block or an import_tasks (not on include_tasks, a role or a play)",
+  delegate_facts: "delegate_facts goes beside a delegate_to, on a task, a block or an import_tasks",
   local_action: "write the module as a task with delegate_to: localhost",
   vars_prompt: "pass values with -e name=value instead of prompting",
   async: "async goes on a command or shell task",

@@ -6,11 +6,13 @@
  */
 import { dirname, resolve } from "node:path";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import { handledBy } from "./arg-failures.js";
+import { delegateDown } from "./delegate-down.js";
 import { type Raw, toConditions, toTags, toVars } from "./fields.js";
+import { includeFile } from "./kv.js";
 import { renderAtLoad } from "./load-vars.js";
 import {
   common,
-  includeFile,
   type NormalizeContext,
   normalizePlays,
   normalizeTaskList,
@@ -117,7 +119,8 @@ export async function importTasks(
   ctx.loadVars.scopes.push(vars);
   let tasks: TaskNode[];
   try {
-    tasks = await normalizeTaskList(imported.value, [], imported, ctx);
+    const read = await handledBy(raw, ctx, () => normalizeTaskList(imported.value, [], imported, ctx));
+    tasks = delegateDown(read, raw, path, source, ctx.errors);
   } finally {
     ctx.loadVars.scopes.pop();
     ctx.stack.pop();

@@ -1,4 +1,6 @@
 /** The playbook loader's public surface. */
+
+export { taskTimeArgFailure } from "./arg-failures.js";
 export { parseExtraVars } from "./extra-vars.js";
 export {
   type IncludedRoleFiles,

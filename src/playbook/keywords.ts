@@ -66,7 +66,17 @@ const COMMON_KEYWORDS = [
   "any_errors_fatal",
 ] as const;
 
-export const BLOCK_KEYWORDS = [...COMMON_KEYWORDS, "block", "rescue", "always"] as const;
+export const BLOCK_KEYWORDS = [
+  ...COMMON_KEYWORDS,
+  "block",
+  "rescue",
+  "always",
+  "delegate_to",
+  "delegate_facts",
+] as const;
+
+/** Keywords of import_tasks beyond an include's: its tasks inherit them (delegate-down.ts). */
+export const IMPORT_KEYWORDS = ["delegate_to", "delegate_facts"] as const;
 
 export const INCLUDE_KEYWORDS = [
   ...COMMON_KEYWORDS,

@@ -182,3 +182,23 @@ function decodeEscapes(s: string): string {
     return SINGLE[kind] ?? m;
   });
 }
+
+/**
+ * The file of an include_tasks / import_tasks as written: a name, `file=NAME` (Ansible's parse_kv,
+ * without check_raw for includes) or a mapping with `file:`.
+ */
+export function includeFile(value: unknown): string | undefined {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const file = (value as Record<string, unknown>).file;
+    return typeof file === "string" ? file : undefined;
+  }
+  if (typeof value !== "string" || !/(^|\s)file=/.test(value))
+    return typeof value === "string" ? value : undefined;
+  try {
+    const words = parseKv(value);
+    const file = words.find((w): w is { key: string; value: string } => "key" in w && w.key === "file");
+    return file?.value ?? value;
+  } catch {
+    return value;
+  }
+}

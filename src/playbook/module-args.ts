@@ -11,7 +11,7 @@ import { UnsafeText } from "../template/unsafe.js";
 import { VaultValue } from "../vault/keyring.js";
 import { describe, isRecord } from "./fields.js";
 import { closest, didYouMean, suggestion, unsupportedHint, unsupportedModuleHint } from "./hints.js";
-import { INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
+import { IMPORT_KEYWORDS, INCLUDE_KEYWORDS, TASK_KEYWORDS } from "./keywords.js";
 import { type KvWord, parseKv, parseRawKv, RAW_PARAM_KEYS } from "./kv.js";
 import { schemaValidator } from "./schema/validators.js";
 import type { FieldLocations } from "./types.js";
@@ -36,7 +36,11 @@ export function detectModule(
   taskLoc: SourceLocation,
 ): ModuleDetection {
   const isInclude = "include_tasks" in task || "import_tasks" in task;
-  const allowed: readonly string[] = isInclude ? INCLUDE_KEYWORDS : TASK_KEYWORDS;
+  const allowed: readonly string[] = !isInclude
+    ? TASK_KEYWORDS
+    : "import_tasks" in task
+      ? [...INCLUDE_KEYWORDS, ...IMPORT_KEYWORDS]
+      : INCLUDE_KEYWORDS;
   // import_tasks is no task of its own: there is no result to register
   const others = Object.keys(task).filter(
     (k) => !allowed.includes(k) || ((k === "register" || k === "args") && "import_tasks" in task),
@@ -355,7 +359,8 @@ export function validateModuleArgs(
 /** Stands for a `!vault` value while args are checked at load: a string known only at run time. */
 const VAULTED = "{{ (vaulted) }}";
 
-function withoutVault(value: unknown): unknown {
+/** The args with each `!vault` value as a template string and each `!unsafe` one as its text. */
+export function withoutVault(value: unknown): unknown {
   if (value instanceof VaultValue) return VAULTED;
   if (value instanceof UnsafeText) return value.text;
   if (Array.isArray(value)) return value.map(withoutVault);

@@ -7,7 +7,9 @@ import { dirname } from "node:path";
 import type { TicklessError } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import { actionForm } from "./action-form.js";
+import { handledBy, handlesFailure, taskTimeArgFailure } from "./arg-failures.js";
 import { asyncFields } from "./async-fields.js";
+import { delegateDown } from "./delegate-down.js";
 import {
   isRecord,
   optionalBoolean,
@@ -22,6 +24,7 @@ import {
 } from "./fields.js";
 import { normalizeHandlers } from "./handlers.js";
 import { importPlaybook, importTasks } from "./imports.js";
+import { includeFile } from "./kv.js";
 import { type LoadVars, loadTimeVarsFiles } from "./load-vars.js";
 import { loopFields } from "./loop-fields.js";
 import { detectModule, moduleArgsErrors, writtenArgs } from "./module-args.js";
@@ -58,6 +61,8 @@ export interface NormalizeContext {
   play?: { roles: RoleRef[]; handlers: Handler[] };
   /** What import_role's name and import_tasks' file are rendered with as they load. */
   loadVars: LoadVars;
+  /** The tasks being read sit in a block with `rescue` or `ignore_errors: true` (arg-failures.ts). */
+  failureHandled?: boolean;
 }
 
 /** The plays of a parsed playbook file, with import_playbook entries expanded. */
@@ -201,25 +206,21 @@ async function normalizeBlock(
   ctx: NormalizeContext,
 ): Promise<Block> {
   const base = common(raw, path, source);
+  const list = (key: string) => normalizeTaskList(raw[key], [...path, key], source, ctx);
   ctx.loadVars.scopes.push(base.vars);
   try {
-    return {
+    const node: Block = {
       kind: "block",
       ...base,
-      block: await normalizeTaskList(raw.block, [...path, "block"], source, ctx),
-      rescue: await normalizeTaskList(raw.rescue, [...path, "rescue"], source, ctx),
-      always: await normalizeTaskList(raw.always, [...path, "always"], source, ctx),
+      block: await handledBy(raw, ctx, () => list("block")),
+      rescue: await list("rescue"),
+      always: await list("always"),
     };
+    delegateDown([node], raw, path, source, ctx.errors);
+    return node;
   } finally {
     ctx.loadVars.scopes.pop();
   }
-}
-
-/** include_tasks/import_tasks: the file, written alone or as `file:`. */
-export function includeFile(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (isRecord(value) && typeof value.file === "string") return value.file;
-  return undefined;
 }
 
 function normalizeInclude(raw: Raw, path: YamlPath, source: YamlSource, ctx: NormalizeContext): Include {
@@ -272,7 +273,11 @@ function normalizeTask(
         return source.locate([...path, "args", name], "key");
       return argLocs[`args.${name}`] ?? source.locate([...path, at(key)], "value");
     };
-    ctx.errors.push(...moduleArgsErrors(module, args, locate, true));
+    // an argument error Ansible judges in the task fails the task when it runs, if it handles that
+    const handled = ctx.failureHandled || handlesFailure(raw);
+    if (!handled || taskTimeArgFailure(module, args, true) === undefined) {
+      ctx.errors.push(...moduleArgsErrors(module, args, locate, true));
+    }
   }
   return {
     kind: "task",

@@ -7,6 +7,7 @@
  */
 import { TicklessError } from "../errors.js";
 import { truthy } from "./helpers.js";
+import { randomFilter } from "./py-random.js";
 import { pyStr } from "./python.js";
 import { toPlain } from "./scope.js";
 
@@ -155,6 +156,7 @@ function pathJoin(value: unknown): string {
 }
 
 export const LIST_FILTERS: Record<string, Transform> = {
+  random: randomFilter,
   dictsort,
   batch,
   slice,
@@ -195,6 +197,7 @@ export const LIST_FILTERS: Record<string, Transform> = {
 };
 
 export const LIST_SIGNATURES: Record<string, string[]> = {
+  random: ["start", "step", "seed"],
   dictsort: ["case_sensitive", "by", "reverse"],
   batch: ["linecount", "fill_with"],
   slice: ["slices", "fill_with"],

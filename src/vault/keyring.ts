@@ -6,7 +6,7 @@
  * gave out so that the run scrubs them from every event.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { ParseError, type SourceLocation } from "../errors.js";
+import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
 import { decryptEnvelope, isVaultText, parseEnvelope, VaultFormatError } from "./cipher.js";
 
 /** One password and the vault id (label) it was given for; `default` when none was named. */
@@ -39,6 +39,10 @@ export class VaultKeyring {
 
   /** decrypt for files that may hold bytes (copy's src): the plaintext as bytes, remembered as text. */
   decryptFile(bytes: Buffer, file: string): Buffer {
+    // Ansible's words for a task's encrypted source when no password was given (its loader's)
+    if (this.secrets.length === 0) {
+      throw new TicklessError("TASK", `A vault password or secret must be specified to decrypt ${file}`);
+    }
     const plain = this.decryptBytes(bytes.toString("latin1"), { file });
     this.remember(plain.toString("utf8"));
     return plain;

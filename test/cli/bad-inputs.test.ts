@@ -79,7 +79,7 @@ const PLAYBOOK_FIXTURES: [string, string, string][] = [
   ["environment-nested.yml", "4:13", "quote the value"],
   ["task-not-mapping.yml", "3:7", "colon and a space"],
   ["play-roles.yml", "3:7", "looked in"],
-  ["block-delegate-to.yml", "5:7", "goes on each task"],
+  ["include-delegate-to.yml", "5:7", "not on include_tasks"],
   ["task-local-action.yml", "3:7", "delegate_to: localhost"],
   ["play-become-word.yml", "2:11", "boolean"],
   ["template-log-helper.yml", "4:21", "log is not available"],

@@ -51,8 +51,8 @@ const STEPS: [string, string][] = [
   ["a cache still valid", "apt: { update_cache: true, cache_valid_time: 3600 }"],
 ];
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's format, not a template
 const DPKG_STATE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's format, not a template
   "dpkg-query -W -f='${binary:Package} ${db:Status-Status} ${Version}\\n' tickless-dummy tickless-other tickless-local";
 
 function playbook(): string {

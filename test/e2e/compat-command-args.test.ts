@@ -3,7 +3,7 @@
  * `executable` on command (a warning, the command runs), no command and a command string beside
  * `argv` (failed, rc 256, Ansible's msg), a boolean `creates` in check mode, free-form `k=v` words
  * in a multi-line shell block and its whitespace kept, "Would not run" in a task's check mode,
- * `chdir` through a link (the real directory), and the `ansible_python` facts a command reads.
+ * `chdir` through a link (the real directory), the `ansible_python` facts a command reads, and `ansible_fips`.
  * Each task's status and message, and the registered results key by key.
  */
 import path from "node:path";
@@ -65,7 +65,7 @@ const TASKS = `
       register: python_major
     - name: python facts
       debug:
-        msg: "{{ ansible_facts.python_version is version('3', '>=') }} {{ ansible_python.version.major }} {{ ansible_python.type }} {{ ansible_system }}"
+        msg: "{{ ansible_facts.python_version is version('3', '>=') }} {{ ansible_python.version.major }} {{ ansible_python.type }} {{ ansible_system }} {{ ansible_fips }}"
 `;
 const NAMES = [...TASKS.matchAll(/register: (\w+)/g)].map((m) => m[1]);
 const PLAYBOOK = `
@@ -118,7 +118,7 @@ describe.skipIf(!hasAnsible)(
       expect(theirs.indented).toMatchObject({ cmd: "cat <<EOF\nOne\n  Two\nEOF\n" });
       expect(theirs.physical).toMatchObject({ stdout: "<root>/real" });
       expect(theirs.python_major).toMatchObject({ stdout: "3" });
-      expect(fixture.lines.at(-NAMES.length - 1)).toMatch(/"True 3 cpython Linux"$/);
+      expect(fixture.lines.at(-NAMES.length - 1)).toMatch(/"True 3 cpython Linux False"$/);
     }, 120_000);
   },
 );

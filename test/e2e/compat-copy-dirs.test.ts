@@ -1,6 +1,6 @@
 /**
  * copy into a `dest` ending in "/" (its missing directories created with `directory_mode`,
- * `owner`, `group`), `local_follow` on a single file, `remote_src`, and content refused for a
+ * `owner`, `group`), `local_follow` on a single file, `remote_src`, and content refused (a dest ending in "/" or an existing directory) for a
  * directory dest, against the referee: each task's status and msg, the exit code and the tree left
  * (modes and bytes), for real and in check mode.
  */
@@ -25,6 +25,9 @@ const PLAYBOOK = `
       copy: { src: files/link.conf, dest: "{{ root }}/followed", local_follow: false }
     - name: content into a directory
       copy: { content: "x", dest: "{{ root }}/content/" }
+      ignore_errors: true
+    - name: content onto an existing directory
+      copy: { content: "x", dest: "{{ root }}/new" }
       ignore_errors: true
     - name: remote_src into a new directory
       copy: { src: "{{ root }}/new/a.conf", dest: "{{ root }}/remote/", remote_src: true, directory_mode: "0701" }
@@ -74,7 +77,7 @@ afterAll(async () => {
  * Check mode: the file and directories the first task plans are there for the second (ansible-playbook:
  * changed again), and for remote_src to copy from (ansible-playbook: fails, its source never written).
  */
-const OVERLAY_PREDICTS = ["again", "remote_src into a new directory"];
+const OVERLAY_PREDICTS = ["again", "content onto an existing directory", "remote_src into a new directory"];
 
 describe.skipIf(!hasAnsible)("copy into new directories against ansible-playbook", () => {
   test.each(["real", "check"])(
@@ -92,6 +95,8 @@ describe.skipIf(!hasAnsible)("copy into new directories against ansible-playbook
       );
       const failed = ours.results.find((e) => e.task === "content into a directory");
       expect(failed?.result.msg).toContain("can not use content with a dir as dest");
+      const onto = ours.results.find((e) => e.task === "content onto an existing directory");
+      expect(onto?.result.msg).toContain("can not use content with a dir as dest");
       expect(ours.summary.exitCode).toBe(referee[mode].rc);
       expect(await tree(ours.root)).toEqual(referee[mode].tree);
     },

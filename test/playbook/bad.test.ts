@@ -67,7 +67,7 @@ const PLAYBOOK_CASES: [string, ErrorCode, string, string][] = [
   ["environment-bad-name.yml", "SCHEMA", "8:9", "rename it, e.g. BAD_NAME"],
   ["task-not-mapping.yml", "SCHEMA", "3:7", "colon and a space"],
   ["play-roles.yml", "FILE_NOT_FOUND", "3:7", "looked in"],
-  ["block-delegate-to.yml", "UNKNOWN_KEY", "5:7", "goes on each task"],
+  ["include-delegate-to.yml", "UNKNOWN_KEY", "5:7", "not on include_tasks"],
   ["task-local-action.yml", "UNKNOWN_KEY", "3:7", "delegate_to: localhost"],
   ["play-become-word.yml", "SCHEMA", "2:11", "boolean"],
   ["template-log-helper.yml", "TEMPLATE", "4:21", "log is not available"],

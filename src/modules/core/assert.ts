@@ -4,14 +4,17 @@ import type { ModuleResult } from "../types.js";
 import { defineModule } from "../types.js";
 
 export interface AssertArgs {
-  that: string | boolean | (string | boolean)[];
+  that: Condition | Condition[];
   fail_msg?: string;
   msg?: string;
   success_msg?: string;
   quiet?: boolean;
 }
 
-const CONDITION = { anyOf: [{ type: "string" }, { type: "boolean" }] } as const;
+/** An empty item (`-` alone, or "") holds, as in Ansible's evaluate_conditional. */
+type Condition = string | boolean | null;
+
+const CONDITION = { anyOf: [{ type: "string" }, { type: "boolean" }, { type: "null" }] } as const;
 
 export const assertModule = defineModule<AssertArgs>({
   name: "assert",
@@ -32,11 +35,12 @@ export const assertModule = defineModule<AssertArgs>({
   async run(args, ctx) {
     const conditions = Array.isArray(args.that) ? args.that : [args.that];
     for (const condition of conditions) {
+      if (condition === null || condition === "") continue;
       const value = typeof condition === "boolean" ? condition : await ctx.evaluate(condition);
       if (!truthy(value)) {
         const result: ModuleResult = {
           failed: true,
-          msg: args.fail_msg ?? args.msg ?? `Assertion failed: ${condition}`,
+          msg: args.fail_msg ?? args.msg ?? "Assertion failed",
           assertion: condition,
           evaluated_to: value,
         };

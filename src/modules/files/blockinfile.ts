@@ -59,7 +59,7 @@ export const blockinfileModule = defineModule<BlockinfileArgs, EditedFile>({
       ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
-    allOf: [PATH.required, ...mutuallyExclusive(["insertafter", "insertbefore"])],
+    allOf: [PATH.required, ...mutuallyExclusive(["insertbefore", "insertafter"])],
   },
   normalize: (args) => resolveAliases(args, ALIASES),
   probe: async (host, args, ctx) => ({ ...(await probeManagedFile(host, args.path)), diffMode: ctx.diff }),

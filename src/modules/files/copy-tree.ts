@@ -42,11 +42,15 @@ export interface TreeArgs extends FileAttributes {
   local_follow?: boolean;
 }
 
-/** The controller tree under `dir`: directories and files relative to it, links followed. */
+/**
+ * The controller tree under `dir`: directories and files relative to it, links followed; as
+ * Python's os.walk goes, a directory's files before what its subdirectories hold.
+ */
 async function walk(dir: string): Promise<{ dirs: string[]; files: { rel: string; full: string }[] }> {
   const dirs: string[] = [];
   const files: { rel: string; full: string }[] = [];
   const visit = async (full: string, rel: string, parents: Set<string>) => {
+    const subdirs: [string, string, Set<string>][] = [];
     for (const entry of (await readdir(full)).sort()) {
       const fullPath = path.join(full, entry);
       const relPath = rel === "" ? entry : posix.join(rel, entry);
@@ -60,11 +64,12 @@ async function walk(dir: string): Promise<{ dirs: string[]; files: { rel: string
         const real = await realpath(fullPath);
         if (parents.has(real)) continue; // a link back up the tree
         dirs.push(relPath);
-        await visit(fullPath, relPath, new Set([...parents, real]));
+        subdirs.push([fullPath, relPath, new Set([...parents, real])]);
       } else {
         files.push({ rel: relPath, full: fullPath });
       }
     }
+    for (const [f, r, p] of subdirs) await visit(f, r, p);
   };
   await visit(dir, "", new Set([await realpath(dir)]));
   return { dirs, files };
@@ -91,7 +96,7 @@ export async function probeTree(
   const top = into === "" ? await host.stat(dest, { follow: true }) : undefined;
   const [dirs, files] = await Promise.all([
     Promise.all(relDirs.map((rel) => host.stat(at(rel), { follow: true }))),
-    Promise.all(
+    firstFailure(
       tree.files.map(async (f) => ({
         ...(await probeManagedFile(host, at(f.rel), follow)),
         desired: await read(f.full),
@@ -101,6 +106,14 @@ export async function probeTree(
   // a missing dest is made (with its parents) before what goes into it
   const made = top && !top.exists ? [{ ...top, path: dest.replace(/\/+$/, "") }] : [];
   return { dest, src: args.src!.endsWith("/") ? `${found}/` : found, dirs: [...made, ...dirs], files };
+}
+
+/** Promise.all, failing with the first failure in the list's order (not the first to happen). */
+async function firstFailure<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 function directoryAttrs(args: TreeArgs): FileAttributes {

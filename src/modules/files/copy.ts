@@ -42,6 +42,8 @@ export interface CopyArgs extends FileAttributes {
   /** Mode of the directories a `dest` ending in "/" creates. */
   directory_mode?: string | number;
   local_follow?: boolean;
+  /** false: an ansible-vault encrypted `src` is copied as it is. Default true, as Ansible. */
+  decrypt?: boolean;
 }
 
 /** The destination as probed, and the bytes it should hold. */
@@ -53,6 +55,8 @@ export interface CopyState extends ManagedFile {
   newDirs?: string[];
   /** A controller directory `src` (copy-tree.ts). */
   tree?: CopyTree;
+  /** `mode: preserve`: the source file's mode, which the copy is given. */
+  srcMode?: string;
 }
 
 export const copyModule = defineModule<CopyArgs, CopyState>({
@@ -74,6 +78,7 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       follow: { type: "boolean" },
       directory_mode: { anyOf: [{ type: "string" }, { type: "integer" }] },
       local_follow: { type: "boolean" },
+      decrypt: { type: "boolean" },
       ...VALIDATE_PROPERTY,
       ...ATTRIBUTE_PROPERTIES,
     },
@@ -81,6 +86,15 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       { anyOf: [{ required: ["src"] }, { required: ["content"] }] },
       ...mutuallyExclusive(["src", "content"]),
     ],
+  },
+  // copy's action plugin checks these before anything else, in this order
+  argsFailure(args) {
+    const { src, content, dest } = args;
+    const noContent = content === undefined || content === null;
+    if (!src && noContent) return "src (or content) is required";
+    if (!dest) return "dest is required";
+    if (src && !noContent) return "src and content are mutually exclusive";
+    return undefined;
   },
   normalize(args) {
     const out = resolveAliases(args, { thirsty: "force" });
@@ -96,7 +110,9 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     }
     const dir = await controllerDir(args, ctx);
     if (dir !== undefined) {
-      const tree = await probeTree(host, args, dir, (p) => ctx.readControllerFile(p));
+      const tree = await probeTree(host, args, dir, (p) =>
+        ctx.readControllerFile(p, { decrypt: args.decrypt }),
+      );
       return { path: tree.dest, file: { path: tree.dest, exists: true }, desired: Buffer.alloc(0), tree };
     }
     const intoDir = args.src !== undefined && args.dest.endsWith("/");
@@ -104,17 +120,23 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
     const reading = intoDir ? undefined : probeManagedFile(host, args.dest, follow);
     reading?.catch(() => {}); // the source's error, if any, is the one to report
     const desired = await sourceBytes(host, args, ctx);
+    const preserved = args.mode === "preserve" ? { srcMode: await sourceMode(host, args, ctx) } : {};
     const named = await reading;
     const newDirs = intoDir ? await missingDirs(host, args.dest) : [];
     if (newDirs.length > 0) {
       const path = posix.join(args.dest, posix.basename(args.src ?? ""));
-      return { path, file: { path, exists: false }, desired, newDirs, diffMode: ctx.diff };
+      return { path, file: { path, exists: false }, desired, newDirs, diffMode: ctx.diff, ...preserved };
     }
     let dest = named ?? (await probeManagedFile(host, args.dest, follow));
+    if (args.content !== undefined && dest.file.type === "directory") {
+      throw new TicklessError("TASK", "can not use content with a dir as dest", {
+        hint: "name the file in dest",
+      });
+    }
     if (args.src !== undefined && (args.dest.endsWith("/") || dest.file.type === "directory")) {
       dest = await probeManagedFile(host, posix.join(args.dest, posix.basename(args.src)), follow);
     }
-    return { ...dest, desired, diffMode: ctx.diff };
+    return { ...dest, desired, diffMode: ctx.diff, ...preserved };
   },
   plan(args, state) {
     if (state.tree) return planTree(args, state.tree);
@@ -132,12 +154,14 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
         group: args.group,
       },
     }));
-    return [...dirs, ...planManagedFile(state, wanted(args, state), args, contentReason(state))];
+    const own = withMode(args, state);
+    return [...dirs, ...planManagedFile(state, wanted(own, state), own, contentReason(state))];
   },
   async apply(host, args, _changes, state) {
     if (state.tree) return applyTree(host, args, state.tree, copyOptions(args));
     if (state.newDirs?.length) await createDirs(host, state.newDirs, args);
-    const result = await applyManagedFile(host, state, wanted(args, state), args, copyOptions(args));
+    const own = withMode(args, state);
+    const result = await applyManagedFile(host, state, wanted(own, state), own, copyOptions(args));
     return result.failed ? result : { ...result, diff: copyDiff(state, copySource(args)) };
   },
   report: (args, state, applied) =>
@@ -147,7 +171,9 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
           state,
           copySource(args),
           applied,
-          !applied && planManagedFile(state, wanted(args, state), args, "").length > 0,
+          !applied &&
+            planManagedFile(state, wanted(withMode(args, state), state), withMode(args, state), "").length >
+              0,
         ),
 });
 
@@ -157,6 +183,20 @@ async function controllerDir(args: CopyArgs, ctx: ModuleContext): Promise<string
   const found = await ctx.findFile(args.src.replace(/\/+$/, "") || "/", "files").catch(() => undefined);
   if (found === undefined) return undefined;
   return (await stat(found).catch(() => undefined))?.isDirectory() ? found : undefined;
+}
+
+/** `mode: preserve` as the source's mode (Ansible's copy action reads it from the source file). */
+function withMode(args: CopyArgs, state: CopyState): CopyArgs {
+  return state.srcMode === undefined ? args : { ...args, mode: state.srcMode };
+}
+
+/** The permission bits of `src`: the controller file's, or the host file's with remote_src. */
+async function sourceMode(host: HostReader, args: CopyArgs, ctx: ModuleContext): Promise<string | undefined> {
+  if (args.src === undefined) return undefined;
+  if (args.remote_src) return (await host.stat(args.src, { follow: true })).mode;
+  const found = await ctx.findFile?.(args.src, "files");
+  const bits = found === undefined ? undefined : (await stat(found)).mode & 0o7777;
+  return bits === undefined ? undefined : `0${bits.toString(8).padStart(3, "0")}`;
 }
 
 /** The directories of a `dest` ending in "/" that do not exist yet, outermost first. */
@@ -217,15 +257,22 @@ export function contentReason(state: CopyState): string {
 async function sourceBytes(host: HostReader, args: CopyArgs, ctx: ModuleContext): Promise<Buffer> {
   if (args.content !== undefined) return Buffer.from(args.content);
   if (!args.remote_src) {
-    return ctx.readControllerFile(args.src!).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "EISDIR") throw err;
-      throw new TicklessError("TASK", `${args.src} is a directory: tickless copies single files`, {
-        hint: "copy each file with a loop (with_fileglob), or use a template per file",
+    return ctx
+      .readControllerFile(args.src!, { decrypt: args.decrypt })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "EISDIR") throw err;
+        throw new TicklessError("TASK", `${args.src} is a directory: tickless copies single files`, {
+          hint: "copy each file with a loop (with_fileglob), or use a template per file",
+        });
       });
-    });
   }
   const src = await host.readFile(args.src!);
-  if (!src.exists || src.content === undefined) {
+  // Ansible's copy module's words for a missing source and for one neither a file nor a directory
+  if (!src.exists) throw new TicklessError("TASK", `Source ${args.src} not found`);
+  if (src.content === undefined && src.type !== "directory" && src.type !== "link") {
+    throw new TicklessError("TASK", `Cannot copy invalid source '${args.src}': not a file`);
+  }
+  if (src.content === undefined) {
     throw new TicklessError("TASK", `${args.src} is not a regular file on ${host.name}`, {
       hint: "remote_src: true reads src on the host, not on the controller",
     });

@@ -80,7 +80,7 @@ export const lineinfileModule = defineModule<LineinfileArgs, EditedFile>({
     },
     allOf: [
       PATH.required,
-      ...mutuallyExclusive(["insertafter", "insertbefore"]),
+      ...mutuallyExclusive(["insertbefore", "insertafter"]),
       ...mutuallyExclusive(["regexp", "regex", "search_string"]),
       ...mutuallyExclusive(["backrefs", "search_string"]),
     ],

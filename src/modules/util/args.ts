@@ -35,7 +35,12 @@ export function pathArg(aliases: readonly string[]) {
   const names = ["path", ...aliases];
   return {
     properties: Object.fromEntries(names.map((n) => [n, { type: "string", minLength: 1 }])),
-    required: { ...requireOneOf(names), description: `one of ${names.join(", ")} (the path to manage)` },
+    required: {
+      ...requireOneOf(names),
+      description: `one of ${names.join(", ")} (the path to manage)`,
+      // the one argument the union stands for: Ansible's "missing required arguments: path"
+      title: "path",
+    },
     aliases: Object.fromEntries(aliases.map((a) => [a, "path"])) as Record<string, string>,
   };
 }
