@@ -146,12 +146,11 @@ describe("copy on real files", () => {
     expect(await readFile(target, "utf8")).toBe("new");
   });
 
-  it("fails with a hint when remote_src is missing", async () => {
-    const err = await converge(
-      copyModule,
-      { dest: join(dir, "x"), src: join(dir, "nope"), remote_src: true },
-      conn,
-    ).catch((e) => e);
-    expect(err).toMatchObject({ code: "TASK", hint: expect.stringContaining("remote_src") });
+  it("fails in Ansible's words (the registered msg) when remote_src's source is missing", async () => {
+    const src = join(dir, "nope");
+    const err = await converge(copyModule, { dest: join(dir, "x"), src, remote_src: true }, conn).catch(
+      (e) => e,
+    );
+    expect(err).toMatchObject({ code: "TASK", message: `Source ${src} not found`, hint: undefined });
   });
 });
