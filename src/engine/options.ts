@@ -62,7 +62,7 @@ export interface RunPlaybookOptions {
 }
 
 export interface RunSummary {
-  /** As ansible-playbook: 0 ok, 1 error, 2 a host failed, 3 a host unreachable, 4 parse error, 99 interrupted. */
+  /** As ansible-playbook: 0 ok, 1 error, 2 a host failed, 4 a host unreachable or a parse error, 99 interrupted. */
   exitCode: number;
   stats: Record<string, HostStats>;
   /** Totals over all hosts. */

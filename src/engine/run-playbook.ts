@@ -385,7 +385,7 @@ function collectSecrets(inv: Inventory, extraVars: Record<string, unknown>): str
 }
 
 /**
- * Exit code as ansible-playbook: interrupted 99 > unreachable 3 > failed 2 > ok 0, except that a
+ * Exit code as ansible-playbook: interrupted 99 > unreachable 4 > failed 2 > ok 0, except that a
  * run any_errors_fatal or max_fail_percentage ended is failed (2), as its last play's result.
  */
 function summarize(run: RunContext, signal: AbortSignal | undefined): RunSummary {

@@ -426,7 +426,7 @@ describe("secrets and unreachable hosts", () => {
     await expect(readFile(path.join(r.lab.roots.h1, "t"), "utf8")).resolves.toBe("s3cr3t-T0KEN");
   });
 
-  test("a host whose connection fails is unreachable (exit 3) and drops out", async () => {
+  test("a host whose connection fails is unreachable (exit 4, as ansible-playbook) and drops out", async () => {
     const r = await play(
       ["h1", "h2"],
       "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: { msg: x }\n    - debug: { msg: y }\n",
@@ -438,7 +438,7 @@ describe("secrets and unreachable hosts", () => {
         },
       },
     );
-    expect(r.summary.exitCode).toBe(3);
+    expect(r.summary.exitCode).toBe(4);
     expect(r.summary.unreachableHosts).toEqual(["h2"]);
     expect(r.summary.stats.h2.unreachable).toBe(1);
     expect(r.summary.stats.h1.ok).toBe(2);

@@ -71,7 +71,7 @@ describe.skipIf(!lab)("a host killed mid-play", () => {
     await releaseHome();
   });
 
-  test("that host is UNREACHABLE (exit 3), the others finish; every file is old or new bytes, no temp file", async () => {
+  test("that host is UNREACHABLE (exit 4, as ansible-playbook), the others finish; every file is old or new bytes, no temp file", async () => {
     let killed: Promise<void> | undefined;
     let midWrite = false;
     const f2 = own.hosts.find((h) => h.name === "f2")!;
@@ -93,7 +93,7 @@ describe.skipIf(!lab)("a host killed mid-play", () => {
     const elapsed = Date.now() - started;
     await killed;
     expect(midWrite, "the kill landed while a temp file was being written").toBe(true);
-    expect(r.summary.exitCode).toBe(3);
+    expect(r.summary.exitCode).toBe(4);
     expect(r.summary.unreachableHosts).toEqual(["f2"]);
     expect(r.summary.failedHosts).toEqual([]);
     expect(r.summary.stats.f2.unreachable).toBe(1);
@@ -148,7 +148,7 @@ describe.skipIf(!lab)("connection refused and hanging commands", () => {
       "refused-inv.yml": `all:\n  hosts:\n    nobody-home:\n      ansible_host: 127.0.0.1\n      ansible_port: ${port}\n`,
     });
     const r = await cli(["run", join(dir, "refused.yml"), "-i", join(dir, "refused-inv.yml")]);
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(4);
     const lines = r.stdout
       .split("\n")
       .filter((l) => l.includes("nobody-home") && !/^nobody-home\s+:/.test(l));

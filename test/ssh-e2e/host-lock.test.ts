@@ -317,7 +317,7 @@ describe.skipIf(!lab)("the host lock over SSH", () => {
     });
     expect(await freezing).toBeGreaterThan(1);
     await signalNamespace(k2, "SIGCONT");
-    expect(r.summary.exitCode).toBe(3);
+    expect(r.summary.exitCode).toBe(4);
     expect(r.summary.unreachableHosts).toEqual(["k2"]);
     expect(r.summary.stats.k1).toMatchObject({ failed: 0, unreachable: 0, changed: 1 });
     const lost = r.results.find((e) => e.host === "k2")!;

@@ -41,10 +41,10 @@ describe.skipIf(!lab)("host key checking through the CLI", () => {
     await releaseHome();
   });
 
-  test("strict refuses unknown hosts: UNREACHABLE, exit 3, and the message says how to add the key", async () => {
+  test("strict refuses unknown hosts: UNREACHABLE, exit 4 (as ansible-playbook), and the message says how to add the key", async () => {
     const inv = await inventory("unknown", join(dir, "none"));
     const r = await cli(["run", playbook(), "-i", inv]);
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(4);
     for (const h of lab!.hosts) {
       const line = r.stdout.split("\n").find((l) => l.startsWith(`fatal: [${h.name}]: UNREACHABLE!`));
       expect(line).toContain(`the host key of [127.0.0.1]:${h.port} is not known`);
@@ -65,7 +65,7 @@ describe.skipIf(!lab)("host key checking through the CLI", () => {
     const inv = await inventory("changed", file);
     for (const mode of ["strict", "accept-new"]) {
       const r = await cli(["run", playbook(), "-i", inv, "--host-key-checking", mode]);
-      expect(r.code).toBe(3);
+      expect(r.code).toBe(4);
       const fatal = r.stdout.split("\n").filter((l) => l.includes("UNREACHABLE!"));
       expect(fatal).toHaveLength(1);
       expect(fatal[0]).toContain("fatal: [lab1]");
@@ -216,7 +216,7 @@ describe.skipIf(!lab)("secrets never appear: become passwords and no_log values"
 
   test("the JSON event stream at -vvv", async () => {
     const r = await cli([...base(), "--json"]);
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(4);
     expectNoSecret(r.stdout + r.stderr);
     const events = r.stdout
       .split("\n")
@@ -259,7 +259,7 @@ describe.skipIf(!lab)("secrets never appear: become passwords and no_log values"
     const junit = join(home, "report.xml");
     for (const extra of [[], ["--check"]]) {
       const r = await cli([...base(), ...extra, "--junit", junit]);
-      expect(r.code).toBe(3);
+      expect(r.code).toBe(4);
       expect(r.stdout).toContain("PLAY RECAP");
       expect(r.stdout).toContain(
         "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
@@ -275,7 +275,7 @@ describe.skipIf(!lab)("secrets never appear: become passwords and no_log values"
 
   test("the listr terminal output at -vvv", async () => {
     const r = await cli([...base(), "--reporter", "listr"], { isTTY: true });
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(4);
     expect(r.stdout + r.stderr).toContain("no_log");
     expectNoSecret(r.stdout + r.stderr);
   });
