@@ -56,22 +56,12 @@ export function pkgMgr(
   const exists = (n: string) => PKG_MGRS.some(([p, m]) => m === n && have.has(p));
   if (family === "RedHat") {
     if (have.has("/run/ostree-booted")) return "atomic_container";
-    if (distribution === "Fedora")
-      return Number.isNaN(major) || major >= 23
-        ? exists("dnf")
-          ? "dnf"
-          : name
-        : exists("yum")
-          ? "yum"
-          : name;
-    if (distribution === "Amazon")
-      return Number.isNaN(major) || major >= 2022
-        ? exists("dnf")
-          ? "dnf"
-          : name
-        : exists("yum")
-          ? "yum"
-          : name;
+    // Fedora and Amazon name the release dnf came with; before it, yum (when installed)
+    const dnfFrom = ({ Fedora: 23, Amazon: 2022 } as Record<string, number>)[distribution];
+    if (dnfFrom !== undefined) {
+      const want = Number.isNaN(major) || major >= dnfFrom ? "dnf" : "yum";
+      return exists(want) ? want : name;
+    }
     return major < 8 ? "yum" : "dnf";
   }
   if (family === "Debian" && name !== "apt") return "apt";
