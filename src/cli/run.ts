@@ -54,6 +54,7 @@ export async function toRunPlaybookOptions(
     playbook: resolve(cwd, o.playbook),
     inventory: o.inventory.length ? o.inventory : cfg.inventory,
     rolesPath: cfg.rolesPath,
+    libraryPath: cfg.library,
     configDefaults: configDefaults(cfg),
     check: o.check,
     diff: o.diff,
@@ -95,8 +96,12 @@ function warningText(w: unknown): string {
 }
 
 async function syntaxCheck(o: RunCommandOptions, io: CliIo, options: RunPlaybookOptions): Promise<number> {
-  const { rolesPath, extraVars } = options;
-  const { errors, warnings } = await validatePlaybook(resolve(o.playbook), { rolesPath, extraVars });
+  const { rolesPath, extraVars, libraryPath } = options;
+  const { errors, warnings } = await validatePlaybook(resolve(o.playbook), {
+    rolesPath,
+    extraVars,
+    libraryPath,
+  });
   writeLines(io.stderr, warnings.map(warningText));
   if (errors.length) {
     writeLines(

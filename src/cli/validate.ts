@@ -44,7 +44,7 @@ export async function validateCommand(
   ];
   const keyring = new VaultKeyring(await loadVaultSecrets({ ids: vault.ids, passwordFiles }));
   const rolesPath = cfg.rolesPath ?? defaultRolesPath(env);
-  return withVault(keyring, () => validateFiles(files, inventory, io, rolesPath));
+  return withVault(keyring, () => validateFiles(files, inventory, io, rolesPath, cfg.library));
 }
 
 async function validateFiles(
@@ -52,6 +52,7 @@ async function validateFiles(
   inventory: string[],
   io: CliIo,
   rolesPath: string[],
+  libraryPath?: string[],
 ): Promise<number> {
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -65,7 +66,7 @@ async function validateFiles(
       errors.push(formatError(err));
       continue;
     }
-    const result = await validatePlaybook(resolve(file), { rolesPath });
+    const result = await validatePlaybook(resolve(file), { rolesPath, libraryPath });
     errors.push(...result.errors.map((e) => formatError(e)));
     warnings.push(...result.warnings.map((w) => (typeof w === "string" ? w : formatError(w))));
     for (const play of result.playbook?.plays ?? []) {

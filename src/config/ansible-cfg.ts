@@ -16,6 +16,8 @@ export interface AnsibleConfig {
   file?: string;
   inventory?: string[];
   rolesPath?: string[];
+  /** `library`: where users' own modules are looked for (modules/library/). */
+  library?: string[];
   remoteUser?: string;
   forks?: number;
   become?: boolean;
@@ -56,6 +58,7 @@ const KNOWN: Record<string, { setting: keyof AnsibleConfig; kind: Kind; env?: st
   "defaults/hostfile": { setting: "inventory", kind: "paths", env: "ANSIBLE_HOSTS" },
   "defaults/roles_path": { setting: "rolesPath", kind: "pathspec", env: "ANSIBLE_ROLES_PATH" },
   "defaults/remote_user": { setting: "remoteUser", kind: "string", env: "ANSIBLE_REMOTE_USER" },
+  "defaults/library": { setting: "library", kind: "pathspec", env: "ANSIBLE_LIBRARY" },
   "defaults/forks": { setting: "forks", kind: "int", env: "ANSIBLE_FORKS" },
   "defaults/host_key_checking": {
     setting: "hostKeyChecking",

@@ -43,6 +43,8 @@ export interface RunPlaybookOptions {
    * Default: ANSIBLE_ROLES_PATH, else Ansible's default roles path.
    */
   rolesPath?: string[];
+  /** ansible.cfg `library` / ANSIBLE_LIBRARY (default: Ansible's DEFAULT_MODULE_PATH). */
+  libraryPath?: string[];
   /** What ansible.cfg sets (src/config): defaults below the inventory's and the playbook's own. */
   configDefaults?: ConfigDefaults;
   /**

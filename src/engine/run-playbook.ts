@@ -65,6 +65,7 @@ async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring
       ? await loadPlaybook(options.playbook, {
           registry,
           rolesPath: options.rolesPath,
+          libraryPath: options.libraryPath,
           extraVars: options.extraVars,
         })
       : options.playbook,

@@ -211,6 +211,10 @@ async function runRendered(
     return fromModuleResult(r, Boolean(r.changed));
   }
   if (module.kind === "command") return runCommand(module, args, ctx, await hostFor(input), check);
+  if (module.kind === "remote") {
+    const r = await module.run(await hostFor(input), args, ctx, { check, noLog: input.keywords.noLog });
+    return fromModuleResult(r, false);
+  }
   return runState(module, args, ctx, input, check);
 }
 

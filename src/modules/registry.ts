@@ -1,9 +1,15 @@
 /** Module registry: name (and aliases, e.g. `ansible.builtin.copy`) → module. */
 import { BUILTIN_MODULES } from "./builtin.js";
+import { defaultLibraryPath, findLibraryModule, type LibraryLookup } from "./library/find.js";
+import { libraryModule } from "./library/run.js";
 import type { Module } from "./types.js";
 
 export class ModuleRegistry {
   private readonly byName = new Map<string, Module>();
+  /** Library directories added as playbooks and roles load (Ansible's add_directory), in that order. */
+  private readonly libraryDirs: string[] = [];
+  /** ansible.cfg `library` / ANSIBLE_LIBRARY: searched after the playbooks' and roles' directories. */
+  libraryPath: string[] = defaultLibraryPath();
 
   constructor(modules: Iterable<Module> = BUILTIN_MODULES) {
     for (const m of modules) this.register(m);
@@ -15,6 +21,22 @@ export class ModuleRegistry {
     names.add(`ansible.builtin.${module.name}`);
     names.add(`tickless.${module.name}`);
     for (const n of names) this.byName.set(n, module);
+  }
+
+  /** A playbook's or role's `library/` directory, searched for modules tickless does not have. */
+  addLibraryDir(dir: string): void {
+    if (!this.libraryDirs.includes(dir)) this.libraryDirs.push(dir);
+  }
+
+  /**
+   * A module tickless does not have, looked up in the library directories; a runnable one is
+   * registered under its name (so the run finds it), an unrunnable one says why.
+   */
+  fromLibrary(name: string): LibraryLookup {
+    const found = findLibraryModule([...this.libraryDirs, ...this.libraryPath], name);
+    if (found.found && "python" in found)
+      this.byName.set(name, libraryModule(name, found.file, found.python));
+    return found;
   }
 
   get(name: string): Module | undefined {

@@ -206,10 +206,28 @@ export interface ActionModule<Args = any> extends ModuleBase<Args> {
   run(args: Args, ctx: ModuleContext, host: HostReader): Promise<ModuleResult>;
 }
 
+/**
+ * A user's own Ansible module from a library directory (modules/library/): Ansible's contract, not
+ * tickless's. It runs on the host, is told whether the task runs in check mode and decides itself
+ * (ansible-core's AnsibleModule skips a module without check mode support).
+ */
+export interface RemoteModule<Args = any> extends ModuleBase<Args> {
+  kind: "remote";
+  /** The module's file on the controller. */
+  library: string;
+  run(
+    host: HostWriter,
+    args: Args,
+    ctx: ModuleContext,
+    mode: { check: boolean; noLog: boolean },
+  ): Promise<ModuleResult>;
+}
+
 export type Module<Args = any, State = any> =
   | StateModule<Args, State>
   | CommandModule<Args, State>
-  | ActionModule<Args>;
+  | ActionModule<Args>
+  | RemoteModule<Args>;
 
 /** Identity function that types a module definition; the library's extension point. */
 export function defineModule<Args, State = unknown>(

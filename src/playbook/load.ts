@@ -25,6 +25,8 @@ export interface LoadOptions {
    * loads, with these over the play's vars (load-vars.ts).
    */
   extraVars?: Record<string, unknown>;
+  /** ansible.cfg `library` / ANSIBLE_LIBRARY: where users' own modules are looked for after library/ beside the playbooks and roles. */
+  libraryPath?: string[];
 }
 
 /** What a task file or role read at run time needs of the play it runs in. */
@@ -207,9 +209,11 @@ function appliedBlock(apply: NonNullable<RunTimeLoadOptions["apply"]>, nodes: Ta
   return { kind: "block", ...common(apply.keywords, [], at), block: nodes, rescue: [], always: [] };
 }
 
-function context(options: RunTimeLoadOptions, file: string): NormalizeContext {
+function context(options: RunTimeLoadOptions & { libraryPath?: string[] }, file: string): NormalizeContext {
+  const registry = options.registry ?? defaultRegistry();
+  if (options.libraryPath) registry.libraryPath = options.libraryPath;
   return {
-    registry: options.registry ?? defaultRegistry(),
+    registry,
     errors: [],
     warnings: [],
     stack: [file],

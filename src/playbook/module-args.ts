@@ -45,10 +45,26 @@ export function detectModule(
   const others = Object.keys(task).filter(
     (k) => !allowed.includes(k) || ((k === "register" || k === "args") && "import_tasks" in task),
   );
-  const errors: ParseError[] = [];
   if (isInclude) {
+    const errors: ParseError[] = [];
     for (const k of others) errors.push(unknownKey(k, "include", INCLUDE_KEYWORDS, locate(k)));
     return { errors };
+  }
+  const errors: ParseError[] = [];
+  const refused = new Set<string>();
+  // a module tickless does not have may be the user's own, in a library directory
+  for (const k of others) {
+    if (registry.has(k)) continue;
+    const found = registry.fromLibrary(k);
+    if (found.found && "refusal" in found) {
+      refused.add(k);
+      errors.push(
+        new ParseError("UNKNOWN_MODULE", `module "${k}" cannot run: ${found.refusal}`, {
+          location: locate(k),
+          hint: found.hint,
+        }),
+      );
+    }
   }
   const known = others.filter((k) => registry.has(k));
   for (const k of known.slice(1)) {
@@ -59,7 +75,7 @@ export function detectModule(
       }),
     );
   }
-  for (const k of others.filter((o) => !registry.has(o))) {
+  for (const k of others.filter((o) => !registry.has(o) && !refused.has(o))) {
     const keywordDistance = nearest(k, TASK_KEYWORDS);
     const moduleDistance = nearest(k, registry.allNames());
     const keywordLike =

@@ -3,7 +3,7 @@
  * engine runs. Defensive about shapes (schema errors are reported separately); collects every
  * problem into `ctx.errors` and keeps going.
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { TicklessError } from "../errors.js";
 import type { ModuleRegistry } from "../modules/registry.js";
 import { actionForm } from "./action-form.js";
@@ -256,6 +256,9 @@ function normalizeTask(
   const raw = action.raw;
   // where a key is written: the module key of `action:` is `action`
   const at = (k: string) => (k === action.module ? "action" : k);
+  // Ansible adds each playbook's and role's library/ to its module search path as they load
+  ctx.registry.addLibraryDir(join(ctx.playDir, "library"));
+  if (ctx.role) ctx.registry.addLibraryDir(join(ctx.role.dir, "library"));
   const detected = detectModule(raw, ctx.registry, (k) => source.locate([...path, at(k)], "key"), base.loc);
   ctx.errors.push(...detected.errors);
   const { module, key } = detected;
