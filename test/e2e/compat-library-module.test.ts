@@ -5,6 +5,8 @@
  * output that is not JSON), in a run and in check mode (a module without check mode support
  * skipped). A module found in no library directory is refused when the playbook loads.
  */
+import { readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadPlaybook } from "../../src/playbook/load.js";
@@ -96,7 +98,15 @@ const ROLE_TASKS = `
 `;
 
 /** Keys the two sides report for their own bookkeeping, not the module's. */
-const BOOKKEEPING = new Set(["status", "ignored", "_ansible_no_log", "changes", "skipped", "failed", "changed"]);
+const BOOKKEEPING = new Set([
+  "status",
+  "ignored",
+  "_ansible_no_log",
+  "changes",
+  "skipped",
+  "failed",
+  "changed",
+]);
 
 let dir: string;
 
@@ -109,7 +119,11 @@ beforeAll(async () => {
     "library/broken.py": BROKEN,
     "roles/counter/tasks/main.yml": ROLE_TASKS,
     "roles/counter/library/counter.py": COUNTER,
-    "unknown.yml": "- hosts: h1\n  gather_facts: false\n  tasks:\n    - name: nowhere\n      nosuchmodule_here: {}\n",
+    "unknown.yml":
+      "- hosts: h1\n  gather_facts: false\n  tasks:\n    - name: nowhere\n      nosuchmodule_here: {}\n",
+    "shellmod/p.yml":
+      "- hosts: h1\n  gather_facts: false\n  tasks:\n    - name: a WANT_JSON script\n      wantjson: {}\n",
+    "shellmod/library/wantjson": "#!/bin/sh\n# WANT_JSON\necho '{}'\n",
     "ansible/.keep": "",
     "tickless/.keep": "",
   });
@@ -156,7 +170,11 @@ async function compare(check: boolean) {
 
 describe.skipIf(!hasAnsible)("users' library modules against ansible-playbook", () => {
   test("a run: status, keys and values per task", async () => {
+    const temps = async () => (await readdir(tmpdir())).filter((n) => n.startsWith("tickless-module."));
+    const before = await temps();
     const { mine, ours } = await compare(false);
+    // the payloads' private directories are gone
+    expect(await temps()).toEqual(before);
     expect(statusOf(mine["defaults and no change"])).toBe("ok");
     expect(mine["defaults and no change"].text).toBe("hello alice");
     expect(statusOf(mine["a change with a choice"])).toBe("changed");
@@ -179,8 +197,17 @@ describe.skipIf(!hasAnsible)("users' library modules against ansible-playbook", 
   }, 180_000);
 });
 
-describe("a module found in no library directory", () => {
-  test("is refused when the playbook loads, at its file:line", async () => {
+describe("a module tickless cannot run", () => {
+  test("a module that is no AnsiballZ Python module is refused, naming the file found", async () => {
+    const err = await loadPlaybook(path.join(dir, "shellmod/p.yml")).catch((e) => e);
+    expect(err.errors[0].code).toBe("UNKNOWN_MODULE");
+    expect(err.errors[0].message).toBe(
+      `module "wantjson" cannot run: ${path.join(dir, "shellmod/library/wantjson")} is a WANT_JSON module; tickless runs Python modules that import ansible.module_utils`,
+    );
+    expect(err.errors[0].location).toMatchObject({ file: path.join(dir, "shellmod/p.yml"), line: 5 });
+  });
+
+  test("a module found in no library directory is refused when the playbook loads, at its file:line", async () => {
     const err = await loadPlaybook(path.join(dir, "unknown.yml")).catch((e) => e);
     expect(err.errors[0].code).toBe("UNKNOWN_MODULE");
     expect(err.errors[0].message).toBe('unknown module "nosuchmodule_here"');
