@@ -69,7 +69,12 @@ let controllerPython: string | null | undefined;
  * `#!` line), else `python3`, else `/usr/bin/python3`; the first that can `import ansible`.
  */
 export function ansiblePython(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (controllerPython !== undefined) return controllerPython ?? undefined;
+  if (env !== process.env) return probePython(env);
+  if (controllerPython === undefined) controllerPython = probePython(env) ?? null;
+  return controllerPython ?? undefined;
+}
+
+function probePython(env: NodeJS.ProcessEnv): string | undefined {
   const candidates: string[] = [];
   for (const dir of (env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
     const file = path.join(dir, "ansible-playbook");
@@ -79,19 +84,19 @@ export function ansiblePython(env: NodeJS.ProcessEnv = process.env): string | un
     break;
   }
   candidates.push("python3", "/usr/bin/python3");
-  controllerPython = null;
-  for (const python of candidates) {
-    const r = spawnSync(python, ["-c", "import ansible.executor.module_common"], { stdio: "ignore", env });
-    if (r.status === 0) {
-      controllerPython = python;
-      break;
-    }
-  }
-  return controllerPython ?? undefined;
+  return candidates.find(
+    (python) =>
+      spawnSync(python, ["-c", "import ansible.executor.module_common"], { stdio: "ignore", env }).status ===
+      0,
+  );
 }
 
 /** Finds `name` in the library directories and says whether tickless can run it. */
-export function findLibraryModule(dirs: readonly string[], name: string): LibraryLookup {
+export function findLibraryModule(
+  dirs: readonly string[],
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LibraryLookup {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { found: false };
   const file = moduleFile(dirs, name);
   if (file === undefined) return { found: false };
@@ -110,7 +115,7 @@ export function findLibraryModule(dirs: readonly string[], name: string): Librar
       hint: "write the module with AnsibleModule (from ansible.module_utils.basic import AnsibleModule)",
     };
   }
-  const python = ansiblePython();
+  const python = ansiblePython(env);
   if (python === undefined) {
     return {
       found: true,
