@@ -146,12 +146,12 @@ async function applyPip(host: HostWriter, args: PipArgs, ctx: ModuleContext): Pr
   };
 }
 
-/** A PipExit is the module's result; anything else is thrown on. */
+/** A PipExit is the module's result (unchanged unless it says otherwise); anything else is thrown on. */
 async function failing(work: () => Promise<ModuleResult>): Promise<ModuleResult> {
   try {
     return await work();
   } catch (e) {
-    if (e instanceof PipExit) return e.result;
+    if (e instanceof PipExit) return { changed: false, ...e.result };
     throw e;
   }
 }
