@@ -68,6 +68,15 @@ const STEPS: [string, string][] = [
     `pip: { name: "tickless-pkg<1.1", virtualenv: "${VENV2}", virtualenv_command: "${PYTHON} -m venv" }`,
   ],
   [
+    "reinstall from chdir, umask, a virtualenv relative to it",
+    'pip: { name: tickless-pkg, state: forcereinstall, chdir: "{{ root }}", virtualenv: venv, umask: "0022" }',
+  ],
+  [
+    "check mode with a virtualenv to make",
+    'pip: { name: tickless-pkg, virtualenv: "~/.tickless-pip-never-made" }\n  check_mode: true',
+  ],
+  ["a bad umask", `pip: { name: tickless-pkg, virtualenv: "${VENV}", umask: "rw" }\n  ignore_errors: true`],
+  [
     "a package pip cannot find",
     `pip: { name: tickless-nothere, virtualenv: "${VENV}" }\n  ignore_errors: true`,
   ],
@@ -219,5 +228,12 @@ describe.skipIf(!canRun)("pip in throwaway virtualenvs, against ansible-playbook
     );
     expect(result("a virtualenv made by the task")).toMatchObject({ changed: true });
     expect(result("the requirements again")).toMatchObject({ changed: false });
+    expect(result("reinstall from chdir, umask, a virtualenv relative to it")).toMatchObject({
+      changed: true,
+      virtualenv: `${roots.tickless}/venv`,
+    });
+    expect(result("check mode with a virtualenv to make")).toMatchObject({ changed: true });
+    expect(result("check mode with a virtualenv to make").cmd).toBeUndefined();
+    expect(result("a bad umask").msg).toBe("umask must be an octal integer");
   });
 });

@@ -223,3 +223,20 @@ export async function satisfied(
   if (r.rc !== 0) throw pipFailure(`${python} -c ...`, r.stdout, r.stderr);
   return JSON.parse(r.stdout) as boolean[];
 }
+
+/** The options Ansible types `path`: `~` and `$VAR` expanded on the host, as the module's type conversion does. */
+const PATH_OPTIONS = ["virtualenv", "virtualenv_command", "chdir", "executable"] as const;
+
+const EXPAND =
+  "import json, os, sys; print(json.dumps([os.path.expanduser(os.path.expandvars(a)) for a in sys.argv[1:]]))";
+
+/** `args` with its path options expanded by `python` on the host (no round trip when none needs it). */
+export async function expandPaths(host: HostReader, args: PipArgs, python: string): Promise<PipArgs> {
+  const keys = PATH_OPTIONS.filter((k) => /[~$]/.test(args[k] ?? ""));
+  if (keys.length === 0) return args;
+  const r = await host.run(quote([python, "-c", EXPAND, ...keys.map((k) => args[k] as string)]));
+  if (r.rc !== 0)
+    throw new PipExit({ failed: true, msg: `expanding ${keys.join(", ")} failed: ${r.stderr.trim()}` });
+  const values = JSON.parse(r.stdout) as string[];
+  return { ...args, ...Object.fromEntries(keys.map((k, i) => [k, values[i]])) };
+}

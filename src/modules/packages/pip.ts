@@ -14,6 +14,7 @@ import type { HostReader, HostWriter } from "../../connection/types.js";
 import { type Change, defineModule, type ModuleContext, type ModuleResult } from "../types.js";
 import { isVcsUrl, normalizePip, PIP_SCHEMA, type PipArgs, recoverNames, requirementOf } from "./pip-args.js";
 import {
+  expandPaths,
   findPip,
   interpreterOf,
   listPackages,
@@ -40,7 +41,9 @@ const STATE_ARGS: Record<PipArgs["state"], string[]> = {
 };
 
 /** The steps both modes share, up to the pip command line; a PipExit where the module ends early. */
-async function prepare(host: HostReader, args: PipArgs, ctx: ModuleContext, check: boolean) {
+async function prepare(host: HostReader, written: PipArgs, ctx: ModuleContext, check: boolean) {
+  const python = await interpreterOf(host, ctx.vars);
+  const args = await expandPaths(host, written, python);
   let umask: number | undefined;
   if (args.umask) {
     if (!/^[0-7]+$/.test(args.umask.trim()))
@@ -58,7 +61,6 @@ async function prepare(host: HostReader, args: PipArgs, ctx: ModuleContext, chec
   if (env !== undefined && args.chdir !== undefined && !env.startsWith("/"))
     env = `${args.chdir.replace(/\/?$/, "/")}${env}`;
   const run: PipRun = { chdir, umask, pathPrefix: env === undefined ? undefined : `${env}/bin` };
-  const python = await interpreterOf(host, ctx.vars);
   let out = "";
   let err = "";
   const venvCreated = env !== undefined && (await needsVirtualenv(host, env));
