@@ -75,6 +75,14 @@ const STEPS: [string, string][] = [
     "check mode with a virtualenv to make",
     'pip: { name: tickless-pkg, virtualenv: "~/.tickless-pip-never-made" }\n  check_mode: true',
   ],
+  [
+    "virtualenv_python beside venv",
+    `pip: { name: tickless-pkg, virtualenv: "{{ root }}/v3", virtualenv_command: "${PYTHON} -m venv", virtualenv_python: python3 }\n  ignore_errors: true`,
+  ],
+  [
+    "a virtualenv with the site packages",
+    `pip: { name: tickless-other, virtualenv: "{{ root }}/v4", virtualenv_command: "${PYTHON} -m venv", virtualenv_site_packages: true }`,
+  ],
   ["a bad umask", `pip: { name: tickless-pkg, virtualenv: "${VENV}", umask: "rw" }\n  ignore_errors: true`],
   [
     "a package pip cannot find",
@@ -235,5 +243,9 @@ describe.skipIf(!canRun)("pip in throwaway virtualenvs, against ansible-playbook
     expect(result("check mode with a virtualenv to make")).toMatchObject({ changed: true });
     expect(result("check mode with a virtualenv to make").cmd).toBeUndefined();
     expect(result("a bad umask").msg).toBe("umask must be an octal integer");
+    expect(result("virtualenv_python beside venv").msg).toBe(
+      "virtualenv_python should not be used when using the venv module or pyvenv as virtualenv_command",
+    );
+    expect(result("a virtualenv with the site packages")).toMatchObject({ changed: true });
   });
 });
