@@ -55,7 +55,6 @@ const PACKAGE_HINT =
 const UNSUPPORTED_MODULES: Record<string, string> = {
   dnf: PACKAGE_HINT,
   yum: PACKAGE_HINT,
-  pip: "tickless has no pip module (it installs no Python packages): use command: python3 -m pip install NAME==VERSION with creates: the path it installs, or bake the package into the host's image",
 };
 
 /** A hint for an Ansible module tickless does not have (plain or `ansible.builtin.` name), or undefined. */
