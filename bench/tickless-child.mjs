@@ -10,7 +10,9 @@
 import { readdirSync } from "node:fs";
 
 const dist = process.env.TICKLESS_DIST ?? new URL("../dist/index.js", import.meta.url).href;
-const { openConnection, runPlaybook } = await import(dist);
+const { limitHeapGrowth, openConnection, runPlaybook } = await import(dist);
+// As the tickless CLI does first thing (TICKLESS_HEAP_GROWING_PERCENT=0 measures without it).
+limitHeapGrowth();
 const sinceStart = () => Math.round(performance.now());
 const phases = { modulesLoaded: sinceStart() };
 

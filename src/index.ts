@@ -21,8 +21,9 @@ export type {
   HostStatus,
   TaskResult,
 } from "./engine/events.js";
-export type { RunPlaybookOptions, RunSummary } from "./engine/options.js";
 // Running playbooks
+export { type HeapGrowth, limitHeapGrowth } from "./engine/heap-growth.js";
+export type { RunPlaybookOptions, RunSummary } from "./engine/options.js";
 export { runPlaybook } from "./engine/run-playbook.js";
 // Errors
 export {

@@ -31,6 +31,21 @@ describe("the built bin", () => {
     expect(r.stdout.trim()).toBe(version);
   });
 
+  it("exits 5 on a bad TICKLESS_HEAP_GROWING_PERCENT before anything runs, naming it", () => {
+    const env = { ...process.env, TICKLESS_HEAP_GROWING_PERCENT: "lots" };
+    const r = spawnSync(process.execPath, [bin, "--version"], { encoding: "utf8", env });
+    expect(r.status).toBe(5);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("TICKLESS_HEAP_GROWING_PERCENT: expected a whole number from 0 to 1000");
+    expect(r.stderr).toContain('got "lots"');
+    const ok = spawnSync(process.execPath, [bin, "--version"], {
+      encoding: "utf8",
+      env: { ...process.env, TICKLESS_HEAP_GROWING_PERCENT: "0" },
+    });
+    expect(ok.status).toBe(0);
+  });
+
   it("exits 5 on a bad option and 4 on a missing playbook, without a stack trace", () => {
     const bad = spawnSync(process.execPath, [bin, "run", "x.yml", "--nope"], { encoding: "utf8" });
     expect(bad.status).toBe(5);
