@@ -1,6 +1,8 @@
-/** Package modules: apt, and package with apt as its backend. */
+/** Package modules: apt, dnf (and yum, which runs dnf), and package with apt or dnf as its backend. */
 import type { Module } from "../types.js";
 import { aptModule } from "./apt.js";
+import { dnfModule } from "./dnf.js";
 import { packageModule } from "./package.js";
+import { yumModule } from "./yum.js";
 
-export const PACKAGE_MODULES: readonly Module[] = [aptModule, packageModule];
+export const PACKAGE_MODULES: readonly Module[] = [aptModule, dnfModule, yumModule, packageModule];
