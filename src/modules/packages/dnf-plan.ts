@@ -257,10 +257,25 @@ export function resultLines(tx: readonly TxPackage[], rpms: readonly Rpm[]): str
   return [...installed, ...removed];
 }
 
-/** dnf's word when the installroot has no release to read (Ansible warns with its own words). */
+/** Ansible's warning when the installroot names no release (dnf's $releasever stays unset). */
 export const RELEASEVER_WARNING =
   'Unable to detect release version (use "releasever" option to specify release version)';
 
-export function releaseverWarning(output: string): string[] {
-  return output.includes("Unable to detect release version") ? [RELEASEVER_WARNING] : [];
+const RELEASE_PROVIDES = [
+  "system-release(releasever)",
+  "system-release",
+  "distribution-release",
+  "redhat-release",
+];
+
+/** Prints `release` when dnf finds a release version in the root (a vars file, or a release package). */
+export function releaseCommand(args: DnfArgs): string {
+  const root = args.installroot.replace(/\/+$/, "");
+  const vars = quote(["test", "-s", `${root}/etc/dnf/vars/releasever`]);
+  const rpm = quote(["rpm", "--root", args.installroot, "-q", "--whatprovides", ...RELEASE_PROVIDES]);
+  return `{ ${vars} || ${rpm} | grep -qv 'no package provides'; } >/dev/null 2>&1 && echo release`;
+}
+
+export function releaseverWarning(stdout: string): string[] {
+  return stdout.includes("release") ? [] : [RELEASEVER_WARNING];
 }

@@ -18,6 +18,7 @@ import {
   parseTransaction,
   planSteps,
   type Rpm,
+  releaseCommand,
   releaseverWarning,
   resultLines,
   rpmQuery,
@@ -58,11 +59,12 @@ async function requireDnf(host: HostReader): Promise<void> {
 /** Reads the host and asks dnf, without acting, what each transaction would be. */
 export async function probeDnf(host: HostReader, args: DnfArgs): Promise<DnfProbe> {
   await requireDnf(host);
-  const s: DnfProbe = { rpms: [], steps: [], tx: [], notes: [], warnings: [], cacheOnly: false };
+  const release = await host.run(releaseCommand(args));
+  const warnings = releaseverWarning(release.stdout);
+  const s: DnfProbe = { rpms: [], steps: [], tx: [], notes: [], warnings, cacheOnly: false };
   if (args.name.length === 0 && !args.autoremove) {
     if (!args.update_cache) return s;
     const r = await runDnf(host, makecacheCommand(args));
-    s.warnings = releaseverWarning(r.stderr);
     if (r.rc !== 0)
       throw failure(`Failed to update the cache: ${dnfErrors(r.stderr) || r.stderr.trim()}`, {});
     s.cacheOnly = true;
@@ -76,7 +78,6 @@ export async function probeDnf(host: HostReader, args: DnfArgs): Promise<DnfProb
   for (const step of s.steps) {
     const r = await runDnf(host, stepCommand(args, step, true));
     const output = `${r.stdout}\n${r.stderr}`;
-    s.warnings = releaseverWarning(r.stderr);
     const missing = unmatched(output);
     if (step.verb === "remove") s.notes.push(...missing.map((m) => `${m} is not installed`));
     else failures.push(...missing.map((m) => `No package ${m} available.`));
