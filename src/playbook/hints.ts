@@ -49,12 +49,12 @@ export function unsupportedHint(key: string): string | undefined {
 }
 
 const PACKAGE_HINT =
-  "tickless has apt (and package on apt hosts) only: install the packages before the run, or use apt:";
+  "tickless has apt and dnf (and yum, and package on apt, dnf or yum hosts) only: install the packages before the run, or use apt: or dnf:";
 
 /** Ansible modules tickless leaves out, with what to write instead. */
 const UNSUPPORTED_MODULES: Record<string, string> = {
-  dnf: PACKAGE_HINT,
-  yum: PACKAGE_HINT,
+  zypper: PACKAGE_HINT,
+  pacman: PACKAGE_HINT,
   pip: "tickless has no pip module (it installs no Python packages): use command: python3 -m pip install NAME==VERSION with creates: the path it installs, or bake the package into the host's image",
 };
 

@@ -70,6 +70,12 @@ export const packageModule = defineModule<PackageArgs, Backend>({
     const mgr = await manager(host, args.use, ctx);
     if (mgr === "apt") {
       unsupported(args.written, APT_PROPERTIES, "apt");
+      const state = args.written.state;
+      if (state === "installed" || state === "removed")
+        throw new TicklessError(
+          "TASK",
+          `value of state must be one of: absent, build-dep, latest, present, fixed, got: ${state}`,
+        );
       const a = normalizeApt(args.written);
       return { mgr, args: a, state: await aptModule.probe(host, a, ctx, check) };
     }
