@@ -49,6 +49,12 @@ const STEPS: [string, string][] = [
   ["a wildcard matching nothing", `dnf: { name: "tickless-zz*", state: absent, ${OPTS} }`],
   ["yum runs dnf", `yum: { name: [tickless-dummy], use_backend: dnf, ${OPTS} }`],
   ["package runs dnf", `package: { name: tickless-dummy, use: dnf, state: absent, ${OPTS} }`],
+  ["a repository the configuration disables", `dnf: { name: tickless-late, ${OPTS} }\n  ignore_errors: true`],
+  [
+    "enablerepo, with a cache update",
+    `dnf: { name: tickless-late, enablerepo: tickless-off, update_cache: true, ${OPTS} }`,
+  ],
+  ["disablerepo", `dnf: { name: tickless-dummy, disablerepo: "tickless-*", ${OPTS} }\n  ignore_errors: true`],
   ["the cache alone", `dnf: { update_cache: true, ${OPTS} }`],
   ["autoremove alone", `dnf: { autoremove: true, ${OPTS} }`],
 ];
@@ -128,10 +134,16 @@ beforeAll(async () => {
     ["tickless-dummy", "1.1"],
     ["tickless-other", "2.0"],
     ["tickless-extra", "1.0"],
+    ["tickless-late", "1.0"],
   ])
     await buildRpm(dir, n, v);
-  execFileSync("sh", ["-c", `cp ${path.join(dir, "top/RPMS/noarch")}/*.rpm ${repo}/`]);
+  // tickless-late alone in a second repository, which the configuration disables
+  const off = path.join(dir, "repo-off");
+  await mkdir(off);
+  const built = path.join(dir, "top/RPMS/noarch");
+  execFileSync("sh", ["-c", `cp ${built}/*.rpm ${repo}/ && mv ${repo}/tickless-late-* ${off}/`]);
   execFileSync("createrepo_c", ["-q", repo]);
+  execFileSync("createrepo_c", ["-q", off]);
   const conf = path.join(dir, "dnf.conf");
   // reposdir empty: the test repository is the only one dnf reads
   await writeFile(
@@ -143,6 +155,10 @@ beforeAll(async () => {
       "[tickless-test]",
       "name=tickless-test",
       `baseurl=file://${repo}`,
+      "[tickless-off]",
+      "name=tickless-off",
+      `baseurl=file://${off}`,
+      "enabled=0",
     ),
   );
   await writeFile(path.join(dir, "p.yml"), playbook());
@@ -201,6 +217,9 @@ describe.skipIf(!canRun)(`dnf, yum and package in an installroot, against ansibl
     expect(after("absent")).not.toContain("tickless-dummy");
     expect(after("a missing package")).not.toContain("tickless-dummy");
     expect(after("a wildcard")).toContain("tickless-extra-1.0");
+    expect(after("a repository the configuration disables")).not.toContain("tickless-late");
+    expect(after("enablerepo, with a cache update")).toContain("tickless-late-1.0");
+    expect(after("disablerepo")).not.toContain("tickless-dummy");
   });
 
   it("words a missing package as Ansible does, and the upgrade's removal of the old version", () => {
@@ -210,6 +229,7 @@ describe.skipIf(!canRun)(`dnf, yum and package in an installroot, against ansibl
       failures: ["No package tickless-nothere available."],
       rc: 1,
     });
+    expect(by("disablerepo")?.failures).toEqual(["No package tickless-dummy available."]);
     expect(by("latest upgrades")?.results).toEqual([
       "Installed: tickless-dummy-1.1-1.noarch",
       "Removed: tickless-dummy-1.0-1.noarch",

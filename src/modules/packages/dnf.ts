@@ -78,10 +78,12 @@ export async function probeDnf(host: HostReader, args: DnfArgs): Promise<DnfProb
   for (const step of s.steps) {
     const r = await runDnf(host, stepCommand(args, step, true));
     const output = `${r.stdout}\n${r.stderr}`;
-    const missing = unmatched(output);
+    // no repository left enabled (disablerepo): dnf stops, where Ansible finds no package to install
+    const noRepo = step.verb !== "remove" && output.includes("There are no enabled repositories");
+    const missing = noRepo ? (step.verb === "install" ? step.specs : []) : unmatched(output);
     if (step.verb === "remove") s.notes.push(...missing.map((m) => `${m} is not installed`));
     else failures.push(...missing.map((m) => `No package ${m} available.`));
-    if (r.rc !== 0 && !output.includes("Operation aborted.") && missing.length === 0)
+    if (r.rc !== 0 && !noRepo && !output.includes("Operation aborted.") && missing.length === 0)
       throw failure(`Unknown Error occurred: ${dnfErrors(output) || r.stderr.trim()}`, {
         failures: [],
         warnings: s.warnings,
