@@ -23,11 +23,20 @@ export interface DnfArgs {
 
 const ALIASES: Record<string, string> = { pkg: "name", "expire-cache": "update_cache" };
 
+/** A package spec; groups and modules (`@x`), .rpm files, URLs and file paths are not taken. */
 const SPEC = {
   type: "string",
-  description: "a package spec as dnf takes it: name, name-version, a wildcard",
+  not: { pattern: "^[@/]|\\.rpm$|://" },
+  description:
+    "a package spec as dnf takes it: name, name-version, name.arch, a wildcard (tickless's dnf installs no @group or @module, .rpm file, URL or file path)",
 };
 const LIST = { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] };
+
+const NAME = {
+  anyOf: [SPEC, { type: "array", items: SPEC }],
+  description:
+    "a package spec, a comma-separated list or a list of them (tickless's dnf installs no @group or @module, .rpm file, URL or file path)",
+};
 
 /** Ansible's dnf options tickless does not run, each refused with what to do instead. */
 const NOT_BUILT: Record<string, string> = {
@@ -56,8 +65,8 @@ const NOT_BUILT: Record<string, string> = {
 
 /** The properties dnf, yum and package share (yum adds `use_backend`, package `use`). */
 export const DNF_PROPERTIES: Record<string, unknown> = {
-  name: { anyOf: [SPEC, { type: "array", items: SPEC }] },
-  pkg: { anyOf: [SPEC, { type: "array", items: SPEC }] },
+  name: NAME,
+  pkg: NAME,
   state: { enum: ["present", "installed", "latest", "absent", "removed"] },
   update_cache: { type: "boolean" },
   "expire-cache": { type: "boolean" },

@@ -1,8 +1,11 @@
 /**
  * dnf's decisions from canned package lists (no host): Ansible's _is_installed and ensure(), and the
- * reading of dnf's `--assumeno` transaction table (tables as dnf 4 prints them).
+ * reading of dnf's `--assumeno` transaction table (tables as dnf 4 prints them); the load-time refusals
+ * through the built CLI (dist/, `npm run build`).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { normalizeDnf } from "../../../src/modules/packages/dnf-args.js";
 import {
@@ -15,6 +18,7 @@ import {
   stepCommand,
   unmatched,
 } from "../../../src/modules/packages/dnf-plan.js";
+import { removeDir, tempDir } from "../../support/fs.js";
 
 const rpm = (name: string, version: string, epoch = "0"): Rpm => ({
   name,
@@ -121,5 +125,36 @@ describe("dnf's decisions", () => {
       ),
     );
     expect(unmatched("No match for argument: nothere\nDependencies resolved.\n")).toEqual(["nothere"]);
+  });
+});
+
+describe("dnf's arguments", () => {
+  it("refuses at load time what tickless's dnf does not build, with file:line and a hint", async () => {
+    const dir = await tempDir("tickless-dnf-args-");
+    try {
+      const book = path.join(dir, "p.yml");
+      await writeFile(
+        book,
+        "- hosts: all\n  tasks:\n    - dnf: { name: '@core' }\n    - yum: { name: x, exclude: y }\n",
+      );
+      const r = spawnSync(process.execPath, ["dist/cli/main.js", "lint", book], { encoding: "utf8" });
+      expect(r.status).toBe(4);
+      expect(r.stdout).toContain(`${book}:3:20: argument "name" of dnf: expected a package spec`);
+      expect(r.stdout).toContain(
+        `${book}:4:32: argument "exclude" of yum: expected tickless's dnf does not take exclude`,
+      );
+      expect(r.stdout).toContain("(hint: ");
+    } finally {
+      await removeDir(dir);
+    }
+  });
+
+  it("normalizes as Ansible: installed and removed, autoremove alone is absent, a comma string split", () => {
+    expect(normalizeDnf({ name: "a, b", state: "installed" })).toMatchObject({
+      name: ["a", "b"],
+      state: "present",
+    });
+    expect(normalizeDnf({ pkg: ["a"], state: "removed" })).toMatchObject({ name: ["a"], state: "absent" });
+    expect(normalizeDnf({ autoremove: true })).toMatchObject({ name: [], state: "absent", installroot: "/" });
   });
 });
