@@ -36,6 +36,10 @@ needs=(
   /usr/bin/curl:curl:curl
   /usr/bin/dpkg-source:dpkg-dev:dpkg-dev                   # apt-get source for the tarballs
   /usr/bin/systemctl:systemd:systemd                       # lab hosts are shaped like a Debian host: /etc/systemd/system, /etc/tmpfiles.d (systemd need not run)
+  /usr/bin/dnf:dnf:dnf                                     # dnf and yum parity: dnf into a temp installroot
+  /usr/lib/python3/dist-packages/dnf:python3-dnf:python3-dnf # the referee's dnf module
+  /usr/bin/rpmbuild:rpm:rpm-build                          # the dnf suite's test packages
+  /usr/bin/createrepo_c:createrepo-c:createrepo_c          # the dnf suite's local repository
 )
 if [ "$vm" = 1 ]; then
   needs+=(

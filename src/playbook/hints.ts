@@ -49,12 +49,12 @@ export function unsupportedHint(key: string): string | undefined {
 }
 
 const PACKAGE_HINT =
-  "tickless has apt (and package on apt hosts) only: install the packages before the run, or use apt:";
+  "tickless has apt and dnf (and yum, and package on apt, dnf or yum hosts) only: install the packages before the run, or use apt: or dnf:";
 
 /** Ansible modules tickless leaves out, with what to write instead. */
 const UNSUPPORTED_MODULES: Record<string, string> = {
-  dnf: PACKAGE_HINT,
-  yum: PACKAGE_HINT,
+  zypper: PACKAGE_HINT,
+  pacman: PACKAGE_HINT,
 };
 
 /** A hint for an Ansible module tickless does not have (plain or `ansible.builtin.` name), or undefined. */

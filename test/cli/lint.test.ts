@@ -43,7 +43,7 @@ describe("tickless lint (the built bin)", () => {
     const located = out.slice(0, -1).map((l) => l.split(": ")[0]);
     expect(located.sort()).toEqual(Object.values(LINES).sort());
     expect(r.stdout).toContain(
-      '\nsite.yml:9:7: unknown module "dnf" (hint: tickless has apt (and package on apt hosts) only:',
+      '\nsite.yml:9:7: unknown module "zypper" (hint: tickless has apt and dnf (and yum, and package on apt, dnf or yum hosts) only:',
     );
   });
 
@@ -84,7 +84,7 @@ describe("tickless lint (the built bin)", () => {
         ),
         "roles/redis/tasks/main.yml": lines(
           "- name: install redis",
-          "  yum:",
+          "  zypper:",
           "    name: redis-server",
           "- name: configure redis",
           "  template:",

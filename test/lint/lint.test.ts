@@ -37,12 +37,12 @@ describe("lintPlaybooks", () => {
       code: "UNKNOWN_KEY",
       hint: expect.stringMatching(/-e name=value/),
     });
-    expect(by("dnfModule")).toMatchObject({
+    expect(by("zypperModule")).toMatchObject({
       code: "UNKNOWN_MODULE",
-      message: 'unknown module "dnf"',
+      message: 'unknown module "zypper"',
       hint: expect.stringMatching(/use apt:/),
     });
-    expect(by("yumModule").message).toBe('unknown module "yum"');
+    expect(by("pacmanModule").message).toBe('unknown module "pacman"');
     expect(by("unknownFilter").message).toMatch(/unknown filter "to_json_pretty"/);
     expect(by("lookupEnv")).toMatchObject({
       code: "EXPRESSION",
@@ -63,8 +63,8 @@ describe("lintPlaybooks", () => {
         .sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0))
         .map((f) => [f.file, f.line]),
     );
-    expect(formatFinding(by("dnfModule"))).toBe(
-      `${path.join(dir, "site.yml")}:9:7: unknown module "dnf" (hint: ${by("dnfModule").hint})`,
+    expect(formatFinding(by("zypperModule"))).toBe(
+      `${path.join(dir, "site.yml")}:9:7: unknown module "zypper" (hint: ${by("zypperModule").hint})`,
     );
   });
 
@@ -92,7 +92,7 @@ describe("lintPlaybooks", () => {
       {
         "site.yml": "- hosts: all\n  tasks:\n    - include_role:\n        name: db\n",
         "roles/db/tasks/main.yml": "- include_tasks: more.yml\n",
-        "roles/db/tasks/more.yml": "- name: x\n  yum:\n    name: redis\n",
+        "roles/db/tasks/more.yml": "- name: x\n  pacman:\n    name: redis\n",
         "roles/db/templates/db.conf.j2": "{% for x in xs %}{{ x | nope }}{% endfor %}\n",
       },
       "tickless-lint-",
@@ -100,7 +100,7 @@ describe("lintPlaybooks", () => {
     dirs.push(dir);
     const findings = await lintPlaybooks([path.join(dir, "site.yml")], { env: {}, cwd: dir });
     expect(findings.map((f) => `${path.relative(dir, f.file)}:${f.line}: ${f.message}`)).toEqual([
-      'roles/db/tasks/more.yml:2: unknown module "yum"',
+      'roles/db/tasks/more.yml:2: unknown module "pacman"',
       'roles/db/templates/db.conf.j2:1: invalid expression "x | nope": unknown filter "nope"',
     ]);
   });

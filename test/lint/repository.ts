@@ -8,10 +8,10 @@ import { lines } from "../support/fs.js";
 /** file → line:column of each construct written when `unsupported` is set. */
 export const LINES = {
   varsPrompt: "site.yml:3:3",
-  dnfModule: "site.yml:9:7",
+  zypperModule: "site.yml:9:7",
   unknownFilter: "site.yml:13:14",
   lookupEnv: "site.yml:16:14",
-  yumModule: "tasks/extra.yml:2:3",
+  pacmanModule: "tasks/extra.yml:2:3",
   templateFilter: "roles/web/templates/app.conf.j2:2:10",
   templateFilterAgain: "roles/web/templates/app.conf.j2:3:10",
   groupVarsFilter: "group_vars/all.yml:2:8",
@@ -31,7 +31,7 @@ export function repository(unsupported: boolean): Record<string, string> {
       "    - web",
       "  tasks:",
       "    - name: install redis",
-      pick("      dnf:", "      debug:"),
+      pick("      zypper:", "      debug:"),
       pick("        name: redis", "        msg: redis"),
       "    - name: greet",
       "      debug:",
@@ -46,7 +46,7 @@ export function repository(unsupported: boolean): Record<string, string> {
     ),
     "tasks/extra.yml": lines(
       "- name: extra",
-      pick("  yum:", "  debug:"),
+      pick("  pacman:", "  debug:"),
       pick("    name: jq", "    msg: jq"),
     ),
     "roles/web/tasks/main.yml": lines(

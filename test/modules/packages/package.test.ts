@@ -1,6 +1,7 @@
 /**
  * `package` picks its backend as Ansible's package action: `use`, else the `pkg_mgr` fact, else the
- * fact gathered from the host. Only read-only apt queries run here (apt-cache, dpkg-query).
+ * fact gathered from the host. Only read-only apt queries run here (apt-cache, dpkg-query); dnf's
+ * side runs in test/e2e/compat-dnf.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.js";
@@ -12,10 +13,22 @@ const host = new LocalConnection();
 const args = (written: Record<string, unknown>) => packageModule.normalize!(written as never);
 
 describe("package", () => {
-  it("fails on a host whose package manager is not apt, naming it", async () => {
-    const ctx = testContext({ ansible_facts: { pkg_mgr: "dnf" } });
+  it("fails on a host whose package manager is neither apt nor dnf, naming it", async () => {
+    const ctx = testContext({ ansible_facts: { pkg_mgr: "zypper" } });
     await expect(packageModule.probe(host, args({ name: "redis" }), ctx, false)).rejects.toThrow(
-      "the package module runs apt only, and this host's package manager is dnf (ansible_pkg_mgr)",
+      "the package module runs apt or dnf, and this host's package manager is zypper (ansible_pkg_mgr)",
+    );
+  });
+
+  it("refuses on apt what only dnf takes, as Ansible's apt module does", async () => {
+    const ctx = testContext({ ansible_facts: { pkg_mgr: "apt" } });
+    await expect(
+      packageModule.probe(host, args({ name: "redis", installroot: "/tmp/r" }), ctx, true),
+    ).rejects.toThrow("Unsupported parameters for (apt) module: installroot");
+    await expect(
+      packageModule.probe(host, args({ name: "redis", state: "installed" }), ctx, true),
+    ).rejects.toThrow(
+      "value of state must be one of: absent, build-dep, latest, present, fixed, got: installed",
     );
   });
 
