@@ -61,6 +61,9 @@ interface Entry {
 }
 type Listing = Map<string, Entry>;
 
+/** Between a listing's entries and its links. */
+const LINKS = "@links@";
+
 // filecmp.DEFAULT_IGNORES
 const IGNORED = new Set(["RCS", "CVS", "tags", ".git", ".hg", ".bzr", "_darcs", "__pycache__"]);
 
@@ -82,14 +85,21 @@ function pyBasename(p: string): string {
 /** Everything under `root`, links followed, with the sha1 of each regular file. */
 async function list(host: HostReader, root: string): Promise<Listing> {
   const out: Listing = new Map();
+  // links followed for what each entry is (as os.stat), then the links themselves (as os.readlink)
   const r = await host.run(
-    `cd -- ${quote([root])} 2>/dev/null && find -L . -mindepth 1 -printf '%y\\t%m\\t%s\\t%T@\\t%u\\t%g\\t%U\\t%G\\t%l\\t%P\\0' 2>/dev/null; true`,
+    `cd -- ${quote([root])} 2>/dev/null && { find -L . -mindepth 1 -printf '%y\\t%m\\t%s\\t%T@\\t%u\\t%g\\t%U\\t%G\\t%P\\0' 2>/dev/null; printf '${LINKS}\\0'; find . -mindepth 1 -type l -printf '%l\\t%P\\0' 2>/dev/null; }; true`,
   );
-  for (const record of r.stdout.split("\0")) {
+  const [entries, links = ""] = r.stdout.split(`${LINKS}\0`);
+  for (const record of entries.split("\0")) {
     if (record === "") continue;
-    const [type, mode, size, mtime, owner, group, uid, gid, link, ...rest] = record.split("\t");
+    const [type, mode, size, mtime, owner, group, uid, gid, ...rest] = record.split("\t");
     const ids = { uid: Number(uid), gid: Number(gid) };
-    out.set(rest.join("\t"), { type, mode, size: Number(size), mtime, owner, group, ...ids, link });
+    out.set(rest.join("\t"), { type, mode, size: Number(size), mtime, owner, group, ...ids, link: "" });
+  }
+  for (const record of links.split("\0")) {
+    const [link, ...rest] = record.split("\t");
+    const entry = out.get(rest.join("\t"));
+    if (entry) entry.link = link;
   }
   return out;
 }
@@ -390,7 +400,8 @@ export async function applyRemoteTree(
   const top = tree.top ? tree.top : await host.stat(tree.dest, { follow: true });
   const own = top.exists ? attributeCommands(top.path, attrs(args), top) : [];
   if (own.length > 0) await run(host, own, tree.dest);
-  return {};
+  // the dest named before the copy (a dest made by it would name more after)
+  return remoteTreeResult(tree, false, false);
 }
 
 async function run(host: HostWriter, commands: string[], dest: string): Promise<void> {
@@ -400,9 +411,13 @@ async function run(host: HostWriter, commands: string[], dest: string): Promise<
   }
 }
 
-/** The module's result: dest and src, no checksum (a directory has none). */
+/**
+ * The module's result: dest and src, no checksum (a directory has none). After a copy, apply gives
+ * it from the state before, and the state probed after adds nothing.
+ */
 export function remoteTreeResult(tree: RemoteTree, applied: boolean, pending: boolean): ModuleResult {
-  if (pending && !applied && tree.newDirs.length > 0) {
+  if (applied) return {};
+  if (pending && tree.newDirs.length > 0) {
     return { msg: `dest directory ${tree.newDirs.at(-1)} would be created`, src: tree.src };
   }
   if (tree.exists) return { msg: "file already exists", src: tree.src, dest: tree.dest };
