@@ -18,7 +18,7 @@ export const ATTRIBUTE_PROPERTIES = {
 } as const;
 
 /** Whether `want` (a name or a numeric id) names the same account as `name`/`id`. */
-function sameAccount(want: string, name: string | undefined, id: number | undefined): boolean {
+export function sameAccount(want: string, name: string | undefined, id: number | undefined): boolean {
   return /^\d+$/.test(want) ? Number(want) === id : want === name;
 }
 

@@ -1,12 +1,14 @@
 /**
  * copy of a controller directory, as Ansible's copy action: `src` without a trailing "/" copies
  * the directory itself into `dest`, with one its contents. Links in the tree are followed
- * (`local_follow`, true by default; false is refused). Each file is a managed file (written
+ * (`local_follow`, true by default), but for a link to nothing; with `local_follow: false` none is:
+ * such a link is made on the host as a link to the same target (written as Ansible's file module
+ * makes it with `force`: a new link renamed over what is there). Each file is a managed file (written
  * atomically, `mode`, `owner`, `group`, `force`, `backup`, `validate` as for one file), each
  * directory gets `directory_mode`, `owner` and `group` (a new one is created, parents first). The
  * result names `dest` (with its "/") and `src`, or, for a tree of one file, is that file's.
  */
-import { readdir, realpath, stat } from "node:fs/promises";
+import { lstat, readdir, readlink, realpath, stat } from "node:fs/promises";
 import path, { posix } from "node:path";
 import { quote } from "shell-quote";
 import type { FileStat, HostReader, HostWriter } from "../../connection/types.js";
@@ -31,6 +33,8 @@ export interface CopyTree {
   dirs: FileStat[];
   /** The destination files, as probed, with their controller bytes. */
   files: (ManagedFile & { desired: Buffer })[];
+  /** The links to make (each as probed, links not followed) and what they point to. */
+  links: (FileStat & { target: string })[];
 }
 
 export interface TreeArgs extends FileAttributes {
@@ -46,33 +50,45 @@ export interface TreeArgs extends FileAttributes {
  * The controller tree under `dir`: directories and files relative to it, links followed; as
  * Python's os.walk goes, a directory's files before what its subdirectories hold.
  */
-async function walk(dir: string): Promise<{ dirs: string[]; files: { rel: string; full: string }[] }> {
+async function walk(dir: string, localFollow: boolean) {
   const dirs: string[] = [];
   const files: { rel: string; full: string }[] = [];
+  const links: { rel: string; target: string }[] = [];
   const visit = async (full: string, rel: string, parents: Set<string>) => {
     const subdirs: [string, string, Set<string>][] = [];
+    const linked: { rel: string; target: string }[] = [];
     for (const entry of (await readdir(full)).sort()) {
       const fullPath = path.join(full, entry);
       const relPath = rel === "" ? entry : posix.join(rel, entry);
-      const info = await stat(fullPath).catch(() => undefined);
+      const own = await lstat(fullPath);
+      const info =
+        localFollow || !own.isSymbolicLink() ? await stat(fullPath).catch(() => undefined) : undefined;
       if (info === undefined) {
-        throw new TicklessError("TASK", `${fullPath} is a link to nothing: tickless cannot copy it`, {
-          hint: "remove the dangling link from the source directory",
+        // as os.walk: a link among the files before those among the directories
+        (own.isSymbolicLink() && (await stat(fullPath).catch(() => undefined))?.isDirectory()
+          ? linked
+          : links
+        ).push({
+          rel: relPath,
+          target: await readlink(fullPath),
         });
-      }
-      if (info.isDirectory()) {
+      } else if (info.isDirectory()) {
         const real = await realpath(fullPath);
-        if (parents.has(real)) continue; // a link back up the tree
+        if (parents.has(real)) {
+          linked.push({ rel: relPath, target: await readlink(fullPath) }); // a link back up the tree
+          continue;
+        }
         dirs.push(relPath);
         subdirs.push([fullPath, relPath, new Set([...parents, real])]);
       } else {
         files.push({ rel: relPath, full: fullPath });
       }
     }
+    links.push(...linked);
     for (const [f, r, p] of subdirs) await visit(f, r, p);
   };
   await visit(dir, "", new Set([await realpath(dir)]));
-  return { dirs, files };
+  return { dirs, files, links };
 }
 
 /** Reads the controller tree and probes where each of its parts goes on the host. */
@@ -82,19 +98,23 @@ export async function probeTree(
   found: string,
   read: (p: string) => Promise<Buffer>,
 ): Promise<CopyTree> {
-  if (args.local_follow === false) {
-    throw new TicklessError("TASK", "local_follow: false with a directory src is not supported by tickless", {
-      hint: "drop local_follow: the links in the directory are then copied as what they point to",
-    });
+  if (args.local_follow === false && (await lstat(found)).isSymbolicLink()) {
+    throw new TicklessError(
+      "TASK",
+      `${args.src} is a link: tickless cannot copy it as one with local_follow: false`,
+      {
+        hint: "name the directory it points to in src, or drop local_follow",
+      },
+    );
   }
   const dest = args.dest.endsWith("/") ? args.dest : `${args.dest}/`;
   const into = args.src!.endsWith("/") ? "" : path.basename(found);
-  const tree = await walk(found);
+  const tree = await walk(found, args.local_follow !== false);
   const relDirs = [...(into === "" ? [] : [""]), ...tree.dirs];
   const at = (rel: string) => posix.join(dest, into, rel);
   const follow = tree.dirs.length > 0 ? false : (args.follow ?? false);
-  const top = into === "" ? await host.stat(dest, { follow: true }) : undefined;
-  const [dirs, files] = await Promise.all([
+  const top = await host.stat(dest, { follow: true });
+  const [dirs, files, links] = await Promise.all([
     Promise.all(relDirs.map((rel) => host.stat(at(rel), { follow: true }))),
     firstFailure(
       tree.files.map(async (f) => ({
@@ -102,10 +122,11 @@ export async function probeTree(
         desired: await read(f.full),
       })),
     ),
+    Promise.all(tree.links.map(async (l) => ({ ...(await host.stat(at(l.rel))), target: l.target }))),
   ]);
   // a missing dest is made (with its parents) before what goes into it
-  const made = top && !top.exists ? [{ ...top, path: dest.replace(/\/+$/, "") }] : [];
-  return { dest, src: args.src!.endsWith("/") ? `${found}/` : found, dirs: [...made, ...dirs], files };
+  const made = !top.exists ? [{ ...top, path: dest.replace(/\/+$/, "") }] : [];
+  return { dest, src: args.src!.endsWith("/") ? `${found}/` : found, dirs: [...made, ...dirs], files, links };
 }
 
 /** Promise.all, failing with the first failure in the list's order (not the first to happen). */
@@ -144,7 +165,22 @@ export function planTree(args: TreeArgs, tree: CopyTree): Change[] {
       f.file.exists ? "content differs" : `${f.desired.length} bytes`,
     ),
   );
-  return [...dirs, ...files];
+  const links = tree.links
+    .filter((l) => !linkRight(l))
+    .map(
+      (l): Change => ({
+        target: l.path,
+        summary: `link to ${l.target}`,
+        before: l.exists ? (l.type === "link" ? `link to ${l.linkTarget}` : l.type) : "absent",
+        after: `link to ${l.target}`,
+        effect: { path: l.path, type: "link", target: l.target },
+      }),
+    );
+  return [...dirs, ...files, ...links];
+}
+
+function linkRight(l: FileStat & { target: string }): boolean {
+  return l.type === "link" && l.linkTarget === l.target;
 }
 
 function wantedBytes(args: TreeArgs, f: ManagedFile & { desired: Buffer }): Buffer | undefined {
@@ -183,6 +219,17 @@ export async function applyTree(
     if (planManagedFile(f, wantedBytes(args, f), args, "").length === 0) continue;
     const result = await applyManagedFile(host, f, wantedBytes(args, f), args, options);
     if (result.failed) return result;
+  }
+  const links = tree.links.filter((l) => !linkRight(l));
+  if (links.length > 0) {
+    const commands = links.map((l) => {
+      const tmp = `${posix.dirname(l.path)}/.tickless-link-${posix.basename(l.path)}`;
+      return `${quote(["ln", "-sfn", "--", l.target, tmp])} && ${quote(["mv", "-fT", "--", tmp, l.path])}`;
+    });
+    const result = await host.run(commands.join(" && "));
+    if (result.rc !== 0) {
+      throw new TicklessError("TASK", `making the links of ${tree.dest} failed: ${result.stderr.trim()}`);
+    }
   }
   return {};
 }

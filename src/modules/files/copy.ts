@@ -4,7 +4,7 @@
  * given `directory_mode`, `owner` and `group`, as Ansible's module does). `local_follow` is
  * accepted: with a single file for `src` it changes nothing in Ansible either (the file is read
  * through its links). A controller directory `src` is copied whole (copy-tree.ts); a directory
- * with `remote_src` is refused.
+ * with `remote_src` is copied as Ansible's module copies it (copy-remote-tree.ts).
  */
 import { stat } from "node:fs/promises";
 import { posix } from "node:path";
@@ -15,6 +15,13 @@ import { type Change, defineModule, type ModuleContext } from "../types.js";
 import { mutuallyExclusive, resolveAliases } from "../util/args.js";
 import { runChecked } from "../util/shell.js";
 import { ATTRIBUTE_PROPERTIES, type FileAttributes } from "./attributes.js";
+import {
+  applyRemoteTree,
+  planRemoteTree,
+  probeRemoteTree,
+  type RemoteTree,
+  remoteTreeResult,
+} from "./copy-remote-tree.js";
 import { type CopySource, copyDiff, copyResult } from "./copy-result.js";
 import { applyTree, type CopyTree, planTree, probeTree, treeResult } from "./copy-tree.js";
 import {
@@ -55,6 +62,8 @@ export interface CopyState extends ManagedFile {
   newDirs?: string[];
   /** A controller directory `src` (copy-tree.ts). */
   tree?: CopyTree;
+  /** A host directory `src` (remote_src). */
+  remoteTree?: RemoteTree;
   /** `mode: preserve`: the source file's mode, which the copy is given. */
   srcMode?: string;
 }
@@ -115,6 +124,15 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
       );
       return { path: tree.dest, file: { path: tree.dest, exists: true }, desired: Buffer.alloc(0), tree };
     }
+    if (args.remote_src && args.src !== undefined) {
+      const src = await host.stat(args.src, { follow: true });
+      if (src.type === "directory") {
+        const srcMode = args.mode === "preserve" ? src.mode : undefined;
+        const remoteTree = await probeRemoteTree(host, srcMode ? { ...args, mode: srcMode } : args);
+        const none = { path: remoteTree.dest, file: { path: remoteTree.dest, exists: true } };
+        return { ...none, desired: Buffer.alloc(0), remoteTree, srcMode };
+      }
+    }
     const intoDir = args.src !== undefined && args.dest.endsWith("/");
     // the source and a named dest are read together (one round trip for remote_src)
     const reading = intoDir ? undefined : probeManagedFile(host, args.dest, follow);
@@ -140,6 +158,7 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
   },
   plan(args, state) {
     if (state.tree) return planTree(args, state.tree);
+    if (state.remoteTree) return planRemoteTree(withMode(args, state), state.remoteTree);
     const dirs: Change[] = (state.newDirs ?? []).map((d) => ({
       target: d,
       summary: `create directory${args.directory_mode === undefined ? "" : ` (mode ${resolveMode(args.directory_mode, undefined, true)})`}`,
@@ -159,6 +178,7 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
   },
   async apply(host, args, _changes, state) {
     if (state.tree) return applyTree(host, args, state.tree, copyOptions(args));
+    if (state.remoteTree) return applyRemoteTree(host, withMode(args, state), state.remoteTree);
     if (state.newDirs?.length) await createDirs(host, state.newDirs, args);
     const own = withMode(args, state);
     const result = await applyManagedFile(host, state, wanted(own, state), own, copyOptions(args));
@@ -167,14 +187,20 @@ export const copyModule = defineModule<CopyArgs, CopyState>({
   report: (args, state, applied) =>
     state.tree
       ? treeResult(state.tree)
-      : copyResult(
-          state,
-          copySource(args),
-          applied,
-          !applied &&
-            planManagedFile(state, wanted(withMode(args, state), state), withMode(args, state), "").length >
-              0,
-        ),
+      : state.remoteTree
+        ? remoteTreeResult(
+            state.remoteTree,
+            applied ?? false,
+            planRemoteTree(withMode(args, state), state.remoteTree).length > 0,
+          )
+        : copyResult(
+            state,
+            copySource(args),
+            applied,
+            !applied &&
+              planManagedFile(state, wanted(withMode(args, state), state), withMode(args, state), "").length >
+                0,
+          ),
 });
 
 /** The controller path of a `src` that is a directory (not with remote_src or content), else undefined. */
