@@ -37,7 +37,7 @@ describe("apt and package at load time", () => {
     ["apt: { deb: /tmp/x.deb, name: acl }", /apt/],
     ["apt: { deb: 'https://example.org/x.deb' }", /does not download one from a URL/],
     ["apt: { state: present }", /expected one of name \(pkg, package\), deb, update_cache or autoremove/],
-    ["package: { name: acl, use: dnf }", /argument "use" of package: expected auto or apt/],
+    ["package: { name: acl, use: zypper }", /argument "use" of package: expected auto, apt, dnf or yum/],
     ["package: { name: acl, provider: apt }", /unknown argument "provider" for module package/],
   ])("refuses %s, located", async (task, message) => {
     const errors = await errorsOf(task);

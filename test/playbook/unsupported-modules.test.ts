@@ -6,8 +6,8 @@ import { removeDir, testdir } from "../support/fs.js";
 
 describe("Ansible modules tickless leaves out", () => {
   it.each([
-    ["ansible.builtin.yum: { name: redis, state: present }", /tickless has apt .* only/],
-    ["dnf: { name: redis }", /tickless has apt .* only/],
+    ["ansible.builtin.zypper: { name: redis, state: present }", /tickless has apt and dnf .* only/],
+    ["pacman: { name: redis }", /tickless has apt and dnf .* only/],
   ])("%s is refused at load time, located, with what to write instead", async (task, hint) => {
     const dir = await testdir({ "p.yml": `- hosts: all\n  tasks:\n    - name: t\n      ${task}\n` });
     const result = await validatePlaybook(path.join(dir, "p.yml"), { registry: defaultRegistry() });
