@@ -31,11 +31,13 @@ export interface CopyTree {
   src: string;
   /** The destination directories, parents first, as probed. */
   dirs: FileStat[];
-  /** The destination files, as probed, with their controller bytes. */
-  files: (ManagedFile & { desired: Buffer })[];
+  /** The destination files, as probed, with their controller bytes and mode ("0644": `mode: preserve`). */
+  files: TreeFile[];
   /** The links to make (each as probed, links not followed) and what they point to. */
   links: (FileStat & { target: string })[];
 }
+
+type TreeFile = ManagedFile & { desired: Buffer; srcMode: string };
 
 export interface TreeArgs extends FileAttributes {
   dest: string;
@@ -120,6 +122,7 @@ export async function probeTree(
       tree.files.map(async (f) => ({
         ...(await probeManagedFile(host, at(f.rel), follow)),
         desired: await read(f.full),
+        srcMode: `0${((await stat(f.full)).mode & 0o7777).toString(8).padStart(3, "0")}`,
       })),
     ),
     Promise.all(tree.links.map(async (l) => ({ ...(await host.stat(at(l.rel))), target: l.target }))),
@@ -161,7 +164,7 @@ export function planTree(args: TreeArgs, tree: CopyTree): Change[] {
     planManagedFile(
       f,
       wantedBytes(args, f),
-      args,
+      fileArgs(args, f),
       f.file.exists ? "content differs" : `${f.desired.length} bytes`,
     ),
   );
@@ -183,7 +186,12 @@ function linkRight(l: FileStat & { target: string }): boolean {
   return l.type === "link" && l.linkTarget === l.target;
 }
 
-function wantedBytes(args: TreeArgs, f: ManagedFile & { desired: Buffer }): Buffer | undefined {
+/** `mode: preserve`: each file gets its own source's mode, as Ansible's action copies file by file (links and directories take no mode from it). */
+function fileArgs(args: TreeArgs, f: TreeFile): TreeArgs {
+  return args.mode === "preserve" ? { ...args, mode: f.srcMode } : args;
+}
+
+function wantedBytes(args: TreeArgs, f: TreeFile): Buffer | undefined {
   return args.force === false && f.file.exists ? undefined : f.desired;
 }
 
@@ -216,8 +224,8 @@ export async function applyTree(
     }
   }
   for (const f of tree.files) {
-    if (planManagedFile(f, wantedBytes(args, f), args, "").length === 0) continue;
-    const result = await applyManagedFile(host, f, wantedBytes(args, f), args, options);
+    if (planManagedFile(f, wantedBytes(args, f), fileArgs(args, f), "").length === 0) continue;
+    const result = await applyManagedFile(host, f, wantedBytes(args, f), fileArgs(args, f), options);
     if (result.failed) return result;
   }
   const links = tree.links.filter((l) => !linkRight(l));
