@@ -66,6 +66,8 @@ export type EngineEvent =
       status: HostStatus;
       /** Loop item label when the task loops (absent for the task summary). */
       item?: string;
+      /** The task's module (its name as the registry knows it), when the result is a module's. */
+      module?: string;
       /** delegate_to: the host the task ran on, when it is not `host`. */
       delegatedTo?: string;
       ignored?: boolean;

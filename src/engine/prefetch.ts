@@ -13,6 +13,7 @@ import type { HostWriter } from "../connection/types.js";
 import type { Module } from "../modules/types.js";
 import { coerceRenderedArgs, validateModuleArgs } from "../playbook/index.js";
 import type { Task } from "../playbook/types.js";
+import { warnTemplatedCondition } from "../template/condition-warning.js";
 import { removeOmit, renderValue } from "../template/index.js";
 import { moduleContext } from "./module-context.js";
 import type { TaskInput } from "./run-task.js";
@@ -27,6 +28,8 @@ export async function renderArgs(
   task: Task,
   vars: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
+  const conditions = module.conditionListArg === undefined ? undefined : task.args[module.conditionListArg];
+  if (Array.isArray(conditions)) for (const c of conditions) warnTemplatedCondition(c, vars, task.loc);
   const rendered = await renderValue(task.args, vars, task.locs.args ?? task.loc, {
     keepUnsafe: module.keepsUnsafe,
   });

@@ -29,6 +29,7 @@ import { applyVarsDirs } from "../inventory/vars-dirs.js";
 import { defaultRegistry } from "../modules/registry.js";
 import { loadPlaybook, loadVarsFile } from "../playbook/index.js";
 import type { Play, Playbook } from "../playbook/types.js";
+import { setConditionWarnings } from "../template/condition-warning.js";
 import { renderString } from "../template/index.js";
 import { setLookupWarnings } from "../template/lookups.js";
 import { loadVaultSecrets, VaultKeyring, withVault } from "../vault/index.js";
@@ -145,6 +146,13 @@ async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring
   };
   run.emit({ type: "playbook_start", file: playbook.file, check: run.check });
   setLookupWarnings((message) => run.emit({ type: "warning", message }));
+  // once per task and host (condition-warning.ts)
+  const conditionWarnings = new Set<string>();
+  setConditionWarnings((message, key) => {
+    if (conditionWarnings.has(`${key}\0${message}`)) return;
+    conditionWarnings.add(`${key}\0${message}`);
+    run.emit({ type: "warning", message });
+  });
   try {
     for (const play of playbook.plays) {
       if (options.signal?.aborted) break;
@@ -152,6 +160,7 @@ async function runWithKeyring(options: RunPlaybookOptions, keyring: VaultKeyring
     }
   } finally {
     setLookupWarnings(undefined);
+    setConditionWarnings(undefined);
     await locks.releaseAll();
     await closeAll(connections);
   }

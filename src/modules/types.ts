@@ -135,6 +135,11 @@ interface ModuleBase<Args> {
    * one gives, reach it as UnsafeText (template/unsafe.ts), so they are never templated later.
    */
   keepsUnsafe?: boolean;
+  /**
+   * An argument holding a list of conditions, read before its items are rendered (assert's `that`,
+   * which Ansible's action takes untemplated): one written with `{{ }}` gets Ansible's warning.
+   */
+  conditionListArg?: string;
   /** Fill defaults / normalise aliases after validation (pure). */
   normalize?(args: Args): Args;
   /**

@@ -1,6 +1,6 @@
 /** Per-task counts over hosts and the short host lists the listr tree shows. */
 import type { EngineEvent } from "../engine/events.js";
-import { alwaysShown, formatResult } from "./result.js";
+import { alwaysShown, formatResult, messageOf } from "./result.js";
 
 type HostResultEvent = Extract<EngineEvent, { type: "host_result" }>;
 
@@ -87,7 +87,11 @@ export class TaskTally {
         }
         if (event.status === "unreachable") this.unreachable++;
         else this.failed++;
-        this.recordFailure(event.host, event.result.msg ?? event.result.stderr ?? event.status, event.status);
+        this.recordFailure(
+          event.host,
+          messageOf(event.result) ?? event.result.stderr ?? event.status,
+          event.status,
+        );
     }
   }
 

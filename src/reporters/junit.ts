@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { CheckSummary, EngineEvent, HostStatus } from "../engine/events.js";
-import { formatResult } from "./result.js";
+import { formatResult, messageOf } from "./result.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 import { escapeXml } from "./xml.js";
 
@@ -68,7 +68,7 @@ export class JunitReporter implements Reporter {
           name: `[${event.host}] ${event.task}`,
           status: event.ignored || event.result.ignored ? "ok" : event.status,
           seconds: (Date.now() - this.taskStarted) / 1000,
-          message: event.result.msg ?? event.status,
+          message: messageOf(event.result) ?? event.status,
           details: [formatResult(event.result), ...items].join("\n"),
         });
         return;

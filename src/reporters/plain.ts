@@ -4,7 +4,7 @@ import type { EngineEvent } from "../engine/events.js";
 import { formatChanges } from "./diff.js";
 import { fleetRecap, HostTimes } from "./fleet.js";
 import { banner, recapBlock } from "./recap.js";
-import { alwaysShown, formatResult } from "./result.js";
+import { alwaysShown, cleanDebugResult, formatResult } from "./result.js";
 import type { Reporter, ReporterOptions } from "./types.js";
 
 type HostResultEvent = Extract<EngineEvent, { type: "host_result" }>;
@@ -71,7 +71,9 @@ export class PlainReporter implements Reporter {
     if (summaryOfLoop && status !== "failed" && status !== "unreachable") return;
     if (event.diff && result.changes?.length && !summaryOfLoop) this.out.write(formatChanges(result.changes));
     const itemPart = item === undefined ? "" : ` (item=${item})`;
-    const json = formatResult(result);
+    // Ansible's default callback indents a result by 4 when it is shown without -v, or at -vvv
+    const shown = event.module === "debug" && status !== "failed" ? cleanDebugResult(result) : result;
+    const json = formatResult(shown, alwaysShown(result) || this.verbosity > 2 ? 4 : 0);
     if (status === "unreachable") {
       this.print(`fatal: [${host}]: UNREACHABLE! => ${json}`);
     } else if (status === "failed") {

@@ -1,5 +1,6 @@
 import jexlModule from "jexl";
 import { ParseError, type SourceLocation, TicklessError } from "../errors.js";
+import { warnTemplatedCondition } from "./condition-warning.js";
 import { Keyword, range } from "./filters.js";
 import { truthy } from "./helpers.js";
 import { hasTemplate } from "./jinja/classify.js";
@@ -121,6 +122,7 @@ export function evaluateCondition(
   loc?: SourceLocation,
 ): boolean {
   if (typeof condition !== "string") return truthy(condition);
+  warnTemplatedCondition(condition, vars, loc);
   const value = evaluate(condition, vars, loc);
   // `when: "{{ x }}"`: Ansible renders the template, then evaluates the text it gave as the
   // condition (x = "false" skips the task); a bare `when: x` tests the string's truthiness

@@ -86,11 +86,11 @@ describe("debug output", () => {
 
   test("shown without -v; a debug with verbosity: 1 is skipped until -v", async () => {
     const quiet = await plain(0);
-    expect(quiet).toContain('ok: [h1] => {"msg": "port is 6379", "changed": false}\n');
+    expect(quiet).toContain('ok: [h1] => {\n    "msg": "port is 6379"\n}\n');
     expect(quiet).toContain("TASK [loud only] ***");
     expect(quiet).toMatch(/TASK \[loud only\] \**\nskipping: \[h1\]\n/);
     expect(quiet).not.toContain("details");
     const loud = await plain(1);
-    expect(loud).toContain('ok: [h1] => {"msg": "details", "changed": false}\n');
+    expect(loud).toContain('ok: [h1] => {\n    "msg": "details"\n}\n');
   });
 });

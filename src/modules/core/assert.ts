@@ -19,6 +19,7 @@ const CONDITION = { anyOf: [{ type: "string" }, { type: "boolean" }, { type: "nu
 export const assertModule = defineModule<AssertArgs>({
   name: "assert",
   kind: "action",
+  conditionListArg: "that",
   description: "Check that conditions hold; fail with the first one that does not.",
   args: {
     type: "object",
@@ -34,6 +35,8 @@ export const assertModule = defineModule<AssertArgs>({
   },
   async run(args, ctx) {
     const conditions = Array.isArray(args.that) ? args.that : [args.that];
+    // shown even without -v unless quiet, failed or not, as Ansible's assert action sets it
+    const shown = args.quiet ? {} : { _ansible_verbose_always: true };
     for (const condition of conditions) {
       if (condition === null || condition === "") continue;
       const value = typeof condition === "boolean" ? condition : await ctx.evaluate(condition);
@@ -43,10 +46,11 @@ export const assertModule = defineModule<AssertArgs>({
           msg: args.fail_msg ?? args.msg ?? "Assertion failed",
           assertion: condition,
           evaluated_to: value,
+          ...shown,
         };
         return result;
       }
     }
-    return { msg: args.success_msg ?? "All assertions passed", ...(args.quiet ? { quiet: true } : {}) };
+    return { msg: args.success_msg ?? "All assertions passed", ...shown };
   },
 });

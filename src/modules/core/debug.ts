@@ -12,14 +12,10 @@ export interface DebugArgs {
   verbosity?: number;
 }
 
-/** A message as shown: strings as they are, other values as indented JSON. */
-function displayed(msg: unknown): string {
-  return typeof msg === "string" ? msg : JSON.stringify(msg, null, 2);
-}
-
 /** The message, or the variable's value ("VARIABLE IS NOT DEFINED!" as Ansible when it is not). */
 async function shown(args: DebugArgs, ctx: ModuleContext): Promise<ModuleResult> {
-  if (args.var === undefined) return { msg: displayed(args.msg ?? "Hello world!") };
+  // the value as it is (a list or a mapping stays one, in the registered result too)
+  if (args.var === undefined) return { msg: (args.msg ?? "Hello world!") as string };
   try {
     return { [args.var]: await ctx.evaluate(args.var) };
   } catch (err) {

@@ -17,7 +17,8 @@ describe("assert", () => {
       ctx,
       host,
     );
-    expect(result).toEqual({ msg: "All assertions passed" });
+    // shown without -v unless quiet, as Ansible's assert action marks it
+    expect(result).toEqual({ msg: "All assertions passed", _ansible_verbose_always: true });
   });
 
   it("fails with the first failing condition", async () => {
