@@ -162,8 +162,12 @@ export function renderNested(source: string, scope: Scope): unknown {
     }
     case "literal":
       return typeof form.value === "string" ? literalValue(form.value) : form.value;
-    case "path":
-      return lookupPath(scope, form);
+    case "path": {
+      // ansible-core hands back a lone name's number or boolean as it is (Templar's SINGLE_VAR
+      // shortcut); a dotted path goes through Jinja, and its number comes back as text
+      const value = lookupPath(scope, form);
+      return form.parts.length > 1 && typeof value === "number" ? nativeValue(value) : value;
+    }
     case "call": {
       const slot: NativeSlot = {};
       run(scope, form.source, () => form.template(scope.root, { data: { nativeSlot: slot } }));

@@ -295,7 +295,8 @@ describe.skipIf(!lab)("secrets never appear: become passwords and no_log values"
     });
     const broken = await cli(["run", join(dir, "broken.yml"), "-i", inventory, "-vvv", "-l", "lab1"]);
     expect(broken.code).toBe(2);
-    const fatal = broken.stdout.split("\n").filter((l) => l.startsWith("fatal: [lab1]"));
+    // each failure's result, laid out over several lines at -vvv as Ansible's callback does
+    const fatal = broken.stdout.split(/^(?=fatal: \[lab1\])/m).filter((b) => b.startsWith("fatal: [lab1]"));
     expect(fatal).toHaveLength(2);
     expect(fatal[0]).toContain("Destination directory /nonexistent/******** does not exist");
     expect(fatal[1]).toContain("api_tokn");

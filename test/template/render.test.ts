@@ -196,12 +196,14 @@ describe("renderValue", () => {
     alias: "{{ cores }}",
   };
 
-  it("returns the native value of a single {{ path }}", () => {
+  it("returns the native value of a single {{ path }}, a number only from a lone name", () => {
     expect(renderValue("{{ cores }}", vars)).toEqual([2, 3]);
     expect(renderValue("{{ port }}", vars)).toBe(6379);
     expect(renderValue("{{conf}}", vars)).toEqual({ maxmemory: "1gb", dir: "/var/lib/redis" });
     expect(renderValue("{{ alias }}", vars)).toEqual([2, 3]);
-    expect(renderValue("{{ cores.[1] }}", vars)).toBe(3);
+    // a number is native only from a lone name (ansible-core's SINGLE_VAR shortcut); from a
+    // longer path it went through Jinja and comes back as text, as in Ansible 2.14
+    expect(renderValue("{{ cores.[1] }}", vars)).toBe("3");
   });
 
   it("returns the native value of a single helper call and of literals", () => {

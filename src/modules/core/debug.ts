@@ -14,7 +14,7 @@ export interface DebugArgs {
 
 /** The message, or the variable's value ("VARIABLE IS NOT DEFINED!" as Ansible when it is not). */
 async function shown(args: DebugArgs, ctx: ModuleContext): Promise<ModuleResult> {
-  // the value as it is (a list or a mapping stays one, in the registered result too)
+  // the value as templating gave it: a list or a mapping stays one, in the registered result too
   if (args.var === undefined) return { msg: (args.msg ?? "Hello world!") as string };
   try {
     return { [args.var]: await ctx.evaluate(args.var) };
