@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSandboxed } from "../../scripts/compat/sandbox.mjs";
 import { hasAnsible, refereeEnv } from "../referee/ansible.js";
 import { lines, removeDir, tempDir } from "../support/fs.js";
-import { refereeInventory } from "./referee-runs.js";
+import { type ResultEntry, refereeInventory, resultKeys } from "./referee-runs.js";
 
 const ROOT = path.resolve(".");
 const CLI = path.join(ROOT, "dist", "cli", "main.js");
@@ -90,11 +90,7 @@ async function buildDeb(dir: string, name: string, version: string, out: string)
   execFileSync("dpkg-deb", ["--root-owner-group", "--build", tree, out], { stdio: "ignore" });
 }
 
-interface Entry {
-  name: string;
-  status: string;
-  result: Record<string, any>;
-}
+type Entry = ResultEntry;
 
 function ansibleEntries(stdout: string): Entry[] {
   const report = JSON.parse(stdout.slice(stdout.indexOf("{")));
@@ -134,11 +130,7 @@ const IGNORED = new Set([
   "failed_when_result",
 ]);
 
-function keysOf(r: Record<string, unknown>): string[] {
-  return Object.keys(r)
-    .filter((k) => !IGNORED.has(k))
-    .sort();
-}
+const keysOf = (r: Record<string, unknown>) => resultKeys(r, IGNORED);
 
 let dir: string;
 let theirs: Entry[];

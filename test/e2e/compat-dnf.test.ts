@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ansiblePlaybook, hasAnsible } from "../referee/ansible.js";
 import { lines } from "../support/fs.js";
 import { removeDir, run, tempDir } from "./helpers.js";
-import { refereeInventory } from "./referee-runs.js";
+import { type ResultEntry, refereeInventory, resultKeys } from "./referee-runs.js";
 
 const hasDnf = ["dnf", "rpmbuild", "createrepo_c"].every(
   (c) => spawnSync("sh", ["-c", `command -v ${c}`]).status === 0,
@@ -97,11 +97,7 @@ async function buildRpm(dir: string, name: string, version: string): Promise<voi
   });
 }
 
-interface Entry {
-  name: string;
-  status: string;
-  result: Record<string, any>;
-}
+type Entry = ResultEntry;
 
 /** Callback noise and tickless-only bookkeeping, left out of the comparison. */
 const IGNORED = new Set([
@@ -114,11 +110,7 @@ const IGNORED = new Set([
   "ignored",
 ]);
 
-function keysOf(r: Record<string, unknown>): string[] {
-  return Object.keys(r)
-    .filter((k) => !IGNORED.has(k))
-    .sort();
-}
+const keysOf = (r: Record<string, unknown>) => resultKeys(r, IGNORED);
 
 let dir: string;
 let theirs: Entry[];

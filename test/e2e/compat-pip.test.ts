@@ -12,7 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasAnsible } from "../referee/ansible.js";
 import { removeDir, tempDir, writeTree } from "./helpers.js";
-import { refereeInventory, refereeRun, ticklessRun } from "./referee-runs.js";
+import { type ResultEntry, refereeInventory, refereeRun, resultKeys, ticklessRun } from "./referee-runs.js";
 
 const PYTHON = "/usr/bin/python3";
 const canRun = hasAnsible && spawnSync(PYTHON, ["-c", "import venv, ensurepip"]).status === 0;
@@ -116,11 +116,7 @@ function playbook(dir: string): string {
   return ["- hosts: h1", "  gather_facts: false", ...env, "  tasks:", ...indented, ""].join("\n");
 }
 
-interface Entry {
-  name: string;
-  status: string;
-  result: Record<string, any>;
-}
+type Entry = ResultEntry;
 
 /** Bookkeeping of either tool that is not the module's result. */
 const IGNORED = new Set([
@@ -141,11 +137,7 @@ const IGNORED = new Set([
   "msg",
 ]);
 
-function keysOf(r: Record<string, unknown>): string[] {
-  return Object.keys(r)
-    .filter((k) => !IGNORED.has(k) && r[k] !== undefined)
-    .sort();
-}
+const keysOf = (r: Record<string, unknown>) => resultKeys(r, IGNORED);
 
 /** A value with each tool's root written the same way. */
 function rooted(value: unknown, root: string): string {

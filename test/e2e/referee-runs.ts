@@ -115,3 +115,18 @@ export function shownMessage(msg: unknown): string {
     return JSON.stringify(msg);
   }
 }
+
+/** One task's outcome as a package-module comparison reads it from either tool's output. */
+export interface ResultEntry {
+  name: string;
+  status: string;
+  // biome-ignore lint/suspicious/noExplicitAny: results are compared field by field
+  result: Record<string, any>;
+}
+
+/** A result's keys, sorted, without those the comparison leaves out (and those set to nothing). */
+export function resultKeys(result: Record<string, unknown>, ignored: ReadonlySet<string>): string[] {
+  return Object.keys(result)
+    .filter((k) => !ignored.has(k) && result[k] !== undefined)
+    .sort();
+}
