@@ -1,7 +1,8 @@
 /**
  * A state module's convergence loop, in one place: probe → plan → [check mode: stop, the plan is
  * the report] → apply → probe again → plan again must be [] (and `verify` must find nothing), else
- * the task did not converge. run-task.ts runs it for every state task; the module tests run it too.
+ * the task did not converge (except a change Ansible redoes on every run, see Change.redoneEveryRun).
+ * run-task.ts runs it for every state task; the module tests run it too.
  * The probe after apply reads the files apply wrote from their read-backs (read-back.ts); in a
  * loop, the next item's probe reads what this item read or wrote last (`kept`).
  */
@@ -46,10 +47,25 @@ export async function converge<A, S>(
   const applied = await module.apply(readBacks.writing(before), args, changes, current, ctx);
   if (applied?.failed) return { changes, applied, remaining: [], problems: [] };
   const after = await module.probe(readBacks.reading(await host()), args, ctx);
-  const remaining = module.plan(args, after);
+  const remaining = module.plan(args, after).filter((c) => !redoneFromWhatWasWritten(c, changes));
   const problems = [
     ...remaining.map((c) => `${c.target}: ${c.summary}`),
     ...(module.verify?.(args, after) ?? []),
   ];
   return { changes, applied, remaining, problems, report: module.report?.(args, after, true) };
+}
+
+/**
+ * A change Ansible redoes on every run, planned again after apply: the host holds exactly what the
+ * first one wrote (the new plan starts from it), so the task did what it said.
+ */
+function redoneFromWhatWasWritten(again: Change, planned: Change[]): boolean {
+  if (again.redoneEveryRun === undefined) return false;
+  return planned.some(
+    (c) =>
+      c.redoneEveryRun !== undefined &&
+      c.target === again.target &&
+      c.after !== undefined &&
+      c.after === again.before,
+  );
 }

@@ -22,6 +22,13 @@ export interface Change {
    * from the task's result.
    */
   effect?: PathEffect;
+  /**
+   * Set when the module's Ansible redoes this change on every run (a lineinfile `line` holding a
+   * newline, which no line of the file ever equals): why. After apply, the engine then accepts a
+   * change of the same target planned again, as long as it starts from exactly what this one wrote
+   * (`after`); anything else left still fails the task.
+   */
+  redoneEveryRun?: string;
 }
 
 /** A JSON Schema (draft 2020-12 / draft-07 subset ajv understands) for a module's args. */

@@ -330,8 +330,8 @@ const PLAYBOOKS: Record<string, string> = {
 };
 
 /**
- * Edits Ansible redoes on every run (each task twice, on the file the first task writes): tickless refuses them
- * while planning, before writing, where Ansible reports a change both times.
+ * Edits Ansible redoes on every run (each task twice, on the file the first task writes): Ansible
+ * reports a change both times, and so does tickless, with a warning that names why.
  */
 const MOVING = `
 - hosts: h1
@@ -359,6 +359,10 @@ const MOVING = `
       lineinfile: { path: "${F}/m", line: "{{ two }}" }
       vars: { two: "x=1\\ny=2" }
       ignore_errors: true
+    - name: literal line of two lines after a line
+      lineinfile: { path: "${F}/m", line: "a=1\\nb=2", insertafter: "^x=1" }
+    - name: literal line of two lines after a line, twice
+      lineinfile: { path: "${F}/m", line: "a=1\\nb=2", insertafter: "^x=1" }
 `;
 
 /** A run as the suite compares it: exit code, then per task `name@host: status [msg]`, then the recap. */
@@ -488,10 +492,10 @@ describe.skipIf(!hasAnsible)("compat with ansible-playbook", () => {
     60_000,
   );
 
-  test("what Ansible changes again on every run is refused before writing", async () => {
+  test("what Ansible changes again on every run is changed again, with a warning, to the same bytes", async () => {
     // the referee: every one of these tasks changed the file, the second time too
     const moving = ansible["moving.yml"].tasks.filter((t) => !t.startsWith("seed@"));
-    expect(moving).toHaveLength(6);
+    expect(moving).toHaveLength(8);
     for (const t of moving) expect(t).toMatch(/: changed/);
     const root = path.join(dir, "tickless", "moving.yml");
     const ours = await run({
@@ -499,10 +503,17 @@ describe.skipIf(!hasAnsible)("compat with ansible-playbook", () => {
       inventory: path.join(dir, "inventory.yml"),
       extraVars: { root },
     });
-    const failed = ours.results.filter((e) => e.status === "failed");
-    expect(failed.map((e) => e.task)).toEqual(moving.map((t) => t.split("@")[0]));
-    for (const e of failed) expect(String(e.result.msg)).toMatch(/again on every run|a single line/);
-    expect(await readFile(path.join(root, "h1", "m"), "utf8")).toBe("k=1\n");
+    const outcome = fromTickless(ours.events, ours.summary.exitCode, root, msgTasksOf["moving.yml"]);
+    expect(outcome.tasks).toEqual(ansible["moving.yml"].tasks);
+    expect(outcome.stats).toEqual(ansible["moving.yml"].stats);
+    const redone = ours.results.filter((e) => !e.task.startsWith("seed"));
+    for (const e of redone) {
+      expect(e.status).toBe("changed");
+      expect(String(e.result.warnings)).toMatch(/again on every run/);
+    }
+    const bytes = (side: string) => readFile(path.join(dir, side, "moving.yml", "h1", "m"), "utf8");
+    expect(await bytes("tickless")).toBe(await bytes("ansible"));
+    expect(await bytes("tickless")).toMatch(/a=1\nb=2\na=1\nb=2\n/);
   });
 
   test("the same files result on both sides", async () => {
@@ -531,7 +542,7 @@ describe.skipIf(!hasAnsible)("compat with ansible-playbook", () => {
   });
 });
 
-test("a literal lineinfile line of two lines is refused when the playbook loads, at its line", async () => {
+test("a literal lineinfile line of two lines: check mode says what the real run then adds, on every run", async () => {
   const d = await tempDir("tickless-compat-load-");
   try {
     const target = path.join(d, "f");
@@ -540,10 +551,16 @@ test("a literal lineinfile line of two lines is refused when the playbook loads,
       path.join(d, "p.yml"),
       `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - lineinfile: { path: "${target}", line: "x\\ny" }\n`,
     );
-    const err = await run({ playbook: path.join(d, "p.yml") }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "MODULE_ARGS", location: { file: path.join(d, "p.yml"), line: 4 } });
-    expect(String((err as Error).message)).toMatch(/single line without a newline/);
+    const checked = await run({ playbook: path.join(d, "p.yml"), check: true, diff: true });
+    expect(checked.results.map((e) => e.status)).toEqual(["changed"]);
     expect(await readFile(target, "utf8")).toBe("a\n");
+    expect((checked.results[0].result.diff as unknown[])[0]).toMatchObject({ before: "a\n", after: "a\nx\ny\n" });
+    for (const expected of ["a\nx\ny\n", "a\nx\ny\nx\ny\n"]) {
+      const real = await run({ playbook: path.join(d, "p.yml") });
+      expect(real.results.map((e) => e.status)).toEqual(["changed"]);
+      expect(real.summary.exitCode).toBe(0);
+      expect(await readFile(target, "utf8")).toBe(expected);
+    }
   } finally {
     await removeDir(d);
   }

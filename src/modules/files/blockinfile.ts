@@ -65,7 +65,12 @@ export const blockinfileModule = defineModule<BlockinfileArgs, EditedFile>({
   probe: async (host, args, ctx) => ({ ...(await probeManagedFile(host, args.path)), diffMode: ctx.diff }),
   plan(args, state) {
     const edit = planEdit(args, state);
-    return edit ? planManagedFile(state, edit.content, args, edit.msg) : [];
+    if (!edit) return [];
+    const changes = planManagedFile(state, edit.content, args, edit.msg);
+    const again = edit.redoneEveryRun;
+    return again === undefined
+      ? changes
+      : changes.map((c) => (c.target === args.path ? { ...c, redoneEveryRun: again } : c));
   },
   async apply(host, args, _changes, state) {
     const edit = planEdit(args, state);
@@ -74,7 +79,7 @@ export const blockinfileModule = defineModule<BlockinfileArgs, EditedFile>({
     if (result.failed) return result;
     const before = state.file.content?.toString() ?? "";
     const diff = editDiff(state, before, edit?.content?.toString() ?? before);
-    return { ...result, msg: editMessage(state, args, edit?.msg ?? ""), diff };
+    return { ...result, msg: editMessage(state, args, edit?.msg ?? ""), diff, ...redoneWarning(edit) };
   },
   report(args, state, applied) {
     if (!state.file.exists && !args.create) return { msg: "" };
@@ -87,12 +92,28 @@ export const blockinfileModule = defineModule<BlockinfileArgs, EditedFile>({
       return { msg: edit?.msg ?? "", diff: editDiff(state, "", edit?.content?.toString() ?? "")[0] };
     }
     const before = state.file.content?.toString() ?? "";
-    return { msg, diff: editDiff(state, before, edit?.content?.toString() ?? before) };
+    return {
+      msg,
+      diff: editDiff(state, before, edit?.content?.toString() ?? before),
+      ...redoneWarning(edit),
+    };
   },
 });
 
+/** tickless's warning for an edit Ansible redoes on every run (Ansible gives none). */
+function redoneWarning(edit: BlockEdit | undefined): { warnings?: string[] } {
+  return edit?.redoneEveryRun ? { warnings: [`blockinfile: ${edit.redoneEveryRun}`] } : {};
+}
+
+interface BlockEdit {
+  content?: Buffer;
+  msg: string;
+  /** Why the same task would edit its own result again, as Ansible does on every run. */
+  redoneEveryRun?: string;
+}
+
 /** The new content and Ansible's message, or undefined when there is nothing to manage. */
-function planEdit(args: BlockinfileArgs, state: ManagedFile): { content?: Buffer; msg: string } | undefined {
+function planEdit(args: BlockinfileArgs, state: ManagedFile): BlockEdit | undefined {
   const { file } = state;
   if (!file.exists) {
     if (args.state === "absent") return undefined;
@@ -105,19 +126,14 @@ function planEdit(args: BlockinfileArgs, state: ManagedFile): { content?: Buffer
   const original = file.exists ? toBinary(file.content ?? Buffer.alloc(0)) : undefined;
   const result = editBlock(original, args);
   if (original === result) return { msg: "" };
-  if (editBlock(result, args) !== result) {
-    // the same task would edit its own result again: refused before anything is written
-    throw new TicklessError(
-      "TASK",
-      `blockinfile would change ${args.path} again on every run: nothing written`,
-      {
-        hint: "the block must not contain the marker lines",
-      },
-    );
-  }
   const removing = args.state === "absent" || !args.block;
   const msg = original === undefined ? "File created" : removing ? "Block removed" : "Block inserted";
-  return { content: fromBinary(result), msg };
+  // a block holding its own marker line: the next run finds a new block in it, as Ansible's does
+  const again =
+    editBlock(result, args) === result
+      ? undefined
+      : `the block holds its own marker line, so ${args.path} changes again on every run, as Ansible changes it: take the marker lines out of the block`;
+  return { content: fromBinary(result), msg, redoneEveryRun: again };
 }
 
 function marker(args: BlockinfileArgs, which: "begin" | "end"): string {

@@ -44,14 +44,10 @@ export interface LineEdit {
 const PATH = pathArg(["dest", "destfile", "name"]);
 
 /**
- * `line` is one line. Ansible writes a line holding "\n" and then never finds it again (it
- * compares whole lines), so every run adds or replaces it anew; tickless refuses it up front,
- * when the playbook loads (or when a template renders it), before anything is written.
+ * `line`: Ansible compares it with whole lines, so one holding "\n" is never found again and every
+ * run adds (or replaces) it anew; tickless does the same and says so in a warning.
  */
-const ONE_LINE = {
-  anyOf: [{ type: "string", pattern: "^[^\n]*$" }, { type: "number" }],
-  description: "a single line without a newline (for several lines use blockinfile)",
-};
+const LINE = { anyOf: [{ type: "string" }, { type: "number" }] };
 const ALIASES = { ...PATH.aliases, regex: "regexp", value: "line" };
 
 export const lineinfileModule = defineModule<LineinfileArgs, EditedFile>({
@@ -63,8 +59,8 @@ export const lineinfileModule = defineModule<LineinfileArgs, EditedFile>({
     additionalProperties: false,
     properties: {
       ...PATH.properties,
-      line: ONE_LINE,
-      value: ONE_LINE,
+      line: LINE,
+      value: LINE,
       regexp: { type: "string" },
       regex: { type: "string" },
       search_string: { type: "string" },
@@ -100,9 +96,17 @@ export const lineinfileModule = defineModule<LineinfileArgs, EditedFile>({
     }
     const before = toBinary(file.content ?? Buffer.alloc(0));
     const edit = editLines(readLines(before), args);
-    refuseMovingTarget(args, edit);
     const after = fromBinary(edit.lines.join(""));
-    return planManagedFile(state, file.exists && edit.msg === "" ? undefined : after, args, edit.msg);
+    const changes = planManagedFile(
+      state,
+      file.exists && edit.msg === "" ? undefined : after,
+      args,
+      edit.msg,
+    );
+    const again = redoneEveryRun(args, edit);
+    return again === undefined
+      ? changes
+      : changes.map((c) => (c.target === args.path ? { ...c, redoneEveryRun: again } : c));
   },
   async apply(host, args, _changes, state) {
     const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);
@@ -138,36 +142,43 @@ function editResult(
     backup: backup ?? "",
     ...(args.state === "absent" ? { found: Number(/^\d+/.exec(edit.msg)?.[0] ?? 0) } : {}),
     diff: editDiff(state, before, after),
-    ...emptyPatternWarning(args),
+    ...warnings(args, edit),
   };
 }
 
+/** Ansible's warning for an empty pattern, and tickless's for an edit redone on every run. */
+function warnings(args: LineinfileArgs, edit: LineEdit): { warnings?: string[] } {
+  const again = redoneEveryRun(args, edit);
+  const list = [emptyPatternWarning(args), again && `lineinfile: ${again}`];
+  const texts = list.filter((w): w is string => w !== undefined);
+  return texts.length ? { warnings: texts } : {};
+}
+
 /** Ansible warns when regexp or search_string is empty (it matches every line). */
-function emptyPatternWarning(args: LineinfileArgs): { warnings?: string[] } {
-  if (args.regexp !== "" && args.search_string !== "") return {};
+function emptyPatternWarning(args: LineinfileArgs): string | undefined {
+  if (args.regexp !== "" && args.search_string !== "") return undefined;
   const name = args.regexp === "" ? "regular expression" : "search string";
   let msg =
     `The ${name} is an empty string, which will match every line in the file. ` +
     "This may have unintended consequences, such as replacing the last line in the file rather than appending.";
   if (args.regexp === "")
     msg += " If this is desired, use '^' to match every line in the file and avoid this warning.";
-  return { warnings: [msg] };
+  return msg;
 }
 
 /**
- * An edit that the same task would redo on its own result never converges: Ansible changes the
- * file on every run (a backrefs line its regexp matches again, `\1x` growing by one x per run).
- * tickless refuses it while planning, before anything is written.
+ * Why the same task would edit its own result again, as Ansible does on every run: a `line` holding
+ * a newline (no line of the file ever equals it), or a backrefs line its regexp matches again
+ * (`\1x` grows by one x per run). undefined for an edit that settles.
  */
-function refuseMovingTarget(args: LineinfileArgs, edit: LineEdit): void {
-  if (edit.msg === "") return;
-  const again = editLines([...edit.lines], args);
-  if (again.msg === "") return;
-  throw new TicklessError(
-    "TASK",
-    `lineinfile would change ${args.path} again on every run (${edit.msg}, then ${again.msg}): nothing written`,
-    { hint: "make regexp match only the line as it should end up, e.g. anchor it (^k=1$), or drop backrefs" },
-  );
+function redoneEveryRun(args: LineinfileArgs, edit: LineEdit): string | undefined {
+  if (edit.msg === "") return undefined;
+  // the next run reads the file anew: a line holding a newline is two lines then
+  const again = editLines(readLines(edit.lines.join("")), args);
+  if (again.msg === "") return undefined;
+  if (args.line?.includes("\n"))
+    return `line holds a newline, so no line of ${args.path} ever equals it: it is added again on every run, as Ansible does (use blockinfile for several lines)`;
+  return `${args.path} changes again on every run, as Ansible changes it (${edit.msg}, then ${again.msg}): make regexp match only the line as it should end up, e.g. anchor it (^k=1$), or drop backrefs`;
 }
 
 /** The message of what the task would do to the file as it is (check mode, nothing to do). */
