@@ -554,7 +554,10 @@ test("a literal lineinfile line of two lines: check mode says what the real run 
     const checked = await run({ playbook: path.join(d, "p.yml"), check: true, diff: true });
     expect(checked.results.map((e) => e.status)).toEqual(["changed"]);
     expect(await readFile(target, "utf8")).toBe("a\n");
-    expect((checked.results[0].result.diff as unknown[])[0]).toMatchObject({ before: "a\n", after: "a\nx\ny\n" });
+    expect((checked.results[0].result.diff as unknown[])[0]).toMatchObject({
+      before: "a\n",
+      after: "a\nx\ny\n",
+    });
     for (const expected of ["a\nx\ny\n", "a\nx\ny\nx\ny\n"]) {
       const real = await run({ playbook: path.join(d, "p.yml") });
       expect(real.results.map((e) => e.status)).toEqual(["changed"]);

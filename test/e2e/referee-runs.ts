@@ -120,7 +120,6 @@ export function shownMessage(msg: unknown): string {
 export interface ResultEntry {
   name: string;
   status: string;
-  // biome-ignore lint/suspicious/noExplicitAny: results are compared field by field
   result: Record<string, any>;
 }
 
