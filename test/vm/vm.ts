@@ -90,6 +90,9 @@ export interface Vm {
   stop(): Promise<void>;
 }
 
+/** Power cycles the harness does per VM (an emulator that died, a reset that brought nothing back). */
+const MAX_POWER_CYCLES = 3;
+
 /** Boots a fresh VM from the cached image (building the image first if needed). */
 export async function startVm(options: VmOptions = {}): Promise<Vm> {
   const image = await ensureImage(options);
@@ -145,7 +148,7 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
    */
   const powerCycle = async (what: string): Promise<boolean> => {
     const status = `${qemu.exitCode ?? qemu.signalCode}`;
-    if (powerCycles >= 2) return false;
+    if (powerCycles >= MAX_POWER_CYCLES) return false;
     powerCycles++;
     const note = `[tickless vm harness] ${name}: qemu exited (${status}) ${what}: power cycle #${powerCycles} on the same disk\n`;
     console.warn(`${note.trim()}\n${qemuStderr(qemu)}\n${await tail(consoleLog, 15)}`);
@@ -158,10 +161,10 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
    * The supervisor's second step, as an operator at a BMC: a reset that brought no SSH banner back
    * within the hang timeout (seen once in CI under TCG: not a line on the console after
    * `system_reset`, three times over) is followed by a power cycle, qemu stopped and started again
-   * on the same disk. Shares powerCycle's limit of two per VM.
+   * on the same disk. Shares powerCycle's limit (MAX_POWER_CYCLES).
    */
   const hardPowerCycle = async (why: string): Promise<boolean> => {
-    if (powerCycles >= 2) return false;
+    if (powerCycles >= MAX_POWER_CYCLES) return false;
     powerCycles++;
     const note = `[tickless vm harness] ${name}: ${why}: power cycle #${powerCycles} on the same disk\n`;
     console.warn(`${note.trim()}\n${await tail(consoleLog, 15)}`);
@@ -345,22 +348,25 @@ function supervise(s: {
         const why = `no SSH banner for ${Math.round((Date.now() - lastAlive) / 1000)} s after system_reset #${resets}`;
         // qemu's own view of the machine (running, paused, internal-error…) for whoever reads the log
         const status = await qmpAnswer(s.qmpSocket, "query-status").catch((err: Error) => err.message);
-        await appendFile(s.harnessLog, `[tickless vm harness] ${s.name}: qemu status: ${status}\n`).catch(
-          () => undefined,
-        );
         resetUnanswered = false;
-        if (!(await s.powerCycle(`${why} (qemu status: ${status})`))) lastAlive = Date.now();
+        if (!(await s.powerCycle(`${why} (qemu status: ${status})`))) {
+          const note = `[tickless vm harness] ${s.name}: ${why} (qemu status: ${status}): no power cycle left\n`;
+          await appendFile(s.harnessLog, note).catch(() => undefined);
+          lastAlive = Date.now();
+        }
       } else if (!stopped && Date.now() - lastAlive > supervisor.hangTimeoutMs && resets < 3) {
-        resets++;
-        resetUnanswered = true;
+        const n = resets + 1;
         const why = `no SSH banner for ${Math.round((Date.now() - lastAlive) / 1000)} s`;
-        const note = `\n[tickless vm harness] ${s.name}: ${why}: system_reset #${resets}\n`;
+        const note = `\n[tickless vm harness] ${s.name}: ${why}: system_reset #${n}\n`;
         console.warn(`${note.trim()}\n${await tail(s.consoleLog, 15)}`);
         // Not into console.log: qemu writes that file at its own offset, over anything appended.
         await appendFile(s.harnessLog, note.trimStart()).catch(() => undefined);
         await qmp(s.qmpSocket, ["system_reset", "cont"]).catch((err: Error) =>
           console.warn(`[tickless vm harness] ${s.name}: QMP reset failed: ${err.message}`),
         );
+        // counted once the machine runs again (what a test waiting for the reset may rely on)
+        resets = n;
+        resetUnanswered = true;
         lastAlive = Date.now();
       }
     } finally {
