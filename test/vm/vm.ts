@@ -182,6 +182,7 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
   const base = ["-p", String(port), "-i", image.keyFile, ...sshOptions(knownHostsFile), "root@127.0.0.1"];
   const ssh: Vm["ssh"] = async (command, opts = {}) => {
     const result = await sshRun(base, command, opts.timeoutMs ?? 300_000);
+    if (result.code === 0) supervisor.revive();
     if (result.code !== 0 && !opts.allowFailure)
       throw new Error(`ssh ${name} '${command}' exited ${result.code}: ${result.stderr.trim()}`);
     return result;
@@ -195,6 +196,7 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
           `qemu exited (${qemu.exitCode ?? qemu.signalCode}) ${what}; power cycles by the harness: ${powerCycles}\n${qemuStderr(qemu)}\n${await tail(consoleLog)}`,
         );
       const r = await sshRun(base, "cat /proc/sys/kernel/random/boot_id", 30_000);
+      if (r.code === 0) supervisor.revive();
       if (r.code === 0 && accept(r.stdout.trim())) return;
       if (Date.now() > deadline)
         throw new Error(
@@ -302,7 +304,11 @@ function envAccel(): "kvm" | "tcg" | undefined {
 interface Supervisor {
   readonly resets: number;
   hangTimeoutMs: number;
-  /** The machine was just started again: the hang clock starts over. */
+  /**
+   * The machine answered over SSH, or was just started again: the hang clock starts over, and a
+   * reset before it counts as answered (a test may freeze the guest again before the next banner
+   * check, 10 s apart, has seen it back).
+   */
   revive(): void;
   stop(): void;
 }
@@ -382,6 +388,7 @@ function supervise(s: {
     hangTimeoutMs: s.hangTimeoutMs,
     revive: () => {
       lastAlive = Date.now();
+      resetUnanswered = false;
     },
     stop: () => {
       stopped = true;
