@@ -196,25 +196,33 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
   // cycle on the same disk, whose first MiB (MBR, GRUB's core image) was still the image's, stuck
   // the same way. The supervisor stays on in every VM test; only its self-test is opt-in.
   const resetTests = Boolean(process.env.TICKLESS_VM_RESET_TESTS);
+  /**
+   * Freezes the guest with a 30 s hang timeout and waits for the supervisor's reset (counted once
+   * QMP has sent it); returns when the freeze began. Counts from wherever the VM stands (a slow
+   * machine may have needed a reset during an earlier boot), as long as one reset is left.
+   */
+  const freezeUntilReset = async (): Promise<number> => {
+    const resetsBefore = vm.resets;
+    expect(resetsBefore).toBeLessThan(3);
+    vm.setHangTimeout(30_000);
+    const t0 = Date.now();
+    await vm.freeze();
+    while (vm.resets === resetsBefore && Date.now() - t0 < 180_000)
+      await new Promise((r) => setTimeout(r, 500));
+    expect(vm.resets).toBe(resetsBefore + 1);
+    return t0;
+  };
 
-  // Last, because it resets the machine. A frozen guest (QMP `stop`: its CPUs and its watchdog's
+  // After the others, because it resets the machine. A frozen guest (QMP `stop`: its CPUs and its watchdog's
   // clock stand still) is what a kernel hung while booting looks like from outside: no SSH banner.
   it.runIf(resetTests)(
     "a guest that hangs is reset by the harness's supervisor and comes back under a new boot id",
     async () => {
       const before = await vm.bootId();
-      // A slow machine may already have needed a reset during an earlier boot (the supervisor doing
-      // its job); this test counts from wherever it stands, as long as one reset is left.
       const resetsBefore = vm.resets;
-      expect(resetsBefore).toBeLessThan(3);
-      vm.setHangTimeout(30_000);
-      const t0 = Date.now();
-      await vm.freeze();
-      while (vm.resets === resetsBefore && Date.now() - t0 < 180_000)
-        await new Promise((r) => setTimeout(r, 1000));
+      const t0 = await freezeUntilReset();
       // Back to the default before the new boot, which takes longer than 30 s under TCG.
       vm.setHangTimeout(480_000);
-      expect(vm.resets).toBe(resetsBefore + 1);
       phases["hang → reset"] = (Date.now() - t0) / 1000;
       await vm.waitForReboot(before);
       phases["hang → reset → SSH"] = (Date.now() - t0) / 1000;
@@ -239,14 +247,8 @@ describe.skipIf(!process.env.TICKLESS_VM_SUITE)("VM lab smoke", () => {
       const before = await vm.bootId();
       const resetsBefore = vm.resets;
       const cyclesBefore = vm.powerCycles;
-      expect(resetsBefore).toBeLessThan(3);
       expect(cyclesBefore).toBeLessThan(2);
-      vm.setHangTimeout(30_000);
-      const t0 = Date.now();
-      await vm.freeze();
-      while (vm.resets === resetsBefore && Date.now() - t0 < 180_000)
-        await new Promise((r) => setTimeout(r, 500));
-      expect(vm.resets).toBe(resetsBefore + 1);
+      const t0 = await freezeUntilReset();
       await vm.freeze();
       while (vm.powerCycles === cyclesBefore && Date.now() - t0 < 360_000)
         await new Promise((r) => setTimeout(r, 1000));

@@ -137,37 +137,21 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
     harnessLog,
     hangTimeoutMs,
     qemu: () => qemu,
-    powerCycle: (why) => hardPowerCycle(why),
+    powerCycle: (why) => powerCycle(why),
   });
   const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
   /**
-   * qemu under TCG has exited on its own in CI once, during a guest reboot (the new kernel was
-   * enumerating PCI). The guest had shut down cleanly, so its disk is consistent: the harness starts
-   * qemu again on the same overlay, as a BMC power cycle would, at most twice per VM, and says so
-   * in harness.log with qemu's exit status and its last stderr lines.
+   * A power cycle, as a BMC's: qemu stopped (when it still runs) and started again on the same
+   * overlay, at most MAX_POWER_CYCLES times per VM, said in harness.log. Two callers: qemu that
+   * exited on its own (seen once in CI under TCG during a guest reboot, the guest shut down cleanly,
+   * so its disk is consistent), and the supervisor after a reset that brought no SSH banner back.
    */
-  const powerCycle = async (what: string): Promise<boolean> => {
-    const status = `${qemu.exitCode ?? qemu.signalCode}`;
-    if (powerCycles >= MAX_POWER_CYCLES) return false;
-    powerCycles++;
-    const note = `[tickless vm harness] ${name}: qemu exited (${status}) ${what}: power cycle #${powerCycles} on the same disk\n`;
-    console.warn(`${note.trim()}\n${qemuStderr(qemu)}\n${await tail(consoleLog, 15)}`);
-    await appendFile(harnessLog, note).catch(() => undefined);
-    qemu = spawnQemu(spec);
-    supervisor.revive();
-    return true;
-  };
-  /**
-   * The supervisor's second step, as an operator at a BMC: a reset that brought no SSH banner back
-   * within the hang timeout (seen once in CI under TCG: not a line on the console after
-   * `system_reset`, three times over) is followed by a power cycle, qemu stopped and started again
-   * on the same disk. Shares powerCycle's limit (MAX_POWER_CYCLES).
-   */
-  const hardPowerCycle = async (why: string): Promise<boolean> => {
+  const powerCycle = async (why: string): Promise<boolean> => {
     if (powerCycles >= MAX_POWER_CYCLES) return false;
     powerCycles++;
     const note = `[tickless vm harness] ${name}: ${why}: power cycle #${powerCycles} on the same disk\n`;
-    console.warn(`${note.trim()}\n${await tail(consoleLog, 15)}`);
+    const stderr = exited(qemu) ? `\n${qemuStderr(qemu)}` : "";
+    console.warn(`${note.trim()}${stderr}\n${await tail(consoleLog, 15)}`);
     await appendFile(harnessLog, note).catch(() => undefined);
     cycling = true;
     try {
@@ -191,7 +175,11 @@ export async function startVm(options: VmOptions = {}): Promise<Vm> {
   const waitFor = async (accept: (id: string) => boolean, what: string) => {
     const deadline = Date.now() + bootTimeoutMs;
     for (;;) {
-      if (exited(qemu) && !cycling && !(await powerCycle(what)))
+      if (
+        exited(qemu) &&
+        !cycling &&
+        !(await powerCycle(`qemu exited (${qemu.exitCode ?? qemu.signalCode}) ${what}`))
+      )
         throw new Error(
           `qemu exited (${qemu.exitCode ?? qemu.signalCode}) ${what}; power cycles by the harness: ${powerCycles}\n${qemuStderr(qemu)}\n${await tail(consoleLog)}`,
         );

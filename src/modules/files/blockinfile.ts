@@ -13,6 +13,7 @@ import {
   editDiff,
   editMessage,
   type ManagedFile,
+  markRedoneEveryRun,
   planManagedFile,
   probeManagedFile,
 } from "./managed-file.js";
@@ -67,10 +68,7 @@ export const blockinfileModule = defineModule<BlockinfileArgs, EditedFile>({
     const edit = planEdit(args, state);
     if (!edit) return [];
     const changes = planManagedFile(state, edit.content, args, edit.msg);
-    const again = edit.redoneEveryRun;
-    return again === undefined
-      ? changes
-      : changes.map((c) => (c.target === args.path ? { ...c, redoneEveryRun: again } : c));
+    return markRedoneEveryRun(changes, args.path, edit.redoneEveryRun);
   },
   async apply(host, args, _changes, state) {
     const edit = planEdit(args, state);

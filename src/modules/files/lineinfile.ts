@@ -13,6 +13,7 @@ import {
   editDiff,
   editMessage,
   type ManagedFile,
+  markRedoneEveryRun,
   planManagedFile,
   probeManagedFile,
 } from "./managed-file.js";
@@ -103,10 +104,7 @@ export const lineinfileModule = defineModule<LineinfileArgs, EditedFile>({
       args,
       edit.msg,
     );
-    const again = redoneEveryRun(args, edit);
-    return again === undefined
-      ? changes
-      : changes.map((c) => (c.target === args.path ? { ...c, redoneEveryRun: again } : c));
+    return markRedoneEveryRun(changes, args.path, redoneEveryRun(args, edit));
   },
   async apply(host, args, _changes, state) {
     const edit = editLines(readLines(toBinary(state.file.content ?? Buffer.alloc(0))), args);

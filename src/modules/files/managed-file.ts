@@ -107,6 +107,15 @@ export function planManagedFile(
   return [...changes, ...attributeChanges(path, attrs, file)];
 }
 
+/**
+ * The content change of `changes` marked as one Ansible redoes on every run (`why`: the reason, see
+ * Change.redoneEveryRun); `changes` as they are when `why` is undefined.
+ */
+export function markRedoneEveryRun(changes: Change[], path: string, why: string | undefined): Change[] {
+  if (why === undefined) return changes;
+  return changes.map((c) => (c.target === path ? { ...c, redoneEveryRun: why } : c));
+}
+
 export interface ApplyManagedFileOptions {
   backup?: boolean;
   /** Create missing parent directories (lineinfile/blockinfile `create`). */
